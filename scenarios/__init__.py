@@ -1,0 +1,1 @@
+"""The bundled scenarios, installed as the package tui_backprop.scenarios (see pyproject.toml)."""

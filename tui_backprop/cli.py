@@ -1,0 +1,162 @@
+"""The command line: open the app, run headless, list and check scenarios.
+
+Every input problem ends in ``error: ...`` lines on stderr and exit code 2, never a
+traceback. The Textual app is imported only when it is about to open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import NoReturn
+
+from . import __version__
+from .engine import Trainer
+from .errors import BackpropError
+from .scenario import Scenario, bundled_names, load_scenario
+from .trace import TraceWriter, summary_stop_reason
+
+EXIT_OK, EXIT_USAGE, EXIT_DIVERGED = 0, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see backprop-tui --help)\n")
+
+
+def _parser() -> _Parser:
+    p = _Parser(
+        prog="backprop-tui",
+        description="Step a neural network through backpropagation, one weight update at a time.",
+        epilog="SCENARIO is a scenario file (.toml) or the name of a bundled scenario (see --list).",
+    )
+    p.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario file or bundled name")
+    p.add_argument("--headless", action="store_true", help="run without the app and print a summary")
+    p.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
+    p.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
+    p.add_argument("--list", action="store_true", help="list the bundled scenarios")
+    p.add_argument("--check", action="store_true", help="validate the scenarios and exit")
+    p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.list:
+            return _list()
+        if args.check:
+            if not args.scenario:
+                parser.error("--check needs at least one SCENARIO")
+            return _check(args.scenario)
+        if len(args.scenario) != 1:
+            parser.error("give exactly one SCENARIO" if args.scenario else "a SCENARIO is required")
+        if args.steps is not None and not args.headless:
+            parser.error("--steps goes with --headless")
+        scenario = load_scenario(args.scenario[0])
+        if args.headless:
+            return _headless(scenario, args.steps, args.export)
+        return _open_app(scenario, args.export)
+    except BackpropError as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _list() -> int:
+    for name in bundled_names():
+        s = load_scenario(name)
+        arch = "-".join(str(n) for n in s.layers)
+        print(f"{name:<26} {arch:<8} {s.name}")
+    return EXIT_OK
+
+
+def _check(paths: list[str]) -> int:
+    failed = False
+    for path in paths:
+        try:
+            s = load_scenario(path)
+        except BackpropError as e:
+            print(str(e), file=sys.stderr)
+            failed = True
+        else:
+            print(f"ok: {path}: {s}")
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+class _Progress:
+    """A progress line on stderr, redrawn in place on a terminal, at most ten times a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def update(self, trainer: Trainer, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < (0.1 if self.tty else 2.0):
+            return
+        self.last = now
+        loss = trainer.train_losses[-1] if trainer.train_losses else trainer.initial_train_loss
+        line = f"step {trainer.step_count}/{self.total}  epoch {trainer.epoch}  loss {loss:.6g}"
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.tty:
+            print(file=sys.stderr)
+
+
+CHUNK = 256  # steps between progress updates
+
+
+def _headless(scenario: Scenario, steps: int | None, export: str | None) -> int:
+    trainer = Trainer(scenario, history=1)
+    total = min(steps, scenario.max_steps) if steps else scenario.max_steps
+    progress = _Progress(total)
+    writer = TraceWriter(export, trainer) if export else None
+    try:
+        while trainer.step_count < total and not trainer.done:
+            n = min(CHUNK, total - trainer.step_count)
+            if writer:
+                writer.write_steps(trainer.run(n, record=True))
+            else:
+                trainer.run(n, record=False)
+            progress.update(trainer)
+        progress.update(trainer, force=True)
+        progress.done()
+        reason = summary_stop_reason(trainer, "steps")
+        final = trainer.train_losses[-1] if trainer.train_losses else trainer.initial_train_loss
+        written = writer.close(final, reason) if writer else None
+    finally:
+        if writer:
+            writer.abort()  # no-op once closed; removes the temporary file otherwise
+    print(
+        f"{scenario.name}: {trainer.step_count} steps, epoch {trainer.epoch}, "
+        f"training loss {final:.6g}, stopped: {reason}" + (f", trace: {written}" if written else "")
+    )
+    return EXIT_DIVERGED if reason == "diverged" else EXIT_OK
+
+
+def _open_app(scenario: Scenario, export: str | None) -> int:
+    try:
+        from .tui.app import BackpropApp
+    except ImportError as e:  # the app arrives with the next issue
+        raise BackpropError("backprop-tui", f"the app is not available ({e}); use --headless") from e
+    BackpropApp(scenario, export_path=Path(export) if export else None).run()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""StepRecord: everything one step computed, frozen.
+
+The app's panels and the exported trace are both made from these records, so the two
+can never disagree. Every array in a record is read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRecord:
+    """One layer l of one step. B = batch size, n = n_l, m = n_{l-1}."""
+
+    activation: str
+    z: Array  # (B, n) pre-activations
+    a: Array  # (B, n) activations
+    delta: Array  # (B, n) dl_k/dz[l][k], per sample
+    grad_w: Array  # (n, m) batch mean of delta.T @ a[l-1]
+    grad_b: Array  # (n,), or (0,) without biases
+    w_before: Array  # (n, m)
+    b_before: Array  # (n,) or (0,)
+    w: Array  # (n, m) after the update
+    b: Array  # (n,) or (0,) after the update
+
+
+@dataclass(frozen=True, slots=True)
+class NonFinite:
+    """Where the first non-finite number of a diverged step appeared."""
+
+    quantity: str  # "z", "a", "loss", "delta", "grad_w", "grad_b", "w", "b" or "train_loss"
+    layer: int | None  # 1-based layer, None for the losses
+    index: tuple[int, ...]  # position inside that array
+
+    def __str__(self) -> str:
+        if self.layer is None:
+            return self.quantity
+        where = ", ".join(str(i) for i in self.index)
+        return f"{self.quantity}[{self.layer}][{where}]"
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    step: int  # 1-based
+    epoch: int  # 1-based
+    batch: tuple[int, ...]  # 0-based sample indices, in the order used
+    x: Array  # (B, n_0) the inputs a[0]
+    t: Array  # (B, n_L) the targets
+    sample_losses: Array  # (B,) l(y_k, t_k) before the update
+    loss: float  # mean of sample_losses: the batch loss before the update
+    train_loss: float  # training-set loss after the update
+    learning_rate: float
+    layers: tuple[LayerRecord, ...]
+    stop_reason: str | None = None  # set when this step ended the run by itself
+    nonfinite: NonFinite | None = None  # set when this step diverged
+
+    @property
+    def diverged(self) -> bool:
+        return self.stop_reason == "diverged"
+
+
+def find_nonfinite(layers: tuple[LayerRecord, ...], loss: float, train_loss: float) -> NonFinite | None:
+    """The first non-finite value in the order the step computed them, or None."""
+    arrays: list[tuple[str, int | None, Array]] = []
+    for l, lr in enumerate(layers, start=1):
+        arrays += [("z", l, lr.z), ("a", l, lr.a)]
+    arrays.append(("loss", None, np.array(loss)))
+    for l in range(len(layers), 0, -1):
+        arrays.append(("delta", l, layers[l - 1].delta))
+    for l, lr in enumerate(layers, start=1):
+        arrays += [("grad_w", l, lr.grad_w), ("grad_b", l, lr.grad_b)]
+    for l, lr in enumerate(layers, start=1):
+        arrays += [("w", l, lr.w), ("b", l, lr.b)]
+    arrays.append(("train_loss", None, np.array(train_loss)))
+    for name, layer, arr in arrays:
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
+            return NonFinite(name, layer, index)
+    return None

@@ -1,0 +1,254 @@
+"""Trainer: steps a scenario's network one weight update at a time.
+
+    trainer = Trainer(scenario)
+    record = trainer.step()        # one forward pass, one backward pass, one update
+    trainer.undo()                 # back to exactly the state before that step
+    trainer.run(1000, record=False)  # the fast path: no StepRecords are built
+
+The state is (W, b, step, position in the sample order, stop reason). Parameters are
+never changed in place, so a saved state is a handful of references and undo is exact:
+stepping again after an undo gives an identical record.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .activations import get_activation
+from .batching import BatchSchedule, Position
+from .losses import get_loss
+from .network import Network, initial_parameters
+from .record import LayerRecord, StepRecord, find_nonfinite
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+
+Array = np.ndarray
+
+HISTORY_STEPS = 10_000  # undo steps kept in memory; further back, undo replays from the start
+HISTORY_BYTES = 256 * 2**20  # ... and never more parameter memory than this
+
+
+class TrainingStopped(Exception):
+    """step() was called after the run stopped by itself (see Trainer.stop_reason)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    W: tuple[Array, ...]
+    b: tuple[Array, ...]
+    step: int
+    pos: Position
+    stop_reason: str | None
+
+
+class Trainer:
+    def __init__(self, scenario: Scenario, history: int = HISTORY_STEPS) -> None:
+        s = scenario
+        self.scenario = s
+        self.network = Network(tuple(get_activation(a) for a in s.activations), get_loss(s.loss), s.bias)
+        self.X = _frozen(np.asarray(s.inputs, dtype=float))  # (N, n_0)
+        self.T = _frozen(np.asarray(s.targets, dtype=float))  # (N, n_L)
+        self.schedule = BatchSchedule(len(self.X), s.batch, s.shuffle, s.seed)
+        self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
+        param_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b))
+        self.history_limit = max(1, min(history, HISTORY_BYTES // max(param_bytes, 1)))
+        self._history: deque[_State] = deque(maxlen=self.history_limit)
+        self.reset()
+
+    # -- state ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the initial weights, step 0, the first sample of epoch 1."""
+        self.W, self.b = self.initial_W, self.initial_b
+        self.step_count = 0
+        self.position = Position()
+        self.stop_reason: str | None = None
+        self.last_record: StepRecord | None = None
+        self.losses: list[float] = []  # batch loss of each step, before its update
+        self.train_losses: list[float] = []  # training-set loss after each step
+        self._history.clear()
+        self._train_cache: tuple[tuple[Array, ...], list[Array], list[Array], Array] | None = None
+        with np.errstate(all="ignore"):
+            self.initial_train_loss = self._train_forward()[2]
+
+    @property
+    def done(self) -> bool:
+        return self.stop_reason is not None
+
+    @property
+    def epoch(self) -> int:
+        """The 1-based epoch of the last step taken (1 before any step)."""
+        return _epoch_of_last_step(self.position) if self.step_count else 1
+
+    def _save(self) -> _State:
+        return _State(self.W, self.b, self.step_count, self.position, self.stop_reason)
+
+    def _restore(self, state: _State) -> None:
+        self.W, self.b = state.W, state.b
+        self.step_count, self.position, self.stop_reason = state.step, state.pos, state.stop_reason
+        del self.losses[state.step :]
+        del self.train_losses[state.step :]
+
+    # -- stepping ------------------------------------------------------------------------
+
+    def step(self) -> StepRecord:
+        """One forward pass, one backward pass and one update, on the next batch."""
+        if self.done:
+            raise TrainingStopped(f"the run has stopped: {self.stop_reason}")
+        with np.errstate(all="ignore"):
+            record = self._advance(record=True)
+        assert record is not None
+        return record
+
+    def run(self, steps: int, record: bool = True) -> list[StepRecord]:
+        """Up to ``steps`` more steps (fewer when the run stops by itself).
+
+        Returns their records; with ``record=False`` it builds none and returns [].
+        """
+        records: list[StepRecord] = []
+        advance = self._advance
+        with np.errstate(all="ignore"):
+            for _ in range(steps):
+                if self.stop_reason is not None:
+                    break
+                r = advance(record)
+                if r is not None:
+                    records.append(r)
+        return records
+
+    def undo(self) -> StepRecord | None:
+        """Return to the state before the last step; the record of the step now current."""
+        if self.step_count == 0:
+            return None
+        if self._history:
+            self._restore(self._history.pop())
+            self._train_cache = None
+        else:
+            target = self.step_count - 1
+            self.reset()
+            self.run(target, record=False)
+        self.last_record = self._recompute_last()
+        return self.last_record
+
+    def _recompute_last(self) -> StepRecord | None:
+        """The record of the step that led to the current state, computed again.
+
+        Stepping is deterministic, so redoing the last step from the saved state before it
+        rebuilds exactly the current state along with the record.
+        """
+        if self.step_count == 0:
+            return None
+        if not self._history:  # a history of one state, spent by the replay in undo()
+            target = self.step_count
+            self.reset()
+            self.run(target - 1, record=False)
+        else:
+            self._restore(self._history.pop())
+            self._train_cache = None
+        with np.errstate(all="ignore"):
+            return self._advance(record=True)
+
+    def _train_forward(self) -> tuple[list[Array], list[Array], float, Array]:
+        """z and a of every layer over the whole training set for the current weights."""
+        cache = self._train_cache
+        if cache is not None and cache[0] is self.W:
+            zs, acts, sample_losses = cache[1], cache[2], cache[3]
+        else:
+            zs, acts = self.network.forward(self.W, self.b, self.X)
+            sample_losses = self.network.sample_losses(acts[-1], self.T, zs[-1])
+            self._train_cache = (self.W, zs, acts, sample_losses)
+        return zs, acts, float(sample_losses.mean()), sample_losses
+
+    def _advance(self, record: bool) -> StepRecord | None:
+        net, W, b, scenario = self.network, self.W, self.b, self.scenario
+        indices, next_pos = self.schedule.next_batch(self.position)
+        if len(indices) == len(self.X) and not self.schedule.shuffle:
+            # the full batch in file order: its forward pass is the training-set forward
+            # pass that the previous step already computed for train_loss
+            x, t = self.X, self.T
+            zs, acts, loss, sample_losses = self._train_forward()
+        else:
+            x, t = self.X[indices], self.T[indices]
+            zs, acts = net.forward(W, b, x)
+            sample_losses = net.sample_losses(acts[-1], t, zs[-1])
+            loss = float(sample_losses.mean())
+        deltas, grad_w, grad_b = net.backward(W, x, t, zs, acts)
+        lr = scenario.learning_rate
+        new_W, new_b = net.update(W, b, grad_w, grad_b, lr, scenario.update_biases)
+        for arr in new_W + new_b:
+            arr.flags.writeable = False
+
+        self._history.append(self._save())
+        self.W, self.b = new_W, new_b
+        self.step_count += 1
+        self.position = next_pos
+        train_loss = self._train_forward()[2]
+        self.losses.append(loss)
+        self.train_losses.append(train_loss)
+
+        if not (math.isfinite(loss) and math.isfinite(train_loss) and _all_finite(new_W, new_b)):
+            self.stop_reason = "diverged"
+        elif scenario.target_loss is not None and train_loss < scenario.target_loss:
+            self.stop_reason = "target_loss"
+        elif self.step_count >= scenario.max_steps:
+            self.stop_reason = "max_steps"
+
+        if not record:
+            self.last_record = None
+            return None
+        layers = tuple(
+            LayerRecord(
+                activation=net.activations[l].name,
+                z=_frozen(zs[l]),
+                a=_frozen(acts[l]),
+                delta=_frozen(deltas[l]),
+                grad_w=_frozen(grad_w[l]),
+                grad_b=_frozen(grad_b[l]),
+                w_before=W[l],
+                b_before=b[l],
+                w=new_W[l],
+                b=new_b[l],
+            )
+            for l in range(len(W))
+        )
+        diverged = self.stop_reason == "diverged"
+        rec = StepRecord(
+            step=self.step_count,
+            epoch=_epoch_of_last_step(next_pos),
+            batch=tuple(int(i) for i in indices),
+            x=_frozen(x),
+            t=_frozen(t),
+            sample_losses=_frozen(sample_losses),
+            loss=loss,
+            train_loss=train_loss,
+            learning_rate=lr,
+            layers=layers,
+            stop_reason=self.stop_reason,
+            nonfinite=find_nonfinite(layers, loss, train_loss) if diverged else None,
+        )
+        self.last_record = rec
+        return rec
+
+
+def _epoch_of_last_step(pos: Position) -> int:
+    """A step that finished an epoch leaves the position at the start of the next one."""
+    return pos.epoch - 1 if pos.offset == 0 else pos.epoch
+
+
+def _all_finite(W: tuple[Array, ...], b: tuple[Array, ...]) -> bool:
+    # a sum is non-finite when any term is (or when finite terms overflow: divergence too)
+    return all(math.isfinite(float(w.sum())) for w in W) and all(
+        math.isfinite(float(v.sum())) for v in b if v.size
+    )
+
+
+def _frozen(x: Array) -> Array:
+    if x.flags.writeable:
+        x.flags.writeable = False
+    return x

@@ -1,0 +1,534 @@
+"""Scenario files (TOML, format 1) -> a frozen, validated Scenario.
+
+Every problem in a file is collected before anything is raised, so that one run of
+``backprop-tui --check`` lists them all; each names the file, the table and the key,
+what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .engine.activations import ACTIVATIONS, ALIASES
+from .engine.losses import LOSSES
+from .errors import BackpropError
+
+INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
+BATCH_WORDS = ("full", "sample")
+
+# every table and key of format 1; anything else is a typo and is refused
+KEYS: dict[str, tuple[str, ...]] = {
+    "scenario": ("name", "description"),
+    "network": ("layers", "activation", "activations", "bias"),
+    "init": ("method", "low", "high", "mean", "std", "value", "bias_value", "seed", "weights", "biases"),
+    "data": ("inputs", "targets", "input_names", "output_names"),
+    "training": (
+        "loss",
+        "learning_rate",
+        "batch",
+        "shuffle",
+        "seed",
+        "update_biases",
+        "max_steps",
+        "target_loss",
+    ),
+}
+
+
+class ScenarioError(BackpropError):
+    """A scenario file that cannot be used; ``problems`` holds one line per defect."""
+
+
+@dataclass(frozen=True)
+class InitSpec:
+    method: str = "uniform"
+    low: float = -1.0
+    high: float = 1.0
+    mean: float = 0.0
+    std: float = 1.0
+    value: float | None = None
+    bias_value: float = 0.0
+    seed: int = 0
+    weights: tuple | None = None  # explicit: one (n_l, n_{l-1}) nested tuple per layer
+    biases: tuple | None = None  # explicit: one (n_l,) tuple per layer
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]  # one per non-input layer
+    inputs: np.ndarray = field(repr=False)  # (N, n_0), read-only
+    targets: np.ndarray = field(repr=False)  # (N, n_L), read-only
+    loss: str
+    learning_rate: float
+    description: str = ""
+    bias: bool = True
+    init: InitSpec = InitSpec()
+    input_names: tuple[str, ...] = ()
+    output_names: tuple[str, ...] = ()
+    batch: str | int = "full"
+    shuffle: bool = False
+    seed: int = 0
+    update_biases: bool = True
+    max_steps: int = 1000
+    target_loss: float | None = None
+    source: str | None = None  # the file it came from
+
+    def __str__(self) -> str:
+        arch = "-".join(str(n) for n in self.layers)
+        return f"{self.name} ({arch}, {self.loss}, lr={self.learning_rate:g}, batch={self.batch})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as loaded, every default filled in (the trace's "scenario" object)."""
+        init: dict[str, Any] = {"method": self.init.method, "seed": self.init.seed}
+        if self.init.method == "explicit":
+            init["weights"] = [np.asarray(w, dtype=float).tolist() for w in self.init.weights or ()]
+            init["biases"] = [list(map(float, b)) for b in self.init.biases or ()]
+        else:
+            init.update(
+                {
+                    "uniform": {"low": self.init.low, "high": self.init.high},
+                    "normal": {"mean": self.init.mean, "std": self.init.std},
+                    "constant": {"value": self.init.value},
+                }.get(self.init.method, {})
+            )
+            init["bias_value"] = self.init.bias_value
+        training: dict[str, Any] = {
+            "loss": self.loss,
+            "learning_rate": self.learning_rate,
+            "batch": self.batch,
+            "shuffle": self.shuffle,
+            "seed": self.seed,
+            "update_biases": self.update_biases,
+            "max_steps": self.max_steps,
+        }
+        if self.target_loss is not None:
+            training["target_loss"] = self.target_loss
+        return {
+            "scenario": {"name": self.name, "description": self.description},
+            "network": {"layers": list(self.layers), "activations": list(self.activations), "bias": self.bias},
+            "init": init,
+            "data": {"input_names": list(self.input_names), "output_names": list(self.output_names)},
+            "training": training,
+        }
+
+
+# -- reading values, collecting problems ---------------------------------------------------
+
+_MISSING = object()
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return f"a boolean ({str(v).lower()})"
+    if isinstance(v, int):
+        return f"an integer ({v})"
+    if isinstance(v, float):
+        return f"a float ({v!r})"
+    if isinstance(v, str):
+        return f"a string ({v!r})"
+    if isinstance(v, list):
+        return f"a list of {len(v)}"
+    if isinstance(v, dict):
+        return "a table"
+    return type(v).__name__
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+class _Reader:
+    """Reads one scenario document and collects every problem as '[table] key: message'."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        self.problems: list[str] = []
+
+    def problem(self, table: str, key: str, message: str) -> None:
+        self.problems.append(f"[{table}] {key}: {message}" if key else f"[{table}]: {message}")
+
+    def table(self, name: str, required: bool) -> dict[str, Any]:
+        t = self.doc.get(name, _MISSING)
+        if t is _MISSING:
+            if required:
+                self.problems.append(f"[{name}]: required table is missing")
+            return {}
+        if not isinstance(t, dict):
+            self.problems.append(f"[{name}]: expected a table, got {_kind(t)}")
+            return {}
+        for key in t:
+            if key not in KEYS[name]:
+                hint = difflib.get_close_matches(key, KEYS[name], n=1)
+                also = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(KEYS[name])})"
+                self.problem(name, key, f"unknown key{also}")
+        return t
+
+    def get(self, t: dict[str, Any], table: str, key: str, kind: str, default: Any = _MISSING) -> Any:
+        """t[key] checked against ``kind`` (str, bool, int, number); None after a problem."""
+        v = t.get(key, _MISSING)
+        if v is _MISSING:
+            if default is _MISSING:
+                self.problem(table, key, "required key is missing")
+                return None
+            return default
+        ok = {
+            "str": isinstance(v, str),
+            "bool": isinstance(v, bool),
+            "int": isinstance(v, int) and not isinstance(v, bool),
+            "number": _is_number(v),
+        }[kind]
+        if not ok:
+            expected = {"str": "a string", "bool": "true or false", "int": "an integer", "number": "a number"}
+            self.problem(table, key, f"expected {expected[kind]}, got {_kind(v)}")
+            return None
+        if kind == "number" and not math.isfinite(v):
+            self.problem(table, key, f"must be a finite number, got {v!r}")
+            return None
+        return float(v) if kind == "number" else v
+
+    def matrix(self, v: Any, table: str, key: str, rows: int | None, cols: int) -> np.ndarray | None:
+        """A list of ``rows`` lists of ``cols`` finite numbers, as a float array (rows, cols)."""
+        if not isinstance(v, list) or not v:
+            self.problem(table, key, f"expected a non-empty list of rows, got {_kind(v)}")
+            return None
+        if rows is not None and len(v) != rows:
+            self.problem(table, key, f"expected {rows} rows, got {len(v)}")
+            return None
+        for i, row in enumerate(v):
+            if not isinstance(row, list):
+                self.problem(table, f"{key}[{i}]", f"expected a list of {cols} numbers, got {_kind(row)}")
+                return None
+            if len(row) != cols:
+                self.problem(table, f"{key}[{i}]", f"expected {cols} numbers, got {len(row)}")
+                return None
+            for j, x in enumerate(row):
+                if not _is_number(x) or not math.isfinite(x):
+                    self.problem(table, f"{key}[{i}][{j}]", f"expected a finite number, got {_kind(x)}")
+                    return None
+        return np.array(v, dtype=float)
+
+    def names(self, t: dict[str, Any], table: str, key: str, count: int | None) -> tuple[str, ...]:
+        v = t.get(key, _MISSING)
+        if v is _MISSING:
+            return ()
+        if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+            self.problem(table, key, f"expected a list of strings, got {_kind(v)}")
+            return ()
+        if count is not None and len(v) != count:
+            self.problem(table, key, f"expected {count} names (one per node), got {len(v)}")
+            return ()
+        return tuple(v)
+
+
+# -- the format ----------------------------------------------------------------------------
+
+
+def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
+    """A validated Scenario from a parsed TOML document; ScenarioError lists every problem."""
+    r = _Reader(doc)
+    for name in doc:
+        if name not in KEYS:
+            hint = difflib.get_close_matches(name, KEYS, n=1)
+            also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
+            r.problems.append(f"[{name}]: unknown table{also}")
+
+    meta = r.table("scenario", required=True)
+    name = r.get(meta, "scenario", "name", "str")
+    if name is not None and not name.strip():
+        r.problem("scenario", "name", "must not be empty")
+    description = r.get(meta, "scenario", "description", "str", "") or ""
+
+    layers, activations, bias = _network(r)
+    init = _init(r, layers, bias)
+    training = _training(r, activations)
+    inputs, targets, input_names, output_names = _data(r, layers, training.get("loss"))
+
+    if r.problems:
+        raise ScenarioError(source or "<scenario>", r.problems)
+    return Scenario(
+        name=name,
+        description=description,
+        layers=layers,
+        activations=activations,
+        bias=bias,
+        init=init,
+        inputs=inputs,
+        targets=targets,
+        input_names=input_names,
+        output_names=output_names,
+        source=source,
+        **training,
+    )
+
+
+def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
+    t = r.table("network", required=True)
+    layers: tuple[int, ...] = ()
+    v = t.get("layers", _MISSING)
+    if v is _MISSING:
+        if "network" in r.doc:
+            r.problem("network", "layers", "required key is missing")
+    elif not isinstance(v, list) or len(v) < 2:
+        r.problem("network", "layers", f"expected a list of at least 2 node counts, got {_kind(v)}")
+    elif not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in v):
+        bad = next(n for n in v if not (isinstance(n, int) and not isinstance(n, bool) and n >= 1))
+        r.problem("network", "layers", f"every node count must be an integer >= 1, got {_kind(bad)}")
+    else:
+        layers = tuple(v)
+    bias = r.get(t, "network", "bias", "bool", True)
+    bias = True if bias is None else bias
+
+    n_layers = len(layers) - 1 if layers else None
+    activations: tuple[str, ...] = ()
+    if "activation" in t and "activations" in t:
+        r.problem("network", "activations", "give either activation or activations, not both")
+    elif "activation" in t:
+        act = r.get(t, "network", "activation", "str")
+        if act is not None and _check_activation(r, "activation", act) and n_layers:
+            activations = (act,) * n_layers
+    elif "activations" in t:
+        acts = t["activations"]
+        if not isinstance(acts, list) or not all(isinstance(a, str) for a in acts):
+            r.problem("network", "activations", f"expected a list of activation names, got {_kind(acts)}")
+        elif n_layers is not None and len(acts) != n_layers:
+            r.problem("network", "activations", f"expected {n_layers} names (one per non-input layer), got {len(acts)}")
+        elif all([_check_activation(r, f"activations[{i}]", a) for i, a in enumerate(acts)]):
+            activations = tuple(acts)
+    elif "network" in r.doc:
+        r.problem("network", "activation", "required key is missing (or give activations, one per layer)")
+    if activations and "softmax" in activations[:-1]:
+        i = activations.index("softmax")
+        r.problem("network", "activations", f"softmax is for the output layer only, got it on layer {i + 1}")
+    return layers, activations, bias
+
+
+def _check_activation(r: _Reader, key: str, name: str) -> bool:
+    known = list(ACTIVATIONS) + list(ALIASES)
+    if name in known:
+        return True
+    hint = difflib.get_close_matches(name, known, n=1)
+    also = f" (did you mean {hint[0]!r}?)" if hint else ""
+    r.problem("network", key, f"unknown activation {name!r}{also}; expected one of {', '.join(known)}")
+    return False
+
+
+def _init(r: _Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
+    t = r.table("init", required=False)
+    method = r.get(t, "init", "method", "str", "uniform")
+    if method not in INIT_METHODS:
+        if method is not None:
+            r.problem("init", "method", f"expected one of {', '.join(INIT_METHODS)}, got {method!r}")
+        method = "uniform"
+    spec = InitSpec(
+        method=method,
+        low=r.get(t, "init", "low", "number", -1.0),
+        high=r.get(t, "init", "high", "number", 1.0),
+        mean=r.get(t, "init", "mean", "number", 0.0),
+        std=r.get(t, "init", "std", "number", 1.0),
+        value=r.get(t, "init", "value", "number", None),
+        bias_value=r.get(t, "init", "bias_value", "number", 0.0),
+        seed=r.get(t, "init", "seed", "int", 0),
+    )
+    if spec.seed is not None and spec.seed < 0:
+        r.problem("init", "seed", f"must be >= 0, got {spec.seed}")
+    if method == "uniform" and spec.low is not None and spec.high is not None and not spec.low < spec.high:
+        r.problem("init", "high", f"must be greater than low ({spec.low:g}), got {spec.high:g}")
+    if method == "normal" and spec.std is not None and spec.std < 0:
+        r.problem("init", "std", f"must be >= 0, got {spec.std:g}")
+    if method == "constant" and "value" not in t:
+        r.problem("init", "value", "required when method = \"constant\"")
+    if method != "explicit":
+        for key in ("weights", "biases"):
+            if key in t:
+                r.problem("init", key, f"only used with method = \"explicit\", but method is {method!r}")
+        return spec
+    if "bias_value" in t:
+        r.problem("init", "bias_value", "not used with method = \"explicit\"; give biases instead")
+    weights = biases = None
+    if "weights" not in t:
+        r.problem("init", "weights", "required when method = \"explicit\"")
+    elif layers:
+        weights = _explicit(r, t["weights"], "weights", [(layers[l], layers[l - 1]) for l in range(1, len(layers))])
+    if not bias:
+        if "biases" in t:
+            r.problem("init", "biases", "given, but [network] bias = false")
+    elif "biases" not in t:
+        r.problem("init", "biases", "required when method = \"explicit\" and [network] bias = true")
+    elif layers:
+        biases = _explicit(r, t["biases"], "biases", [(layers[l],) for l in range(1, len(layers))])
+    return replace(spec, weights=weights, biases=biases)
+
+
+def _explicit(r: _Reader, v: Any, key: str, shapes: list[tuple[int, ...]]) -> tuple | None:
+    """One array per layer with the given shapes, as nested tuples of floats."""
+    if not isinstance(v, list) or len(v) != len(shapes):
+        r.problem("init", key, f"expected a list of {len(shapes)} (one per non-input layer), got {_kind(v)}")
+        return None
+    out = []
+    for l, (arr, shape) in enumerate(zip(v, shapes), start=1):
+        where = f"{key}[{l - 1}]"
+        if len(shape) == 1:
+            if not isinstance(arr, list) or len(arr) != shape[0]:
+                r.problem("init", where, f"layer {l} needs {shape[0]} biases, got {_kind(arr)}")
+                return None
+            if not all(_is_number(x) and math.isfinite(x) for x in arr):
+                r.problem("init", where, "expected finite numbers")
+                return None
+            out.append(tuple(float(x) for x in arr))
+        else:
+            m = r.matrix(arr, "init", where, shape[0], shape[1])
+            if m is None:
+                r.problems[-1] += f" (layer {l}: W is {shape[0]} x {shape[1]}, a row per node of layer {l})"
+                return None
+            out.append(tuple(map(tuple, m.tolist())))
+    return tuple(out)
+
+
+def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
+    t = r.table("training", required=True)
+    loss = r.get(t, "training", "loss", "str") if "training" in r.doc else None
+    if loss is not None and loss not in LOSSES:
+        hint = difflib.get_close_matches(loss, LOSSES, n=1)
+        also = f" (did you mean {hint[0]!r}?)" if hint else ""
+        r.problem("training", "loss", f"unknown loss {loss!r}{also}; expected one of {', '.join(LOSSES)}")
+        loss = None
+    if loss is not None and activations:
+        out_act = ALIASES.get(activations[-1], activations[-1])
+        needs = LOSSES[loss].needs_output
+        if needs and out_act != needs:
+            r.problem("training", "loss", f"{loss} needs a {needs} output layer, got {out_act}")
+        if out_act == "softmax" and loss != "cross_entropy":
+            r.problem("training", "loss", f"a softmax output layer needs cross_entropy, got {loss}")
+    lr = r.get(t, "training", "learning_rate", "number") if "training" in r.doc else None
+    if lr is not None and not lr > 0:
+        r.problem("training", "learning_rate", f"must be > 0, got {lr:g}")
+    batch: Any = t.get("batch", "full")
+    if isinstance(batch, str):
+        if batch not in BATCH_WORDS:
+            r.problem("training", "batch", f'expected "full", "sample" or a positive integer, got {batch!r}')
+    elif not (isinstance(batch, int) and not isinstance(batch, bool) and batch >= 1):
+        r.problem("training", "batch", f'expected "full", "sample" or a positive integer, got {_kind(batch)}')
+    max_steps = r.get(t, "training", "max_steps", "int", 1000)
+    if max_steps is not None and max_steps < 1:
+        r.problem("training", "max_steps", f"must be >= 1, got {max_steps}")
+    target_loss = r.get(t, "training", "target_loss", "number", None)
+    if target_loss is not None and target_loss < 0:
+        r.problem("training", "target_loss", f"must be >= 0, got {target_loss:g}")
+    seed = r.get(t, "training", "seed", "int", 0)
+    if seed is not None and seed < 0:
+        r.problem("training", "seed", f"must be >= 0, got {seed}")
+    return {
+        "loss": loss,
+        "learning_rate": lr,
+        "batch": batch,
+        "shuffle": r.get(t, "training", "shuffle", "bool", False),
+        "seed": seed,
+        "update_biases": r.get(t, "training", "update_biases", "bool", True),
+        "max_steps": max_steps,
+        "target_loss": target_loss,
+    }
+
+
+def _data(
+    r: _Reader, layers: tuple[int, ...], loss: str | None
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    t = r.table("data", required=True)
+    n_in = layers[0] if layers else None
+    n_out = layers[-1] if layers else None
+    inputs = targets = None
+    if "inputs" not in t:
+        if "data" in r.doc:
+            r.problem("data", "inputs", "required key is missing")
+    elif n_in is not None:
+        inputs = r.matrix(t["inputs"], "data", "inputs", None, n_in)
+    if "targets" not in t:
+        if "data" in r.doc:
+            r.problem("data", "targets", "required key is missing")
+    elif n_out is not None:
+        v = t["targets"]
+        if n_out == 1 and isinstance(v, list) and v and all(_is_number(x) for x in v):
+            v = [[x] for x in v]  # a flat list is allowed for one output node
+        rows = len(inputs) if inputs is not None else None
+        targets = r.matrix(v, "data", "targets", rows, n_out)
+    if targets is not None and loss == "bce" and not ((targets >= 0) & (targets <= 1)).all():
+        i, j = np.argwhere((targets < 0) | (targets > 1))[0]
+        r.problem("data", f"targets[{i}][{j}]", f"bce needs targets between 0 and 1, got {targets[i, j]:g}")
+    if targets is not None and loss == "cross_entropy":
+        bad_rows = np.flatnonzero((targets < 0).any(axis=1) | (np.abs(targets.sum(axis=1) - 1) > 1e-9))
+        if bad_rows.size:
+            i = int(bad_rows[0])
+            r.problem(
+                "data",
+                f"targets[{i}]",
+                f"cross_entropy needs each target row to be a probability distribution "
+                f"(non-negative, summing to 1), got {targets[i].tolist()}",
+            )
+    input_names = r.names(t, "data", "input_names", n_in)
+    output_names = r.names(t, "data", "output_names", n_out)
+    for arr in (inputs, targets):
+        if arr is not None:
+            arr.flags.writeable = False
+    return inputs, targets, input_names, output_names  # type: ignore[return-value]
+
+
+# -- files and bundled scenarios -------------------------------------------------------------
+
+
+def _bundled_root() -> Any:
+    """Where the bundled scenarios are: the installed package, or a checkout's scenarios/."""
+    try:
+        return resources.files("tui_backprop.scenarios")
+    except ModuleNotFoundError:  # running from a source tree that is not installed
+        return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def bundled_names() -> list[str]:
+    """The scenarios that ship with the package, by name."""
+    return sorted(p.name[: -len(".toml")] for p in _bundled_root().iterdir() if p.name.endswith(".toml"))
+
+
+def _read(path: Path, label: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as e:
+        raise ScenarioError(label, "no such file") from e
+    except IsADirectoryError as e:
+        raise ScenarioError(label, "is a directory, not a scenario file") from e
+    except OSError as e:
+        raise ScenarioError(label, f"cannot read: {e.strerror or e}") from e
+
+
+def loads_scenario(data: bytes | str, source: str = "<scenario>") -> Scenario:
+    """Parse scenario text; errors are titled with ``source``."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as e:
+        raise ScenarioError(source, f"not UTF-8 text (byte {e.start}): a scenario file is TOML") from e
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(source, f"not valid TOML: {e}") from e
+    return parse_scenario(doc, source)
+
+
+def load_scenario(path_or_name: str | Path) -> Scenario:
+    """A scenario from a file path, or from the name of a bundled scenario (``"xor"``)."""
+    path = Path(path_or_name)
+    label = str(path_or_name)
+    if not path.exists() and isinstance(path_or_name, str) and path.suffix == "" and "/" not in label:
+        names = bundled_names()
+        if label in names:
+            data = _bundled_root().joinpath(f"{label}.toml").read_bytes()
+            return loads_scenario(data, f"{label}.toml")
+        raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")
+    return loads_scenario(_read(path, label), label)

@@ -1,0 +1,183 @@
+"""Trace files (JSON, format 1): every step of a run, streamed to disk, written atomically.
+
+The file is strict JSON (no NaN or Infinity: a non-finite number is written as null) and
+the same scenario and steps always give the same bytes. It is laid out one step per line,
+so that two traces diff step by step. It is written to a temporary file beside the target
+and renamed into place only when complete: an interrupted export leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from .engine import StepRecord, Trainer
+from .errors import BackpropError
+from .scenario import Scenario
+
+FORMAT = "backprop-tui-trace"
+VERSION = 1
+STOP_REASONS = ("max_steps", "target_loss", "diverged", "steps", "user")
+
+
+class TraceError(BackpropError):
+    """A trace that cannot be written (or read)."""
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of trace format 1, as shipped in the package."""
+    text = resources.files("tui_backprop").joinpath("schemas/trace-v1.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _arr(a: np.ndarray) -> list:
+    """A nested list of floats, non-finite values as None."""
+    if np.isfinite(a).all():
+        return a.tolist()
+    obj = a.astype(object)
+    obj[~np.isfinite(a)] = None
+    return obj.tolist()
+
+
+def step_dict(rec: StepRecord) -> dict[str, Any]:
+    return {
+        "step": rec.step,
+        "epoch": rec.epoch,
+        "batch": list(rec.batch),
+        "loss": _num(rec.loss),
+        "train_loss": _num(rec.train_loss),
+        "layers": [
+            {
+                "z": _arr(lr.z),
+                "a": _arr(lr.a),
+                "delta": _arr(lr.delta),
+                "grad_w": _arr(lr.grad_w),
+                "grad_b": _arr(lr.grad_b),
+                "w": _arr(lr.w),
+                "b": _arr(lr.b),
+            }
+            for lr in rec.layers
+        ],
+    }
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+
+
+class TraceWriter:
+    """Streams a trace: header on open, one line per ``write_step``, summary on ``close``.
+
+    Use as a context manager; leaving the block by an exception removes the temporary
+    file and leaves whatever was at ``path`` untouched.
+    """
+
+    def __init__(self, path: str | Path, trainer: Trainer) -> None:
+        self.path = Path(path)
+        self.steps = 0
+        self._first = True
+        self._file: IO[str] | None = None
+        if self.path.is_dir():
+            raise TraceError(str(path), "is a directory; give a file name for the trace")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or ".")
+        except OSError as e:
+            raise TraceError(str(path), f"cannot write here: {e.strerror or e}") from e
+        self._tmp = Path(tmp)
+        self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self._header(trainer)
+
+    def _write(self, text: str) -> None:
+        assert self._file is not None
+        try:
+            self._file.write(text)
+        except OSError as e:
+            self.abort()
+            raise TraceError(str(self.path), f"cannot write: {e.strerror or e}") from e
+
+    def _header(self, trainer: Trainer) -> None:
+        s: Scenario = trainer.scenario
+        lines = [
+            f'"format": {_dump(FORMAT)}',
+            f'"version": {VERSION}',
+            f'"scenario": {_dump(s.to_dict())}',
+            f'"data": {_dump({"inputs": _arr(trainer.X), "targets": _arr(trainer.T)})}',
+            f'"initial": {_dump({"w": [_arr(w) for w in trainer.initial_W], "b": [_arr(b) for b in trainer.initial_b]})}',
+        ]
+        self._write("{\n" + ",\n".join(lines) + ',\n"steps": [')
+
+    def write_step(self, rec: StepRecord) -> None:
+        self._write(("\n" if self._first else ",\n") + _dump(step_dict(rec)))
+        self._first = False
+        self.steps += 1
+
+    def write_steps(self, records: Iterable[StepRecord]) -> None:
+        for rec in records:
+            self.write_step(rec)
+
+    def close(self, final_loss: float, stop_reason: str) -> Path:
+        """Write the summary, then move the finished file into place."""
+        if stop_reason not in STOP_REASONS:
+            raise ValueError(f"unknown stop reason {stop_reason!r}")
+        summary = {"steps": self.steps, "final_loss": _num(final_loss), "stop_reason": stop_reason}
+        self._write(("\n" if not self._first else "") + f'],\n"summary": {_dump(summary)}\n}}\n')
+        assert self._file is not None
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+            os.replace(self._tmp, self.path)
+        except OSError as e:
+            self.abort()
+            raise TraceError(str(self.path), f"cannot write: {e.strerror or e}") from e
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the unfinished trace: close and remove the temporary file."""
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError:
+                pass
+            self._file = None
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> TraceWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None or self._file is not None:
+            self.abort()
+
+
+def summary_stop_reason(trainer: Trainer, otherwise: str) -> str:
+    """The run's own stop reason, or ``otherwise`` ("steps", "user") when it has none."""
+    return trainer.stop_reason or otherwise
+
+
+def write_trace(path: str | Path, trainer: Trainer, stop_reason: str = "steps") -> Path:
+    """Export every step ``trainer`` has taken, replayed from the start, to ``path``.
+
+    The steps are computed again by a fresh Trainer and streamed to disk one at a time, so
+    the trace holds every step whatever the trainer kept in memory, and it is the same
+    file byte for byte as a headless run of the same scenario and number of steps.
+    """
+    replay = Trainer(trainer.scenario, history=1)
+    with TraceWriter(path, replay) as writer:
+        for _ in range(trainer.step_count):
+            writer.write_step(replay.step())
+        final = replay.train_losses[-1] if replay.train_losses else replay.initial_train_loss
+        return writer.close(final, summary_stop_reason(replay, stop_reason))
