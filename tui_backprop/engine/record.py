@@ -28,6 +28,16 @@ class LayerRecord:
     w: Array  # (n, m) after the update
     b: Array  # (n,) or (0,) after the update
 
+    @property
+    def dw(self) -> Array:
+        """The change this step made to W, shape (n, m): -lr grad_w, as rounded in w."""
+        return self.w - self.w_before
+
+    @property
+    def db(self) -> Array:
+        """The change this step made to b, shape (n,) or (0,)."""
+        return self.b - self.b_before
+
 
 @dataclass(frozen=True, slots=True)
 class NonFinite:
