@@ -23,6 +23,7 @@ from .errors import BackpropError
 
 INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
 BATCH_WORDS = ("full", "sample")
+MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 
 # every table and key of format 1; anything else is a typo and is refused
 KEYS: dict[str, tuple[str, ...]] = {
@@ -147,6 +148,14 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _finite(v: Any) -> bool:
+    """A number that is a finite float (an integer too large for a float is not)."""
+    try:
+        return _is_number(v) and math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 class _Reader:
     """Reads one scenario document and collects every problem as '[table] key: message'."""
 
@@ -191,7 +200,7 @@ class _Reader:
             expected = {"str": "a string", "bool": "true or false", "int": "an integer", "number": "a number"}
             self.problem(table, key, f"expected {expected[kind]}, got {_kind(v)}")
             return None
-        if kind == "number" and not math.isfinite(v):
+        if kind == "number" and not _finite(v):
             self.problem(table, key, f"must be a finite number, got {v!r}")
             return None
         return float(v) if kind == "number" else v
@@ -212,7 +221,7 @@ class _Reader:
                 self.problem(table, f"{key}[{i}]", f"expected {cols} numbers, got {len(row)}")
                 return None
             for j, x in enumerate(row):
-                if not _is_number(x) or not math.isfinite(x):
+                if not _finite(x):
                     self.problem(table, f"{key}[{i}][{j}]", f"expected a finite number, got {_kind(x)}")
                     return None
         return np.array(v, dtype=float)
@@ -280,9 +289,9 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
             r.problem("network", "layers", "required key is missing")
     elif not isinstance(v, list) or len(v) < 2:
         r.problem("network", "layers", f"expected a list of at least 2 node counts, got {_kind(v)}")
-    elif not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in v):
-        bad = next(n for n in v if not (isinstance(n, int) and not isinstance(n, bool) and n >= 1))
-        r.problem("network", "layers", f"every node count must be an integer >= 1, got {_kind(bad)}")
+    elif not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES for n in v):
+        bad = next(n for n in v if not (isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES))
+        r.problem("network", "layers", f"every node count must be an integer from 1 to {MAX_NODES}, got {_kind(bad)}")
     else:
         layers = tuple(v)
     bias = r.get(t, "network", "bias", "bool", True)
@@ -381,7 +390,7 @@ def _explicit(r: _Reader, v: Any, key: str, shapes: list[tuple[int, ...]]) -> tu
             if not isinstance(arr, list) or len(arr) != shape[0]:
                 r.problem("init", where, f"layer {l} needs {shape[0]} biases, got {_kind(arr)}")
                 return None
-            if not all(_is_number(x) and math.isfinite(x) for x in arr):
+            if not all(_finite(x) for x in arr):
                 r.problem("init", where, "expected finite numbers")
                 return None
             out.append(tuple(float(x) for x in arr))
