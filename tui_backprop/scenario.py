@@ -144,6 +144,10 @@ def _kind(v: Any) -> str:
     return type(v).__name__
 
 
+def _numbers(n: int) -> str:
+    return "1 number" if n == 1 else f"{n} numbers"
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -215,10 +219,10 @@ class _Reader:
             return None
         for i, row in enumerate(v):
             if not isinstance(row, list):
-                self.problem(table, f"{key}[{i}]", f"expected a list of {cols} numbers, got {_kind(row)}")
+                self.problem(table, f"{key}[{i}]", f"expected a list of {_numbers(cols)}, got {_kind(row)}")
                 return None
             if len(row) != cols:
-                self.problem(table, f"{key}[{i}]", f"expected {cols} numbers, got {len(row)}")
+                self.problem(table, f"{key}[{i}]", f"expected {_numbers(cols)}, got {len(row)}")
                 return None
             for j, x in enumerate(row):
                 if not _finite(x):
@@ -252,7 +256,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
             r.problems.append(f"[{name}]: unknown table{also}")
 
     meta = r.table("scenario", required=True)
-    name = r.get(meta, "scenario", "name", "str")
+    name = r.get(meta, "scenario", "name", "str") if "scenario" in doc else None  # else reported once, above
     if name is not None and not name.strip():
         r.problem("scenario", "name", "must not be empty")
     description = r.get(meta, "scenario", "description", "str", "") or ""
@@ -317,7 +321,12 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
         r.problem("network", "activation", "required key is missing (or give activations, one per layer)")
     if activations and "softmax" in activations[:-1]:
         i = activations.index("softmax")
-        r.problem("network", "activations", f"softmax is for the output layer only, got it on layer {i + 1}")
+        if "activation" in t:  # name the key the file used
+            message = "softmax is for the output layer only; give activations, one per layer"
+            r.problem("network", "activation", message)
+        else:
+            message = f"softmax is for the output layer only, got it on layer {i + 1}"
+            r.problem("network", "activations", message)
     return layers, activations, bias
 
 
@@ -522,7 +531,9 @@ def loads_scenario(data: bytes | str, source: str = "<scenario>") -> Scenario:
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as e:
-        raise ScenarioError(source, f"not UTF-8 text (byte {e.start}): a scenario file is TOML") from e
+        line = data[: e.start].count(b"\n") + 1  # type: ignore[union-attr]
+        message = f"not UTF-8 text (line {line}, byte {e.start}): a scenario file is TOML"
+        raise ScenarioError(source, message) from e
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
