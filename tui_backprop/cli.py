@@ -103,12 +103,13 @@ class _Progress:
         self.total = total
         self.tty = sys.stderr.isatty()
         self.last = 0.0
+        self.shown = -1  # the step of the last line drawn
 
     def update(self, trainer: Trainer, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self.last < (0.1 if self.tty else 2.0):
-            return
-        self.last = now
+        if trainer.step_count == self.shown or (not force and now - self.last < (0.1 if self.tty else 2.0)):
+            return  # nothing new to show (a final forced update must not repeat the last line)
+        self.last, self.shown = now, trainer.step_count
         loss = trainer.train_losses[-1] if trainer.train_losses else trainer.initial_train_loss
         line = f"step {trainer.step_count}/{self.total}  epoch {trainer.epoch}  loss {loss:.6g}"
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
