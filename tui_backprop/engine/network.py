@@ -66,7 +66,8 @@ class Network:
             deltas[l] = delta
             a_prev = acts[l - 1] if l > 0 else x
             grad_w[l] = (delta.T @ a_prev) / B
-            grad_b[l] = delta.mean(axis=0) if self.bias else _EMPTY
+            # sum / B is the mean bit for bit, without np.mean's Python-level overhead
+            grad_b[l] = delta.sum(axis=0) / B if self.bias else _EMPTY
             if l > 0:
                 delta = (delta @ W[l]) * self.activations[l - 1].grad(zs[l - 1], acts[l - 1])
         return deltas, grad_w, grad_b
