@@ -170,6 +170,10 @@ class _Reader:
     def problem(self, table: str, key: str, message: str) -> None:
         self.problems.append(f"[{table}] {key}: {message}" if key else f"[{table}]: {message}")
 
+    def has(self, name: str) -> bool:
+        """Whether table ``name`` is there to read (when it is not, that is reported once, alone)."""
+        return isinstance(self.doc.get(name), dict)
+
     def table(self, name: str, required: bool) -> dict[str, Any]:
         t = self.doc.get(name, _MISSING)
         if t is _MISSING:
@@ -256,7 +260,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
             r.problems.append(f"[{name}]: unknown table{also}")
 
     meta = r.table("scenario", required=True)
-    name = r.get(meta, "scenario", "name", "str") if "scenario" in doc else None  # else reported once, above
+    name = r.get(meta, "scenario", "name", "str") if r.has("scenario") else None
     if name is not None and not name.strip():
         r.problem("scenario", "name", "must not be empty")
     description = r.get(meta, "scenario", "description", "str", "") or ""
@@ -289,7 +293,7 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
     layers: tuple[int, ...] = ()
     v = t.get("layers", _MISSING)
     if v is _MISSING:
-        if "network" in r.doc:
+        if r.has("network"):
             r.problem("network", "layers", "required key is missing")
     elif not isinstance(v, list) or len(v) < 2:
         r.problem("network", "layers", f"expected a list of at least 2 node counts, got {_kind(v)}")
@@ -317,7 +321,7 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
             r.problem("network", "activations", f"expected {n_layers} names (one per non-input layer), got {len(acts)}")
         elif all([_check_activation(r, f"activations[{i}]", a) for i, a in enumerate(acts)]):
             activations = tuple(acts)
-    elif "network" in r.doc:
+    elif r.has("network"):
         r.problem("network", "activation", "required key is missing (or give activations, one per layer)")
     if activations and "softmax" in activations[:-1]:
         i = activations.index("softmax")
@@ -414,7 +418,7 @@ def _explicit(r: _Reader, v: Any, key: str, shapes: list[tuple[int, ...]]) -> tu
 
 def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     t = r.table("training", required=True)
-    loss = r.get(t, "training", "loss", "str") if "training" in r.doc else None
+    loss = r.get(t, "training", "loss", "str") if r.has("training") else None
     if loss is not None and loss not in LOSSES:
         hint = difflib.get_close_matches(loss, LOSSES, n=1)
         also = f" (did you mean {hint[0]!r}?)" if hint else ""
@@ -427,7 +431,7 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
             r.problem("training", "loss", f"{loss} needs a {needs} output layer, got {out_act}")
         if out_act == "softmax" and loss != "cross_entropy":
             r.problem("training", "loss", f"a softmax output layer needs cross_entropy, got {loss}")
-    lr = r.get(t, "training", "learning_rate", "number") if "training" in r.doc else None
+    lr = r.get(t, "training", "learning_rate", "number") if r.has("training") else None
     if lr is not None and not lr > 0:
         r.problem("training", "learning_rate", f"must be > 0, got {lr:g}")
     batch: Any = t.get("batch", "full")
@@ -465,12 +469,12 @@ def _data(
     n_out = layers[-1] if layers else None
     inputs = targets = None
     if "inputs" not in t:
-        if "data" in r.doc:
+        if r.has("data"):
             r.problem("data", "inputs", "required key is missing")
     elif n_in is not None:
         inputs = r.matrix(t["inputs"], "data", "inputs", None, n_in)
     if "targets" not in t:
-        if "data" in r.doc:
+        if r.has("data"):
             r.problem("data", "targets", "required key is missing")
     elif n_out is not None:
         v = t["targets"]
