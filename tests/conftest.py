@@ -1,0 +1,140 @@
+"""Shared test helpers: building scenarios, and reference maths written apart from the engine.
+
+``reference`` is the oracle the engine is tested against: a per-sample forward pass and
+per-sample losses written from DESIGN section 3, sharing no code with tui_backprop.engine.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tui_backprop.scenario import InitSpec, Scenario, loads_scenario
+
+
+def toml_scenario(text: str):
+    """A Scenario from TOML text (dedented), through the real loader."""
+    return loads_scenario(textwrap.dedent(text), "<test>")
+
+
+def make_scenario(
+    activations,
+    W,
+    b=None,
+    *,
+    inputs,
+    targets,
+    loss="mse",
+    learning_rate=0.1,
+    **training,
+) -> Scenario:
+    """A Scenario with explicit weights, built directly (no TOML round trip).
+
+    W: one (n_l, n_{l-1}) array per layer; b: one (n_l,) array per layer, or None for a
+    network without biases. ``training`` holds any other Scenario field (batch, shuffle, ...).
+    """
+    W = [np.asarray(w, dtype=float) for w in W]
+    layers = (W[0].shape[1],) + tuple(w.shape[0] for w in W)
+    if isinstance(activations, str):
+        activations = (activations,) * len(W)
+    x = np.array(inputs, dtype=float).reshape(-1, layers[0])
+    t = np.array(targets, dtype=float).reshape(len(x), layers[-1])
+    x.flags.writeable = t.flags.writeable = False
+    init = InitSpec(
+        method="explicit",
+        weights=tuple(tuple(map(tuple, w.tolist())) for w in W),
+        biases=None if b is None else tuple(tuple(float(v) for v in np.ravel(bl)) for bl in b),
+    )
+    return Scenario(
+        name="test",
+        layers=layers,
+        activations=tuple(activations),
+        inputs=x,
+        targets=t,
+        loss=loss,
+        learning_rate=float(learning_rate),
+        bias=b is not None,
+        init=init,
+        **training,
+    )
+
+
+# -- reference maths (DESIGN section 3), one sample at a time --------------------------------
+
+REF_ACTIVATIONS = {
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.where(z > 0.0, z, 0.0),
+    "leaky_relu": lambda z: np.where(z > 0.0, z, 0.01 * z),
+    "identity": lambda z: z + 0.0,
+    "linear": lambda z: z + 0.0,
+    "softmax": lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
+}
+
+
+def _log_softmax(z):
+    m = z.max()
+    return z - (m + np.log(np.exp(z - m).sum()))
+
+
+# per-sample loss from the output y, its pre-activation z and the target t (all shape (n,))
+REF_LOSSES = {
+    "mse": lambda y, z, t: ((y - t) ** 2).sum() / len(t),
+    "sse": lambda y, z, t: ((y - t) ** 2).sum(),
+    "half_sse": lambda y, z, t: 0.5 * ((y - t) ** 2).sum(),
+    # -[t ln s(z) + (1 - t) ln(1 - s(z))] = softplus(z) - t z, averaged over the n outputs
+    "bce": lambda y, z, t: (np.logaddexp(0.0, z) - t * z).sum() / len(t),
+    "cross_entropy": lambda y, z, t: -(t * _log_softmax(z)).sum(),
+}
+
+
+def ref_forward_sample(W, b, activations, x, nudge=None):
+    """z and a of every layer for one sample x (n_0,); ``nudge=(l, j, h)`` adds h to z[l][j]."""
+    zs, acts = [], []
+    a = np.asarray(x, dtype=float)
+    for l, (Wl, act) in enumerate(zip(W, activations)):
+        z = np.array([np.dot(row, a) for row in Wl], dtype=float)
+        if b is not None and len(b[l]):
+            z = z + b[l]
+        if nudge is not None and nudge[0] == l:
+            z[nudge[1]] += nudge[2]
+        a = REF_ACTIVATIONS[act](z)
+        zs.append(z)
+        acts.append(a)
+    return zs, acts
+
+
+def ref_sample_loss(W, b, activations, loss, x, t, nudge=None) -> float:
+    zs, acts = ref_forward_sample(W, b, activations, x, nudge)
+    return float(REF_LOSSES[loss](acts[-1], zs[-1], np.asarray(t, dtype=float)))
+
+
+def ref_batch_loss(W, b, activations, loss, X, T) -> float:
+    """Mean over the samples of the per-sample loss."""
+    return float(np.mean([ref_sample_loss(W, b, activations, loss, x, t) for x, t in zip(X, T)]))
+
+
+def five_point(f, h: float) -> float:
+    """df/dh at 0 by the fourth-order central difference of f(eps)."""
+    return (f(-2 * h) - 8 * f(-h) + 8 * f(h) - f(2 * h)) / (12 * h)
+
+
+reference = SimpleNamespace(
+    activations=REF_ACTIVATIONS,
+    losses=REF_LOSSES,
+    forward_sample=ref_forward_sample,
+    sample_loss=ref_sample_loss,
+    batch_loss=ref_batch_loss,
+    five_point=five_point,
+    make_scenario=make_scenario,
+    toml_scenario=toml_scenario,
+)
+
+
+@pytest.fixture(scope="session")
+def ref():
+    """The reference maths and scenario builders above, for tests that prefer a fixture."""
+    return reference
