@@ -7,6 +7,7 @@ traceback. The Textual app is imported only when it is about to open.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from .errors import BackpropError
 from .scenario import Scenario, bundled_names, load_scenario
 from .trace import TraceWriter, summary_stop_reason
 
-EXIT_OK, EXIT_USAGE, EXIT_DIVERGED = 0, 2, 3
+EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -119,7 +120,28 @@ class _Progress:
             print(file=sys.stderr)
 
 
-CHUNK = 256  # steps between progress updates
+class _StopOnInterrupt:
+    """While active, Ctrl+C sets ``requested`` instead of raising, so the run ends cleanly
+    at the next step boundary with a complete trace."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __enter__(self) -> _StopOnInterrupt:
+        self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:  # a second Ctrl+C: stop now, whatever is lost
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._old)
+
+
+CHUNK_SECONDS = 0.05  # steps run between checks for Ctrl+C and progress updates
+MAX_CHUNK = 4096
 
 
 def _headless(scenario: Scenario, steps: int | None, export: str | None) -> int:
@@ -127,19 +149,27 @@ def _headless(scenario: Scenario, steps: int | None, export: str | None) -> int:
     total = min(steps, scenario.max_steps) if steps else scenario.max_steps
     progress = _Progress(total)
     writer = TraceWriter(export, trainer) if export else None
+    final = trainer.initial_train_loss  # training-set loss after the last step taken
+    written: Path | None = None
+    chunk = 1
     try:
-        while trainer.step_count < total and not trainer.done:
-            n = min(CHUNK, total - trainer.step_count)
+        with _StopOnInterrupt() as interrupt:
+            while trainer.step_count < total and not trainer.done and not interrupt.requested:
+                n = min(chunk, total - trainer.step_count)
+                started = time.perf_counter()
+                if writer:
+                    writer.write_steps(trainer.run(n, record=True))
+                else:
+                    trainer.run(n, record=False)
+                final = trainer.train_losses[-1]
+                if time.perf_counter() - started < CHUNK_SECONDS:
+                    chunk = min(2 * chunk, MAX_CHUNK)
+                progress.update(trainer)
+            progress.update(trainer, force=True)
+            progress.done()
+            reason = "user" if interrupt.requested else summary_stop_reason(trainer, "steps")
             if writer:
-                writer.write_steps(trainer.run(n, record=True))
-            else:
-                trainer.run(n, record=False)
-            progress.update(trainer)
-        progress.update(trainer, force=True)
-        progress.done()
-        reason = summary_stop_reason(trainer, "steps")
-        final = trainer.train_losses[-1] if trainer.train_losses else trainer.initial_train_loss
-        written = writer.close(final, reason) if writer else None
+                written = writer.close(final, reason)
     finally:
         if writer:
             writer.abort()  # no-op once closed; removes the temporary file otherwise
@@ -147,6 +177,8 @@ def _headless(scenario: Scenario, steps: int | None, export: str | None) -> int:
         f"{scenario.name}: {trainer.step_count} steps, epoch {trainer.epoch}, "
         f"training loss {final:.6g}, stopped: {reason}" + (f", trace: {written}" if written else "")
     )
+    if reason == "user":
+        return EXIT_INTERRUPTED
     return EXIT_DIVERGED if reason == "diverged" else EXIT_OK
 
 

@@ -1,0 +1,64 @@
+"""Ctrl+C during a headless run: the run ends at a step boundary and the trace is complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jsonschema
+import pytest
+
+from tui_backprop.trace import schema
+
+# wide enough that every step takes a noticeable time to record and write
+SLOW = """
+[scenario]
+name = "slow"
+[network]
+layers = [30, 300, 300, 4]
+activation = "tanh"
+[data]
+inputs = [[{row}]]
+targets = [[0, 0, 0, 1]]
+[training]
+loss = "mse"
+learning_rate = 0.01
+max_steps = 100000000
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_completes_the_trace_written_so_far(tmp_path):
+    scenario = tmp_path / "slow.toml"
+    scenario.write_text(SLOW.format(row=", ".join(["0.1"] * 30)))
+    trace = tmp_path / "slow-trace.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_backprop.cli", str(scenario), "--headless", "--export", str(trace)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    # wait until the run has taken a few steps (progress goes to stderr, one line per update)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        tmp_files = [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+        if tmp_files and os.path.getsize(tmp_path / tmp_files[0]) > 200_000:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "stopped: user" in out
+    data = json.loads(trace.read_text())
+    jsonschema.validate(data, schema())
+    assert data["summary"]["stop_reason"] == "user"
+    assert data["summary"]["steps"] == len(data["steps"]) >= 1
+    assert data["summary"]["final_loss"] == data["steps"][-1]["train_loss"]
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
