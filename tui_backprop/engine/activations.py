@@ -36,7 +36,10 @@ class Activation:
 # sigmoid(z) = 1 / (1 + e^-z), written as 1/2 + tanh(z/2)/2: the same function, but it never
 # overflows, so a diverging run yields saturated values instead of floating-point warnings.
 def _sigmoid(z: Array) -> Array:
-    return 0.5 + 0.5 * np.tanh(0.5 * z)
+    a = np.tanh(0.5 * z)
+    a *= 0.5  # in place: the same bits as 0.5 + 0.5 tanh(z/2), two fewer temporaries
+    a += 0.5
+    return a
 
 
 def _sigmoid_grad(z: Array, a: Array) -> Array:

@@ -16,6 +16,7 @@ import numpy as np
 from .activations import Activation
 
 Array = np.ndarray
+_sum = np.add.reduce  # ndarray.sum without its Python wrapper: the same bits, less overhead
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class Loss:
 
 def _mse(y: Array, t: Array, z: Array) -> Array:
     e = y - t
-    return (e * e).mean(axis=1)  # (1/n) sum_j (y_j - t_j)^2
+    return _sum(e * e, 1) / e.shape[1]  # (1/n) sum_j (y_j - t_j)^2, as np.mean computes it
 
 
 def _mse_dy(y: Array, t: Array) -> Array:
@@ -42,7 +43,7 @@ def _mse_dy(y: Array, t: Array) -> Array:
 
 def _sse(y: Array, t: Array, z: Array) -> Array:
     e = y - t
-    return (e * e).sum(axis=1)  # sum_j (y_j - t_j)^2
+    return _sum(e * e, 1)  # sum_j (y_j - t_j)^2
 
 
 def _sse_dy(y: Array, t: Array) -> Array:
@@ -51,7 +52,7 @@ def _sse_dy(y: Array, t: Array) -> Array:
 
 def _half_sse(y: Array, t: Array, z: Array) -> Array:
     e = y - t
-    return 0.5 * (e * e).sum(axis=1)  # 1/2 sum_j (y_j - t_j)^2
+    return 0.5 * _sum(e * e, 1)  # 1/2 sum_j (y_j - t_j)^2
 
 
 def _half_sse_dy(y: Array, t: Array) -> Array:
@@ -61,7 +62,7 @@ def _half_sse_dy(y: Array, t: Array) -> Array:
 # bce: -(1/n) sum_j [t ln y + (1 - t) ln(1 - y)] with y = sigmoid(z), which equals
 # (1/n) sum_j [max(z, 0) - z t + ln(1 + e^-|z|)] and never takes the log of 0.
 def _bce(y: Array, t: Array, z: Array) -> Array:
-    return (np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))).mean(axis=1)
+    return (np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))).sum(axis=1) / z.shape[1]
 
 
 def _bce_dy(y: Array, t: Array) -> Array:

@@ -66,8 +66,8 @@ class Network:
             deltas[l] = delta
             a_prev = acts[l - 1] if l > 0 else x
             grad_w[l] = (delta.T @ a_prev) / B
-            # sum / B is the mean bit for bit, without np.mean's Python-level overhead
-            grad_b[l] = delta.sum(axis=0) / B if self.bias else _EMPTY
+            # np.add.reduce / B is np.mean bit for bit, without its Python-level wrappers
+            grad_b[l] = _sum(delta, 0) / B if self.bias else _EMPTY
             if l > 0:
                 delta = (delta @ W[l]) * self.activations[l - 1].grad(zs[l - 1], acts[l - 1])
         return deltas, grad_w, grad_b
@@ -82,13 +82,15 @@ class Network:
         update_biases: bool,
     ) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
         """Plain gradient descent, W - lr grad_w and b - lr grad_b, as new arrays."""
-        new_W = tuple(Wl - lr * g for Wl, g in zip(W, grad_w))
+        new_W = tuple([Wl - lr * g for Wl, g in zip(W, grad_w)])
         if update_biases:
-            new_b = tuple(bl - lr * g if bl.size else bl for bl, g in zip(b, grad_b))
+            new_b = tuple([bl - lr * g if bl.size else bl for bl, g in zip(b, grad_b)])
         else:
             new_b = tuple(b)
         return new_W, new_b
 
+
+_sum = np.add.reduce  # what ndarray.sum calls, minus a Python wrapper: the same bits
 
 _EMPTY = np.zeros(0)
 _EMPTY.flags.writeable = False

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
 
 Array = np.ndarray
+_sum = np.add.reduce  # ndarray.sum without its Python wrapper: the same bits, less overhead
 
 HISTORY_STEPS = 10_000  # undo steps kept in memory; further back, undo replays from the start
 HISTORY_BYTES = 256 * 2**20  # ... and never more parameter memory than this
@@ -38,8 +38,7 @@ class TrainingStopped(Exception):
     """step() was called after the run stopped by itself (see Trainer.stop_reason)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _State:
+class _State(NamedTuple):  # a NamedTuple: built on every step, and cheaper than a dataclass
     W: tuple[Array, ...]
     b: tuple[Array, ...]
     step: int
@@ -55,6 +54,9 @@ class Trainer:
         self.X = _frozen(np.asarray(s.inputs, dtype=float))  # (N, n_0)
         self.T = _frozen(np.asarray(s.targets, dtype=float))  # (N, n_L)
         self.schedule = BatchSchedule(len(self.X), s.batch, s.shuffle, s.seed)
+        # the full batch in file order: each step's forward pass is the training-set forward
+        # pass that the previous step already computed for its train_loss, and is reused
+        self._full_in_order = self.schedule.size == len(self.X) and not s.shuffle
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
         param_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b))
         self.history_limit = max(1, min(history, HISTORY_BYTES // max(param_bytes, 1)))
@@ -73,7 +75,7 @@ class Trainer:
         self.losses: list[float] = []  # batch loss of each step, before its update
         self.train_losses: list[float] = []  # training-set loss after each step
         self._history.clear()
-        self._train_cache: tuple[tuple[Array, ...], list[Array], list[Array], Array] | None = None
+        self._train_cache: tuple[tuple[Array, ...], tuple] | None = None
         with np.errstate(all="ignore"):
             self.initial_train_loss = self._train_forward()[2]
 
@@ -155,22 +157,20 @@ class Trainer:
             return self._advance(record=True)
 
     def _train_forward(self) -> tuple[list[Array], list[Array], float, Array]:
-        """z and a of every layer over the whole training set for the current weights."""
+        """z, a, loss and per-sample losses over the whole training set for the current weights."""
         cache = self._train_cache
         if cache is not None and cache[0] is self.W:
-            zs, acts, sample_losses = cache[1], cache[2], cache[3]
-        else:
-            zs, acts = self.network.forward(self.W, self.b, self.X)
-            sample_losses = self.network.sample_losses(acts[-1], self.T, zs[-1])
-            self._train_cache = (self.W, zs, acts, sample_losses)
-        return zs, acts, _mean(sample_losses), sample_losses
+            return cache[1]
+        zs, acts = self.network.forward(self.W, self.b, self.X)
+        sample_losses = self.network.sample_losses(acts[-1], self.T, zs[-1])
+        result = (zs, acts, _mean(sample_losses), sample_losses)
+        self._train_cache = (self.W, result)
+        return result
 
     def _advance(self, record: bool) -> StepRecord | None:
         net, W, b, scenario = self.network, self.W, self.b, self.scenario
         indices, next_pos = self.schedule.next_batch(self.position)
-        if len(indices) == len(self.X) and not self.schedule.shuffle:
-            # the full batch in file order: its forward pass is the training-set forward
-            # pass that the previous step already computed for train_loss
+        if self._full_in_order:
             x, t = self.X, self.T
             zs, acts, loss, sample_losses = self._train_forward()
         else:
@@ -184,15 +184,15 @@ class Trainer:
         for arr in new_W + new_b:
             arr.flags.writeable = False
 
-        self._history.append(self._save())
+        self._history.append(_State(W, b, self.step_count, self.position, self.stop_reason))
         self.W, self.b = new_W, new_b
         self.step_count += 1
         self.position = next_pos
-        train_loss = self._train_forward()[2]
+        train_zs, _, train_loss, _ = self._train_forward()
         self.losses.append(loss)
         self.train_losses.append(train_loss)
 
-        if not (math.isfinite(loss) and math.isfinite(train_loss) and _all_finite(new_W, new_b)):
+        if not (math.isfinite(loss) and math.isfinite(train_loss) and _all_finite(train_zs)):
             self.stop_reason = "diverged"
         elif scenario.target_loss is not None and train_loss < scenario.target_loss:
             self.stop_reason = "target_loss"
@@ -243,14 +243,19 @@ def _epoch_of_last_step(pos: Position) -> int:
 
 def _mean(sample_losses: Array) -> float:
     """The batch loss: sum / B is np.mean bit for bit, and cheaper on a hot path."""
-    return float(sample_losses.sum() / sample_losses.size)
+    return float(_sum(sample_losses) / sample_losses.size)
 
 
-def _all_finite(W: tuple[Array, ...], b: tuple[Array, ...]) -> bool:
-    # a sum is non-finite when any term is (or when finite terms overflow: divergence too);
-    # an empty b (no biases) sums to 0.0
-    for arr in W + b:
-        if not math.isfinite(arr.sum()):
+def _all_finite(train_zs: list[Array]) -> bool:
+    """Whether every weight and bias is finite, read off the training-set pre-activations.
+
+    A non-finite W[l] or b[l] always makes a column of z[l] = a[l-1] @ W[l].T + b[l]
+    non-finite (inf * a is +-inf, inf * 0 is nan), even where the activation would
+    saturate it away, so one sum per layer checks every parameter of that layer. A sum of
+    finite terms that overflows is counted too: that is divergence as well.
+    """
+    for z in train_zs:
+        if not math.isfinite(_sum(z, None)):
             return False
     return True
 
