@@ -6,6 +6,7 @@ can never disagree. Every array in a record is read-only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,9 @@ class LayerRecord:
 class NonFinite:
     """Where the first non-finite number of a diverged step appeared."""
 
-    quantity: str  # "z", "a", "loss", "delta", "grad_w", "grad_b", "w", "b" or "train_loss"
+    # "z", "a", "loss", "delta", "grad_w", "grad_b", "w", "b", "train_z" or "train_loss";
+    # train_z is z of the training-set forward pass with the updated weights (not in the record)
+    quantity: str
     layer: int | None  # 1-based layer, None for the losses
     index: tuple[int, ...]  # position inside that array
 
@@ -74,8 +77,13 @@ class StepRecord:
         return self.stop_reason == "diverged"
 
 
-def find_nonfinite(layers: tuple[LayerRecord, ...], loss: float, train_loss: float) -> NonFinite | None:
-    """The first non-finite value in the order the step computed them, or None."""
+def find_nonfinite(
+    layers: tuple[LayerRecord, ...], loss: float, train_loss: float, train_zs: Sequence[Array] = ()
+) -> NonFinite | None:
+    """The first non-finite value in the order the step computed them, or None.
+
+    ``train_zs``: z of every layer over the training set after the update, (N, n_l) each.
+    """
     arrays: list[tuple[str, int | None, Array]] = []
     for l, lr in enumerate(layers, start=1):
         arrays += [("z", l, lr.z), ("a", l, lr.a)]
@@ -86,6 +94,7 @@ def find_nonfinite(layers: tuple[LayerRecord, ...], loss: float, train_loss: flo
         arrays += [("grad_w", l, lr.grad_w), ("grad_b", l, lr.grad_b)]
     for l, lr in enumerate(layers, start=1):
         arrays += [("w", l, lr.w), ("b", l, lr.b)]
+    arrays += [("train_z", l, z) for l, z in enumerate(train_zs, start=1)]
     arrays.append(("train_loss", None, np.array(train_loss)))
     for name, layer, arr in arrays:
         bad = ~np.isfinite(arr)

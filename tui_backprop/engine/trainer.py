@@ -230,7 +230,7 @@ class Trainer:
             learning_rate=lr,
             layers=layers,
             stop_reason=self.stop_reason,
-            nonfinite=find_nonfinite(layers, loss, train_loss) if diverged else None,
+            nonfinite=find_nonfinite(layers, loss, train_loss, train_zs) if diverged else None,
         )
         self.last_record = rec
         return rec
@@ -252,10 +252,11 @@ def _all_finite(train_zs: list[Array]) -> bool:
     A non-finite W[l] or b[l] always makes a column of z[l] = a[l-1] @ W[l].T + b[l]
     non-finite (inf * a is +-inf, inf * 0 is nan), even where the activation would
     saturate it away, so one sum per layer checks every parameter of that layer. A sum of
-    finite terms that overflows is counted too: that is divergence as well.
+    finite terms can overflow too: only then is each element checked, so that a diverged
+    step always has a non-finite number for its record's ``nonfinite`` to point at.
     """
     for z in train_zs:
-        if not math.isfinite(_sum(z, None)):
+        if not math.isfinite(_sum(z, None)) and not np.isfinite(z).all():
             return False
     return True
 
