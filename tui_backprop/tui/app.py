@@ -1,0 +1,432 @@
+"""BackpropApp: owns the Trainer, the keys and their actions, the stepping worker and export.
+
+State that tests and benchmarks can read: ``app.trainer``, ``app.record`` (the StepRecord
+on screen, None at step 0), ``app.selection``, ``app.playing``, ``app.rate``,
+``app.last_export_path`` and ``app.exporting``.
+
+Threads: single steps, step back and reset run on the UI thread. Play and "+100 / +1000
+steps" run in one thread worker (group "trainer") that steps under ``app.trainer_lock`` in
+chunks and posts ``Progress`` messages with the newest record; a Progress may replace an
+older one still queued, so the screen draws the newest record, never a backlog. Any key
+that changes the trainer first pauses that worker (``_pause``). Export replays the run
+in a second worker (group "export") and never touches the live trainer.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import Worker, get_current_worker
+
+from ..engine import StepRecord, Trainer, TrainingStopped
+from ..errors import BackpropError
+from ..scenario import Scenario
+from ..trace import write_trace
+from .chart import LossChart
+from .export import choose_export_path
+from .header import Header, Status
+from .help import HelpScreen
+from .model import NetInfo
+from .network_view import NetworkView
+from .panel import Panel
+from .panels import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
+from .runner import Runner, current_record
+from .selection import Selection
+
+RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 10000.0, math.inf)
+DEFAULT_RATE = RATES.index(10.0)
+PANELS = ("network", "forward", "backward", "gradients", "weights", "chart")
+
+
+def rate_text(rate: float) -> str:
+    return "max speed" if math.isinf(rate) else f"{rate:g} steps/s"
+
+
+class MainScreen(Screen):
+    # a zoomed panel keeps the header, the banner and the footer around it
+    ALLOW_IN_MAXIMIZED_VIEW = "Header, #banner, Footer"
+
+
+class BackpropApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "backprop-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (28, "-tall")]
+
+    BINDINGS = [
+        Binding("space", "step", "Step"),
+        Binding("n", "step", "Step", show=False),
+        Binding("b", "step_back", "Back"),
+        Binding("p", "play", "Play/pause"),
+        Binding("plus,equals_sign", "faster", "Faster"),
+        Binding("minus", "slower", "Slower"),
+        Binding("f", "run(100)", "+100"),
+        Binding("F", "run(1000)", "+1000", show=False),
+        Binding("r", "reset", "Reset"),
+        Binding("e", "export", "Export"),
+        Binding("tab", "cycle(1)", "Weight/node/sample", priority=True),
+        Binding("shift+tab", "cycle(-1)", "Select: previous mode", show=False, priority=True),
+        Binding("up", "move(-1, 0)", "Select up", show=False),
+        Binding("down", "move(1, 0)", "Select down", show=False),
+        Binding("left", "move(0, -1)", "Select left", show=False),
+        Binding("right", "move(0, 1)", "Select right", show=False),
+        Binding("left_square_bracket", "sample(-1)", "Previous sample", show=False),
+        Binding("right_square_bracket", "sample(1)", "Next sample", show=False),
+        Binding("l", "log_scale", "Loss chart: log scale on/off", show=False),
+        *(Binding(str(k), f"zoom('{name}')", f"Zoom {name}", show=False) for k, name in enumerate(PANELS, 1)),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    class Progress(Message):
+        """From the stepping worker: the newest record; ``final`` when the worker has ended."""
+
+        def __init__(self, generation: int, record: StepRecord | None, final: bool) -> None:
+            super().__init__()
+            self.generation, self.record, self.final = generation, record, final
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, BackpropApp.Progress)
+
+    def __init__(self, scenario: Scenario, export_path: Path | None = None) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.trainer = Trainer(scenario)
+        self.trainer_lock = threading.Lock()
+        self.net = NetInfo.build(scenario, self.trainer.initial_W, self.trainer.initial_b)
+        self.record: StepRecord | None = None
+        self.selection = Selection()
+        self.playing = False
+        self.activity = "paused"
+        self.rate_index = DEFAULT_RATE
+        self.export_path = export_path
+        self.last_export_path: Path | None = None
+        self.exporting = False
+        self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
+        self._generation = 0  # bumped whenever the screen stops listening to a worker
+        self._worker: Worker | None = None
+
+    @property
+    def rate(self) -> float:
+        return RATES[self.rate_index]
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
+
+    def compose(self) -> ComposeResult:
+        net = self.net
+        yield Header(id="header")
+        yield Static(id="banner")
+        with Container(id="panels"):
+            yield NetworkView(net, "1", id="network")
+            yield ForwardPanel(net, "2", id="forward")
+            chart = LossChart(id="chart")
+            chart.border_title = "6 loss: batch · orange, training set ─ cyan"
+            yield chart
+            yield BackwardPanel(net, "3", id="backward")
+            yield GradientsPanel(net, "4", id="gradients")
+            yield WeightsPanel(net, "5", id="weights")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show(None)
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _show(self, record: StepRecord | None) -> None:
+        """Draw ``record`` (None: step 0) on every panel."""
+        self.record = record
+        self.selection = self.selection.with_sample(self.selection.sample, len(record.batch) if record else 1)
+        t = self.trainer
+        with self.batch_update():
+            for panel in self.query(Panel):
+                panel.show(record, self.selection)
+            self.query_one(LossChart).set_losses(
+                t.losses, t.train_losses, t.initial_train_loss, record.step if record else 0
+            )
+            self._draw_header()
+            banner = self.query_one("#banner", Static)
+            diverged = record is not None and record.diverged
+            if record is not None and record.diverged:
+                banner.update(
+                    f"✖ diverged at step {record.step}: first non-finite value in {record.nonfinite}"
+                )
+            if banner.display != diverged:
+                banner.display = diverged
+
+    def _draw_selection(self) -> None:
+        with self.batch_update():
+            for panel in self.query(Panel):
+                panel.show(self.record, self.selection)
+            self._draw_header()
+
+    def _draw_header(self) -> None:
+        rec, s, sel = self.record, self.scenario, self.selection
+        if rec is not None and rec.stop_reason and not self.playing:
+            activity = f"stopped: {rec.stop_reason}"
+        elif self.playing:
+            activity = self.activity
+        else:
+            activity = f"paused (play: {rate_text(self.rate)})"
+        if sel.mode == "weight":
+            chosen = self.net.weight_label(sel.layer, sel.j, sel.i)
+        elif sel.mode == "node":
+            chosen = self.net.node_label(sel.node_layer, sel.node)
+        else:
+            chosen = f"sample k={sel.sample}" + (f" (#{rec.batch[sel.sample]})" if rec else "")
+        self.query_one(Header).show(
+            Status(
+                name=s.name,
+                step=rec.step if rec else 0,
+                max_steps=s.max_steps,
+                epoch=rec.epoch if rec else 1,
+                batch=rec.batch if rec else None,
+                loss=rec.loss if rec else None,
+                train_loss=rec.train_loss if rec else self.trainer.initial_train_loss,
+                learning_rate=s.learning_rate,
+                batch_mode=str(s.batch),
+                loss_name=s.loss,
+                activity=activity,
+                selection=f"{sel.mode}: {chosen}",
+                export=str(self.last_export_path) if self.last_export_path else None,
+            )
+        )
+
+    # -- stepping ----------------------------------------------------------------------------
+
+    def _pause(self) -> None:
+        """Stop the stepping worker, if one runs, and draw the trainer's state."""
+        if self._worker is None:
+            return
+        self._worker.cancel()
+        with self.trainer_lock:  # waits for the chunk in progress, at most CHUNK_TIME
+            self._worker = None
+            self._generation += 1
+            self.playing = False
+            record = current_record(self.trainer)
+        self._show(record)
+
+    def _stopped(self) -> bool:
+        """Notify and say so when the run has stopped by itself."""
+        if not self.trainer.done:
+            return False
+        self.notify(
+            f"the run has stopped ({self.trainer.stop_reason}): b steps back, r resets",
+            title="stopped",
+            severity="warning",
+        )
+        return True
+
+    def action_step(self) -> None:
+        self._pause()
+        if self._stopped():
+            return
+        try:
+            record = self.trainer.step()
+        except TrainingStopped as e:  # belt and braces: _stopped() has looked already
+            self.notify(str(e), severity="warning")
+            return
+        self._show(record)
+        self._announce(record)
+
+    def action_step_back(self) -> None:
+        self._pause()
+        if self.trainer.step_count == 0:
+            self.notify("already at step 0", severity="information")
+            return
+        if self.trainer.step_count > self.trainer.history_limit:
+            # older steps may need a replay from the start: do it off the UI thread
+            self._start(None, "stepping back (replaying)", undo=True)
+            return
+        self._show(self.trainer.undo())
+
+    def action_reset(self) -> None:
+        self._pause()
+        self.trainer.reset()
+        self._show(None)
+
+    def action_play(self) -> None:
+        if self.playing:
+            self._pause()
+            return
+        self._start(None, f"playing {rate_text(self.rate)}")
+
+    def action_run(self, steps: int) -> None:
+        self._start(int(steps), f"running {steps} steps")
+
+    def action_faster(self) -> None:
+        self._set_rate(self.rate_index + 1)
+
+    def action_slower(self) -> None:
+        self._set_rate(self.rate_index - 1)
+
+    def _set_rate(self, index: int) -> None:
+        self.rate_index = max(0, min(index, len(RATES) - 1))
+        if self.playing and self.activity.startswith("playing"):
+            self.activity = f"playing {rate_text(self.rate)}"
+        self._draw_header()
+
+    def _start(self, steps: int | None, activity: str, undo: bool = False) -> None:
+        self._pause()
+        if not undo and self._stopped():
+            return
+        self._generation += 1
+        self.playing, self.activity = True, activity
+        self._worker = self._stepping(self._generation, steps, undo)
+        self._draw_header()
+
+    @work(thread=True, exclusive=True, group="trainer", exit_on_error=False)
+    def _stepping(self, generation: int, steps: int | None, undo: bool) -> None:
+        worker = get_current_worker()
+
+        def publish(record: StepRecord | None, final: bool) -> None:
+            self.post_message(self.Progress(generation, record, final))
+
+        try:
+            if undo:
+                with self.trainer_lock:
+                    if not worker.is_cancelled:
+                        publish(self.trainer.undo(), True)
+                return
+            rate = (lambda: self.rate) if steps is None else (lambda: math.inf)
+            Runner(self.trainer, self.trainer_lock).run(steps, rate, lambda: worker.is_cancelled, publish)
+        except Exception as e:  # an app never crashes on a bug in a step: say it and stop
+            self.call_from_thread(self.notify, f"{type(e).__name__}: {e}", title="error", severity="error")
+            with self.trainer_lock:
+                self.post_message(self.Progress(generation, current_record(self.trainer), True))
+
+    @on(Progress)
+    def _on_progress(self, message: Progress) -> None:
+        if message.generation != self._generation:
+            return  # from a worker the screen no longer follows
+        if message.final:
+            self._worker, self.playing = None, False
+        self._show(message.record)
+        if message.final:
+            self._announce(message.record)
+
+    def _announce(self, record: StepRecord | None) -> None:
+        if record is None or not record.stop_reason:
+            return
+        if record.diverged:
+            self.notify(
+                f"diverged at step {record.step}: first non-finite value in {record.nonfinite}",
+                title="diverged",
+                severity="error",
+                timeout=8,
+            )
+        else:
+            self.notify(
+                f"the run stopped by itself at step {record.step}: {record.stop_reason}", title="stopped"
+            )
+
+    # -- selection, zoom, chart ------------------------------------------------------------------
+
+    def action_cycle(self, step: int) -> None:
+        self.selection = self.selection.cycle(step)
+        self._draw_selection()
+
+    def action_move(self, dy: int, dx: int) -> None:
+        batch = len(self.record.batch) if self.record else 1
+        self.selection = self.selection.move(self.net.layers, self.net.bias, dy, dx, batch)
+        self._draw_selection()
+
+    def action_sample(self, step: int) -> None:
+        batch = len(self.record.batch) if self.record else 1
+        self.selection = self.selection.with_sample(self.selection.sample + step, batch)
+        self._draw_selection()
+
+    @on(Panel.Selected)
+    def _on_panel_selected(self, message: Panel.Selected) -> None:
+        kind, *where = message.target
+        if kind == "weight":
+            self.selection = self.selection.with_weight(*where)
+        elif kind == "node":
+            self.selection = self.selection.with_node(*where)
+        else:
+            self.selection = self.selection.with_sample(
+                where[0], len(self.record.batch) if self.record else 1
+            )
+        self._draw_selection()
+
+    def action_zoom(self, panel: str) -> None:
+        widget = self.query_one(f"#{panel}")
+        if self.screen.maximized is widget:
+            self.screen.minimize()
+        else:
+            self.screen.maximize(widget, container=False)
+
+    def action_log_scale(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.set_log_scale(not chart.log_scale)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen([(keys, description) for _, keys, description in self.key_help()]))
+
+    # -- export ------------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        if self.exporting:
+            self.notify("an export is already running", severity="warning")
+            return
+        self._pause()
+        path = choose_export_path(self.scenario, self.export_path, Path.cwd(), self._written)
+        snapshot = copy.copy(self.trainer)  # the step count now: keys pressed meanwhile do not move it
+        self.exporting = True
+        self.notify(f"exporting {snapshot.step_count} steps to {path} …", title="export")
+        self._export(snapshot, path)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, snapshot: Trainer, path: Path) -> None:
+        try:
+            written = write_trace(path, snapshot)
+        except (BackpropError, OSError) as e:
+            self.call_from_thread(self._export_done, None, f"{path}: {e}")
+        else:
+            self.call_from_thread(self._export_done, written, f"{snapshot.step_count} steps")
+
+    def _export_done(self, path: Path | None, detail: str) -> None:
+        self.exporting = False
+        if path is None:
+            self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)
+            return
+        self._written.add(path.resolve())
+        self.last_export_path = path
+        self.notify(f"trace written to {path} ({detail})", title="export")
+        self._draw_header()
+
+    # -- keys: footer, help screen, command palette ------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # tab and shift+tab are priority bindings (the screen binds them to focus); leave
+        # them to any screen on top of the main one, such as the help or the command palette
+        if action == "cycle" and not isinstance(self.screen, MainScreen):
+            return False
+        return True
+
+    def key_help(self) -> list[tuple[str, str, str]]:
+        """(action, keys, description) for every action, in the order of BINDINGS."""
+        seen: dict[str, tuple[list[str], str]] = {}
+        for b in self.BINDINGS:
+            assert isinstance(b, Binding)
+            keys, _ = seen.setdefault(b.action, ([], b.description))
+            keys.extend(self.get_key_display(Binding(key.strip(), b.action)) for key in b.key.split(","))
+        return [(action, " ".join(keys), description) for action, (keys, description) in seen.items()]
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)  # it has Quit already
+        for action, keys, description in self.key_help():
+            if action != "quit":
+                yield SystemCommand(description, f"key: {keys}", partial(self.run_action, action))

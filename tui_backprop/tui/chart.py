@@ -1,0 +1,141 @@
+"""The loss chart: batch loss (dots) and training-set loss (a line) against step.
+
+This is the only module that imports plotext (through textual-plotext), so that moving
+to plotext 6 changes this file alone. Plotext's cost grows with the points it is given,
+so the series are reduced to the plot's width first: with more than two points a column,
+each column shows the lowest and the highest loss of its steps. 100,000 steps then draw
+as fast as 100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from rich.text import Text
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+
+BATCH_COLOUR, TRAIN_COLOUR = "orange", "cyan"  # plotext colour names; the help screen names them
+DRAWABLE = 1e30  # plotext 5 draws an empty chart when a value is much larger (a diverging run)
+
+
+class _Series:
+    """A copy, as a numpy array, of a list of floats that only grows or is cut short.
+
+    Only the new tail is converted on each sync, so following a long run costs O(new steps).
+    """
+
+    def __init__(self) -> None:
+        self._buf = np.empty(1024)
+        self.count = 0
+        self._source: object = None
+
+    def sync(self, values: Sequence[float], n: int) -> None:
+        if values is not self._source:  # a new list (the trainer was reset): start again
+            self._source, self.count = values, 0
+        elif n < self.count:  # cut short (undo): the values before n have not changed
+            self.count = n
+        if n > self.count:
+            new = np.asarray(values[self.count : n], dtype=float)
+            need = self.count + len(new)
+            if need > len(self._buf):
+                grown = np.empty(max(need, 2 * len(self._buf)))
+                grown[: self.count] = self._buf[: self.count]
+                self._buf = grown
+            self._buf[self.count : need] = new
+            self.count = need
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._buf[: self.count]
+
+
+def envelope(y: np.ndarray, x0: int, columns: int, log: bool = False) -> tuple[list[float], list[float]]:
+    """Points to plot for y[k] at step x0 + k: all of them when they are few, otherwise, for
+    each of ``columns`` groups of steps, the group's lowest and highest value at its first step.
+    Values plotext cannot draw (non-finite, beyond ±DRAWABLE, <= 0 on a log scale) are left out."""
+    n = len(y)
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(y) <= DRAWABLE  # False for nan and inf too
+    if log:
+        ok &= y > 0
+    if n <= 2 * columns:
+        xs = np.arange(x0, x0 + n)[ok]
+        return xs.tolist(), y[ok].tolist()
+    clean = np.where(ok, y, np.nan)
+    starts = np.unique(np.linspace(0, n, columns + 1)[:-1].astype(int))
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.fmin.reduceat(clean, starts), np.fmax.reduceat(clean, starts)
+    xs = np.repeat(starts + x0, 2).astype(float)
+    ys = np.column_stack([lo, hi]).ravel()
+    keep = np.isfinite(ys)
+    return xs[keep].tolist(), ys[keep].tolist()
+
+
+def _step_ticks(n: int, count: int) -> list[int]:
+    """About ``count`` round step numbers from 0 to n."""
+    if n <= 0:
+        return [0]
+    raw = n / count
+    magnitude = 10 ** int(np.floor(np.log10(raw))) if raw >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    return list(range(0, n + 1, int(step)))
+
+
+class LossChart(PlotextPlot):
+    """Give it the trainer's loss lists with ``set_losses``; it draws at its own width."""
+
+    ALLOW_MAXIMIZE = True
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._batch, self._train = _Series(), _Series()
+        self._initial = float("nan")
+        self.log_scale = False
+        self._cache_key: tuple | None = None
+        self._cache: Text | None = None
+
+    def set_losses(
+        self, losses: Sequence[float], train_losses: Sequence[float], initial: float, steps: int
+    ) -> None:
+        """``losses[k]``: batch loss of step k+1; ``train_losses[k]``: training-set loss after it;
+        ``initial``: training-set loss before any step; only the first ``steps`` are shown."""
+        self._batch.sync(losses, steps)
+        self._train.sync(train_losses, steps)
+        self._initial = float(initial)
+        self.refresh()
+
+    def set_log_scale(self, log: bool) -> None:
+        self.log_scale = log
+        self.refresh()
+
+    @property
+    def steps(self) -> int:
+        return self._batch.count
+
+    def render(self) -> RenderResult:
+        key = (self._batch.count, self._train.count, self._initial, self.size, self.log_scale, self.app.theme)
+        if key == self._cache_key and self._cache is not None:
+            return self._cache
+        plt = self.plt
+        plt.clear_data()
+        columns = max(self.size.width - 12, 8)
+        train = np.concatenate([[self._initial], self._train.values])
+        n = self._batch.count
+        bx, by = envelope(self._batch.values, 1, columns, self.log_scale)
+        tx, ty = envelope(train, 0, columns, self.log_scale)
+        # the batch loss is noisy (SGD, mini-batches) and lines through noise are slow to
+        # draw: dots for it, a line for the smooth training-set loss
+        if bx:
+            plt.scatter(bx, by, marker="hd", color=BATCH_COLOUR)
+        if tx:
+            plt.plot(tx, ty, marker="hd", color=TRAIN_COLOUR)
+        plt.yscale("log" if self.log_scale else "linear")
+        plt.xlim(0, max(n, 1))
+        ticks = _step_ticks(n, max(2, self.size.width // 12))
+        plt.xticks([float(t) for t in ticks], [str(t) for t in ticks])
+        plt.xlabel("step")
+        rendered = super().render()
+        self._cache_key, self._cache = key, rendered if isinstance(rendered, Text) else None
+        return rendered

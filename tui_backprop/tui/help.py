@@ -1,0 +1,138 @@
+"""The help screen: every key (made from the app's bindings), panel, symbol and colour."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from .chart import BATCH_COLOUR, TRAIN_COLOUR
+from .matrices import COLOURS, SHADES, style
+
+PANELS = [
+    (
+        "header",
+        "scenario name; step taken / the step where the run stops by itself; epoch; the indices "
+        "of the samples in the last batch (0-based, as in the data); learning rate; batch mode and loss; "
+        "the last step's batch loss and the training-set loss after it; what is running; the selection.",
+    ),
+    (
+        "1 network",
+        "the layers as columns of nodes, input on the left. Each node shows its activation a "
+        "for the selected sample (x for inputs). Each line is a weight W[l][j,i] from node i to node j, "
+        "as the step's forward pass used it (before the update); +1 bias is the bias unit.",
+    ),
+    (
+        "2 forward",
+        "for every layer, one row per sample of the batch (#k is the sample's index in the data): "
+        "z = a[l-1]·W[l]ᵀ + b[l] and a = f(z); the output layer adds the target t and the sample's loss ℓ. "
+        "The batch loss is the mean of ℓ.",
+    ),
+    (
+        "3 backward",
+        "delta[l] = ∂ℓ/∂z[l] per sample, from the output layer back: at the output ∂ℓ/∂y ⊙ f′(z), "
+        "in hidden layers (delta[l+1]·W[l+1]) ⊙ f′(z[l]), with the weights before the update.",
+    ),
+    (
+        "4 gradients",
+        "grad_w[l] = delta[l]ᵀ·a[l-1] / B and grad_b[l] = the mean of delta[l] over the batch "
+        "(rows: the node the weight goes into; columns: the node it comes from, then b).",
+    ),
+    (
+        "5 weights",
+        "every weight before → after the update, the direction (▲ up, ▼ down, = unchanged) and "
+        "the change Δ = −lr·grad. Big layers show heatmaps of W and ΔW with their summary figures.",
+    ),
+    (
+        "6 loss",
+        "batch loss (before each update) and training-set loss (after it) against step; with many "
+        "steps each column shows the lowest and highest loss of its steps. l switches to a log scale.",
+    ),
+]
+
+SYMBOLS = [
+    ("▸", "the selected sample (rows of forward and backward) or the selected weight's row"),
+    ("#k", "the index of a sample in the data set"),
+    ("→", "before → after an update; in labels, from node → to node"),
+    ("▲ ▼ =", "a weight went up, down, or did not change"),
+    ("⋮ n more", "nodes not drawn: a layer with more than 12 nodes shows its first and last five"),
+    (
+        SHADES,
+        "heatmap: each character is the entry of largest magnitude of its group, "
+        "shaded by |value| relative to the largest |value| in the matrix, coloured by sign",
+    ),
+    ("✖", "a heatmap group holding a non-finite value"),
+    ("⊙ ᵀ ′", "element-wise product, transpose, derivative"),
+    ("·", "no value yet (before the first step)"),
+]
+
+INTRO = (
+    "One step = one forward pass, one backward pass and one update of every weight, on one batch. "
+    "Select with the arrows: tab switches between selecting a weight, a node and a sample of the batch; "
+    "[ and ] change the sample from any mode. A selected weight also marks what its gradient is made of: "
+    "a[l-1] column i (forward) and delta[l] column j (backward). Click a number to select it. "
+    "When a run diverges, it stops, a red banner names the first non-finite value, and that cell is "
+    "highlighted. Step back works for any step (the last 10,000 from memory, older ones by replaying). "
+    "Export writes every step up to the current one as a JSON trace."
+)
+
+
+def help_text(keys: Sequence[tuple[str, str]]) -> Text:
+    t = Text()
+
+    def heading(s: str) -> None:
+        t.append(f"\n{s}\n", style("bold underline"))
+
+    t.append("backprop-tui help", style("bold"))
+    t.append("   (escape, q or ? closes)\n\n", style("dim"))
+    t.append(INTRO + "\n")
+    heading("Keys (also in the command palette, ctrl+p)")
+    for key, description in keys:
+        t.append(f"  {key:<14}", style("bold"))
+        t.append(description + "\n")
+    heading("Panels (the number zooms it; press it again or escape to go back)")
+    for name, text in PANELS:
+        t.append(f"  {name:<12}", style("bold"))
+        t.append(text + "\n")
+    heading("Symbols")
+    for sym, text in SYMBOLS:
+        t.append(f"  {sym:<12}", style("bold"))
+        t.append(text + "\n")
+    heading("Colours")
+    for name, (_, meaning) in COLOURS.items():
+        t.append("  ")
+        t.append(" sample ", style(name))
+        t.append(f"  {meaning}\n")
+    t.append("  ")
+    t.append(" line ", style("pos"))
+    t.append(" ")
+    t.append(" line ", style("neg"))
+    t.append("  network lines: positive and negative weights; thicker = larger |w|\n")
+    t.append(f"  loss chart: {BATCH_COLOUR} dots = batch loss, {TRAIN_COLOUR} line = training-set loss\n")
+    return t
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close help"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 120; height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self._keys = keys
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(help_text(self._keys), id="help-text")

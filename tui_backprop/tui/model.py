@@ -1,0 +1,82 @@
+"""NetInfo: what the panels know about the network before any step (names, shapes, initial weights).
+
+It is made once from the Scenario and the Trainer's initial parameters and never changes;
+everything that changes arrives in StepRecords.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scenario import Scenario
+
+Array = np.ndarray
+
+BIG = 12  # a layer with more nodes than this is drawn as a heatmap, and elided in the diagram
+
+
+@dataclass(frozen=True)
+class NetInfo:
+    layers: tuple[int, ...]  # n_0 .. n_L
+    activations: tuple[str, ...]  # one per layer 1..L
+    bias: bool
+    loss: str
+    names: tuple[tuple[str, ...], ...]  # node names of every layer, input layer first
+    initial_W: tuple[Array, ...]  # W[1..L], each (n_l, n_{l-1})
+    initial_b: tuple[Array, ...]  # b[1..L], each (n_l,) or (0,)
+
+    @classmethod
+    def build(cls, scenario: Scenario, initial_W: tuple[Array, ...], initial_b: tuple[Array, ...]) -> NetInfo:
+        layers = tuple(scenario.layers)
+        return cls(
+            layers=layers,
+            activations=tuple(scenario.activations),
+            bias=scenario.bias,
+            loss=scenario.loss,
+            names=_node_names(layers, scenario.input_names, scenario.output_names),
+            initial_W=tuple(initial_W),
+            initial_b=tuple(initial_b),
+        )
+
+    @property
+    def depth(self) -> int:
+        """L, the number of layers after the input layer."""
+        return len(self.layers) - 1
+
+    def big(self, layer: int) -> bool:
+        return self.layers[layer] > BIG
+
+    def source_names(self, layer: int) -> tuple[str, ...]:
+        """Column labels of W[layer]: the nodes of layer - 1, then "b" when there are biases."""
+        return self.names[layer - 1] + (("b",) if self.bias else ())
+
+    def weight_label(self, layer: int, j: int, i: int) -> str:
+        """``W[1][0,1] x2→h1`` or ``b[1][0] →h1``."""
+        dest = self.names[layer][j]
+        if i == self.layers[layer - 1]:
+            return f"b[{layer}][{j}] →{dest}"
+        return f"W[{layer}][{j},{i}] {self.names[layer - 1][i]}→{dest}"
+
+    def node_label(self, layer: int, node: int) -> str:
+        kind = "input" if layer == 0 else ("output" if layer == self.depth else "hidden")
+        return f"{kind} node {self.names[layer][node]} (layer {layer}, index {node})"
+
+
+def _node_names(
+    layers: tuple[int, ...], input_names: tuple[str, ...], output_names: tuple[str, ...]
+) -> tuple[tuple[str, ...], ...]:
+    """x1.. for the inputs, h1.. for a single hidden layer (h1.1.. for several), y1.. (or y) for outputs."""
+    L = len(layers) - 1
+    names: list[tuple[str, ...]] = []
+    for l, n in enumerate(layers):
+        if l == 0:
+            given, default = input_names, tuple(f"x{k + 1}" for k in range(n))
+        elif l == L:
+            given, default = output_names, ("y",) if n == 1 else tuple(f"y{k + 1}" for k in range(n))
+        else:
+            prefix = "h" if L == 2 else f"h{l}."
+            given, default = (), tuple(f"{prefix}{k + 1}" for k in range(n))
+        names.append(tuple(given) if len(given) == n else default)
+    return tuple(names)

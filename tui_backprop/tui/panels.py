@@ -1,0 +1,279 @@
+"""The four number panels: forward (z, a), backward (delta), gradients (grad_w, grad_b), weights.
+
+Each draws the StepRecord it is given and the selection; the numbers are only formatted.
+Rows of z, a and delta are the samples of the batch (labelled with their index in the
+data set), the selected sample marked ▸; the selected weight or node marks the entries
+that belong to it.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+from rich.text import Text
+
+from ..engine import LayerRecord, StepRecord
+from .matrices import Block, fmt, grid, heatmap, style, summary
+from .model import BIG
+from .panel import Panel
+
+HINT = "space: take the first step"
+
+
+def _section(out: Text, width: int, heading: str, note: str = "") -> None:
+    """A bold heading, its note beside it or, when it would not fit ``width``, under it."""
+    if out.plain:
+        out.append("\n" if out.plain.endswith("\n") else "\n\n")
+    out.append(heading, style("bold"))
+    if note:
+        out.append(f"   {note}" if len(heading) + 3 + len(note) <= width else f"\n{note}", style("dim"))
+    out.append("\n")
+
+
+def _bad_at(record: StepRecord, quantity: str, layer: int) -> tuple[int, ...] | None:
+    nf = record.nonfinite
+    if nf is not None and nf.quantity == quantity and nf.layer == layer:
+        return nf.index
+    return None
+
+
+def _node_click(layer: int, row: int, col: int) -> tuple:
+    return ("node", layer, col)
+
+
+def _cell(index: tuple[int, ...] | None) -> tuple[int, int] | None:
+    """A 1-D index (of b, grad_b) as the cell of its column vector; a 2-D index as it is."""
+    if index is None:
+        return None
+    return (index[0], 0) if len(index) == 1 else (index[0], index[1])
+
+
+class _BatchPanel(Panel):
+    """Rows are the samples of the batch; click a row label to select that sample."""
+
+    def batch_grid(self, blocks: list[Block], width: int) -> Text:
+        rec = self.record
+        assert rec is not None
+        labels = [f"#{i}" for i in rec.batch]
+        k = min(self.selection.sample, len(rec.batch) - 1)
+        return grid(blocks, labels, width, marked_row=k, row_click=lambda r: ("sample", r))
+
+    def focus_columns(self, layer: int) -> set[int]:
+        """Columns of layer ``layer`` that the selection is about."""
+        sel = self.selection
+        if sel.mode == "weight":
+            if layer == sel.layer - 1 and sel.i < self.net.layers[layer]:
+                return {sel.i}  # a[l-1][:, i] is what the weight multiplies
+            return {sel.j} if layer == sel.layer else set()
+        if sel.mode == "node" and layer == sel.node_layer:
+            return {sel.node}
+        return set()
+
+
+class ForwardPanel(_BatchPanel):
+    TITLE = "forward: z = a·Wᵀ + b, a = f(z)"
+
+    def build(self, width: int) -> Text:
+        rec = self.record
+        if rec is None:
+            return Text(f"{HINT}.\nThen z and a of every layer appear here, one row a sample.", style("dim"))
+        net, out = self.net, Text(no_wrap=True)
+        x = Block("x", rec.x, net.names[0], related_cols=self.focus_columns(0), click=partial(_node_click, 0))
+        _section(out, width, "layer 0 · input", "a[0] = x")
+        out.append_text(self.batch_grid([x], width))
+        for l, lr in enumerate(rec.layers, start=1):
+            cols, names, hit = self.focus_columns(l), net.names[l], partial(_node_click, l)
+            blocks = [
+                Block(
+                    f"{q}[{l}]", v, names, related_cols=cols, first_bad=_cell(_bad_at(rec, q, l)), click=hit
+                )
+                for q, v in (("z", lr.z), ("a", lr.a))
+            ]
+            if l == net.depth:
+                blocks.append(Block("t", rec.t, names))
+                loss_bad = (0, 0) if rec.nonfinite is not None and rec.nonfinite.quantity == "loss" else None
+                blocks.append(Block("ℓ", rec.sample_losses[:, None], [net.loss], first_bad=loss_bad))
+            kind = "output" if l == net.depth else "hidden"
+            _section(out, width, f"layer {l} · {kind} · {lr.activation}")
+            out.append_text(self.batch_grid(blocks, width))
+        _section(
+            out,
+            width,
+            f"batch loss {fmt(rec.loss)}",
+            f"mean of ℓ over {len(rec.batch)} sample(s), before the update",
+        )
+        return out
+
+
+class BackwardPanel(_BatchPanel):
+    TITLE = "backward: delta = ∂ℓ/∂z"
+
+    def build(self, width: int) -> Text:
+        rec = self.record
+        if rec is None:
+            return Text(f"{HINT}.\nThen the error signal delta of every layer appears here.", style("dim"))
+        net, out = self.net, Text(no_wrap=True)
+        for l in range(net.depth, 0, -1):
+            lr = rec.layers[l - 1]
+            if l == net.depth:
+                rule = "y − t" if lr.activation == "softmax" else f"∂ℓ/∂y ⊙ {lr.activation}′(z[{l}])"
+            else:
+                rule = f"(delta[{l + 1}] · W[{l + 1}]) ⊙ {lr.activation}′(z[{l}])"
+            _section(out, width, f"delta[{l}]", f"= {rule}")
+            block = Block(
+                f"delta[{l}]",
+                lr.delta,
+                net.names[l],
+                related_cols=self.focus_columns(l),
+                first_bad=_cell(_bad_at(rec, "delta", l)),
+                click=partial(_node_click, l),
+            )
+            out.append_text(self.batch_grid([block], width))
+        return out
+
+
+class GradientsPanel(Panel):
+    TITLE = "gradients: grad_w = deltaᵀ·a / B"
+
+    def build(self, width: int) -> Text:
+        rec = self.record
+        if rec is None:
+            return Text(f"{HINT}.\nThen grad_w and grad_b, the batch means, appear here.", style("dim"))
+        sel, out = self.selection, Text(no_wrap=True)
+        for l, lr in enumerate(rec.layers, start=1):
+            here = sel.mode == "weight" and sel.layer == l
+            _section(out, width, f"layer {l}", f"grad_w[{l}] = delta[{l}]ᵀ · a[{l - 1}] / B")
+            if here:
+                self.focus_line = len(out.plain.splitlines()) + 2 + sel.j
+            out.append_text(_gradient_view(self, l, lr, rec, width, (sel.j, sel.i) if here else None))
+        return out
+
+
+def _gradient_view(
+    panel: Panel, l: int, lr: LayerRecord, rec: StepRecord, width: int, sel: tuple[int, int] | None
+) -> Text:
+    net = panel.net
+    m = net.layers[l - 1]
+    if net.big(l) or net.big(l - 1):
+        text = heatmap(f"grad_w[{l}]", lr.grad_w, width, selected=sel if sel and sel[1] < m else None)
+        if net.bias:
+            text.append(f"\ngrad_b[{l}]: {summary(lr.grad_b)}", style("dim"))
+        if sel:
+            value = lr.grad_b[sel[0]] if sel[1] == m else lr.grad_w[sel]
+            text.append(f"\nselected {net.weight_label(l, *sel)}: grad {fmt(value)}")
+        return text
+    click = lambda r, c: ("weight", l, r, c)  # noqa: E731
+    blocks = [
+        Block(
+            f"grad_w[{l}]",
+            lr.grad_w,
+            net.names[l - 1],
+            selected=sel if sel and sel[1] < m else None,
+            first_bad=_cell(_bad_at(rec, "grad_w", l)),
+            click=click,
+        )
+    ]
+    if net.bias:
+        blocks.append(
+            Block(
+                f"grad_b[{l}]",
+                lr.grad_b[:, None],
+                ["b"],
+                selected=(sel[0], 0) if sel and sel[1] == m else None,
+                first_bad=_cell(_bad_at(rec, "grad_b", l)),
+                click=lambda r, c: ("weight", l, r, m),
+            )
+        )
+    return grid(blocks, net.names[l], width, marked_row=sel[0] if sel else None)
+
+
+class WeightsPanel(Panel):
+    TITLE = "weights: before → after (Δ = −lr·grad)"
+
+    def build(self, width: int) -> Text:
+        net, rec, sel, out = self.net, self.record, self.selection, Text(no_wrap=True)
+        if rec is None:
+            out.append(f"{HINT}; these are the initial weights.", style("dim"))
+        for l in range(1, net.depth + 1):
+            lr = rec.layers[l - 1] if rec else None
+            before = lr.w_before if lr else net.initial_W[l - 1]
+            after = lr.w if lr else before
+            b_before = lr.b_before if lr else net.initial_b[l - 1]
+            b_after = lr.b if lr else b_before
+            here = (sel.j, sel.i) if sel.mode == "weight" and sel.layer == l else None
+            n, m = before.shape
+            _section(out, width, f"W[{l}]" + (f" and b[{l}]" if net.bias else ""), f"{n}×{m}, into layer {l}")
+            if net.big(l) or net.big(l - 1) or n * (m + 1) > 4 * BIG:
+                out.append_text(self._heat(l, lr, after, b_after, width, here))
+                continue
+            bad = rec.nonfinite if rec and rec.nonfinite and rec.nonfinite.layer == l else None
+            dw, db = (lr.dw, lr.db) if lr else (None, None)
+            for j in range(n):
+                for i in range(m + (1 if net.bias else 0)):
+                    is_b = i == m
+                    w0 = float(b_before[j] if is_b else before[j, i])
+                    w1 = float(b_after[j] if is_b else after[j, i])
+                    change = None if dw is None or db is None else float(db[j] if is_b else dw[j, i])
+                    first = (
+                        bad is not None
+                        and bad.quantity == ("b" if is_b else "w")
+                        and bad.index == ((j,) if is_b else (j, i))
+                    )
+                    if here == (j, i):
+                        self.focus_line = len(out.plain.splitlines())
+                    self._row(out, l, j, i, w0, w1, change, here == (j, i), first)
+        return out
+
+    def _row(
+        self,
+        out: Text,
+        l: int,
+        j: int,
+        i: int,
+        w0: float,
+        w1: float,
+        change: float | None,
+        chosen: bool,
+        first: bool,
+    ) -> None:
+        net = self.net
+        src = "b" if i == net.layers[l - 1] else net.names[l - 1][i]
+        meta = ("weight", l, j, i)
+        row_style = "first_bad" if first else ("selected" if chosen else None)
+        out.append("▸ " if chosen else "  ", style("marked"))
+        out.append(f"{src}→{net.names[l][j]}".ljust(10), style(row_style or "dim", meta))
+        out.append(fmt(w0).rjust(9), style(row_style or "dim", meta))
+        if change is not None:
+            name = "bad" if not np.isfinite(w1) else ("changed" if change else "dim")
+            out.append(" → ", style("dim"))
+            out.append(fmt(w1).rjust(8), style(row_style or name, meta))
+            arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")
+            out.append(f"  {arrow} ", style("pos" if change > 0 else ("neg" if change < 0 else "dim")))
+            out.append(fmt(change).rjust(8) if change else "", style("pos" if change > 0 else "neg"))
+        out.append("\n")
+
+    def _heat(self, l: int, lr: LayerRecord | None, after, b_after, width: int, here) -> Text:
+        net = self.net
+        m = net.layers[l - 1]
+        wsel = here if here and here[1] < m else None
+        out = heatmap(f"W[{l}] after" if lr else f"W[{l}]", after, width, selected=wsel)
+        if lr is not None:
+            out.append("\n")
+            out.append_text(heatmap(f"ΔW[{l}]", lr.dw, width, selected=wsel))
+        if net.bias:
+            out.append(f"\nb[{l}]: {summary(b_after)}", style("dim"))
+            if lr is not None:
+                out.append(f"\nΔb[{l}]: {summary(lr.db)}", style("dim"))
+        if here:
+            j, i = here
+            w1 = b_after[j] if i == m else after[j, i]
+            out.append(f"\nselected {net.weight_label(l, j, i)}: ")
+            if lr is not None:
+                w0 = lr.b_before[j] if i == m else lr.w_before[j, i]
+                dw = lr.db[j] if i == m else lr.dw[j, i]
+                out.append(f"{fmt(w0)} → {fmt(w1)}  Δ {fmt(dw)}")
+            else:
+                out.append(fmt(w1))
+        out.append("\n")
+        return out
