@@ -40,6 +40,7 @@ def make_scenario(
     layers = (W[0].shape[1],) + tuple(w.shape[0] for w in W)
     if isinstance(activations, str):
         activations = (activations,) * len(W)
+    assert len(activations) == len(W), "one activation per non-input layer"
     x = np.array(inputs, dtype=float).reshape(-1, layers[0])
     t = np.array(targets, dtype=float).reshape(len(x), layers[-1])
     x.flags.writeable = t.flags.writeable = False
@@ -95,7 +96,7 @@ def ref_forward_sample(W, b, activations, x, nudge=None):
     """z and a of every layer for one sample x (n_0,); ``nudge=(l, j, h)`` adds h to z[l][j]."""
     zs, acts = [], []
     a = np.asarray(x, dtype=float)
-    for l, (Wl, act) in enumerate(zip(W, activations)):
+    for l, (Wl, act) in enumerate(zip(W, activations, strict=True)):
         z = np.array([np.dot(row, a) for row in Wl], dtype=float)
         if b is not None and len(b[l]):
             z = z + b[l]
@@ -114,7 +115,7 @@ def ref_sample_loss(W, b, activations, loss, x, t, nudge=None) -> float:
 
 def ref_batch_loss(W, b, activations, loss, X, T) -> float:
     """Mean over the samples of the per-sample loss."""
-    return float(np.mean([ref_sample_loss(W, b, activations, loss, x, t) for x, t in zip(X, T)]))
+    return float(np.mean([ref_sample_loss(W, b, activations, loss, x, t) for x, t in zip(X, T, strict=True)]))
 
 
 def five_point(f, h: float) -> float:

@@ -66,20 +66,20 @@ def loss_formula(name: str, y, t, z) -> float:
     """One sample's loss, from DESIGN section 3; bce and cross_entropy from z, computed stably."""
     n = len(y)
     if name == "mse":
-        return sum((yj - tj) ** 2 for yj, tj in zip(y, t)) / n
+        return sum((yj - tj) ** 2 for yj, tj in zip(y, t, strict=True)) / n
     if name == "sse":
-        return sum((yj - tj) ** 2 for yj, tj in zip(y, t))
+        return sum((yj - tj) ** 2 for yj, tj in zip(y, t, strict=True))
     if name == "half_sse":
-        return 0.5 * sum((yj - tj) ** 2 for yj, tj in zip(y, t))
+        return 0.5 * sum((yj - tj) ** 2 for yj, tj in zip(y, t, strict=True))
     if name == "bce":  # -ln sigma(z) = softplus(-z), -ln(1 - sigma(z)) = softplus(z)
         def softplus(v):
             return v + math.log1p(math.exp(-v)) if v > 0 else math.log1p(math.exp(v))
 
-        return sum(tj * softplus(-zj) + (1 - tj) * softplus(zj) for zj, tj in zip(z, t)) / n
+        return sum(tj * softplus(-zj) + (1 - tj) * softplus(zj) for zj, tj in zip(z, t, strict=True)) / n
     if name == "cross_entropy":
         m = max(z)
         lse = m + math.log(sum(math.exp(v - m) for v in z))
-        return sum(tj * (lse - zj) for zj, tj in zip(z, t))
+        return sum(tj * (lse - zj) for zj, tj in zip(z, t, strict=True))
     raise KeyError(name)
 
 
@@ -207,7 +207,7 @@ def test_loss_matches_its_formula_per_sample(name):
     z, y, t = random_problem(rng, name)
     values = loss.fn(y, t, z)
     assert values.shape == (len(z),)
-    expected = [loss_formula(name, yk, tk, zk) for yk, tk, zk in zip(y, t, z)]
+    expected = [loss_formula(name, yk, tk, zk) for yk, tk, zk in zip(y, t, z, strict=True)]
     np.testing.assert_allclose(values, expected, rtol=1e-12, atol=1e-15)
     assert str(loss) == name
 
@@ -244,7 +244,7 @@ def test_bce_stable_form_agrees_with_the_naive_formula_where_that_is_finite():
     z = rng.uniform(-10.0, 10.0, (50, 2))
     y = elementwise(sigmoid, z)
     t = np.where(rng.random(z.shape) < 0.3, rng.integers(0, 2, z.shape), rng.uniform(0, 1, z.shape))
-    naive = np.array([naive_bce(yk, tk) for yk, tk in zip(y, t)])
+    naive = np.array([naive_bce(yk, tk) for yk, tk in zip(y, t, strict=True)])
     assert np.isfinite(naive).all()
     np.testing.assert_allclose(bce.fn(y, t, z), naive, rtol=1e-9, atol=1e-12)
 
@@ -258,7 +258,7 @@ def test_bce_stays_finite_at_saturation(z0):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         values = bce.fn(y, t, z)
-    expected = [loss_formula("bce", yk, tk, zk) for yk, tk, zk in zip(y, t, z)]
+    expected = [loss_formula("bce", yk, tk, zk) for yk, tk, zk in zip(y, t, z, strict=True)]
     np.testing.assert_allclose(values, expected, rtol=1e-12, atol=1e-300)
     # right answers near 0, wrong ones cost about |z| per output (averaged over n = 2)
     assert values[0] < 1e-15 and math.isclose(values[1], z0, rel_tol=1e-12)
@@ -329,7 +329,8 @@ def test_softmax_cross_entropy_delta_is_the_true_gradient_for_any_nonnegative_ta
     z, t = rng.normal(0, 2, (4, 3)), rng.uniform(0, 2, (4, 3))
     softmax = get_activation("softmax")
     delta = output_delta(get_loss("cross_entropy"), softmax, softmax.fn(z), t, z)
-    np.testing.assert_allclose(delta, fd_output_delta("cross_entropy", "softmax", z, t), rtol=1e-7, atol=1e-10)
+    expected = fd_output_delta("cross_entropy", "softmax", z, t)
+    np.testing.assert_allclose(delta, expected, rtol=1e-7, atol=1e-10)
 
 
 @pytest.mark.parametrize("z0", [40.0, 800.0, 1e300])

@@ -101,13 +101,13 @@ def refuse_unless(ok: bool) -> None:
 
 def kink_signs(zs, activations) -> tuple:
     """Which side of 0 every relu / leaky_relu pre-activation is on."""
-    return tuple(tuple(z > 0) for z, act in zip(zs, activations) if act in KINKED)
+    return tuple(tuple(z > 0) for z, act in zip(zs, activations, strict=True) if act in KINKED)
 
 
 def assume_clear_of_kinks(ref, activations, W, b, X) -> None:
     for x in X:
         zs, _ = ref.forward_sample(W, b, activations, x)
-        for z, act in zip(zs, activations):
+        for z, act in zip(zs, activations, strict=True):
             if act in KINKED:
                 refuse_unless(np.abs(z).min() >= KINK_MARGIN)
 
@@ -115,7 +115,7 @@ def assume_clear_of_kinks(ref, activations, W, b, X) -> None:
 def batch_loss_and_signs(ref, activations, loss, W, b, X, T, nudge=None):
     """Mean per-sample loss over (X, T) and the kink signs of every sample."""
     losses, signs = [], []
-    for x, t in zip(X, T):
+    for x, t in zip(X, T, strict=True):
         zs, acts = ref.forward_sample(W, b, activations, x, nudge)
         losses.append(ref.losses[loss](acts[-1], zs[-1], t))
         signs.append(kink_signs(zs, activations))
@@ -196,7 +196,7 @@ def check_step(ref, activations, loss, W, b, X, T, rec) -> None:
     np.testing.assert_array_equal(rec.x, X)
     np.testing.assert_array_equal(rec.t, T)
     # forward pass and losses, before the update
-    per_sample = [ref.sample_loss(W, b, activations, loss, x, t) for x, t in zip(X, T)]
+    per_sample = [ref.sample_loss(W, b, activations, loss, x, t) for x, t in zip(X, T, strict=True)]
     assert_rel_close(rec.sample_losses, per_sample, "sample_losses", rtol=1e-10, floor=1e-12)
     assert_rel_close(rec.loss, np.mean(per_sample), "batch loss", rtol=1e-10, floor=1e-12)
     for k, x in enumerate(X):
@@ -316,7 +316,7 @@ def test_a_batch_of_at_least_n_is_the_full_batch(ref, batch, shuffle):
         r_full, r_big = full.step(), big.step()
         assert r_big.epoch == epoch and sorted(r_big.batch) == list(range(6))
         assert r_big.batch == r_full.batch
-        for a, c in zip(r_big.layers, r_full.layers):
+        for a, c in zip(r_big.layers, r_full.layers, strict=True):
             np.testing.assert_allclose(a.grad_w, c.grad_w, rtol=1e-13, atol=1e-15)
             np.testing.assert_allclose(a.w, c.w, rtol=1e-13, atol=1e-15)
 

@@ -56,10 +56,11 @@ def assert_identical(a, b, where: str = "record") -> None:
             assert_identical(a[key], b[key], f"{where}[{key!r}]")
     elif isinstance(a, (tuple, list)):
         assert type(a) is type(b) and len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_identical(x, y, f"{where}[{i}]")
     elif isinstance(a, float):
-        assert isinstance(b, float) and struct.pack("<d", a) == struct.pack("<d", b), f"{where}: {a!r} != {b!r}"
+        assert isinstance(b, float), where
+        assert struct.pack("<d", a) == struct.pack("<d", b), f"{where}: {a!r} != {b!r}"
     else:
         assert a == b, f"{where}: {a!r} != {b!r}"
 
@@ -125,7 +126,7 @@ def test_shapes_follow_the_pytorch_layout(ref):
     trainer = Trainer(s)
     assert [w.shape for w in trainer.W] == [(4, 3), (2, 4)]
     assert [v.shape for v in trainer.b] == [(4,), (2,)]
-    for got, given_w in zip(trainer.W, W):
+    for got, given_w in zip(trainer.W, W, strict=True):
         np.testing.assert_array_equal(got, given_w)
     rec = trainer.step()
     z1 = rec.layers[0].z
@@ -134,7 +135,7 @@ def test_shapes_follow_the_pytorch_layout(ref):
         for j in range(4):
             expected = sum(W[0][j][i] * X[k][i] for i in range(3)) + b[0][j]
             assert math.isclose(z1[k, j], expected, rel_tol=1e-14, abs_tol=1e-14)
-    for lay, w in zip(rec.layers, W):
+    for lay, w in zip(rec.layers, W, strict=True):
         assert lay.grad_w.shape == lay.w.shape == lay.w_before.shape == w.shape
         assert lay.delta.shape == lay.z.shape == lay.a.shape
 
@@ -197,7 +198,7 @@ def test_reset_returns_to_the_start_and_replays_identically(ref, batch, shuffle)
     trainer.reset()
     assert_identical(state(trainer), start)
     assert trainer.step_count == 0 and trainer.epoch == 1 and trainer.last_record is None
-    for got, given_w in zip(trainer.W, s.init.weights):
+    for got, given_w in zip(trainer.W, s.init.weights, strict=True):
         np.testing.assert_array_equal(got, np.array(given_w))
     for rec in records:
         assert_identical(trainer.step(), rec)
@@ -254,7 +255,8 @@ def test_run_stops_at_the_first_step_whose_training_loss_is_below_target_loss(re
     # target_loss outranks max_steps when both hold at the same step
     both = Trainer(linear_neuron(ref, target_loss=target, max_steps=k + 1))
     assert both.run(1000)[-1].stop_reason == "target_loss"
-    assert Trainer(linear_neuron(ref, target_loss=target, max_steps=k)).run(1000)[-1].stop_reason == "max_steps"
+    earlier = Trainer(linear_neuron(ref, target_loss=target, max_steps=k))
+    assert earlier.run(1000)[-1].stop_reason == "max_steps"
 
 
 # -- divergence ---------------------------------------------------------------------------------
@@ -272,8 +274,9 @@ def first_nonfinite(ref, rec: StepRecord, X: np.ndarray, activations) -> set[tup
     stages += [[(q, l) for l in range(1, L + 1) for q in ("grad_w", "grad_b")]]
     stages += [[(q, l) for l in range(1, L + 1) for q in ("w", "b")]]
     stages += [[("train_z", l)] for l in range(1, L + 1)] + [[("train_loss", None)]]
+    W_new, b_new = [y.w for y in rec.layers], [y.b for y in rec.layers]
     with np.errstate(all="ignore"):
-        train = [ref.forward_sample([y.w for y in rec.layers], [y.b for y in rec.layers], activations, x)[0] for x in X]
+        train = [ref.forward_sample(W_new, b_new, activations, x)[0] for x in X]
     train_z = [np.array([zs[l] for zs in train]) for l in range(L)]
 
     def value(q, l):
@@ -315,7 +318,7 @@ def linear_network(ref, lr, depth=2, bias=True, batch="full", seed=0):
     b = [rng.uniform(-1, 1, n) for n in sizes[1:]] if bias else None
     X = rng.uniform(-1, 1, (4, 2))
     return ref.make_scenario(
-        ["linear", "identity"][depth % 2 :] * depth, W, b, inputs=X, targets=rng.uniform(-1, 1, (4, 1)),
+        [("linear", "identity")[l % 2] for l in range(depth)], W, b, inputs=X, targets=rng.uniform(-1, 1, (4, 1)),
         learning_rate=lr, batch=batch, max_steps=100_000,
     )
 
@@ -338,7 +341,7 @@ def test_a_huge_learning_rate_diverges_quietly(ref, exponent, depth, bias, batch
         check_diverged_run(ref, records, trainer)
         for rec in records:  # what the app shows of a record must not warn either
             for lay in rec.layers:
-                lay.dw, lay.db
+                assert lay.dw.shape == lay.w.shape and lay.db.shape == lay.b.shape
             str(rec.nonfinite)
         with pytest.raises(TrainingStopped):
             trainer.step()
@@ -405,7 +408,8 @@ def test_nonfinite_names_the_first_non_finite_value(ref, case):
         warnings.simplefilter("error")
         trainer = Trainer(build(ref))
         rec = trainer.step()
-        rec.layers[0].dw, rec.layers[-1].dw
+        for lay in rec.layers:  # the change of each weight, as the app shows it, quietly
+            assert lay.dw.shape == lay.w.shape and lay.db.shape == lay.b.shape
     assert rec.stop_reason == "diverged" and trainer.stop_reason == "diverged"
     nf = rec.nonfinite
     assert nf is not None, "a diverged step must say where"
@@ -441,13 +445,13 @@ def test_frozen_biases_stay_while_weights_move(ref):
     b0 = [np.array(v) for v in s.init.biases]
     W0 = [np.array(w) for w in s.init.weights]
     for rec in trainer.run(9):
-        for lay, b_init in zip(rec.layers, b0):
+        for lay, b_init in zip(rec.layers, b0, strict=True):
             np.testing.assert_array_equal(lay.b, b_init)
             np.testing.assert_array_equal(lay.b_before, b_init)
             assert np.abs(lay.grad_b).max() > 0  # there was a gradient to ignore
-    for v, b_init in zip(trainer.b, b0):
+    for v, b_init in zip(trainer.b, b0, strict=True):
         np.testing.assert_array_equal(v, b_init)
-    assert all(np.abs(w - w0).max() > 1e-3 for w, w0 in zip(trainer.W, W0))
+    assert all(np.abs(w - w0).max() > 1e-3 for w, w0 in zip(trainer.W, W0, strict=True))
 
 
 def test_a_network_without_biases_has_empty_b_and_grad_b(ref):
@@ -459,7 +463,7 @@ def test_a_network_without_biases_has_empty_b_and_grad_b(ref):
             assert lay.b.shape == lay.b_before.shape == lay.grad_b.shape == (0,)
         for k, x in enumerate(rec.x):  # z = a W^T, nothing added
             zs, _ = ref.forward_sample([lay.w_before for lay in rec.layers], None, s.activations, x)
-            for lay, z in zip(rec.layers, zs):
+            for lay, z in zip(rec.layers, zs, strict=True):
                 np.testing.assert_allclose(lay.z[k], z, rtol=1e-13, atol=1e-15)
 
 
@@ -479,7 +483,7 @@ def test_the_update_is_w_minus_lr_grad_w_and_chains_from_step_to_step(ref, batch
             np.testing.assert_allclose(lay.dw, -lr * lay.grad_w, rtol=1e-12, atol=1e-15)
             np.testing.assert_allclose(lay.db, -lr * lay.grad_b, rtol=1e-12, atol=1e-15)
             W[l], b[l] = np.array(lay.w), np.array(lay.b)
-    for got, w in zip(trainer.W, W):
+    for got, w in zip(trainer.W, W, strict=True):
         np.testing.assert_array_equal(got, w)
 
 
