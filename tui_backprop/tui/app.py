@@ -23,7 +23,6 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
@@ -31,13 +30,15 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, get_current_worker
 
 from ..engine import StepRecord, Trainer, TrainingStopped
+from ..engine.trainer import HISTORY_STEPS
 from ..errors import BackpropError
 from ..scenario import Scenario
 from ..trace import write_trace
 from .chart import LossChart
 from .export import choose_export_path
-from .header import Header, Status
+from .header import Header, Status, divergence_text
 from .help import HelpScreen
+from .keys import BINDINGS, key_rows
 from .model import NetInfo
 from .network_view import NetworkView
 from .panel import Panel
@@ -47,11 +48,10 @@ from .selection import Selection
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 10000.0, math.inf)
 DEFAULT_RATE = RATES.index(10.0)
-PANELS = ("network", "forward", "backward", "gradients", "weights", "chart")
 
 
 def rate_text(rate: float) -> str:
-    return "max speed" if math.isinf(rate) else f"{rate:g} steps/s"
+    return "at max speed" if math.isinf(rate) else f"{rate:g}/s"
 
 
 class MainScreen(Screen):
@@ -65,30 +65,7 @@ class BackpropApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (28, "-tall")]
 
-    BINDINGS = [
-        Binding("space", "step", "Step"),
-        Binding("n", "step", "Step", show=False),
-        Binding("b", "step_back", "Back"),
-        Binding("p", "play", "Play/pause"),
-        Binding("plus,equals_sign", "faster", "Faster"),
-        Binding("minus", "slower", "Slower"),
-        Binding("f", "run(100)", "+100"),
-        Binding("F", "run(1000)", "+1000", show=False),
-        Binding("r", "reset", "Reset"),
-        Binding("e", "export", "Export"),
-        Binding("tab", "cycle(1)", "Weight/node/sample", priority=True),
-        Binding("shift+tab", "cycle(-1)", "Select: previous mode", show=False, priority=True),
-        Binding("up", "move(-1, 0)", "Select up", show=False),
-        Binding("down", "move(1, 0)", "Select down", show=False),
-        Binding("left", "move(0, -1)", "Select left", show=False),
-        Binding("right", "move(0, 1)", "Select right", show=False),
-        Binding("left_square_bracket", "sample(-1)", "Previous sample", show=False),
-        Binding("right_square_bracket", "sample(1)", "Next sample", show=False),
-        Binding("l", "log_scale", "Loss chart: log scale on/off", show=False),
-        *(Binding(str(k), f"zoom('{name}')", f"Zoom {name}", show=False) for k, name in enumerate(PANELS, 1)),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS = BINDINGS  # tui/keys.py: the footer, the help screen and the command palette
 
     class Progress(Message):
         """From the stepping worker: the newest record; ``final`` when the worker has ended."""
@@ -100,10 +77,13 @@ class BackpropApp(App[None]):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, BackpropApp.Progress)
 
-    def __init__(self, scenario: Scenario, export_path: Path | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, export_path: Path | None = None, history: int = HISTORY_STEPS
+    ) -> None:
+        """``history``: steps that step back takes from memory (further back it replays)."""
         super().__init__()
         self.scenario = scenario
-        self.trainer = Trainer(scenario)
+        self.trainer = Trainer(scenario, history=history)
         self.trainer_lock = threading.Lock()
         self.net = NetInfo.build(scenario, self.trainer.initial_W, self.trainer.initial_b)
         self.record: StepRecord | None = None
@@ -160,9 +140,7 @@ class BackpropApp(App[None]):
             banner = self.query_one("#banner", Static)
             diverged = record is not None and record.diverged
             if record is not None and record.diverged:
-                banner.update(
-                    f"✖ diverged at step {record.step}: first non-finite value in {record.nonfinite}"
-                )
+                banner.update("✖ " + divergence_text(record))
             if banner.display != diverged:
                 banner.display = diverged
 
@@ -174,12 +152,12 @@ class BackpropApp(App[None]):
 
     def _draw_header(self) -> None:
         rec, s, sel = self.record, self.scenario, self.selection
-        if rec is not None and rec.stop_reason and not self.playing:
-            activity = f"stopped: {rec.stop_reason}"
-        elif self.playing:
+        if self.playing:
             activity = self.activity
+        elif rec is not None and rec.stop_reason:
+            activity = f"stopped: {rec.stop_reason}"
         else:
-            activity = f"paused (play: {rate_text(self.rate)})"
+            activity = "paused"
         if sel.mode == "weight":
             chosen = self.net.weight_label(sel.layer, sel.j, sel.i)
         elif sel.mode == "node":
@@ -199,6 +177,7 @@ class BackpropApp(App[None]):
                 batch_mode=str(s.batch),
                 loss_name=s.loss,
                 activity=activity,
+                rate=rate_text(self.rate),
                 selection=f"{sel.mode}: {chosen}",
                 export=str(self.last_export_path) if self.last_export_path else None,
             )
@@ -261,7 +240,7 @@ class BackpropApp(App[None]):
         if self.playing:
             self._pause()
             return
-        self._start(None, f"playing {rate_text(self.rate)}")
+        self._start(None, "playing")
 
     def action_run(self, steps: int) -> None:
         self._start(int(steps), f"running {steps} steps")
@@ -274,8 +253,6 @@ class BackpropApp(App[None]):
 
     def _set_rate(self, index: int) -> None:
         self.rate_index = max(0, min(index, len(RATES) - 1))
-        if self.playing and self.activity.startswith("playing"):
-            self.activity = f"playing {rate_text(self.rate)}"
         self._draw_header()
 
     def _start(self, steps: int | None, activity: str, undo: bool = False) -> None:
@@ -322,7 +299,7 @@ class BackpropApp(App[None]):
             return
         if record.diverged:
             self.notify(
-                f"diverged at step {record.step}: first non-finite value in {record.nonfinite}",
+                divergence_text(record),
                 title="diverged",
                 severity="error",
                 timeout=8,
@@ -368,6 +345,13 @@ class BackpropApp(App[None]):
         else:
             self.screen.maximize(widget, container=False)
 
+    def action_scroll_panels(self, direction: int) -> None:
+        panels = self.query_one("#panels")
+        if direction > 0:
+            panels.scroll_page_down(animate=False)
+        else:
+            panels.scroll_page_up(animate=False)
+
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)
         chart.set_log_scale(not chart.log_scale)
@@ -392,8 +376,10 @@ class BackpropApp(App[None]):
     def _export(self, snapshot: Trainer, path: Path) -> None:
         try:
             written = write_trace(path, snapshot)
-        except (BackpropError, OSError) as e:
-            self.call_from_thread(self._export_done, None, f"{path}: {e}")
+        except BackpropError as e:
+            self.call_from_thread(self._export_done, None, f"{path}: {'; '.join(e.problems)}")
+        except OSError as e:
+            self.call_from_thread(self._export_done, None, f"{path}: {e.strerror or e}")
         else:
             self.call_from_thread(self._export_done, written, f"{snapshot.step_count} steps")
 
@@ -417,16 +403,11 @@ class BackpropApp(App[None]):
         return True
 
     def key_help(self) -> list[tuple[str, str, str]]:
-        """(action, keys, description) for every action, in the order of BINDINGS."""
-        seen: dict[str, tuple[list[str], str]] = {}
-        for b in self.BINDINGS:
-            assert isinstance(b, Binding)
-            keys, _ = seen.setdefault(b.action, ([], b.description))
-            keys.extend(self.get_key_display(Binding(key.strip(), b.action)) for key in b.key.split(","))
-        return [(action, " ".join(keys), description) for action, (keys, description) in seen.items()]
+        """(action, keys, explanation) for every action: the help screen and the command palette."""
+        return key_rows(BINDINGS, self.get_key_display)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)  # it has Quit already
-        for action, keys, description in self.key_help():
+        for action, keys, explanation in self.key_help():
             if action != "quit":
-                yield SystemCommand(description, f"key: {keys}", partial(self.run_action, action))
+                yield SystemCommand(explanation, f"key: {keys}", partial(self.run_action, action))

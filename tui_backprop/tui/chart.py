@@ -135,6 +135,13 @@ class LossChart(PlotextPlot):
         plt.xlim(0, max(n, 1))
         ticks = _step_ticks(n, max(2, self.size.width // 12))
         plt.xticks([float(t) for t in ticks], [str(t) for t in ticks])
+        values = by + ty
+        if values:  # plotext writes every digit of a tick (0.25424, 7036810631322155.0): fewer
+            lo, hi = min(values), max(values)
+            count = max(2, min(5, (self.size.height - 3) // 2))
+            spaced = np.geomspace(lo, hi, count) if self.log_scale and lo > 0 else np.linspace(lo, hi, count)
+            yt = sorted(set(float(v) for v in spaced)) if hi > lo else [lo]
+            plt.yticks(yt, [f"{v:.4g}" for v in yt])
         plt.xlabel("step")
         rendered = super().render()
         self._cache_key, self._cache = key, rendered if isinstance(rendered, Text) else None

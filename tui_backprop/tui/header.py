@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import Static
 
+from ..engine import NonFinite, StepRecord
 from .matrices import fmt, style
 
 SHOWN_INDICES = 12
@@ -24,7 +26,8 @@ class Status:
     learning_rate: float
     batch_mode: str
     loss_name: str
-    activity: str  # "paused", "playing 10/s", "stopped: target_loss", ...
+    activity: str  # "paused", "playing", "running 100 steps", "stopped: target_loss", ...
+    rate: str  # the play rate, "10/s"
     selection: str  # what is selected, in words
     export: str | None = None  # the last trace written
 
@@ -36,35 +39,80 @@ def batch_text(batch: tuple[int, ...]) -> str:
     return f"[{head} … {batch[-1]}] ({len(batch)})"
 
 
+def nonfinite_text(nf: NonFinite | None) -> str:
+    """Where a diverged step first met a non-finite value, in words."""
+    if nf is None:
+        return "a value too large to compute"
+    if nf.quantity == "loss":
+        return "the batch loss"
+    if nf.quantity == "train_loss":
+        return "the training-set loss after the update"
+    if nf.quantity == "train_z":
+        where = ", ".join(str(i) for i in nf.index)
+        return f"z[{nf.layer}][{where}] of the training set, computed with the updated weights"
+    return str(nf)
+
+
+def divergence_text(record: StepRecord) -> str:
+    return f"diverged at step {record.step}: the first non-finite value is {nonfinite_text(record.nonfinite)}"
+
+
+def number(x: float) -> tuple[str, str]:
+    """A loss as text, and its style: non-finite values stand out."""
+    return fmt(x).lstrip("+"), "bold" if math.isfinite(x) else "bad"
+
+
 class Header(Static):
-    def show(self, s: Status) -> None:
-        t = Text(no_wrap=True, overflow="ellipsis")
+    """Two lines; below 120 columns the labels shorten so that both still fit."""
+
+    _status: Status | None = None
+
+    def show(self, status: Status) -> None:
+        self._status = status
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        s = self._status
+        if s is None:
+            return
+        wide = self.size.width >= 120
+        t = Text()
 
         def item(label: str, value: str, value_style: str = "bold") -> None:
-            t.append(f"{label} ", style("dim"))
+            if label:
+                t.append(f"{label} ", style("dim"))
             t.append(value, style(value_style))
             t.append("  ")
 
-        t.append(s.name, style("bold"))
-        t.append("  ")
+        item("", s.name)
         item("step", f"{s.step}/{s.max_steps}")
-        item("epoch", str(s.epoch))
+        item("epoch" if wide else "ep", str(s.epoch))
         item("batch", batch_text(s.batch) if s.batch else "–")
         item("lr", f"{s.learning_rate:g}")
-        item("mode", f"{s.batch_mode}, {s.loss_name}", "")
+        item("mode" if wide else "", f"{s.batch_mode}, {s.loss_name}", "")
         t.append("\n")
-        if s.loss is None:
-            item("loss", "–")
-        else:
-            item("loss", fmt(s.loss).lstrip("+"))
-        item("train loss", fmt(s.train_loss).lstrip("+") + (" (initial)" if s.step == 0 else ""))
-        activity = s.activity
-        t.append(
-            f"{'▶' if activity.startswith(('playing', 'running')) else '■'} {activity}  ", style("marked")
+        item("loss", *(number(s.loss) if s.loss is not None else ("–", "bold")))
+        train, train_style = number(s.train_loss)
+        item(
+            "train loss" if wide else "train",
+            train + (" (initial)" if s.step == 0 and wide else ""),
+            train_style,
         )
+        if s.activity == "playing":
+            t.append(f"▶ playing {s.rate}  ", style("marked"))
+        elif s.activity == "paused":
+            t.append("■ paused" + (f" (p plays {s.rate})  " if wide else "  "), style("marked"))
+        else:
+            t.append(
+                f"{'▶' if s.activity.startswith(('running', 'stepping')) else '■'} {s.activity}  ",
+                style("marked"),
+            )
         if s.step == 0:
             t.append("space: take the first step  ", style("bold"))
-        item("selected", s.selection, "")
+        item("selected" if wide else "", s.selection, "")
         if s.export:
             item("exported", s.export, "")
         self.update(t, layout=False)  # its height is fixed: no need to lay the screen out again

@@ -47,7 +47,6 @@ class Panel(ScrollView, can_focus=False):
         self._lines: list[Text] = []
         self._strips: dict[int, Strip] = {}
         self._drawn_size = (0, 0)
-        self._virtual_width = 0
         self._base_style: Style | None = None
 
     def show(self, record: StepRecord | None, selection: Selection) -> None:
@@ -56,17 +55,14 @@ class Panel(ScrollView, can_focus=False):
 
     def redraw(self) -> None:
         width = self.scrollable_content_region.width or self.size.width or 80
-        if (width, self.size.height) != self._drawn_size:
-            self._virtual_width = 0
         self._drawn_size = (width, self.size.height)
         self.focus_line = None
         self._lines = list(self.build(width).split("\n", allow_blank=True))
         self._strips.clear()
-        # the content is never narrower than the panel, and only grows until the panel is
-        # resized: the size (and so the screen's layout) seldom changes from step to step
+        # content that fits needs no horizontal scrolling: its virtual width stays 1, so that
+        # the screen's layout does not change from step to step
         content_width = 0 if self.CROP else max((line.cell_len for line in self._lines), default=0)
-        self._virtual_width = max(self._virtual_width, content_width, width)
-        self.virtual_size = Size(self._virtual_width, len(self._lines))
+        self.virtual_size = Size(content_width if content_width > width else 1, len(self._lines))
         if self.focus_line is not None:
             top, height = round(self.scroll_y), self.scrollable_content_region.height
             if not top <= self.focus_line < top + height:

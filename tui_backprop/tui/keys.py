@@ -1,0 +1,69 @@
+"""The key map: every binding of the app, with a footer label and a one-line explanation.
+
+The footer shows the labels of the bindings marked shown; the help screen and the command
+palette are generated from this same table (see ``key_rows``), so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.binding import Binding, BindingType
+
+PANELS = ("network", "forward", "backward", "gradients", "weights", "chart")  # zoomed by 1..6
+
+# key(s), action, footer label, in the footer, what it does
+# fmt: off
+_KEYS: list[tuple[str, str, str, bool, str]] = [
+    ("space", "step", "Step", True, "Take one step: forward, backward, update"),
+    ("n", "step", "Step", False, "Take one step: forward, backward, update"),
+    ("b", "step_back", "Back", True, "Step back: return to the state before the last step"),
+    ("p", "play", "Play/pause", True, "Play (step at the play rate) or pause"),
+    ("plus,equals_sign", "faster", "Faster", True, "Play faster: 1, 2, 5, 10 ... steps a second"),
+    ("minus", "slower", "Slower", True, "Play slower"),
+    ("f", "run(100)", "+100", True, "Run 100 steps as fast as possible"),
+    ("F", "run(1000)", "+1000", False, "Run 1000 steps as fast as possible"),
+    ("r", "reset", "Reset", True, "Reset: back to the initial weights, step 0"),
+    ("e", "export", "Export", True, "Export the trace of every step up to this one (JSON)"),
+    ("tab", "cycle(1)", "Weight/node/sample", True,
+     "Select a weight, a node or a sample of the batch; the arrows move the selection"),
+    ("shift+tab", "cycle(-1)", "Select mode", False, "Previous selection mode"),
+    ("up", "move(-1, 0)", "Up", False, "Selection up: the row j of a weight, the node, or the sample"),
+    ("down", "move(1, 0)", "Down", False, "Selection down"),
+    ("left", "move(0, -1)", "Left", False,
+     "Selection left: the column i of a weight (then the layer before), or the layer of a node"),
+    ("right", "move(0, 1)", "Right", False,
+     "Selection right: the column i of a weight (past b, the next layer), or the layer of a node"),
+    ("left_square_bracket", "sample(-1)", "Prev sample", False, "Previous sample of the batch, in any mode"),
+    ("right_square_bracket", "sample(1)", "Next sample", False, "Next sample of the batch, in any mode"),
+    ("l", "log_scale", "Log scale", False, "Loss chart: log scale on or off"),
+    ("pageup", "scroll_panels(-1)", "Page up", False, "Scroll the panels up (on small screens they stack)"),
+    ("pagedown", "scroll_panels(1)", "Page down", False, "Scroll the panels down"),
+    *(
+        (str(k), f"zoom('{name}')", f"Zoom {name}", False, f"Zoom the {name} panel to the screen, or back")
+        for k, name in enumerate(PANELS, 1)
+    ),
+    ("question_mark", "help", "Help", True, "Help: every key, panel, symbol and colour"),
+    ("q", "quit", "Quit", True, "Quit"),
+]
+# fmt: on
+
+# the screen binds tab and shift+tab to focus: the app's own must come first
+_PRIORITY = {"tab", "shift+tab"}
+
+BINDINGS: list[BindingType] = [
+    Binding(keys, action, label, show=show, priority=keys in _PRIORITY, tooltip=explanation)
+    for keys, action, label, show, explanation in _KEYS
+]
+
+
+def key_rows(bindings: list[BindingType], display: Callable[[Binding], str]) -> list[tuple[str, str, str]]:
+    """(action, keys as shown, explanation) for every action, in the order of ``bindings``;
+    ``display`` is the app's ``get_key_display``."""
+    seen: dict[str, tuple[list[str], str]] = {}
+    for b in bindings:
+        if not isinstance(b, Binding):
+            continue
+        keys, _ = seen.setdefault(b.action, ([], b.tooltip or b.description))
+        keys.extend(display(Binding(key.strip(), b.action)) for key in b.key.split(","))
+    return [(action, " ".join(keys), explanation) for action, (keys, explanation) in seen.items()]
