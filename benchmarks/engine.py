@@ -31,7 +31,9 @@ TARGETS = {"fast": 1.3, "records": 2.5}
 
 
 def sigmoid(z):
-    return 0.5 + 0.5 * np.tanh(0.5 * z)  # the engine's form of 1 / (1 + e^-z)
+    e = np.exp(-np.abs(z))  # the engine's form of 1 / (1 + e^-z), exact in both tails
+    r = 1.0 / (1.0 + e)
+    return np.where(z < 0.0, e * r, r)
 
 
 def minimal_loop(W1, b1, W2, b2, X, T, lr, steps):

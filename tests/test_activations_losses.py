@@ -343,7 +343,24 @@ def test_fused_output_deltas_stay_finite_at_saturation(z0):
         warnings.simplefilter("error")
         d_bce = output_delta(get_loss("bce"), sig, sig.fn(z), t_bce, z)
         d_ce = output_delta(get_loss("cross_entropy"), softmax, softmax.fn(z), t_ce, z)
-    # (sigma(z) - t) / n with sigma saturated at exactly 0 or 1
-    np.testing.assert_array_equal(d_bce, (np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.5]]) - t_bce) / 3)
+    # (sigma(z) - t) / n, with sigma computed one number at a time (at z = -40 it is 4.2e-18,
+    # not 0: the tails keep their relative precision)
+    def sigma(v: float) -> float:
+        return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+
+    y_bce = np.array([[sigma(v) for v in row] for row in z])
+    np.testing.assert_allclose(d_bce, (y_bce - t_bce) / 3, rtol=1e-14, atol=1e-300)
     y_ce = np.array([softmax_row(r) for r in z])  # [1/2, 0, 1/2] and [0, 1, 0]
     np.testing.assert_allclose(d_ce, y_ce - t_ce, rtol=1e-15, atol=1e-300)
+
+
+def test_sigmoid_keeps_its_relative_precision_in_both_tails():
+    # the panels print numbers in scientific notation, so a tiny activation must be right
+    # relative to itself, not just to within 1e-16
+    z = np.linspace(-700.0, 700.0, 2801)
+    a = get_activation("sigmoid").fn(z)
+    exact = np.array(
+        [1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v)) for v in z]
+    )
+    np.testing.assert_allclose(a, exact, rtol=4e-16, atol=0)
+    assert get_activation("sigmoid").fn(np.array([-746.0]))[0] == 0.0  # underflow, silently
