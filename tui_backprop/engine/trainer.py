@@ -88,9 +88,6 @@ class Trainer:
         """The 1-based epoch of the last step taken (1 before any step)."""
         return _epoch_of_last_step(self.position) if self.step_count else 1
 
-    def _save(self) -> _State:
-        return _State(self.W, self.b, self.step_count, self.position, self.stop_reason)
-
     def _restore(self, state: _State) -> None:
         self.W, self.b = state.W, state.b
         self.step_count, self.position, self.stop_reason = state.step, state.pos, state.stop_reason
