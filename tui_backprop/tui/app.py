@@ -23,7 +23,7 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.containers import Container
+from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -56,7 +56,7 @@ def rate_text(rate: float) -> str:
 
 class MainScreen(Screen):
     # a zoomed panel keeps the header, the banner and the footer around it
-    ALLOW_IN_MAXIMIZED_VIEW = "Header, #banner, Footer"
+    ALLOW_IN_MAXIMIZED_VIEW = "#top, Footer"
 
 
 class BackpropApp(App[None]):
@@ -107,8 +107,9 @@ class BackpropApp(App[None]):
 
     def compose(self) -> ComposeResult:
         net = self.net
-        yield Header(id="header")
-        yield Static(id="banner")
+        with Vertical(id="top"):
+            yield Header(id="header")
+            yield Static(id="banner")
         with Container(id="panels"):
             yield NetworkView(net, "1", id="network")
             yield ForwardPanel(net, "2", id="forward")

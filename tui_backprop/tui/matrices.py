@@ -27,6 +27,7 @@ from .model import BIG
 Array = np.ndarray
 
 MAX_ROWS = 8  # rows of a grid shown at once; a window follows the marked row
+HEAT_ROWS = 16  # rows of a heatmap; more are pooled
 CELL = 9  # characters a number takes in a grid, its separating space included
 
 # the colours and what they mean (the help screen shows this table)
@@ -97,9 +98,19 @@ def summary(values: Array) -> str:
         text = "no finite values"
     else:
         norm = float(np.sqrt(np.dot(good, good)))
-        text = f"norm {fmt(norm).lstrip('+')}  min {fmt(good.min())}  max {fmt(good.max())}"
+        text = f"norm {fmt(norm).lstrip('+')} min {fmt(good.min())} max {fmt(good.max())}"
     bad = int(v.size - good.size)
-    return text + (f"  {bad} non-finite" if bad else "")
+    return text + (f" {bad} non-finite" if bad else "")
+
+
+def fit(label: str, text: str, width: int, text_style: str = "dim") -> Text:
+    """``label text`` on one line, or on two when that is wider than ``width``."""
+    out = Text()
+    if label:
+        out.append(label, style("bold"))
+        out.append(" " if len(label) + 1 + len(text) <= width else "\n  ")
+    out.append(text, style(text_style))
+    return out
 
 
 @dataclass(frozen=True)
@@ -157,8 +168,8 @@ def grid(
                 out.append_text(lines[line_no] if line_no < len(lines) else Text(" " * w))
     for b in blocks:
         if b.heat:
-            out.append(f"\n{b.title}: ", style("dim"))
-            out.append(summary(b.values))
+            out.append("\n")
+            out.append_text(fit(f"{b.title}:", summary(b.values), width))
     if len(rows) < n:
         out.append(f"\nrows {rows.start}–{rows.stop - 1} of {n}", style("dim"))
     return out
@@ -234,11 +245,14 @@ def _heat_lines(b: Block, rows: range, max_width: int) -> tuple[int, list[Text]]
 
 
 def heatmap(
-    title: str, values: Array, width: int, max_rows: int = BIG, selected: tuple[int, int] | None = None
+    title: str, values: Array, width: int, max_rows: int = HEAT_ROWS, selected: tuple[int, int] | None = None
 ) -> Text:
-    """A whole matrix pooled to at most ``max_rows`` x ``width`` characters, then its summary."""
+    """A whole matrix pooled to at most ``max_rows`` x ``width`` characters, then its summary.
+    Two characters a column when they fit (closer to square cells)."""
     v = np.atleast_2d(values)
-    pooled, row_starts, col_starts = pool(v, max_rows, max(8, width - 8))
+    room = max(8, width - 8)
+    pooled, row_starts, col_starts = pool(v, max_rows, room)
+    cell = 2 if 2 * pooled.shape[1] <= room else 1
     scale = _scale(v)
     sel = (
         None if selected is None else (_group_of(row_starts, selected[0]), _group_of(col_starts, selected[1]))
@@ -250,9 +264,9 @@ def heatmap(
     for r in range(pooled.shape[0]):
         out.append("\n")
         out.append(f"{row_starts[r]:>6} ", style("dim"))
-        out.append_text(_shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None))
+        out.append_text(_shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None, cell))
     out.append("\n")
-    out.append(summary(v), style("dim"))
+    out.append_text(fit("", summary(v), width))
     return out
 
 
@@ -296,8 +310,8 @@ def _scale(values: Array) -> float:
     return float(np.abs(finite).max()) if finite.size else 0.0
 
 
-def _shade_line(row: Array, scale: float, selected: int | None) -> Text:
-    """One character a value; runs of one colour share a span (fewer spans draw faster)."""
+def _shade_line(row: Array, scale: float, selected: int | None, cell: int = 1) -> Text:
+    """``cell`` characters a value; runs of one colour share a span (fewer spans draw faster)."""
     line = Text()
     run, run_name = "", ""
     for c, x in enumerate(row):
@@ -312,7 +326,7 @@ def _shade_line(row: Array, scale: float, selected: int | None) -> Text:
         if name != run_name and run:
             line.append(run, style(run_name))
             run = ""
-        run, run_name = run + ch, name
+        run, run_name = run + ch * cell, name
     if run:
         line.append(run, style(run_name))
     return line

@@ -151,8 +151,6 @@ class NetworkView(Panel):
             m = net.layers[sel.layer - 1]
             w = b[sel.layer - 1][sel.j] if sel.i == m else W[sel.layer - 1][sel.j, sel.i]
             out.append(f"selected {net.weight_label(sel.layer, sel.j, sel.i)} = {fmt(w)}", style("marked"))
-            if net.big(sel.layer) or net.big(sel.layer - 1):
-                out.append("  (not drawn when an end is elided)", style("dim"))
         elif sel.mode == "node":
             out.append(f"selected {net.node_label(sel.node_layer, sel.node)}", style("marked"))
         else:

@@ -14,7 +14,7 @@ import numpy as np
 from rich.text import Text
 
 from ..engine import LayerRecord, StepRecord
-from .matrices import Block, fmt, grid, heatmap, style, summary
+from .matrices import Block, fit, fmt, grid, heatmap, style, summary
 from .model import BIG
 from .panel import Panel
 
@@ -158,10 +158,14 @@ def _gradient_view(
     if net.big(l) or net.big(l - 1):
         text = heatmap(f"grad_w[{l}]", lr.grad_w, width, selected=sel if sel and sel[1] < m else None)
         if net.bias:
-            text.append(f"\ngrad_b[{l}]: {summary(lr.grad_b)}", style("dim"))
+            text.append("\n")
+            text.append_text(fit(f"grad_b[{l}]:", summary(lr.grad_b), width))
         if sel:
             value = lr.grad_b[sel[0]] if sel[1] == m else lr.grad_w[sel]
-            text.append(f"\nselected {net.weight_label(l, *sel)}: grad {fmt(value)}")
+            text.append("\n")
+            text.append_text(
+                fit(f"selected {net.weight_label(l, *sel)}:", f"grad {fmt(value)}", width, "marked")
+            )
         return text
     click = lambda r, c: ("weight", l, r, c)  # noqa: E731
     blocks = [
@@ -262,18 +266,21 @@ class WeightsPanel(Panel):
             out.append("\n")
             out.append_text(heatmap(f"ΔW[{l}]", lr.dw, width, selected=wsel))
         if net.bias:
-            out.append(f"\nb[{l}]: {summary(b_after)}", style("dim"))
+            out.append("\n")
+            out.append_text(fit(f"b[{l}]:", summary(b_after), width))
             if lr is not None:
-                out.append(f"\nΔb[{l}]: {summary(lr.db)}", style("dim"))
+                out.append("\n")
+                out.append_text(fit(f"Δb[{l}]:", summary(lr.db), width))
         if here:
             j, i = here
             w1 = b_after[j] if i == m else after[j, i]
-            out.append(f"\nselected {net.weight_label(l, j, i)}: ")
             if lr is not None:
                 w0 = lr.b_before[j] if i == m else lr.w_before[j, i]
                 dw = lr.db[j] if i == m else lr.dw[j, i]
-                out.append(f"{fmt(w0)} → {fmt(w1)}  Δ {fmt(dw)}")
+                value = f"{fmt(w0)} → {fmt(w1)} Δ {fmt(dw)}"
             else:
-                out.append(fmt(w1))
+                value = fmt(w1)
+            out.append("\n")
+            out.append_text(fit(f"selected {net.weight_label(l, j, i)}:", value, width, "marked"))
         out.append("\n")
         return out
