@@ -88,6 +88,12 @@ class Trainer:
         """The 1-based epoch of the last step taken (1 before any step)."""
         return _epoch_of_last_step(self.position) if self.step_count else 1
 
+    @property
+    def undo_replays(self) -> bool:
+        """Whether undo() has to replay the run from the start (its history is spent), which
+        costs as much as the steps taken so far; otherwise it is as cheap as one step."""
+        return self.step_count > 1 and len(self._history) < 2
+
     def _restore(self, state: _State) -> None:
         self.W, self.b = state.W, state.b
         self.step_count, self.position, self.stop_reason = state.step, state.pos, state.stop_reason
