@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
+import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -97,6 +98,7 @@ class BackpropApp(App[None]):
         self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
         self._generation = 0  # bumped whenever the screen stops listening to a worker
         self._worker: Worker | None = None
+        self._draw_seconds = 0.0  # moving average of the time _show takes during a run
 
     @property
     def rate(self) -> float:
@@ -226,8 +228,8 @@ class BackpropApp(App[None]):
         if self.trainer.step_count == 0:
             self.notify("already at step 0", severity="information")
             return
-        if self.trainer.step_count > self.trainer.history_limit:
-            # older steps may need a replay from the start: do it off the UI thread
+        if self.trainer.undo_replays:
+            # beyond the steps kept in memory, step back replays from the start: off the UI thread
             self._start(None, "stepping back (replaying)", undo=True)
             return
         self._show(self.trainer.undo())
@@ -279,7 +281,8 @@ class BackpropApp(App[None]):
                         publish(self.trainer.undo(), True)
                 return
             rate = (lambda: self.rate) if steps is None else (lambda: math.inf)
-            Runner(self.trainer, self.trainer_lock).run(steps, rate, lambda: worker.is_cancelled, publish)
+            runner = Runner(self.trainer, self.trainer_lock, lambda: 5 * self._draw_seconds)
+            runner.run(steps, rate, lambda: worker.is_cancelled, publish)
         except Exception as e:  # an app never crashes on a bug in a step: say it and stop
             self.call_from_thread(self.notify, f"{type(e).__name__}: {e}", title="error", severity="error")
             with self.trainer_lock:
@@ -291,7 +294,11 @@ class BackpropApp(App[None]):
             return  # from a worker the screen no longer follows
         if message.final:
             self._worker, self.playing = None, False
+        started = time.perf_counter()
         self._show(message.record)
+        # what a frame costs the UI thread (the compositor's share is about as much again):
+        # the worker sends records no faster than the screen draws them with time to spare
+        self._draw_seconds = 0.8 * self._draw_seconds + 0.2 * (time.perf_counter() - started)
         if message.final:
             self._announce(message.record)
 

@@ -44,8 +44,13 @@ def current_record(trainer: Trainer) -> StepRecord | None:
 
 
 class Runner:
-    def __init__(self, trainer: Trainer, lock: threading.Lock) -> None:
-        self.trainer, self.lock = trainer, lock
+    def __init__(
+        self, trainer: Trainer, lock: threading.Lock, frame: Callable[[], float] = lambda: FRAME
+    ) -> None:
+        """``frame()``: the least time between two published records (read at every chunk),
+        so that a screen slow to draw is sent fewer records and the steps keep their share
+        of the interpreter."""
+        self.trainer, self.lock, self.frame = trainer, lock, frame
 
     def run(
         self,
@@ -57,7 +62,7 @@ class Runner:
         """Step until ``steps`` more are done (None: until the run stops by itself), at
         ``rate()`` steps a second (math.inf: as fast as possible; read again every chunk).
 
-        ``publish(record, final)`` gets the newest record at most 1/FRAME times a second,
+        ``publish(record, final)`` gets the newest record at most once every ``frame()`` seconds,
         and once more with final=True when the run ends by itself or the steps are done.
         Returns "stopped" (the run stopped by itself), "steps" or "cancelled"; after
         "cancelled" nothing is published.
@@ -95,6 +100,6 @@ class Runner:
             if stopped or (steps is not None and done >= steps):
                 publish(record, True)
                 return "stopped" if stopped else "steps"
-            if now - last_publish >= FRAME:
+            if now - last_publish >= max(FRAME, self.frame()):
                 publish(record, False)
                 last_publish = now
