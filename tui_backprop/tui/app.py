@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Container, Vertical
 from textual.message import Message
@@ -125,6 +125,14 @@ class BackpropApp(App[None]):
 
     def on_mount(self) -> None:
         self._show(None)
+
+    def on_resize(self, event: events.Resize) -> None:
+        footer = self.query_one(Footer)  # at 80 columns every key of the footer still fits
+        footer.compact = event.size.width < 120
+        palette = event.size.width >= 100  # below, ctrl+p works all the same
+        if footer.show_command_palette != palette:
+            footer.show_command_palette = palette
+            footer.refresh(recompose=True)
 
     # -- drawing -----------------------------------------------------------------------------
 

@@ -127,10 +127,10 @@ class LossChart(PlotextPlot):
         tx, ty = envelope(train, 0, columns, self.log_scale)
         # the batch loss is noisy (SGD, mini-batches) and lines through noise are slow to
         # draw: dots for it, a line for the smooth training-set loss
-        if bx:
-            plt.scatter(bx, by, marker="hd", color=BATCH_COLOUR)
         if tx:
             plt.plot(tx, ty, marker="hd", color=TRAIN_COLOUR)
+        if bx:  # on top: the spread of the batch losses around the line is what they show
+            plt.scatter(bx, by, marker="hd", color=BATCH_COLOUR)
         plt.yscale("log" if self.log_scale else "linear")
         plt.xlim(0, max(n, 1))
         ticks = _step_ticks(n, max(2, self.size.width // 12))
