@@ -162,35 +162,22 @@ class BackpropApp(App[None]):
             self._draw_header()
 
     def _draw_header(self) -> None:
-        rec, s, sel = self.record, self.scenario, self.selection
+        rec = self.record
         if self.playing:
             activity = self.activity
         elif rec is not None and rec.stop_reason:
             activity = f"stopped: {rec.stop_reason}"
         else:
             activity = "paused"
-        if sel.mode == "weight":
-            chosen = self.net.weight_label(sel.layer, sel.j, sel.i)
-        elif sel.mode == "node":
-            chosen = self.net.node_label(sel.node_layer, sel.node)
-        else:
-            chosen = f"sample k={sel.sample}" + (f" (#{rec.batch[sel.sample]})" if rec else "")
         self.query_one(Header).show(
-            Status(
-                name=s.name,
-                step=rec.step if rec else 0,
-                max_steps=s.max_steps,
-                epoch=rec.epoch if rec else 1,
-                batch=rec.batch if rec else None,
-                loss=rec.loss if rec else None,
-                train_loss=rec.train_loss if rec else self.trainer.initial_train_loss,
-                learning_rate=s.learning_rate,
-                batch_mode=str(s.batch),
-                loss_name=s.loss,
+            Status.of(
+                self.scenario,
+                rec,
+                initial_train_loss=self.trainer.initial_train_loss,
                 activity=activity,
                 rate=rate_text(self.rate),
-                selection=f"{sel.mode}: {chosen}",
-                export=str(self.last_export_path) if self.last_export_path else None,
+                selection=self.net.selection_label(self.selection, rec),
+                export=self.last_export_path,
             )
         )
 
@@ -314,12 +301,7 @@ class BackpropApp(App[None]):
         if record is None or not record.stop_reason:
             return
         if record.diverged:
-            self.notify(
-                divergence_text(record),
-                title="diverged",
-                severity="error",
-                timeout=8,
-            )
+            self.notify(divergence_text(record), title="diverged", severity="error", timeout=8)
         else:
             self.notify(
                 f"the run stopped by itself at step {record.step}: {record.stop_reason}", title="stopped"

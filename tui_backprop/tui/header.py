@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual.widgets import Static
 
 from ..engine import NonFinite, StepRecord
+from ..scenario import Scenario
 from .matrices import fmt, style
 
 SHOWN_INDICES = 12
@@ -30,6 +32,35 @@ class Status:
     rate: str  # the play rate, "10/s"
     selection: str  # what is selected, in words
     export: str | None = None  # the last trace written
+
+    @classmethod
+    def of(
+        cls,
+        scenario: Scenario,
+        record: StepRecord | None,
+        initial_train_loss: float,
+        activity: str,
+        rate: str,
+        selection: str,
+        export: Path | None,
+    ) -> Status:
+        """The status shown with ``record`` on screen (None: before the first step)."""
+        return cls(
+            name=scenario.name,
+            step=record.step if record else 0,
+            max_steps=scenario.max_steps,
+            epoch=record.epoch if record else 1,
+            batch=record.batch if record else None,
+            loss=record.loss if record else None,
+            train_loss=record.train_loss if record else initial_train_loss,
+            learning_rate=scenario.learning_rate,
+            batch_mode=str(scenario.batch),
+            loss_name=scenario.loss,
+            activity=activity,
+            rate=rate,
+            selection=selection,
+            export=str(export) if export else None,
+        )
 
 
 def batch_text(batch: tuple[int, ...]) -> str:

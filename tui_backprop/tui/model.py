@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine import StepRecord
 from ..scenario import Scenario
+from .selection import Selection
 
 Array = np.ndarray
 
@@ -58,6 +60,14 @@ class NetInfo:
         if i == self.layers[layer - 1]:
             return f"b[{layer}][{j}] →{dest}"
         return f"W[{layer}][{j},{i}] {self.names[layer - 1][i]}→{dest}"
+
+    def selection_label(self, sel: Selection, record: StepRecord | None) -> str:
+        """``weight: W[1][0,1] x2→h1``, ``node: hidden node h2 (layer 1, index 1)``, ``sample: k=2 (#3)``."""
+        if sel.mode == "weight":
+            return "weight: " + self.weight_label(sel.layer, sel.j, sel.i)
+        if sel.mode == "node":
+            return "node: " + self.node_label(sel.node_layer, sel.node)
+        return f"sample: k={sel.sample}" + (f" (#{record.batch[sel.sample]})" if record else "")
 
     def node_label(self, layer: int, node: int) -> str:
         kind = "input" if layer == 0 else ("output" if layer == self.depth else "hidden")
