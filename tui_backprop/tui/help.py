@@ -22,6 +22,12 @@ PANELS = [
         "the last step's batch loss and the training-set loss after it; what is running; the selection.",
     ),
     (
+        "banner",
+        "red, under the header, when the run diverged: the step and where its first non-finite value "
+        "appeared (that number is highlighted in its panel).",
+    ),
+    ("footer", "the main keys; ctrl+p opens the command palette, where every action can be searched."),
+    (
         "1 network",
         "the layers as columns of nodes, input on the left. Each node shows its activation a "
         "for the selected sample (x for inputs). Each line is a weight W[l][j,i] from node i to node j, "

@@ -34,10 +34,13 @@ CELL = 9  # characters a number takes in a grid, its separating space included
 COLOURS: dict[str, tuple[str, str]] = {
     "pos": ("#5fafff", "positive value"),
     "neg": ("#ff875f", "negative value"),
-    "zero": ("#808080", "zero, or too small to show"),
+    "zero": ("#808080", "exactly zero"),
     "selected": ("bold #000000 on #ffd75f", "the selected weight, node or sample"),
-    "related": ("bold underline", "entries that feed the selected weight's gradient"),
-    "marked": ("bold #ffd75f", "the selected sample's row (▸)"),
+    "related": (
+        "bold underline",
+        "the columns of the selected node, or of the two ends of the selected weight",
+    ),
+    "marked": ("bold #ffd75f", "the selected sample's row (▸), the selected weight's line and its end nodes"),
     "changed": ("bold", "a weight this step changed"),
     "bad": ("bold #ffffff on #870000", "a non-finite value (nan, inf)"),
     "first_bad": ("bold #ffffff on #ff0000", "where the first non-finite value appeared"),
