@@ -118,13 +118,25 @@ class LossChart(PlotextPlot):
         key = (self._batch.count, self._train.count, self._initial, self.size, self.log_scale, self.app.theme)
         if key == self._cache_key and self._cache is not None:
             return self._cache
-        plt = self.plt
-        plt.clear_data()
+        rendered = self._draw()
+        self._cache_key, self._cache = key, rendered
+        return rendered
+
+    def _draw(self) -> Text:
         columns = max(self.size.width - 12, 8)
         train = np.concatenate([[self._initial], self._train.values])
         n = self._batch.count
         bx, by = envelope(self._batch.values, 1, columns, self.log_scale)
         tx, ty = envelope(train, 0, columns, self.log_scale)
+        if not (bx or tx):
+            return Text(
+                "no loss to draw yet"
+                if n == 0
+                else "no finite loss to draw" + (" (log scale: press l)" if self.log_scale else ""),
+                style="dim",
+            )
+        plt = self.plt
+        plt.clear_data()
         # the batch loss is noisy (SGD, mini-batches) and lines through noise are slow to
         # draw: dots for it, a line for the smooth training-set loss
         if tx:
@@ -135,14 +147,16 @@ class LossChart(PlotextPlot):
         plt.xlim(0, max(n, 1))
         ticks = _step_ticks(n, max(2, self.size.width // 12))
         plt.xticks([float(t) for t in ticks], [str(t) for t in ticks])
+        # plotext writes every digit of a tick (0.25424, 7036810631322155.0): fewer
         values = by + ty
-        if values:  # plotext writes every digit of a tick (0.25424, 7036810631322155.0): fewer
-            lo, hi = min(values), max(values)
-            count = max(2, min(5, (self.size.height - 3) // 2))
-            spaced = np.geomspace(lo, hi, count) if self.log_scale and lo > 0 else np.linspace(lo, hi, count)
-            yt = sorted(set(float(v) for v in spaced)) if hi > lo else [lo]
-            plt.yticks(yt, [f"{v:.4g}" for v in yt])
+        lo, hi = min(values), max(values)
+        count = max(2, min(5, (self.size.height - 3) // 2))
+        spaced = np.geomspace(lo, hi, count) if self.log_scale else np.linspace(lo, hi, count)
+        yt = sorted(set(float(v) for v in spaced)) if hi > lo else [lo]
+        plt.yticks(yt, [f"{v:.4g}" for v in yt])
         plt.xlabel("step")
-        rendered = super().render()
-        self._cache_key, self._cache = key, rendered if isinstance(rendered, Text) else None
-        return rendered
+        try:
+            rendered = super().render()
+        except Exception as e:  # plotext 5 has corner cases of its own: a chart is never worth a crash
+            return Text(f"the chart cannot be drawn: {type(e).__name__}: {e}", style="dim")
+        return rendered if isinstance(rendered, Text) else Text.from_ansi(str(rendered))
