@@ -1,0 +1,46 @@
+"""Snapshots of the whole screen (pytest-textual-snapshot): xor and proportional_2_3_1 after a few
+steps, at the two sizes of DESIGN section 7 (readable at 100x30, better at 160x45).
+
+DESIGN 9 warns that a snapshot test can pass on an app that crashed, so each test also asserts
+that the app raised nothing and ended cleanly, and checks its state beside the picture
+(STYLE 12). (With pytest-textual-snapshot 1.1.0 and Textual 8, a crash before the screenshot
+already fails inside ``take_svg_screenshot``, which gets no SVG back; the asserts keep that
+true whatever the plugin version does.)
+
+Regenerate with ``pytest tests/test_app_snapshots.py --snapshot-update`` and look at the SVGs
+under tests/__snapshots__/ (``rsvg-convert x.svg -o x.png``) before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+
+from tui_backprop import load_scenario
+from tui_backprop.tui.app import BackpropApp
+
+STEPS = 3
+
+
+async def three_steps_and_a_selection(pilot: Pilot) -> None:
+    await pilot.press("space")  # space: step 1
+    await pilot.press("space")  # space: step 2
+    await pilot.press("n")  # n: step 3
+    await pilot.press("down")  # down: select the weight into the second hidden node, W[1][1,0]
+    await pilot.press("right")  # right: and the one from the second input, W[1][1,1]
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(100, 30), (160, 45)], ids=["100x30", "160x45"])
+@pytest.mark.parametrize("scenario", ["xor", "proportional_2_3_1"])
+def test_app_after_three_steps(snap_compare, monkeypatch, scenario, size):
+    monkeypatch.delenv("NO_COLOR", raising=False)  # read when the app is made: colours on
+    app = BackpropApp(load_scenario(scenario))
+
+    assert snap_compare(app, terminal_size=size, run_before=three_steps_and_a_selection)
+
+    assert app._exception is None, f"the app raised {app._exception!r}"
+    assert app.return_code == 0  # the screenshot helper exits with 0 after a clean run
+    assert app.trainer.step_count == STEPS and app.record is not None and app.record.step == STEPS
+    sel = app.selection
+    assert (sel.mode, sel.layer, sel.j, sel.i) == ("weight", 1, 1, 1)
