@@ -1,9 +1,9 @@
 """backprop-tui: see backpropagation work, number by number.
 
-    from tui_backprop import load_scenario, Trainer, write_trace
-    trainer = Trainer(load_scenario("xor"))
-    record = trainer.step()
-    write_trace("xor-trace.json", trainer)
+from tui_backprop import load_scenario, Trainer, write_trace
+trainer = Trainer(load_scenario("xor"))
+record = trainer.step()
+write_trace("xor-trace.json", trainer)
 """
 
 from .engine import LayerRecord, StepRecord, Trainer, TrainingStopped

@@ -95,13 +95,12 @@ class Scenario:
             init["weights"] = [np.asarray(w, dtype=float).tolist() for w in self.init.weights or ()]
             init["biases"] = [list(map(float, b)) for b in self.init.biases or ()]
         else:
-            init.update(
-                {
-                    "uniform": {"low": self.init.low, "high": self.init.high},
-                    "normal": {"mean": self.init.mean, "std": self.init.std},
-                    "constant": {"value": self.init.value},
-                }.get(self.init.method, {})
-            )
+            params: dict[str, dict[str, Any]] = {
+                "uniform": {"low": self.init.low, "high": self.init.high},
+                "normal": {"mean": self.init.mean, "std": self.init.std},
+                "constant": {"value": self.init.value},
+            }
+            init.update(params.get(self.init.method, {}))
             init["bias_value"] = self.init.bias_value
         training: dict[str, Any] = {
             "loss": self.loss,
@@ -116,7 +115,11 @@ class Scenario:
             training["target_loss"] = self.target_loss
         return {
             "scenario": {"name": self.name, "description": self.description},
-            "network": {"layers": list(self.layers), "activations": list(self.activations), "bias": self.bias},
+            "network": {
+                "layers": list(self.layers),
+                "activations": list(self.activations),
+                "bias": self.bias,
+            },
             "init": init,
             "data": {"input_names": list(self.input_names), "output_names": list(self.output_names)},
             "training": training,
@@ -253,14 +256,14 @@ class _Reader:
 def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
     """A validated Scenario from a parsed TOML document; ScenarioError lists every problem."""
     r = _Reader(doc)
-    for name in doc:
-        if name not in KEYS:
-            hint = difflib.get_close_matches(name, KEYS, n=1)
+    for table in doc:
+        if table not in KEYS:
+            hint = difflib.get_close_matches(table, KEYS, n=1)
             also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
-            r.problems.append(f"[{name}]: unknown table{also}")
+            r.problems.append(f"[{table}]: unknown table{also}")
 
     meta = r.table("scenario", required=True)
-    name = r.get(meta, "scenario", "name", "str") if r.has("scenario") else None
+    name: str | None = r.get(meta, "scenario", "name", "str") if r.has("scenario") else None
     if name is not None and not name.strip():
         r.problem("scenario", "name", "must not be empty")
     description = r.get(meta, "scenario", "description", "str", "") or ""
@@ -270,7 +273,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
     training = _training(r, activations)
     inputs, targets, input_names, output_names = _data(r, layers, training.get("loss"))
 
-    if r.problems:
+    if r.problems or name is None:
         raise ScenarioError(source or "<scenario>", r.problems)
     return Scenario(
         name=name,
@@ -298,8 +301,14 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
     elif not isinstance(v, list) or len(v) < 2:
         r.problem("network", "layers", f"expected a list of at least 2 node counts, got {_kind(v)}")
     elif not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES for n in v):
-        bad = next(n for n in v if not (isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES))
-        r.problem("network", "layers", f"every node count must be an integer from 1 to {MAX_NODES}, got {_kind(bad)}")
+        bad = next(
+            n for n in v if not (isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES)
+        )
+        r.problem(
+            "network",
+            "layers",
+            f"every node count must be an integer from 1 to {MAX_NODES}, got {_kind(bad)}",
+        )
     else:
         layers = tuple(v)
     bias = r.get(t, "network", "bias", "bool", True)
@@ -318,7 +327,11 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
         if not isinstance(acts, list) or not all(isinstance(a, str) for a in acts):
             r.problem("network", "activations", f"expected a list of activation names, got {_kind(acts)}")
         elif n_layers is not None and len(acts) != n_layers:
-            r.problem("network", "activations", f"expected {n_layers} names (one per non-input layer), got {len(acts)}")
+            r.problem(
+                "network",
+                "activations",
+                f"expected {n_layers} names (one per non-input layer), got {len(acts)}",
+            )
         elif all([_check_activation(r, f"activations[{i}]", a) for i, a in enumerate(acts)]):
             activations = tuple(acts)
     elif r.has("network"):
@@ -368,24 +381,26 @@ def _init(r: _Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
     if method == "normal" and spec.std is not None and spec.std < 0:
         r.problem("init", "std", f"must be >= 0, got {spec.std:g}")
     if method == "constant" and "value" not in t:
-        r.problem("init", "value", "required when method = \"constant\"")
+        r.problem("init", "value", 'required when method = "constant"')
     if method != "explicit":
         for key in ("weights", "biases"):
             if key in t:
-                r.problem("init", key, f"only used with method = \"explicit\", but method is {method!r}")
+                r.problem("init", key, f'only used with method = "explicit", but method is {method!r}')
         return spec
     if "bias_value" in t:
-        r.problem("init", "bias_value", "not used with method = \"explicit\"; give biases instead")
+        r.problem("init", "bias_value", 'not used with method = "explicit"; give biases instead')
     weights = biases = None
     if "weights" not in t:
-        r.problem("init", "weights", "required when method = \"explicit\"")
+        r.problem("init", "weights", 'required when method = "explicit"')
     elif layers:
-        weights = _explicit(r, t["weights"], "weights", [(layers[l], layers[l - 1]) for l in range(1, len(layers))])
+        weights = _explicit(
+            r, t["weights"], "weights", [(layers[l], layers[l - 1]) for l in range(1, len(layers))]
+        )
     if not bias:
         if "biases" in t:
             r.problem("init", "biases", "given, but [network] bias = false")
     elif "biases" not in t:
-        r.problem("init", "biases", "required when method = \"explicit\" and [network] bias = true")
+        r.problem("init", "biases", 'required when method = "explicit" and [network] bias = true')
     elif layers:
         biases = _explicit(r, t["biases"], "biases", [(layers[l],) for l in range(1, len(layers))])
     return replace(spec, weights=weights, biases=biases)
@@ -396,8 +411,8 @@ def _explicit(r: _Reader, v: Any, key: str, shapes: list[tuple[int, ...]]) -> tu
     if not isinstance(v, list) or len(v) != len(shapes):
         r.problem("init", key, f"expected a list of {len(shapes)} (one per non-input layer), got {_kind(v)}")
         return None
-    out = []
-    for l, (arr, shape) in enumerate(zip(v, shapes), start=1):
+    out: list[tuple] = []
+    for l, (arr, shape) in enumerate(zip(v, shapes, strict=True), start=1):
         where = f"{key}[{l - 1}]"
         if len(shape) == 1:
             if not isinstance(arr, list) or len(arr) != shape[0]:
@@ -412,7 +427,7 @@ def _explicit(r: _Reader, v: Any, key: str, shapes: list[tuple[int, ...]]) -> tu
             if m is None:
                 r.problems[-1] += f" (layer {l}: W is {shape[0]} x {shape[1]}, a row per node of layer {l})"
                 return None
-            out.append(tuple(map(tuple, m.tolist())))
+            out.append(tuple(tuple(row) for row in m.tolist()))
     return tuple(out)
 
 
@@ -532,12 +547,15 @@ def _read(path: Path, label: str) -> bytes:
 
 def loads_scenario(data: bytes | str, source: str = "<scenario>") -> Scenario:
     """Parse scenario text; errors are titled with ``source``."""
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1  # type: ignore[union-attr]
-        message = f"not UTF-8 text (line {line}, byte {e.start}): a scenario file is TOML"
-        raise ScenarioError(source, message) from e
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = data[: e.start].count(b"\n") + 1
+            message = f"not UTF-8 text (line {line}, byte {e.start}): a scenario file is TOML"
+            raise ScenarioError(source, message) from e
+    else:
+        text = data
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

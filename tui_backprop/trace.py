@@ -92,7 +92,9 @@ class TraceWriter:
         if self.path.is_dir():
             raise TraceError(str(path), "is a directory; give a file name for the trace")
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or ".")
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or "."
+            )
         except OSError as e:
             raise TraceError(str(path), f"cannot write here: {e.strerror or e}") from e
         self._tmp = Path(tmp)
@@ -109,12 +111,13 @@ class TraceWriter:
 
     def _header(self, trainer: Trainer) -> None:
         s: Scenario = trainer.scenario
+        initial = {"w": [_arr(w) for w in trainer.initial_W], "b": [_arr(b) for b in trainer.initial_b]}
         lines = [
             f'"format": {_dump(FORMAT)}',
             f'"version": {VERSION}',
             f'"scenario": {_dump(s.to_dict())}',
             f'"data": {_dump({"inputs": _arr(trainer.X), "targets": _arr(trainer.T)})}',
-            f'"initial": {_dump({"w": [_arr(w) for w in trainer.initial_W], "b": [_arr(b) for b in trainer.initial_b]})}',
+            f'"initial": {_dump(initial)}',
         ]
         self._write("{\n" + ",\n".join(lines) + ',\n"steps": [')
 

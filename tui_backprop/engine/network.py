@@ -36,7 +36,7 @@ class Network:
         zs: list[Array] = []
         acts: list[Array] = []
         a = x
-        for Wl, bl, act in zip(W, b, self.activations):
+        for Wl, bl, act in zip(W, b, self.activations, strict=True):
             z = a @ Wl.T
             if self.bias:
                 z += bl
@@ -82,9 +82,9 @@ class Network:
         update_biases: bool,
     ) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
         """Plain gradient descent, W - lr grad_w and b - lr grad_b, as new arrays."""
-        new_W = tuple([Wl - lr * g for Wl, g in zip(W, grad_w)])
+        new_W = tuple([Wl - lr * g for Wl, g in zip(W, grad_w, strict=True)])
         if update_biases:
-            new_b = tuple([bl - lr * g if bl.size else bl for bl, g in zip(b, grad_b)])
+            new_b = tuple([bl - lr * g if bl.size else bl for bl, g in zip(b, grad_b, strict=True)])
         else:
             new_b = tuple(b)
         return new_W, new_b
@@ -96,7 +96,9 @@ _EMPTY = np.zeros(0)
 _EMPTY.flags.writeable = False
 
 
-def initial_parameters(layers: Sequence[int], bias: bool, init) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
+def initial_parameters(
+    layers: Sequence[int], bias: bool, init
+) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
     """W[l] (n_l, n_{l-1}) and b[l] (n_l,) from an init spec (see scenario.InitSpec).
 
     Random methods draw the layers in order from one generator seeded with ``init.seed``.

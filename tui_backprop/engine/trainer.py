@@ -58,7 +58,7 @@ class Trainer:
         # pass that the previous step already computed for its train_loss, and is reused
         self._full_in_order = self.schedule.size == len(self.X) and not s.shuffle
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
-        param_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b))
+        param_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b, strict=True))
         self.history_limit = max(1, min(history, HISTORY_BYTES // max(param_bytes, 1)))
         self._history: deque[_State] = deque(maxlen=self.history_limit)
         self.reset()
