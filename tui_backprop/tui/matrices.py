@@ -56,7 +56,7 @@ def style(name: str, meta: tuple | None = None) -> Style:
 
 
 def fmt(x: float) -> str:
-    """A number in at most 8 characters, 4 decimals where it matters: +0.1234, -12.345, +1.2e-05."""
+    """A number in 8 characters (9 past e±99), 4 decimals where it matters: +0.1234, -12.345, +1.2e-05."""
     x = float(x)
     if not math.isfinite(x):
         return "nan" if math.isnan(x) else ("+inf" if x > 0 else "-inf")
@@ -73,7 +73,7 @@ def fmt(x: float) -> str:
 
 
 def fmt_short(x: float) -> str:
-    """At most 6 characters, for the diagram: +0.531, -12.34, +1e-05."""
+    """At most 6 characters (7 for |x| < 1e-99), for the diagram: +0.531, -12.3, +1e05, +1e-05."""
     x = float(x)
     if not math.isfinite(x):
         return "nan" if math.isnan(x) else ("+inf" if x > 0 else "-inf")
@@ -84,7 +84,9 @@ def fmt_short(x: float) -> str:
         return f"{x:+.3f}"
     if 10 <= a < 1000:
         return f"{x:+.1f}"
-    return f"{x:+.0e}"
+    if 1000 <= a < 1e5:
+        return f"{x:+.0f}"
+    return f"{x:+.0e}".replace("e+", "e")  # +1e05, +3e170
 
 
 def sign_name(x: float) -> str:
@@ -199,7 +201,9 @@ def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Text
     if b.heat:
         return _heat_lines(b, rows, heat_width)
     cols = b.values.shape[1]
-    cw = [max(CELL, len(c) + 1) for c in b.cols]
+    texts = [[fmt(float(b.values[r, c])) for c in range(cols)] for r in rows]
+    # a column is as wide as its widest number or label, and one space more: never run together
+    cw = [max(CELL, len(b.cols[c]) + 1, *(len(t[c]) + 1 for t in texts)) for c in range(cols)]
     if sum(cw) < len(b.title) + 1:
         cw[-1] += len(b.title) + 1 - sum(cw)
     width = sum(cw)
@@ -208,7 +212,7 @@ def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Text
     for c in range(cols):
         header.append(b.cols[c].rjust(cw[c]), style("related" if c in b.related_cols else "dim"))
     lines = [title, header]
-    for r in rows:
+    for r, shown in zip(rows, texts, strict=True):
         line = Text()
         for c in range(cols):
             x = float(b.values[r, c])
@@ -224,7 +228,7 @@ def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Text
             s = style(name, meta)
             if c in b.related_cols and name not in ("selected", "first_bad"):
                 s = s + style("related")
-            line.append(fmt(x).rjust(cw[c]), s)
+            line.append(shown[c].rjust(cw[c]), s)
         lines.append(line)
     return width, lines
 
