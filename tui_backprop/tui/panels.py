@@ -42,6 +42,14 @@ def _node_click(layer: int, row: int, col: int) -> tuple:
     return ("node", layer, col)
 
 
+def _weight_click(layer: int, row: int, col: int) -> tuple:
+    return ("weight", layer, row, col)
+
+
+def _bias_click(layer: int, bias_column: int, row: int, col: int) -> tuple:
+    return ("weight", layer, row, bias_column)
+
+
 def _cell(index: tuple[int, ...] | None) -> tuple[int, int] | None:
     """A 1-D index (of b, grad_b) as the cell of its column vector; a 2-D index as it is."""
     if index is None:
@@ -146,50 +154,49 @@ class GradientsPanel(Panel):
             _section(out, width, f"layer {l}", f"grad_w[{l}] = delta[{l}]ᵀ · a[{l - 1}] / B")
             if here:
                 self.focus_line = len(out.plain.splitlines()) + 2 + sel.j
-            out.append_text(_gradient_view(self, l, lr, rec, width, (sel.j, sel.i) if here else None))
+            out.append_text(self._layer(l, lr, rec, width, (sel.j, sel.i) if here else None))
         return out
 
-
-def _gradient_view(
-    panel: Panel, l: int, lr: LayerRecord, rec: StepRecord, width: int, sel: tuple[int, int] | None
-) -> Text:
-    net = panel.net
-    m = net.layers[l - 1]
-    if net.big(l) or net.big(l - 1):
-        text = heatmap(f"grad_w[{l}]", lr.grad_w, width, selected=sel if sel and sel[1] < m else None)
-        if net.bias:
-            text.append("\n")
-            text.append_text(fit(f"grad_b[{l}]:", summary(lr.grad_b), width))
-        if sel:
-            value = lr.grad_b[sel[0]] if sel[1] == m else lr.grad_w[sel]
-            text.append("\n")
-            text.append_text(
-                fit(f"selected {net.weight_label(l, *sel)}:", f"grad {fmt(value)}", width, "marked")
-            )
-        return text
-    click = lambda r, c: ("weight", l, r, c)  # noqa: E731
-    blocks = [
-        Block(
-            f"grad_w[{l}]",
-            lr.grad_w,
-            net.names[l - 1],
-            selected=sel if sel and sel[1] < m else None,
-            first_bad=_cell(_bad_at(rec, "grad_w", l)),
-            click=click,
-        )
-    ]
-    if net.bias:
-        blocks.append(
+    def _layer(
+        self, l: int, lr: LayerRecord, rec: StepRecord, width: int, sel: tuple[int, int] | None
+    ) -> Text:
+        """grad_w[l] beside grad_b[l] (rows: nodes of layer l), or their heatmap and summary."""
+        net = self.net
+        m = net.layers[l - 1]
+        if net.big(l) or net.big(l - 1):
+            text = heatmap(f"grad_w[{l}]", lr.grad_w, width, selected=sel if sel and sel[1] < m else None)
+            if net.bias:
+                text.append("\n")
+                text.append_text(fit(f"grad_b[{l}]:", summary(lr.grad_b), width))
+            if sel:
+                value = lr.grad_b[sel[0]] if sel[1] == m else lr.grad_w[sel]
+                text.append("\n")
+                text.append_text(
+                    fit(f"selected {net.weight_label(l, *sel)}:", f"grad {fmt(value)}", width, "marked")
+                )
+            return text
+        blocks = [
             Block(
-                f"grad_b[{l}]",
-                lr.grad_b[:, None],
-                ["b"],
-                selected=(sel[0], 0) if sel and sel[1] == m else None,
-                first_bad=_cell(_bad_at(rec, "grad_b", l)),
-                click=lambda r, c: ("weight", l, r, m),
+                f"grad_w[{l}]",
+                lr.grad_w,
+                net.names[l - 1],
+                selected=sel if sel and sel[1] < m else None,
+                first_bad=_cell(_bad_at(rec, "grad_w", l)),
+                click=partial(_weight_click, l),
             )
-        )
-    return grid(blocks, net.names[l], width, marked_row=sel[0] if sel else None)
+        ]
+        if net.bias:
+            blocks.append(
+                Block(
+                    f"grad_b[{l}]",
+                    lr.grad_b[:, None],
+                    ["b"],
+                    selected=(sel[0], 0) if sel and sel[1] == m else None,
+                    first_bad=_cell(_bad_at(rec, "grad_b", l)),
+                    click=partial(_bias_click, l, m),
+                )
+            )
+        return grid(blocks, net.names[l], width, marked_row=sel[0] if sel else None)
 
 
 class WeightsPanel(Panel):
