@@ -1,0 +1,402 @@
+"""App speed against a minimal Textual app: first paint and step key to screen (DESIGN section 8).
+
+    python benchmarks/app.py [--steps N] [--repeats R] [--size WxH] [--gap SECONDS] [--no-tmux]
+
+Targets: first paint within 1 s; a step key to the updated screen within 50 ms (median).
+Measured for the bundled xor and proportional_2_3_1 scenarios (the targets apply to these) and,
+as extra information, a 20-16-3 network with heatmaps and an elided diagram.
+
+The baseline, measured the same way in the same run, is a minimal Textual app: one Static that
+shows "step N" and counts up on space. The ratio says what the app costs on top of Textual itself.
+
+Two ways of measuring, each applied to the app and the baseline alike:
+
+in-process (Textual's headless driver, ``App.run_test``)
+    first paint  from loading the scenario and constructing the app to the last compositor
+                 refresh before the app goes idle (no new frame for 0.3 s): by then every panel,
+                 the header (laid out once more when its width is known) and the footer are
+                 drawn, so this is an upper bound on the first full screen. Imports (Textual,
+                 numpy, plotext) are done before the clock starts, and the headless driver
+                 skips turning the frame into escape codes and writing them.
+    step         from handing the driver a space key event (as a terminal's input thread does)
+                 to the end of the first compositor refresh that draws the new step. That is
+                 the binding, the Trainer's step, every panel's rebuild, layout, the screen
+                 update timer (up to 1/60 s) and rendering every changed line. No Pilot
+                 press() here: it waits for the CPU to go idle in 20 ms slices and would
+                 measure that instead.
+    Both observe frames by wrapping Screen._compositor_refresh (timestamps only).
+
+real command in tmux (when tmux is installed; the figure the targets are judged on)
+    first paint  from starting ``backprop-tui SCENARIO`` (or ``python benchmarks/app.py
+                 --baseline-app``) in a new tmux session to the first capture of the pane equal
+                 to the screen it settles on (showing "step 0", then no change for 0.5 s).
+                 This includes starting Python, every import, the app and the terminal output,
+                 plus tmux's own work and the polling (capture-pane runs back to back, a few ms
+                 each).
+    step         from ``send-keys Space`` to the first ``capture-pane`` whose header shows the new
+                 step number, both sent through one tmux control-mode client (no process
+                 started per look; a look every 0.5 ms or so): the whole path of a real key
+                 press through a terminal (tmux here), which the baseline pays as well.
+
+Step keys are sent --gap seconds apart (default 0.1 s, a quick typist; holding a key down
+repeats every 30-40 ms, which measures the same). With no gap at all a key arrives while the
+previous frame is still being made and waits for it (and for Textual's 1/60 s update timer):
+that measures a queue, not a response, and costs the minimal app 17 ms too.
+
+Each figure is the median over the repeats (first paint) or the steps (step latency). The
+script exits with 1 when a DESIGN target is missed for xor or proportional_2_3_1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Static
+
+# tui_backprop is imported in main(), after --baseline-app has been handled: the baseline's
+# command (this file) then costs Python and Textual only, like a minimal Textual app
+
+FIRST_PAINT_TARGET = 1.0  # seconds
+STEP_TARGET = 0.050  # seconds, median
+JUDGED = ("xor", "proportional_2_3_1")  # the scenarios the targets apply to
+
+
+class Baseline(App[None]):
+    """A minimal Textual app: one Static that counts steps on space."""
+
+    BINDINGS = [("space", "step", "Step"), ("q", "quit", "Quit")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static("step 0", id="counter")
+
+    def action_step(self) -> None:
+        self.count += 1
+        self.query_one(Static).update(f"step {self.count}")
+
+
+def big_scenario_toml(rows: int = 6) -> str:
+    inputs = [[round(math.sin(1.7 * r + 0.31 * c), 3) for c in range(20)] for r in range(rows)]
+    targets = [[1.0 if k == r % 3 else 0.0 for k in range(3)] for r in range(rows)]
+    return (
+        '[scenario]\nname = "big 20-16-3"\n\n[network]\nlayers = [20, 16, 3]\nactivation = "tanh"\n\n'
+        '[init]\nmethod = "xavier"\nseed = 7\n\n'
+        f"[data]\ninputs = {json.dumps(inputs)}\ntargets = {json.dumps(targets)}\n\n"
+        '[training]\nloss = "mse"\nlearning_rate = 0.1\nbatch = 4\nmax_steps = 100000\n'
+    )
+
+
+# -- in-process, headless ------------------------------------------------------------------------
+
+_frame_listener: Callable[[Screen, float], None] | None = None
+
+
+def watch_frames() -> None:
+    """Wrap Screen._compositor_refresh to report the time each frame is done (benchmark only)."""
+    original = Screen._compositor_refresh
+
+    def timed(self: Screen) -> None:
+        original(self)
+        if _frame_listener is not None:
+            _frame_listener(self, time.perf_counter())
+
+    Screen._compositor_refresh = timed  # type: ignore[method-assign]
+
+
+def shown_step(app: App) -> int:
+    if isinstance(app, Baseline):
+        return app.count
+    record = app.record  # type: ignore[attr-defined]
+    return record.step if record is not None else 0
+
+
+async def settle(quiet: float, frames: list[float], limit: float = 5.0) -> None:
+    """Wait until no frame has been drawn for ``quiet`` seconds (at most ``limit`` seconds)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        last = frames[-1] if frames else start
+        if time.perf_counter() - last >= quiet:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def inprocess_first_paint(make_app: Callable[[], App], size: tuple[int, int]) -> float:
+    global _frame_listener
+    frames: list[float] = []
+    _frame_listener = lambda screen, t: frames.append(t)  # noqa: E731
+    try:
+        start = time.perf_counter()
+        app = make_app()
+        async with app.run_test(size=size):
+            await settle(0.3, frames)
+        return frames[-1] - start
+    finally:
+        _frame_listener = None
+
+
+async def inprocess_steps(
+    make_app: Callable[[], App], size: tuple[int, int], steps: int, gap: float
+) -> list[float]:
+    global _frame_listener
+    app = make_app()
+    times: list[float] = []
+    async with app.run_test(size=size):
+        frames: list[float] = []
+        _frame_listener = lambda screen, t: frames.append(t)  # noqa: E731
+        await settle(0.3, frames)
+        for k in range(1, steps + 1):
+            done = asyncio.get_running_loop().create_future()
+
+            def listener(screen: Screen, t: float, k: int = k, done: asyncio.Future = done) -> None:
+                if not done.done() and screen is app.screen and shown_step(app) == k:
+                    done.set_result(t)
+
+            _frame_listener = listener
+            start = time.perf_counter()
+            app._driver.send_message(events.Key("space", " "))  # what the driver's input thread does
+            times.append(await asyncio.wait_for(done, 10) - start)
+            await asyncio.sleep(gap)
+        _frame_listener = None
+        if shown_step(app) != steps:
+            sys.exit(f"{app}: expected step {steps} on screen, found {shown_step(app)}")
+    return times
+
+
+# -- the real command in tmux ----------------------------------------------------------------------
+
+
+class Tmux:
+    """A private tmux server (its own socket, no config file), killed by ``close``."""
+
+    def __init__(self) -> None:
+        self.socket = f"backprop-tui-bench-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # COLUMNS / LINES in the environment would override the pane's size in the app
+        self.env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = ["tmux", "-L", self.socket, "-f", os.devnull, *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=check, env=self.env)
+
+    def capture(self) -> str:
+        return self("capture-pane", "-p", "-t", "app", check=False).stdout
+
+    def close(self) -> None:
+        self("kill-server", check=False)
+
+
+def command_for(scenario: str | None) -> str:
+    """The shell command that opens the app on ``scenario`` (None: the baseline app)."""
+    if scenario is None:
+        return shlex.join([sys.executable, str(Path(__file__).resolve()), "--baseline-app"])
+    exe = Path(sys.executable).parent / "backprop-tui"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tui_backprop.cli"]
+    return shlex.join([*cmd, scenario])
+
+
+def tmux_session(scenario: str | None, size: tuple[int, int], cwd: Path) -> tuple[Tmux, float]:
+    """Start the app in a fresh tmux server; return it and the first-paint time."""
+    tmux = Tmux()
+    captures: list[tuple[float, str]] = []
+    start = time.perf_counter()
+    tmux("new-session", "-d", "-s", "app", "-x", str(size[0]), "-y", str(size[1]), "-c", str(cwd),
+         command_for(scenario))  # fmt: skip
+    last_change = time.perf_counter()
+    # settled: "step 0" is on screen (before that it may be blank while Python starts) and the
+    # screen has not changed for 0.5 s
+    while "step 0" not in (captures[-1][1] if captures else "") or time.perf_counter() - last_change < 0.5:
+        screen = tmux.capture()
+        now = time.perf_counter()
+        if not captures or screen != captures[-1][1]:
+            captures.append((now, screen))
+            last_change = now
+        if now - start > 15:
+            tmux.close()
+            sys.exit(f"{scenario or 'baseline'}: the screen never settled in tmux")
+    final = captures[-1][1]
+    first = next(t for t, screen in captures if screen == final)
+    return tmux, first - start
+
+
+class Control:
+    """A tmux control-mode client (``tmux -C attach``): commands and their output over one pipe,
+    so that sending a key and reading the screen start no process."""
+
+    def __init__(self, tmux: Tmux) -> None:
+        tmux("set-option", "-g", "window-size", "manual")  # attaching must not resize the window
+        cmd = ["tmux", "-L", tmux.socket, "-f", os.devnull, "-C", "attach", "-t", "app"]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, errors="replace", env=tmux.env
+        )
+
+    def __call__(self, command: str) -> list[str]:
+        """Run ``command``; its output lines (notifications such as %output are skipped)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        out: list[str] | None = None
+        for line in self.proc.stdout:
+            if line.startswith("%begin"):
+                out = []
+            elif out is not None and line.startswith(("%end", "%error")):
+                return out
+            elif out is not None:
+                out.append(line.rstrip("\n"))
+        raise EOFError("the tmux control client ended")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=5)
+
+
+def tmux_steps(tmux: Tmux, steps: int, gap: float) -> list[float]:
+    control = Control(tmux)
+    times = []
+    try:
+        for k in range(1, steps + 1):
+            shown = re.compile(rf"\bstep {k}\b")
+            start = time.perf_counter()
+            control("send-keys -t app Space")
+            while not shown.search("\n".join(control("capture-pane -p -t app"))):
+                if time.perf_counter() - start > 10:
+                    sys.exit(f"step {k} never appeared in tmux")
+                time.sleep(0.0005)  # leave the CPUs to the app and tmux between two looks
+            times.append(time.perf_counter() - start)
+            time.sleep(gap)
+    finally:
+        control.close()
+    return times
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+def verdict(value: float, target: float) -> str:
+    return "PASS" if value <= target else "FAIL"
+
+
+def terminal_size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)x(\d+)", text.strip().lower())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 160x45, got {text!r}")
+    return int(m[1]), int(m[2])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=50, help="steps timed per scenario (default 50)")
+    p.add_argument("--repeats", type=int, default=5, help="first paints per scenario (default 5)")
+    p.add_argument("--size", type=terminal_size, default="160x45", help="terminal size WxH (default 160x45)")
+    p.add_argument("--gap", type=float, default=0.1, help="seconds between step keys (default 0.1)")
+    p.add_argument("--no-tmux", action="store_true", help="only the in-process measurements")
+    p.add_argument("--baseline-app", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.baseline_app:  # run by tmux for the baseline's real-terminal figures
+        Baseline().run()
+        return 0
+    size = args.size
+    use_tmux = not args.no_tmux and shutil.which("tmux") is not None
+
+    tmp = Path(tempfile.mkdtemp(prefix="backprop-tui-bench-"))
+    big = tmp / "big_20_16_3.toml"
+    big.write_text(big_scenario_toml(), encoding="utf-8")
+    subjects: dict[str, str | None] = {
+        "baseline": None,
+        "xor": "xor",
+        "proportional_2_3_1": "proportional_2_3_1",
+        "big 20-16-3": str(big),
+    }
+
+    from tui_backprop import load_scenario
+    from tui_backprop.tui.app import BackpropApp
+
+    def maker(scenario: str | None) -> Callable[[], App]:
+        if scenario is None:
+            return Baseline
+        return lambda: BackpropApp(load_scenario(scenario))
+
+    watch_frames()
+    paint: dict[tuple[str, str], float] = {}
+    step: dict[tuple[str, str], float] = {}
+    for name, scenario in subjects.items():
+        paints = [asyncio.run(inprocess_first_paint(maker(scenario), size)) for _ in range(args.repeats)]
+        paint[name, "in-process"] = statistics.median(paints)
+        step[name, "in-process"] = statistics.median(
+            asyncio.run(inprocess_steps(maker(scenario), size, args.steps, args.gap))
+        )
+        if use_tmux:
+            paints, steps = [], []
+            for r in range(args.repeats):
+                tmux, first = tmux_session(scenario, size, tmp)
+                try:
+                    paints.append(first)
+                    if r == 0:
+                        steps = tmux_steps(tmux, args.steps, args.gap)
+                finally:
+                    tmux.close()
+            paint[name, "tmux"] = statistics.median(paints)
+            step[name, "tmux"] = statistics.median(steps)
+        print(f"measured {name}", file=sys.stderr)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    import textual
+
+    print(f"backprop-tui app benchmark: terminal {size[0]}x{size[1]}, textual {textual.__version__}, "
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"first paint: median of {args.repeats} starts; "
+        f"step: median of {args.steps} space presses {args.gap:g} s apart"
+    )
+    print("ratio: against the baseline (a minimal Textual app with one Static) measured the same way\n")
+    ways = ["in-process", "tmux"] if use_tmux else ["in-process"]
+    judged_way = ways[-1]
+    failed = False
+    header = f"{'':<20} {'way':<11} {'value':>9} {'baseline':>9} {'ratio':>7}   target"
+    for title, table, target, unit, scale in (
+        ("first paint", paint, FIRST_PAINT_TARGET, "s", 1.0),
+        ("step key -> updated screen", step, STEP_TARGET, "ms", 1000.0),
+    ):
+        print(f"{title} ({unit})")
+        print(header)
+        for name in subjects:
+            if name == "baseline":
+                continue
+            for way in ways:
+                value, base = table[name, way], table["baseline", way]
+                judged = name in JUDGED and way == judged_way
+                result = verdict(value, target)
+                if judged:
+                    failed |= result == "FAIL"
+                goal = f"<= {target * scale:g} {unit}: {result}" + ("" if judged else " (information)")
+                print(
+                    f"{name:<20} {way:<11} {value * scale:>9.3f} {base * scale:>9.3f} "
+                    f"{value / base:>6.1f}x   {goal}"
+                )
+        print()
+    if not use_tmux:
+        print("tmux not found (or --no-tmux): the targets are judged on the in-process figures")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
