@@ -274,10 +274,16 @@ def first_nonfinite(ref, rec: StepRecord, X: np.ndarray, activations) -> set[tup
     stages += [[(q, l) for l in range(1, L + 1) for q in ("grad_w", "grad_b")]]
     stages += [[(q, l) for l in range(1, L + 1) for q in ("w", "b")]]
     stages += [[("train_z", l)] for l in range(1, L + 1)] + [[("train_loss", None)]]
-    W_new, b_new = [y.w for y in rec.layers], [y.b for y in rec.layers]
+    # the training-set z as the batch product a @ W.T + b: near the overflow threshold a
+    # per-sample sum in another order can land on the other side of it, and this check is
+    # about where the engine looks, not about rounding
+    train_z = []
+    a = X
     with np.errstate(all="ignore"):
-        train = [ref.forward_sample(W_new, b_new, activations, x)[0] for x in X]
-    train_z = [np.array([zs[l] for zs in train]) for l in range(L)]
+        for y, act in zip(rec.layers, activations, strict=True):
+            z = a @ y.w.T + (y.b if y.b.size else 0.0)
+            train_z.append(z)
+            a = ref.activations[act](z)
 
     def value(q, l):
         if q == "train_z":
