@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 from pathlib import Path
 
@@ -479,8 +480,11 @@ async def test_question_mark_opens_help_that_explains_keys_and_panels_and_escape
             assert explanation in text and keys in text, explanation
         assert "backprop-tui help" in s.screen()  # and it is on screen
 
+        await s.press("space", "1", "p", "tab")  # space, 1, p, tab under the help: none reaches the app
+        assert isinstance(app.screen, HelpScreen)
+        assert app.trainer.step_count == 0 and not app.playing and app.selection.mode == "weight"
         await s.press("escape")  # escape: close help
-        assert isinstance(app.screen, MainScreen)
+        assert isinstance(app.screen, MainScreen) and app.screen.maximized is None
         await s.press("question_mark", "q")  # ?, q: in help, q closes the help, not the app
         assert isinstance(app.screen, MainScreen) and app.is_running
         await s.press("question_mark", "question_mark")  # ?, ?: ? closes it too
@@ -622,6 +626,29 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         await palette(s, "Quit")  # Textual's Quit command: the app ends
         await s.until(lambda: not app.is_running, what="the app to quit")
     assert app.return_code == 0
+
+
+async def test_a_seeded_burst_of_keys_and_resizes_leaves_a_consistent_app(tmp_path, monkeypatch):
+    """Keys pressed while a run or an export is under way, back to back, with resizes: the app
+    must end with no error and exactly the state of a fresh Trainer after the same number of
+    steps, with that step on screen. The sequence is fixed (seeded); the timing is not."""
+    monkeypatch.chdir(tmp_path)
+    keys = ["space", "n", "b", "p", "plus", "minus", "f", "r", "tab", "down", "right", "right_square_bracket"]
+    keys += ["l", "pagedown", "2", "5", "e"]
+    rng = random.Random(1)
+    app = BackpropApp(load_scenario("proportional_2_3_1"), history=5)  # step back replays past 5
+    async with drive(app) as s:
+        for _ in range(60):
+            if rng.random() < 0.1:
+                await s.pilot.resize_terminal(rng.randint(30, 180), rng.randint(8, 50))  # a random size
+            await s.pilot.press(rng.choice(keys))  # a random key of the list above
+        if app.playing:
+            await s.press("p")  # p: pause a run still going
+        await s.until(lambda: not app.playing and not app.exporting, timeout=20, what="the app to settle")
+        await s.pilot.resize_terminal(*SIZE)  # wide enough again for the whole header
+        n = app.trainer.step_count
+        assert same_state(app, fresh(app.scenario, n))
+        assert (app.record.step if app.record else 0) == n and step_of(s.header()) == n
 
 
 # -- divergence, a big network, resizing ---------------------------------------------------------
