@@ -173,8 +173,10 @@ async def inprocess_steps(
                     done.set_result(t)
 
             _frame_listener = listener
+            driver = app._driver
+            assert driver is not None  # the app is running
             start = time.perf_counter()
-            app._driver.send_message(events.Key("space", " "))  # what the driver's input thread does
+            driver.send_message(events.Key("space", " "))  # what the driver's input thread does
             times.append(await asyncio.wait_for(done, 10) - start)
             await asyncio.sleep(gap)
         _frame_listener = None

@@ -24,10 +24,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from rich.console import Console
+from textual.notifications import SeverityLevel
 from textual.pilot import Pilot
 from textual.worker import Worker, WorkerState
 
@@ -35,6 +37,7 @@ from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main as cli_main
 from tui_backprop.scenario import Scenario
 from tui_backprop.tui.app import BackpropApp
+from tui_backprop.tui.panel import Panel
 
 SIZE = (140, 40)  # wide enough for the 2 x 3 grid and the long header labels
 
@@ -190,7 +193,7 @@ class Session:
         return "\n".join(self.screen().splitlines()[:3])
 
     def panel(self, name: str) -> str:
-        return self.app.query_one(f"#{name}").text
+        return self.app.query_one(f"#{name}", Panel).text
 
     def panels(self) -> dict[str, str]:
         return {name: self.panel(name) for name in ("network", "forward", "backward", "gradients", "weights")}
@@ -211,7 +214,9 @@ async def drive(app: BackpropApp, size: tuple[int, int] = SIZE) -> AsyncIterator
     session_notes: list[Note] = []
     notify = app.notify
 
-    def recording_notify(message: str, *, title: str = "", severity: str = "information", **kw) -> None:
+    def recording_notify(
+        message: str, *, title: str = "", severity: SeverityLevel = "information", **kw: Any
+    ) -> None:
         session_notes.append(Note(message, title, severity))
         notify(message, title=title, severity=severity, **kw)
 
