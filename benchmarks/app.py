@@ -204,7 +204,10 @@ class Tmux:
         return self("capture-pane", "-p", "-t", "app", check=False).stdout
 
     def close(self) -> None:
+        """Stop the server and remove its socket file, which tmux leaves behind."""
         self("kill-server", check=False)
+        tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (tmpdir / self.socket).unlink(missing_ok=True)
 
 
 def command_for(scenario: str | None) -> str:

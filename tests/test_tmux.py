@@ -40,6 +40,12 @@ class Tmux:
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         return subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=check, env=env)
 
+    def kill(self) -> None:
+        """Stop the server (if it still runs) and remove its socket file, which tmux leaves behind."""
+        self("kill-server", check=False)
+        tmpdir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (tmpdir / self.socket).unlink(missing_ok=True)
+
     def screen(self) -> str:
         return self("capture-pane", "-p", "-t", "app").stdout
 
@@ -80,4 +86,4 @@ def test_the_real_command_paints_steps_on_space_and_quits_on_q(tmp_path):
         tmux.wait(lambda: not tmux.alive(), "the session to end")
         assert exit_file.read_text().strip() == "0"
     finally:
-        tmux("kill-server", check=False)
+        tmux.kill()
