@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+from tui_backprop.scenario import InitSpec, Scenario, loads_scenario
+
 # CI draws the same examples every run, so that a submission never fails on a draw that no
 # one has seen; a developer's run explores new ones (HYPOTHESIS_PROFILE=ci to reproduce CI)
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
-
-from tui_backprop.scenario import InitSpec, Scenario, loads_scenario
 
 
 def toml_scenario(text: str):

@@ -72,6 +72,7 @@ def loss_formula(name: str, y, t, z) -> float:
     if name == "half_sse":
         return 0.5 * sum((yj - tj) ** 2 for yj, tj in zip(y, t, strict=True))
     if name == "bce":  # -ln sigma(z) = softplus(-z), -ln(1 - sigma(z)) = softplus(z)
+
         def softplus(v):
             return v + math.log1p(math.exp(-v)) if v > 0 else math.log1p(math.exp(v))
 
@@ -343,6 +344,7 @@ def test_fused_output_deltas_stay_finite_at_saturation(z0):
         warnings.simplefilter("error")
         d_bce = output_delta(get_loss("bce"), sig, sig.fn(z), t_bce, z)
         d_ce = output_delta(get_loss("cross_entropy"), softmax, softmax.fn(z), t_ce, z)
+
     # (sigma(z) - t) / n, with sigma computed one number at a time (at z = -40 it is 4.2e-18,
     # not 0: the tails keep their relative precision)
     def sigma(v: float) -> float:
@@ -359,8 +361,6 @@ def test_sigmoid_keeps_its_relative_precision_in_both_tails():
     # relative to itself, not just to within 1e-16
     z = np.linspace(-700.0, 700.0, 2801)
     a = get_activation("sigmoid").fn(z)
-    exact = np.array(
-        [1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v)) for v in z]
-    )
+    exact = np.array([1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v)) for v in z])
     np.testing.assert_allclose(a, exact, rtol=4e-16, atol=0)
     assert get_activation("sigmoid").fn(np.array([-746.0]))[0] == 0.0  # underflow, silently

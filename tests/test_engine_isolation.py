@@ -18,11 +18,7 @@ UI_MODULES = ("textual", "plotext", "textual_plotext")
 
 
 def test_importing_the_engine_loads_no_ui_library():
-    probe = (
-        "import json, sys\n"
-        "import tui_backprop.engine\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
+    probe = "import json, sys\nimport tui_backprop.engine\nprint(json.dumps(sorted(sys.modules)))\n"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout))
     assert "tui_backprop.engine" in loaded  # the probe did import it

@@ -324,8 +324,14 @@ def linear_network(ref, lr, depth=2, bias=True, batch="full", seed=0):
     b = [rng.uniform(-1, 1, n) for n in sizes[1:]] if bias else None
     X = rng.uniform(-1, 1, (4, 2))
     return ref.make_scenario(
-        [("linear", "identity")[l % 2] for l in range(depth)], W, b, inputs=X, targets=rng.uniform(-1, 1, (4, 1)),
-        learning_rate=lr, batch=batch, max_steps=100_000,
+        [("linear", "identity")[l % 2] for l in range(depth)],
+        W,
+        b,
+        inputs=X,
+        targets=rng.uniform(-1, 1, (4, 1)),
+        learning_rate=lr,
+        batch=batch,
+        max_steps=100_000,
     )
 
 
@@ -380,8 +386,12 @@ NONFINITE_CASES = {
     # z[1] = x W^T: node 2 of layer 1 overflows on sample 2 (0-based: [1, 1])
     "z": (
         lambda ref: ref.make_scenario(
-            "identity", [[[1.0, 0.5], [1e308, 1e308]]], None, inputs=[[0.0, 0.0], [1.0, 1.0]],
-            targets=np.zeros((2, 2)), learning_rate=0.1,
+            "identity",
+            [[[1.0, 0.5], [1e308, 1e308]]],
+            None,
+            inputs=[[0.0, 0.0], [1.0, 1.0]],
+            targets=np.zeros((2, 2)),
+            learning_rate=0.1,
         ),
         ("z", 1, (1, 1)),
     ),
@@ -397,7 +407,11 @@ NONFINITE_CASES = {
     # 8e398: it overflows, while the sigmoid saturates it into a finite training-set loss
     "train_z": (
         lambda ref: ref.make_scenario(
-            ("identity", "sigmoid"), [[[1.0]], [[1.0]]], None, inputs=[[1.0]], targets=[[0.0]],
+            ("identity", "sigmoid"),
+            [[[1.0]], [[1.0]]],
+            None,
+            inputs=[[1.0]],
+            targets=[[0.0]],
             learning_rate=1e200,
         ),
         ("train_z", 2, (0, 0)),
@@ -431,8 +445,13 @@ def test_huge_but_finite_numbers_are_not_divergence(ref):
     W[1] and W[2] become about -1.03e154, so z[2] is about 1.07e308 for each of the two
     training samples: finite, though their sum overflows."""
     s = ref.make_scenario(
-        ("identity", "sigmoid"), [[[1.0]], [[1.0]]], None, inputs=[[1.0], [1.0]], targets=[[0.0], [0.0]],
-        learning_rate=3.6e154, max_steps=3,
+        ("identity", "sigmoid"),
+        [[[1.0]], [[1.0]]],
+        None,
+        inputs=[[1.0], [1.0]],
+        targets=[[0.0], [0.0]],
+        learning_rate=3.6e154,
+        max_steps=3,
     )
     trainer = Trainer(s)
     records = trainer.run(10)
