@@ -1,0 +1,64 @@
+"""The loss chart reduces any number of steps to its width before plotext sees them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+
+from tui_backprop.tui.chart import LossChart, envelope
+
+
+def test_few_points_are_all_drawn():
+    y = np.array([0.5, 0.4, 0.3])
+    assert envelope(y, 1, columns=10) == ([1, 2, 3], [0.5, 0.4, 0.3])
+
+
+def test_many_points_become_each_columns_lowest_and_highest():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(0.0, 1.0, 100_000)
+    columns = 50
+    xs, ys = envelope(y, 0, columns)
+    assert len(xs) == len(ys) == 2 * columns
+    # each column of 2,000 steps gives its own minimum and maximum, at its first step
+    for c in range(columns):
+        group = y[c * 2000 : (c + 1) * 2000]
+        assert xs[2 * c] == xs[2 * c + 1] == c * 2000
+        assert ys[2 * c] == group.min() and ys[2 * c + 1] == group.max()
+
+
+def test_undrawable_values_are_left_out():
+    y = np.array([0.5, np.nan, np.inf, 1e40, -0.1, 0.2] * 100)
+    xs, ys = envelope(y, 0, columns=10)
+    assert ys and all(np.isfinite(ys)) and max(ys) <= 0.5 and min(ys) == -0.1
+    _, log_ys = envelope(y, 0, columns=10, log=True)
+    assert min(log_ys) == 0.2  # a log scale has no place for -0.1
+
+
+class _ChartApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LossChart()
+
+
+@pytest.mark.parametrize("steps", [100, 100_000])
+async def test_plotext_gets_points_in_proportion_to_the_width_not_the_steps(steps, monkeypatch):
+    rng = np.random.default_rng(1)
+    losses = list(np.exp(-np.linspace(0, 5, steps)) + rng.uniform(0, 0.01, steps))
+    given: list[int] = []
+    app = _ChartApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        chart = app.query_one(LossChart)
+        for name in ("plot", "scatter"):
+            original = getattr(chart.plt, name)
+
+            def counting(x, y, *args, _original=original, **kwargs):
+                given.append(len(x))
+                return _original(x, y, *args, **kwargs)
+
+            monkeypatch.setattr(chart.plt, name, counting)
+        chart.set_losses(losses, losses, 1.0, steps)
+        await pilot.pause()
+        text = chart.render()
+        assert "step" in text.plain  # it drew a chart, not an error
+    columns = 80 - 12
+    assert len(given) == 2 and all(n <= 2 * columns + 1 for n in given)
