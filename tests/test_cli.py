@@ -26,27 +26,7 @@ DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny.toml"  # max_steps = 50, no target_loss
 BAD = Path(__file__).parent / "bad_scenarios" / "learning_rate_negative.toml"
 
-DIVERGING = """\
-[scenario]
-name = "diverges"
-
-[network]
-layers = [1, 1]
-activation = "identity"
-
-[init]
-method = "constant"
-value = 0.5
-
-[data]
-inputs = [[1.0], [2.0]]
-targets = [1.0, 2.0]
-
-[training]
-loss = "mse"
-learning_rate = 1e6
-max_steps = 1000
-"""
+DIVERGING = (DATA / "diverges_1_1.toml").read_text()
 
 SUMMARY = re.compile(
     r"^(?P<name>.+): (?P<steps>\d+) steps, epoch \d+, training loss \S+, stopped: (?P<reason>\w+)"

@@ -27,27 +27,7 @@ SCENARIOS = {
     "explicit_bce": DATA / "explicit_bce.toml",  # explicit init, bce, biases frozen
 }
 
-DIVERGING = """\
-[scenario]
-name = "diverges"
-
-[network]
-layers = [1, 1]
-activation = "identity"
-
-[init]
-method = "constant"
-value = 0.5
-
-[data]
-inputs = [[1.0], [2.0]]
-targets = [1.0, 2.0]
-
-[training]
-loss = "mse"
-learning_rate = 1e6
-max_steps = 1000
-"""
+DIVERGING = (DATA / "diverges_1_1.toml").read_text()
 
 
 def _refuse(constant: str):
