@@ -59,8 +59,29 @@ class Status:
             activity=activity,
             rate=rate,
             selection=selection,
-            export=str(export) if export else None,
+            export=display_path(export, Path.cwd()) if export else None,
         )
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """``path`` relative to ``cwd`` when it is inside it, else as it is."""
+    try:
+        return str(path.relative_to(cwd)) if path.is_absolute() else str(path)
+    except ValueError:
+        return str(path)
+
+
+def elide_path(path: str, room: int) -> str:
+    """``path`` in at most ``room`` characters: the middle of its folder gives way to …, so that
+    the file name stays whole (the name itself is cut at its start only when it alone is longer)."""
+    if len(path) <= room:
+        return path
+    folder, sep, name = path.rpartition("/")
+    if len(name) + 2 > room:  # no room for a folder: … stands for it, or for the name's start
+        return "…" + name[max(len(name) - room + 1, 0) :] if room > 1 else "…"
+    keep = room - len(name) - 2  # characters of the folder: "<head>…<tail>/<name>"
+    head = (keep + 1) // 2
+    return folder[:head] + "…" + folder[len(folder) - (keep - head) :] + sep + name
 
 
 def batch_text(batch: tuple[int, ...]) -> str:
@@ -109,7 +130,9 @@ class Header(Static):
         s = self._status
         if s is None:
             return
-        wide = self.size.width >= 120
+        # before the first layout the header has no size yet: it spans the screen, less its padding
+        width = self.size.width or self.app.size.width - 2
+        wide = width >= 120
         t = Text()
 
         def item(label: str, value: str, value_style: str = "bold") -> None:
@@ -145,5 +168,8 @@ class Header(Static):
             t.append("space: take the first step  ", style("bold"))
         item("selected" if wide else "", s.selection, "")
         if s.export:
-            item("exported", s.export, "")
+            label = "exported" if wide else "saved"
+            room = width - (len(t.plain) - t.plain.index("\n") - 1) - len(label) - 1
+            item(label, elide_path(s.export, max(room, 12)), "")
+        t.rstrip()  # the last item's trailing spaces would push a line that just fits past the edge
         self.update(t, layout=False)  # its height is fixed: no need to lay the screen out again

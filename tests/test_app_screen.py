@@ -1,0 +1,79 @@
+"""What a learner sees, beyond the numbers: the header from the first frame on, the exported path,
+the help screen under the command palette, and the network diagram's labels and lines.
+
+Each test runs the app headless through ``app_harness.drive`` with a comment on every key press.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from app_harness import drive
+from rich.text import Text
+
+from tui_backprop import load_scenario
+from tui_backprop.tui.app import BackpropApp
+from tui_backprop.tui.header import Header, elide_path
+
+# -- the header --------------------------------------------------------------------------------
+
+
+async def test_the_header_uses_the_labels_of_its_width_from_the_first_frame(monkeypatch):
+    drawn: list[str] = []
+    update = Header.update
+
+    def recording_update(self: Header, content: object = "", **kw: object) -> None:
+        drawn.append(content.plain if isinstance(content, Text) else str(content))
+        update(self, content, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Header, "update", recording_update)
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app, size=(140, 40)) as s:
+        # everything the header was given, the content of the very first paint included
+        assert drawn and all("epoch 1" in text and "train loss" in text for text in drawn), drawn[0]
+        await s.pilot.resize_terminal(100, 30)  # narrower: the short labels
+        await s.pilot.pause()
+        assert re.search(r"\bep 1\b", s.header()) and "train loss" not in s.header()
+
+
+@pytest.mark.parametrize(
+    ("room", "shown"),
+    [
+        (60, "/home/ada/runs/2024/xor/xor-trace.json"),
+        (30, "/home/a…024/xor/xor-trace.json"),
+        (16, "…/xor-trace.json"),
+        (15, "…xor-trace.json"),
+        (10, "…race.json"),
+    ],
+)
+def test_a_long_path_loses_the_middle_of_its_folder_first(room, shown):
+    assert elide_path("/home/ada/runs/2024/xor/xor-trace.json", room) == shown
+    assert len(shown) <= room
+
+
+async def test_the_header_shows_an_exported_path_short_enough_to_keep_its_file_name(tmp_path, monkeypatch):
+    deep = tmp_path.joinpath(*[f"folder-{k}" for k in range(8)])
+    deep.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the trace goes outside the cwd: the path stays absolute
+    app = BackpropApp(load_scenario("xor"), export_path=deep / "a-rather-long-trace-name.json")
+    async with drive(app) as s:
+        await s.press("space", "e")  # space, e: step 1, export to the deep path
+        await s.until(lambda: app.last_export_path is not None, what="the export")
+        line = s.header().splitlines()[1].rstrip()
+        assert line.endswith("/a-rather-long-trace-name.json"), line  # the file name is whole
+        assert "exported /" in line and "…" in line  # the folder lost its middle
+        assert s.noted(f"trace written to {deep / 'a-rather-long-trace-name.json'}")  # in full
+        await s.pilot.resize_terminal(100, 30)  # narrower: less room, the name still whole
+        await s.pilot.pause()
+        line = s.header().splitlines()[1].rstrip()
+        assert re.search(r"saved …/?a-rather-long-trace-name\.json$", line), line
+
+    monkeypatch.chdir(tmp_path)  # inside the cwd: relative to it
+    app = BackpropApp(load_scenario("xor"), export_path=tmp_path / "folder-0")
+    async with drive(app, size=(140, 40)) as s:
+        await s.press("space", "e")  # space, e: step 1, export into folder-0
+        await s.until(lambda: app.last_export_path is not None, what="the export")
+        assert "exported folder-0/xor-trace.json" in s.header().splitlines()[1]
