@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_harness import drive
+from app_harness import Session, drive
 from rich.text import Text
+from textual.command import CommandInput, CommandList, CommandPalette
 
 from tui_backprop import load_scenario
-from tui_backprop.tui.app import BackpropApp
+from tui_backprop.tui.app import BackpropApp, MainScreen
 from tui_backprop.tui.header import Header, elide_path
+from tui_backprop.tui.help import HelpScreen
 
 # -- the header --------------------------------------------------------------------------------
 
@@ -77,3 +79,61 @@ async def test_the_header_shows_an_exported_path_short_enough_to_keep_its_file_n
         await s.press("space", "e")  # space, e: step 1, export into folder-0
         await s.until(lambda: app.last_export_path is not None, what="the export")
         assert "exported folder-0/xor-trace.json" in s.header().splitlines()[1]
+
+
+# -- the command palette over the help screen ------------------------------------------------
+
+
+async def run_command(s: Session, explanation: str) -> None:
+    """Run the palette's command ``explanation``: ctrl+p, its text as the search, enter."""
+    await s.pilot.press("ctrl+p")  # ctrl+p: the command palette, over whatever screen is on top
+    await s.until(lambda: isinstance(s.app.screen, CommandPalette), what="the palette")
+    s.app.screen.query_one(CommandInput).value = explanation  # the search
+
+    def first() -> str:
+        options = s.app.screen.query_one(CommandList)
+        index = options.highlighted
+        return "" if index is None else str(options.get_option_at_index(index).prompt).split("\n")[0]
+
+    await s.until(lambda: first() == explanation, timeout=5, what=f"{explanation!r} highlighted")
+    await s.pilot.press("enter")  # enter: run it
+    await s.until(lambda: not isinstance(s.app.screen, CommandPalette), what="the palette to close")
+    await s.pilot.pause()
+
+
+def helps(app: BackpropApp) -> int:
+    return sum(isinstance(screen, HelpScreen) for screen in app.screen_stack)
+
+
+async def test_a_palette_command_run_over_the_help_closes_it_and_acts_on_the_main_screen():
+    app = BackpropApp(load_scenario("xor"))
+    help_of = {action: explanation for action, _, explanation in app.key_help()}
+    async with drive(app) as s:
+        await s.press("question_mark")  # ?: help
+        await run_command(s, help_of["step"])  # the palette over the help: one step
+        assert isinstance(app.screen, MainScreen) and helps(app) == 0
+        assert app.trainer.step_count == 1 and app.record.step == 1
+
+        await s.press("question_mark")  # ?: help again
+        await run_command(s, help_of["zoom('network')"])  # zoom, from over the help
+        assert isinstance(app.screen, MainScreen) and helps(app) == 0
+        assert app.screen.maximized is app.query_one("#network")
+        await s.press("1")  # 1: back from the zoom
+
+        await s.press("question_mark")  # ?: help again
+        await run_command(s, help_of["cycle(1)"])  # select mode, from over the help
+        assert isinstance(app.screen, MainScreen) and app.selection.mode == "node"
+
+
+async def test_the_palettes_help_command_toggles_the_help_and_never_stacks_it():
+    app = BackpropApp(load_scenario("xor"))
+    help_of = {action: explanation for action, _, explanation in app.key_help()}
+    async with drive(app) as s:
+        await run_command(s, help_of["help"])  # Help from the main screen: opens it
+        assert isinstance(app.screen, HelpScreen) and helps(app) == 1
+        await run_command(s, help_of["help"])  # Help over the help: closes it
+        assert isinstance(app.screen, MainScreen) and helps(app) == 0
+        await s.press("question_mark")  # ?: opens it
+        await run_command(s, help_of["help"])  # Help: closes it
+        assert isinstance(app.screen, MainScreen) and len(app.screen_stack) == 1
+        assert app.trainer.step_count == 0

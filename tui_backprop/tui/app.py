@@ -355,6 +355,10 @@ class BackpropApp(App[None]):
         chart.set_log_scale(not chart.log_scale)
 
     def action_help(self) -> None:
+        """Open the help, or close it when it is open (from the command palette)."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
         self.push_screen(HelpScreen([(keys, description) for _, keys, description in self.key_help()]))
 
     # -- export ------------------------------------------------------------------------------
@@ -408,4 +412,11 @@ class BackpropApp(App[None]):
         yield from super().get_system_commands(screen)  # it has Quit already
         for action, keys, explanation in self.key_help():
             if action != "quit":
-                yield SystemCommand(explanation, f"key: {keys}", partial(self.run_action, action))
+                yield SystemCommand(explanation, f"key: {keys}", partial(self._command, action))
+
+    async def _command(self, action: str) -> None:
+        """A command of the palette acts on the main screen, so it closes the help first (the
+        palette also opens over the help); Help itself toggles."""
+        if action != "help" and isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+        await self.run_action(action)
