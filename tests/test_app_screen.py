@@ -7,9 +7,10 @@ Each test runs the app headless through ``app_harness.drive`` with a comment on 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-from app_harness import Session, drive
+from app_harness import Session, big_scenario_toml, drive, scenario_file, shows
 from rich.text import Text
 from textual.command import CommandInput, CommandList, CommandPalette
 
@@ -17,6 +18,8 @@ from tui_backprop import load_scenario
 from tui_backprop.tui.app import BackpropApp, MainScreen
 from tui_backprop.tui.header import Header, elide_path
 from tui_backprop.tui.help import HelpScreen
+from tui_backprop.tui.matrices import style
+from tui_backprop.tui.network_view import NetworkView
 
 # -- the header --------------------------------------------------------------------------------
 
@@ -137,3 +140,82 @@ async def test_the_palettes_help_command_toggles_the_help_and_never_stacks_it():
         await run_command(s, help_of["help"])  # Help: closes it
         assert isinstance(app.screen, MainScreen) and len(app.screen_stack) == 1
         assert app.trainer.step_count == 0
+
+
+# -- the network diagram -----------------------------------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+BRAILLE = "\u2800-\u28ff"
+TOUCHING = re.compile(rf"[{BRAILLE}][^\s{BRAILLE}]|[^\s{BRAILLE}][{BRAILLE}]")
+
+
+def diagram_cells(app: BackpropApp) -> list[list[tuple[str, object]]]:
+    """The network panel as drawn: one list a line of (character, style)."""
+    view = app.query_one(NetworkView)
+    text = view.build(view.scrollable_content_region.width)
+    rows = []
+    for line in text.split("\n"):
+        cells: list[tuple[str, object]] = [(ch, None) for ch in line.plain]
+        for span in line.spans:
+            for k in range(span.start, span.end):
+                cells[k] = (cells[k][0], span.style)
+        rows.append(cells)
+    return rows
+
+
+@pytest.mark.parametrize(
+    "size", [(100, 30), (140, 40), (160, 45), (80, 24)], ids=lambda s: "x".join(map(str, s))
+)
+@pytest.mark.parametrize("scenario", ["xor", "proportional_2_3_1", "mlp_error_signal", "softmax", "big"])
+async def test_lines_of_the_network_never_touch_a_label(tmp_path, scenario, size):
+    if scenario == "big":
+        loaded = scenario_file(tmp_path, big_scenario_toml())
+    else:
+        loaded = load_scenario(DATA / "softmax_minibatch.toml" if scenario == "softmax" else scenario)
+    app = BackpropApp(loaded)
+    async with drive(app, size=size) as s:
+        for _ in range(2):
+            text = s.panel("network")
+            lines = text.splitlines()
+            width = app.query_one(NetworkView).scrollable_content_region.width
+            assert len(lines[0]) <= width, lines[0]  # the sample line is never cut
+            for line in lines:
+                assert not TOUCHING.search(line), f"a line touches a label:\n{text}"
+            names = [
+                n for layer in app.net.names for n in layer if layer is app.net.names[-1] or len(layer) <= 12
+            ]
+            for name in names:  # every node's label is there, whole
+                assert re.search(rf"(?<!\S){re.escape(name)} +(\S+)(?!\S)", text), f"{name}:\n{text}"
+            if app.net.bias:  # a bias unit for every layer but the output, side by side on one row
+                assert [line.count("+1 bias") for line in lines if "+1 bias" in line] == [app.net.depth]
+            await s.press("space")  # space: one step, and the same again with values
+        rec = app.record
+        for j, name in enumerate(app.net.names[-1]):  # the output nodes show a for sample k=0
+            value = re.search(rf"(?<!\S){re.escape(name)} +(\S+)", s.panel("network"))[1]
+            assert shows(value, rec.layers[-1].a[0, j]), name
+
+
+async def test_the_diagram_colours_lines_by_sign_and_marks_the_selected_weight():
+    app = BackpropApp(load_scenario("xor_identity_worked"))  # every weight and bias is +1
+    async with drive(app) as s:
+        await s.press("space")  # space: step 1
+        await s.press("down", "right")  # down, right: W[1][1,1] x2→h2
+        cells = diagram_cells(app)
+        dots = {st for row in cells for ch, st in row if "\u2800" <= ch <= "\u28ff"}
+        assert dots <= {style("pos"), style("neg"), style("marked")} and style("marked") in dots
+
+        def label_style(name: str) -> object:
+            for row in cells:
+                line = "".join(ch for ch, _ in row)
+                if (m := re.search(rf"(?<!\S){re.escape(name)}(?!\S)", line)) is not None:
+                    return row[m.start()][1]
+            raise AssertionError(name)
+
+        assert label_style("x2").color == style("marked").color  # the two ends of the weight
+        assert label_style("h2").color == style("marked").color
+        assert label_style("x1").color != style("marked").color
+        await s.press("right")  # right: past x2, the bias b[1][1] (its line leaves the +1 bias unit)
+        cells = diagram_cells(app)
+        bias_row = next(row for row in cells if "+1 bias" in "".join(ch for ch, _ in row))
+        first = "".join(ch for ch, _ in bias_row).index("+1 bias")
+        assert bias_row[first][1] == style("marked")

@@ -31,7 +31,8 @@ PANELS = [
         "1 network",
         "the layers as columns of nodes, input on the left. Each node shows its activation a "
         "for the selected sample (x for inputs). Each line is a weight W[l][j,i] from node i to node j, "
-        "as the step's forward pass used it (before the update); +1 bias is the bias unit.",
+        "as the step's forward pass used it (before the update). The +1 bias units sit on the bottom "
+        "row: their lines are the biases b[l][j].",
     ),
     (
         "2 forward",

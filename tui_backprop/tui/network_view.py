@@ -5,6 +5,8 @@ layer). Each weight W[l][j, i] is a line from node i of layer l-1 to node j of l
 blue when positive, red when negative, one dot thick, or two when |w| is at least half the
 largest |weight|. The lines are the weights this step's forward pass used (W before the
 update). A layer with more than BIG nodes shows its first and last few, with ⋮ between.
+The bias units (+1) sit on one row of their own under the nodes. Lines stop one cell short
+of every label, so that no dot ever touches its text.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from dataclasses import dataclass
 import numpy as np
 from rich.text import Text
 
+from ..engine import StepRecord
 from .braille import Canvas
 from .matrices import fmt, fmt_short, sign_name, style
 from .model import BIG
 from .panel import Panel
 
 KEEP = 5  # nodes kept at each end of an elided layer
-MIN_GAP = 4  # cells between two columns of labels
+MIN_GAP = 4  # cells between two columns of labels: a blank, at least two of lines, a blank
+VALUE = 6  # characters kept for a node's value (fmt_short)
+BIAS = "+1 bias"  # the bias unit of a layer: its weights are the biases b of the next layer
 
 
 @dataclass(frozen=True)
 class _Entry:
     label: str
-    node: int | None  # index in the layer; None for the ⋮ row; -1 for the bias unit
+    node: int | None  # index in the layer; None for the ⋮ row
     value: float | None = None
 
 
@@ -43,12 +48,7 @@ class NetworkView(Panel):
         columns = [self._entries(l, values[l] if values is not None else None) for l in range(net.depth + 1)]
 
         out = Text(no_wrap=True)
-        if rec is None:
-            out.append("initial weights; node values appear after the first step (space)\n", style("dim"))
-        else:
-            xs = ", ".join(fmt_short(v) for v in rec.x[k][:6]) + (", …" if rec.x.shape[1] > 6 else "")
-            ts = ", ".join(fmt_short(v) for v in rec.t[k][:6]) + (", …" if rec.t.shape[1] > 6 else "")
-            out.append(f"sample #{rec.batch[k]} (k={k}): x = ({xs}) → target ({ts})\n", style("dim"))
+        out.append(_first_line(rec, k, width) + "\n", style("dim"))
         for line in self._draw(columns, W, b, width):
             out.append_text(line)
             out.append("\n")
@@ -66,19 +66,28 @@ class NetworkView(Panel):
             else:
                 v = None if values is None else float(values[j])
                 entries.append(_Entry(net.names[l][j], j, v))
-        if net.bias and l < net.depth:
-            entries.append(_Entry("+1 bias", -1, None))
         return entries
 
-    def _label(self, e: _Entry, with_value: bool) -> str:
-        if e.node is None or e.node == -1 or not with_value:
-            return e.label
-        return f"{e.label} {fmt_short(e.value) if e.value is not None else '·'}"
+    def _labels(self, col: list[_Entry], with_value: bool) -> list[str]:
+        """The labels of a column, all as wide: a node's name on the left and its value on the
+        right (lines leave a node at its value and arrive at its name), ⋮ on the left."""
+        if not with_value:
+            width = max(len(e.label) for e in col)
+            return [e.label.ljust(width) for e in col]
+        shown = [fmt_short(e.value) if e.value is not None else "·" for e in col]
+        vw = max([VALUE] + [len(v) for v in shown])  # as wide at every step: the diagram stays put
+        width = max(len(e.label) + (1 + vw if e.node is not None else 0) for e in col)
+        return [
+            e.label.ljust(width - vw) + v.rjust(vw) if e.node is not None else e.label.ljust(width)
+            for e, v in zip(col, shown, strict=True)
+        ]
 
     def _draw(self, columns: list[list[_Entry]], W, b, width: int) -> list[Text]:
-        L = len(columns) - 1
+        L, net = len(columns) - 1, self.net
         for with_value in (True, False):
-            widths = [max(len(self._label(e, with_value)) for e in col) for col in columns]
+            labels = [self._labels(col, with_value) for col in columns]
+            # the bias unit (+1) of a layer sits on a row of its own, under the nodes
+            widths = [max(len(c[0]), len(BIAS) if net.bias and l < L else 0) for l, c in enumerate(labels)]
             gap = (width - sum(widths)) // max(L, 1)
             if gap >= MIN_GAP:
                 break
@@ -86,13 +95,17 @@ class NetworkView(Panel):
         xs = [sum(widths[:l]) + gap * l for l in range(L + 1)]
         rows = max(len(col) for col in columns)
         room = self.scrollable_content_region.height - 3  # the sample line and the footer take 3
-        space = next((s for s in (4, 3) if s * (rows - 1) + 1 <= room), 2)
-        height = space * (rows - 1) + 1
-        ys = [
-            [(height - (space * (len(col) - 1) + 1)) // 2 + space * r for r in range(len(col))]
-            for col in columns
-        ]
-        canvas = Canvas(xs[-1] + widths[-1], height)
+        bias_rows = 1 if net.bias else 0
+
+        def height(space: int) -> int:
+            return space * (rows - 1 + bias_rows) + 1
+
+        # rows of nodes as far apart as the room allows, and at most a third of the gap between
+        # columns: steeper lines are hard to follow
+        space = next((s for s in (4, 3, 2) if height(s) <= room and 3 * s <= gap), 1)
+        ys = [[(space * (rows - len(col))) // 2 + space * r for r in range(len(col))] for col in columns]
+        bias_y = height(space) - 1
+        canvas = Canvas(xs[-1] + widths[-1], height(space))
 
         scale = max((float(np.abs(w[np.isfinite(w)]).max(initial=0)) for w in W), default=0.0)
         scale = max([scale] + [float(np.abs(v[np.isfinite(v)]).max(initial=0)) for v in b if v.size])
@@ -100,21 +113,23 @@ class NetworkView(Panel):
         chosen = None
         for l in range(1, L + 1):
             lines = []
-            srcs = [r for r, e in enumerate(columns[l - 1]) if e.node is not None]
-            dsts = [r for r, e in enumerate(columns[l]) if e.node is not None and e.node >= 0]
-            for d, r_dst in enumerate(dsts):
-                dst = columns[l][r_dst]
-                for s, r_src in enumerate(srcs):
-                    src = columns[l - 1][r_src]
-                    i = self.net.layers[l - 1] if src.node == -1 else src.node
-                    w = float(b[l - 1][dst.node] if src.node == -1 else W[l - 1][dst.node, src.node])
+            # (node index, row) of the sources: the nodes, then the bias unit (index n_{l-1})
+            srcs = [(e.node, ys[l - 1][r]) for r, e in enumerate(columns[l - 1]) if e.node is not None]
+            if net.bias:
+                srcs.append((net.layers[l - 1], bias_y))
+            dsts = [(e.node, ys[l][r]) for r, e in enumerate(columns[l]) if e.node is not None]
+            # a line starts one cell after its source's label and ends one cell before its
+            # destination's: the labels stay clear of every dot
+            x0, x1 = (xs[l - 1] + widths[l - 1] + 1) * 2, (xs[l] - 2) * 2 + 1
+            for d, (j, y_dst) in enumerate(dsts):
+                for s, (i, y_src) in enumerate(srcs):
+                    w = float(b[l - 1][j] if i == net.layers[l - 1] else W[l - 1][j, i])
                     # the lines of a node fan out over a few dots, so that they stay apart
-                    y0 = ys[l - 1][r_src] * 4 + 1 + _spread(d, len(dsts), space)
-                    y1 = ys[l][r_dst] * 4 + 1 + _spread(s, len(srcs), space)
-                    ends = ((xs[l - 1] + widths[l - 1]) * 2, y0, xs[l] * 2 - 2, y1)
-                    if sel.mode == "weight" and (sel.layer, sel.j, sel.i) == (l, dst.node, i):
-                        chosen = (ends, w)
-                    lines.append((abs(w) if np.isfinite(w) else np.inf, ends, w))
+                    y0 = y_src * 4 + 1 + _spread(d, len(dsts), space)
+                    y1 = y_dst * 4 + 1 + _spread(s, len(srcs), space)
+                    if sel.mode == "weight" and (sel.layer, sel.j, sel.i) == (l, j, i):
+                        chosen = ((x0, y0, x1, y1), w)
+                    lines.append((abs(w) if np.isfinite(w) else np.inf, (x0, y0, x1, y1), w))
             for size, ends, w in sorted(lines, key=lambda t: t[0]):
                 canvas.line(*ends, style(sign_name(w)), _thickness(size, scale))
         if chosen is not None:
@@ -122,19 +137,21 @@ class NetworkView(Panel):
 
         for l, col in enumerate(columns):
             for r, e in enumerate(col):
-                text = self._label(e, with_value).ljust(widths[l])
-                meta = ("node", l, e.node) if e.node is not None and e.node >= 0 else None
-                if e.node is not None and e.node >= 0 and sel.mode == "node" and (l, e.node) == focus:
+                meta = ("node", l, e.node) if e.node is not None else None
+                if e.node is not None and sel.mode == "node" and (l, e.node) == focus:
                     name = "selected"
-                elif e.node is not None and e.node >= 0 and self._touches(l, e.node):
+                elif e.node is not None and self._touches(l, e.node):
                     name = "marked"
-                elif e.node is None or e.node == -1:
+                elif e.node is None:
                     name = "dim"
                 elif e.value is not None and not np.isfinite(e.value):
                     name = "bad"
                 else:
                     name = "bold"
-                canvas.text(xs[l], ys[l][r], text, style(name, meta))
+                canvas.text(xs[l], ys[l][r], labels[l][r], style(name, meta))
+            if net.bias and l < L:
+                bias = "marked" if self._touches(l, net.layers[l]) else "dim"
+                canvas.text(xs[l], bias_y, BIAS.rjust(widths[l]), style(bias))
         return canvas.lines()
 
     def _touches(self, l: int, node: int) -> bool:
@@ -157,6 +174,26 @@ class NetworkView(Panel):
             out.append("selecting a sample of the batch: ↑/↓", style("marked"))
         out.append("\nline: blue +, red −, thicker = larger |w|", style("dim"))
         return out
+
+
+def _first_line(rec: StepRecord | None, k: int, width: int) -> str:
+    """The sample the diagram shows, x and t, in the longest form that fits ``width``."""
+    if rec is None:
+        options = [
+            "initial weights; node values appear after the first step (space)",
+            "initial weights; values after a step (space)",
+            "initial weights (space: first step)",
+        ]
+    else:
+
+        def values(v: np.ndarray, n: int) -> str:
+            return ", ".join(fmt_short(x) for x in v[:n]) + (", …" if len(v) > n else "")
+
+        i, x, t = rec.batch[k], rec.x[k], rec.t[k]
+        options = [f"sample #{i} (k={k}): x = ({values(x, 6)}) → target ({values(t, 6)})"]
+        options += [f"sample #{i}: x ({values(x, n)}) → t ({values(t, n)})" for n in (6, 3, 1)]
+        options.append(f"#{i}: x ({values(x, 1)}) → t ({values(t, 1)})")
+    return next((line for line in options if len(line) <= width), options[-1])
 
 
 def _spread(k: int, n: int, space: int) -> int:
