@@ -150,7 +150,9 @@ async def test_r_resets_to_step_0_and_the_initial_weights():
 
 async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = BackpropApp(load_scenario("xor"))
+    # a run that never stops by itself: a key pressed while it plays can take a second or more
+    # to settle, and xor reaches its target loss at step 569, which is not far at 100 steps a second
+    app = BackpropApp(scenario_file(tmp_path, LONG_RUN, "long.toml"))
     async with drive(app) as s:
         await s.press("plus", "plus", "plus")  # + three times: 10 -> 20 -> 50 -> 100 steps a second
         assert app.rate == 100
@@ -186,7 +188,7 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
         assert not app.playing
         count = app.trainer.step_count
         await wait_export(s, 2)
-        assert json.loads((tmp_path / "xor-trace.json").read_bytes())["summary"]["steps"] == count
+        assert json.loads((tmp_path / "long-trace.json").read_bytes())["summary"]["steps"] == count
         assert app.trainer.step_count == count
 
         await s.press("p")  # p: play again
