@@ -20,6 +20,7 @@ from tui_backprop.tui.header import Header, elide_path
 from tui_backprop.tui.help import HelpScreen
 from tui_backprop.tui.matrices import style
 from tui_backprop.tui.network_view import NetworkView
+from tui_backprop.tui.panel import Panel
 
 # -- the header --------------------------------------------------------------------------------
 
@@ -219,3 +220,38 @@ async def test_the_diagram_colours_lines_by_sign_and_marks_the_selected_weight()
         bias_row = next(row for row in cells if "+1 bias" in "".join(ch for ch, _ in row))
         first = "".join(ch for ch, _ in bias_row).index("+1 bias")
         assert bias_row[first][1] == style("marked")
+
+
+# -- small things a learner sees -------------------------------------------------------------
+
+
+async def test_before_the_first_step_every_panel_fits_its_hint_at_100x30():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app, size=(100, 30)) as s:
+        for name in ("network", "forward", "backward", "gradients", "weights"):
+            width = app.query_one(f"#{name}", Panel).scrollable_content_region.width
+            for line in s.panel(name).splitlines():
+                assert len(line.rstrip()) <= width, f"{name}: {line!r} is cut at {width}"
+        assert "space: take the first step. Then z and a of" in s.panel("forward")
+
+
+@pytest.mark.parametrize("size", [(100, 30), (160, 45)], ids=["100x30", "160x45"])
+async def test_the_loss_charts_title_fits_its_border(size):
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app, size=size) as s:
+        assert "6 loss: • batch  ─ training set" in s.screen()
+
+
+async def test_an_underlined_column_underlines_its_numbers_not_the_gap_before_them():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app) as s:
+        await s.press("space")  # space: step 1; W[1][0,0] is selected: columns x1 and h1 are related
+        for name in ("forward", "backward"):
+            panel = app.query_one(f"#{name}", Panel)
+            underlined = [
+                line.plain[span.start : span.end]
+                for line in panel.build(panel.scrollable_content_region.width).split("\n")
+                for span in line.spans
+                if not isinstance(span.style, str) and span.style.underline
+            ]
+            assert underlined and all(text == text.strip() for text in underlined), underlined

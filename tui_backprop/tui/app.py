@@ -35,7 +35,7 @@ from ..engine.trainer import HISTORY_STEPS
 from ..errors import BackpropError
 from ..scenario import Scenario
 from ..trace import write_trace
-from .chart import LossChart
+from .chart import BATCH_COLOUR, TRAIN_COLOUR, LossChart
 from .export import choose_export_path
 from .header import Header, Status, divergence_text
 from .help import HelpScreen
@@ -116,7 +116,8 @@ class BackpropApp(App[None]):
             yield NetworkView(net, "1", id="network")
             yield ForwardPanel(net, "2", id="forward")
             chart = LossChart(id="chart")
-            chart.border_title = "6 loss: batch · orange, training set ─ cyan"
+            # the marks in the colours of the chart: the words alone must fit 160x45's narrow panel
+            chart.border_title = f"6 loss: [{BATCH_COLOUR}]•[/] batch  [{TRAIN_COLOUR}]─[/] training set"
             yield chart
             yield BackwardPanel(net, "3", id="backward")
             yield GradientsPanel(net, "4", id="gradients")

@@ -209,8 +209,9 @@ def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Text
     width = sum(cw)
     title = Text(b.title[:width].ljust(width), style("bold"))
     header = Text()
-    for c in range(cols):
-        header.append(b.cols[c].rjust(cw[c]), style("related" if c in b.related_cols else "dim"))
+    for c in range(cols):  # the padding stays plain: an underline marks the name, not the gap
+        header.append(" " * (cw[c] - len(b.cols[c])))
+        header.append(b.cols[c], style("related" if c in b.related_cols else "dim"))
     lines = [title, header]
     for r, shown in zip(rows, texts, strict=True):
         line = Text()
@@ -227,8 +228,10 @@ def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Text
                 name = sign_name(x)
             s = style(name, meta)
             if c in b.related_cols and name not in ("selected", "first_bad"):
-                s = s + style("related")
-            line.append(shown[c].rjust(cw[c]), s)
+                line.append(" " * (cw[c] - len(shown[c])))
+                line.append(shown[c], s + style("related"))
+            else:
+                line.append(shown[c].rjust(cw[c]), s)
         lines.append(line)
     return width, lines
 

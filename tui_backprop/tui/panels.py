@@ -8,6 +8,7 @@ that belong to it.
 
 from __future__ import annotations
 
+import textwrap
 from functools import partial
 
 import numpy as np
@@ -19,6 +20,11 @@ from .model import BIG
 from .panel import Panel
 
 HINT = "space: take the first step"
+
+
+def _hint(then: str, width: int) -> Text:
+    """What a panel shows before the first step, wrapped to ``width`` (the panels never wrap)."""
+    return Text("\n".join(textwrap.wrap(f"{HINT}. {then}", max(width, 20))), style("dim"))
 
 
 def _section(out: Text, width: int, heading: str, note: str = "") -> None:
@@ -85,7 +91,7 @@ class ForwardPanel(_BatchPanel):
     def build(self, width: int) -> Text:
         rec = self.record
         if rec is None:
-            return Text(f"{HINT}.\nThen z and a of every layer appear here, one row a sample.", style("dim"))
+            return _hint("Then z and a of every layer appear here, one row a sample.", width)
         net, out = self.net, Text(no_wrap=True)
         x = Block("x", rec.x, net.names[0], related_cols=self.focus_columns(0), click=partial(_node_click, 0))
         _section(out, width, "layer 0 · input", "a[0] = x")
@@ -120,7 +126,7 @@ class BackwardPanel(_BatchPanel):
     def build(self, width: int) -> Text:
         rec = self.record
         if rec is None:
-            return Text(f"{HINT}.\nThen the error signal delta of every layer appears here.", style("dim"))
+            return _hint("Then the error signal delta of every layer appears here.", width)
         net, out = self.net, Text(no_wrap=True)
         for l in range(net.depth, 0, -1):
             lr = rec.layers[l - 1]
@@ -147,7 +153,7 @@ class GradientsPanel(Panel):
     def build(self, width: int) -> Text:
         rec = self.record
         if rec is None:
-            return Text(f"{HINT}.\nThen grad_w and grad_b, the batch means, appear here.", style("dim"))
+            return _hint("Then grad_w and grad_b, the batch means, appear here.", width)
         sel, out = self.selection, Text(no_wrap=True)
         for l, lr in enumerate(rec.layers, start=1):
             here = sel.mode == "weight" and sel.layer == l
@@ -205,7 +211,7 @@ class WeightsPanel(Panel):
     def build(self, width: int) -> Text:
         net, rec, sel, out = self.net, self.record, self.selection, Text(no_wrap=True)
         if rec is None:
-            out.append(f"{HINT}; these are the initial weights.", style("dim"))
+            out.append_text(_hint("These are the initial weights.", width))
         for l in range(1, net.depth + 1):
             lr = rec.layers[l - 1] if rec else None
             before = lr.w_before if lr else net.initial_W[l - 1]
