@@ -16,7 +16,7 @@ from textual.command import CommandInput, CommandList, CommandPalette
 
 from tui_backprop import load_scenario
 from tui_backprop.tui.app import BackpropApp, MainScreen
-from tui_backprop.tui.header import Header, elide_path
+from tui_backprop.tui.header import Header, display_path, elide_path
 from tui_backprop.tui.help import HelpScreen
 from tui_backprop.tui.matrices import style
 from tui_backprop.tui.network_view import NetworkView
@@ -56,6 +56,18 @@ async def test_the_header_uses_the_labels_of_its_width_from_the_first_frame(monk
 def test_a_long_path_loses_the_middle_of_its_folder_first(room, shown):
     assert elide_path("/home/ada/runs/2024/xor/xor-trace.json", room) == shown
     assert len(shown) <= room
+
+
+def test_an_exported_path_is_shown_relative_to_the_cwd_when_it_can_be(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert display_path(tmp_path / "runs" / "t.json") == "runs/t.json"
+    assert display_path(Path("/elsewhere/t.json")) == "/elsewhere/t.json"
+
+    def gone() -> Path:
+        raise FileNotFoundError("the working directory has been removed")
+
+    monkeypatch.setattr(Path, "cwd", staticmethod(gone))
+    assert display_path(tmp_path / "t.json") == str(tmp_path / "t.json")
 
 
 async def test_the_header_shows_an_exported_path_short_enough_to_keep_its_file_name(tmp_path, monkeypatch):

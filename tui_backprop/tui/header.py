@@ -59,15 +59,16 @@ class Status:
             activity=activity,
             rate=rate,
             selection=selection,
-            export=display_path(export, Path.cwd()) if export else None,
+            export=display_path(export) if export else None,
         )
 
 
-def display_path(path: Path, cwd: Path) -> str:
-    """``path`` relative to ``cwd`` when it is inside it, else as it is."""
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it, else as it is (also
+    when that directory has been removed meanwhile)."""
     try:
-        return str(path.relative_to(cwd)) if path.is_absolute() else str(path)
-    except ValueError:
+        return str(path.relative_to(Path.cwd()))
+    except (ValueError, OSError):
         return str(path)
 
 
