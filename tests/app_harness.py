@@ -66,27 +66,7 @@ max_steps = 100000
 
 # identity 1-1, learning rate 1e6: the weights grow a million-fold a step; diverges at step 23,
 # first at the training-set loss after the update
-DIVERGE_1_1 = """\
-[scenario]
-name = "diverges 1-1"
-
-[network]
-layers = [1, 1]
-activation = "identity"
-
-[init]
-method = "constant"
-value = 0.5
-
-[data]
-inputs = [[1.0], [2.0]]
-targets = [1.0, 2.0]
-
-[training]
-loss = "mse"
-learning_rate = 1e6
-max_steps = 1000
-"""
+DIVERGE_1_1 = (Path(__file__).parent / "data" / "diverges_1_1.toml").read_text()
 
 # identity 2-2-1, learning rate 1e3: diverges at step 4, first at z[2] of the training set
 DIVERGE_2_2_1 = """\

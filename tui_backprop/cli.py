@@ -183,10 +183,8 @@ def _headless(scenario: Scenario, steps: int | None, export: str | None) -> int:
 
 
 def _open_app(scenario: Scenario, export: str | None) -> int:
-    try:
-        from .tui.app import BackpropApp
-    except ImportError as e:  # the app arrives with the next issue
-        raise BackpropError("backprop-tui", f"the app is not available ({e}); use --headless") from e
+    from .tui.app import BackpropApp  # here, so that the other commands never load Textual
+
     BackpropApp(scenario, export_path=Path(export) if export else None).run()
     return EXIT_OK
 

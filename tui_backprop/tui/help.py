@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -98,18 +98,18 @@ def help_text(keys: Sequence[tuple[str, str]]) -> Text:
     t.append("backprop-tui help", style("bold"))
     t.append("   (escape, q or ? closes)\n\n", style("dim"))
     t.append(INTRO + "\n")
+
+    def rows(items: Iterable[tuple[str, str]], width: int) -> None:
+        for term, text in items:
+            t.append(f"  {term:<{width}}", style("bold"))
+            t.append(text + "\n")
+
     heading("Keys (also in the command palette, ctrl+p)")
-    for key, description in keys:
-        t.append(f"  {key:<14}", style("bold"))
-        t.append(description + "\n")
+    rows(keys, 14)
     heading("Panels (the number zooms it; press it again or escape to go back)")
-    for name, text in PANELS:
-        t.append(f"  {name:<12}", style("bold"))
-        t.append(text + "\n")
+    rows(PANELS, 12)
     heading("Symbols")
-    for sym, text in SYMBOLS:
-        t.append(f"  {sym:<12}", style("bold"))
-        t.append(text + "\n")
+    rows(SYMBOLS, 12)
     heading("Colours")
     for name, (_, meaning) in COLOURS.items():
         t.append("  ")
