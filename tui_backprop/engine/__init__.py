@@ -9,6 +9,7 @@ from .batching import BatchSchedule, Position, batch_size
 from .losses import LOSSES, Loss, get_loss, output_delta
 from .network import Network, initial_parameters
 from .record import LayerRecord, NonFinite, StepRecord
+from .split import proportional_errors
 from .trainer import Trainer, TrainingStopped
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "get_loss",
     "initial_parameters",
     "output_delta",
+    "proportional_errors",
 ]
