@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .datasource import generated, source_of
 from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
 from .errors import BackpropError
@@ -30,7 +31,18 @@ KEYS: dict[str, tuple[str, ...]] = {
     "scenario": ("name", "description"),
     "network": ("layers", "activation", "activations", "bias"),
     "init": ("method", "low", "high", "mean", "std", "value", "bias_value", "seed", "weights", "biases"),
-    "data": ("inputs", "targets", "input_names", "output_names"),
+    "data": (
+        "inputs",
+        "targets",
+        "input_names",
+        "output_names",
+        "generator",
+        "samples",
+        "noise",
+        "seed",
+        "spread",
+        "centers",
+    ),
     "training": (
         "loss",
         "learning_rate",
@@ -83,6 +95,9 @@ class Scenario:
     max_steps: int = 1000
     target_loss: float | None = None
     source: str | None = None  # the file it came from
+    # where generated data came from ([data] generator, samples, ...), as (key, value) pairs
+    # in the order the trace writes them; () for inline data
+    data_source: tuple[tuple[str, Any], ...] = ()
 
     def __str__(self) -> str:
         arch = "-".join(str(n) for n in self.layers)
@@ -121,7 +136,11 @@ class Scenario:
                 "bias": self.bias,
             },
             "init": init,
-            "data": {"input_names": list(self.input_names), "output_names": list(self.output_names)},
+            "data": {
+                "input_names": list(self.input_names),
+                "output_names": list(self.output_names),
+                **{k: list(v) if isinstance(v, tuple) else v for k, v in self.data_source},
+            },
             "training": training,
         }
 
@@ -271,7 +290,9 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
     layers, activations, bias = _network(r)
     init = _init(r, layers, bias)
     training = _training(r, activations)
-    inputs, targets, input_names, output_names = _data(r, layers, training.get("loss"))
+    inputs, targets, input_names, output_names, data_source = _data(
+        r, layers, activations, training.get("loss")
+    )
 
     if r.problems or name is None:
         raise ScenarioError(source or "<scenario>", r.problems)
@@ -287,6 +308,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
         input_names=input_names,
         output_names=output_names,
         source=source,
+        data_source=data_source,
         **training,
     )
 
@@ -477,26 +499,20 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _data(
-    r: _Reader, layers: tuple[int, ...], loss: str | None
-) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    r: _Reader, layers: tuple[int, ...], activations: tuple[str, ...], loss: str | None
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...], tuple[tuple[str, Any], ...]]:
     t = r.table("data", required=True)
     n_in = layers[0] if layers else None
     n_out = layers[-1] if layers else None
     inputs = targets = None
-    if "inputs" not in t:
-        if r.has("data"):
-            r.problem("data", "inputs", "required key is missing")
-    elif n_in is not None:
-        inputs = r.matrix(t["inputs"], "data", "inputs", None, n_in)
-    if "targets" not in t:
-        if r.has("data"):
-            r.problem("data", "targets", "required key is missing")
-    elif n_out is not None:
-        v = t["targets"]
-        if n_out == 1 and isinstance(v, list) and v and all(_is_number(x) for x in v):
-            v = [[x] for x in v]  # a flat list is allowed for one output node
-        rows = len(inputs) if inputs is not None else None
-        targets = r.matrix(v, "data", "targets", rows, n_out)
+    source = source_of(r, t)
+    keys: dict[str, Any] = {}
+    if source == "generator":
+        made = generated(r, t, layers, activations, loss)
+        if made is not None:
+            inputs, targets, keys = made
+    elif source == "inputs":
+        inputs, targets = _inline(r, t, n_in, n_out)
     if targets is not None and loss == "bce" and not ((targets >= 0) & (targets <= 1)).all():
         i, j = np.argwhere((targets < 0) | (targets > 1))[0]
         r.problem("data", f"targets[{i}][{j}]", f"bce needs targets between 0 and 1, got {targets[i, j]:g}")
@@ -515,7 +531,27 @@ def _data(
     for arr in (inputs, targets):
         if arr is not None:
             arr.flags.writeable = False
-    return inputs, targets, input_names, output_names  # type: ignore[return-value]
+    return inputs, targets, input_names, output_names, tuple(keys.items())  # type: ignore[return-value]
+
+
+def _inline(r: _Reader, t: dict[str, Any], n_in: int | None, n_out: int | None) -> tuple[Any, Any]:
+    """[data] inputs (N, n_0) and targets (N, n_L) written in the file; None after a problem."""
+    inputs = targets = None
+    if "inputs" not in t:
+        if r.has("data"):
+            r.problem("data", "inputs", "required key is missing")
+    elif n_in is not None:
+        inputs = r.matrix(t["inputs"], "data", "inputs", None, n_in)
+    if "targets" not in t:
+        if r.has("data"):
+            r.problem("data", "targets", "required key is missing")
+    elif n_out is not None:
+        v = t["targets"]
+        if n_out == 1 and isinstance(v, list) and v and all(_is_number(x) for x in v):
+            v = [[x] for x in v]  # a flat list is allowed for one output node
+        rows = len(inputs) if inputs is not None else None
+        targets = r.matrix(v, "data", "targets", rows, n_out)
+    return inputs, targets
 
 
 # -- files and bundled scenarios -------------------------------------------------------------

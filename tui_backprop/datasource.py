@@ -1,0 +1,117 @@
+"""Where a scenario's data comes from: inline rows, a generator, or (see csvdata) a CSV file.
+
+The [data] table gives exactly one source: ``inputs``/``targets``, ``generator`` or ``csv``.
+Each source checks its own keys against the network and reports problems through the
+scenario reader, so that one ``--check`` lists them all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .engine.activations import ALIASES
+from .engine.datasets import GENERATORS, REGRESSION, generate
+
+if TYPE_CHECKING:
+    from .scenario import _Reader
+
+SOURCES = ("inputs", "generator", "csv")  # "inputs" stands for inputs + targets
+# keys that belong to one source only: given with another, they are errors
+SOURCE_KEYS = {
+    "inputs": ("inputs", "targets"),
+    "generator": ("generator", "samples", "noise", "spread", "centers"),
+    "csv": ("csv", "target_columns", "input_columns", "one_hot"),
+}
+MAX_VALUES = 20_000_000  # samples x input nodes of a generated set: 160 MB of float64
+
+
+def source_of(r: _Reader, t: dict[str, Any]) -> str | None:
+    """Which source the table uses; a problem (and None) when it names none or several."""
+    given = [s for s in SOURCES if s in t or (s == "inputs" and "targets" in t)]
+    if len(given) > 1:
+        a, b = given[0], given[1]
+        keys = {"inputs": "inputs/targets", "generator": "generator", "csv": "csv"}
+        r.problem("data", b, f"give one data source: {keys[a]} or {keys[b]}, not both")
+        return None
+    source = given[0] if given else "inputs"
+    for other in ("generator", "csv"):
+        for key in SOURCE_KEYS[other][1:]:
+            if other != source and key in t:
+                r.problem("data", key, f"only used with {other} = ..., and this file has no {other}")
+    return source
+
+
+def generated(
+    r: _Reader, t: dict[str, Any], layers: tuple[int, ...], activations: tuple[str, ...], loss: str | None
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
+    """X (N, n_0), T (N, n_L) and the keys to record, from [data] generator = "..."."""
+    name = r.get(t, "data", "generator", "str")
+    if name is not None and name not in GENERATORS:
+        r.problem("data", "generator", f"unknown generator {name!r}; expected one of {', '.join(GENERATORS)}")
+        name = None
+    samples = r.get(t, "data", "samples", "int", 200)
+    if samples is not None and samples < 1:
+        r.problem("data", "samples", f"must be >= 1, got {samples}")
+        samples = None
+    noise = r.get(t, "data", "noise", "number", 0.0)
+    if noise is not None and noise < 0:
+        r.problem("data", "noise", f"must be >= 0, got {noise:g}")
+        noise = None
+    seed = r.get(t, "data", "seed", "int", 0)
+    if seed is not None and seed < 0:
+        r.problem("data", "seed", f"must be >= 0, got {seed}")
+        seed = None
+    spread = r.get(t, "data", "spread", "number", 1.0)
+    centers = r.get(t, "data", "centers", "number", 3.0)
+    if spread is not None and spread < 0:
+        r.problem("data", "spread", f"must be >= 0, got {spread:g}")
+        spread = None
+    if centers is not None and centers < 0:
+        r.problem("data", "centers", f"must be >= 0, got {centers:g}")
+        centers = None
+    for key in ("spread", "centers"):
+        if key in t and name is not None and name != "blobs":
+            r.problem("data", key, f'only used with generator = "blobs", got {name!r}')
+    if name is None or not layers or not activations:
+        return None
+    n_in, n_out = layers[0], layers[-1]
+    out_act = ALIASES.get(activations[-1], activations[-1])
+    fits = _fits(name, n_in, n_out, out_act, loss)
+    if fits:
+        r.problem("data", "generator", fits)
+        return None
+    if samples is not None and samples * n_in > MAX_VALUES:
+        too_many = f"{samples} samples of {n_in} inputs is more than {MAX_VALUES:,} numbers"
+        r.problem("data", "samples", too_many)
+        return None
+    if None in (samples, noise, seed, spread, centers):
+        return None
+    negative = -1.0 if out_act == "tanh" and n_out == 1 else 0.0
+    X, T = generate(name, samples, noise, seed, n_in, n_out, negative, spread, centers)
+    keys: dict[str, Any] = {"generator": name, "samples": samples, "noise": noise, "seed": seed}
+    if name == "blobs":
+        keys |= {"spread": spread, "centers": centers}
+    return X, T, keys
+
+
+def _fits(name: str, n_in: int, n_out: int, out_act: str, loss: str | None) -> str | None:
+    """Why generator ``name`` does not fit the network, or None when it does."""
+    if name == "blobs":
+        if n_out < 2:
+            return f"blobs makes one cluster per output node and needs at least 2, the network has {n_out}"
+        return None
+    if n_in != 2:
+        return f"{name} makes points in a plane: the network needs 2 input nodes, it has {n_in}"
+    if name in REGRESSION:
+        if n_out != 1:
+            return f"{name} makes one target per point: the network needs 1 output node, it has {n_out}"
+        if loss in ("bce", "cross_entropy"):
+            return f"{name} is regression, with targets in [-1, 1]: use mse, sse or half_sse, not {loss}"
+        return None
+    if n_out > 2:
+        return f"{name} has 2 classes: the network needs 1 output node (or 2, one-hot), it has {n_out}"
+    if n_out == 1 and out_act == "softmax":
+        return f"{name} with a softmax output needs 2 output nodes (one-hot), the network has 1"
+    return None
