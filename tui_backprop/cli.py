@@ -10,14 +10,18 @@ import argparse
 import signal
 import sys
 import time
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__
+from . import __version__, compare
 from .engine import Trainer
 from .errors import BackpropError
+from .overrides import Override, OverrideError, parse_set, parse_vary
 from .scenario import Scenario, bundled_names, load_scenario
 from .trace import TraceWriter, summary_stop_reason
+from .tui.export import choose_export_path
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -40,7 +44,26 @@ def _parser() -> _Parser:
     p.add_argument("--list", action="store_true", help="list the bundled scenarios")
     p.add_argument("--check", action="store_true", help="validate the scenarios and exit")
     p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
+    _add_override_flags(p)
     return p
+
+
+def _add_override_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        dest="sets",
+        metavar="TABLE.KEY=VALUE",
+        help="override a scenario key for this run (a TOML value; a bare word is a string); repeatable",
+    )
+    p.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="TABLE.KEY=V1,V2,...",
+        help="compare one run per value: a table (--headless) or the comparison view",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -62,12 +85,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             if not args.scenario:
                 parser.error("--check needs at least one SCENARIO")
-            return _check(args.scenario)
+            return _check(args.scenario, _sets(args))
         if len(args.scenario) != 1:
             parser.error("give exactly one SCENARIO" if args.scenario else "a SCENARIO is required")
         if args.steps is not None and not args.headless:
             parser.error("--steps goes with --headless")
-        scenario = load_scenario(args.scenario[0])
+        if args.vary:
+            return _compare(parser, args)
+        scenario = load_scenario(args.scenario[0], _sets(args))
         if args.headless:
             return _headless(scenario, args.steps, args.export)
         return _open_app(scenario, args.export)
@@ -84,11 +109,11 @@ def _list() -> int:
     return EXIT_OK
 
 
-def _check(paths: list[str]) -> int:
+def _check(paths: list[str], overrides: Sequence[Override] = ()) -> int:
     failed = False
     for path in paths:
         try:
-            s = load_scenario(path)
+            s = load_scenario(path, overrides)
         except BackpropError as e:
             print(str(e), file=sys.stderr)
             failed = True
@@ -180,6 +205,56 @@ def _headless(scenario: Scenario, steps: int | None, export: str | None) -> int:
     if reason == "user":
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if reason == "diverged" else EXIT_OK
+
+
+def _sets(args: argparse.Namespace) -> list[Override]:
+    return [parse_set(a) for a in args.sets]
+
+
+def _compare(parser: _Parser, args: argparse.Namespace) -> int:
+    """--vary: one run per value, as a table on stdout (--headless) or in the comparison view."""
+    if len(args.vary) > 1:
+        names = ", ".join(a.partition("=")[0] for a in args.vary)
+        raise OverrideError("--vary", f"one key at a time, got {len(args.vary)} ({names})")
+    variants = compare.load_variants(args.scenario[0], _sets(args), parse_vary(args.vary[0]))
+    if args.headless:
+        return _compare_headless(variants, args.steps, args.export)
+    parser.error("--vary goes with --headless (the comparison view is not in the app yet)")
+
+
+def _compare_headless(variants: list[compare.Variant], steps: int | None, export: str | None) -> int:
+    """Each variant in turn (progress on stderr), then the table on stdout."""
+    base = compare.export_base(export, variants[0].scenario) if export else None
+    results, traces, cwd = [], [], Path.cwd()
+    with _StopOnInterrupt() as interrupt:
+        for variant in variants:
+            path = (
+                choose_export_path(variant.scenario, compare.variant_path(base, variant), cwd)
+                if base
+                else None
+            )
+            progress = _Progress(min(steps or variant.scenario.max_steps, variant.scenario.max_steps))
+            result, trainer, trace = compare.run_variant(
+                variant, steps, partial(_trace_writer, path), lambda: interrupt.requested, progress.update
+            )
+            progress.update(trainer, force=True)
+            progress.done()
+            results.append(result)
+            traces.append(trace)
+            if interrupt.requested:
+                break
+    rows = compare.table_rows(variants[0].override.name, results)
+    if base:
+        shown = [str(t.relative_to(cwd) if t and t.is_relative_to(cwd) else t or "-") for t in traces]
+        rows = [(*rows[0], "trace"), *((*row, t) for row, t in zip(rows[1:], shown, strict=True))]
+    print(compare.format_table(rows))
+    if interrupt.requested:
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if any(r.diverged for r in results) else EXIT_OK
+
+
+def _trace_writer(path: Path | None, trainer: Trainer) -> TraceWriter | None:
+    return TraceWriter(path, trainer) if path else None
 
 
 def _open_app(scenario: Scenario, export: str | None) -> int:

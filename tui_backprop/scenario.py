@@ -10,10 +10,11 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from .datasource import generated, source_of
 from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
 from .errors import BackpropError
+
+if TYPE_CHECKING:
+    from .overrides import Override
 
 INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
 BATCH_WORDS = ("full", "sample")
@@ -581,8 +585,11 @@ def _read(path: Path, label: str) -> bytes:
         raise ScenarioError(label, f"cannot read: {e.strerror or e}") from e
 
 
-def loads_scenario(data: bytes | str, source: str = "<scenario>") -> Scenario:
-    """Parse scenario text; errors are titled with ``source``."""
+def loads_scenario(
+    data: bytes | str, source: str = "<scenario>", overrides: Sequence[Override] = ()
+) -> Scenario:
+    """Parse scenario text; errors are titled with ``source``. ``overrides`` (``--set``)
+    change keys of the parsed document before it is validated (see overrides.py)."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -596,17 +603,32 @@ def loads_scenario(data: bytes | str, source: str = "<scenario>") -> Scenario:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(source, f"not valid TOML: {e}") from e
+    if overrides:
+        return _parse_overridden(doc, source, overrides)
     return parse_scenario(doc, source)
 
 
-def load_scenario(path_or_name: str | Path) -> Scenario:
-    """A scenario from a file path, or from the name of a bundled scenario (``"xor"``)."""
+def _parse_overridden(doc: dict[str, Any], source: str, overrides: Sequence[Override]) -> Scenario:
+    from .overrides import apply_overrides, blame
+
+    doc, problems = apply_overrides(doc, overrides, KEYS)
+    if problems:
+        raise ScenarioError(source, problems)
+    try:
+        return parse_scenario(doc, source)
+    except ScenarioError as e:
+        raise ScenarioError(source, blame(e.problems, overrides)) from e
+
+
+def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) -> Scenario:
+    """A scenario from a file path, or from the name of a bundled scenario (``"xor"``),
+    with ``overrides`` (``--set``) applied before validation."""
     path = Path(path_or_name)
     label = str(path_or_name)
     if not path.exists() and isinstance(path_or_name, str) and path.suffix == "" and "/" not in label:
         names = bundled_names()
         if label in names:
             data = _bundled_root().joinpath(f"{label}.toml").read_bytes()
-            return loads_scenario(data, f"{label}.toml")
+            return loads_scenario(data, f"{label}.toml", overrides)
         raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")
-    return loads_scenario(_read(path, label), label)
+    return loads_scenario(_read(path, label), label, overrides)

@@ -1,0 +1,176 @@
+"""Comparisons: one scenario, one key varied (``--vary``), one run per value.
+
+No Textual here: the headless table and the app's comparison view (tui/compare_view.py)
+are both made from these Variants and Results, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engine import Trainer
+from .errors import BackpropError
+from .overrides import Override, OverrideError
+from .scenario import Scenario, ScenarioError, load_scenario
+from .trace import TraceWriter, summary_stop_reason
+
+CHUNK = 256  # steps between two checks for Ctrl+C and progress
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One run of a comparison: the scenario with ``override`` applied (after every --set)."""
+
+    override: Override
+    scenario: Scenario
+
+    @property
+    def value(self) -> str:
+        """The value as written on the command line: ``full``, ``0.01``, ``[2, 4, 1]``."""
+        return self.override.text
+
+    @property
+    def label(self) -> str:
+        """``batch=full``: the key's last name and the value (a file name's suffix, a legend entry)."""
+        return f"{self.override.key}={self.value}"
+
+
+@dataclass(frozen=True)
+class Result:
+    """Where a variant's run stands: what the table shows for it."""
+
+    value: str
+    steps: int
+    final_loss: float  # training-set loss after the last step (before any step: the initial one)
+    steps_to_target: int | None  # the step at which it reached target_loss, None if it has not
+    diverged: bool
+    stop_reason: str  # "" while the run could go on
+
+    @classmethod
+    def of(cls, variant: Variant, trainer: Trainer) -> Result:
+        reason = trainer.stop_reason or ""
+        return cls(
+            value=variant.value,
+            steps=trainer.step_count,
+            final_loss=trainer.train_losses[-1] if trainer.step_count else trainer.initial_train_loss,
+            steps_to_target=trainer.step_count if reason == "target_loss" else None,
+            diverged=reason == "diverged",
+            stop_reason=reason,
+        )
+
+
+def load_variants(path_or_name: str, sets: Sequence[Override], vary: Sequence[Override]) -> list[Variant]:
+    """Every variant, validated before any runs; the problems of all of them together."""
+    clash = next((s for s in sets if vary and s.name == vary[0].name), None)
+    if clash is not None:
+        raise OverrideError("--vary", f"{clash.name} is also given to --set: give it to one of them")
+    variants, problems, title = [], [], str(path_or_name)
+    for o in vary:
+        try:
+            variants.append(Variant(o, load_scenario(path_or_name, [*sets, o])))
+        except ScenarioError as e:
+            title = e.title
+            problems += [p for p in e.problems if p not in problems]
+    if problems:
+        raise ScenarioError(title, problems)
+    return variants
+
+
+def run_variant(
+    variant: Variant,
+    steps: int | None,
+    writer_for: Callable[[Trainer], TraceWriter | None] = lambda t: None,
+    cancelled: Callable[[], bool] = lambda: False,
+    progress: Callable[[Trainer], None] = lambda t: None,
+) -> tuple[Result, Trainer, Path | None]:
+    """Run one variant headless: ``steps`` steps or until it stops by itself (or is cancelled);
+    ``writer_for(trainer)`` opens its trace (None: no trace). Returns where the trace went."""
+    trainer = Trainer(variant.scenario, history=1)
+    total = min(steps, variant.scenario.max_steps) if steps else variant.scenario.max_steps
+    writer = writer_for(trainer)
+    try:
+        while trainer.step_count < total and not trainer.done and not cancelled():
+            n = min(CHUNK, total - trainer.step_count)
+            if writer:
+                writer.write_steps(trainer.run(n, record=True))
+            else:
+                trainer.run(n, record=False)
+            progress(trainer)
+        written = None
+        if writer:
+            final = trainer.train_losses[-1] if trainer.step_count else trainer.initial_train_loss
+            written = writer.close(final, "user" if cancelled() else summary_stop_reason(trainer, "steps"))
+    finally:
+        if writer:
+            writer.abort()  # no-op once closed; removes the temporary file otherwise
+    return Result.of(variant, trainer), trainer, written
+
+
+# -- the table -----------------------------------------------------------------------------
+
+
+def fmt_loss(x: float) -> str:
+    return f"{x:.6g}" if math.isfinite(x) else ("nan" if math.isnan(x) else f"{x:g}")
+
+
+def table_rows(key: str, results: Sequence[Result], running: str = "steps") -> list[tuple[str, ...]]:
+    """The header and one row per result: value, steps, final loss, steps to target, diverged, stop
+    (``running``: what a run that has not stopped by itself shows there, "steps" after --steps)."""
+    rows: list[tuple[str, ...]] = [(key, "steps", "final loss", "to target", "diverged", "stopped")]
+    for r in results:
+        target = str(r.steps_to_target) if r.steps_to_target is not None else "-"
+        rows.append(
+            (
+                r.value,
+                str(r.steps),
+                fmt_loss(r.final_loss),
+                target,
+                "yes" if r.diverged else "no",
+                r.stop_reason or running,
+            )
+        )
+    return rows
+
+
+def format_table(rows: Sequence[Sequence[str]]) -> str:
+    """Aligned columns, text left and numbers right, two spaces apart."""
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    numeric = [c in (1, 2, 3) for c in range(len(widths))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(w) if num else cell.ljust(w)
+            for cell, w, num in zip(row, widths, numeric, strict=False)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+# -- file names ----------------------------------------------------------------------------
+
+
+def _safe(text: str) -> str:
+    """A value as part of a file name: ``[2, 4, 1]`` -> ``2_4_1``, ``"sample"`` -> ``sample``."""
+    return re.sub(r"[^A-Za-z0-9.+-]+", "_", text).strip("_") or "value"
+
+
+def variant_path(base: Path, variant: Variant) -> Path:
+    """``out.json`` -> ``out-batch=full.json``: the variants of one comparison sort together."""
+    suffix = base.suffix or ".json"
+    return base.with_name(f"{base.stem}-{variant.override.key}={_safe(variant.value)}{suffix}")
+
+
+def export_base(given: str, scenario: Scenario) -> Path:
+    """The path the variants' names are made from: ``given``, or the default name inside a folder."""
+    from .tui.export import default_name  # no Textual in it: a pure choice of path
+
+    base = Path(given)
+    if base.is_dir():
+        return base / default_name(scenario)
+    if not base.parent.is_dir():
+        raise BackpropError(given, f"no such folder: {base.parent}")
+    return base
