@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
 BATCH_WORDS = ("full", "sample")
+ERROR_SPLITS = ("gradient", "proportional")  # backpropagated deltas, or the proportional split
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 
 # every table and key of format 1; anything else is a typo and is refused
@@ -56,6 +57,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "update_biases",
         "max_steps",
         "target_loss",
+        "error_split",
     ),
 }
 
@@ -98,6 +100,7 @@ class Scenario:
     update_biases: bool = True
     max_steps: int = 1000
     target_loss: float | None = None
+    error_split: str = "gradient"  # or "proportional": hidden layers learn from engine/split.py
     source: str | None = None  # the file it came from
     # where generated data came from ([data] generator, samples, ...), as (key, value) pairs
     # in the order the trace writes them; () for inline data
@@ -132,6 +135,8 @@ class Scenario:
         }
         if self.target_loss is not None:
             training["target_loss"] = self.target_loss
+        if self.error_split != "gradient":  # only when in use: format-1 traces keep their bytes
+            training["error_split"] = self.error_split
         return {
             "scenario": {"name": self.name, "description": self.description},
             "network": {
@@ -490,6 +495,10 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     seed = r.get(t, "training", "seed", "int", 0)
     if seed is not None and seed < 0:
         r.problem("training", "seed", f"must be >= 0, got {seed}")
+    error_split = r.get(t, "training", "error_split", "str", "gradient")
+    if error_split is not None and error_split not in ERROR_SPLITS:
+        expected = " or ".join(f'"{w}"' for w in ERROR_SPLITS)
+        r.problem("training", "error_split", f"expected {expected}, got {error_split!r}")
     return {
         "loss": loss,
         "learning_rate": lr,
@@ -499,6 +508,7 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
         "update_biases": r.get(t, "training", "update_biases", "bool", True),
         "max_steps": max_steps,
         "target_loss": target_loss,
+        "error_split": error_split or "gradient",
     }
 
 

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .engine import StepRecord, Trainer
+from .engine import LayerRecord, StepRecord, Trainer
 from .errors import BackpropError
 from .scenario import Scenario
 
@@ -58,19 +58,26 @@ def step_dict(rec: StepRecord) -> dict[str, Any]:
         "batch": list(rec.batch),
         "loss": _num(rec.loss),
         "train_loss": _num(rec.train_loss),
-        "layers": [
-            {
-                "z": _arr(lr.z),
-                "a": _arr(lr.a),
-                "delta": _arr(lr.delta),
-                "grad_w": _arr(lr.grad_w),
-                "grad_b": _arr(lr.grad_b),
-                "w": _arr(lr.w),
-                "b": _arr(lr.b),
-            }
-            for lr in rec.layers
-        ],
+        "layers": [_layer_dict(lr) for lr in rec.layers],
     }
+
+
+def _layer_dict(lr: LayerRecord) -> dict[str, Any]:
+    d = {
+        "z": _arr(lr.z),
+        "a": _arr(lr.a),
+        "delta": _arr(lr.delta),
+        "grad_w": _arr(lr.grad_w),
+        "grad_b": _arr(lr.grad_b),
+        "w": _arr(lr.w),
+        "b": _arr(lr.b),
+    }
+    if lr.error is not None:  # error_split = "proportional" only
+        d["error"] = _arr(lr.error)
+    if lr.update_w is not None and lr.update_b is not None:
+        d["update_w"] = _arr(lr.update_w)
+        d["update_b"] = _arr(lr.update_b)
+    return d
 
 
 def _dump(obj: Any) -> str:

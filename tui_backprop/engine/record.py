@@ -28,6 +28,11 @@ class LayerRecord:
     b_before: Array  # (n,) or (0,)
     w: Array  # (n, m) after the update
     b: Array  # (n,) or (0,) after the update
+    # error_split = "proportional" only (None otherwise): the split error e of engine/split.py
+    # this layer learnt from in place of delta, and the change that made to W and b
+    error: Array | None = None  # (B, n)
+    update_w: Array | None = None  # (n, m): w - w_before
+    update_b: Array | None = None  # (n,) or (0,): b - b_before
 
     @property
     def dw(self) -> Array:
@@ -44,7 +49,7 @@ class LayerRecord:
 class NonFinite:
     """Where the first non-finite number of a diverged step appeared."""
 
-    # "z", "a", "loss", "delta", "grad_w", "grad_b", "w", "b", "train_z" or "train_loss";
+    # "z", "a", "loss", "delta", "error", "grad_w", "grad_b", "w", "b", "train_z" or "train_loss";
     # train_z is z of the training-set forward pass with the updated weights (not in the record)
     quantity: str
     layer: int | None  # 1-based layer, None for the losses
@@ -90,6 +95,10 @@ def find_nonfinite(
     arrays.append(("loss", None, np.array(loss)))
     for l in range(len(layers), 0, -1):
         arrays.append(("delta", l, layers[l - 1].delta))
+    for l in range(len(layers), 0, -1):
+        error = layers[l - 1].error
+        if error is not None:
+            arrays.append(("error", l, error))
     for l, lr in enumerate(layers, start=1):
         arrays += [("grad_w", l, lr.grad_w), ("grad_b", l, lr.grad_b)]
     for l, lr in enumerate(layers, start=1):

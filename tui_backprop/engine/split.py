@@ -23,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .activations import Activation
+
 Array = np.ndarray
 
 
@@ -41,3 +43,37 @@ def proportional_errors(W: Sequence[Array], e_out: Array) -> list[Array]:
         errors.append(e)
     errors.reverse()
     return errors
+
+
+def split_gradients(
+    activations: Sequence[Activation],
+    bias: bool,
+    W: Sequence[Array],
+    x: Array,
+    t: Array,
+    zs: Sequence[Array],
+    acts: Sequence[Array],
+) -> tuple[list[Array], list[Array], list[Array]]:
+    """Training with the split: the errors e[l], and the step they ask for as a "gradient".
+
+    Each layer learns from its own error, s[l] = e[l] * f'(z[l]) (B, n_l), as the output
+    layer does under gradient descent on half_sse:
+
+        dW[l] = lr * s[l].T @ a[l-1] / B        db[l] = lr * mean_k s[l][k]
+
+    This returns e[l] (B, n_l), and g_w[l] = -s[l].T @ a[l-1] / B (n_l, n_{l-1}) and
+    g_b[l] = -mean_k s[l][k] (n_l,), or (0,) without biases: handed to the update in place
+    of the gradient, plain gradient descent W - lr g_w is exactly W + dW. A softmax output
+    (only ever paired with cross_entropy) uses s = e = t - y, as its delta there is y - t.
+    x (B, n_0) is a[0]; zs and acts are z[l] and a[l], l = 1..L, from the forward pass.
+    """
+    errors = proportional_errors(W, t - acts[-1])
+    B = x.shape[0]
+    grad_w: list[Array] = []
+    grad_b: list[Array] = []
+    for l, (e, act) in enumerate(zip(errors, activations, strict=True)):
+        s = e if act.name == "softmax" else e * act.grad(zs[l], acts[l])
+        a_prev = acts[l - 1] if l > 0 else x
+        grad_w.append(-(s.T @ a_prev) / B)
+        grad_b.append(-s.mean(axis=0) if bias else np.zeros(0))
+    return errors, grad_w, grad_b

@@ -23,6 +23,7 @@ from .batching import BatchSchedule, Position
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .record import LayerRecord, StepRecord, find_nonfinite
+from .split import split_gradients
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -57,6 +58,7 @@ class Trainer:
         # the full batch in file order: each step's forward pass is the training-set forward
         # pass that the previous step already computed for its train_loss, and is reused
         self._full_in_order = self.schedule.size == len(self.X) and not s.shuffle
+        self.proportional = s.error_split == "proportional"  # hidden layers learn from the split
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
         param_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b, strict=True))
         self.history_limit = max(1, min(history, HISTORY_BYTES // max(param_bytes, 1)))
@@ -182,8 +184,12 @@ class Trainer:
             sample_losses = net.sample_losses(acts[-1], t, zs[-1])
             loss = _mean(sample_losses)
         deltas, grad_w, grad_b = net.backward(W, x, t, zs, acts)
+        errors = None
+        step_w, step_b = grad_w, grad_b  # what the update descends: the gradient, or ...
+        if self.proportional:  # ... the step the split errors ask for (engine/split.py)
+            errors, step_w, step_b = split_gradients(net.activations, net.bias, W, x, t, zs, acts)
         lr = scenario.learning_rate
-        new_W, new_b = net.update(W, b, grad_w, grad_b, lr, scenario.update_biases)
+        new_W, new_b = net.update(W, b, step_w, step_b, lr, scenario.update_biases)
         for arr in new_W + new_b:
             arr.flags.writeable = False
 
@@ -217,6 +223,7 @@ class Trainer:
                 b_before=b[l],
                 w=new_W[l],
                 b=new_b[l],
+                **({} if errors is None else _split_fields(errors[l], W[l], b[l], new_W[l], new_b[l])),
             )
             for l in range(len(W))
         )
@@ -237,6 +244,11 @@ class Trainer:
         )
         self.last_record = rec
         return rec
+
+
+def _split_fields(error: Array, w_before: Array, b_before: Array, w: Array, b: Array) -> dict[str, Array]:
+    """A proportional-mode layer's extra record fields: its split error and the change applied."""
+    return {"error": _frozen(error), "update_w": _frozen(w - w_before), "update_b": _frozen(b - b_before)}
 
 
 def _epoch_of_last_step(pos: Position) -> int:

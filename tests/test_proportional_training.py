@@ -1,0 +1,273 @@
+"""Training with the proportional error split ([training] error_split = "proportional").
+
+The rule, as the test implements it here one sample and one node at a time, sharing no
+code with the engine: the output error is e = t - y; each hidden node i of layer l gets
+e_i = sum_j e_j * w_ji / sum_k w_jk from layer l+1 (weights before the update); every
+layer moves by dW = lr * mean_k (e_k * f'(z_k)) a_k[l-1]^T and db = lr * mean_k e_k * f'(z_k).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from conftest import make_scenario, reference, toml_scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from tui_backprop import Trainer, load_scenario, write_trace
+from tui_backprop.scenario import ScenarioError
+from tui_backprop.trace import schema
+
+# f'(z) written from z alone, apart from the engine's derivatives in terms of a
+SLOPES = {
+    "sigmoid": lambda z: np.exp(-z) / (1.0 + np.exp(-z)) ** 2,
+    "tanh": lambda z: 1.0 / np.cosh(z) ** 2,
+    "relu": lambda z: np.where(z > 0.0, 1.0, 0.0),
+    "leaky_relu": lambda z: np.where(z > 0.0, 1.0, 0.01),
+    "identity": lambda z: np.ones_like(z),
+}
+
+
+def proportional_step(W, b, activations, X, T, lr, update_biases):
+    """One step of the rule on the batch (X, T): new W, new b and each layer's errors (B, n_l)."""
+    L, B = len(W), len(X)
+    dW = [np.zeros_like(w) for w in W]
+    db = [np.zeros(len(w)) for w in W]
+    errors = [np.zeros((B, len(w))) for w in W]
+    for k in range(B):
+        zs, acts = reference.forward_sample(W, b, activations, X[k])
+        e = [None] * L
+        e[L - 1] = T[k] - acts[L - 1]
+        for l in range(L - 2, -1, -1):
+            above = W[l + 1]  # row j: the weights into node j of layer l+1
+            e[l] = np.array(
+                [
+                    sum(e[l + 1][j] * above[j][i] / sum(above[j]) for j in range(len(above)))
+                    for i in range(len(above[0]))
+                ]
+            )
+        for l in range(L):
+            errors[l][k] = e[l]
+            # softmax pairs with cross_entropy only, where e * f' collapses to e = t - y
+            s = e[l] if activations[l] == "softmax" else e[l] * SLOPES[activations[l]](zs[l])
+            a_prev = X[k] if l == 0 else acts[l - 1]
+            for j in range(len(s)):
+                for i in range(len(a_prev)):
+                    dW[l][j][i] += lr * s[j] * a_prev[i] / B
+                db[l][j] += lr * s[j] / B
+    new_W = [w + d for w, d in zip(W, dW, strict=True)]
+    if b is None or not update_biases:
+        return new_W, b, errors
+    return new_W, [bl + d for bl, d in zip(b, db, strict=True)], errors
+
+
+@st.composite
+def runs(draw):
+    hidden = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    n_in, n_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    layers = [n_in, *hidden, n_out]
+    softmax = n_out > 1 and draw(st.booleans())
+    acts = [draw(st.sampled_from(sorted(SLOPES))) for _ in hidden]
+    acts.append("softmax" if softmax else draw(st.sampled_from(sorted(SLOPES))))
+    N = draw(st.integers(1, 6))
+    batch = draw(st.sampled_from(["full", "sample", 2, 4]))
+    bias = draw(st.booleans())
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    # each row one sign: no node's incoming weights sum to near 0, where the split is undefined
+    W = [
+        rng.uniform(0.2, 1.5, size=(n, m)) * rng.choice([-1.0, 1.0], size=(n, 1))
+        for m, n in zip(layers, layers[1:], strict=False)
+    ]
+    b = [rng.uniform(-0.5, 0.5, size=n) for n in layers[1:]] if bias else None
+    X = rng.uniform(-1, 1, size=(N, n_in))
+    if softmax:
+        T = np.eye(n_out)[rng.integers(0, n_out, size=N)]
+    else:
+        T = rng.uniform(-1, 1, size=(N, n_out))
+    return make_scenario(
+        acts,
+        W,
+        b,
+        inputs=X,
+        targets=T,
+        loss="cross_entropy" if softmax else draw(st.sampled_from(["mse", "half_sse"])),
+        learning_rate=draw(st.sampled_from([0.05, 0.3])),
+        batch=batch,
+        shuffle=draw(st.booleans()),
+        seed=draw(st.integers(0, 5)),
+        update_biases=draw(st.booleans()),
+        error_split="proportional",
+    )
+
+
+STEPS = 4
+
+
+@settings(max_examples=60, deadline=None)
+@given(runs())
+def test_training_follows_the_rule_step_by_step(s):
+    trainer = Trainer(s)
+    W = [np.array(w, dtype=float) for w in s.init.weights]
+    b = None if s.init.biases is None else [np.array(v, dtype=float) for v in s.init.biases]
+    for _ in range(STEPS):
+        rec = trainer.step()
+        idx = list(rec.batch)
+        W_next, b_next, errors = proportional_step(
+            W, b, s.activations, s.inputs[idx], s.targets[idx], s.learning_rate, s.update_biases
+        )
+        for l, layer in enumerate(rec.layers):
+            np.testing.assert_allclose(layer.w_before, W[l], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(layer.error, errors[l], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(layer.w, W_next[l], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(layer.update_w, W_next[l] - W[l], rtol=1e-7, atol=1e-12)
+            if b is None:
+                assert layer.b.size == layer.update_b.size == 0
+            else:
+                np.testing.assert_allclose(layer.b, b_next[l], rtol=1e-9, atol=1e-12)
+                np.testing.assert_allclose(layer.update_b, b_next[l] - b[l], rtol=1e-7, atol=1e-12)
+            # the change recorded is the change made, to the last bit
+            np.testing.assert_array_equal(layer.update_w, layer.w - layer.w_before)
+            np.testing.assert_array_equal(layer.update_b, layer.b - layer.b_before)
+        W, b = W_next, b_next
+        if trainer.done:
+            break
+
+
+@settings(max_examples=25, deadline=None)
+@given(runs())
+def test_the_record_still_carries_the_true_gradient(s):
+    # the first step of both modes starts from the same weights on the same batch
+    split = Trainer(s).step()
+    true = Trainer(dataclasses.replace(s, error_split="gradient")).step()
+    assert true.layers[0].error is None and true.layers[0].update_w is None
+    for p, g in zip(split.layers, true.layers, strict=True):
+        for name in ("z", "a", "delta", "grad_w", "grad_b", "w_before"):
+            np.testing.assert_array_equal(getattr(p, name), getattr(g, name))
+
+
+def test_the_output_layer_learns_as_gradient_descent_on_half_sse():
+    s = load_scenario("proportional_2_3_1_split")
+    assert s.loss == "half_sse"
+    split = Trainer(s).step()
+    true = Trainer(dataclasses.replace(s, error_split="gradient")).step()
+    np.testing.assert_allclose(split.layers[-1].w, true.layers[-1].w, rtol=0, atol=1e-15)
+    # ... and the hidden layer does not, because its error is the split, not the delta
+    assert np.abs(split.layers[0].w - true.layers[0].w).max() > 1e-4
+
+
+def test_undo_and_step_again_give_the_same_record():
+    trainer = Trainer(load_scenario("proportional_2_3_1_split"))
+    trainer.run(6)
+    first = trainer.step()
+    trainer.undo()
+    again = trainer.step()
+    for p, q in zip(first.layers, again.layers, strict=True):
+        for name in ("error", "update_w", "update_b", "w", "b"):
+            np.testing.assert_array_equal(getattr(p, name), getattr(q, name))
+
+
+def test_fast_path_ends_where_the_recorded_path_ends():
+    s = load_scenario("proportional_2_3_1_split")
+    fast, slow = Trainer(s), Trainer(s)
+    fast.run(50, record=False)
+    slow.run(50, record=True)
+    for a, c in zip(fast.W, slow.W, strict=True):
+        np.testing.assert_array_equal(a, c)
+
+
+# -- the bundled scenario --------------------------------------------------------------------
+
+
+def test_bundled_split_scenario_is_proportional_2_3_1_trained_with_the_split():
+    base, split = load_scenario("proportional_2_3_1"), load_scenario("proportional_2_3_1_split")
+    assert (base.error_split, split.error_split) == ("gradient", "proportional")
+    same = dataclasses.replace(split, name=base.name, description=base.description, source=base.source)
+    assert dataclasses.replace(same, error_split="gradient", inputs=base.inputs, targets=base.targets) == base
+    np.testing.assert_array_equal(split.inputs, base.inputs)
+    np.testing.assert_array_equal(split.targets, base.targets)
+    trainer = Trainer(split)
+    trainer.run(split.max_steps, record=False)
+    assert trainer.stop_reason == "target_loss"
+
+
+def test_proportional_trace_has_the_split_fields_and_validates(tmp_path):
+    trainer = Trainer(load_scenario("proportional_2_3_1_split"))
+    records = trainer.run(3)
+    doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
+    Draft202012Validator(schema()).validate(doc)
+    assert doc["scenario"]["training"]["error_split"] == "proportional"
+    for rec, step in zip(records, doc["steps"], strict=True):
+        for layer, out in zip(rec.layers, step["layers"], strict=True):
+            assert out["error"] == layer.error.tolist()
+            assert out["update_w"] == layer.update_w.tolist()
+            assert out["update_b"] == layer.update_b.tolist() == []
+
+
+def test_gradient_trace_has_no_split_fields(tmp_path):
+    trainer = Trainer(load_scenario("proportional_2_3_1"))
+    trainer.run(2)
+    doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
+    assert "error_split" not in doc["scenario"]["training"]
+    for layer in doc["steps"][0]["layers"]:
+        assert set(layer) == {"z", "a", "delta", "grad_w", "grad_b", "w", "b"}
+
+
+def test_schema_refuses_an_unknown_error_split_and_stray_layer_fields(tmp_path):
+    trainer = Trainer(load_scenario("proportional_2_3_1_split"))
+    trainer.run(1)
+    doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
+    validator = Draft202012Validator(schema())
+    bad = json.loads(json.dumps(doc))
+    bad["scenario"]["training"]["error_split"] = "backprop"
+    assert not validator.is_valid(bad)
+    bad = json.loads(json.dumps(doc))
+    del bad["steps"][0]["layers"][0]["update_w"]  # error and update_w/update_b come together
+    assert not validator.is_valid(bad)
+
+
+# -- the scenario key ------------------------------------------------------------------------
+
+TINY = """
+[scenario]
+name = "tiny"
+[network]
+layers = [1, 1]
+activation = "sigmoid"
+[data]
+inputs = [[1.0]]
+targets = [[0.5]]
+[training]
+loss = "mse"
+learning_rate = 0.5
+"""
+
+
+def test_error_split_defaults_to_gradient():
+    assert toml_scenario(TINY).error_split == "gradient"
+
+
+@pytest.mark.parametrize(("value", "message"), [('"Proportional"', "Proportional"), ("1", "an integer")])
+def test_error_split_bad_values_name_the_key(value, message):
+    with pytest.raises(ScenarioError) as info:
+        toml_scenario(TINY + f"error_split = {value}\n")
+    (problem,) = info.value.problems
+    assert problem.startswith("[training] error_split: ")
+    assert message in problem
+
+
+def test_a_zero_weight_sum_diverges_at_the_split_error():
+    # the output node's incoming weights 1 and -1 sum to 0: its error has no proportions
+    s = make_scenario(
+        "sigmoid",
+        [[[0.5], [0.25]], [[1.0, -1.0]]],
+        inputs=[[1.0]],
+        targets=[[1.0]],
+        error_split="proportional",
+    )
+    rec = Trainer(s).step()
+    assert rec.diverged
+    assert (rec.nonfinite.quantity, rec.nonfinite.layer) == ("error", 1)
