@@ -44,9 +44,15 @@ def source_of(r: _Reader, t: dict[str, Any]) -> str | None:
 
 
 def generated(
-    r: _Reader, t: dict[str, Any], layers: tuple[int, ...], activations: tuple[str, ...], loss: str | None
+    r: _Reader,
+    t: dict[str, Any],
+    layers: tuple[int, ...],
+    activations: tuple[str, ...],
+    loss: str | None,
+    seed: int | None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
-    """X (N, n_0), T (N, n_L) and the keys to record, from [data] generator = "..."."""
+    """X (N, n_0), T (N, n_L) and the keys to record, from [data] generator = "..." drawn
+    from ``seed`` (the [data] seed, None after a problem with it)."""
     name = r.get(t, "data", "generator", "str")
     if name is not None and name not in GENERATORS:
         r.problem("data", "generator", f"unknown generator {name!r}; expected one of {', '.join(GENERATORS)}")
@@ -59,10 +65,6 @@ def generated(
     if noise is not None and noise < 0:
         r.problem("data", "noise", f"must be >= 0, got {noise:g}")
         noise = None
-    seed = r.get(t, "data", "seed", "int", 0)
-    if seed is not None and seed < 0:
-        r.problem("data", "seed", f"must be >= 0, got {seed}")
-        seed = None
     spread = r.get(t, "data", "spread", "number", 1.0)
     centers = r.get(t, "data", "centers", "number", 3.0)
     if spread is not None and spread < 0:
@@ -86,7 +88,7 @@ def generated(
         too_many = f"{samples} samples of {n_in} inputs is more than {MAX_VALUES:,} numbers"
         r.problem("data", "samples", too_many)
         return None
-    if None in (samples, noise, seed, spread, centers):
+    if samples is None or noise is None or seed is None or spread is None or centers is None:
         return None
     negative = -1.0 if out_act == "tanh" and n_out == 1 else 0.0
     X, T = generate(name, samples, noise, seed, n_in, n_out, negative, spread, centers)
@@ -115,3 +117,22 @@ def _fits(name: str, n_in: int, n_out: int, out_act: str, loss: str | None) -> s
     if n_out == 1 and out_act == "softmax":
         return f"{name} with a softmax output needs 2 output nodes (one-hot), the network has 1"
     return None
+
+
+def standardized(X: np.ndarray, X_test: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """X and X_test as (X - mean) / std, the mean and std per column of the training set X (N, n_0);
+    a column that is constant in X is only shifted (divided by 1)."""
+    mean = X.mean(axis=0)
+    std = X.std(axis=0)
+    scale = np.where(std > 0, std, 1.0)
+    return (X - mean) / scale, None if X_test is None else (X_test - mean) / scale
+
+
+def split(X: np.ndarray, T: np.ndarray, n_test: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Training and test rows: X, T, X_test, T_test, each set in the order of the data.
+
+    The test rows are the first ``n_test`` of ``numpy.random.default_rng(seed).permutation(N)``.
+    """
+    order = np.random.default_rng(seed).permutation(len(X))
+    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+    return X[train], T[train], X[test], T[test]

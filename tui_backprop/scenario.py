@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .datasource import generated, source_of
+from .csvdata import read_csv
+from .datasource import generated, source_of, split, standardized
 from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
 from .errors import BackpropError
@@ -47,6 +48,12 @@ KEYS: dict[str, tuple[str, ...]] = {
         "seed",
         "spread",
         "centers",
+        "csv",
+        "target_columns",
+        "input_columns",
+        "one_hot",
+        "standardize",
+        "test_fraction",
     ),
     "training": (
         "loss",
@@ -85,7 +92,7 @@ class Scenario:
     name: str
     layers: tuple[int, ...]
     activations: tuple[str, ...]  # one per non-input layer
-    inputs: np.ndarray = field(repr=False)  # (N, n_0), read-only
+    inputs: np.ndarray = field(repr=False)  # (N, n_0), read-only: the training set
     targets: np.ndarray = field(repr=False)  # (N, n_L), read-only
     loss: str
     learning_rate: float
@@ -105,6 +112,10 @@ class Scenario:
     # where generated data came from ([data] generator, samples, ...), as (key, value) pairs
     # in the order the trace writes them; () for inline data
     data_source: tuple[tuple[str, Any], ...] = ()
+    # the held-out test set ([data] test_fraction > 0), (N_test, n_0) and (N_test, n_L), read-only
+    test_inputs: np.ndarray | None = field(default=None, repr=False)
+    test_targets: np.ndarray | None = field(default=None, repr=False)
+    test_fraction: float = 0.0
 
     def __str__(self) -> str:
         arch = "-".join(str(n) for n in self.layers)
@@ -281,8 +292,11 @@ class _Reader:
 # -- the format ----------------------------------------------------------------------------
 
 
-def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
-    """A validated Scenario from a parsed TOML document; ScenarioError lists every problem."""
+def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = None) -> Scenario:
+    """A validated Scenario from a parsed TOML document; ScenarioError lists every problem.
+
+    ``base``: the folder that a [data] csv path is relative to (None: the current directory).
+    """
     r = _Reader(doc)
     for table in doc:
         if table not in KEYS:
@@ -299,9 +313,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
     layers, activations, bias = _network(r)
     init = _init(r, layers, bias)
     training = _training(r, activations)
-    inputs, targets, input_names, output_names, data_source = _data(
-        r, layers, activations, training.get("loss")
-    )
+    data = _data(r, layers, activations, training.get("loss"), base)
 
     if r.problems or name is None:
         raise ScenarioError(source or "<scenario>", r.problems)
@@ -312,12 +324,8 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None) -> Scenario:
         activations=activations,
         bias=bias,
         init=init,
-        inputs=inputs,
-        targets=targets,
-        input_names=input_names,
-        output_names=output_names,
         source=source,
-        data_source=data_source,
+        **data,
         **training,
     )
 
@@ -513,39 +521,92 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _data(
-    r: _Reader, layers: tuple[int, ...], activations: tuple[str, ...], loss: str | None
-) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...], tuple[tuple[str, Any], ...]]:
+    r: _Reader, layers: tuple[int, ...], activations: tuple[str, ...], loss: str | None, base: Any
+) -> dict[str, Any]:
+    """The Scenario fields of the [data] table: the training (and test) set, names, data source."""
     t = r.table("data", required=True)
     n_in = layers[0] if layers else None
     n_out = layers[-1] if layers else None
     inputs = targets = None
+    seed = r.get(t, "data", "seed", "int", 0)
+    if seed is not None and seed < 0:
+        r.problem("data", "seed", f"must be >= 0, got {seed}")
+        seed = None
     source = source_of(r, t)
     keys: dict[str, Any] = {}
+    names: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     if source == "generator":
-        made = generated(r, t, layers, activations, loss)
+        made = generated(r, t, layers, activations, loss, seed)
         if made is not None:
             inputs, targets, keys = made
+    elif source == "csv":
+        read = read_csv(r, t, base, n_in, n_out)
+        if read is not None:
+            inputs, targets, *names, keys = read  # type: ignore[assignment]
     elif source == "inputs":
         inputs, targets = _inline(r, t, n_in, n_out)
-    if targets is not None and loss == "bce" and not ((targets >= 0) & (targets <= 1)).all():
+    _check_targets(r, targets, loss, {"csv": "target_columns", "generator": "generator"}.get(source or ""))
+    input_names = r.names(t, "data", "input_names", n_in) or names[0]
+    output_names = r.names(t, "data", "output_names", n_out) or names[1]
+
+    fraction = r.get(t, "data", "test_fraction", "number", 0.0)
+    if fraction is not None and not 0 <= fraction < 1:
+        r.problem("data", "test_fraction", f"must be >= 0 and < 1, got {fraction:g}")
+        fraction = None
+    test_inputs = test_targets = None
+    if fraction and inputs is not None and targets is not None and seed is not None:
+        n = len(inputs)
+        n_test = round(fraction * n)
+        if not 1 <= n_test <= n - 1:
+            got = f"{n_test} of the {n} samples" if n_test else f"no sample of {n}"
+            r.problem(
+                "data", "test_fraction", f"{fraction:g} leaves {got} for the test set; need 1 to {n - 1}"
+            )
+        else:
+            inputs, targets, test_inputs, test_targets = split(inputs, targets, n_test, seed)
+            keys["test_fraction"] = fraction
+            if source != "generator":
+                keys["seed"] = seed  # it drew the test set
+
+    standardize = r.get(t, "data", "standardize", "bool", False)
+    if standardize and inputs is not None:
+        inputs, test_inputs = standardized(inputs, test_inputs)
+        keys["standardize"] = True
+    for arr in (inputs, targets, test_inputs, test_targets):
+        if arr is not None:
+            arr.flags.writeable = False
+    return {
+        "inputs": inputs,
+        "targets": targets,
+        "input_names": input_names,
+        "output_names": output_names,
+        "data_source": tuple(keys.items()),
+        "test_inputs": test_inputs,
+        "test_targets": test_targets,
+        "test_fraction": fraction or 0.0,
+    }
+
+
+def _check_targets(r: _Reader, targets: np.ndarray | None, loss: str | None, row_key: str | None) -> None:
+    """Targets that the loss can use; a bad one is targets[i][j] in the file, or data row i + 1 of a
+    generated or CSV set (``row_key`` names that source's key)."""
+    if targets is None:
+        return
+    if loss == "bce" and not ((targets >= 0) & (targets <= 1)).all():
         i, j = np.argwhere((targets < 0) | (targets > 1))[0]
-        r.problem("data", f"targets[{i}][{j}]", f"bce needs targets between 0 and 1, got {targets[i, j]:g}")
-    if targets is not None and loss == "cross_entropy":
+        key, at = (row_key, f" (data row {i + 1})") if row_key else (f"targets[{i}][{j}]", "")
+        r.problem("data", key, f"bce needs targets between 0 and 1, got {targets[i, j]:g}{at}")
+    if loss == "cross_entropy":
         bad_rows = np.flatnonzero((targets < 0).any(axis=1) | (np.abs(targets.sum(axis=1) - 1) > 1e-9))
         if bad_rows.size:
             i = int(bad_rows[0])
+            key, at = (row_key, f" (data row {i + 1})") if row_key else (f"targets[{i}]", "")
             r.problem(
                 "data",
-                f"targets[{i}]",
+                key,
                 f"cross_entropy needs each target row to be a probability distribution "
-                f"(non-negative, summing to 1), got {targets[i].tolist()}",
+                f"(non-negative, summing to 1), got {targets[i].tolist()}{at}",
             )
-    input_names = r.names(t, "data", "input_names", n_in)
-    output_names = r.names(t, "data", "output_names", n_out)
-    for arr in (inputs, targets):
-        if arr is not None:
-            arr.flags.writeable = False
-    return inputs, targets, input_names, output_names, tuple(keys.items())  # type: ignore[return-value]
 
 
 def _inline(r: _Reader, t: dict[str, Any], n_in: int | None, n_out: int | None) -> tuple[Any, Any]:
@@ -596,10 +657,11 @@ def _read(path: Path, label: str) -> bytes:
 
 
 def loads_scenario(
-    data: bytes | str, source: str = "<scenario>", overrides: Sequence[Override] = ()
+    data: bytes | str, source: str = "<scenario>", overrides: Sequence[Override] = (), base: Any = None
 ) -> Scenario:
     """Parse scenario text; errors are titled with ``source``. ``overrides`` (``--set``)
-    change keys of the parsed document before it is validated (see overrides.py)."""
+    change keys of the parsed document before it is validated (see overrides.py); a [data]
+    csv path is relative to ``base`` (None: the current directory)."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -614,18 +676,20 @@ def loads_scenario(
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(source, f"not valid TOML: {e}") from e
     if overrides:
-        return _parse_overridden(doc, source, overrides)
-    return parse_scenario(doc, source)
+        return _parse_overridden(doc, source, overrides, base)
+    return parse_scenario(doc, source, base)
 
 
-def _parse_overridden(doc: dict[str, Any], source: str, overrides: Sequence[Override]) -> Scenario:
+def _parse_overridden(
+    doc: dict[str, Any], source: str, overrides: Sequence[Override], base: Any = None
+) -> Scenario:
     from .overrides import apply_overrides, blame
 
     doc, problems = apply_overrides(doc, overrides, KEYS)
     if problems:
         raise ScenarioError(source, problems)
     try:
-        return parse_scenario(doc, source)
+        return parse_scenario(doc, source, base)
     except ScenarioError as e:
         raise ScenarioError(source, blame(e.problems, overrides)) from e
 
@@ -638,7 +702,8 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) 
     if not path.exists() and isinstance(path_or_name, str) and path.suffix == "" and "/" not in label:
         names = bundled_names()
         if label in names:
-            data = _bundled_root().joinpath(f"{label}.toml").read_bytes()
-            return loads_scenario(data, f"{label}.toml", overrides)
+            root = _bundled_root()
+            data = root.joinpath(f"{label}.toml").read_bytes()
+            return loads_scenario(data, f"{label}.toml", overrides, root)
         raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")
-    return loads_scenario(_read(path, label), label, overrides)
+    return loads_scenario(_read(path, label), label, overrides, path.parent)
