@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tui_backprop import Trainer, load_scenario, loads_scenario, write_trace
+from tui_backprop.cli import main
 from tui_backprop.scenario import ScenarioError
 from tui_backprop.trace import schema
 
@@ -281,3 +282,9 @@ def test_trace_of_iris_records_the_csv_keys_and_the_training_set(tmp_path):
     assert data["test_fraction"] == 0.2 and data["seed"] == 4
     np.testing.assert_array_equal(doc["data"]["inputs"], s.inputs)
     assert len(doc["data"]["targets"]) == 120
+
+
+def test_set_overrides_a_bundled_csv_scenario_which_still_finds_its_file(capsys):
+    assert main(["--check", "iris", "--set", "data.test_fraction=0.5"]) == 0
+    assert main(["--check", "iris", "--set", 'data.csv="nope.csv"']) == 2
+    assert "[data] csv: no such file: nope.csv" in capsys.readouterr().err
