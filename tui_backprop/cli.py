@@ -20,6 +20,8 @@ from .engine import Trainer
 from .errors import BackpropError
 from .overrides import Override, OverrideError, parse_set, parse_vary
 from .scenario import Scenario, bundled_names, load_scenario
+from .serve import add_serve_flags
+from .serve import flag_problem as serve_flag_problem
 from .trace import TraceWriter, summary_stop_reason
 from .tui.export import choose_export_path
 
@@ -45,6 +47,7 @@ def _parser() -> _Parser:
     p.add_argument("--check", action="store_true", help="validate the scenarios and exit")
     p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
     _add_override_flags(p)
+    add_serve_flags(p)
     return p
 
 
@@ -79,6 +82,8 @@ def _positive_int(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if problem := serve_flag_problem(args):
+        parser.error(problem)
     try:
         if args.list:
             return _list()
@@ -95,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         scenario = load_scenario(args.scenario[0], _sets(args))
         if args.headless:
             return _headless(scenario, args.steps, args.export)
+        if args.serve:
+            return _serve(scenario, args, argv)
         return _open_app(scenario, args.export)
     except BackpropError as e:
         print(str(e), file=sys.stderr)
@@ -262,6 +269,14 @@ def _open_app(scenario: Scenario, export: str | None) -> int:
 
     BackpropApp(scenario, export_path=Path(export) if export else None).run()
     return EXIT_OK
+
+
+def _serve(scenario: Scenario, args: argparse.Namespace, argv: list[str] | None) -> int:
+    """--serve: the same command, without --serve and --port, in a browser (see serve.py)."""
+    from .serve import DEFAULT_PORT, serve, served_command
+
+    command = served_command(sys.argv[1:] if argv is None else argv, args.scenario)
+    return serve(command, args.port or DEFAULT_PORT, scenario.name)
 
 
 if __name__ == "__main__":
