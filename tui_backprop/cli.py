@@ -226,7 +226,7 @@ def _compare(parser: _Parser, args: argparse.Namespace) -> int:
     variants = compare.load_variants(args.scenario[0], _sets(args), parse_vary(args.vary[0]))
     if args.headless:
         return _compare_headless(variants, args.steps, args.export)
-    parser.error("--vary goes with --headless (the comparison view is not in the app yet)")
+    return _open_compare(variants, args.export)
 
 
 def _compare_headless(variants: list[compare.Variant], steps: int | None, export: str | None) -> int:
@@ -258,6 +258,19 @@ def _compare_headless(variants: list[compare.Variant], steps: int | None, export
     if interrupt.requested:
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if any(r.diverged for r in results) else EXIT_OK
+
+
+def _open_compare(variants: list[compare.Variant], export: str | None) -> int:
+    """The comparison view; ``o`` there opens one variant in the single-run view (its export
+    path named as a headless --vary would name its trace)."""
+    from .tui.compare_view import CompareApp  # here, so that the other commands never load Textual
+
+    base = compare.export_base(export, variants[0].scenario) if export else None
+    chosen = CompareApp(variants).run()
+    if chosen is not None:
+        variant = variants[chosen]
+        return _open_app(variant.scenario, str(compare.variant_path(base, variant)) if base else None)
+    return EXIT_OK
 
 
 def _trace_writer(path: Path | None, trainer: Trainer) -> TraceWriter | None:

@@ -160,3 +160,107 @@ class LossChart(PlotextPlot):
         except Exception as e:  # plotext 5 has corner cases of its own: a chart is never worth a crash
             return Text(f"the chart cannot be drawn: {type(e).__name__}: {e}", style="dim")
         return rendered if isinstance(rendered, Text) else Text.from_ansi(str(rendered))
+
+
+# -- several runs on one chart (the comparison view) ---------------------------------------
+
+# 256-colour codes, which plotext and Rich both draw: blue, orange, green, pink, yellow, violet, ...
+SERIES_COLOURS = (39, 208, 40, 199, 226, 141, 51, 160, 250, 94)
+
+
+def series_colour(i: int) -> int:
+    """The colour of run ``i`` (0-based), in the chart and in the table beside it."""
+    return SERIES_COLOURS[i % len(SERIES_COLOURS)]
+
+
+def _value_ticks(values: Sequence[float], height: int, log: bool) -> list[float]:
+    lo, hi = min(values), max(values)
+    count = max(2, min(5, (height - 3) // 2))
+    spaced = np.geomspace(lo, hi, count) if log else np.linspace(lo, hi, count)
+    return sorted(set(float(v) for v in spaced)) if hi > lo else [lo]
+
+
+class OverlayChart(PlotextPlot):
+    """The training-set loss of several runs against step, one colour each, with a legend.
+
+    ``set_runs`` gives it, for each run, its label, its training-set losses after each step
+    (a list that only grows, or is replaced on reset), its initial loss and how many of the
+    losses to show. Each run is reduced to the chart's width as in LossChart.
+    """
+
+    ALLOW_MAXIMIZE = True
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._labels: list[str] = []
+        self._series: list[_Series] = []
+        self._initial: list[float] = []
+        self.log_scale = False
+        self._cache_key: tuple | None = None
+        self._cache: Text | None = None
+
+    def set_runs(self, runs: Sequence[tuple[str, Sequence[float], float, int]]) -> None:
+        """``runs``: (label, training-set losses, initial loss, steps shown) for each run."""
+        while len(self._series) < len(runs):
+            self._series.append(_Series())
+        del self._series[len(runs) :]
+        for series, (_, losses, _, steps) in zip(self._series, runs, strict=True):
+            series.sync(losses, steps)
+        self._labels = [label for label, *_ in runs]
+        self._initial = [float(initial) for _, _, initial, _ in runs]
+        self.refresh()
+
+    def set_log_scale(self, log: bool) -> None:
+        self.log_scale = log
+        self.refresh()
+
+    @property
+    def counts(self) -> list[int]:
+        """The steps shown of each run."""
+        return [s.count for s in self._series]
+
+    def render(self) -> RenderResult:
+        key = (
+            tuple(self.counts),
+            tuple(self._labels),
+            tuple(self._initial),
+            self.size,
+            self.log_scale,
+            self.app.theme,
+        )
+        if key == self._cache_key and self._cache is not None:
+            return self._cache
+        rendered = self._draw()
+        self._cache_key, self._cache = key, rendered
+        return rendered
+
+    def _draw(self) -> Text:
+        columns = max(self.size.width - 12, 8)
+        curves = []
+        for i, (label, series, initial) in enumerate(
+            zip(self._labels, self._series, self._initial, strict=True)
+        ):
+            y = np.concatenate([[initial], series.values])
+            curves.append((label, series_colour(i), *envelope(y, 0, columns, self.log_scale)))
+        values = [v for *_, ys in curves for v in ys]
+        if not values:
+            note = " (log scale: press l)" if self.log_scale else ""
+            return Text("no finite loss to draw" + note, style="dim")
+        plt = self.plt
+        plt.clear_data()
+        for label, colour, xs, ys in curves:
+            if xs:  # a run with nothing drawable still has its row, marked, in the table
+                plt.plot(xs, ys, marker="hd", color=colour, label=label)
+        plt.yscale("log" if self.log_scale else "linear")
+        n = max(max(self.counts, default=0), 1)
+        plt.xlim(0, n)
+        ticks = _step_ticks(n, max(2, self.size.width // 12))
+        plt.xticks([float(t) for t in ticks], [str(t) for t in ticks])
+        yt = _value_ticks(values, self.size.height, self.log_scale)
+        plt.yticks(yt, [f"{v:.4g}" for v in yt])
+        plt.xlabel("step")
+        try:
+            rendered = super().render()
+        except Exception as e:  # as in LossChart: a chart is never worth a crash
+            return Text(f"the chart cannot be drawn: {type(e).__name__}: {e}", style="dim")
+        return rendered if isinstance(rendered, Text) else Text.from_ansi(str(rendered))

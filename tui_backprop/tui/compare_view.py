@@ -1,0 +1,301 @@
+"""The comparison view (``backprop-tui SCENARIO --vary TABLE.KEY=V1,V2,...``).
+
+One chart overlays the training-set loss of every variant, one colour each with a legend;
+beside it (below it on a narrow screen) a table gives each variant's steps, final loss,
+steps to target_loss, whether it diverged and why it stopped: the rows of the headless
+table (compare.table_rows), so the two cannot disagree.
+
+State that tests read: ``app.trainers`` (one per variant), ``app.results``, ``app.playing``.
+
+Threads: one step of each (space) runs on the UI thread. Play and "run to the end" run in
+a thread worker (group "compare") that steps every variant still running by the same number
+of steps under ``trainer_lock`` and posts a replaceable ``Progress``, so the screen shows
+the newest state and keys keep working. ``o`` leaves with the selected variant's index,
+which the command line opens in the single-run view.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, get_current_worker
+
+from ..compare import Result, Variant, table_rows
+from ..engine import Trainer
+from .chart import OverlayChart, series_colour
+
+RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, math.inf)
+DEFAULT_RATE = RATES.index(20.0)
+FRAME = 1 / 20  # at most this many updates of the screen a second
+CHUNK_TIME = 0.02  # seconds of stepping between two checks for cancellation
+
+COLUMNS = ("value", "steps", "final loss", "to target", "diverged", "stopped")
+NUMERIC = ("steps", "final loss", "to target")
+
+
+def step_all(trainers: Sequence[Trainer], k: int) -> int:
+    """Up to ``k`` more steps of every trainer that has not stopped; how many steps were taken."""
+    taken = 0
+    for t in trainers:
+        if not t.done:
+            before = t.step_count
+            t.run(k, record=False)
+            taken += t.step_count - before
+    return taken
+
+
+class CompareApp(App[int | None]):
+    """Returns (``app.return_value``) the index of the variant to open in the single-run view, or None."""
+
+    TITLE = "backprop-tui: comparison"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    CSS = """
+    #status { height: 2; padding: 0 1; background: $panel; }
+    #body { layout: vertical; }
+    .-wide #body { layout: horizontal; }
+    #chart { border: round $primary; border-title-color: $text; height: 1fr; min-height: 10; }
+    #table { border: round $primary; height: auto; max-height: 50%; }
+    .-wide #table { width: auto; max-width: 60%; height: 1fr; max-height: 100%; }
+    """
+
+    BINDINGS = [
+        Binding("space,n", "step", "Step each", tooltip="One step of every variant that is still running"),
+        Binding("p", "play", "Play", tooltip="Play (every variant steps at the play rate) or pause"),
+        Binding("plus,equals_sign", "faster", "Faster", show=False, tooltip="Play faster"),
+        Binding("minus", "slower", "Slower", show=False, tooltip="Play slower"),
+        Binding("f", "finish", "Run all", tooltip="Run every variant until it stops by itself"),
+        Binding("r", "reset", "Reset", tooltip="Reset every variant to step 0"),
+        Binding("l", "log_scale", "Log scale", tooltip="Loss chart: log scale on or off"),
+        Binding("o", "open", "Open", tooltip="Open the selected variant in the single-run view"),
+        Binding("q", "quit", "Quit", tooltip="Quit"),
+    ]
+
+    class Progress(Message):
+        """From the stepping worker: the trainers have moved on; ``final`` when it has ended."""
+
+        def __init__(self, generation: int, final: bool) -> None:
+            super().__init__()
+            self.generation, self.final = generation, final
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, CompareApp.Progress) and not message.final
+
+    def __init__(self, variants: Sequence[Variant]) -> None:
+        super().__init__()
+        self.variants = list(variants)
+        self.key_name = self.variants[0].override.name
+        self.trainers = [Trainer(v.scenario, history=1) for v in self.variants]
+        self.trainer_lock = threading.Lock()
+        self.results: list[Result] = []
+        self.playing = False
+        self.activity = "paused"
+        self.rate_index = DEFAULT_RATE
+        self._generation = 0
+        self._worker: Worker | None = None
+        self._announced: set[int] = set()  # the variants whose divergence has been notified
+
+    @property
+    def rate(self) -> float:
+        return RATES[self.rate_index]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        with Container(id="body"):
+            chart = OverlayChart(id="chart")
+            chart.border_title = f"training-set loss by {self.key_name}"
+            chart.log_scale = True  # losses of different settings are orders of magnitude apart
+            yield chart
+            table: DataTable = DataTable(id="table", cursor_type="row", zebra_stripes=True)
+            table.border_title = f"{len(self.variants)} variants of {self.key_name}"
+            yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("", key="colour")
+        for name in COLUMNS:
+            table.add_column(self.key_name.split(".")[-1] if name == "value" else name, key=name)
+        for i in range(len(self.variants)):
+            table.add_row(Text("━━", style=f"color({series_colour(i)})"), *([""] * len(COLUMNS)), key=str(i))
+        self._show()
+        table.focus()
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        """Draw the trainers' state: the chart, the table and the status line."""
+        with self.trainer_lock:
+            self.results = [Result.of(v, t) for v, t in zip(self.variants, self.trainers, strict=True)]
+            runs = [
+                (self._legend(i), t.train_losses, t.initial_train_loss, t.step_count)
+                for i, t in enumerate(self.trainers)
+            ]
+        with self.batch_update():
+            self.query_one(OverlayChart).set_runs(runs)
+            table = self.query_one(DataTable)
+            rows = table_rows(self.key_name, self.results, running="-")[1:]
+            for i, (row, r) in enumerate(zip(rows, self.results, strict=True)):
+                style = "bold red" if r.diverged else ""
+                for name, cell in zip(COLUMNS, row, strict=True):
+                    text = Text(
+                        cell.upper() if name == "diverged" and r.diverged else cell,
+                        style=style,
+                        justify="right" if name in NUMERIC else "left",
+                    )
+                    table.update_cell(str(i), name, text, update_width=True)
+            self._draw_status()
+
+    def _legend(self, i: int) -> str:
+        label = self.variants[i].label
+        return f"{label} (diverged)" if self.trainers[i].stop_reason == "diverged" else label
+
+    def _draw_status(self) -> None:
+        s = self.variants[0].scenario
+        running = sum(not r.stop_reason for r in self.results)
+        steps = max((r.steps for r in self.results), default=0)
+        if self.playing:
+            activity = self.activity
+        elif running == 0:
+            activity = "every variant has stopped"
+        else:
+            activity = "paused"
+        rate = "max speed" if math.isinf(self.rate) else f"{self.rate:g} steps/s"
+        self.query_one("#status", Static).update(
+            Text.assemble(
+                (s.name, "bold"),
+                f"  comparing {self.key_name} = {', '.join(v.value for v in self.variants)}\n",
+                f"step {steps}  ·  {running} of {len(self.variants)} running  ·  {activity}",
+                f"  ·  play rate {rate}",
+            )
+        )
+
+    # -- stepping ------------------------------------------------------------------------------
+
+    def _pause(self) -> None:
+        if self._worker is None:
+            return
+        self._worker.cancel()
+        with self.trainer_lock:  # waits for the chunk in progress
+            self._worker = None
+            self._generation += 1
+            self.playing = False
+        self._show()
+
+    def _all_stopped(self) -> bool:
+        if all(t.done for t in self.trainers):
+            self.notify("every variant has stopped: r resets", title="stopped", severity="warning")
+            return True
+        return False
+
+    def action_step(self) -> None:
+        self._pause()
+        if self._all_stopped():
+            return
+        with self.trainer_lock:
+            step_all(self.trainers, 1)
+        self._show()
+        self._announce_divergence()
+
+    def action_play(self) -> None:
+        if self.playing:
+            self._pause()
+        else:
+            self._start(play=True)
+
+    def action_finish(self) -> None:
+        self._start(play=False)
+
+    def action_faster(self) -> None:
+        self.rate_index = min(self.rate_index + 1, len(RATES) - 1)
+        self._draw_status()
+
+    def action_slower(self) -> None:
+        self.rate_index = max(self.rate_index - 1, 0)
+        self._draw_status()
+
+    def action_reset(self) -> None:
+        self._pause()
+        with self.trainer_lock:
+            for t in self.trainers:
+                t.reset()
+        self._announced.clear()
+        self._show()
+
+    def action_log_scale(self) -> None:
+        chart = self.query_one(OverlayChart)
+        chart.set_log_scale(not chart.log_scale)
+
+    def action_open(self) -> None:
+        self._pause()
+        self.exit(self.query_one(DataTable).cursor_row)
+
+    def _start(self, play: bool) -> None:
+        self._pause()
+        if self._all_stopped():
+            return
+        self._generation += 1
+        self.playing = True
+        self.activity = "playing" if play else "running every variant to its end"
+        self._worker = self._stepping(self._generation, play)
+        self._draw_status()
+
+    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    def _stepping(self, generation: int, play: bool) -> None:
+        worker = get_current_worker()
+        started, done, chunk, shown = time.monotonic(), 0, 1, 0.0
+        try:
+            while not worker.is_cancelled:
+                k = chunk
+                rate = self.rate if play else math.inf
+                if not math.isinf(rate):  # steps due at this rate, counted from the start
+                    k = min(int((time.monotonic() - started) * rate) - done, chunk)
+                    if k <= 0:
+                        time.sleep(min(1 / rate, 0.05))
+                        continue
+                with self.trainer_lock:
+                    if worker.is_cancelled:
+                        return
+                    t0 = time.perf_counter()
+                    step_all(self.trainers, k)
+                    elapsed = time.perf_counter() - t0
+                    finished = all(t.done for t in self.trainers)
+                done += k
+                chunk = max(1, int(CHUNK_TIME * k / max(elapsed, 1e-6)))
+                if finished:
+                    break
+                if time.monotonic() - shown >= FRAME:
+                    self.post_message(self.Progress(generation, final=False))
+                    shown = time.monotonic()
+        except Exception as e:  # a bug in a step is a notification, never a crash
+            self.call_from_thread(self.notify, f"{type(e).__name__}: {e}", title="error", severity="error")
+        self.post_message(self.Progress(generation, final=True))
+
+    @on(Progress)
+    def _on_progress(self, message: Progress) -> None:
+        if message.generation != self._generation:
+            return
+        if message.final:
+            self._worker, self.playing = None, False
+        self._show()
+        self._announce_divergence()
+
+    def _announce_divergence(self) -> None:
+        """A notification, once, for each variant that has diverged."""
+        for i, r in enumerate(self.results):
+            if r.diverged and i not in self._announced:
+                self._announced.add(i)
+                self.notify(
+                    f"{self.variants[i].label} diverged at step {r.steps}: its curve ends there",
+                    title="diverged",
+                    severity="warning",
+                )
