@@ -610,6 +610,19 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
             assert app.screen.maximized is app.query_one(f"#{name}")
         await command("zoom('chart')")
         assert app.screen.maximized is None
+        await command("toggle_explain")  # below 150 columns the explain panel takes the chart's place
+        assert app.query_one("#explain").display and not app.query_one("#chart").display
+        await command("zoom('explain')")
+        assert app.screen.maximized is app.query_one("#explain")
+        await command("zoom('explain')")
+        await command("toggle_explain")
+        assert not app.query_one("#explain").display and app.query_one("#chart").display
+        await command("notation")
+        assert app.notation == "signals"
+        await command("substep")  # the first phase of step 2
+        assert app.trainer.step_count == 2 and app.reveal.index == 1
+        await command("step_back")  # back to step 1, drawn whole
+        assert app.trainer.step_count == 1 and app.reveal.whole
 
         await s.pilot.resize_terminal(80, 24)  # narrow: the panels scroll
         await command("scroll_panels(1)")

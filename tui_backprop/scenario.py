@@ -23,6 +23,8 @@ from .datasource import generated, source_of, split, standardized
 from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
 from .errors import BackpropError
+from .notation import DEFAULT as DEFAULT_NOTATION
+from .notation import NOTATIONS
 
 if TYPE_CHECKING:
     from .overrides import Override
@@ -66,6 +68,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "target_loss",
         "error_split",
     ),
+    "display": ("notation",),
 }
 
 
@@ -108,6 +111,7 @@ class Scenario:
     max_steps: int = 1000
     target_loss: float | None = None
     error_split: str = "gradient"  # or "proportional": hidden layers learn from engine/split.py
+    notation: str = DEFAULT_NOTATION  # [display] notation: the app's vocabulary (notation.py)
     source: str | None = None  # the file it came from
     # where generated data came from ([data] generator, samples, ...), as (key, value) pairs
     # in the order the trace writes them; () for inline data
@@ -148,7 +152,7 @@ class Scenario:
             training["target_loss"] = self.target_loss
         if self.error_split != "gradient":  # only when in use: format-1 traces keep their bytes
             training["error_split"] = self.error_split
-        return {
+        out: dict[str, Any] = {
             "scenario": {"name": self.name, "description": self.description},
             "network": {
                 "layers": list(self.layers),
@@ -163,6 +167,9 @@ class Scenario:
             },
             "training": training,
         }
+        if self.notation != DEFAULT_NOTATION:  # format-1 traces keep their bytes
+            out["display"] = {"notation": self.notation}
+        return out
 
 
 # -- reading values, collecting problems ---------------------------------------------------
@@ -314,6 +321,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
     init = _init(r, layers, bias)
     training = _training(r, activations)
     data = _data(r, layers, activations, training.get("loss"), base)
+    notation = _display(r)
 
     if r.problems or name is None:
         raise ScenarioError(source or "<scenario>", r.problems)
@@ -326,6 +334,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
         init=init,
         source=source,
         **data,
+        notation=notation,
         **training,
     )
 
@@ -518,6 +527,21 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
         "target_loss": target_loss,
         "error_split": error_split or "gradient",
     }
+
+
+def _display(r: _Reader) -> str:
+    t = r.table("display", required=False)
+    notation = r.get(t, "display", "notation", "str", DEFAULT_NOTATION)
+    if notation is not None and notation not in NOTATIONS:
+        hint = difflib.get_close_matches(notation, NOTATIONS, n=1)
+        also = f" (did you mean {hint[0]!r}?)" if hint else ""
+        r.problem(
+            "display",
+            "notation",
+            f"unknown notation {notation!r}{also}; expected one of {', '.join(NOTATIONS)}",
+        )
+        notation = None
+    return notation or DEFAULT_NOTATION
 
 
 def _data(

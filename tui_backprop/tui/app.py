@@ -31,11 +31,15 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, get_current_worker
 
 from ..engine import StepRecord, Trainer, TrainingStopped
+from ..engine.phases import FULL, Reveal
 from ..engine.trainer import HISTORY_STEPS
 from ..errors import BackpropError
+from ..notation import vocabulary
 from ..scenario import Scenario
 from ..trace import write_trace
+from . import explain_keys
 from .chart import BATCH_COLOUR, TRAIN_COLOUR, LossChart
+from .explain import ExplainPanel
 from .export import choose_export_path
 from .header import Header, Status, divergence_text
 from .help import HelpScreen
@@ -88,6 +92,8 @@ class BackpropApp(App[None]):
         self.trainer_lock = threading.Lock()
         self.net = NetInfo.build(scenario, self.trainer.initial_W, self.trainer.initial_b)
         self.record: StepRecord | None = None
+        self.reveal: Reveal = FULL  # the part of the record computed, when stepping by phases
+        self.notation: str = scenario.notation  # notation.NOTATIONS, switched by v
         self.selection = Selection()
         self.playing = False
         self.activity = "paused"
@@ -115,6 +121,7 @@ class BackpropApp(App[None]):
         with Container(id="panels"):
             yield NetworkView(net, "1", id="network")
             yield ForwardPanel(net, "2", id="forward")
+            yield ExplainPanel(net, "7", id="explain", update_biases=self.scenario.update_biases)
             chart = LossChart(id="chart")
             # the marks in the colours of the chart: the words alone must fit 160x45's narrow panel
             chart.border_title = f"6 loss: [{BATCH_COLOUR}]•[/] batch  [{TRAIN_COLOUR}]─[/] training set"
@@ -126,6 +133,7 @@ class BackpropApp(App[None]):
 
     def on_mount(self) -> None:
         self._show(None)
+        explain_keys.apply_notation(self)
 
     def on_resize(self, event: events.Resize) -> None:
         footer = self.query_one(Footer)  # at 80 columns every key of the footer still fits
@@ -137,17 +145,17 @@ class BackpropApp(App[None]):
 
     # -- drawing -----------------------------------------------------------------------------
 
-    def _show(self, record: StepRecord | None) -> None:
-        """Draw ``record`` (None: step 0) on every panel."""
-        self.record = record
+    def _show(self, record: StepRecord | None, reveal: Reveal = FULL) -> None:
+        """Draw ``record`` (None: step 0) on every panel; ``reveal``: what of it is computed
+        when a step is taken phase by phase."""
+        self.record, self.reveal = record, reveal
         self.selection = self.selection.with_sample(self.selection.sample, len(record.batch) if record else 1)
         t = self.trainer
         with self.batch_update():
             for panel in self.query(Panel):
-                panel.show(record, self.selection)
-            self.query_one(LossChart).set_losses(
-                t.losses, t.train_losses, t.initial_train_loss, record.step if record else 0
-            )
+                panel.show(record, self.selection, reveal)
+            steps = (record.step if record else 0) - (0 if reveal.update else 1)
+            self.query_one(LossChart).set_losses(t.losses, t.train_losses, t.initial_train_loss, steps)
             self._draw_header()
             banner = self.query_one("#banner", Static)
             diverged = record is not None and record.diverged
@@ -159,13 +167,15 @@ class BackpropApp(App[None]):
     def _draw_selection(self) -> None:
         with self.batch_update():
             for panel in self.query(Panel):
-                panel.show(self.record, self.selection)
+                panel.show(self.record, self.selection, self.reveal)
             self._draw_header()
 
     def _draw_header(self) -> None:
         rec = self.record
         if self.playing:
             activity = self.activity
+        elif phase := explain_keys.phase_activity(self.reveal):
+            activity = phase
         elif rec is not None and rec.stop_reason:
             activity = f"stopped: {rec.stop_reason}"
         else:
@@ -208,6 +218,8 @@ class BackpropApp(App[None]):
         return True
 
     def action_step(self) -> None:
+        if explain_keys.complete_phases(self):
+            return
         self._pause()
         if self._stopped():
             return
@@ -218,6 +230,15 @@ class BackpropApp(App[None]):
             return
         self._show(record)
         self._announce(record)
+
+    def action_substep(self) -> None:
+        explain_keys.substep(self)
+
+    def action_notation(self) -> None:
+        explain_keys.switch_notation(self)
+
+    def action_toggle_explain(self) -> None:
+        explain_keys.toggle_explain(self)
 
     def action_step_back(self) -> None:
         self._pause()
@@ -360,7 +381,8 @@ class BackpropApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
-        self.push_screen(HelpScreen([(keys, description) for _, keys, description in self.key_help()]))
+        keys = [(keys, description) for _, keys, description in self.key_help()]
+        self.push_screen(HelpScreen(keys, vocabulary(self.notation, self.net.depth)))
 
     # -- export ------------------------------------------------------------------------------
 

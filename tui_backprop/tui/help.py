@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..notation import NOTATIONS, Vocabulary
 from .chart import BATCH_COLOUR, TRAIN_COLOUR
 from .matrices import COLOURS, SHADES, style
 
@@ -56,6 +57,16 @@ PANELS = [
         "the change Δ = −lr·grad. Big layers show heatmaps of W and ΔW with their summary figures.",
     ),
     (
+        "7 explain",
+        "how the selected number came about, with the step's own numbers: for a weight the chain "
+        "rule, each sample's contribution δ·a and their mean, then the update (with the weight at full "
+        "precision); for a node its z term by term, a = f(z) and its delta (a hidden node also shows "
+        "the proportional error split beside it); for a sample its loss. Each line of arithmetic is "
+        "printed to as many digits as it takes to add up. While s reveals a step phase by phase it "
+        "explains the phase. Beside the network at 150 columns and wider; x switches it (narrower, "
+        "in the loss chart's place).",
+    ),
+    (
         "6 loss",
         "batch loss (before each update) and training-set loss (after it) against step; with many "
         "steps each column shows the lowest and highest loss of its steps. l switches to a log scale.",
@@ -75,7 +86,8 @@ SYMBOLS = [
     ),
     ("✖", "a heatmap group holding a non-finite value"),
     ("⊙ ᵀ ′", "element-wise product, transpose, derivative"),
-    ("·", "no value yet (before the first step)"),
+    ("·", "no value yet (before the first step, or before the phase that computes it)"),
+    ("◂ this phase", "what the phase just taken with s computed (highlighted); later phases are named"),
 ]
 
 INTRO = (
@@ -89,7 +101,7 @@ INTRO = (
 )
 
 
-def help_text(keys: Sequence[tuple[str, str]]) -> Text:
+def help_text(keys: Sequence[tuple[str, str]], vocab: Vocabulary | None = None) -> Text:
     t = Text()
 
     def heading(s: str) -> None:
@@ -110,6 +122,14 @@ def help_text(keys: Sequence[tuple[str, str]]) -> Text:
     rows(PANELS, 12)
     heading("Symbols")
     rows(SYMBOLS, 12)
+    if vocab is not None:
+        others = ", ".join(n for n in NOTATIONS if n != vocab.notation)
+        heading(f"Notation: {vocab.notation} (v switches to {others})")
+        rows(vocab.legend(), 16)
+        t.append(
+            "  Phases (s): forward layer 1 .. L, loss, output delta, hidden deltas L-1 .. 1, "
+            "gradients, update; the part a phase computed is marked ◂ this phase.\n"
+        )
     heading("Colours")
     for name, (_, meaning) in COLOURS.items():
         t.append("  ")
@@ -136,10 +156,10 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, keys: Sequence[tuple[str, str]], vocab: Vocabulary | None = None) -> None:
         super().__init__()
-        self._keys = keys
+        self._keys, self._vocab = keys, vocab
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(help_text(self._keys), id="help-text")
+            yield Static(help_text(self._keys, self._vocab), id="help-text")

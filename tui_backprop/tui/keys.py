@@ -10,13 +10,16 @@ from collections.abc import Callable
 
 from textual.binding import Binding, BindingType
 
-PANELS = ("network", "forward", "backward", "gradients", "weights", "chart")  # zoomed by 1..6
+PANELS = ("network", "forward", "backward", "gradients", "weights", "chart", "explain")  # zoomed by 1..7
 
 # key(s), action, footer label, in the footer, what it does
 # fmt: off
 _KEYS: list[tuple[str, str, str, bool, str]] = [
     ("space", "step", "Step", True, "Take one step: forward, backward, update"),
     ("n", "step", "Step", False, "Take one step: forward, backward, update"),
+    ("s", "substep", "Phase", True,
+     "Take the next phase of a step: forward layer by layer, loss, deltas from the output back, "
+     "gradients, update (space completes the step)"),
     ("b", "step_back", "Back", True, "Step back: return to the state before the last step"),
     ("p", "play", "Play", True, "Play (step at the play rate) or pause"),
     ("plus,equals_sign", "faster", "Faster", False, "Play faster: 1, 2, 5, 10 ... steps a second"),
@@ -37,6 +40,10 @@ _KEYS: list[tuple[str, str, str, bool, str]] = [
     ("left_square_bracket", "sample(-1)", "Prev sample", False, "Previous sample of the batch, in any mode"),
     ("right_square_bracket", "sample(1)", "Next sample", False, "Next sample of the batch, in any mode"),
     ("l", "log_scale", "Log scale", False, "Loss chart: log scale on or off"),
+    ("v", "notation", "Notation", False,
+     "Notation: symbols (z, a, δ, η), signals (S_preA, S_postA, S_ERROR, LR) or delta (z, delta_0, α)"),
+    ("x", "toggle_explain", "Explain", False,
+     "Explain panel on or off (below 150 columns it takes the loss chart's place)"),
     ("pageup", "scroll_panels(-1)", "Page up", False, "Scroll the panels up (on small screens they stack)"),
     ("pagedown", "scroll_panels(1)", "Page down", False, "Scroll the panels down"),
     *(

@@ -44,8 +44,14 @@ class NetworkView(Panel):
         k = min(sel.sample, len(rec.batch) - 1) if rec else 0
         W = [lr.w_before for lr in rec.layers] if rec else list(net.initial_W)
         b = [lr.b_before for lr in rec.layers] if rec else list(net.initial_b)
-        values = [rec.x[k]] + [lr.a[k] for lr in rec.layers] if rec else None
-        columns = [self._entries(l, values[l] if values is not None else None) for l in range(net.depth + 1)]
+        # a layer the phases of a step have not computed yet shows no values
+        shown = self.reveal.forward
+        values = (
+            [rec.x[k]] + [lr.a[k] if l <= shown else None for l, lr in enumerate(rec.layers, 1)]
+            if rec
+            else None
+        )
+        columns = [self._entries(l, values[l] if values else None) for l in range(net.depth + 1)]
 
         out = Text(no_wrap=True)
         out.append(_first_line(rec, k, width) + "\n", style("dim"))

@@ -1,7 +1,9 @@
 """Panel: a titled, scrollable box that draws one StepRecord and the selection as text.
 
 Subclasses implement ``build(width) -> Text`` from ``self.record`` (None before the
-first step), ``self.selection`` and ``self.net``. A panel never calls the Trainer: the
+first step), ``self.selection``, ``self.net``, ``self.reveal`` (what of the record is computed
+when a step is taken phase by phase; engine.phases.FULL otherwise) and ``self.notation``
+(the vocabulary of its title, notation.NOTATIONS). A panel never calls the Trainer: the
 app hands it records with ``show()``. A click on a number posts ``Panel.Selected`` with
 the selection that number stands for; the app decides what to do with it.
 
@@ -21,6 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..engine import StepRecord
+from ..engine.phases import FULL, Reveal
+from ..notation import DEFAULT, vocabulary
 from .model import NetInfo
 from .selection import Selection
 
@@ -42,6 +46,9 @@ class Panel(ScrollView, can_focus=False):
         self.net = net
         self.record: StepRecord | None = None
         self.selection = Selection()
+        self.reveal = FULL
+        self.notation = DEFAULT
+        self.key = key
         self.border_title = f"{key} {self.TITLE}".strip()
         self.focus_line: int | None = None  # a line of the content to keep in view
         self._lines: list[Text] = []
@@ -49,9 +56,15 @@ class Panel(ScrollView, can_focus=False):
         self._drawn_size = (0, 0)
         self._base_style: Style | None = None
 
-    def show(self, record: StepRecord | None, selection: Selection) -> None:
-        self.record, self.selection = record, selection
+    def show(self, record: StepRecord | None, selection: Selection, reveal: Reveal = FULL) -> None:
+        self.record, self.selection, self.reveal = record, selection, reveal
         self.redraw()
+
+    def set_notation(self, notation: str) -> None:
+        """Title the panel in ``notation`` (a panel with no title there keeps TITLE)."""
+        self.notation = notation
+        title = vocabulary(notation, self.net.depth).titles().get(self.id or "", self.TITLE)
+        self.border_title = f"{self.key} {title}".strip()
 
     def redraw(self) -> None:
         width = self.scrollable_content_region.width or self.size.width or 80

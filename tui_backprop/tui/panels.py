@@ -9,6 +9,7 @@ that belong to it.
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -27,14 +28,31 @@ def _hint(then: str, width: int) -> Text:
     return Text("\n".join(textwrap.wrap(f"{HINT}. {then}", max(width, 20))), style("dim"))
 
 
-def _section(out: Text, width: int, heading: str, note: str = "") -> None:
-    """A bold heading, its note beside it or, when it would not fit ``width``, under it."""
+def _section(out: Text, width: int, heading: str, note: str = "", fresh: bool = False) -> None:
+    """A bold heading, its note beside it or, when it would not fit ``width``, under it;
+    ``fresh``: the phase just taken computed it (highlighted)."""
     if out.plain:
         out.append("\n" if out.plain.endswith("\n") else "\n\n")
-    out.append(heading, style("bold"))
+    out.append(heading, style("selected" if fresh else "bold"))
+    if fresh:
+        out.append(" ◂ this phase", style("marked"))
     if note:
         out.append(f"   {note}" if len(heading) + 3 + len(note) <= width else f"\n{note}", style("dim"))
     out.append("\n")
+
+
+def _pending(out: Text, what: str, width: int) -> None:
+    """The place of a part of the step that a later phase computes, wrapped to ``width``."""
+    if out.plain:
+        out.append("\n" if out.plain.endswith("\n") else "\n\n")
+    text = f"{what}: a later phase (s: the next phase, space: the whole step)"
+    out.append("\n".join(textwrap.wrap(text, max(width, 20))), style("dim"))
+    out.append("\n")
+
+
+def _lines(out: Text) -> int:
+    """Lines in ``out`` so far: where the next section starts (a panel's focus_line)."""
+    return len(out.plain.splitlines()) + (1 if out.plain else 0)
 
 
 def _bad_at(record: StepRecord, quantity: str, layer: int) -> tuple[int, ...] | None:
@@ -96,7 +114,11 @@ class ForwardPanel(_BatchPanel):
         x = Block("x", rec.x, net.names[0], related_cols=self.focus_columns(0), click=partial(_node_click, 0))
         _section(out, width, "layer 0 · input", "a[0] = x")
         out.append_text(self.batch_grid([x], width))
+        reveal, fresh = self.reveal, self.reveal.fresh
         for l, lr in enumerate(rec.layers, start=1):
+            if l > reveal.forward:
+                _pending(out, f"z[{l}] and a[{l}]" + (" and the loss" if l == net.depth else ""), width)
+                return out
             cols, names, hit = self.focus_columns(l), net.names[l], partial(_node_click, l)
             blocks = [
                 Block(
@@ -104,18 +126,27 @@ class ForwardPanel(_BatchPanel):
                 )
                 for q, v in (("z", lr.z), ("a", lr.a))
             ]
-            if l == net.depth:
+            if l == net.depth and reveal.loss:
                 blocks.append(Block("t", rec.t, names))
                 loss_bad = (0, 0) if rec.nonfinite is not None and rec.nonfinite.quantity == "loss" else None
                 blocks.append(Block("ℓ", rec.sample_losses[:, None], [net.loss], first_bad=loss_bad))
             kind = "output" if l == net.depth else "hidden"
-            _section(out, width, f"layer {l} · {kind} · {lr.activation}")
+            now = fresh is not None and fresh.kind == "forward" and fresh.layer == l
+            if now:
+                self.focus_line = _lines(out)
+            _section(out, width, f"layer {l} · {kind} · {lr.activation}", fresh=now)
             out.append_text(self.batch_grid(blocks, width))
+        if not reveal.loss:
+            _pending(out, "the loss", width)
+            return out
+        if fresh is not None and fresh.kind == "loss":
+            self.focus_line = _lines(out)
         _section(
             out,
             width,
             f"batch loss {fmt(rec.loss)}",
             f"mean of ℓ over {len(rec.batch)} sample(s), before the update",
+            fresh=fresh is not None and fresh.kind == "loss",
         )
         return out
 
@@ -128,13 +159,20 @@ class BackwardPanel(_BatchPanel):
         if rec is None:
             return _hint("Then the error signal delta of every layer appears here.", width)
         net, out = self.net, Text(no_wrap=True)
+        fresh = self.reveal.fresh
         for l in range(net.depth, 0, -1):
             lr = rec.layers[l - 1]
+            if not self.reveal.has_delta(l):
+                _pending(out, f"delta[{l}]" if l == net.depth else f"delta[{l}] .. delta[1]", width)
+                break
             if l == net.depth:
                 rule = "y − t" if lr.activation == "softmax" else f"∂ℓ/∂y ⊙ {lr.activation}′(z[{l}])"
             else:
                 rule = f"(delta[{l + 1}] · W[{l + 1}]) ⊙ {lr.activation}′(z[{l}])"
-            _section(out, width, f"delta[{l}]", f"= {rule}")
+            now = fresh is not None and fresh.kind == "delta" and fresh.layer == l
+            if now:
+                self.focus_line = _lines(out)
+            _section(out, width, f"delta[{l}]", f"= {rule}", fresh=now)
             block = Block(
                 f"delta[{l}]",
                 lr.delta,
@@ -155,9 +193,13 @@ class GradientsPanel(Panel):
         if rec is None:
             return _hint("Then grad_w and grad_b, the batch means, appear here.", width)
         sel, out = self.selection, Text(no_wrap=True)
+        if not self.reveal.gradients:
+            _pending(out, "grad_w and grad_b", width)
+            return out
+        now = self.reveal.fresh is not None and self.reveal.fresh.kind == "gradients"
         for l, lr in enumerate(rec.layers, start=1):
             here = sel.mode == "weight" and sel.layer == l
-            _section(out, width, f"layer {l}", f"grad_w[{l}] = delta[{l}]ᵀ · a[{l - 1}] / B")
+            _section(out, width, f"layer {l}", f"grad_w[{l}] = delta[{l}]ᵀ · a[{l - 1}] / B", fresh=now)
             if here:
                 self.focus_line = len(out.plain.splitlines()) + 2 + sel.j
             out.append_text(self._layer(l, lr, rec, width, (sel.j, sel.i) if here else None))
@@ -212,20 +254,28 @@ class WeightsPanel(Panel):
         net, rec, sel, out = self.net, self.record, self.selection, Text(no_wrap=True)
         if rec is None:
             out.append_text(_hint("These are the initial weights.", width))
+        elif not self.reveal.update:
+            _pending(out, "the update (these are the weights the step started from)", width)
+        now = rec is not None and self.reveal.fresh is not None and self.reveal.fresh.kind == "update"
         for l in range(1, net.depth + 1):
             lr = rec.layers[l - 1] if rec else None
+            if lr is not None and not self.reveal.update:
+                lr = replace(lr, w=lr.w_before, b=lr.b_before)  # before the update: nothing changed yet
             before = lr.w_before if lr else net.initial_W[l - 1]
             after = lr.w if lr else before
             b_before = lr.b_before if lr else net.initial_b[l - 1]
             b_after = lr.b if lr else b_before
             here = (sel.j, sel.i) if sel.mode == "weight" and sel.layer == l else None
             n, m = before.shape
-            _section(out, width, f"W[{l}]" + (f" and b[{l}]" if net.bias else ""), f"{n}×{m}, into layer {l}")
+            title = f"W[{l}]" + (f" and b[{l}]" if net.bias else "")
+            _section(out, width, title, f"{n}×{m}, into layer {l}", fresh=now)
             if net.big(l) or net.big(l - 1) or n * (m + 1) > 4 * BIG:
-                out.append_text(self._heat(l, lr, after, b_after, width, here))
+                out.append_text(
+                    self._heat(l, lr if self.reveal.update else None, after, b_after, width, here)
+                )
                 continue
             bad = rec.nonfinite if rec and rec.nonfinite and rec.nonfinite.layer == l else None
-            dw, db = (lr.dw, lr.db) if lr else (None, None)
+            dw, db = (lr.dw, lr.db) if lr and self.reveal.update else (None, None)
             for j in range(n):
                 for i in range(m + (1 if net.bias else 0)):
                     is_b = i == m
