@@ -44,3 +44,26 @@ def test_app_after_three_steps(snap_compare, monkeypatch, scenario, size):
     assert app.trainer.step_count == STEPS and app.record is not None and app.record.step == STEPS
     sel = app.selection
     assert (sel.mode, sel.layer, sel.j, sel.i) == ("weight", 1, 1, 1)
+
+
+async def two_steps_then_phases_of_the_third(pilot: Pilot) -> None:
+    await pilot.press("space")  # space: step 1
+    await pilot.press("space")  # space: step 2
+    await pilot.press("tab")  # tab: select a node (input x1)
+    await pilot.press("right")  # right: the hidden layer, h1
+    await pilot.press("v")  # v: the signals notation
+    for _ in range(5):
+        await pilot.press("s")  # s × 5: step 3 up to the hidden layer's delta (phase 5 of 7)
+    await pilot.pause()
+
+
+def test_app_phase_by_phase_in_signals_notation(snap_compare, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app = BackpropApp(load_scenario("proportional_2_3_1"))
+
+    assert snap_compare(app, terminal_size=(160, 45), run_before=two_steps_then_phases_of_the_third)
+
+    assert app._exception is None, f"the app raised {app._exception!r}"
+    assert app.return_code == 0
+    assert app.trainer.step_count == 3 and app.reveal.index == 5 and app.notation == "signals"
+    assert (app.selection.mode, app.selection.node_layer, app.selection.node) == ("node", 1, 0)

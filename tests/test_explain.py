@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tui_backprop import Trainer, load_scenario
+from tui_backprop.engine.explain import record_split
 from tui_backprop.notation import NOTATIONS, next_notation, vocabulary
 from tui_backprop.tui.explain_text import explain, plain
 from tui_backprop.tui.model import NetInfo
@@ -173,3 +174,40 @@ def test_the_notations_cycle_in_order():
     deep = vocabulary("signals", 3)
     assert [deep.w(l) for l in (1, 2, 3)] == ["weight_ItoH1", "weight_H1toH2", "weight_H2toO"]
     assert vocabulary("delta", 3).delta(3) == "delta_2" and vocabulary("symbols", 3).delta(2) == "δ[2]"
+
+
+@pytest.mark.parametrize("name", ["proportional_2_3_1", "proportional_2_3_1_split"])
+def test_a_hidden_node_shows_the_proportional_split_beside_its_delta(name):
+    _, net, rec = run(name, 1)  # sample #0; the second scenario trains with the split
+    j = 1  # h2
+    text = plain(
+        explain(
+            net,
+            rec,
+            Selection(mode="node", node_layer=1, node=j),
+            vocabulary("symbols", 2),
+            split=record_split(rec),
+        )
+    )
+    W2 = rec.layers[1].w_before[0]  # the weights into the one output
+    e_out = rec.t[0, 0] - rec.layers[1].a[0, 0]
+    share = W2[j] / W2.sum()
+    e, s, p = products(text.split("proportional split")[1])[0]
+    assert shows(e, e_out) and shows(s, share) and shows(p, e_out * share) and adds_up(e, s, p)
+    m = re.search(rf"e_j = {N}   beside δ_j = {N}", text)
+    assert shows(m[1], e_out * share) and shows(m[2], rec.layers[0].delta[0, j])
+    assert "ignores the slope f′(z)" in text
+
+
+def test_a_weight_trained_by_the_split_shows_the_change_applied():
+    scenario, net, rec = run("proportional_2_3_1_split", 1)
+    l, j, i = 1, 0, 1  # x2 → h1
+    text = plain(explain(net, rec, Selection(layer=l, j=j, i=i), vocabulary("symbols", 2)))
+    lr = rec.layers[0]
+    e = (rec.t[0, 0] - rec.layers[1].a[0, 0]) * rec.layers[1].w_before[0, j] / rec.layers[1].w_before[0].sum()
+    a = lr.a[0, j]
+    expected = scenario.learning_rate * e * a * (1 - a) * rec.x[0, i]  # Δ = η e f′(z) a_i
+    m = re.search(rf"= {N} × {N} = {N}\n", text.split("Δ = ")[1])
+    assert float(m[1]) == scenario.learning_rate and shows(m[2], expected / scenario.learning_rate)
+    assert shows(m[3], expected) and np.isclose(lr.w[j, i] - lr.w_before[j, i], expected)
+    assert "not −η·∂L/∂w_ji" in text and repr(float(lr.w[j, i])) in text

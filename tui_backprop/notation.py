@@ -131,7 +131,7 @@ class Vocabulary:
             L = self.L
             return {
                 "forward": "forward: S_preA = Σ weight·S_postA, S_postA = f(S_preA)",
-                "backward": "backward: S_ERROR = FE·f′(S_preA,O), FE = S_postA,O − T",
+                "backward": "backward: S_ERROR = FE·f′(S_preA,O)",
                 "gradients": f"gradients: {self.grad_w(L)} = S_ERROR·{self.a(L - 1)}",
                 "weights": "weights: weight −= LR·gradient",
                 "explain": "explain (signals)",

@@ -23,6 +23,7 @@ import numpy as np
 from .activations import get_activation
 from .losses import get_loss
 from .record import StepRecord
+from .split import proportional_errors
 
 Array = np.ndarray
 
@@ -153,7 +154,7 @@ def weight_terms(record: StepRecord, layer: int, j: int, i: int) -> WeightTerms:
         for name, v in getattr(lr, "state", {}).items()
         if name.endswith(end)
     }
-    update = getattr(lr, "update_b" if bias else "update_w", None)
+    update = lr.update_b if bias else lr.update_w
     plain = update is None and w1 == w0 - rate * grad
     return WeightTerms(
         layer=layer,
@@ -383,15 +384,35 @@ def split_terms(record: StepRecord, layer: int, j: int, k: int, errors: Sequence
     )
 
 
-def record_split(record: StepRecord) -> list[Array] | None:
+def record_split(record: StepRecord) -> list[Array]:
     """The proportional errors e[1] .. e[L] of the record's batch, (B, n_l) each, e[L] = t - y:
-    the ones the step trained with (proportional mode), or else the split of its weights before
-    the update. None when the engine has no split."""
-    recorded = [getattr(lr, "error", None) for lr in record.layers]
+    the ones the step trained with (error_split = "proportional"), or else the split of its
+    weights before the update."""
+    recorded = [lr.error for lr in record.layers]
     if all(e is not None for e in recorded):
         return recorded  # type: ignore[return-value]
-    try:
-        from .split import proportional_errors
-    except ImportError:  # pragma: no cover - before the split lands
-        return None
     return proportional_errors([lr.w_before for lr in record.layers], record.t - record.layers[-1].a)
+
+
+@dataclass(frozen=True)
+class SplitStep:
+    """The change error_split = "proportional" made to W[l][j, i] (b[l][j] when ``bias``):
+    Δ = lr * 1/B sum_k s_k a_k with s = e * f'(z) (s = e for a softmax output), as applied."""
+
+    mean: float  # 1/B sum_k s_k * a_k
+    update: float  # the change the record applied
+    eq: Equation  # lr * mean = update
+
+
+def split_step(record: StepRecord, layer: int, j: int, i: int) -> SplitStep:
+    lr = record.layers[layer - 1]
+    if lr.error is None or lr.update_w is None or lr.update_b is None:
+        raise ValueError("not a step of error_split = 'proportional'")
+    a_prev = record.x if layer == 1 else record.layers[layer - 2].a
+    bias = i == a_prev.shape[1]
+    act = get_activation(lr.activation)
+    e = lr.error[:, j]
+    s = e if act.name == "softmax" else e * act.grad(lr.z, lr.a)[:, j]
+    mean = float(np.mean(s if bias else s * a_prev[:, i]))
+    update = float(lr.update_b[j] if bias else lr.update_w[j, i])
+    return SplitStep(mean, update, Equation(_product, (float(record.learning_rate), mean), update))

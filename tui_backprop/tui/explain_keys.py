@@ -29,8 +29,7 @@ def apply_notation(app: BackpropApp) -> None:
 
 def switch_notation(app: BackpropApp) -> None:
     app.notation = next_notation(app.notation)
-    apply_notation(app)
-    app.notify(f"notation: {app.notation}", title="notation", timeout=2)
+    apply_notation(app)  # every title changes; the explain panel's names the notation
 
 
 def in_phases(app: BackpropApp) -> bool:

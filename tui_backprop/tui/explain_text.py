@@ -29,6 +29,7 @@ from ..engine.explain import (
     WeightTerms,
     loss_terms,
     node_terms,
+    split_step,
     split_terms,
     weight_terms,
 )
@@ -169,7 +170,7 @@ def _weight(
         else:
             _batch_gradient(out, record, wt, g_el, delta_el, a_el)
     if "update" in parts:
-        _update(out, wt, v, w_el, g_el, update_biases)
+        _update(out, record, wt, v, w_el, g_el, update_biases)
 
 
 def _batch_gradient(
@@ -196,15 +197,22 @@ def _batch_gradient(
     out.line(f"mean: {g_el} = {num(wt.total, d_total)} / {B} = {num(wt.grad)}", "marked")
 
 
-def _update(out: _Out, wt: WeightTerms, v: Vocabulary, w_el: str, g_el: str, update_biases: bool) -> None:
+def _update(
+    out: _Out, record: StepRecord, wt: WeightTerms, v: Vocabulary, w_el: str, g_el: str, update_biases: bool
+) -> None:
     out.heading("update")
     if wt.bias and not update_biases:
         out.line(f"{w_el} stays {num(wt.w_before)}: update_biases = false")
         return
     if wt.update is not None:  # proportional mode: the split errors, not the gradient
-        out.line(f"{w_el} ← {w_el} + Δ, with Δ from the proportional error split (not −{v.lr}·{g_el})")
+        st = split_step(record, wt.layer, wt.j, wt.i)
+        a_k = "1" if wt.bias else v.el("a", wt.layer - 1, "i") + ",k"
+        d = ops(st.eq)
+        out.line(f"{w_el} ← {w_el} + Δ, Δ from the proportional error split (not −{v.lr}·{g_el}):")
+        out.line(f"  Δ = {v.lr} · 1/B Σ_k e_j,k · f′(z_j,k) · {a_k}")
+        out.line(f"    = {num(wt.learning_rate, d)} × {par(st.mean, d)} = {num(st.update, 6)}")
         d = MIN_DIGITS + 2
-        out.line(f"  = {num(wt.w_before, d)} + {par(wt.change, d)} = {num(wt.w_after)}", "marked")
+        out.line(f"  {w_el} = {num(wt.w_before, d)} + {par(wt.change, d)} = {num(wt.w_after)}", "marked")
         out.note(f"the gradient step would have been −{v.lr}·{g_el} = {num(-wt.learning_rate * wt.grad)}")
     elif wt.update_eq is not None:
         d = ops(wt.update_eq)
@@ -287,18 +295,20 @@ def _output_delta(out: _Out, nt: NodeTerms, v: Vocabulary, l: int, delta_el: str
         out.line(f"  = ({num(nt.y, d)} − {num(nt.t, d)}){n} = {num(nt.delta)}", "marked")
         return
     assert nt.fprime is not None
-    out.heading(f"{delta_el} = {v.dl_dy} · {v.fprime(l)}")
+    fp = f"f′({v.el('z', l, 'j')})"
+    out.heading(f"{delta_el} = {v.dl_dy} · {fp}")
     if v.notation == "signals":
         out.line(f"  FE = {y} − {t} = {num(nt.y)} − {num(nt.t)}")
     out.line(f"  {v.dl_dy} = {num(nt.dl_dy, d)}")
-    out.line(f"  {v.fprime(l)} = {num(nt.fprime, d)}")
+    out.line(f"  {fp} = {num(nt.fprime, d)}")
     out.line(f"  = {par(nt.dl_dy, d)} × {par(nt.fprime, d)} = {num(nt.delta)}", "marked")
 
 
 def _hidden_delta(out: _Out, net: NetInfo, nt: NodeTerms, v: Vocabulary, l: int, delta_el: str) -> None:
     assert nt.fprime is not None
+    fp = f"f′({v.el('z', l, 'j')})"
     w_down, delta_down = v.el("w", l + 1, "mj"), v.el("delta", l + 1, "m")
-    out.heading(f"{delta_el} = (Σ_m {w_down} · {delta_down}) · {v.fprime(l)}")
+    out.heading(f"{delta_el} = (Σ_m {w_down} · {delta_down}) · {fp}")
     d = ops(nt.delta_eq)
     listed = len(nt.down_products) <= MAX_TERMS
     d_terms = ops(nt.down_sum_eq, d) if listed else MIN_DIGITS
@@ -310,7 +320,7 @@ def _hidden_delta(out: _Out, net: NetInfo, nt: NodeTerms, v: Vocabulary, l: int,
         dd = ops(nt.down_eqs[m], d_terms)
         out.line(f"  {'+' if m else ' '} {par(w, dd)} × {par(dm, dd)} = {num(p, d_terms)}   ({names[m]})")
     out.line(f"  Σ = {num(nt.down_sum, d)}")
-    out.line(f"  {v.fprime(l)} = {num(nt.fprime, d)}")
+    out.line(f"  {fp} = {num(nt.fprime, d)}")
     out.line(f"  = {par(nt.down_sum, d)} × {par(nt.fprime, d)} = {num(nt.delta)}", "marked")
 
 
