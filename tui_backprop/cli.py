@@ -205,9 +205,12 @@ def _headless(scenario: Scenario, steps: int | None, export: str | None) -> int:
     finally:
         if writer:
             writer.abort()  # no-op once closed; removes the temporary file otherwise
+    test = trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss
     print(
-        f"{scenario.name}: {trainer.step_count} steps, epoch {trainer.epoch}, "
-        f"training loss {final:.6g}, stopped: {reason}" + (f", trace: {written}" if written else "")
+        f"{scenario.name}: {trainer.step_count} steps, epoch {trainer.epoch}, training loss {final:.6g}, "
+        + (f"test loss {test:.6g}, " if test is not None else "")
+        + f"stopped: {reason}"
+        + (f", trace: {written}" if written else "")
     )
     if reason == "user":
         return EXIT_INTERRUPTED

@@ -52,14 +52,17 @@ def _arr(a: np.ndarray) -> list:
 
 
 def step_dict(rec: StepRecord) -> dict[str, Any]:
-    return {
+    d: dict[str, Any] = {
         "step": rec.step,
         "epoch": rec.epoch,
         "batch": list(rec.batch),
         "loss": _num(rec.loss),
         "train_loss": _num(rec.train_loss),
-        "layers": [_layer_dict(lr) for lr in rec.layers],
     }
+    if rec.test_loss is not None:  # a scenario with a test set ([data] test_fraction) only
+        d["test_loss"] = _num(rec.test_loss)
+    d["layers"] = [_layer_dict(lr) for lr in rec.layers]
+    return d
 
 
 def _layer_dict(lr: LayerRecord) -> dict[str, Any]:
@@ -126,6 +129,9 @@ class TraceWriter:
             f'"data": {_dump({"inputs": _arr(trainer.X), "targets": _arr(trainer.T)})}',
             f'"initial": {_dump(initial)}',
         ]
+        if trainer.X_test is not None and trainer.T_test is not None:  # [data] test_fraction > 0
+            test = {"inputs": _arr(trainer.X_test), "targets": _arr(trainer.T_test)}
+            lines.insert(4, f'"test_data": {_dump(test)}')
         self._write("{\n" + ",\n".join(lines) + ',\n"steps": [')
 
     def write_step(self, rec: StepRecord) -> None:

@@ -76,6 +76,7 @@ class StepRecord:
     layers: tuple[LayerRecord, ...]
     stop_reason: str | None = None  # set when this step ended the run by itself
     nonfinite: NonFinite | None = None  # set when this step diverged
+    test_loss: float | None = None  # test-set loss after the update; None without a test set
 
     @property
     def diverged(self) -> bool:

@@ -54,6 +54,9 @@ class Trainer:
         self.network = Network(tuple(get_activation(a) for a in s.activations), get_loss(s.loss), s.bias)
         self.X = _frozen(np.asarray(s.inputs, dtype=float))  # (N, n_0)
         self.T = _frozen(np.asarray(s.targets, dtype=float))  # (N, n_L)
+        # the held-out test set, (N_test, n_0) and (N_test, n_L), or None: never trained on
+        self.X_test = None if s.test_inputs is None else _frozen(np.asarray(s.test_inputs, dtype=float))
+        self.T_test = None if s.test_targets is None else _frozen(np.asarray(s.test_targets, dtype=float))
         self.schedule = BatchSchedule(len(self.X), s.batch, s.shuffle, s.seed)
         # the full batch in file order: each step's forward pass is the training-set forward
         # pass that the previous step already computed for its train_loss, and is reused
@@ -76,10 +79,12 @@ class Trainer:
         self.last_record: StepRecord | None = None
         self.losses: list[float] = []  # batch loss of each step, before its update
         self.train_losses: list[float] = []  # training-set loss after each step
+        self.test_losses: list[float] = []  # test-set loss after each step (empty without a test set)
         self._history.clear()
         self._train_cache: tuple[tuple[Array, ...], tuple] | None = None
         with np.errstate(all="ignore"):
             self.initial_train_loss = self._train_forward()[2]
+            self.initial_test_loss = self._test_loss()  # None without a test set
 
     @property
     def done(self) -> bool:
@@ -101,6 +106,7 @@ class Trainer:
         self.step_count, self.position, self.stop_reason = state.step, state.pos, state.stop_reason
         del self.losses[state.step :]
         del self.train_losses[state.step :]
+        del self.test_losses[state.step :]
 
     # -- stepping ------------------------------------------------------------------------
 
@@ -172,6 +178,13 @@ class Trainer:
         self._train_cache = (self.W, result)
         return result
 
+    def _test_loss(self) -> float | None:
+        """The loss over the test set for the current weights; None without a test set."""
+        if self.X_test is None or self.T_test is None:
+            return None
+        zs, acts = self.network.forward(self.W, self.b, self.X_test)
+        return _mean(self.network.sample_losses(acts[-1], self.T_test, zs[-1]))
+
     def _advance(self, record: bool) -> StepRecord | None:
         net, W, b, scenario = self.network, self.W, self.b, self.scenario
         indices, next_pos = self.schedule.next_batch(self.position)
@@ -200,6 +213,9 @@ class Trainer:
         train_zs, _, train_loss, _ = self._train_forward()
         self.losses.append(loss)
         self.train_losses.append(train_loss)
+        test_loss = self._test_loss()
+        if test_loss is not None:
+            self.test_losses.append(test_loss)
 
         if not (math.isfinite(loss) and math.isfinite(train_loss) and _all_finite(train_zs)):
             self.stop_reason = "diverged"
@@ -237,6 +253,7 @@ class Trainer:
             sample_losses=_frozen(sample_losses),
             loss=loss,
             train_loss=train_loss,
+            test_loss=test_loss,
             learning_rate=lr,
             layers=layers,
             stop_reason=self.stop_reason,
