@@ -38,7 +38,7 @@ from ..notation import vocabulary
 from ..scenario import Scenario
 from ..trace import write_trace
 from . import explain_keys
-from .chart import BATCH_COLOUR, TRAIN_COLOUR, LossChart
+from .chart import LossChart, chart_title
 from .explain import ExplainPanel
 from .export import choose_export_path
 from .header import Header, Status, divergence_text
@@ -123,8 +123,7 @@ class BackpropApp(App[None]):
             yield ForwardPanel(net, "2", id="forward")
             yield ExplainPanel(net, "7", id="explain", update_biases=self.scenario.update_biases)
             chart = LossChart(id="chart")
-            # the marks in the colours of the chart: the words alone must fit 160x45's narrow panel
-            chart.border_title = f"6 loss: [{BATCH_COLOUR}]•[/] batch  [{TRAIN_COLOUR}]─[/] training set"
+            chart.border_title = chart_title(test=self.trainer.X_test is not None)
             yield chart
             yield BackwardPanel(net, "3", id="backward")
             yield GradientsPanel(net, "4", id="gradients")
@@ -155,7 +154,9 @@ class BackpropApp(App[None]):
             for panel in self.query(Panel):
                 panel.show(record, self.selection, reveal)
             steps = (record.step if record else 0) - (0 if reveal.update else 1)
-            self.query_one(LossChart).set_losses(t.losses, t.train_losses, t.initial_train_loss, steps)
+            self.query_one(LossChart).set_losses(
+                t.losses, t.train_losses, t.initial_train_loss, steps, t.test_losses, t.initial_test_loss
+            )
             self._draw_header()
             banner = self.query_one("#banner", Static)
             diverged = record is not None and record.diverged

@@ -1,4 +1,4 @@
-"""The loss chart: batch loss (dots) and training-set loss (a line) against step.
+"""The loss chart: batch loss (dots), training-set loss and test-set loss (lines) against step.
 
 This is the only module that imports plotext (through textual-plotext), so that moving
 to plotext 6 changes this file alone. Plotext's cost grows with the points it is given,
@@ -17,6 +17,7 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 BATCH_COLOUR, TRAIN_COLOUR = "orange", "cyan"  # plotext colour names; the help screen names them
+TEST_COLOUR = "magenta"  # the test-set loss, when the scenario holds a test set out
 DRAWABLE = 1e30  # plotext 5 draws an empty chart when a value is much larger (a diverging run)
 
 
@@ -83,6 +84,13 @@ def _step_ticks(n: int, count: int) -> list[int]:
     return list(range(0, n + 1, int(step)))
 
 
+def chart_title(test: bool) -> str:
+    """The panel title: a legend with its marks in the chart's colours (it must fit 160x45's narrow
+    panel, so the words are short)."""
+    legend = f"[{BATCH_COLOUR}]•[/] batch  [{TRAIN_COLOUR}]─[/] " + ("training" if test else "training set")
+    return "6 loss: " + legend + (f"  [{TEST_COLOUR}]─[/] test" if test else "")
+
+
 class LossChart(PlotextPlot):
     """Give it the trainer's loss lists with ``set_losses``; it draws at its own width."""
 
@@ -90,20 +98,31 @@ class LossChart(PlotextPlot):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._batch, self._train = _Series(), _Series()
-        self._initial = float("nan")
+        self._batch, self._train, self._test = _Series(), _Series(), _Series()
+        self._initial = self._initial_test = float("nan")
+        self._has_test = False
         self.log_scale = False
         self._cache_key: tuple | None = None
         self._cache: Text | None = None
 
     def set_losses(
-        self, losses: Sequence[float], train_losses: Sequence[float], initial: float, steps: int
+        self,
+        losses: Sequence[float],
+        train_losses: Sequence[float],
+        initial: float,
+        steps: int,
+        test_losses: Sequence[float] = (),
+        initial_test: float | None = None,
     ) -> None:
         """``losses[k]``: batch loss of step k+1; ``train_losses[k]``: training-set loss after it;
-        ``initial``: training-set loss before any step; only the first ``steps`` are shown."""
+        ``initial``: training-set loss before any step; only the first ``steps`` are shown.
+        ``test_losses`` and ``initial_test`` likewise for the test set (none: no test line)."""
         self._batch.sync(losses, steps)
         self._train.sync(train_losses, steps)
+        self._test.sync(test_losses, min(steps, len(test_losses)))
         self._initial = float(initial)
+        self._initial_test = float("nan") if initial_test is None else float(initial_test)
+        self._has_test = initial_test is not None
         self.refresh()
 
     def set_log_scale(self, log: bool) -> None:
@@ -115,7 +134,16 @@ class LossChart(PlotextPlot):
         return self._batch.count
 
     def render(self) -> RenderResult:
-        key = (self._batch.count, self._train.count, self._initial, self.size, self.log_scale, self.app.theme)
+        key = (
+            self._batch.count,
+            self._train.count,
+            self._test.count,
+            self._initial,
+            self._initial_test,
+            self.size,
+            self.log_scale,
+            self.app.theme,
+        )
         if key == self._cache_key and self._cache is not None:
             return self._cache
         rendered = self._draw()
@@ -128,6 +156,11 @@ class LossChart(PlotextPlot):
         n = self._batch.count
         bx, by = envelope(self._batch.values, 1, columns, self.log_scale)
         tx, ty = envelope(train, 0, columns, self.log_scale)
+        sx: list[float] = []
+        sy: list[float] = []
+        if self._has_test:
+            test = np.concatenate([[self._initial_test], self._test.values])
+            sx, sy = envelope(test, 0, columns, self.log_scale)
         if not (bx or tx):
             return Text(
                 "no loss to draw yet"
@@ -139,6 +172,8 @@ class LossChart(PlotextPlot):
         plt.clear_data()
         # the batch loss is noisy (SGD, mini-batches) and lines through noise are slow to
         # draw: dots for it, a line for the smooth training-set loss
+        if sx:  # under the training line: where they part, the network has begun to overfit
+            plt.plot(sx, sy, marker="hd", color=TEST_COLOUR)
         if tx:
             plt.plot(tx, ty, marker="hd", color=TRAIN_COLOUR)
         if bx:  # on top: the spread of the batch losses around the line is what they show
@@ -148,7 +183,7 @@ class LossChart(PlotextPlot):
         ticks = _step_ticks(n, max(2, self.size.width // 12))
         plt.xticks([float(t) for t in ticks], [str(t) for t in ticks])
         # plotext writes every digit of a tick (0.25424, 7036810631322155.0): fewer
-        values = by + ty
+        values = by + ty + sy
         lo, hi = min(values), max(values)
         count = max(2, min(5, (self.size.height - 3) // 2))
         spaced = np.geomspace(lo, hi, count) if self.log_scale else np.linspace(lo, hi, count)

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..notation import NOTATIONS, Vocabulary
-from .chart import BATCH_COLOUR, TRAIN_COLOUR
+from .chart import BATCH_COLOUR, TEST_COLOUR, TRAIN_COLOUR
 from .matrices import COLOURS, SHADES, style
 
 PANELS = [
@@ -141,6 +141,7 @@ def help_text(keys: Sequence[tuple[str, str]], vocab: Vocabulary | None = None) 
     t.append(" line ", style("neg"))
     t.append("  network lines: positive and negative weights; thicker = larger |w|\n")
     t.append(f"  loss chart: {BATCH_COLOUR} dots = batch loss, {TRAIN_COLOUR} line = training-set loss\n")
+    t.append(f"  ({TEST_COLOUR} line = test-set loss, when the scenario holds a test set out)\n")
     return t
 
 
