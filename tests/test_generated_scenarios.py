@@ -145,3 +145,4 @@ def test_bundled_plane_scenarios_learn(name, steps):
     assert accuracy(trainer, s.inputs, s.targets) < 0.8
     trainer.run(steps, record=False)
     assert accuracy(trainer, s.inputs, s.targets) > 0.9
+    assert accuracy(trainer, s.test_inputs, s.test_targets) > 0.9  # the 50 points held out
