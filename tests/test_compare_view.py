@@ -12,13 +12,16 @@ import math
 
 import pytest
 from rich.text import Text
+from textual.binding import Binding
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from tui_backprop import cli
 from tui_backprop.compare import Variant, fmt_loss, load_variants, run_variant
 from tui_backprop.overrides import parse_set, parse_vary
 from tui_backprop.tui.chart import OverlayChart, series_colour
+from tui_backprop.tui.compare_help import COLUMNS as HELP_COLUMNS
+from tui_backprop.tui.compare_help import CompareHelpScreen
 from tui_backprop.tui.compare_view import COLUMNS, CompareApp
 
 SIZE = (160, 45)
@@ -194,3 +197,22 @@ def test_comparison_snapshot(snap_compare, monkeypatch, size):
     assert [t.step_count for t in app.trainers] == [507, 50, 1000, 120]
     assert app.trainers[3].stop_reason == "diverged"
     assert not any(math.isnan(loss) for loss in app.trainers[0].train_losses)
+
+
+async def test_help_lists_every_key_and_column_and_keys_under_it_do_nothing():
+    app = CompareApp(variants(BATCH_MODES))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")  # ?: the help
+        assert isinstance(app.screen, CompareHelpScreen)
+        text = str(app.screen.query_one("#help-text", Static).render())
+        for binding in CompareApp.BINDINGS:
+            assert isinstance(binding, Binding) and binding.tooltip in text
+        for name, _ in HELP_COLUMNS:
+            assert f"  {name}" in text
+        await pilot.press("space")  # space: under the help, nothing steps
+        assert [t.step_count for t in app.trainers] == [0, 0, 0]
+        await pilot.press("escape")  # escape: closes it
+        assert not isinstance(app.screen, CompareHelpScreen)
+        commands = {c.title for c in app.get_system_commands(app.screen)}
+        assert "One step of every variant that is still running" in commands
+    assert_clean(app)

@@ -19,20 +19,24 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, get_current_worker
 
 from ..compare import Result, Variant, table_rows
 from ..engine import Trainer
 from .chart import OverlayChart, series_colour
+from .compare_help import CompareHelpScreen
+from .keys import key_rows
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, math.inf)
 DEFAULT_RATE = RATES.index(20.0)
@@ -77,6 +81,7 @@ class CompareApp(App[int | None]):
         Binding("r", "reset", "Reset", tooltip="Reset every variant to step 0"),
         Binding("l", "log_scale", "Log scale", tooltip="Loss chart: log scale on or off"),
         Binding("o", "open", "Open", tooltip="Open the selected variant in the single-run view"),
+        Binding("question_mark", "help", "Help", tooltip="Help: every key and column"),
         Binding("q", "quit", "Quit", tooltip="Quit"),
     ]
 
@@ -234,6 +239,27 @@ class CompareApp(App[int | None]):
     def action_log_scale(self) -> None:
         chart = self.query_one(OverlayChart)
         chart.set_log_scale(not chart.log_scale)
+
+    def key_help(self) -> list[tuple[str, str, str]]:
+        """(action, keys, explanation) for every action: the help screen and the command palette."""
+        return key_rows(self.BINDINGS, self.get_key_display)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, CompareHelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(CompareHelpScreen([(keys, text) for _, keys, text in self.key_help()]))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for action, keys, explanation in self.key_help():
+            if action != "quit":
+                yield SystemCommand(explanation, f"key: {keys}", partial(self._command, action))
+
+    async def _command(self, action: str) -> None:
+        if action != "help" and isinstance(self.screen, CompareHelpScreen):
+            self.pop_screen()
+        await self.run_action(action)
 
     def action_open(self) -> None:
         self._pause()
