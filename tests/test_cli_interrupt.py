@@ -62,3 +62,35 @@ def test_ctrl_c_completes_the_trace_written_so_far(tmp_path):
     assert data["summary"]["steps"] == len(data["steps"]) >= 1
     assert data["summary"]["final_loss"] == data["steps"][-1]["train_loss"]
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_during_vary_completes_the_trace_and_prints_the_rows_so_far(tmp_path):
+    scenario = tmp_path / "slow.toml"
+    scenario.write_text(SLOW.format(row=", ".join(["0.1"] * 30)))
+    args = [str(scenario), "--headless", "--vary", "init.seed=1,2", "--export", "out.json"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_backprop.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the first variant's trace is being written
+        tmp_files = [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+        if tmp_files and os.path.getsize(tmp_path / tmp_files[0]) > 200_000:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    header, *rows = out.strip().splitlines()
+    assert len(rows) == 1 and rows[0].split()[0] == "1"  # the second variant never started
+    data = json.loads((tmp_path / "out-seed=1.json").read_text())
+    jsonschema.validate(data, schema())
+    assert data["summary"]["stop_reason"] == "user" and "user" in rows[0].split()
+    assert data["summary"]["steps"] == len(data["steps"]) == int(rows[0].split()[1])
+    assert sorted(os.listdir(tmp_path)) == ["out-seed=1.json", "slow.toml"]

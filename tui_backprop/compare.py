@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .engine import Trainer
@@ -18,7 +19,8 @@ from .overrides import Override, OverrideError
 from .scenario import Scenario, ScenarioError, load_scenario
 from .trace import TraceWriter, summary_stop_reason
 
-CHUNK = 256  # steps between two checks for Ctrl+C and progress
+CHUNK_SECONDS = 0.05  # at most about this long between two checks for Ctrl+C and progress
+MAX_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -93,21 +95,27 @@ def run_variant(
     total = min(steps, variant.scenario.max_steps) if steps else variant.scenario.max_steps
     writer = writer_for(trainer)
     try:
+        chunk = 1  # doubled while a chunk takes less than CHUNK_SECONDS, as for one run
         while trainer.step_count < total and not trainer.done and not cancelled():
-            n = min(CHUNK, total - trainer.step_count)
+            n = min(chunk, total - trainer.step_count)
+            started = time.perf_counter()
             if writer:
                 writer.write_steps(trainer.run(n, record=True))
             else:
                 trainer.run(n, record=False)
+            if time.perf_counter() - started < CHUNK_SECONDS:
+                chunk = min(2 * chunk, MAX_CHUNK)
             progress(trainer)
+        # as for one run: "user" after Ctrl+C, "steps" when --steps ended it
+        reason = "user" if cancelled() else summary_stop_reason(trainer, "steps")
         written = None
         if writer:
             final = trainer.train_losses[-1] if trainer.step_count else trainer.initial_train_loss
-            written = writer.close(final, "user" if cancelled() else summary_stop_reason(trainer, "steps"))
+            written = writer.close(final, reason)
     finally:
         if writer:
             writer.abort()  # no-op once closed; removes the temporary file otherwise
-    return Result.of(variant, trainer), trainer, written
+    return replace(Result.of(variant, trainer), stop_reason=reason), trainer, written
 
 
 # -- the table -----------------------------------------------------------------------------
