@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             return _headless(scenario, args.steps, args.export)
         if args.serve:
             return _serve(scenario, args, argv)
-        return _open_app(scenario, args.export)
+        return _open_app(scenario, args.export, (args.scenario[0], _sets(args)))
     except BackpropError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
@@ -229,7 +229,7 @@ def _compare(parser: _Parser, args: argparse.Namespace) -> int:
     variants = compare.load_variants(args.scenario[0], _sets(args), parse_vary(args.vary[0]))
     if args.headless:
         return _compare_headless(variants, args.steps, args.export)
-    return _open_compare(variants, args.export)
+    return _open_compare(variants, args.export, (args.scenario[0], _sets(args)))
 
 
 def _compare_headless(variants: list[compare.Variant], steps: int | None, export: str | None) -> int:
@@ -263,7 +263,9 @@ def _compare_headless(variants: list[compare.Variant], steps: int | None, export
     return EXIT_DIVERGED if any(r.diverged for r in results) else EXIT_OK
 
 
-def _open_compare(variants: list[compare.Variant], export: str | None) -> int:
+def _open_compare(
+    variants: list[compare.Variant], export: str | None, source: tuple[str, list[Override]]
+) -> int:
     """The comparison view; ``o`` there opens one variant in the single-run view (its export
     path named as a headless --vary would name its trace)."""
     from .tui.compare_view import CompareApp  # here, so that the other commands never load Textual
@@ -272,7 +274,8 @@ def _open_compare(variants: list[compare.Variant], export: str | None) -> int:
     chosen = CompareApp(variants).run()
     if chosen is not None:
         variant = variants[chosen]
-        return _open_app(variant.scenario, str(compare.variant_path(base, variant)) if base else None)
+        path = str(compare.variant_path(base, variant)) if base else None
+        return _open_app(variant.scenario, path, (source[0], [*source[1], variant.override]))
     return EXIT_OK
 
 
@@ -280,10 +283,14 @@ def _trace_writer(path: Path | None, trainer: Trainer) -> TraceWriter | None:
     return TraceWriter(path, trainer) if path else None
 
 
-def _open_app(scenario: Scenario, export: str | None) -> int:
+def _open_app(scenario: Scenario, export: str | None, source: tuple[str, list[Override]]) -> int:
+    """The app; ``source`` (SCENARIO as given, its --set overrides) is what the reload key reads."""
     from .tui.app import BackpropApp  # here, so that the other commands never load Textual
+    from .tui.reload import ScenarioSource
 
-    BackpropApp(scenario, export_path=Path(export) if export else None).run()
+    app = BackpropApp(scenario, export_path=Path(export) if export else None)
+    app.scenario_source = ScenarioSource(source[0], tuple(source[1]))
+    app.run()
     return EXIT_OK
 
 

@@ -48,6 +48,7 @@ from .model import NetInfo
 from .network_view import NetworkView
 from .panel import Panel
 from .panels import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
+from .reload import ScenarioSource, reload_scenario
 from .runner import Runner, current_record
 from .selection import Selection
 
@@ -88,6 +89,8 @@ class BackpropApp(App[None]):
         """``history``: steps that step back takes from memory (further back it replays)."""
         super().__init__()
         self.scenario = scenario
+        self.scenario_source = ScenarioSource.of(scenario)  # what R reads again (the CLI sets --set)
+        self._history = history
         self.trainer = Trainer(scenario, history=history)
         self.trainer_lock = threading.Lock()
         self.net = NetInfo.build(scenario, self.trainer.initial_W, self.trainer.initial_b)
@@ -384,6 +387,22 @@ class BackpropApp(App[None]):
             return
         keys = [(keys, description) for _, keys, description in self.key_help()]
         self.push_screen(HelpScreen(keys, vocabulary(self.notation, self.net.depth)))
+
+    # -- reload ------------------------------------------------------------------------------
+
+    async def action_reload(self) -> None:
+        await reload_scenario(self)  # tui/reload.py: it reads the file and decides
+
+    async def start_scenario(self, scenario: Scenario) -> None:
+        """A new run of ``scenario`` in place of this one, its panels built anew (reload)."""
+        self._pause()
+        self.scenario = scenario
+        self.trainer = Trainer(scenario, history=self._history)
+        self.net = NetInfo.build(scenario, self.trainer.initial_W, self.trainer.initial_b)
+        self.record, self.selection, self.last_export_path = None, Selection(), None
+        await self.recompose()
+        self.on_resize(events.Resize(self.size, self.size))  # the new footer's layout
+        self._show(None)
 
     # -- export ------------------------------------------------------------------------------
 

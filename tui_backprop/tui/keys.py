@@ -28,6 +28,8 @@ _KEYS: list[tuple[str, str, str, bool, str]] = [
     ("F", "run(1000)", "+1000", False, "Run 1000 steps as fast as possible"),
     ("r", "reset", "Reset", True, "Reset: back to the initial weights, step 0"),
     ("e", "export", "Export", True, "Export the trace of every step up to this one (JSON)"),
+    ("R", "reload", "Reload", False,
+     "Reload the scenario file: a changed file starts a new run; a bad one is reported, the run goes on"),
     ("tab", "cycle(1)", "Select", True,
      "Select a weight, a node or a sample of the batch; the arrows move the selection"),
     ("shift+tab", "cycle(-1)", "Select mode", False, "Previous selection mode"),

@@ -1,0 +1,97 @@
+"""The reload key (R): read the scenario again, from its file or from the package.
+
+    the file changed and is valid    a new run of it starts at step 0 (export the old one first)
+    the file is the same scenario    nothing changes; the run goes on
+    the file is invalid or missing   every problem, naming the file and the [table] key, in a
+                                     notification; the run goes on untouched
+
+A scenario given with ``--set`` is read again with the same overrides. No Textual here but the
+notifications: the app does the switch (``BackpropApp.start_scenario``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import BackpropError
+from ..scenario import Scenario, bundled_names, load_scenario
+
+if TYPE_CHECKING:
+    from ..overrides import Override
+    from .app import BackpropApp
+
+KEY = "R"
+DATA_FIELDS = ("inputs", "targets", "test_inputs", "test_targets")  # arrays that to_dict leaves out
+
+
+@dataclass(frozen=True)
+class ScenarioSource:
+    """Where a scenario came from: ``spec`` is a file path or a bundled name, as on the command
+    line; ``overrides`` are its ``--set`` flags."""
+
+    spec: str
+    overrides: Sequence[Override] = ()
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> ScenarioSource | None:
+        """The source recorded in ``scenario`` (None: not read from a file). A bundled scenario is
+        recorded as ``NAME.toml``: it is read from the package again unless such a file is here."""
+        label = scenario.source
+        if not label or label.startswith("<"):
+            return None
+        path = Path(label)
+        if not path.exists() and path.parent == Path(".") and path.suffix == ".toml":
+            if path.stem in bundled_names():
+                return cls(path.stem)
+        return cls(label)
+
+    def load(self) -> Scenario:
+        return load_scenario(self.spec, self.overrides)
+
+    def __str__(self) -> str:
+        return self.spec
+
+
+def same_scenario(a: Scenario, b: Scenario) -> bool:
+    """Whether two scenarios would give the same run: every key, and the data."""
+    if a.to_dict() != b.to_dict():
+        return False
+    for name in DATA_FIELDS:
+        x, y = getattr(a, name, None), getattr(b, name, None)
+        if x is None or y is None:
+            if x is not y:
+                return False
+        elif not (np.shape(x) == np.shape(y) and np.array_equal(x, y)):
+            return False
+    return True
+
+
+async def reload_scenario(app: BackpropApp) -> None:
+    """What the reload key does (see the module docstring)."""
+    source = app.scenario_source
+    if source is None:
+        app.notify("this scenario was not read from a file: there is nothing to reload", severity="warning")
+        return
+    steps = app.trainer.step_count
+    try:
+        scenario = source.load()
+    except BackpropError as e:
+        problems = "\n".join(e.lines())
+        app.notify(
+            f"{problems}\nThe run goes on at step {steps}; fix the file and press {KEY} again.",
+            title=f"reload failed: {source}",
+            severity="error",
+            timeout=15,
+        )
+        return
+    if same_scenario(scenario, app.scenario):
+        app.notify(f"{source} is unchanged: the run goes on at step {steps}", title="reload")
+        return
+    await app.start_scenario(scenario)
+    gone = f" (the run of {steps} steps before it is gone)" if steps else ""
+    app.notify(f"{source} changed: a new run of {scenario.name} starts at step 0{gone}", title="reloaded")
