@@ -98,6 +98,17 @@ def test_a_bad_scenario_is_refused_before_anything_is_served(tmp_path, capsys, m
     assert "[network]" in capsys.readouterr().err
 
 
+def test_vary_is_served_too_and_checked_first(monkeypatch, capsys):
+    served = []
+    monkeypatch.setattr(serve, "serve", lambda command, port, title: served.append((command, title)) or 0)
+    assert main(["xor", "--serve", "--vary", "training.learning_rate=0.5,1"]) == 0
+    [(command, title)] = served
+    assert shlex.split(command)[3:] == ["xor", "--vary", "training.learning_rate=0.5,1"]
+    assert title == "XOR, 2-3-1 sigmoid, 2 variants of training.learning_rate"
+    assert main(["xor", "--serve", "--vary", "training.learning_rate=0.5,-1"]) == 2
+    assert "learning_rate" in capsys.readouterr().err and len(served) == 1
+
+
 def test_without_textual_serve_serve_says_how_to_install_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "textual_serve", None)  # import textual_serve fails
     monkeypatch.setitem(sys.modules, "textual_serve.server", None)

@@ -95,13 +95,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("give exactly one SCENARIO" if args.scenario else "a SCENARIO is required")
         if args.steps is not None and not args.headless:
             parser.error("--steps goes with --headless")
+        if args.serve:
+            return _serve(args, argv)
         if args.vary:
             return _compare(parser, args)
         scenario = load_scenario(args.scenario[0], _sets(args))
         if args.headless:
             return _headless(scenario, args.steps, args.export)
-        if args.serve:
-            return _serve(scenario, args, argv)
         return _open_app(scenario, args.export, (args.scenario[0], _sets(args)))
     except BackpropError as e:
         print(str(e), file=sys.stderr)
@@ -223,13 +223,17 @@ def _sets(args: argparse.Namespace) -> list[Override]:
 
 def _compare(parser: _Parser, args: argparse.Namespace) -> int:
     """--vary: one run per value, as a table on stdout (--headless) or in the comparison view."""
-    if len(args.vary) > 1:
-        names = ", ".join(a.partition("=")[0] for a in args.vary)
-        raise OverrideError("--vary", f"one key at a time, got {len(args.vary)} ({names})")
-    variants = compare.load_variants(args.scenario[0], _sets(args), parse_vary(args.vary[0]))
+    variants = _variants(args)
     if args.headless:
         return _compare_headless(variants, args.steps, args.export)
     return _open_compare(variants, args.export, (args.scenario[0], _sets(args)))
+
+
+def _variants(args: argparse.Namespace) -> list[compare.Variant]:
+    if len(args.vary) > 1:
+        names = ", ".join(a.partition("=")[0] for a in args.vary)
+        raise OverrideError("--vary", f"one key at a time, got {len(args.vary)} ({names})")
+    return compare.load_variants(args.scenario[0], _sets(args), parse_vary(args.vary[0]))
 
 
 def _compare_headless(variants: list[compare.Variant], steps: int | None, export: str | None) -> int:
@@ -294,12 +298,18 @@ def _open_app(scenario: Scenario, export: str | None, source: tuple[str, list[Ov
     return EXIT_OK
 
 
-def _serve(scenario: Scenario, args: argparse.Namespace, argv: list[str] | None) -> int:
-    """--serve: the same command, without --serve and --port, in a browser (see serve.py)."""
+def _serve(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """--serve: the same command, without --serve and --port, in a browser (see serve.py). It is
+    served only once the scenario, or every variant of --vary, has loaded here."""
     from .serve import DEFAULT_PORT, serve, served_command
 
+    if args.vary:
+        variants = _variants(args)
+        title = f"{variants[0].scenario.name}, {len(variants)} variants of {variants[0].override.name}"
+    else:
+        title = load_scenario(args.scenario[0], _sets(args)).name
     command = served_command(sys.argv[1:] if argv is None else argv, args.scenario)
-    return serve(command, args.port or DEFAULT_PORT, scenario.name)
+    return serve(command, args.port or DEFAULT_PORT, title)
 
 
 if __name__ == "__main__":
