@@ -271,3 +271,17 @@ def test_a_zero_weight_sum_diverges_at_the_split_error():
     rec = Trainer(s).step()
     assert rec.diverged
     assert (rec.nonfinite.quantity, rec.nonfinite.layer) == ("error", 1)
+
+
+def test_the_split_drives_two_hidden_nodes_of_the_bundled_example_into_saturation():
+    # what the scenario's description tells the learner to watch
+    trainer = Trainer(load_scenario("proportional_2_3_1_split"))
+    records = trainer.run(2000)
+    saturated = [[w.nodes for w in r.warnings if w.kind == "saturated" and w.layer == 1] for r in records]
+    first = next(i for i, found in enumerate(saturated) if found)
+    assert records[first].step == 54
+    assert all(saturated[first:])
+    assert saturated[-1] == [(0, 1)]
+    assert trainer.stop_reason == "target_loss" and trainer.step_count == 913
+    # the true gradient from the same start saturates nothing
+    assert not any(r.warnings for r in Trainer(load_scenario("proportional_2_3_1")).run(2000))

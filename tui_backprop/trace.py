@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .engine import LayerRecord, StepRecord, Trainer
+from .engine import Diagnostic, LayerRecord, StepRecord, Trainer
 from .errors import BackpropError
 from .scenario import Scenario
 
@@ -62,7 +62,13 @@ def step_dict(rec: StepRecord) -> dict[str, Any]:
     if rec.test_loss is not None:  # a scenario with a test set ([data] test_fraction) only
         d["test_loss"] = _num(rec.test_loss)
     d["layers"] = [_layer_dict(lr) for lr in rec.layers]
+    if rec.warnings:  # only when there are some: a step without problems keeps its bytes
+        d["warnings"] = [_warning_dict(w) for w in rec.warnings]
     return d
+
+
+def _warning_dict(w: Diagnostic) -> dict[str, Any]:
+    return {"kind": w.kind, "layer": w.layer, "nodes": list(w.nodes), "message": w.message}
 
 
 def _layer_dict(lr: LayerRecord) -> dict[str, Any]:

@@ -6,6 +6,7 @@ terminal. Everything it computes reaches the outside world as immutable StepReco
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .batching import BatchSchedule, Position, batch_size
+from .diagnostics import Diagnostic
 from .losses import LOSSES, Loss, get_loss, output_delta
 from .network import Network, initial_parameters
 from .record import LayerRecord, NonFinite, StepRecord
@@ -17,6 +18,7 @@ __all__ = [
     "LOSSES",
     "Activation",
     "BatchSchedule",
+    "Diagnostic",
     "LayerRecord",
     "Loss",
     "Network",

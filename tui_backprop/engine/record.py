@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
 
 Array = np.ndarray
 
@@ -77,6 +81,7 @@ class StepRecord:
     stop_reason: str | None = None  # set when this step ended the run by itself
     nonfinite: NonFinite | None = None  # set when this step diverged
     test_loss: float | None = None  # test-set loss after the update; None without a test set
+    warnings: tuple[Diagnostic, ...] = ()  # what engine/diagnostics.py found wrong in this step
 
     @property
     def diverged(self) -> bool:

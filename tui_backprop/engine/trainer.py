@@ -20,6 +20,7 @@ import numpy as np
 
 from .activations import get_activation
 from .batching import BatchSchedule, Position
+from .diagnostics import step_warnings
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .record import LayerRecord, StepRecord, find_nonfinite
@@ -45,6 +46,7 @@ class _State(NamedTuple):  # a NamedTuple: built on every step, and cheaper than
     step: int
     pos: Position
     stop_reason: str | None
+    best: float  # the lowest training loss so far (for the loss_rising diagnostic)
 
 
 class Trainer:
@@ -62,7 +64,10 @@ class Trainer:
         # pass that the previous step already computed for its train_loss, and is reused
         self._full_in_order = self.schedule.size == len(self.X) and not s.shuffle
         self.proportional = s.error_split == "proportional"  # hidden layers learn from the split
+        # whether the output layer learns through f'(z[L]): not under bce, whose delta is y - t
+        self._output_slope = s.loss != "bce" or self.proportional
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
+        self._zero_init = tuple(not w.any() for w in self.initial_W)  # layers that start all 0
         param_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b, strict=True))
         self.history_limit = max(1, min(history, HISTORY_BYTES // max(param_bytes, 1)))
         self._history: deque[_State] = deque(maxlen=self.history_limit)
@@ -85,6 +90,7 @@ class Trainer:
         with np.errstate(all="ignore"):
             self.initial_train_loss = self._train_forward()[2]
             self.initial_test_loss = self._test_loss()  # None without a test set
+        self.best_train_loss = self.initial_train_loss if math.isfinite(self.initial_train_loss) else math.inf
 
     @property
     def done(self) -> bool:
@@ -104,6 +110,7 @@ class Trainer:
     def _restore(self, state: _State) -> None:
         self.W, self.b = state.W, state.b
         self.step_count, self.position, self.stop_reason = state.step, state.pos, state.stop_reason
+        self.best_train_loss = state.best
         del self.losses[state.step :]
         del self.train_losses[state.step :]
         del self.test_losses[state.step :]
@@ -206,11 +213,14 @@ class Trainer:
         for arr in new_W + new_b:
             arr.flags.writeable = False
 
-        self._history.append(_State(W, b, self.step_count, self.position, self.stop_reason))
+        best = self.best_train_loss
+        self._history.append(_State(W, b, self.step_count, self.position, self.stop_reason, best))
         self.W, self.b = new_W, new_b
         self.step_count += 1
         self.position = next_pos
         train_zs, _, train_loss, _ = self._train_forward()
+        if train_loss < best:
+            self.best_train_loss = train_loss
         self.losses.append(loss)
         self.train_losses.append(train_loss)
         test_loss = self._test_loss()
@@ -244,6 +254,16 @@ class Trainer:
             for l in range(len(W))
         )
         diverged = self.stop_reason == "diverged"
+        nonfinite = find_nonfinite(layers, loss, train_loss, train_zs) if diverged else None
+        warnings = step_warnings(
+            layers,
+            train_loss,
+            nonfinite,
+            train_zs=train_zs,
+            best_train_loss=best,
+            zero_init=self._zero_init,
+            output_slope=self._output_slope,
+        )
         rec = StepRecord(
             step=self.step_count,
             epoch=_epoch_of_last_step(next_pos),
@@ -257,7 +277,8 @@ class Trainer:
             learning_rate=lr,
             layers=layers,
             stop_reason=self.stop_reason,
-            nonfinite=find_nonfinite(layers, loss, train_loss, train_zs) if diverged else None,
+            nonfinite=nonfinite,
+            warnings=warnings,
         )
         self.last_record = rec
         return rec

@@ -1,0 +1,241 @@
+"""Diagnostics: what is going wrong in a step, read off the numbers the step computed.
+
+``step_warnings`` looks at one step's LayerRecords (plus what only the Trainer knows: the
+training set's pre-activations after the update, the best training loss before this step,
+which layers started with every weight 0) and returns one Diagnostic per finding:
+
+    saturated           sigmoid/tanh units whose slope f'(z) is below SATURATION x its
+                        maximum (1/4 for sigmoid, 1 for tanh) for every sample of the batch
+                        (not a sigmoid output under bce, whose delta y - t has no slope)
+    dead_relu           relu units with z <= 0 for every sample of the training set, with
+                        the weights after this step's update: they pass no gradient back
+    identical_units     hidden units that are exact copies: the same incoming weights and
+                        bias and the same outgoing weights (after the update); gradient
+                        descent gives copies the same update, so they stay copies forever
+    zero_init           a layer whose weights started all 0 and are still all 0 before
+                        this step, in a network with hidden layers (one layer starting
+                        at 0, such as a linear neuron, is ordinary regression)
+    vanishing_gradient  |delta[1]| / |delta[L]| below VANISHING_RATIO (Frobenius norms over
+    exploding_gradient  the batch), or above EXPLODING_RATIO
+    loss_rising         the training loss after the update above LOSS_RISE_FACTOR x the
+                        best one before this step, and above LOSS_RISE_FLOOR
+    nonfinite           the step diverged: an inf or nan appeared
+
+Layers in a Diagnostic count from 1 (layer l is W[l]); ``nodes`` are 0-based indices into
+the layer, as in the arrays, while the message counts nodes from 1 as the app's names do
+(h1, h2, ...). The Trainer only calls this for steps it records, so run(record=False)
+pays nothing for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .record import LayerRecord, NonFinite
+
+Array = np.ndarray
+
+KINDS = (
+    "saturated",
+    "dead_relu",
+    "identical_units",
+    "zero_init",
+    "vanishing_gradient",
+    "exploding_gradient",
+    "loss_rising",
+    "nonfinite",
+)
+
+SATURATION = 0.01  # a unit is saturated when f'(z) < 1% of f's largest slope, for every sample
+MAX_SLOPE = {"sigmoid": 0.25, "tanh": 1.0}  # sigma'(0) = 1/4, tanh'(0) = 1
+# sigma'(z) = 1 / (4 cosh^2(z/2)) and tanh'(z) = 1 / cosh^2(z) fall to SATURATION x their
+# maximum at |z| = 2 acosh(10) = 5.99 and acosh(10) = 2.99: while every |z| of a layer is below
+# (a little under) that, none of its units can be saturated and the slopes are not computed
+_CALM_Z = {
+    "sigmoid": 0.999 * 2 * math.acosh(SATURATION**-0.5),
+    "tanh": 0.999 * math.acosh(SATURATION**-0.5),
+}
+# |delta[1]| / |delta[L]|: 1e-4 is the shrinkage of about seven sigmoid layers with unit
+# weights (each multiplies by at most 1/4); 1e4 the growth of the mirror case. Deltas, not
+# grad_w = delta.T a / B: a first-layer gradient is also 0 when the input is (sample (0, 0)
+# of XOR), which says nothing about depth.
+VANISHING_RATIO = 1e-4
+EXPLODING_RATIO = 1e4
+LOSS_RISE_FACTOR = 10.0  # training loss this many times its best so far ...
+LOSS_RISE_FLOOR = 1e-3  # ... and above this: a rise from 1e-9 to 1e-7 is not a problem
+
+# ndarray.max and .min without their Python wrappers: this runs on every recorded step
+_max = np.maximum.reduce
+_min = np.minimum.reduce
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    kind: str  # one of KINDS
+    layer: int | None  # 1-based layer, None when it concerns the whole network
+    nodes: tuple[int, ...]  # 0-based node indices in that layer; () when not about nodes
+    message: str  # one or two short plain sentences
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def step_warnings(
+    layers: Sequence[LayerRecord],
+    train_loss: float,
+    nonfinite: NonFinite | None,
+    *,
+    train_zs: Sequence[Array],
+    best_train_loss: float,
+    zero_init: Sequence[bool],
+    output_slope: bool = True,
+) -> tuple[Diagnostic, ...]:
+    """Every warning of one step: the per-unit kinds layer by layer, then the others.
+
+    layers: the step's LayerRecords, l = 1..L. train_zs: z[l] over the training set with
+    the updated weights, (N, n_l) each. best_train_loss: the lowest training loss before
+    this step (the initial one included). zero_init: per layer, whether W[l] started all 0.
+    output_slope: whether the output delta carries f'(z[L]); with bce it is y - t, and a
+    saturated sigmoid output learns as fast as any, so it is not reported.
+    """
+    found: list[Diagnostic] = []
+    L = len(layers)
+    for l, layer in enumerate(layers, start=1):
+        if layer.activation in _CALM_Z and (l < L or output_slope):
+            found += saturated(l, layer)
+        elif layer.activation == "relu":
+            found += dead_relu(l, train_zs[l - 1])
+        if l < L:
+            found += identical_units(l, layer, layers[l])
+    if L > 1:  # one layer starting at 0 is plain regression; with one layer, no ratio
+        if True in zero_init:
+            found += [
+                _zero_init(l)
+                for l in range(1, L + 1)
+                if zero_init[l - 1] and not layers[l - 1].w_before.any()
+            ]
+        found += gradient_ratio(layers)
+    if nonfinite is not None:
+        message = f"A number became inf or nan at {nonfinite}: the run diverged."
+        found.append(Diagnostic("nonfinite", None, (), message))
+    elif train_loss > LOSS_RISE_FACTOR * best_train_loss and train_loss > LOSS_RISE_FLOOR:
+        message = (
+            f"The training loss rose to {train_loss:.4g}, over {LOSS_RISE_FACTOR:g} times its best "
+            f"({best_train_loss:.4g}): the learning rate may be too large."
+        )
+        found.append(Diagnostic("loss_rising", None, (), message))
+    return tuple(found)
+
+
+def saturated(l: int, layer: LayerRecord) -> list[Diagnostic]:
+    """Sigmoid or tanh units whose slope is below SATURATION x its maximum on every sample."""
+    if max(_min(np.abs(layer.z), 0).tolist()) <= _CALM_Z[layer.activation]:
+        return []  # every unit has a sample with a small |z|, where its slope is large
+    slope = _max(_slope(layer), 0)  # (n,) the largest slope of each unit over the batch
+    (nodes,) = (slope < SATURATION * MAX_SLOPE[layer.activation]).nonzero()
+    if not nodes.size:
+        return []
+    message = (
+        f"Layer {l}: {_units(nodes)} saturated ({layer.activation} slope below "
+        f"{SATURATION:.0%} of its maximum on every sample): {_barely(nodes)}."
+    )
+    return [Diagnostic("saturated", l, _ints(nodes), message)]
+
+
+def _slope(layer: LayerRecord) -> Array:
+    a = layer.a
+    return a * (1.0 - a) if layer.activation == "sigmoid" else 1.0 - a * a  # sigma', tanh'
+
+
+def dead_relu(l: int, train_z: Array) -> list[Diagnostic]:
+    """ReLU units with z <= 0 for every training sample (train_z: (N, n), after the update)."""
+    (nodes,) = (_max(train_z, 0) <= 0.0).nonzero()
+    if not nodes.size:
+        return []
+    message = (
+        f"Layer {l}: ReLU {_units(nodes)} dead (z <= 0 for every training sample), "
+        "so no gradient passes through and their incoming weights no longer change."
+    )
+    return [Diagnostic("dead_relu", l, _ints(nodes), message)]
+
+
+def identical_units(l: int, layer: LayerRecord, above: LayerRecord) -> list[Diagnostic]:
+    """Groups of units of hidden layer l that are exact copies, after the update.
+
+    Unit j is row j of W[l] with b[l][j] (what it computes) and column j of W[l+1] (where
+    its value goes). Two units equal in all three get equal deltas and equal updates.
+    """
+    W = layer.w
+    n = W.shape[0]
+    if n < 2:
+        return []
+    # a cheap test first, exact without arithmetic: copies share their first weight
+    if len(set(W[:, 0].tolist())) == n:
+        return []
+    groups: dict[tuple[float, ...], list[int]] = {}
+    b, W_next = layer.b, above.w
+    for j in range(n):
+        key = tuple(W[j].tolist()) + tuple(b[j : j + 1].tolist()) + tuple(W_next[:, j].tolist())
+        groups.setdefault(key, []).append(j)
+    found = []
+    for nodes in groups.values():
+        if len(nodes) > 1:
+            message = (
+                f"Layer {l}: {_units(nodes)} exact copies (same weights in and out): they get "
+                f"the same updates and will stay copies, doing the work of one unit."
+            )
+            found.append(Diagnostic("identical_units", l, tuple(nodes), message))
+    return found
+
+
+def _zero_init(l: int) -> Diagnostic:
+    message = f"Layer {l}: every weight is still 0, as initialised, so its units ignore their inputs"
+    if l > 1:
+        message += f" and pass no error back to layer {l - 1}"
+    return Diagnostic("zero_init", l, (), message + ".")
+
+
+def gradient_ratio(layers: Sequence[LayerRecord]) -> list[Diagnostic]:
+    """The first layer's delta against the last one's: vanishing or exploding across layers."""
+    L = len(layers)
+    if L < 2:
+        return []
+    first, last = layers[0].delta, layers[-1].delta
+    sq_first, sq_last = float(np.vdot(first, first)), float(np.vdot(last, last))  # squared norms
+    if VANISHING_RATIO**2 * sq_last <= sq_first <= EXPLODING_RATIO**2 * sq_last:
+        return []  # the common case, decided without a square root
+    if not (sq_last > 0.0 and math.isfinite(sq_first) and math.isfinite(sq_last)):
+        return []  # no error to pass back (a perfect fit), or a diverged step
+    n_first, n_last = math.sqrt(sq_first), math.sqrt(sq_last)
+    ratio = n_first / n_last
+    if ratio < VANISHING_RATIO:
+        kind, verb, effect = "vanishing_gradient", "shrinks", "layer 1 barely learns"
+    elif ratio > EXPLODING_RATIO:
+        kind, verb, effect = "exploding_gradient", "grows", "layer 1 takes huge steps"
+    else:
+        return []
+    message = (
+        f"The error signal {verb} from |delta| = {n_last:.3g} at layer {L} to {n_first:.3g} at "
+        f"layer 1 (ratio {ratio:.2g}): {effect}."
+    )
+    return [Diagnostic(kind, 1, (), message)]
+
+
+def _ints(nodes) -> tuple[int, ...]:
+    return tuple(int(j) for j in nodes)
+
+
+def _units(nodes) -> str:
+    """'unit 2 is' or 'units 1, 2 and 3 are': 0-based indices named from 1."""
+    names = [str(int(j) + 1) for j in nodes]
+    if len(names) == 1:
+        return f"unit {names[0]} is"
+    return f"units {', '.join(names[:-1])} and {names[-1]} are"
+
+
+def _barely(nodes) -> str:
+    return "it barely learns" if len(nodes) == 1 else "they barely learn"
