@@ -209,3 +209,19 @@ def test_the_rules_of_the_format_apply_to_the_result():
     # explicit weights must match the layers, also when both come from --set
     with pytest.raises(ScenarioError, match=r"\[init\] weights"):
         load_scenario("linear_neuron_full", [parse_set("network.layers=[1, 2, 1]")])
+
+
+def test_set_reaches_the_app(monkeypatch):
+    opened = {}
+    monkeypatch.setattr(
+        "tui_backprop.tui.app.BackpropApp.run", lambda self: opened.setdefault("s", self.scenario)
+    )
+    assert main(["xor", "--set", "training.learning_rate=0.3", "--set", "training.batch=sample"]) == 0
+    s = opened["s"]
+    assert (s.learning_rate, s.batch) == (0.3, "sample")
+    assert (
+        s.to_dict()
+        == load_scenario(
+            "xor", [parse_set("training.learning_rate=0.3"), parse_set("training.batch=sample")]
+        ).to_dict()
+    )
