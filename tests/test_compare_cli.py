@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 from scenario_text import bundled_text, with_line
 
@@ -31,7 +32,7 @@ def table(out: str) -> list[dict[str, str]]:
     """The rows of the printed table, by column name."""
     lines = out.strip().splitlines()
     names = split_row(lines[0], 0)
-    assert tuple(names[1 : 1 + len(HEADER)]) == HEADER
+    assert [n for n in names if n in HEADER] == list(HEADER)  # in order, a test loss maybe among them
     return [dict(zip(["value", *names[1:]], split_row(line, len(names)), strict=True)) for line in lines[1:]]
 
 
@@ -250,3 +251,31 @@ def test_export_into_a_missing_folder(tmp_path, capsys):
     assert main(["xor", "--headless", "--vary", "init.seed=1,2", "--export", str(missing)]) == 2
     assert re.match(r"error: .*such\.json: no such folder", capsys.readouterr().err)
     assert not missing.parent.exists()
+
+
+def test_test_loss_column_when_the_runs_have_a_test_set(tmp_path, capsys):
+    """iris holds out a test set: the table adds its loss after the last step, which the test
+    recomputes from each variant's trace (final weights, test data) with its own forward pass."""
+    args = ["iris", "--headless", "--steps", "20", "--vary", "training.learning_rate=0.01,0.1"]
+    assert main([*args, "--export", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rows = table(out)
+    assert out.splitlines()[0].split("  ")[:4] == [
+        "training.learning_rate",
+        "steps",
+        "final loss",
+        "test loss",
+    ]
+    for row in rows:
+        doc = json.loads((tmp_path / f"iris-trace-learning_rate={row['value']}.json").read_text())
+        (w1, w2), (b1, b2) = (
+            [np.array(layer[k]) for layer in doc["steps"][-1]["layers"]] for k in ("w", "b")
+        )
+        x, t = np.array(doc["test_data"]["inputs"]), np.array(doc["test_data"]["targets"])
+        z = np.tanh(x @ w1.T + b1) @ w2.T + b2
+        log_y = z - z.max(axis=1, keepdims=True)
+        log_y -= np.log(np.exp(log_y).sum(axis=1, keepdims=True))
+        assert row["test loss"] == f"{-(t * log_y).sum(axis=1).mean():.6g}"
+    # without a test set there is no such column
+    assert main(["xor", "--headless", "--steps", "2", "--vary", "init.seed=1,2"]) == 0
+    assert "test loss" not in capsys.readouterr().out

@@ -22,7 +22,7 @@ from tui_backprop.overrides import parse_set, parse_vary
 from tui_backprop.tui.chart import OverlayChart, series_colour
 from tui_backprop.tui.compare_help import COLUMNS as HELP_COLUMNS
 from tui_backprop.tui.compare_help import CompareHelpScreen
-from tui_backprop.tui.compare_view import COLUMNS, CompareApp
+from tui_backprop.tui.compare_view import CompareApp
 
 SIZE = (160, 45)
 STEP_SIZES = "training.learning_rate=0.01,0.1,1,10"  # 10 diverges at step 120
@@ -48,7 +48,7 @@ def cells(app: CompareApp) -> list[dict[str, str]]:
     rows = []
     for i in range(table.row_count):
         row = table.get_row(str(i))
-        rows.append({name: str(cell) for name, cell in zip(("colour", *COLUMNS), row, strict=True)})
+        rows.append({name: str(cell) for name, cell in zip(("colour", *app.columns), row, strict=True)})
     return rows
 
 
@@ -115,7 +115,7 @@ async def test_run_all_matches_independent_runs_and_marks_divergence():
             assert row["stopped"] == result.stop_reason
         assert [r["diverged"] for r in rows] == ["no", "no", "no", "YES"]
         table = app.query_one(DataTable)
-        diverged_cell = table.get_row("3")[COLUMNS.index("diverged") + 1]
+        diverged_cell = table.get_row("3")[app.columns.index("diverged") + 1]
         assert isinstance(diverged_cell, Text) and "red" in str(diverged_cell.style)
         chart = app.query_one(OverlayChart)
         assert chart.counts == [507, 50, 1000, 120]
@@ -215,4 +215,17 @@ async def test_help_lists_every_key_and_column_and_keys_under_it_do_nothing():
         assert not isinstance(app.screen, CompareHelpScreen)
         commands = {c.title for c in app.get_system_commands(app.screen)}
         assert "One step of every variant that is still running" in commands
+    assert_clean(app)
+
+
+async def test_a_test_loss_column_when_the_runs_have_a_test_set():
+    app = CompareApp(variants("training.learning_rate=0.01,0.1", "iris"))
+    async with app.run_test(size=SIZE) as pilot:
+        assert "test loss" in app.columns
+        await pilot.press("space")  # space: one step of each
+        await pilot.pause()
+        for row, v in zip(cells(app), app.variants, strict=True):
+            result, alone, _ = run_variant(v, 1)
+            assert alone.test_losses and result.test_loss == alone.test_losses[-1]
+            assert row["test loss"] == fmt_loss(alone.test_losses[-1])
     assert_clean(app)

@@ -51,6 +51,7 @@ class Result:
     steps_to_target: int | None  # the step at which it reached target_loss, None if it has not
     diverged: bool
     stop_reason: str  # "" while the run could go on
+    test_loss: float | None = None  # test-set loss after the last step; None without a test set
 
     @classmethod
     def of(cls, variant: Variant, trainer: Trainer) -> Result:
@@ -62,6 +63,7 @@ class Result:
             steps_to_target=trainer.step_count if reason == "target_loss" else None,
             diverged=reason == "diverged",
             stop_reason=reason,
+            test_loss=trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss,
         )
 
 
@@ -126,9 +128,11 @@ def fmt_loss(x: float) -> str:
 
 
 def table_rows(key: str, results: Sequence[Result], running: str = "steps") -> list[tuple[str, ...]]:
-    """The header and one row per result: value, steps, final loss, steps to target, diverged, stop
-    (``running``: what a run that has not stopped by itself shows there, "steps" after --steps)."""
-    rows: list[tuple[str, ...]] = [(key, "steps", "final loss", "to target", "diverged", "stopped")]
+    """The header and one row per result: value, steps, final loss (and test loss when the runs
+    have a test set), steps to target, diverged, stop reason (``running``: what a run that has
+    not stopped by itself shows there, "steps" after --steps)."""
+    test = any(r.test_loss is not None for r in results)
+    rows: list[tuple[str, ...]] = [table_header(key, test)]
     for r in results:
         target = str(r.steps_to_target) if r.steps_to_target is not None else "-"
         rows.append(
@@ -136,6 +140,7 @@ def table_rows(key: str, results: Sequence[Result], running: str = "steps") -> l
                 r.value,
                 str(r.steps),
                 fmt_loss(r.final_loss),
+                *((fmt_loss(r.test_loss) if r.test_loss is not None else "-",) if test else ()),
                 target,
                 "yes" if r.diverged else "no",
                 r.stop_reason or running,
@@ -144,10 +149,17 @@ def table_rows(key: str, results: Sequence[Result], running: str = "steps") -> l
     return rows
 
 
+def table_header(key: str, test: bool) -> tuple[str, ...]:
+    return (key, "steps", "final loss", *(("test loss",) if test else ()), "to target", "diverged", "stopped")
+
+
+NUMERIC = ("steps", "final loss", "test loss", "to target")
+
+
 def format_table(rows: Sequence[Sequence[str]]) -> str:
     """Aligned columns, text left and numbers right, two spaces apart."""
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    numeric = [c in (1, 2, 3) for c in range(len(widths))]
+    numeric = [name in NUMERIC for name in rows[0]]
     lines = []
     for row in rows:
         cells = [

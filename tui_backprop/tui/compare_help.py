@@ -21,6 +21,7 @@ COLUMNS = [
     ("value", "the value of the varied key in this variant, as given on the command line"),
     ("steps", "the steps taken so far"),
     ("final loss", "the training-set loss after the last step (before any: the initial loss)"),
+    ("test loss", "the held-out test set's loss after the last step (only when the scenario has a test set)"),
     ("to target", "the step at which the loss went below [training] target_loss; - not (yet), or no target"),
     ("diverged", "YES in red when a number stopped being finite: the run stops, its curve ends there"),
     ("stopped", "why the run stopped by itself: target_loss, max_steps or diverged; - while it runs"),

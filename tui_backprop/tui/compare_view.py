@@ -32,7 +32,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, get_current_worker
 
-from ..compare import Result, Variant, table_rows
+from ..compare import NUMERIC, Result, Variant, table_header, table_rows
 from ..engine import Trainer
 from .chart import OverlayChart, series_colour
 from .compare_help import CompareHelpScreen
@@ -42,9 +42,6 @@ RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, math.inf)
 DEFAULT_RATE = RATES.index(20.0)
 FRAME = 1 / 20  # at most this many updates of the screen a second
 CHUNK_TIME = 0.02  # seconds of stepping between two checks for cancellation
-
-COLUMNS = ("value", "steps", "final loss", "to target", "diverged", "stopped")
-NUMERIC = ("steps", "final loss", "to target")
 
 
 def step_all(trainers: Sequence[Trainer], k: int) -> int:
@@ -100,6 +97,8 @@ class CompareApp(App[int | None]):
         self.variants = list(variants)
         self.key_name = self.variants[0].override.name
         self.trainers = [Trainer(v.scenario, history=1) for v in self.variants]
+        # the table's columns, by key: "value", "steps", "final loss", ("test loss",) "to target", ...
+        self.columns = table_header("value", any(t.initial_test_loss is not None for t in self.trainers))
         self.trainer_lock = threading.Lock()
         self.results: list[Result] = []
         self.playing = False
@@ -128,10 +127,12 @@ class CompareApp(App[int | None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("", key="colour")
-        for name in COLUMNS:
+        for name in self.columns:
             table.add_column(self.key_name.split(".")[-1] if name == "value" else name, key=name)
         for i in range(len(self.variants)):
-            table.add_row(Text("━━", style=f"color({series_colour(i)})"), *([""] * len(COLUMNS)), key=str(i))
+            table.add_row(
+                Text("━━", style=f"color({series_colour(i)})"), *([""] * len(self.columns)), key=str(i)
+            )
         self._show()
         table.focus()
 
@@ -151,7 +152,7 @@ class CompareApp(App[int | None]):
             rows = table_rows(self.key_name, self.results, running="-")[1:]
             for i, (row, r) in enumerate(zip(rows, self.results, strict=True)):
                 style = "bold red" if r.diverged else ""
-                for name, cell in zip(COLUMNS, row, strict=True):
+                for name, cell in zip(self.columns, row, strict=True):
                     text = Text(
                         cell.upper() if name == "diverged" and r.diverged else cell,
                         style=style,
