@@ -126,6 +126,16 @@ def ref_batch_loss(W, b, activations, loss, X, T) -> float:
     return float(np.mean([ref_sample_loss(W, b, activations, loss, x, t) for x, t in zip(X, T, strict=True)]))
 
 
+def ref_penalty(W, l1: float, l2: float) -> float:
+    """l1 * sum |w| + (l2 / 2) * sum w^2 over every weight of every layer (biases excluded)."""
+    return float(sum(l1 * abs(w) + 0.5 * l2 * w * w for Wl in W for w in np.ravel(Wl)))
+
+
+def ref_total_loss(W, b, activations, loss, X, T, l1: float = 0.0, l2: float = 0.0) -> float:
+    """The regularised batch loss: the mean per-sample loss plus the weights' penalty."""
+    return ref_batch_loss(W, b, activations, loss, X, T) + ref_penalty(W, l1, l2)
+
+
 def five_point(f, h: float) -> float:
     """df/dh at 0 by the fourth-order central difference of f(eps)."""
     return (f(-2 * h) - 8 * f(-h) + 8 * f(h) - f(2 * h)) / (12 * h)
@@ -137,6 +147,8 @@ reference = SimpleNamespace(
     forward_sample=ref_forward_sample,
     sample_loss=ref_sample_loss,
     batch_loss=ref_batch_loss,
+    penalty=ref_penalty,
+    total_loss=ref_total_loss,
     five_point=five_point,
     make_scenario=make_scenario,
     toml_scenario=toml_scenario,

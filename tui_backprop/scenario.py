@@ -67,6 +67,8 @@ KEYS: dict[str, tuple[str, ...]] = {
         "max_steps",
         "target_loss",
         "error_split",
+        "l1",
+        "l2",
     ),
     "display": ("notation",),
 }
@@ -112,6 +114,8 @@ class Scenario:
     target_loss: float | None = None
     error_split: str = "gradient"  # or "proportional": hidden layers learn from engine/split.py
     notation: str = DEFAULT_NOTATION  # [display] notation: the app's vocabulary (notation.py)
+    l1: float = 0.0  # penalty l1 * sum |w| on every weight (not the biases)
+    l2: float = 0.0  # penalty (l2 / 2) * sum w^2 on every weight (not the biases)
     source: str | None = None  # the file it came from
     # where generated data came from ([data] generator, samples, ...), as (key, value) pairs
     # in the order the trace writes them; () for inline data
@@ -152,6 +156,9 @@ class Scenario:
             training["target_loss"] = self.target_loss
         if self.error_split != "gradient":  # only when in use: format-1 traces keep their bytes
             training["error_split"] = self.error_split
+        for key in ("l1", "l2"):  # written only when set, so that format-1 traces keep their bytes
+            if getattr(self, key):
+                training[key] = getattr(self, key)
         out: dict[str, Any] = {
             "scenario": {"name": self.name, "description": self.description},
             "network": {
@@ -516,6 +523,10 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     if error_split is not None and error_split not in ERROR_SPLITS:
         expected = " or ".join(f'"{w}"' for w in ERROR_SPLITS)
         r.problem("training", "error_split", f"expected {expected}, got {error_split!r}")
+    penalties = {key: r.get(t, "training", key, "number", 0.0) for key in ("l1", "l2")}
+    for key, v in penalties.items():
+        if v is not None and v < 0:
+            r.problem("training", key, f"must be >= 0, got {v:g}")
     return {
         "loss": loss,
         "learning_rate": lr,
@@ -526,6 +537,7 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
         "max_steps": max_steps,
         "target_loss": target_loss,
         "error_split": error_split or "gradient",
+        **penalties,
     }
 
 

@@ -51,7 +51,8 @@ def _arr(a: np.ndarray) -> list:
     return obj.tolist()
 
 
-def step_dict(rec: StepRecord) -> dict[str, Any]:
+def step_dict(rec: StepRecord, penalty: bool = False) -> dict[str, Any]:
+    """One step of the trace; ``penalty``: the run is regularised, so its penalty is written."""
     d: dict[str, Any] = {
         "step": rec.step,
         "epoch": rec.epoch,
@@ -61,6 +62,8 @@ def step_dict(rec: StepRecord) -> dict[str, Any]:
     }
     if rec.test_loss is not None:  # a scenario with a test set ([data] test_fraction) only
         d["test_loss"] = _num(rec.test_loss)
+    if penalty:
+        d["penalty"] = _num(rec.penalty)
     d["layers"] = [_layer_dict(lr) for lr in rec.layers]
     if rec.warnings:  # only when there are some: a step without problems keeps its bytes
         d["warnings"] = [_warning_dict(w) for w in rec.warnings]
@@ -115,6 +118,7 @@ class TraceWriter:
             raise TraceError(str(path), f"cannot write here: {e.strerror or e}") from e
         self._tmp = Path(tmp)
         self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self._penalty = bool(trainer.penalty)
         self._header(trainer)
 
     def _write(self, text: str) -> None:
@@ -141,7 +145,7 @@ class TraceWriter:
         self._write("{\n" + ",\n".join(lines) + ',\n"steps": [')
 
     def write_step(self, rec: StepRecord) -> None:
-        self._write(("\n" if self._first else ",\n") + _dump(step_dict(rec)))
+        self._write(("\n" if self._first else ",\n") + _dump(step_dict(rec, self._penalty)))
         self._first = False
         self.steps += 1
 

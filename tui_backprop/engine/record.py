@@ -26,7 +26,7 @@ class LayerRecord:
     z: Array  # (B, n) pre-activations
     a: Array  # (B, n) activations
     delta: Array  # (B, n) dl_k/dz[l][k], per sample
-    grad_w: Array  # (n, m) batch mean of delta.T @ a[l-1]
+    grad_w: Array  # (n, m) batch mean of delta.T @ a[l-1], plus dP/dW with an l1/l2 penalty
     grad_b: Array  # (n,), or (0,) without biases
     w_before: Array  # (n, m)
     b_before: Array  # (n,) or (0,)
@@ -74,14 +74,15 @@ class StepRecord:
     x: Array  # (B, n_0) the inputs a[0]
     t: Array  # (B, n_L) the targets
     sample_losses: Array  # (B,) l(y_k, t_k) before the update
-    loss: float  # mean of sample_losses: the batch loss before the update
-    train_loss: float  # training-set loss after the update
+    loss: float  # mean of sample_losses + penalty: the batch loss before the update
+    train_loss: float  # training-set loss after the update (its penalty with the updated weights)
     learning_rate: float
     layers: tuple[LayerRecord, ...]
     stop_reason: str | None = None  # set when this step ended the run by itself
     nonfinite: NonFinite | None = None  # set when this step diverged
     test_loss: float | None = None  # test-set loss after the update; None without a test set
     warnings: tuple[Diagnostic, ...] = ()  # what engine/diagnostics.py found wrong in this step
+    penalty: float = 0.0  # the l1/l2 penalty of the weights before the update, included in loss
 
     @property
     def diverged(self) -> bool:

@@ -24,6 +24,7 @@ from .diagnostics import step_warnings
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .record import LayerRecord, StepRecord, find_nonfinite
+from .regularization import Penalty
 from .split import split_gradients
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class Trainer:
         self.proportional = s.error_split == "proportional"  # hidden layers learn from the split
         # whether the output layer learns through f'(z[L]): not under bce, whose delta is y - t
         self._output_slope = s.loss != "bce" or self.proportional
+        self.penalty = Penalty(s.l1, s.l2)  # added to both losses; its gradient to grad_w
+        self._penalised = bool(self.penalty)
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
         self._zero_init = tuple(not w.any() for w in self.initial_W)  # layers that start all 0
         param_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b, strict=True))
@@ -88,7 +91,7 @@ class Trainer:
         self._history.clear()
         self._train_cache: tuple[tuple[Array, ...], tuple] | None = None
         with np.errstate(all="ignore"):
-            self.initial_train_loss = self._train_forward()[2]
+            self.initial_train_loss = self._train_forward()[2] + self._penalty_of(self.W)
             self.initial_test_loss = self._test_loss()  # None without a test set
         self.best_train_loss = self.initial_train_loss if math.isfinite(self.initial_train_loss) else math.inf
 
@@ -190,7 +193,21 @@ class Trainer:
         if self.X_test is None or self.T_test is None:
             return None
         zs, acts = self.network.forward(self.W, self.b, self.X_test)
-        return _mean(self.network.sample_losses(acts[-1], self.T_test, zs[-1]))
+        return _mean(self.network.sample_losses(acts[-1], self.T_test, zs[-1])) + self._penalty_of(self.W)
+
+    def _penalty_of(self, W: tuple[Array, ...]) -> float:
+        """The l1/l2 penalty of weights W, 0.0 without regularisation."""
+        return self.penalty(W) if self._penalised else 0.0
+
+    def _add_penalty(
+        self, W: tuple[Array, ...], grad_w: list[Array], step_w: list[Array]
+    ) -> tuple[float, list[Array], list[Array]]:
+        """P(W), and dP/dW added to the gradient and to the step the update takes (the same
+        list unless the proportional split chose the step)."""
+        dP = self.penalty.grad(W)
+        new_grad_w = [g + d for g, d in zip(grad_w, dP, strict=True)]
+        new_step_w = new_grad_w if step_w is grad_w else [g + d for g, d in zip(step_w, dP, strict=True)]
+        return self.penalty(W), new_grad_w, new_step_w
 
     def _advance(self, record: bool) -> StepRecord | None:
         net, W, b, scenario = self.network, self.W, self.b, self.scenario
@@ -208,6 +225,10 @@ class Trainer:
         step_w, step_b = grad_w, grad_b  # what the update descends: the gradient, or ...
         if self.proportional:  # ... the step the split errors ask for (engine/split.py)
             errors, step_w, step_b = split_gradients(net.activations, net.bias, W, x, t, zs, acts)
+        penalty = 0.0
+        if self._penalised:  # the loss and what the update descends include the weights' penalty
+            penalty, grad_w, step_w = self._add_penalty(W, grad_w, step_w)
+            loss += penalty
         lr = scenario.learning_rate
         new_W, new_b = net.update(W, b, step_w, step_b, lr, scenario.update_biases)
         for arr in new_W + new_b:
@@ -219,6 +240,8 @@ class Trainer:
         self.step_count += 1
         self.position = next_pos
         train_zs, _, train_loss, _ = self._train_forward()
+        if self._penalised:
+            train_loss += self.penalty(new_W)
         if train_loss < best:
             self.best_train_loss = train_loss
         self.losses.append(loss)
@@ -279,6 +302,7 @@ class Trainer:
             stop_reason=self.stop_reason,
             nonfinite=nonfinite,
             warnings=warnings,
+            penalty=penalty,
         )
         self.last_record = rec
         return rec
