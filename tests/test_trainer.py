@@ -7,6 +7,7 @@ import dataclasses
 import math
 import struct
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pytest
@@ -26,6 +27,13 @@ MODES = [  # (batch, shuffle): every way of cutting an epoch of N = 5 samples
     (9, True),
 ]
 MODE_IDS = [f"{b}-{'shuffle' if s else 'ordered'}" for b, s in MODES]
+
+
+OPTIMIZERS = {  # every optimiser, with a penalty so that both are part of the exact state
+    "gd": {},
+    "momentum": {"optimizer": "momentum", "momentum": 0.8, "l2": 0.01},
+    "adam": {"optimizer": "adam", "learning_rate": 0.05, "l1": 0.001},
+}
 
 
 def small_scenario(ref, batch="full", shuffle=False, seed=3, bias=True, **training):
@@ -50,8 +58,8 @@ def assert_identical(a, b, where: str = "record") -> None:
         assert isinstance(b, np.ndarray), where
         assert (a.dtype, a.shape) == (b.dtype, b.shape), where
         assert a.tobytes() == b.tobytes(), f"{where} differs:\n{a}\n{b}"
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), where
+    elif isinstance(a, Mapping):
+        assert isinstance(b, Mapping) and a.keys() == b.keys(), where
         for key in a:
             assert_identical(a[key], b[key], f"{where}[{key!r}]")
     elif isinstance(a, (tuple, list)):
@@ -74,6 +82,8 @@ def state(trainer: Trainer) -> dict:
         "epoch": trainer.epoch,
         "position": (trainer.position.epoch, trainer.position.offset),
         "stop_reason": trainer.stop_reason,
+        "optimizer_t": trainer.opt_state.t,
+        "optimizer_state": dict(trainer.opt_state.arrays),
         "losses": list(trainer.losses),
         "train_losses": list(trainer.train_losses),
     }
@@ -88,15 +98,20 @@ def record_arrays(rec: StepRecord):
             value = getattr(lay, f.name)
             if isinstance(value, np.ndarray):
                 yield f"{f.name}[{l}]", value
+        for name, value in lay.state.items():  # the optimiser's state after the update
+            yield f"{name}[{l}]", value
 
 
 # -- records ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("batch,shuffle", MODES, ids=MODE_IDS)
-def test_step_returns_an_immutable_record(ref, batch, shuffle):
-    trainer = Trainer(small_scenario(ref, batch, shuffle))
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_step_returns_an_immutable_record(ref, batch, shuffle, optimizer):
+    trainer = Trainer(small_scenario(ref, batch, shuffle, **OPTIMIZERS[optimizer]))
     rec = trainer.step()
+    with pytest.raises(TypeError):
+        rec.layers[0].state["velocity_w"] = rec.layers[0].w  # type: ignore[index]
     assert isinstance(rec, StepRecord) and isinstance(rec.batch, tuple) and isinstance(rec.layers, tuple)
     with pytest.raises(dataclasses.FrozenInstanceError):
         rec.loss = 0.0
@@ -143,10 +158,13 @@ def test_shapes_follow_the_pytorch_layout(ref):
 # -- undo and reset -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("history", [None, 3], ids=["history-default", "history-3"])
 @pytest.mark.parametrize("batch,shuffle", MODES, ids=MODE_IDS)
-def test_undo_restores_the_exact_state_and_stepping_again_repeats_the_record(ref, batch, shuffle, history):
-    s = small_scenario(ref, batch, shuffle)
+def test_undo_restores_the_exact_state_and_stepping_again_repeats_the_record(
+    ref, batch, shuffle, history, optimizer
+):
+    s = small_scenario(ref, batch, shuffle, **OPTIMIZERS[optimizer])
     trainer = Trainer(s) if history is None else Trainer(s, history=history)
     states = [state(trainer)]
     records = []
@@ -164,8 +182,9 @@ def test_undo_restores_the_exact_state_and_stepping_again_repeats_the_record(ref
         assert_identical(state(trainer), states[k], f"state after step {k} again")
 
 
-def test_undo_down_to_step_zero_and_beyond(ref):
-    trainer = Trainer(small_scenario(ref, 2, True), history=3)
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_undo_down_to_step_zero_and_beyond(ref, optimizer):
+    trainer = Trainer(small_scenario(ref, 2, True, **OPTIMIZERS[optimizer]), history=3)
     start = state(trainer)
     first = [trainer.step() for _ in range(5)]
     for _ in range(4):
@@ -189,9 +208,10 @@ def test_undo_after_the_run_stopped_lets_it_continue(ref):
     assert trainer.stop_reason == "max_steps"
 
 
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("batch,shuffle", MODES, ids=MODE_IDS)
-def test_reset_returns_to_the_start_and_replays_identically(ref, batch, shuffle):
-    s = small_scenario(ref, batch, shuffle)
+def test_reset_returns_to_the_start_and_replays_identically(ref, batch, shuffle, optimizer):
+    s = small_scenario(ref, batch, shuffle, **OPTIMIZERS[optimizer])
     trainer = Trainer(s)
     start = state(trainer)
     records = trainer.run(8)
@@ -207,10 +227,11 @@ def test_reset_returns_to_the_start_and_replays_identically(ref, batch, shuffle)
 # -- run ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("n", [1, 7, 23])
 @pytest.mark.parametrize("batch,shuffle", MODES, ids=MODE_IDS)
-def test_run_without_records_gives_the_same_weights_as_stepping(ref, batch, shuffle, n):
-    s = small_scenario(ref, batch, shuffle)
+def test_run_without_records_gives_the_same_weights_as_stepping(ref, batch, shuffle, n, optimizer):
+    s = small_scenario(ref, batch, shuffle, **OPTIMIZERS[optimizer])
     fast, stepped, recorded = Trainer(s), Trainer(s), Trainer(s)
     assert fast.run(n, record=False) == []
     records = [stepped.step() for _ in range(n)]

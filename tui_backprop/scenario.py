@@ -22,6 +22,7 @@ from .csvdata import read_csv
 from .datasource import generated, source_of, split, standardized
 from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
+from .engine.optimizers import OPTIMIZER_PARAMS
 from .errors import BackpropError
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
@@ -29,6 +30,9 @@ from .notation import NOTATIONS
 if TYPE_CHECKING:
     from .overrides import Override
 
+# each optimiser's own parameters, their defaults and the ranges they must lie in
+OPTIMIZER_KEYS = tuple(key for keys in OPTIMIZER_PARAMS.values() for key in keys)
+OPTIMIZER_DEFAULTS = {"momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
 INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
 BATCH_WORDS = ("full", "sample")
 ERROR_SPLITS = ("gradient", "proportional")  # backpropagated deltas, or the proportional split
@@ -69,6 +73,8 @@ KEYS: dict[str, tuple[str, ...]] = {
         "error_split",
         "l1",
         "l2",
+        "optimizer",
+        *OPTIMIZER_KEYS,
     ),
     "display": ("notation",),
 }
@@ -116,6 +122,11 @@ class Scenario:
     notation: str = DEFAULT_NOTATION  # [display] notation: the app's vocabulary (notation.py)
     l1: float = 0.0  # penalty l1 * sum |w| on every weight (not the biases)
     l2: float = 0.0  # penalty (l2 / 2) * sum w^2 on every weight (not the biases)
+    optimizer: str = "gd"  # "gd", "momentum" or "adam" (engine/optimizers.py)
+    momentum: float = 0.9  # momentum only: v <- momentum v + g
+    beta1: float = 0.9  # adam only: decay of the running mean of g
+    beta2: float = 0.999  # adam only: decay of the running mean of g^2
+    epsilon: float = 1e-8  # adam only: added to sqrt(v^)
     source: str | None = None  # the file it came from
     # where generated data came from ([data] generator, samples, ...), as (key, value) pairs
     # in the order the trace writes them; () for inline data
@@ -158,6 +169,10 @@ class Scenario:
             training["error_split"] = self.error_split
         for key in ("l1", "l2"):  # written only when set, so that format-1 traces keep their bytes
             if getattr(self, key):
+                training[key] = getattr(self, key)
+        if self.optimizer != "gd":  # likewise; then with each of its parameters
+            training["optimizer"] = self.optimizer
+            for key in OPTIMIZER_PARAMS[self.optimizer]:
                 training[key] = getattr(self, key)
         out: dict[str, Any] = {
             "scenario": {"name": self.name, "description": self.description},
@@ -530,6 +545,7 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     return {
         "loss": loss,
         "learning_rate": lr,
+        **_optimizer(r, t),
         "batch": batch,
         "shuffle": r.get(t, "training", "shuffle", "bool", False),
         "seed": seed,
@@ -554,6 +570,34 @@ def _display(r: _Reader) -> str:
         )
         notation = None
     return notation or DEFAULT_NOTATION
+
+
+def _optimizer(r: _Reader, t: dict[str, Any]) -> dict[str, Any]:
+    """optimizer and its own parameters; another optimiser's parameter is an error."""
+    name = r.get(t, "training", "optimizer", "str", "gd")
+    if name not in OPTIMIZER_PARAMS:
+        if name is not None:
+            hint = difflib.get_close_matches(name, OPTIMIZER_PARAMS, n=1)
+            also = f" (did you mean {hint[0]!r}?)" if hint else ""
+            known = ", ".join(OPTIMIZER_PARAMS)
+            r.problem("training", "optimizer", f"unknown optimizer {name!r}{also}; expected one of {known}")
+        return {}
+    out: dict[str, Any] = {"optimizer": name}
+    for key in OPTIMIZER_KEYS:
+        if key not in OPTIMIZER_PARAMS[name]:
+            if key in t:
+                owner = next(o for o, keys in OPTIMIZER_PARAMS.items() if key in keys)
+                r.problem("training", key, f'only used with optimizer = "{owner}", but optimizer is {name!r}')
+            continue
+        v = r.get(t, "training", key, "number", OPTIMIZER_DEFAULTS[key])
+        if v is None:
+            continue
+        if key == "epsilon" and not v > 0:
+            r.problem("training", key, f"must be > 0, got {v:g}")
+        elif key != "epsilon" and not 0 <= v < 1:
+            r.problem("training", key, f"must be at least 0 and less than 1, got {v:g}")
+        out[key] = v
+    return out
 
 
 def _data(

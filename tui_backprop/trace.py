@@ -89,6 +89,7 @@ def _layer_dict(lr: LayerRecord) -> dict[str, Any]:
     if lr.update_w is not None and lr.update_b is not None:
         d["update_w"] = _arr(lr.update_w)
         d["update_b"] = _arr(lr.update_b)
+    d.update((name, _arr(v)) for name, v in lr.state.items())  # the optimiser's, when it has one
     return d
 
 

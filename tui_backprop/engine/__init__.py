@@ -9,13 +9,16 @@ from .batching import BatchSchedule, Position, batch_size
 from .diagnostics import Diagnostic
 from .losses import LOSSES, Loss, get_loss, output_delta
 from .network import Network, initial_parameters
+from .optimizers import OPTIMIZERS, Optimizer, OptimizerState, make_optimizer, optimizer_for
 from .record import LayerRecord, NonFinite, StepRecord
+from .regularization import Penalty
 from .split import proportional_errors
 from .trainer import Trainer, TrainingStopped
 
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
+    "OPTIMIZERS",
     "Activation",
     "BatchSchedule",
     "Diagnostic",
@@ -23,6 +26,9 @@ __all__ = [
     "Loss",
     "Network",
     "NonFinite",
+    "Optimizer",
+    "OptimizerState",
+    "Penalty",
     "Position",
     "StepRecord",
     "Trainer",
@@ -31,6 +37,8 @@ __all__ = [
     "get_activation",
     "get_loss",
     "initial_parameters",
+    "make_optimizer",
+    "optimizer_for",
     "output_delta",
     "proportional_errors",
 ]

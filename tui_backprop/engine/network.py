@@ -1,4 +1,4 @@
-"""The forward pass, the backward pass and the update of a fully connected network.
+"""The forward and backward passes of a fully connected network.
 
 Conventions (DESIGN section 3): layers l = 1..L after the input layer 0. W[l] has shape
 (n_l, n_{l-1}), row j holding the weights into node j; b[l] has shape (n_l,), or (0,)
@@ -7,6 +7,8 @@ when the network has no biases. Lists here are indexed from 0, so ``W[0]`` is W[
     z[l] = a[l-1] @ W[l].T + b[l]        a[l] = f_l(z[l])        a[0] = X, shape (B, n_0)
     delta[L] = dl/dy * f'(z[L])          delta[l] = (delta[l+1] @ W[l+1]) * f'(z[l])
     grad_w[l] = delta[l].T @ a[l-1] / B  grad_b[l] = mean_k delta[l][k]
+
+The update that follows is the optimiser's (optimizers.py).
 
 Parameters are never changed in place: an update builds new arrays, so a StepRecord
 can keep the arrays it was given and stays true forever.
@@ -71,23 +73,6 @@ class Network:
             if l > 0:
                 delta = (delta @ W[l]) * self.activations[l - 1].grad(zs[l - 1], acts[l - 1])
         return deltas, grad_w, grad_b
-
-    @staticmethod
-    def update(
-        W: Sequence[Array],
-        b: Sequence[Array],
-        grad_w: Sequence[Array],
-        grad_b: Sequence[Array],
-        lr: float,
-        update_biases: bool,
-    ) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
-        """Plain gradient descent, W - lr grad_w and b - lr grad_b, as new arrays."""
-        new_W = tuple([Wl - lr * g for Wl, g in zip(W, grad_w, strict=True)])
-        if update_biases:
-            new_b = tuple([bl - lr * g if bl.size else bl for bl, g in zip(b, grad_b, strict=True)])
-        else:
-            new_b = tuple(b)
-        return new_W, new_b
 
 
 _sum = np.add.reduce  # what ndarray.sum calls, minus a Python wrapper: the same bits

@@ -6,8 +6,8 @@ can never disagree. Every array in a record is read-only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,10 +37,14 @@ class LayerRecord:
     error: Array | None = None  # (B, n)
     update_w: Array | None = None  # (n, m): w - w_before
     update_b: Array | None = None  # (n,) or (0,): b - b_before
+    # the optimiser's state after the update, shaped like w or b: momentum "velocity_w",
+    # "velocity_b"; adam "m_w", "v_w", "m_b", "v_b" (no "_b" entries when biases are frozen)
+    state: Mapping[str, Array] = field(default_factory=dict)
 
     @property
     def dw(self) -> Array:
-        """The change this step made to W, shape (n, m): -lr grad_w, as rounded in w."""
+        """The change this step made to W, shape (n, m): -lr grad_w with plain gradient
+        descent, as rounded in w."""
         return self.w - self.w_before
 
     @property

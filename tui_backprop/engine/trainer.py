@@ -5,9 +5,9 @@
     trainer.undo()                 # back to exactly the state before that step
     trainer.run(1000, record=False)  # the fast path: no StepRecords are built
 
-The state is (W, b, step, position in the sample order, stop reason). Parameters are
-never changed in place, so a saved state is a handful of references and undo is exact:
-stepping again after an undo gives an identical record.
+The state is (W, b, optimiser state, step, position in the sample order, stop reason).
+Parameters and optimiser state are never changed in place, so a saved state is a handful
+of references and undo is exact: stepping again after an undo gives an identical record.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .batching import BatchSchedule, Position
 from .diagnostics import step_warnings
 from .losses import get_loss
 from .network import Network, initial_parameters
+from .optimizers import OptimizerState, optimizer_for
 from .record import LayerRecord, StepRecord, find_nonfinite
 from .regularization import Penalty
 from .split import split_gradients
@@ -44,6 +45,7 @@ class TrainingStopped(Exception):
 class _State(NamedTuple):  # a NamedTuple: built on every step, and cheaper than a dataclass
     W: tuple[Array, ...]
     b: tuple[Array, ...]
+    opt: OptimizerState
     step: int
     pos: Position
     stop_reason: str | None
@@ -69,18 +71,23 @@ class Trainer:
         self._output_slope = s.loss != "bce" or self.proportional
         self.penalty = Penalty(s.l1, s.l2)  # added to both losses; its gradient to grad_w
         self._penalised = bool(self.penalty)
+        self.optimizer = optimizer_for(s)
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
         self._zero_init = tuple(not w.any() for w in self.initial_W)  # layers that start all 0
-        param_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b, strict=True))
-        self.history_limit = max(1, min(history, HISTORY_BYTES // max(param_bytes, 1)))
+        self.initial_opt = self.optimizer.init(self.initial_W, self.initial_b)
+        # a saved state holds W, b and the optimiser's arrays (velocity; or m and v)
+        state_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b, strict=True))
+        state_bytes += sum(a.nbytes for arrays in self.initial_opt.arrays.values() for a in arrays)
+        self.history_limit = max(1, min(history, HISTORY_BYTES // max(state_bytes, 1)))
         self._history: deque[_State] = deque(maxlen=self.history_limit)
         self.reset()
 
     # -- state ---------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to the initial weights, step 0, the first sample of epoch 1."""
+        """Back to the initial weights and optimiser state, step 0, the first sample of epoch 1."""
         self.W, self.b = self.initial_W, self.initial_b
+        self.opt_state = self.initial_opt
         self.step_count = 0
         self.position = Position()
         self.stop_reason: str | None = None
@@ -111,7 +118,7 @@ class Trainer:
         return self.step_count > 1 and len(self._history) < 2
 
     def _restore(self, state: _State) -> None:
-        self.W, self.b = state.W, state.b
+        self.W, self.b, self.opt_state = state.W, state.b, state.opt
         self.step_count, self.position, self.stop_reason = state.step, state.pos, state.stop_reason
         self.best_train_loss = state.best
         del self.losses[state.step :]
@@ -229,14 +236,14 @@ class Trainer:
         if self._penalised:  # the loss and what the update descends include the weights' penalty
             penalty, grad_w, step_w = self._add_penalty(W, grad_w, step_w)
             loss += penalty
-        lr = scenario.learning_rate
-        new_W, new_b = net.update(W, b, step_w, step_b, lr, scenario.update_biases)
+        opt = self.opt_state
+        new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt)
         for arr in new_W + new_b:
             arr.flags.writeable = False
 
         best = self.best_train_loss
-        self._history.append(_State(W, b, self.step_count, self.position, self.stop_reason, best))
-        self.W, self.b = new_W, new_b
+        self._history.append(_State(W, b, opt, self.step_count, self.position, self.stop_reason, best))
+        self.W, self.b, self.opt_state = new_W, new_b, new_opt
         self.step_count += 1
         self.position = next_pos
         train_zs, _, train_loss, _ = self._train_forward()
@@ -273,6 +280,7 @@ class Trainer:
                 w=new_W[l],
                 b=new_b[l],
                 **({} if errors is None else _split_fields(errors[l], W[l], b[l], new_W[l], new_b[l])),
+                state=new_opt.layer(l),
             )
             for l in range(len(W))
         )
@@ -297,7 +305,7 @@ class Trainer:
             loss=loss,
             train_loss=train_loss,
             test_loss=test_loss,
-            learning_rate=lr,
+            learning_rate=scenario.learning_rate,
             layers=layers,
             stop_reason=self.stop_reason,
             nonfinite=nonfinite,

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..engine import NonFinite, StepRecord
+from ..engine.optimizers import optimizer_for
 from ..scenario import Scenario
 from .matrices import fmt, style
 
@@ -32,6 +33,8 @@ class Status:
     rate: str  # the play rate, "10/s"
     selection: str  # what is selected, in words
     export: str | None = None  # the last trace written
+    optimizer: str = ""  # the optimiser with its parameters, "Adam(lr=0.01, ...)"; "" for plain gd
+    optimizer_short: str = ""  # the same with its learning rate only, for narrow screens
 
     @classmethod
     def of(
@@ -60,7 +63,15 @@ class Status:
             rate=rate,
             selection=selection,
             export=display_path(export) if export else None,
+            **_optimizer_texts(scenario),
         )
+
+
+def _optimizer_texts(scenario: Scenario) -> dict[str, str]:
+    if scenario.optimizer == "gd":
+        return {}
+    opt = optimizer_for(scenario)
+    return {"optimizer": str(opt), "optimizer_short": f"{type(opt).__name__}(lr={opt.lr:g})"}
 
 
 def display_path(path: Path) -> str:
@@ -146,7 +157,10 @@ class Header(Static):
         item("step", f"{s.step}/{s.max_steps}")
         item("epoch" if wide else "ep", str(s.epoch))
         item("batch", batch_text(s.batch) if s.batch else "–")
-        item("lr", f"{s.learning_rate:g}")
+        if s.optimizer:
+            item("", s.optimizer if wide else s.optimizer_short)
+        else:
+            item("lr", f"{s.learning_rate:g}")
         item("mode" if wide else "", f"{s.batch_mode}, {s.loss_name}", "")
         t.append("\n")
         item("loss", *(number(s.loss) if s.loss is not None else ("–", "bold")))
