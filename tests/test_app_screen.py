@@ -248,10 +248,14 @@ async def test_before_the_first_step_every_panel_fits_its_hint_at_100x30():
 
 
 @pytest.mark.parametrize("size", [(100, 30), (160, 45)], ids=["100x30", "160x45"])
-async def test_the_loss_charts_title_fits_its_border(size):
-    app = BackpropApp(load_scenario("xor"))
+@pytest.mark.parametrize("name", ["xor", "mlp_error_signal"])
+async def test_the_loss_charts_title_fits_its_border(size, name):
+    app = BackpropApp(load_scenario(name))
     async with drive(app, size=size) as s:
-        assert "6 loss: • batch  ─ training set" in s.screen()
+        title = Text.from_markup(str(app.query_one("#chart").border_title)).plain
+        assert title.startswith("6 loss") and title in s.screen()  # whole, the form that fits
+        if name == "mlp_error_signal":  # 3 inputs: no decision boundary beside the chart
+            assert "6 loss: • batch  ─ training set" in s.screen()
 
 
 async def test_an_underlined_column_underlines_its_numbers_not_the_gap_before_them():

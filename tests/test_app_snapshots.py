@@ -67,3 +67,33 @@ def test_app_phase_by_phase_in_signals_notation(snap_compare, monkeypatch):
     assert app.return_code == 0
     assert app.trainer.step_count == 3 and app.reveal.index == 5 and app.notation == "signals"
     assert (app.selection.mode, app.selection.node_layer, app.selection.node) == ("node", 1, 0)
+
+
+async def three_hundred_steps_then_zoom_the_boundary(pilot: Pilot) -> None:
+    pilot.app.trainer.run(299, record=False)  # 299 steps without drawing (the same as f pressed 3 times)
+    await pilot.press("space")  # space: step 300, drawn
+    await pilot.press("8")  # 8: zoom the decision boundary
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("zoomed", [False, True], ids=["grid", "zoomed"])
+def test_decision_boundary_of_circle(snap_compare, monkeypatch, zoomed):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app = BackpropApp(load_scenario("circle"))
+
+    seen: dict[str, bool] = {}
+
+    async def run_before(pilot: Pilot) -> None:
+        await three_hundred_steps_then_zoom_the_boundary(pilot)
+        if not zoomed:
+            await pilot.press("8")  # 8: back to every panel, the boundary beside the loss chart
+            await pilot.pause()
+        boundary = app.query_one("#boundary")
+        seen.update(shown=boundary.display, zoomed=app.screen.maximized is boundary)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+    assert app._exception is None, f"the app raised {app._exception!r}"
+    assert app.return_code == 0
+    assert app.trainer.step_count == 300 and app.record is not None and app.record.step == 300
+    assert seen == {"shown": True, "zoomed": zoomed}

@@ -38,6 +38,7 @@ from ..notation import vocabulary
 from ..scenario import Scenario
 from ..trace import write_trace
 from . import explain_keys
+from .boundary import BoundaryPanel, ChartCell
 from .chart import LossChart, chart_title
 from .explain import ExplainPanel
 from .export import choose_export_path
@@ -125,9 +126,13 @@ class BackpropApp(App[None]):
             yield NetworkView(net, "1", id="network")
             yield ForwardPanel(net, "2", id="forward")
             yield ExplainPanel(net, "7", id="explain", update_biases=self.scenario.update_biases)
-            chart = LossChart(id="chart")
-            chart.border_title = chart_title(test=self.trainer.X_test is not None)
-            yield chart
+            with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
+                chart = LossChart(id="chart")
+                chart.test_legend = self.trainer.X_test is not None
+                chart.border_title = chart_title(chart.test_legend)
+                yield chart
+                t = self.trainer
+                yield BoundaryPanel(net, t.network, t.X, t.T, "8", id="boundary")
             yield BackwardPanel(net, "3", id="backward")
             yield GradientsPanel(net, "4", id="gradients")
             yield WeightsPanel(net, "5", id="weights")
@@ -364,6 +369,9 @@ class BackpropApp(App[None]):
 
     def action_zoom(self, panel: str) -> None:
         widget = self.query_one(f"#{panel}")
+        if isinstance(widget, BoundaryPanel) and widget.extent is None:
+            self.notify("the decision boundary is drawn for networks with 2 inputs", title="boundary")
+            return
         if self.screen.maximized is widget:
             self.screen.minimize()
         else:

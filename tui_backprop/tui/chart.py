@@ -84,11 +84,18 @@ def _step_ticks(n: int, count: int) -> list[int]:
     return list(range(0, n + 1, int(step)))
 
 
-def chart_title(test: bool) -> str:
-    """The panel title: a legend with its marks in the chart's colours (it must fit 160x45's narrow
-    panel, so the words are short)."""
-    legend = f"[{BATCH_COLOUR}]•[/] batch  [{TRAIN_COLOUR}]─[/] " + ("training" if test else "training set")
-    return "6 loss: " + legend + (f"  [{TEST_COLOUR}]─[/] test" if test else "")
+def chart_title(test: bool, width: int | None = None) -> str:
+    """The panel title: a legend with its marks in the chart's colours, the longest of its forms
+    that fits a border ``width`` cells wide (None: the longest)."""
+    b, tr, te = f"[{BATCH_COLOUR}]•[/]", f"[{TRAIN_COLOUR}]─[/]", f"[{TEST_COLOUR}]─[/]"
+    if test:
+        forms = [f"6 loss: {b} batch  {tr} training  {te} test", f"6 loss: {b}batch {tr}train {te}test"]
+    else:
+        forms = [f"6 loss: {b} batch  {tr} training set", f"6 loss: {b}batch {tr}training"]
+    forms.append(f"6 loss {b}{tr}{te if test else ''}")
+    if width is None:
+        return forms[0]
+    return next((f for f in forms if Text.from_markup(f).cell_len <= width - 4), forms[-1])
 
 
 class LossChart(PlotextPlot):
@@ -101,6 +108,7 @@ class LossChart(PlotextPlot):
         self._batch, self._train, self._test = _Series(), _Series(), _Series()
         self._initial = self._initial_test = float("nan")
         self._has_test = False
+        self.test_legend = False  # whether the title's legend names a test line
         self.log_scale = False
         self._cache_key: tuple | None = None
         self._cache: Text | None = None
@@ -124,6 +132,9 @@ class LossChart(PlotextPlot):
         self._initial_test = float("nan") if initial_test is None else float(initial_test)
         self._has_test = initial_test is not None
         self.refresh()
+
+    def on_resize(self) -> None:
+        self.border_title = chart_title(self.test_legend, self.size.width)
 
     def set_log_scale(self, log: bool) -> None:
         self.log_scale = log

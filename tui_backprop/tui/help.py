@@ -69,7 +69,16 @@ PANELS = [
     (
         "6 loss",
         "batch loss (before each update) and training-set loss (after it) against step; with many "
-        "steps each column shows the lowest and highest loss of its steps. l switches to a log scale.",
+        "steps each column shows the lowest and highest loss of its steps. l switches to a log scale. "
+        "With a test set, the test-set loss is a third line.",
+    ),
+    (
+        "8 boundary",
+        "two-input networks only, beside the loss chart: the network's output over the input plane "
+        "(the data's range plus a tenth), two pixels a character, with the training points • on it. "
+        "One output: orange at the lowest target, dark in the middle, blue at the highest; several "
+        "(softmax): the colour of the most likely class, deeper where the network is surer. "
+        "8 zooms it, with the range of each axis.",
     ),
 ]
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from textual.binding import Binding, BindingType
 
-PANELS = ("network", "forward", "backward", "gradients", "weights", "chart", "explain")  # zoomed by 1..7
+# zoomed by 1..8 (boundary: networks with 2 inputs only)
+PANELS = ("network", "forward", "backward", "gradients", "weights", "chart", "explain", "boundary")
 
 # key(s), action, footer label, in the footer, what it does
 # fmt: off
