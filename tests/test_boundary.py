@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from app_harness import drive
+from app_harness import DIVERGE_2_2_1, drive, scenario_file
 from rich.color import Color
 
 from tui_backprop import Trainer, load_scenario, loads_scenario
@@ -226,3 +226,17 @@ async def test_zoom_8_shows_the_plane_with_its_axes():
         assert panel.size.width > 50 and rows >= 20  # the whole screen
         assert abs(cols - 2 * rows * aspect) <= 1  # in the data's proportions: a pixel is half a cell tall
         assert "arm A" in str(panel.border_subtitle)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+async def test_a_diverged_network_still_draws_a_plane(tmp_path):
+    app = BackpropApp(scenario_file(tmp_path, DIVERGE_2_2_1))
+    async with drive(app) as s:
+        for _ in range(4):
+            await s.press("space")  # space: a step, until the run diverges
+        await s.pilot.pause()
+        assert app.record is not None and app.record.diverged
+        panel = app.query_one(BoundaryPanel)
+        assert not np.isfinite(panel.grid).all()
+        rows, cols = panel.plane
+        assert len(panel._lines) == rows and all(line.cell_len >= cols for line in panel._lines)

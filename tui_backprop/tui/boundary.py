@@ -134,7 +134,8 @@ class BoundaryPanel(Panel):
         with np.errstate(all="ignore"):
             Y = output_grid(self.network, W, b, self.extent, cols, 2 * rows)
         self.grid = Y
-        pixels = self.pixel_colours(np.nan_to_num(Y))
+        # a diverged network's outputs: nan is undecided, the infinities the ends of the range
+        pixels = self.pixel_colours(np.clip(np.nan_to_num(Y), -1e6, 1e6))
         pr, pc = pixel_of(self.X, self.extent, cols, 2 * rows)
         points: dict[tuple[int, int], tuple[Array, int]] = {}
         for r, c, colour in zip(pr, pc, self.point_colours(), strict=True):
