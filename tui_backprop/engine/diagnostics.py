@@ -65,6 +65,7 @@ _CALM_Z = {
 # of XOR), which says nothing about depth.
 VANISHING_RATIO = 1e-4
 EXPLODING_RATIO = 1e4
+_VANISHING_SQ, _EXPLODING_SQ = VANISHING_RATIO**2, EXPLODING_RATIO**2  # for squared norms
 LOSS_RISE_FACTOR = 10.0  # training loss this many times its best so far ...
 LOSS_RISE_FLOOR = 1e-3  # ... and above this: a rise from 1e-9 to 1e-7 is not a problem
 
@@ -102,14 +103,20 @@ def step_warnings(
     output_slope: whether the output delta carries f'(z[L]); with bce it is y - t, and a
     saturated sigmoid output learns as fast as any, so it is not reported.
     """
+    # This runs on every recorded step, so each kind starts with a cheap test, done here, that
+    # rules out the usual case; the function named after the kind finds the units.
     found: list[Diagnostic] = []
     L = len(layers)
     for l, layer in enumerate(layers, start=1):
-        if layer.activation in _CALM_Z and (l < L or output_slope):
-            found += saturated(l, layer)
-        elif layer.activation == "relu":
+        act = layer.activation
+        if act in _CALM_Z:
+            # saturated units need every |z| far from 0: the smallest |z| of some unit beyond calm
+            if max(_min(np.abs(layer.z), 0).tolist()) > _CALM_Z[act] and (l < L or output_slope):
+                found += saturated(l, layer)
+        elif act == "relu":
             found += dead_relu(l, train_zs[l - 1])
-        if l < L:
+        # copies share their first incoming weight: exact, and no arithmetic
+        if l < L and len(set(layer.w[:, 0].tolist())) < len(layer.w):
             found += identical_units(l, layer, layers[l])
     if L > 1:  # one layer starting at 0 is plain regression; with one layer, no ratio
         if True in zero_init:
@@ -118,7 +125,10 @@ def step_warnings(
                 for l in range(1, L + 1)
                 if zero_init[l - 1] and not layers[l - 1].w_before.any()
             ]
-        found += gradient_ratio(layers)
+        first, last = layers[0].delta, layers[-1].delta
+        sq_first, sq_last = np.vdot(first, first).item(), np.vdot(last, last).item()  # squared norms
+        if not _VANISHING_SQ * sq_last <= sq_first <= _EXPLODING_SQ * sq_last:
+            found += gradient_ratio(layers)
     if nonfinite is not None:
         message = f"A number became inf or nan at {nonfinite}: the run diverged."
         found.append(Diagnostic("nonfinite", None, (), message))
@@ -133,8 +143,6 @@ def step_warnings(
 
 def saturated(l: int, layer: LayerRecord) -> list[Diagnostic]:
     """Sigmoid or tanh units whose slope is below SATURATION x its maximum on every sample."""
-    if max(_min(np.abs(layer.z), 0).tolist()) <= _CALM_Z[layer.activation]:
-        return []  # every unit has a sample with a small |z|, where its slope is large
     slope = _max(_slope(layer), 0)  # (n,) the largest slope of each unit over the batch
     (nodes,) = (slope < SATURATION * MAX_SLOPE[layer.activation]).nonzero()
     if not nodes.size:
@@ -158,7 +166,8 @@ def dead_relu(l: int, train_z: Array) -> list[Diagnostic]:
         return []
     message = (
         f"Layer {l}: ReLU {_units(nodes)} dead (z <= 0 for every training sample), "
-        "so no gradient passes through and their incoming weights no longer change."
+        f"so no gradient passes through and {'its' if len(nodes) == 1 else 'their'} incoming "
+        "weights no longer change."
     )
     return [Diagnostic("dead_relu", l, _ints(nodes), message)]
 
@@ -170,15 +179,9 @@ def identical_units(l: int, layer: LayerRecord, above: LayerRecord) -> list[Diag
     its value goes). Two units equal in all three get equal deltas and equal updates.
     """
     W = layer.w
-    n = W.shape[0]
-    if n < 2:
-        return []
-    # a cheap test first, exact without arithmetic: copies share their first weight
-    if len(set(W[:, 0].tolist())) == n:
-        return []
     groups: dict[tuple[float, ...], list[int]] = {}
     b, W_next = layer.b, above.w
-    for j in range(n):
+    for j in range(len(W)):
         key = tuple(W[j].tolist()) + tuple(b[j : j + 1].tolist()) + tuple(W_next[:, j].tolist())
         groups.setdefault(key, []).append(j)
     found = []
@@ -206,8 +209,6 @@ def gradient_ratio(layers: Sequence[LayerRecord]) -> list[Diagnostic]:
         return []
     first, last = layers[0].delta, layers[-1].delta
     sq_first, sq_last = float(np.vdot(first, first)), float(np.vdot(last, last))  # squared norms
-    if VANISHING_RATIO**2 * sq_last <= sq_first <= EXPLODING_RATIO**2 * sq_last:
-        return []  # the common case, decided without a square root
     if not (sq_last > 0.0 and math.isfinite(sq_first) and math.isfinite(sq_last)):
         return []  # no error to pass back (a perfect fit), or a diverged step
     n_first, n_last = math.sqrt(sq_first), math.sqrt(sq_last)
