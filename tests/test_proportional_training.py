@@ -285,3 +285,29 @@ def test_the_split_drives_two_hidden_nodes_of_the_bundled_example_into_saturatio
     assert trainer.stop_reason == "target_loss" and trainer.step_count == 913
     # the true gradient from the same start saturates nothing
     assert not any(r.warnings for r in Trainer(load_scenario("proportional_2_3_1")).run(2000))
+
+
+@settings(max_examples=20, deadline=None)
+@given(runs())
+def test_the_split_direction_goes_through_momentum(s):
+    # momentum: v <- mu v + g, W <- W - lr v, with g = -dW / lr the direction the split asks for
+    s = dataclasses.replace(s, optimizer="momentum", momentum=0.9)
+    trainer = Trainer(s)
+    W = [np.array(w, dtype=float) for w in s.init.weights]
+    b = None if s.init.biases is None else [np.array(v, dtype=float) for v in s.init.biases]
+    v = [np.zeros_like(w) for w in W]
+    for _ in range(STEPS):
+        rec = trainer.step()
+        idx = list(rec.batch)
+        W_split, _, _ = proportional_step(
+            W, b, s.activations, s.inputs[idx], s.targets[idx], s.learning_rate, False
+        )
+        g = [-(ws - w) / s.learning_rate for ws, w in zip(W_split, W, strict=True)]
+        v = [0.9 * vl + gl for vl, gl in zip(v, g, strict=True)]
+        W = [w - s.learning_rate * vl for w, vl in zip(W, v, strict=True)]
+        for layer, w in zip(rec.layers, W, strict=True):
+            np.testing.assert_allclose(layer.w, w, rtol=1e-7, atol=1e-10)
+        if b is not None:  # the biases' own momentum is engine5's to test; follow the record
+            b = [np.array(layer.b) for layer in rec.layers]
+        if trainer.done:
+            break
