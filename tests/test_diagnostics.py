@@ -41,7 +41,7 @@ def test_the_learning_xor_has_no_warnings_at_all():
 
 
 def test_every_warning_is_a_known_kind_with_a_message():
-    for name in ("xor_identity_worked", "proportional_2_3_1_split"):
+    for name in ("xor_identity_worked", DATA / "proportional_saturates.toml"):
         for rec in Trainer(load_scenario(name)).run(100):
             for w in rec.warnings:
                 assert w.kind in KINDS
@@ -372,7 +372,9 @@ def test_the_fast_path_builds_no_warnings_and_ends_in_the_same_state():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("scenario", ["proportional_2_3_1_split", str(DATA / "diverges_1_1.toml")])
+@pytest.mark.parametrize(
+    "scenario", [str(DATA / name) for name in ("proportional_saturates.toml", "diverges_1_1.toml")]
+)
 def test_trace_writes_warnings_only_on_steps_that_have_some(tmp_path, scenario):
     trainer = Trainer(load_scenario(scenario))
     records = trainer.run(100)
@@ -387,7 +389,7 @@ def test_trace_writes_warnings_only_on_steps_that_have_some(tmp_path, scenario):
             assert step["warnings"] == expected
         else:
             assert "warnings" not in step
-    if scenario == "proportional_2_3_1_split":  # its hidden units saturate after some 50 steps
+    if scenario.endswith("proportional_saturates.toml"):  # its hidden units saturate from step 54
         assert "warnings" not in doc["steps"][0] and "warnings" in doc["steps"][-1]
 
 

@@ -120,7 +120,7 @@ def test_a_hidden_node_is_explained_term_by_term_in_every_notation(notation):
 
 
 def test_an_output_node_shows_dl_dy_times_the_slope():
-    _, net, rec = run("proportional_2_3_1", 1)  # half_sse: dl/dy = y − t
+    _, net, rec = run("mlp_error_signal", 1)  # half_sse: dl/dy = y − t; a sigmoid output
     text = plain(explain(net, rec, Selection(mode="node", node_layer=2, node=0), vocabulary("signals", 2)))
     y, t = rec.layers[1].a[0, 0], rec.t[0, 0]
     assert "S_ERROR = ∂loss/∂S_postA,O · f′(S_preA,O)" in text and "FE = S_postA,O − T" in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +22,8 @@ from jsonschema import Draft202012Validator
 from tui_backprop import Trainer, load_scenario, write_trace
 from tui_backprop.scenario import ScenarioError
 from tui_backprop.trace import schema
+
+DATA = Path(__file__).parent / "data"
 
 # f'(z) written from z alone, apart from the engine's derivatives in terms of a
 SLOPES = {
@@ -152,11 +155,19 @@ def test_the_record_still_carries_the_true_gradient(s):
 def test_the_output_layer_learns_as_gradient_descent_on_half_sse():
     s = load_scenario("proportional_2_3_1_split")
     assert s.loss == "half_sse"
-    split = Trainer(s).step()
-    true = Trainer(dataclasses.replace(s, error_split="gradient")).step()
-    np.testing.assert_allclose(split.layers[-1].w, true.layers[-1].w, rtol=0, atol=1e-15)
-    # ... and the hidden layer does not, because its error is the split, not the delta
-    assert np.abs(split.layers[0].w - true.layers[0].w).max() > 1e-4
+    split_trainer, true_trainer = Trainer(s), Trainer(dataclasses.replace(s, error_split="gradient"))
+    for step in (1, 2):
+        split, true = split_trainer.step(), true_trainer.step()
+        np.testing.assert_array_equal(split.layers[0].w_before, true.layers[0].w_before)
+        np.testing.assert_allclose(split.layers[-1].w, true.layers[-1].w, rtol=0, atol=1e-15)
+        # ... and the hidden layer does not, because its error is the split, not the delta; at
+        # step 1 the input is x = (0, 0), so neither rule moves the hidden weights
+        moved = np.abs(split.layers[0].w - true.layers[0].w).max()
+        if step == 1:
+            np.testing.assert_array_equal(split.x, [[0.0, 0.0]])
+            assert moved == 0.0
+        else:
+            assert moved > 1e-4
 
 
 def test_undo_and_step_again_give_the_same_record():
@@ -273,9 +284,11 @@ def test_a_zero_weight_sum_diverges_at_the_split_error():
     assert (rec.nonfinite.quantity, rec.nonfinite.layer) == ("error", 1)
 
 
-def test_the_split_drives_two_hidden_nodes_of_the_bundled_example_into_saturation():
-    # what the scenario's description tells the learner to watch
-    trainer = Trainer(load_scenario("proportional_2_3_1_split"))
+def test_the_split_can_drive_hidden_nodes_into_saturation():
+    # a sigmoid classifier at learning rate 1 (the earlier bundled example)
+    s = load_scenario(DATA / "proportional_saturates.toml")
+    assert s.error_split == "proportional"
+    trainer = Trainer(s)
     records = trainer.run(2000)
     saturated = [[w.nodes for w in r.warnings if w.kind == "saturated" and w.layer == 1] for r in records]
     first = next(i for i, found in enumerate(saturated) if found)
@@ -284,7 +297,7 @@ def test_the_split_drives_two_hidden_nodes_of_the_bundled_example_into_saturatio
     assert saturated[-1] == [(0, 1)]
     assert trainer.stop_reason == "target_loss" and trainer.step_count == 913
     # the true gradient from the same start saturates nothing
-    assert not any(r.warnings for r in Trainer(load_scenario("proportional_2_3_1")).run(2000))
+    assert not any(r.warnings for r in Trainer(dataclasses.replace(s, error_split="gradient")).run(2000))
 
 
 @settings(max_examples=20, deadline=None)
@@ -311,3 +324,17 @@ def test_the_split_direction_goes_through_momentum(s):
             b = [np.array(layer.b) for layer in rec.layers]
         if trainer.done:
             break
+
+
+def test_the_bundled_split_example_learns_more_slowly_than_the_gradient_and_warns_of_nothing():
+    # what its description states: both fit, the split in more steps, no warning on the way
+    steps = {}
+    for name in ("proportional_2_3_1", "proportional_2_3_1_split"):
+        trainer = Trainer(load_scenario(name))
+        records = trainer.run(2000)
+        assert trainer.stop_reason == "target_loss"
+        assert not any(r.warnings for r in records)
+        steps[name] = trainer.step_count
+    assert steps["proportional_2_3_1"] < steps["proportional_2_3_1_split"]
+    described = load_scenario("proportional_2_3_1_split").description
+    assert f"{steps['proportional_2_3_1_split']} steps against {steps['proportional_2_3_1']}" in described

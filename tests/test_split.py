@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tui_backprop import Trainer, load_scenario
+from tui_backprop.engine.explain import record_split
 from tui_backprop.engine.split import proportional_errors
 
 
@@ -110,3 +111,31 @@ def test_the_first_step_error_of_proportional_2_3_1(prop):
     # not the backpropagated delta: opposite sign (y - t) and each node's slope a(1 - a)
     assert np.sign(hidden[0]).tolist() == (-np.sign(rec.layers[0].delta[0])).tolist()
     assert np.abs(hidden - rec.layers[0].delta).max() > 0.01
+
+
+@pytest.mark.parametrize("name", ["proportional_2_3_1", "proportional_2_3_1_split"])
+def test_the_first_step_has_an_output_error_of_exactly_two(name):
+    s = load_scenario(name)
+    rec = Trainer(s).step()
+    # x = (0, 0) and no biases: every hidden a is sigmoid(0) = 0.5, the identity output is
+    # y = 0.5 * (0.58 + 0.21 + 0.36) and the target is y + 2, exactly in float64
+    np.testing.assert_array_equal(rec.x, [[0.0, 0.0]])
+    np.testing.assert_array_equal(rec.layers[0].a, [[0.5, 0.5, 0.5]])
+    e = rec.t - rec.layers[-1].a
+    assert e.tolist() == [[2.0]]
+    w = [float(v) for v in rec.layers[1].w_before[0]]
+    assert w == [0.58, 0.21, 0.36]
+    shares = [2.0 * w_j / (w[0] + w[1] + w[2]) for w_j in w]
+    hidden, out = record_split(rec)  # recorded when training with the split, derived otherwise
+    assert (rec.layers[0].error is not None) == (s.error_split == "proportional")
+    assert out.tolist() == [[2.0]]
+    np.testing.assert_allclose(hidden[0], shares, rtol=1e-15)
+    # the true deltas beside them: (y - t) * w_j * a_j (1 - a_j), identity output
+    deltas = [-2.0 * w_j * 0.25 for w_j in w]
+    np.testing.assert_allclose(rec.layers[0].delta[0], deltas, rtol=1e-15)
+    # what the description tells the learner to look for at step 1
+    for value in shares:
+        assert f"{value:.4f}" in s.description
+    for value in deltas:
+        assert f"{value:g}" in s.description
+    assert "e = t - y = 2" in s.description

@@ -160,28 +160,35 @@ def test_mlp_error_signal_epoch_follows_the_formulas():
 def test_proportional_scenario_shows_the_true_hidden_deltas():
     s = load_scenario("proportional_2_3_1")
     assert s.layers == (2, 3, 1)
-    assert set(s.activations) == {"sigmoid"}
-    assert s.loss == "half_sse"
+    assert s.activations == ("sigmoid", "identity")  # a linear output, so that t - y can be 2
+    assert s.loss == "half_sse" and not s.bias
     w_out = np.array(s.init.weights[1])[0]
     np.testing.assert_array_equal(w_out, [0.58, 0.21, 0.36])
     assert w_out.sum() == pytest.approx(1.15)
 
     W1 = np.array(s.init.weights[0])
-    b1 = np.array(s.init.biases[0]) if s.bias else np.zeros(3)
-    b2 = s.init.biases[1][0] if s.bias else 0.0
-    rec = Trainer(s).step()
-    x, t = s.inputs[rec.batch[0]], s.targets[rec.batch[0], 0]
+    trainer = Trainer(s)
+    first, second = trainer.step(), trainer.step()
+    for rec, w_hidden in ((first, W1), (second, first.layers[0].w)):
+        x, t = s.inputs[rec.batch[0]], s.targets[rec.batch[0], 0]
+        a = sigmoid(w_hidden @ x)
+        y = rec.layers[1].w_before[0] @ a
+        delta_out = y - t  # identity output: f'(z) = 1
+        true_hidden = (delta_out * rec.layers[1].w_before[0]) * a * (1 - a)
+        close(rec.layers[1].delta, [[delta_out]])
+        close(rec.layers[0].delta, [true_hidden])
 
-    a = sigmoid(W1 @ x + b1)
-    y = sigmoid(w_out @ a + b2)
-    delta_out = (y - t) * y * (1 - y)
-    true_hidden = (delta_out * w_out) * a * (1 - a)
-    close(rec.layers[1].delta, [[delta_out]])
-    close(rec.layers[0].delta, [true_hidden])
-
-    # the true split is not the proportional one: each node's own slope a(1 - a) reweights it
-    shares = true_hidden / true_hidden.sum()
-    assert np.abs(shares - w_out / w_out.sum()).max() > 1e-3
+    # step 1 feeds x = (0, 0): every slope a(1 - a) is 0.25, so the true deltas keep the weights'
+    # proportions; from step 2 each node's own slope reweights them
+    x1 = s.inputs[first.batch[0]]
+    np.testing.assert_array_equal(x1, [0.0, 0.0])
+    a1 = first.layers[0].a[0]
+    np.testing.assert_array_equal(a1 * (1 - a1), [0.25, 0.25, 0.25])
+    shares = first.layers[0].delta[0] / first.layers[0].delta[0].sum()
+    np.testing.assert_allclose(shares, w_out / w_out.sum(), rtol=1e-12)
+    w2 = second.layers[1].w_before[0]
+    shares = second.layers[0].delta[0] / second.layers[0].delta[0].sum()
+    assert np.abs(shares - w2 / w2.sum()).max() > 1e-3
 
 
 # -- one linear neuron: full batch, stochastic and mini-batch ---------------------------------
