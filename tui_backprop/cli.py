@@ -109,10 +109,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _list() -> int:
-    for name in bundled_names():
-        s = load_scenario(name)
-        arch = "-".join(str(n) for n in s.layers)
-        print(f"{name:<26} {arch:<8} {s.name}")
+    rows = [(name, load_scenario(name)) for name in bundled_names()]
+    archs = ["-".join(str(n) for n in s.layers) for _, s in rows]
+    width = max(8, *map(len, archs))  # 2-16-16-2 and 784-256-10 are wider than most
+    for (name, s), arch in zip(rows, archs, strict=True):
+        print(f"{name:<26} {arch:<{width}} {s.name}")
     return EXIT_OK
 
 
