@@ -41,6 +41,7 @@ from tui_backprop import Trainer, load_scenario
 from tui_backprop.trace import schema
 from tui_backprop.tui.app import BackpropApp, MainScreen
 from tui_backprop.tui.help import HelpScreen
+from tui_backprop.tui.neuron import NeuronScreen
 
 # -- stepping ----------------------------------------------------------------------------------
 
@@ -632,6 +633,13 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         await command("scroll_panels(-1)")
         assert app.query_one("#panels").scroll_y == 0
         await s.pilot.resize_terminal(*SIZE)
+
+        await command("goto")
+        await s.press(*"1,1", "enter")  # typed: row 1, column 1 of W[1]
+        assert (app.selection.layer, app.selection.j, app.selection.i) == (1, 1, 1)
+        await command("neuron")
+        assert isinstance(app.screen, NeuronScreen) and "W[1][1, :]" in app.screen.panel.text
+        await s.press("escape")  # escape: close the neuron view
 
         await command("help")
         assert isinstance(app.screen, HelpScreen)

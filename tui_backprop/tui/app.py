@@ -4,12 +4,14 @@ State that tests and benchmarks can read: ``app.trainer``, ``app.record`` (the S
 on screen, None at step 0), ``app.selection``, ``app.playing``, ``app.rate``,
 ``app.last_export_path`` and ``app.exporting``.
 
-Threads: single steps, step back and reset run on the UI thread. Play and "+100 / +1000
-steps" run in one thread worker (group "trainer") that steps under ``app.trainer_lock`` in
-chunks and posts ``Progress`` messages with the newest record; a Progress may replace an
-older one still queued, so the screen draws the newest record, never a backlog. Any key
-that changes the trainer first pauses that worker (``_pause``). Export replays the run
-in a second worker (group "export") and never touches the live trainer.
+Threads: single steps, step back and reset run on the UI thread for a small network and, for a
+big one (tui/stepping.py), in a thread worker (``app.busy``), keys pressed meanwhile queueing
+up in ``app.pending`` (bounded). Play and "+100 / +1000 steps" run in one thread worker (group
+"trainer") that steps under ``app.trainer_lock`` in chunks and posts ``Progress`` messages
+with the newest record; a Progress may replace an older one still queued, so the screen
+draws the newest record, never a backlog. Any key that changes the trainer first pauses
+that worker (``_pause``). Export replays the run in a second worker (group "export") and
+never touches the live trainer.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, get_current_worker
 
-from ..engine import StepRecord, Trainer, TrainingStopped
+from ..engine import StepRecord, Trainer
 from ..engine.phases import FULL, Reveal
 from ..engine.trainer import HISTORY_STEPS
 from ..errors import BackpropError
@@ -42,16 +44,20 @@ from .boundary import BoundaryPanel, ChartCell
 from .chart import LossChart, chart_title
 from .explain import ExplainPanel
 from .export import choose_export_path
+from .goto import GotoScreen
 from .header import Header, Status, divergence_text
 from .help import HelpScreen
 from .keys import BINDINGS, key_rows
 from .model import NetInfo
 from .network_view import NetworkView
+from .neuron import NeuronScreen
 from .panel import Panel
 from .panels import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .reload import ScenarioSource, reload_scenario
 from .runner import Runner, current_record
-from .selection import Selection
+from .selection import GOTO_FORMS, Selection
+from .stats import WARM_SIZE, warm
+from .stepping import Outcome, Pending, apply, busy_text, in_background
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 10000.0, math.inf)
 DEFAULT_RATE = RATES.index(10.0)
@@ -84,10 +90,22 @@ class BackpropApp(App[None]):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, BackpropApp.Progress)
 
+    class Applied(Message):
+        """From the worker of single steps: what they did."""
+
+        def __init__(self, generation: int, outcome: Outcome) -> None:
+            super().__init__()
+            self.generation, self.outcome = generation, outcome
+
     def __init__(
-        self, scenario: Scenario, export_path: Path | None = None, history: int = HISTORY_STEPS
+        self,
+        scenario: Scenario,
+        export_path: Path | None = None,
+        history: int = HISTORY_STEPS,
+        background_steps: bool | None = None,
     ) -> None:
-        """``history``: steps that step back takes from memory (further back it replays)."""
+        """``history``: steps that step back takes from memory (further back it replays);
+        ``background_steps``: single steps in a worker (None: when a step is expensive)."""
         super().__init__()
         self.scenario = scenario
         self.scenario_source = ScenarioSource.of(scenario)  # what R reads again (the CLI sets --set)
@@ -109,6 +127,9 @@ class BackpropApp(App[None]):
         self._generation = 0  # bumped whenever the screen stops listening to a worker
         self._worker: Worker | None = None
         self._draw_seconds = 0.0  # moving average of the time _show takes during a run
+        self.background_steps = in_background(self.trainer) if background_steps is None else background_steps
+        self.pending = Pending()  # single-step keys pressed while the worker applies others
+        self.busy = False  # that worker runs
 
     @property
     def rate(self) -> float:
@@ -185,6 +206,8 @@ class BackpropApp(App[None]):
             activity = self.activity
         elif phase := explain_keys.phase_activity(self.reveal):
             activity = phase
+        elif self.busy:
+            activity = busy_text(self.pending)
         elif rec is not None and rec.stop_reason:
             activity = f"stopped: {rec.stop_reason}"
         else:
@@ -208,10 +231,11 @@ class BackpropApp(App[None]):
         if self._worker is None:
             return
         self._worker.cancel()
-        with self.trainer_lock:  # waits for the chunk in progress, at most CHUNK_TIME
+        with self.trainer_lock:  # waits for the chunk (or the single step) in progress
             self._worker = None
             self._generation += 1
-            self.playing = False
+            self.playing = self.busy = False
+            self.pending.clear()
             record = current_record(self.trainer)
         self._show(record)
 
@@ -229,16 +253,7 @@ class BackpropApp(App[None]):
     def action_step(self) -> None:
         if explain_keys.complete_phases(self):
             return
-        self._pause()
-        if self._stopped():
-            return
-        try:
-            record = self.trainer.step()
-        except TrainingStopped as e:  # belt and braces: _stopped() has looked already
-            self.notify(str(e), severity="warning")
-            return
-        self._show(record)
-        self._announce(record)
+        self._single("step")
 
     def action_substep(self) -> None:
         explain_keys.substep(self)
@@ -250,20 +265,68 @@ class BackpropApp(App[None]):
         explain_keys.toggle_explain(self)
 
     def action_step_back(self) -> None:
-        self._pause()
-        if self.trainer.step_count == 0:
-            self.notify("already at step 0", severity="information")
-            return
-        if self.trainer.undo_replays:
-            # beyond the steps kept in memory, step back replays from the start: off the UI thread
-            self._start(None, "stepping back (replaying)", undo=True)
-            return
-        self._show(self.trainer.undo())
+        self._single("back")
 
     def action_reset(self) -> None:
+        self._single("reset")
+
+    def _single(self, kind: str) -> None:
+        """One step, step back or reset: at once, or queued while the worker applies others."""
+        if self.busy:
+            if self.pending.push(kind):
+                self._draw_header()
+            return
         self._pause()
-        self.trainer.reset()
-        self._show(None)
+        if kind == "step" and self._stopped():
+            return
+        if kind == "back" and self.trainer.step_count == 0:
+            self.notify("already at step 0", severity="information")
+            return
+        if kind == "back" and self.trainer.undo_replays and not self.background_steps:
+            # beyond the steps kept in memory, step back replays from the start: off the UI thread
+            self._start(None, "stepping back (replaying)", undo=True)
+        elif self.background_steps:
+            self._apply_in_worker([(kind, 1)])
+        else:
+            self._applied(apply(self.trainer, [(kind, 1)]))
+
+    def _apply_in_worker(self, ops: list[tuple[str, int]]) -> None:
+        self._generation += 1
+        self.busy = True
+        self.pending.began(ops)
+        self._worker = self._applying(self._generation, ops)
+        self._draw_header()
+
+    @work(thread=True, exclusive=True, group="trainer", exit_on_error=False)
+    def _applying(self, generation: int, ops: list[tuple[str, int]]) -> None:
+        worker = get_current_worker()
+        with self.trainer_lock:
+            try:
+                outcome = apply(self.trainer, ops, lambda: worker.is_cancelled)
+            except Exception as e:  # as in _stepping: say it, never crash
+                self.call_from_thread(self.notify, f"{type(e).__name__}: {e}", severity="error")
+                outcome = Outcome(current_record(self.trainer))
+        warm(outcome.record, WARM_SIZE)
+        self.post_message(self.Applied(generation, outcome))
+
+    @on(Applied)
+    def _on_applied(self, message: Applied) -> None:
+        if message.generation != self._generation:
+            return  # from a worker the screen no longer follows (_pause)
+        self._worker, self.busy = None, False
+        self.pending.ended()
+        self._applied(message.outcome)
+        if self.pending.runs:
+            self._apply_in_worker(self.pending.take())
+
+    def _applied(self, outcome: Outcome) -> None:
+        if outcome.stopped:
+            self._stopped()
+        if outcome.at_zero:
+            self.notify("already at step 0", severity="information")
+        self._show(outcome.record)
+        if outcome.ended:
+            self._announce(outcome.record)
 
     def action_play(self) -> None:
         if self.playing:
@@ -298,6 +361,8 @@ class BackpropApp(App[None]):
         worker = get_current_worker()
 
         def publish(record: StepRecord | None, final: bool) -> None:
+            if self.background_steps:  # a big network: its display statistics, off the UI thread
+                warm(record, WARM_SIZE)
             self.post_message(self.Progress(generation, record, final))
 
         try:
@@ -353,6 +418,26 @@ class BackpropApp(App[None]):
         batch = len(self.record.batch) if self.record else 1
         self.selection = self.selection.with_sample(self.selection.sample + step, batch)
         self._draw_selection()
+
+    def action_goto(self) -> None:
+        self.push_screen(GotoScreen(self.selection.mode, GOTO_FORMS[self.selection.mode]), self._goto)
+
+    def _goto(self, text: str | None) -> None:
+        batch = len(self.record.batch) if self.record else 1
+        try:
+            self.selection = self.selection.goto(text or "", self.net.layers, self.net.bias, batch)
+        except ValueError as e:
+            if text:  # escape or an empty line: nothing to say
+                self.notify(str(e), title="go to", severity="warning")
+            return
+        self._draw_selection()
+
+    def action_neuron(self) -> None:
+        layer, j = self.selection.focus_node()
+        if layer == 0:
+            self.notify("an input node has no incoming weights: select a later layer's", severity="warning")
+        else:
+            self.push_screen(NeuronScreen(self.net, self.record, self.selection, layer, j))
 
     @on(Panel.Selected)
     def _on_panel_selected(self, message: Panel.Selected) -> None:

@@ -94,6 +94,12 @@ SYMBOLS = [
         "shaded by |value| relative to the largest |value| in the matrix, coloured by sign",
     ),
     ("✖", "a heatmap group holding a non-finite value"),
+    ("●", "in a heatmap, the group of the selected weight"),
+    (
+        "hist ▕▁▃█▅▏",
+        "beside a heatmap: its norm, min, max and a histogram of its values, twelve equal bins "
+        "from min to max, each bar as high as its count against the fullest bin",
+    ),
     ("⊙ ᵀ ′", "element-wise product, transpose, derivative"),
     ("·", "no value yet (before the first step, or before the phase that computes it)"),
     ("◂ this phase", "what the phase just taken with s computed (highlighted); later phases are named"),

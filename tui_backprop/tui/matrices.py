@@ -23,6 +23,7 @@ from rich.style import Style
 from rich.text import Text
 
 from .model import BIG
+from .stats import sparkline, stats
 
 Array = np.ndarray
 
@@ -96,25 +97,34 @@ def sign_name(x: float) -> str:
 
 
 def summary(values: Array) -> str:
-    """``norm 1.234  min -0.5  max +0.7`` over the finite entries, and how many are not."""
-    v = np.asarray(values, dtype=float)
-    good = v.ravel() if np.isfinite(v).all() else v[np.isfinite(v)]
-    if good.size == 0:
+    """``norm 1.234  min -0.5 max +0.7  hist ▕▁▃█▅▂▏`` over the finite entries, and how many are
+    not; the histogram has one bar a bin of equal width from min to max (tui/stats.py)."""
+    st = stats(values)
+    if st.finite == 0:
         text = "no finite values"
     else:
-        norm = float(np.sqrt(np.dot(good, good)))
-        text = f"norm {fmt(norm).lstrip('+')} min {fmt(good.min())} max {fmt(good.max())}"
-    bad = int(v.size - good.size)
-    return text + (f" {bad} non-finite" if bad else "")
+        text = f"norm {fmt(st.norm).lstrip('+')}  min {fmt(st.min)} max {fmt(st.max)}"
+        text += f"  hist ▕{sparkline(st.counts)}▏"
+    return text + (f"  {st.nonfinite} non-finite" if st.nonfinite else "")
 
 
 def fit(label: str, text: str, width: int, text_style: str = "dim") -> Text:
-    """``label text`` on one line, or on two when that is wider than ``width``."""
+    """``label text`` on one line, or on two when that is wider than ``width``; a text still
+    too wide is broken where it has two spaces (between a summary's figures)."""
     out = Text()
+    indent = 0
     if label:
         out.append(label, style("bold"))
-        out.append(" " if len(label) + 1 + len(text) <= width else "\n  ")
-    out.append(text, style(text_style))
+        one_line = len(label) + 1 + len(text) <= width
+        out.append(" " if one_line else "\n  ")
+        indent = len(label) + 1 if one_line else 2
+    lines: list[str] = []
+    for group in text.split("  "):
+        if lines and len(lines[-1]) + 2 + len(group) <= width - indent:
+            lines[-1] += "  " + group
+        else:
+            lines.append(group)
+    out.append("\n  ".join(lines), style(text_style))
     return out
 
 
@@ -240,7 +250,7 @@ def _heat_lines(b: Block, rows: range, max_width: int) -> tuple[int, list[Text]]
     values = b.values[rows.start : rows.stop]
     pooled, _, col_starts = pool(values, values.shape[0], max_width)
     width = max(pooled.shape[1], 8)
-    scale = _scale(b.values)
+    scale = largest(b.values)
     sel = None
     if b.selected is not None and b.selected[0] in rows:
         sel = (b.selected[0] - rows.start, _group_of(col_starts, b.selected[1]))
@@ -248,7 +258,7 @@ def _heat_lines(b: Block, rows: range, max_width: int) -> tuple[int, list[Text]]
     header = Text(f"0…{b.values.shape[1] - 1}"[:width].ljust(width), style("dim"))
     lines = [title, header]
     for r in range(pooled.shape[0]):
-        line = _shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None)
+        line = shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None)
         line.pad_right(width - pooled.shape[1])
         lines.append(line)
     return width, lines
@@ -263,7 +273,7 @@ def heatmap(
     room = max(8, width - 8)
     pooled, row_starts, col_starts = pool(v, max_rows, room)
     cell = 2 if 2 * pooled.shape[1] <= room else 1
-    scale = _scale(v)
+    scale = largest(v)
     sel = (
         None if selected is None else (_group_of(row_starts, selected[0]), _group_of(col_starts, selected[1]))
     )
@@ -274,7 +284,7 @@ def heatmap(
     for r in range(pooled.shape[0]):
         out.append("\n")
         out.append(f"{row_starts[r]:>6} ", style("dim"))
-        out.append_text(_shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None, cell))
+        out.append_text(shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None, cell))
     out.append("\n")
     out.append_text(fit("", summary(v), width))
     return out
@@ -290,12 +300,14 @@ def pool(values: Array, rows: int, cols: int) -> tuple[Array, Array, Array]:
     if len(rs) == v.shape[0] and len(cs) == v.shape[1]:
         return v, rs, cs
     finite = np.isfinite(v)
-    safe = np.where(finite, v, 0.0)
+    clean = bool(finite.all())
+    safe = v if clean else np.where(finite, v, 0.0)
     hi = np.maximum.reduceat(np.maximum.reduceat(safe, rs, axis=0), cs, axis=1)
     lo = np.minimum.reduceat(np.minimum.reduceat(safe, rs, axis=0), cs, axis=1)
     out = np.where(np.abs(hi) >= np.abs(lo), hi, lo)
-    bad = np.logical_or.reduceat(np.logical_or.reduceat(~finite, rs, axis=0), cs, axis=1)
-    out[bad] = np.nan
+    if not clean:
+        bad = np.logical_or.reduceat(np.logical_or.reduceat(~finite, rs, axis=0), cs, axis=1)
+        out[bad] = np.nan
     return out, rs, cs
 
 
@@ -308,35 +320,39 @@ def _group_of(starts: Array, index: int) -> int:
     return int(np.searchsorted(starts, index, side="right") - 1)
 
 
-def _scale(values: Array) -> float:
+def largest(values: Array) -> float:
     """The largest finite |value| (0 when there is none)."""
-    v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        return 0.0
-    top = float(np.max(np.abs(v)))
-    if np.isfinite(top):  # the usual case: one pass, no copies
-        return top
-    finite = v[np.isfinite(v)]
-    return float(np.abs(finite).max()) if finite.size else 0.0
+    st = stats(values)
+    return max(abs(st.min), abs(st.max)) if st.finite else 0.0
 
 
-def _shade_line(row: Array, scale: float, selected: int | None, cell: int = 1) -> Text:
-    """``cell`` characters a value; runs of one colour share a span (fewer spans draw faster)."""
+_CHARS = np.array([*SHADES, "✖"])
+_RUN_STYLES = ("neg", "zero", "pos", "bad", "selected")  # codes 0..4 of a heatmap cell
+
+
+def shade_line(row: Array, scale: float, selected: int | None, cell: int = 1) -> Text:
+    """``cell`` characters a value; runs of one colour share a span (fewer spans draw faster).
+    Vectorised: a heatmap line costs a few numpy calls and one append a run of colour."""
+    x = np.asarray(row, dtype=float)
+    if x.size == 0:
+        return Text()
+    finite = np.isfinite(x)
+    safe = np.where(finite, x, 0.0)
+    if scale > 0:
+        level = np.clip(np.ceil(np.abs(safe) / scale * 4), 1, 4).astype(int)
+        level[safe == 0] = 0
+    else:
+        level = np.zeros(x.shape, dtype=int)
+    level[~finite] = len(SHADES)  # ✖
+    code = np.sign(safe).astype(int) + 1  # neg 0, zero 1, pos 2
+    code[~finite] = 3
+    if selected is not None and 0 <= selected < len(code):
+        code[selected] = 4
+    chars = "".join(np.repeat(_CHARS[level], cell).tolist())
+    if selected is not None and 0 <= selected < len(code):  # a dot on the highlight: a full
+        chars = chars[: selected * cell] + "●" * cell + chars[(selected + 1) * cell :]  # block hides it
+    bounds = [0, *(np.flatnonzero(np.diff(code)) + 1).tolist(), len(code)]
     line = Text()
-    run, run_name = "", ""
-    for c, x in enumerate(row):
-        x = float(x)
-        if not math.isfinite(x):
-            ch, name = "✖", "bad"
-        else:
-            level = 0 if scale == 0 or x == 0 else min(4, max(1, math.ceil(abs(x) / scale * 4)))
-            ch, name = SHADES[level], sign_name(x)
-        if c == selected:
-            name = "selected"
-        if name != run_name and run:
-            line.append(run, style(run_name))
-            run = ""
-        run, run_name = run + ch * cell, name
-    if run:
-        line.append(run, style(run_name))
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        line.append(chars[start * cell : stop * cell], style(_RUN_STYLES[code[start]]))
     return line

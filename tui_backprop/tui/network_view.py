@@ -18,7 +18,7 @@ from rich.text import Text
 
 from ..engine import StepRecord
 from .braille import Canvas
-from .matrices import fmt, fmt_short, sign_name, style
+from .matrices import fmt, fmt_short, largest, sign_name, style
 from .model import BIG
 from .panel import Panel
 
@@ -113,8 +113,7 @@ class NetworkView(Panel):
         bias_y = height(space) - 1
         canvas = Canvas(xs[-1] + widths[-1], height(space))
 
-        scale = max((float(np.abs(w[np.isfinite(w)]).max(initial=0)) for w in W), default=0.0)
-        scale = max([scale] + [float(np.abs(v[np.isfinite(v)]).max(initial=0)) for v in b if v.size])
+        scale = max([largest(w) for w in W] + [largest(v) for v in b])  # cached: tui/stats.py
         sel, focus = self.selection, self.selection.focus_node()
         chosen = None
         for l in range(1, L + 1):

@@ -19,6 +19,7 @@ from ..engine import LayerRecord, StepRecord
 from .matrices import Block, fit, fmt, grid, heatmap, style, summary
 from .model import BIG
 from .panel import Panel
+from .stats import changes
 
 HINT = "space: take the first step"
 
@@ -325,21 +326,22 @@ class WeightsPanel(Panel):
         m = net.layers[l - 1]
         wsel = here if here and here[1] < m else None
         out = heatmap(f"W[{l}] after" if lr else f"W[{l}]", after, width, selected=wsel)
-        if lr is not None:
+        dW, db = changes(lr) if lr is not None else (None, None)
+        if dW is not None:
             out.append("\n")
-            out.append_text(heatmap(f"ΔW[{l}]", lr.dw, width, selected=wsel))
+            out.append_text(heatmap(f"ΔW[{l}]", dW, width, selected=wsel))
         if net.bias:
             out.append("\n")
             out.append_text(fit(f"b[{l}]:", summary(b_after), width))
-            if lr is not None:
+            if db is not None:
                 out.append("\n")
-                out.append_text(fit(f"Δb[{l}]:", summary(lr.db), width))
+                out.append_text(fit(f"Δb[{l}]:", summary(db), width))
         if here:
             j, i = here
             w1 = b_after[j] if i == m else after[j, i]
-            if lr is not None:
+            if lr is not None and dW is not None and db is not None:
                 w0 = lr.b_before[j] if i == m else lr.w_before[j, i]
-                dw = lr.db[j] if i == m else lr.dw[j, i]
+                dw = db[j] if i == m else dW[j, i]
                 value = f"{fmt(w0)} → {fmt(w1)} Δ {fmt(dw)}"
             else:
                 value = fmt(w1)

@@ -11,9 +11,20 @@ hands it, with each StepRecord, to every panel.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 MODES = ("weight", "node", "sample")
+GOTO_FORMS = {  # what Selection.goto reads in each mode
+    "weight": "j,i or layer:j,i (row j, column i of W[layer]) or just j",
+    "node": "k or layer:k (node k of the layer; layer 0 is the input layer)",
+    "sample": "k (position in the batch)",
+}
+
+
+def _check(what: str, value: int, high: int, note: str = "") -> None:
+    if not 0 <= value <= high:
+        raise ValueError(f"{what} = {value} is out of range 0..{high}{note}")
 
 
 def _clamp(v: int, lo: int, hi: int) -> int:
@@ -75,6 +86,36 @@ class Selection:
 
     def with_node(self, layer: int, node: int) -> Selection:
         return replace(self, mode="node", node_layer=layer, node=node)
+
+    def goto(self, text: str, layers: tuple[int, ...], bias: bool, batch_size: int) -> Selection:
+        """A typed index, for layers too big to walk with the arrows: in weight mode ``j,i``
+        (``i`` = n_{l-1}: the bias) or ``j`` (same column), in node mode ``k``, either with a
+        layer first (``2:j,i``, ``1:k``); in sample mode ``k``. ValueError says what is wrong."""
+        m = re.fullmatch(r"\s*(?:(\d+)\s*:)?\s*(\d+)\s*(?:[,\s]\s*(\d+))?\s*", text)
+        if not m:
+            raise ValueError(f"{text!r}: expected {GOTO_FORMS[self.mode]}")
+        layer_text, first, second = m.groups()
+        if self.mode == "sample":
+            if layer_text or second:
+                raise ValueError(f"{text!r}: expected {GOTO_FORMS['sample']}")
+            k = int(first)
+            _check("sample k", k, batch_size - 1)
+            return self.with_sample(k, batch_size)
+        if self.mode == "node":
+            if second:
+                raise ValueError(f"{text!r}: expected {GOTO_FORMS['node']}")
+            layer = self.node_layer if layer_text is None else int(layer_text)
+            _check("layer", layer, len(layers) - 1)
+            _check(f"k of layer {layer}", int(first), layers[layer] - 1)
+            return self.with_node(layer, int(first))
+        layer = self.layer if layer_text is None else int(layer_text)
+        if not 1 <= layer <= len(layers) - 1:
+            raise ValueError(f"layer = {layer} is out of range 1..{len(layers) - 1}")
+        last_i = layers[layer - 1] - (0 if bias else 1)
+        j, i = int(first), min(self.i, last_i) if second is None else int(second)
+        _check(f"j of W[{layer}]", j, layers[layer] - 1)
+        _check(f"i of W[{layer}]", i, last_i, f" ({last_i} is b)" if bias else "")
+        return self.with_weight(layer, j, i)
 
     def is_bias(self, layers: tuple[int, ...]) -> bool:
         return self.i == layers[self.layer - 1]
