@@ -1,10 +1,20 @@
-"""App speed against a minimal Textual app: first paint and step key to screen (DESIGN section 8).
+"""App speed and memory against a minimal Textual app: first paint, step key to screen (DESIGN
+section 8), and peak memory after 1,000 and 100,000 steps (issue 5).
 
     python benchmarks/app.py [--steps N] [--repeats R] [--size WxH] [--gap SECONDS] [--no-tmux]
+                             [--only xor,blobs_784] [--memory-steps A,B] [--no-memory]
 
 Targets: first paint within 1 s; a step key to the updated screen within 50 ms (median).
 Measured for the bundled xor and proportional_2_3_1 scenarios (the targets apply to these) and,
-as extra information, a 20-16-3 network with heatmaps and an elided diagram.
+as extra information, a 20-16-3 network with heatmaps and an elided diagram and the bundled
+blobs_784 (784-256-10 on 1,000 samples in batches of 64), whose steps run in a worker thread.
+
+Memory: a fresh Python process per figure runs the app headless (``run_test``) on xor made
+endless (no target loss, no step limit) and runs exactly A steps, then B, as "+N steps" does
+(a thread worker, the screen following at its frame rate), and reports its peak resident set
+(VmHWM). The baseline is the minimal Textual app started the same way. Flat memory means
+the peak after B = 100,000 steps is close to the peak after A = 1,000: what the app keeps per
+step is bounded (the undo history) or compact (the loss curves, 32 bytes a step in all).
 
 The baseline, measured the same way in the same run, is a minimal Textual app: one Static that
 shows "step N" and counts up on space. The ratio says what the app costs on top of Textual itself.
@@ -75,6 +85,7 @@ from textual.widgets import Static
 # command (this file) then costs Python and Textual only, like a minimal Textual app
 
 FIRST_PAINT_TARGET = 1.0  # seconds
+MEMORY_STEPS = (1_000, 100_000)
 STEP_TARGET = 0.050  # seconds, median
 JUDGED = ("xor", "proportional_2_3_1")  # the scenarios the targets apply to
 
@@ -293,6 +304,87 @@ def tmux_steps(tmux: Tmux, steps: int, gap: float) -> list[float]:
     return times
 
 
+# -- memory ---------------------------------------------------------------------------------------
+
+
+def memory_child(steps: int) -> None:
+    """In a fresh process: run the app (or, for 0 steps, the baseline) headless for ``steps``
+    steps of endless xor; print the peak resident set in bytes."""
+    import dataclasses
+
+    if steps == 0:
+        app: App = Baseline()
+    else:
+        from tui_backprop import load_scenario
+        from tui_backprop.tui.app import BackpropApp
+
+        endless = dataclasses.replace(load_scenario("xor"), target_loss=None, max_steps=10**9)
+        app = BackpropApp(endless)
+
+    async def run() -> None:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.pause()
+            if steps:
+                app.action_run(steps)  # type: ignore[attr-defined]
+                while app.playing or app.trainer.step_count < steps:  # type: ignore[attr-defined]
+                    await asyncio.sleep(0.05)
+                assert app.trainer.step_count == steps  # type: ignore[attr-defined]
+            await pilot.pause()
+
+    asyncio.run(run())
+    print(peak_resident())
+
+
+def peak_resident() -> int:
+    """This process's peak resident set in bytes: VmHWM, the high-water mark of its own memory
+    map (ru_maxrss would carry over the parent's peak through fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # not Linux: kilobytes too
+
+
+def peak_memory(steps: int) -> tuple[int, float]:
+    """(peak resident bytes, seconds) of a child process running ``steps`` steps (0: baseline)."""
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--memory-child", str(steps)],
+        capture_output=True, text=True, check=True, timeout=3600,
+    )  # fmt: skip
+    return int(out.stdout.split()[-1]), time.perf_counter() - start
+
+
+def steps_pair(text: str) -> tuple[int, int]:
+    try:
+        a, b = (int(x.replace("_", "")) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected two step counts such as 1000,100000, got {text!r}"
+        ) from None
+    if not 0 < a < b:
+        raise argparse.ArgumentTypeError(f"expected 0 < A < B, got {text!r}")
+    return a, b
+
+
+def memory_report(pair: tuple[int, int]) -> None:
+    base, _ = peak_memory(0)
+    (a_bytes, a_time), (b_bytes, b_time) = peak_memory(pair[0]), peak_memory(pair[1])
+    mb = 2.0**20
+    print("peak memory (MB): a fresh process each, xor made endless, the app headless at 160x45")
+    print(f"{'':<20} {'steps':>9} {'value':>9} {'baseline':>9} {'ratio':>7}   seconds")
+    for steps, value, took in ((pair[0], a_bytes, a_time), (pair[1], b_bytes, b_time)):
+        print(
+            f"{'xor':<20} {steps:>9,} {value / mb:>9.1f} {base / mb:>9.1f} {value / base:>6.2f}x   {took:.0f}"
+        )
+    grown = b_bytes - a_bytes
+    print(
+        f"after {pair[1]:,} steps against after {pair[0]:,}: {b_bytes / a_bytes:.2f}x "
+        f"(+{grown / mb:.1f} MB, {grown / (pair[1] - pair[0]):.0f} bytes a step)\n"
+    )
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 
@@ -314,10 +406,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=terminal_size, default="160x45", help="terminal size WxH (default 160x45)")
     p.add_argument("--gap", type=float, default=0.1, help="seconds between step keys (default 0.1)")
     p.add_argument("--no-tmux", action="store_true", help="only the in-process measurements")
+    p.add_argument("--memory-steps", type=steps_pair, default=MEMORY_STEPS,
+                   help="the two step counts of the memory figures (default 1000,100000)")  # fmt: skip
+    p.add_argument("--no-memory", action="store_true", help="skip the memory figures")
+    p.add_argument("--only", help="comma-separated subjects to time (default: all), e.g. xor,blobs_784")
     p.add_argument("--baseline-app", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.baseline_app:  # run by tmux for the baseline's real-terminal figures
         Baseline().run()
+        return 0
+    if args.memory_child is not None:
+        memory_child(args.memory_child)
         return 0
     size = args.size
     use_tmux = not args.no_tmux and shutil.which("tmux") is not None
@@ -330,7 +430,13 @@ def main(argv: list[str] | None = None) -> int:
         "xor": "xor",
         "proportional_2_3_1": "proportional_2_3_1",
         "big 20-16-3": str(big),
+        "blobs_784": "blobs_784",
     }
+    if args.only:
+        wanted = set(args.only.split(","))
+        if wanted - set(subjects):
+            p.error(f"--only: unknown subject(s) {sorted(wanted - set(subjects))}; known: {sorted(subjects)}")
+        subjects = {k: v for k, v in subjects.items() if k == "baseline" or k in wanted}
 
     from tui_backprop import load_scenario
     from tui_backprop.tui.app import BackpropApp
@@ -400,6 +506,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if not use_tmux:
         print("tmux not found (or --no-tmux): the targets are judged on the in-process figures")
+    if not args.no_memory:
+        print()
+        memory_report(args.memory_steps)
     return 1 if failed else 0
 
 
