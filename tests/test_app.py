@@ -144,7 +144,7 @@ async def test_r_resets_to_step_0_and_the_initial_weights():
         await s.press("r")  # r: reset
         assert app.trainer.step_count == 0 and app.record is None
         assert all(np.array_equal(w, w0) for w, w0 in zip(app.trainer.W, app.trainer.initial_W, strict=True))
-        assert app.trainer.losses == [] and app.query_one("#chart").steps == 0
+        assert len(app.trainer.losses) == 0 and app.query_one("#chart").steps == 0
         assert (s.panels(), s.header()) == at_0
         check_weights_panel(app, s.panel("weights"))
 

@@ -43,11 +43,11 @@ def test_ctrl_c_completes_the_trace_written_so_far(tmp_path):
         text=True,
         cwd=tmp_path,
     )
-    # wait until the run has taken a few steps (progress goes to stderr, one line per update)
+    # wait until the run has written a step: the header alone (the initial weights) is 2 MB
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         tmp_files = [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
-        if tmp_files and os.path.getsize(tmp_path / tmp_files[0]) > 200_000:
+        if tmp_files and b'{"step": 1,' in (tmp_path / tmp_files[0]).read_bytes():
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
@@ -94,3 +94,28 @@ def test_ctrl_c_during_vary_completes_the_trace_and_prints_the_rows_so_far(tmp_p
     assert data["summary"]["stop_reason"] == "user" and "user" in rows[0].split()
     assert data["summary"]["steps"] == len(data["steps"]) == int(rows[0].split()[1])
     assert sorted(os.listdir(tmp_path)) == ["out-seed=1.json", "slow.toml"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_while_the_header_is_written_gives_a_complete_trace_of_no_steps(tmp_path):
+    """The trace's header is written once Ctrl+C is caught: it ends the run cleanly too."""
+    scenario = tmp_path / "slow.toml"
+    scenario.write_text(SLOW.format(row=", ".join(["0.1"] * 30)))
+    trace = tmp_path / "slow-trace.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_backprop.cli", str(scenario), "--headless", "--export", str(trace)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(p.endswith(".tmp") for p in os.listdir(tmp_path)):
+        time.sleep(0.001)  # the temporary file exists: the header is being written
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "stopped: user" in out
+    data = json.loads(trace.read_text())
+    jsonschema.validate(data, schema())
+    assert data["summary"]["stop_reason"] == "user"

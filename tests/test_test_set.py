@@ -76,14 +76,14 @@ def test_undo_reset_and_the_fast_path_keep_the_test_losses_in_step():
     assert a.test_losses == b.test_losses[:8]
     assert a.step().test_loss == b.test_losses[8]
     a.reset()
-    assert a.test_losses == [] and a.initial_test_loss == b.initial_test_loss
+    assert len(a.test_losses) == 0 and a.initial_test_loss == b.initial_test_loss
 
 
 def test_without_a_test_set_there_is_no_test_loss():
     trainer = Trainer(load_scenario("xor"))
     assert trainer.initial_test_loss is None and trainer.X_test is None
     rec = trainer.step()
-    assert rec.test_loss is None and trainer.test_losses == []
+    assert rec.test_loss is None and len(trainer.test_losses) == 0
 
 
 def test_trace_holds_the_test_set_and_a_test_loss_per_step(tmp_path):

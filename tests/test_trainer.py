@@ -558,5 +558,5 @@ def test_losses_are_the_batch_loss_before_and_the_training_loss_after_the_update
         idx = list(rec.batch)
         assert math.isclose(rec.loss, ref.batch_loss(*before, acts, "mse", X[idx], T[idx]), rel_tol=1e-12)
         assert math.isclose(rec.train_loss, ref.batch_loss(*after, acts, "mse", X, T), rel_tol=1e-12)
-    assert trainer.losses == [r.loss for r in records]
-    assert trainer.train_losses == [r.train_loss for r in records]
+    assert list(trainer.losses) == [r.loss for r in records]
+    assert list(trainer.train_losses) == [r.train_loss for r in records]

@@ -7,10 +7,11 @@ traceback. The Textual app is imported only when it is about to open.
 from __future__ import annotations
 
 import argparse
+import difflib
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import NoReturn
@@ -22,7 +23,7 @@ from .overrides import Override, OverrideError, parse_set, parse_vary
 from .scenario import Scenario, bundled_names, load_scenario
 from .serve import add_serve_flags
 from .serve import flag_problem as serve_flag_problem
-from .trace import TraceWriter, summary_stop_reason
+from .trace import FIELDS, TraceWriter, summary_stop_reason
 from .tui.export import choose_export_path
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -43,6 +44,7 @@ def _parser() -> _Parser:
     p.add_argument("--headless", action="store_true", help="run without the app and print a summary")
     p.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
     p.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
+    _trace_size_flags(p)
     p.add_argument("--list", action="store_true", help="list the bundled scenarios")
     p.add_argument("--check", action="store_true", help="validate the scenarios and exit")
     p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
@@ -79,6 +81,41 @@ def _positive_int(text: str) -> int:
     return n
 
 
+def _trace_size_flags(p: argparse.ArgumentParser) -> None:
+    """--every and --fields: a smaller trace from --headless --export."""
+    p.add_argument(
+        "--every",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="with --headless --export: write only every K-th step (and the last one)",
+    )
+    p.add_argument(
+        "--fields",
+        type=_field_list,
+        metavar="F1,F2,...",
+        help=f"with --headless --export: write only these step and layer fields ({', '.join(FIELDS)})",
+    )
+
+
+def _field_list(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(","))
+    for name in names:
+        if name not in FIELDS:
+            hint = difflib.get_close_matches(name, FIELDS, n=1)
+            also = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise argparse.ArgumentTypeError(
+                f"unknown field {name!r}{also}; known fields: {', '.join(FIELDS)}"
+            )
+    return names
+
+
+def _check_trace_size_flags(parser: _Parser, args: argparse.Namespace) -> None:
+    for flag, given in (("--every", args.every != 1), ("--fields", args.fields is not None)):
+        if given and not (args.headless and args.export):
+            parser.error(f"{flag} goes with --headless --export")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -95,13 +132,14 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("give exactly one SCENARIO" if args.scenario else "a SCENARIO is required")
         if args.steps is not None and not args.headless:
             parser.error("--steps goes with --headless")
+        _check_trace_size_flags(parser, args)
         if args.serve:
             return _serve(args, argv)
         if args.vary:
             return _compare(parser, args)
         scenario = load_scenario(args.scenario[0], _sets(args))
         if args.headless:
-            return _headless(scenario, args.steps, args.export)
+            return _headless(scenario, args.steps, args.export, args.every, args.fields)
         return _open_app(scenario, args.export, (args.scenario[0], _sets(args)))
     except BackpropError as e:
         print(str(e), file=sys.stderr)
@@ -177,21 +215,30 @@ CHUNK_SECONDS = 0.05  # steps run between checks for Ctrl+C and progress updates
 MAX_CHUNK = 4096
 
 
-def _headless(scenario: Scenario, steps: int | None, export: str | None) -> int:
+def _headless(
+    scenario: Scenario,
+    steps: int | None,
+    export: str | None,
+    every: int = 1,
+    fields: tuple[str, ...] | None = None,
+) -> int:
     trainer = Trainer(scenario, history=1)
     total = min(steps, scenario.max_steps) if steps else scenario.max_steps
     progress = _Progress(total)
-    writer = TraceWriter(export, trainer) if export else None
+    writer: TraceWriter | None = None
     final = trainer.initial_train_loss  # training-set loss after the last step taken
     written: Path | None = None
     chunk = 1
     try:
         with _StopOnInterrupt() as interrupt:
+            # opened once Ctrl+C is caught: one while the header (a large network's initial
+            # weights) is written also ends in a complete trace, of no steps
+            writer = TraceWriter(export, trainer, every, fields) if export else None
             while trainer.step_count < total and not trainer.done and not interrupt.requested:
                 n = min(chunk, total - trainer.step_count)
                 started = time.perf_counter()
                 if writer:
-                    writer.write_steps(trainer.run(n, record=True))
+                    writer.run(trainer, n)
                 else:
                     trainer.run(n, record=False)
                 final = trainer.train_losses[-1]
@@ -202,6 +249,7 @@ def _headless(scenario: Scenario, steps: int | None, export: str | None) -> int:
             progress.done()
             reason = "user" if interrupt.requested else summary_stop_reason(trainer, "steps")
             if writer:
+                writer.write_last(trainer)
                 written = writer.close(final, reason)
     finally:
         if writer:
@@ -226,7 +274,8 @@ def _compare(parser: _Parser, args: argparse.Namespace) -> int:
     """--vary: one run per value, as a table on stdout (--headless) or in the comparison view."""
     variants = _variants(args)
     if args.headless:
-        return _compare_headless(variants, args.steps, args.export)
+        writer = partial(_trace_writer, args.every, args.fields)
+        return _compare_headless(variants, args.steps, args.export, writer)
     return _open_compare(variants, args.export, (args.scenario[0], _sets(args)))
 
 
@@ -237,7 +286,12 @@ def _variants(args: argparse.Namespace) -> list[compare.Variant]:
     return compare.load_variants(args.scenario[0], _sets(args), parse_vary(args.vary[0]))
 
 
-def _compare_headless(variants: list[compare.Variant], steps: int | None, export: str | None) -> int:
+def _compare_headless(
+    variants: list[compare.Variant],
+    steps: int | None,
+    export: str | None,
+    trace_writer: Callable[[Path | None, Trainer], TraceWriter | None],
+) -> int:
     """Each variant in turn (progress on stderr), then the table on stdout."""
     base = compare.export_base(export, variants[0].scenario) if export else None
     results, traces, cwd = [], [], Path.cwd()
@@ -250,7 +304,7 @@ def _compare_headless(variants: list[compare.Variant], steps: int | None, export
             )
             progress = _Progress(min(steps or variant.scenario.max_steps, variant.scenario.max_steps))
             result, trainer, trace = compare.run_variant(
-                variant, steps, partial(_trace_writer, path), lambda: interrupt.requested, progress.update
+                variant, steps, partial(trace_writer, path), lambda: interrupt.requested, progress.update
             )
             progress.update(trainer, force=True)
             progress.done()
@@ -284,8 +338,10 @@ def _open_compare(
     return EXIT_OK
 
 
-def _trace_writer(path: Path | None, trainer: Trainer) -> TraceWriter | None:
-    return TraceWriter(path, trainer) if path else None
+def _trace_writer(
+    every: int, fields: tuple[str, ...] | None, path: Path | None, trainer: Trainer
+) -> TraceWriter | None:
+    return TraceWriter(path, trainer, every, fields) if path else None
 
 
 def _open_app(scenario: Scenario, export: str | None, source: tuple[str, list[Override]]) -> int:

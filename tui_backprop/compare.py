@@ -102,7 +102,7 @@ def run_variant(
             n = min(chunk, total - trainer.step_count)
             started = time.perf_counter()
             if writer:
-                writer.write_steps(trainer.run(n, record=True))
+                writer.run(trainer, n)
             else:
                 trainer.run(n, record=False)
             if time.perf_counter() - started < CHUNK_SECONDS:
@@ -113,6 +113,7 @@ def run_variant(
         written = None
         if writer:
             final = trainer.train_losses[-1] if trainer.step_count else trainer.initial_train_loss
+            writer.write_last(trainer)
             written = writer.close(final, reason)
     finally:
         if writer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -51,8 +51,22 @@ def _arr(a: np.ndarray) -> list:
     return obj.tolist()
 
 
-def step_dict(rec: StepRecord, penalty: bool = False) -> dict[str, Any]:
-    """One step of the trace; ``penalty``: the run is regularised, so its penalty is written."""
+# every field a step and a layer of a step can have, in the order written: what --fields names
+STEP_FIELDS = ("step", "epoch", "batch", "loss", "train_loss", "test_loss", "penalty", "warnings")
+LAYER_FIELDS = (
+    *("z", "a", "delta", "grad_w", "grad_b", "w", "b"),
+    *("error", "update_w", "update_b"),  # error_split = "proportional"
+    *("velocity_w", "velocity_b", "m_w", "v_w", "m_b", "v_b"),  # the optimiser's state
+)
+FIELDS = STEP_FIELDS + LAYER_FIELDS
+
+
+def step_dict(
+    rec: StepRecord, penalty: bool = False, fields: Collection[str] | None = None
+) -> dict[str, Any]:
+    """One step of the trace; ``penalty``: the run is regularised, so its penalty is written;
+    ``fields``: only these fields of the step and of each layer ("step" always), None for all.
+    A step without any layer field has no "layers"."""
     d: dict[str, Any] = {
         "step": rec.step,
         "epoch": rec.epoch,
@@ -64,8 +78,14 @@ def step_dict(rec: StepRecord, penalty: bool = False) -> dict[str, Any]:
         d["test_loss"] = _num(rec.test_loss)
     if penalty:
         d["penalty"] = _num(rec.penalty)
-    d["layers"] = [_layer_dict(lr) for lr in rec.layers]
-    if rec.warnings:  # only when there are some: a step without problems keeps its bytes
+    if fields is None:
+        d["layers"] = [layer_dict(lr) for lr in rec.layers]
+    else:
+        d = {key: value for key, value in d.items() if key == "step" or key in fields}
+        if any(f in fields for f in LAYER_FIELDS):
+            d["layers"] = [layer_dict(lr, fields) for lr in rec.layers]
+    # only when there are some: a step without problems keeps its bytes
+    if rec.warnings and (fields is None or "warnings" in fields):
         d["warnings"] = [_warning_dict(w) for w in rec.warnings]
     return d
 
@@ -74,23 +94,23 @@ def _warning_dict(w: Diagnostic) -> dict[str, Any]:
     return {"kind": w.kind, "layer": w.layer, "nodes": list(w.nodes), "message": w.message}
 
 
-def _layer_dict(lr: LayerRecord) -> dict[str, Any]:
-    d = {
-        "z": _arr(lr.z),
-        "a": _arr(lr.a),
-        "delta": _arr(lr.delta),
-        "grad_w": _arr(lr.grad_w),
-        "grad_b": _arr(lr.grad_b),
-        "w": _arr(lr.w),
-        "b": _arr(lr.b),
+def layer_dict(lr: LayerRecord, fields: Collection[str] | None = None) -> dict[str, Any]:
+    """One layer of a step: its arrays as nested lists; ``fields``: only these, None for all."""
+    arrays: dict[str, np.ndarray] = {
+        "z": lr.z,
+        "a": lr.a,
+        "delta": lr.delta,
+        "grad_w": lr.grad_w,
+        "grad_b": lr.grad_b,
+        "w": lr.w,
+        "b": lr.b,
     }
     if lr.error is not None:  # error_split = "proportional" only
-        d["error"] = _arr(lr.error)
+        arrays["error"] = lr.error
     if lr.update_w is not None and lr.update_b is not None:
-        d["update_w"] = _arr(lr.update_w)
-        d["update_b"] = _arr(lr.update_b)
-    d.update((name, _arr(v)) for name, v in lr.state.items())  # the optimiser's, when it has one
-    return d
+        arrays["update_w"], arrays["update_b"] = lr.update_w, lr.update_b
+    arrays.update(lr.state)  # the optimiser's, when it has one
+    return {key: _arr(v) for key, v in arrays.items() if fields is None or key in fields}
 
 
 def _dump(obj: Any) -> str:
@@ -104,9 +124,22 @@ class TraceWriter:
     file and leaves whatever was at ``path`` untouched.
     """
 
-    def __init__(self, path: str | Path, trainer: Trainer) -> None:
+    def __init__(
+        self, path: str | Path, trainer: Trainer, every: int = 1, fields: Collection[str] | None = None
+    ) -> None:
+        """``every``: keep only every k-th step (and the last, see ``run`` and ``write_last``);
+        ``fields``: keep only these fields of each step and layer (names from FIELDS)."""
+        if every < 1:
+            raise ValueError(f"every must be at least 1, got {every}")
+        unknown = [f for f in fields or () if f not in FIELDS]
+        if unknown:
+            raise ValueError(f"unknown trace fields: {', '.join(unknown)}")
+        self.every = every
+        # in the order of FIELDS, "step" always: the header lists exactly what each step holds
+        self.fields = None if fields is None else tuple(f for f in FIELDS if f in fields or f == "step")
         self.path = Path(path)
         self.steps = 0
+        self.last_step = 0  # the number of the last step written
         self._first = True
         self._file: IO[str] | None = None
         if self.path.is_dir():
@@ -143,15 +176,39 @@ class TraceWriter:
         if trainer.X_test is not None and trainer.T_test is not None:  # [data] test_fraction > 0
             test = {"inputs": _arr(trainer.X_test), "targets": _arr(trainer.T_test)}
             lines.insert(4, f'"test_data": {_dump(test)}')
+        if self.every > 1:
+            lines.append(f'"every": {self.every}')
+        if self.fields is not None:
+            lines.append(f'"fields": {_dump(list(self.fields))}')
         self._write("{\n" + ",\n".join(lines) + ',\n"steps": [')
 
     def write_step(self, rec: StepRecord) -> None:
-        self._write(("\n" if self._first else ",\n") + _dump(step_dict(rec, self._penalty)))
+        self._write(("\n" if self._first else ",\n") + _dump(step_dict(rec, self._penalty, self.fields)))
         self._first = False
         self.steps += 1
+        self.last_step = rec.step
 
     def write_steps(self, records: Iterable[StepRecord]) -> None:
         for rec in records:
+            self.write_step(rec)
+
+    def run(self, trainer: Trainer, steps: int) -> None:
+        """Up to ``steps`` more steps of ``trainer``, writing each step this trace keeps as it
+        is taken: one record at a time in memory, and none for the steps ``every`` skips."""
+        end = trainer.step_count + steps
+        while trainer.step_count < end and not trainer.done:
+            due = (trainer.step_count // self.every + 1) * self.every  # the next step to keep
+            trainer.run(min(due - 1, end) - trainer.step_count, record=False)
+            if trainer.step_count < end and not trainer.done:
+                rec = trainer.step()
+                if rec.step % self.every == 0:
+                    self.write_step(rec)
+
+    def write_last(self, trainer: Trainer) -> None:
+        """The trainer's last step, when ``every`` skipped it: a trace always ends with it."""
+        if trainer.step_count > self.last_step:
+            rec = trainer.current_record()
+            assert rec is not None
             self.write_step(rec)
 
     def close(self, final_loss: float, stop_reason: str) -> Path:

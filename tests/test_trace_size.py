@@ -1,0 +1,213 @@
+"""Small traces and flat memory: --every and --fields, compact loss series, a bounded undo
+history with optimiser state, and a streamed 2,000-step trace of the 784-256-10 scenario whose
+writer's memory does not grow with the number of steps."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tracemalloc
+from array import array
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tui_backprop import Trainer, load_scenario
+from tui_backprop.cli import main
+from tui_backprop.trace import FIELDS, TraceWriter, schema
+
+DATA = Path(__file__).parent / "data"
+TINY = DATA / "tiny.toml"  # 2-2-1, max_steps = 50, no target_loss
+
+
+def trace(path: Path) -> dict:
+    doc = json.loads(path.read_text("utf-8"))
+    jsonschema.Draft202012Validator(schema()).validate(doc)
+    return doc
+
+
+def headless(tmp_path: Path, name: str, scenario: str, *flags: str) -> dict:
+    out = tmp_path / f"{name}.json"
+    assert main([scenario, "--headless", "--export", str(out), *flags]) in (0, 3)
+    return trace(out)
+
+
+@pytest.mark.parametrize(
+    "scenario,steps,every,expected",
+    [
+        (str(TINY), 25, 10, [10, 20, 25]),  # every 10th, then the last
+        (str(TINY), 30, 10, [10, 20, 30]),  # the last is due anyway: not written twice
+        (str(TINY), 7, 50, [7]),  # K beyond the run: only the last
+        ("xor", 1000, 100, [*range(100, 600, 100), 569]),  # the run stops by itself at 569
+    ],
+)
+def test_every_writes_every_kth_step_and_the_last_each_as_in_the_whole_trace(
+    tmp_path, scenario, steps, every, expected
+):
+    whole = headless(tmp_path, "whole", scenario, "--steps", str(steps))
+    doc = headless(tmp_path, "every", scenario, "--steps", str(steps), "--every", str(every))
+    assert doc["every"] == every and "every" not in whole
+    assert [s["step"] for s in doc["steps"]] == expected
+    by_step = {s["step"]: s for s in whole["steps"]}
+    for s in doc["steps"]:
+        assert s == by_step[s["step"]]  # the same numbers, bit for bit, as the whole trace's
+    assert doc["summary"] == {**whole["summary"], "steps": len(expected)}
+    for key in ("scenario", "data", "initial"):
+        assert doc[key] == whole[key]
+
+
+def test_fields_keeps_only_the_named_fields_of_each_step_and_layer(tmp_path):
+    whole = headless(tmp_path, "whole", "xor", "--steps", "12")
+    doc = headless(tmp_path, "some", "xor", "--steps", "12", "--fields", "w,train_loss,grad_b")
+    assert doc["fields"] == ["step", "train_loss", "grad_b", "w"]
+    for mine, full in zip(doc["steps"], whole["steps"], strict=True):
+        assert set(mine) == {"step", "train_loss", "layers"}
+        assert mine["train_loss"] == full["train_loss"]
+        for layer, full_layer in zip(mine["layers"], full["layers"], strict=True):
+            assert layer == {"w": full_layer["w"], "grad_b": full_layer["grad_b"]}
+    assert doc["summary"] == whole["summary"]
+    # no layer field: no layers at all
+    doc = headless(tmp_path, "losses", "xor", "--steps", "12", "--fields", "loss", "--every", "5")
+    assert [set(s) for s in doc["steps"]] == [{"step", "loss"}] * 3
+
+
+def test_fields_names_the_optimizer_state(tmp_path):
+    text = TINY.read_text().replace('loss = "mse"', 'loss = "mse"\noptimizer = "adam"')
+    assert 'optimizer = "adam"' in text
+    path = tmp_path / "adam.toml"
+    path.write_text(text)
+    doc = headless(tmp_path, "adam", str(path), "--steps", "3", "--fields", "m_w,v_b")
+    for s in doc["steps"]:
+        assert [set(layer) for layer in s["layers"]] == [{"m_w", "v_b"}] * 2
+
+
+def test_without_the_flags_a_trace_has_neither_every_nor_fields(tmp_path):
+    doc = headless(tmp_path, "plain", str(TINY), "--steps", "3", "--every", "1")
+    assert "every" not in doc and "fields" not in doc
+
+
+def test_a_trace_that_names_no_fields_still_needs_every_field(tmp_path):
+    """The schema relaxes a step's required fields only when "fields" says which are there."""
+    doc = headless(tmp_path, "some", "xor", "--steps", "2", "--fields", "loss")
+    validator = jsonschema.Draft202012Validator(schema())
+    assert validator.is_valid(doc)
+    del doc["fields"]
+    assert not validator.is_valid(doc)
+
+
+@pytest.mark.parametrize(
+    "flags,named",
+    [
+        (["--fields", "loss,wieghts"], "'wieghts'"),
+        (["--fields", "loss,"], "''"),
+        (["--every", "0"], "--every"),
+        (["--every", "two"], "--every"),
+    ],
+)
+def test_bad_values_exit_2_naming_them(tmp_path, capsys, flags, named):
+    out = tmp_path / "t.json"
+    with pytest.raises(SystemExit) as info:
+        main(["xor", "--headless", "--steps", "3", "--export", str(out), *flags])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and named in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("flags", [["--every", "5"], ["--fields", "loss"]])
+@pytest.mark.parametrize("mode", [[], ["--headless"]], ids=["app", "no-export"])
+def test_the_flags_go_with_a_headless_export(capsys, flags, mode):
+    with pytest.raises(SystemExit) as info:
+        main(["xor", *mode, *flags])
+    assert info.value.code == 2
+    assert f"{flags[0]} goes with --headless --export" in capsys.readouterr().err
+
+
+def test_every_field_name_is_known_to_the_schema():
+    enum = schema()["properties"]["fields"]["items"]["enum"]
+    assert list(FIELDS) == enum
+
+
+# -- memory -------------------------------------------------------------------------------------
+
+
+def grown_per_step(scenario, history: int, first: int, then: int) -> tuple[float, Trainer]:
+    """Bytes of Python memory added per step from step ``first`` to step ``first + then``.
+
+    Traced from before the trainer exists: memory allocated untraced and freed later would
+    hide what replaces it."""
+    tracemalloc.start()
+    try:
+        trainer = Trainer(scenario, history=history)
+        trainer.run(first, record=False)
+        before = tracemalloc.get_traced_memory()[0]
+        trainer.run(then, record=False)
+        return (tracemalloc.get_traced_memory()[0] - before) / then, trainer
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_memory_grows_by_the_two_loss_values_of_a_step_only(optimizer):
+    """The loss series are float64 arrays (16 bytes a step for both; a list of floats takes 64),
+    and the undo history is bounded, also with the optimiser's state in it."""
+    s = dataclasses.replace(load_scenario("xor"), target_loss=None, max_steps=10**9, optimizer=optimizer)
+    per_step, trainer = grown_per_step(s, 100, 500, 6_000)  # well past the 100 states kept
+    assert isinstance(trainer.losses, array) and isinstance(trainer.train_losses, array)
+    assert 0 < per_step < 28, f"{per_step:.1f} bytes a step"
+    assert len(trainer._history) == 100
+    assert trainer.step_count == len(trainer.losses) == len(trainer.train_losses) == 6_500
+
+
+STEPS, FIRST, EVERY = 2_000, 200, 50  # the 784-256-10 run: its length, where it is first measured
+
+
+def test_a_streamed_2000_step_trace_of_784_256_10_is_valid_and_its_memory_flat(tmp_path):
+    """blobs_784: 784-256-10 on 1,000 generated samples, mini-batches of 64. The writer keeps
+    one record at a time: its memory after the header does not grow from 200 to 2,000 steps."""
+    s = dataclasses.replace(load_scenario("blobs_784"), max_steps=STEPS)
+    assert s.layers == (784, 256, 10) and len(s.inputs) == 1_000 and s.batch == 64
+    trainer = Trainer(s, history=1)  # as a headless run has it
+    path = tmp_path / "blobs.json"
+    tracemalloc.start()
+    try:
+        with TraceWriter(path, trainer, every=EVERY, fields=("loss", "train_loss", "b")) as writer:
+            tracemalloc.reset_peak()  # the header (1,000 x 784 inputs as JSON) is written once
+            base = tracemalloc.get_traced_memory()[0]
+            writer.run(trainer, FIRST)
+            at_200, peak_200 = (m - base for m in tracemalloc.get_traced_memory())
+            writer.run(trainer, STEPS - FIRST)
+            at_2000, peak_2000 = (m - base for m in tracemalloc.get_traced_memory())
+            writer.write_last(trainer)
+            writer.close(trainer.train_losses[-1], "max_steps")
+    finally:
+        tracemalloc.stop()
+    assert trainer.step_count == STEPS
+    # 1,800 more steps keep 1,800 x 16 bytes of losses (29 kB); the peak is one step's arrays
+    assert at_2000 - at_200 < 100_000, (at_200, at_2000)
+    assert peak_2000 < 1.5 * peak_200, (peak_200, peak_2000)
+    doc = json.loads(path.read_text("utf-8"))
+    fast_validator().validate(doc)
+    assert [st["step"] for st in doc["steps"]] == list(range(EVERY, STEPS + 1, EVERY))
+    assert [len(layer["b"]) for layer in doc["steps"][-1]["layers"]] == [256, 10]
+    assert doc["steps"][-1]["train_loss"] == trainer.train_losses[-1]
+
+
+def fast_validator() -> jsonschema.Draft202012Validator:
+    """The shipped schema, its "matrix" rule checked by one loop instead of a validator call
+    per number: the same rule (a list of lists of numbers or null) over the 784,000 inputs in a
+    second rather than a minute. Every other rule is the schema's own."""
+    doc = schema()
+    doc["$defs"]["matrix"] = {"numberMatrix": True}
+
+    def number_matrix(validator, value, instance, schema):
+        if not isinstance(instance, list) or not all(
+            isinstance(row, list)
+            and all(x is None or (type(x) in (int, float)) for x in row)  # bool is not a number
+            for row in instance
+        ):
+            yield jsonschema.ValidationError("expected a list of lists of numbers or null")
+
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"numberMatrix": number_matrix})
+    return cls(doc)
