@@ -31,10 +31,12 @@ class OptimizerState(NamedTuple):
 
     def layer(self, l: int) -> Mapping[str, Array]:
         """The state of layer ``l`` (0-based), by name, read-only: what a LayerRecord holds."""
+        if not self.arrays:  # plain gd, on the record path of every step: no mapping to build
+            return _NO_ARRAYS
         return MappingProxyType({name: arrays[l] for name, arrays in self.arrays.items()})
 
 
-NO_STATE = OptimizerState(0, {})
+_NO_ARRAYS: Mapping[str, Array] = MappingProxyType({})
 
 
 class Optimizer:
