@@ -282,7 +282,11 @@ class Control:
 
     def close(self) -> None:
         self.proc.terminate()
-        self.proc.wait(timeout=5)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # blocked writing the %output of a busy pane that
+            self.proc.kill()  # nobody reads any more (blobs_784's heatmaps): SIGTERM waits
+            self.proc.wait(timeout=5)
 
 
 def tmux_steps(tmux: Tmux, steps: int, gap: float) -> list[float]:
