@@ -144,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     except BackpropError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # a second Ctrl+C in a headless run, or one before it started
+        print("interrupted: stopped at once; a trace in progress was not written", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _list() -> int:

@@ -151,9 +151,14 @@ class TraceWriter:
         except OSError as e:
             raise TraceError(str(path), f"cannot write here: {e.strerror or e}") from e
         self._tmp = Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600: the trace gets the mode any new file gets
         self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         self._penalty = bool(trainer.penalty)
-        self._header(trainer)
+        try:
+            self._header(trainer)
+        except BaseException:  # Ctrl+C, say: no caller holds this writer yet to abort it
+            self.abort()
+            raise
 
     def _write(self, text: str) -> None:
         assert self._file is not None
@@ -245,6 +250,19 @@ class TraceWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None or self._file is not None:
             self.abort()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def summary_stop_reason(trainer: Trainer, otherwise: str) -> str:
