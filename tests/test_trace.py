@@ -328,8 +328,13 @@ def test_interrupted_headless_export(tmp_path, monkeypatch, interruption, old, c
     if old is not None:
         target.write_bytes(old)
     calls = _fail_on_call(monkeypatch, TraceWriter, "write_step", 4, interruption)
-    with pytest.raises(type(interruption)):
-        main([str(SCENARIOS["tiny"]), "--headless", "--steps", "10", "--export", str(target)])
+    argv = [str(SCENARIOS["tiny"]), "--headless", "--steps", "10", "--export", str(target)]
+    if isinstance(interruption, KeyboardInterrupt):  # a second Ctrl+C: stopped at once, exit 130
+        assert main(argv) == 130
+        assert "interrupted: stopped at once; a trace in progress was not written" in capsys.readouterr().err
+    else:
+        with pytest.raises(type(interruption)):
+            main(argv)
     assert calls[0] == 4
     assert leftovers(tmp_path) == []
     if old is None:
