@@ -79,12 +79,13 @@ def strict_json(text: str):
 
 
 def has_null(obj) -> bool:
+    """Whether a number of the trace is null (not finite); a diagnostic's layer may be null."""
     if obj is None:
         return True
     if isinstance(obj, list):
         return any(has_null(x) for x in obj)
     if isinstance(obj, dict):
-        return any(has_null(x) for x in obj.values())
+        return any(has_null(x) for k, x in obj.items() if k != "warnings")
     return False
 
 
