@@ -20,6 +20,7 @@ from . import __version__, compare
 from .engine import Trainer
 from .errors import BackpropError
 from .overrides import Override, OverrideError, parse_set, parse_vary
+from .replay import read_trace
 from .scenario import Scenario, bundled_names, load_scenario
 from .serve import add_serve_flags
 from .serve import flag_problem as serve_flag_problem
@@ -46,7 +47,7 @@ def _parser() -> _Parser:
     p.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
     _trace_size_flags(p)
     p.add_argument("--list", action="store_true", help="list the bundled scenarios")
-    p.add_argument("--check", action="store_true", help="validate the scenarios and exit")
+    p.add_argument("--check", action="store_true", help="validate the scenarios (or traces) and exit")
     p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
     _add_override_flags(p)
     add_serve_flags(p)
@@ -159,16 +160,34 @@ def _list() -> int:
 
 
 def _check(paths: list[str], overrides: Sequence[Override] = ()) -> int:
+    """Validate scenario files and traces (see is_trace)."""
     failed = False
     for path in paths:
         try:
-            s = load_scenario(path, overrides)
+            if is_trace(path):
+                rec = read_trace(path)
+                what = f"trace of {rec.scenario}, {rec.steps} steps, stopped: {rec.stop_reason}"
+            else:
+                what = str(load_scenario(path, overrides))
         except BackpropError as e:
             print(str(e), file=sys.stderr)
             failed = True
         else:
-            print(f"ok: {path}: {s}")
+            print(f"ok: {path}: {what}")
     return EXIT_USAGE if failed else EXIT_OK
+
+
+def is_trace(arg: str) -> bool:
+    """Whether a SCENARIO argument is a trace: a name ending in .json, or a file that begins
+    with "{" (a TOML scenario cannot)."""
+    if arg.lower().endswith(".json"):
+        return True
+    try:
+        with open(arg, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        return False
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
 class _Progress:

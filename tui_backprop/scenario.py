@@ -200,6 +200,8 @@ _MISSING = object()
 
 
 def _kind(v: Any) -> str:
+    if v is None:  # only from a trace's JSON (null); TOML has no null
+        return "null"
     if isinstance(v, bool):
         return f"a boolean ({str(v).lower()})"
     if isinstance(v, int):

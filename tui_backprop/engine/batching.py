@@ -50,6 +50,12 @@ class BatchSchedule:
             self._order, self._order_epoch = order, epoch
         return self._order
 
+    def position_after(self, steps: int) -> Position:
+        """The position after ``steps`` steps from the start: every epoch has ceil(N / size) batches."""
+        per_epoch = -(-self.n_samples // self.size)
+        epoch, k = divmod(steps, per_epoch)
+        return Position(epoch + 1, k * self.size)
+
     def next_batch(self, pos: Position) -> tuple[Array, Position]:
         """The indices of the batch at ``pos`` and the position after it."""
         end = pos.offset + self.size

@@ -1,0 +1,436 @@
+"""Reading a trace back (JSON, format 1): a validated Recording of the Scenario and its StepRecords.
+
+    recording = read_trace("run.json")      # TraceError lists what is wrong, and where
+    recording.records[2].layers[0].grad_w    # the StepRecord of step 3, as the run made it
+
+Nothing is recomputed: every number of a record is the one in the file. What a trace does
+not hold is derived from what it does: a step's inputs x and targets t are the rows of the
+data its batch names, its per-sample losses come from its output a[L] and t through the
+loss function, w_before and b_before are the previous step's w and b (or the "initial"
+ones), and the training-set loss before the first step is one forward pass of the
+initial weights. A non-finite number, written as null, reads back as nan.
+
+A trace is refused, with every problem named by its place in the file
+(``steps[3].layers[1].grad_w: expected 3 x 2 (n_1 x n_0), got 3 x 3``), when it is empty,
+not UTF-8, not strict JSON, cut short, of another format or version, breaks the JSON Schema
+that ships with the package, has an array whose shape disagrees with the scenario's layers
+or the step's batch, has steps not numbered 1, 2, 3, ... or batches that are not the
+scenario's sample order, or a summary that does not count its steps. Replay needs every
+step and every field of every layer: a trace that skips steps or leaves fields out is
+refused, saying which.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .engine import BatchSchedule, LayerRecord, StepRecord, get_activation, get_loss
+from .engine.network import Network
+from .engine.record import find_nonfinite
+from .jsoncheck import BadNumber, at, check, describe
+from .scenario import Scenario, ScenarioError, parse_scenario
+from .trace import FORMAT, VERSION, TraceError, schema
+
+Array = np.ndarray
+
+MAX_PROBLEMS = 20
+MAX_DIGITS = 300  # an integer longer than this is no float (and Python refuses > 4300 digits)
+SELF_STOPS = ("diverged", "target_loss", "max_steps")  # summary reasons that belong to the last step
+
+# every field of a layer that replay shows
+LAYER_FIELDS = ("z", "a", "delta", "grad_w", "grad_b", "w", "b")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A run read back from a trace: everything the app shows of it, as it was recorded."""
+
+    source: str  # the path as given, for messages and the header
+    scenario: Scenario
+    initial_W: tuple[Array, ...]  # W[1..L] before the first step, each (n_l, n_{l-1})
+    initial_b: tuple[Array, ...]  # b[1..L], each (n_l,) or (0,)
+    initial_train_loss: float  # the training-set loss before the first step
+    records: tuple[StepRecord, ...]  # step 1..n
+    stop_reason: str  # the summary's
+    final_loss: float
+
+    @property
+    def steps(self) -> int:
+        return len(self.records)
+
+
+# -- reading strict JSON ---------------------------------------------------------------------
+
+
+def _strict_float(text: str) -> float | BadNumber:
+    x = float(text)
+    return x if abs(x) != float("inf") else BadNumber(text, "too large for a float")
+
+
+def _strict_int(text: str) -> int | BadNumber:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        return BadNumber(text[:12] + "...", f"an integer of {len(text.lstrip('-'))} digits, too large")
+    return int(text)
+
+
+def _constant(text: str) -> BadNumber:
+    return BadNumber(text, "not strict JSON: a non-finite number is written as null")
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise ValueError(f"not strict JSON: the key {json.dumps(dup)} appears twice in one object")
+    return d
+
+
+def parse_json(data: bytes, source: str) -> Any:
+    """The document in ``data``, read as strict JSON (RFC 8259); TraceError when it is not."""
+    if not data.strip():
+        raise TraceError(source, "empty file: not a trace")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise TraceError(source, f"not UTF-8 text (line {line}, byte {e.start}): a trace is JSON") from e
+    try:
+        return json.loads(
+            text,
+            parse_float=_strict_float,
+            parse_int=_strict_int,
+            parse_constant=_constant,
+            object_pairs_hook=_unique,
+        )
+    except json.JSONDecodeError as e:
+        end = len(text.rstrip())
+        if e.pos >= end or (e.msg.startswith("Unterminated string") and '"' not in text[e.pos + 1 :]):
+            line = text.count("\n", 0, end) + 1
+            message = f"truncated: the file ends at line {line} before the JSON is complete"
+            raise TraceError(source, message + " (an export that was cut short?)") from e
+        raise TraceError(source, f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from e
+    except RecursionError as e:
+        raise TraceError(source, "not valid JSON for a trace: nested too deeply") from e
+    except ValueError as e:  # a duplicate key
+        raise TraceError(source, str(e)) from e
+
+
+# -- the trace ---------------------------------------------------------------------------------
+
+
+def read_trace(path: str | Path) -> Recording:
+    """A Recording from a trace file; TraceError names every problem and where it is."""
+    label = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError as e:
+        raise TraceError(label, "no such file") from e
+    except IsADirectoryError as e:
+        raise TraceError(label, "is a directory, not a trace file") from e
+    except OSError as e:
+        raise TraceError(label, f"cannot read: {e.strerror or e}") from e
+    return loads_trace(data, label)
+
+
+def loads_trace(data: bytes | str, source: str = "<trace>") -> Recording:
+    """A Recording from the text of a trace; errors are titled with ``source``."""
+    doc = parse_json(data.encode("utf-8") if isinstance(data, str) else data, source)
+    _format(doc, source)
+    problems = check(doc, schema())
+    if problems:
+        raise TraceError(source, problems)
+    scenario = _scenario(doc, source)
+    return _Builder(doc, scenario, source).build()
+
+
+def _format(doc: Any, source: str) -> None:
+    """Refuse anything that is not a format-1 trace before looking further."""
+    if not isinstance(doc, dict):
+        raise TraceError(source, f"not a backprop-tui trace: expected a JSON object, got {describe(doc)}")
+    if "format" not in doc:
+        raise TraceError(source, f'not a backprop-tui trace: no "format": "{FORMAT}"')
+    if doc["format"] != FORMAT:
+        raise TraceError(source, f'format: expected "{FORMAT}", got {describe(doc["format"])}')
+    version = doc.get("version")
+    if "version" not in doc:
+        raise TraceError(source, 'missing field "version"')
+    if type(version) is not int or version != VERSION:
+        newer = " (written by a newer backprop-tui?)" if type(version) is int and version > VERSION else ""
+        raise TraceError(
+            source,
+            f"version: this backprop-tui reads trace version {VERSION}, got {describe(version)}{newer}",
+        )
+
+
+_PROBLEM = re.compile(r"^\[(?P<table>[^\]]+)\](?: (?P<key>[^:]+))?: (?P<message>.*)$", re.S)
+
+
+def _scenario(doc: dict[str, Any], source: str) -> Scenario:
+    """The Scenario of the trace: its "scenario" object with the inputs and targets of "data"."""
+    tables = {name: dict(table) for name, table in doc["scenario"].items()}
+    data = tables["data"]
+    for key in ("input_names", "output_names"):
+        if data.get(key) == []:  # written for every scenario; a file gives them or leaves them out
+            del data[key]
+    data["inputs"], data["targets"] = doc["data"]["inputs"], doc["data"]["targets"]
+    init = tables["init"]
+    if init.get("biases") == [] and not tables["network"].get("bias", True):
+        del init["biases"]
+    try:
+        return parse_scenario(tables, source)
+    except ScenarioError as e:
+        raise TraceError(source, [_trace_place(p) for p in e.problems]) from e
+
+
+def _trace_place(problem: str) -> str:
+    """``[training] learning_rate: ...`` -> ``scenario.training.learning_rate: ...``; the data
+    rows are the trace's "data" object."""
+    m = _PROBLEM.match(problem)
+    if not m:
+        return f"scenario: {problem}"
+    table, key, message = m["table"], m["key"], m["message"]
+    if table == "data" and key and key.startswith(("inputs", "targets")):
+        return f"data.{key}: {message}"
+    return f"scenario.{table}{'.' + key if key else ''}: {message}"
+
+
+def _num(x: Any) -> float:
+    return float("nan") if x is None else float(x)
+
+
+class _Builder:
+    """Checks every shape against the scenario and builds the records, collecting problems."""
+
+    def __init__(self, doc: dict[str, Any], scenario: Scenario, source: str) -> None:
+        self.doc, self.s, self.source = doc, scenario, source
+        self.problems: list[str] = []
+        self.layers = scenario.layers
+        self.L = len(self.layers) - 1
+        self.N = len(scenario.inputs)
+        self.network = Network(
+            tuple(get_activation(a) for a in scenario.activations), get_loss(scenario.loss), scenario.bias
+        )
+        self.schedule = BatchSchedule(self.N, scenario.batch, scenario.shuffle, scenario.seed)
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+        if len(self.problems) >= MAX_PROBLEMS:
+            raise TraceError(self.source, self.problems + ["... (stopped after 20 problems)"])
+
+    def matrix(self, v: list, path: str, rows: int, cols: int, names: str) -> Array:
+        """v as a read-only (rows, cols) float array; a problem when its shape differs."""
+        got_cols = {len(r) for r in v}
+        if len(v) != rows or got_cols - {cols}:
+            if len(got_cols) > 1:
+                ragged = next(i for i, r in enumerate(v) if len(r) != len(v[0]))
+                got = f"rows of different lengths (row 0 has {len(v[0])}, row {ragged} has {len(v[ragged])})"
+            else:
+                got = f"{len(v)} x {got_cols.pop() if got_cols else 0}"
+            self.problem(path, f"expected {rows} x {cols} ({names}), got {got}")
+            return np.full((rows, cols), np.nan)
+        return _frozen(np.array(v, dtype=float).reshape(rows, cols))
+
+    def vector(self, v: list, path: str, n: int, names: str) -> Array:
+        if len(v) != n:
+            self.problem(path, f"expected {n} number{'s' if n != 1 else ''} ({names}), got {len(v)}")
+            return np.full(n, np.nan)
+        return _frozen(np.array(v, dtype=float).reshape(n))
+
+    def weights(self, obj: Any, path: str, key: str | int, l: int) -> Array:
+        """obj[key], the (n_l, n_{l-1}) weights of layer l (or an array shaped like them)."""
+        n, m = self.layers[l], self.layers[l - 1]
+        return self.matrix(obj[key], at(path, key), n, m, f"n_{l} x n_{l - 1}")
+
+    def biases(self, obj: Any, path: str, key: str | int, l: int) -> Array:
+        """obj[key], the (n_l,) biases of layer l; (0,) for a network without biases."""
+        n = self.layers[l] if self.s.bias else 0
+        names = f"n_{l}" if self.s.bias else "none: the network has no biases"
+        return self.vector(obj[key], at(path, key), n, names)
+
+    def build(self) -> Recording:
+        doc, s = self.doc, self.s
+        initial = doc["initial"]
+        for key in ("w", "b"):
+            if len(initial[key]) != self.L:
+                self.problem(
+                    f"initial.{key}",
+                    f"expected {self.L} (one per layer after the input), got {len(initial[key])}",
+                )
+        if self.problems:
+            raise TraceError(self.source, self.problems)
+        W0 = tuple(self.weights(initial["w"], "initial.w", l - 1, l) for l in range(1, self.L + 1))
+        b0 = tuple(self.biases(initial["b"], "initial.b", l - 1, l) for l in range(1, self.L + 1))
+        records: list[StepRecord] = []
+        W, b = W0, b0
+        steps = doc["steps"]
+        for i, step in enumerate(steps):
+            rec = self.step(step, f"steps[{i}]", i + 1, W, b, last=i == len(steps) - 1)
+            if rec is not None:
+                records.append(rec)
+                W, b = tuple(lr.w for lr in rec.layers), tuple(lr.b for lr in rec.layers)
+        summary = doc["summary"]
+        if summary["steps"] != len(steps):
+            self.problem(
+                "summary.steps", f"expected {len(steps)} (the steps in the file), got {summary['steps']}"
+            )
+        if self.problems:
+            raise TraceError(self.source, self.problems)
+        with np.errstate(all="ignore"):
+            zs, acts = self.network.forward(W0, b0, s.inputs)
+            sample_losses = self.network.sample_losses(acts[-1], s.targets, zs[-1])
+            initial_loss = float(np.add.reduce(sample_losses) / sample_losses.size)  # as the Trainer sums
+        return Recording(
+            source=self.source,
+            scenario=s,
+            initial_W=W0,
+            initial_b=b0,
+            initial_train_loss=initial_loss,
+            records=tuple(records),
+            stop_reason=summary["stop_reason"],
+            final_loss=_num(summary["final_loss"]),
+        )
+
+    def step(
+        self,
+        step: dict[str, Any],
+        path: str,
+        number: int,
+        W: tuple[Array, ...],
+        b: tuple[Array, ...],
+        last: bool,
+    ) -> StepRecord | None:
+        if step["step"] != number:
+            skipped = (
+                " (replay needs every step; was it exported with --every?)" if step["step"] > number else ""
+            )
+            self.problem(
+                f"{path}.step",
+                f"expected {number} (steps are numbered 1, 2, 3, ...), got {step['step']}{skipped}",
+            )
+            return None
+        if len(step["layers"]) != self.L:
+            self.problem(
+                f"{path}.layers",
+                f"expected {self.L} (one per layer after the input), got {len(step['layers'])}",
+            )
+            return None
+        batch = step["batch"]
+        bad = [k for k in batch if not 0 <= k < self.N]
+        if bad:
+            self.problem(
+                f"{path}.batch", f"sample index {bad[0]} is out of range: the data has {self.N} samples"
+            )
+            return None
+        expected, after = self.schedule.next_batch(self.schedule.position_after(number - 1))
+        if list(batch) != expected.tolist():
+            self.problem(
+                f"{path}.batch", f"expected {_indices(expected)} ({self._order()}), got {_indices(batch)}"
+            )
+            return None
+        epoch = after.epoch - 1 if after.offset == 0 else after.epoch
+        if step["epoch"] != epoch:
+            self.problem(f"{path}.epoch", f"expected {epoch} ({self._order()}), got {step['epoch']}")
+        B = len(batch)
+        layers = []
+        for l, (layer, w_before, b_before) in enumerate(zip(step["layers"], W, b, strict=True), 1):
+            where = f"{path}.layers[{l - 1}]"
+            missing = [k for k in LAYER_FIELDS if k not in layer]
+            if missing:
+                self.problem(
+                    where, f"no {', '.join(missing)}: replay shows {', '.join(LAYER_FIELDS)} of every layer"
+                )
+                return None
+            n = self.layers[l]
+            per_sample = {
+                k: self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
+                for k in ("z", "a", "delta", "error")
+                if k in layer
+            }
+            fields_ = dict(
+                activation=self.network.activations[l - 1].name,
+                w=self.weights(layer, where, "w", l),
+                b=self.biases(layer, where, "b", l),
+                grad_w=self.weights(layer, where, "grad_w", l),
+                grad_b=self.biases(layer, where, "grad_b", l),
+                w_before=w_before,
+                b_before=b_before,
+                **per_sample,
+            )
+            for key in ("update_w", "velocity_w", "m_w", "v_w"):
+                if key in layer:
+                    fields_[key] = self.weights(layer, where, key, l)
+            for key in ("update_b", "velocity_b", "m_b", "v_b"):
+                if key in layer:
+                    fields_[key] = self.biases(layer, where, key, l)
+            layers.append(_layer_record(fields_))
+        idx = np.asarray(batch, dtype=np.intp)
+        x, t = _frozen(self.s.inputs[idx]), _frozen(self.s.targets[idx])
+        out = layers[-1]
+        with np.errstate(all="ignore"):
+            sample_losses = _frozen(np.asarray(self.network.sample_losses(out.a, t, out.z), dtype=float))
+        loss, train_loss = _num(step["loss"]), _num(step["train_loss"])
+        stop = (
+            self.doc["summary"]["stop_reason"]
+            if last and self.doc["summary"]["stop_reason"] in SELF_STOPS
+            else None
+        )
+        rec_layers = tuple(layers)
+        extra = {k: step[k] for k in ("penalty",) if k in step}
+        if "test_loss" in step:
+            extra["test_loss"] = None if step["test_loss"] is None else float(step["test_loss"])
+        return _step_record(
+            dict(
+                step=number,
+                epoch=epoch,
+                batch=tuple(int(k) for k in batch),
+                x=x,
+                t=t,
+                sample_losses=sample_losses,
+                loss=loss,
+                train_loss=train_loss,
+                learning_rate=self.s.learning_rate,
+                layers=rec_layers,
+                stop_reason=stop,
+                nonfinite=find_nonfinite(rec_layers, loss, train_loss) if stop == "diverged" else None,
+                **extra,
+            )
+        )
+
+    def _order(self) -> str:
+        s = self.s
+        order = f"shuffled with seed {s.seed}" if s.shuffle else "in file order"
+        return f"batch = {json.dumps(s.batch)}, {order}"
+
+
+def _indices(batch: Any) -> str:
+    items = [int(k) for k in batch]
+    return str(items) if len(items) <= 8 else str(items[:8])[:-1] + f", ... ({len(items)} samples)]"
+
+
+_STATE_KEYS = ("velocity_w", "velocity_b", "m_w", "v_w", "m_b", "v_b")
+
+
+def _layer_record(values: dict[str, Any]) -> LayerRecord:
+    """A LayerRecord of the fields it has (optional trace fields land where the record has a place)."""
+    known = {f.name for f in fields(LayerRecord)}
+    state = {k: values.pop(k) for k in _STATE_KEYS if k in values}
+    if state and "state" in known:
+        values["state"] = state
+    return LayerRecord(**{k: v for k, v in values.items() if k in known})
+
+
+def _step_record(values: dict[str, Any]) -> StepRecord:
+    known = {f.name for f in fields(StepRecord)}
+    return StepRecord(**{k: v for k, v in values.items() if k in known})
+
+
+def _frozen(x: Array) -> Array:
+    x.flags.writeable = False
+    return x
