@@ -7,8 +7,9 @@ test walks the shipped schema and fails on any other keyword, so extending the s
 a keyword this does not know cannot go unnoticed.
 
 Numbers are those of strict JSON: ``true`` and ``false`` are not numbers, a float with no
-fraction is an integer (as JSON Schema says), and a value the JSON reader marked as a
-``BadNumber`` (NaN, Infinity, 1e400) is no number at all.
+fraction is an integer (as JSON Schema says), and neither a value the JSON reader marked as a
+``BadNumber`` (NaN, Infinity) nor one too large for a float (1e400, which reads as inf) is a
+number.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ _TYPE_WORDS = {
 
 
 class BadNumber:
-    """A number the JSON reader met that is not a finite float: NaN, Infinity, 1e400, 10**400."""
+    """NaN, Infinity or -Infinity, which strict JSON does not allow."""
 
     def __init__(self, text: str, why: str) -> None:
         self.text, self.why = text, why
@@ -50,8 +51,15 @@ class BadNumber:
         return f"{self.text} ({self.why})"
 
 
+MAX_FLOAT = 1.7976931348623157e308
+
+
 def is_number(v: Any) -> bool:
-    return (type(v) is float) or (type(v) is int)
+    """A JSON number that is a finite float: not a bool, not inf (1e400 reads as inf), not an
+    integer too large for a float."""
+    if type(v) is float:
+        return v - v == 0.0  # False for inf and nan
+    return type(v) is int and -MAX_FLOAT <= v <= MAX_FLOAT
 
 
 def describe(v: Any) -> str:
@@ -62,6 +70,10 @@ def describe(v: Any) -> str:
         return "null"
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, int) and not is_number(v):
+        return f"an integer of {len(str(abs(v)))} digits, too large for a float"
+    if isinstance(v, float) and not is_number(v):
+        return "a number too large for a float"
     if isinstance(v, (int, float)):
         return f"the number {v!r}"
     if isinstance(v, str):
@@ -78,7 +90,7 @@ def _has_type(v: Any, kind: str) -> bool:
     if kind == "number":
         return is_number(v)
     if kind == "integer":
-        return type(v) is int or (type(v) is float and v.is_integer())
+        return is_number(v) and (type(v) is int or v.is_integer())
     if kind == "null":
         return v is None
     if kind == "boolean":

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ from .trace import FORMAT, VERSION, TraceError, schema
 Array = np.ndarray
 
 MAX_PROBLEMS = 20
-MAX_DIGITS = 300  # an integer longer than this is no float (and Python refuses > 4300 digits)
 SELF_STOPS = ("diverged", "target_loss", "max_steps")  # summary reasons that belong to the last step
 
 # every field of a layer that replay shows
@@ -68,17 +67,6 @@ class Recording:
 # -- reading strict JSON ---------------------------------------------------------------------
 
 
-def _strict_float(text: str) -> float | BadNumber:
-    x = float(text)
-    return x if abs(x) != float("inf") else BadNumber(text, "too large for a float")
-
-
-def _strict_int(text: str) -> int | BadNumber:
-    if len(text.lstrip("-")) > MAX_DIGITS:
-        return BadNumber(text[:12] + "...", f"an integer of {len(text.lstrip('-'))} digits, too large")
-    return int(text)
-
-
 def _constant(text: str) -> BadNumber:
     return BadNumber(text, "not strict JSON: a non-finite number is written as null")
 
@@ -104,9 +92,7 @@ def parse_json(data: bytes, source: str) -> Any:
     try:
         return json.loads(
             text,
-            parse_float=_strict_float,
-            parse_int=_strict_int,
-            parse_constant=_constant,
+            parse_constant=_constant,  # NaN, Infinity: 1e400 reads as inf, which is no number either
             object_pairs_hook=_unique,
         )
     except json.JSONDecodeError as e:
@@ -118,8 +104,8 @@ def parse_json(data: bytes, source: str) -> Any:
         raise TraceError(source, f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from e
     except RecursionError as e:
         raise TraceError(source, "not valid JSON for a trace: nested too deeply") from e
-    except ValueError as e:  # a duplicate key
-        raise TraceError(source, str(e)) from e
+    except ValueError as e:  # a duplicate key, or an integer of more than 4300 digits
+        raise TraceError(source, str(e) if "twice" in str(e) else f"not valid JSON: {e}") from e
 
 
 # -- the trace ---------------------------------------------------------------------------------
@@ -175,18 +161,24 @@ _PROBLEM = re.compile(r"^\[(?P<table>[^\]]+)\](?: (?P<key>[^:]+))?: (?P<message>
 def _scenario(doc: dict[str, Any], source: str) -> Scenario:
     """The Scenario of the trace: its "scenario" object with the inputs and targets of "data"."""
     tables = {name: dict(table) for name, table in doc["scenario"].items()}
-    data = tables["data"]
-    for key in ("input_names", "output_names"):
-        if data.get(key) == []:  # written for every scenario; a file gives them or leaves them out
-            del data[key]
-    data["inputs"], data["targets"] = doc["data"]["inputs"], doc["data"]["targets"]
+    # the rows were recorded: where they came from (a generator and its keys) is kept as it
+    # was written, and not run again
+    written = tables["data"]
+    names = {k: written[k] for k in ("input_names", "output_names") if written.get(k)}
+    origin = tuple((k, v) for k, v in written.items() if k not in ("input_names", "output_names"))
+    tables["data"] = {**names, "inputs": doc["data"]["inputs"], "targets": doc["data"]["targets"]}
     init = tables["init"]
     if init.get("biases") == [] and not tables["network"].get("bias", True):
         del init["biases"]
     try:
-        return parse_scenario(tables, source)
+        scenario = parse_scenario(tables, source)
     except ScenarioError as e:
         raise TraceError(source, [_trace_place(p) for p in e.problems]) from e
+    if origin:
+        scenario = replace(
+            scenario, data_source=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in origin)
+        )
+    return scenario
 
 
 def _trace_place(problem: str) -> str:
