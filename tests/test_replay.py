@@ -178,6 +178,11 @@ def same_record(got, want) -> None:
             x, y = getattr(g, name), getattr(w, name)
             assert x.shape == y.shape and not x.flags.writeable, (l, name)
             np.testing.assert_array_equal(_nan(x), _nan(y), err_msg=f"layer {l} {name}")
+        for name in ("error", "update_w", "update_b"):  # error_split = "proportional" only
+            x, y = getattr(g, name), getattr(w, name)
+            assert (x is None) == (y is None), (l, name)
+            if x is not None:
+                np.testing.assert_array_equal(_nan(x), _nan(y), err_msg=f"layer {l} {name}")
 
 
 def _nan(x):

@@ -23,7 +23,7 @@ KEYWORDS = frozenset(
     {
         "type", "const", "enum", "required", "properties", "additionalProperties", "items",
         "minItems", "maxItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-        "minLength", "oneOf", "anyOf", "$ref",
+        "minLength", "oneOf", "anyOf", "$ref", "dependentRequired",
     }
 )  # fmt: skip
 ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "$comment", "default", "$defs"})
@@ -208,6 +208,11 @@ class Checker:
         for key in s.get("required", ()):
             if key not in v:
                 self.problem(path, f'missing field "{key}"')
+        for key, needs in s.get("dependentRequired", {}).items():
+            if key in v:
+                for other in needs:
+                    if other not in v:
+                        self.problem(path, f'missing field "{other}" (it goes with "{key}")')
         if s.get("additionalProperties", True) is False:
             for key in v:
                 if key not in props:
