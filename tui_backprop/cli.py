@@ -45,6 +45,9 @@ def _parser() -> _Parser:
     p.add_argument("--headless", action="store_true", help="run without the app and print a summary")
     p.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
     p.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
+    p.add_argument(
+        "--replay", metavar="TRACE", help="open the app on a trace's recorded steps (as does a TRACE.json)"
+    )
     _trace_size_flags(p)
     p.add_argument("--list", action="store_true", help="list the bundled scenarios")
     p.add_argument("--check", action="store_true", help="validate the scenarios (or traces) and exit")
@@ -129,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.scenario:
                 parser.error("--check needs at least one SCENARIO")
             return _check(args.scenario, _sets(args))
+        if args.replay is not None or (len(args.scenario) == 1 and is_trace(args.scenario[0])):
+            return _replay(parser, args)
         if len(args.scenario) != 1:
             parser.error("give exactly one SCENARIO" if args.scenario else "a SCENARIO is required")
         if args.steps is not None and not args.headless:
@@ -364,6 +369,24 @@ def _trace_writer(
     every: int, fields: tuple[str, ...] | None, path: Path | None, trainer: Trainer
 ) -> TraceWriter | None:
     return TraceWriter(path, trainer, every, fields) if path else None
+
+
+def _replay(parser: _Parser, args: argparse.Namespace) -> int:
+    """``--replay TRACE``, or a trace given as SCENARIO: the app on the recorded steps."""
+    if args.replay is not None and args.scenario:
+        parser.error("give a SCENARIO or --replay TRACE, not both")
+    path = args.replay if args.replay is not None else args.scenario[0]
+    flags = {"--headless": args.headless, "--steps": args.steps, "--set": args.sets, "--vary": args.vary}
+    for flag, given in flags.items():
+        if given:
+            parser.error(
+                f"{flag} goes with a scenario; a trace is replayed in the app (or checked with --check)"
+            )
+    recording = read_trace(path)  # refused here, before the app opens
+    from .tui.replay_app import ReplayApp  # here, so that the other commands never load Textual
+
+    ReplayApp(recording, export_path=Path(args.export) if args.export else None).run()
+    return EXIT_OK
 
 
 def _open_app(scenario: Scenario, export: str | None, source: tuple[str, list[Override]]) -> int:

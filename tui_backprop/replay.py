@@ -55,6 +55,7 @@ class Recording:
     initial_W: tuple[Array, ...]  # W[1..L] before the first step, each (n_l, n_{l-1})
     initial_b: tuple[Array, ...]  # b[1..L], each (n_l,) or (0,)
     initial_train_loss: float  # the training-set loss before the first step
+    initial_test_loss: float | None  # the test-set loss before the first step; None without a test set
     records: tuple[StepRecord, ...]  # step 1..n
     stop_reason: str  # the summary's
     final_loss: float
@@ -174,6 +175,8 @@ def _scenario(doc: dict[str, Any], source: str) -> Scenario:
         scenario = parse_scenario(tables, source)
     except ScenarioError as e:
         raise TraceError(source, [_trace_place(p) for p in e.problems]) from e
+    if "test_fraction" in written:
+        scenario = replace(scenario, test_fraction=float(written["test_fraction"]))
     if origin:
         scenario = replace(
             scenario, data_source=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in origin)
@@ -274,6 +277,24 @@ class _Builder:
             )
         if self.problems:
             raise TraceError(self.source, self.problems)
+        test_loss = None
+        if "test_data" in doc:
+            test = doc["test_data"]
+            X_test = self.matrix(
+                test["inputs"], "test_data.inputs", len(test["inputs"]), self.layers[0], "n_0"
+            )
+            T_test = self.matrix(
+                test["targets"], "test_data.targets", len(test["inputs"]), self.layers[-1], "n_L"
+            )
+            if not (np.isfinite(X_test).all() and np.isfinite(T_test).all()):
+                self.problem("test_data", "expected finite numbers, got null")
+            if self.problems:
+                raise TraceError(self.source, self.problems)
+            s = self.s = replace(s, test_inputs=X_test, test_targets=T_test)
+            with np.errstate(all="ignore"):
+                zs, acts = self.network.forward(W0, b0, X_test)
+                sample_losses = self.network.sample_losses(acts[-1], T_test, zs[-1])
+                test_loss = float(np.add.reduce(sample_losses) / sample_losses.size)
         with np.errstate(all="ignore"):
             zs, acts = self.network.forward(W0, b0, s.inputs)
             sample_losses = self.network.sample_losses(acts[-1], s.targets, zs[-1])
@@ -284,6 +305,7 @@ class _Builder:
             initial_W=W0,
             initial_b=b0,
             initial_train_loss=initial_loss,
+            initial_test_loss=test_loss,
             records=tuple(records),
             stop_reason=summary["stop_reason"],
             final_loss=_num(summary["final_loss"]),

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Collection, Iterable
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 
@@ -25,6 +25,25 @@ from .scenario import Scenario
 FORMAT = "backprop-tui-trace"
 VERSION = 1
 STOP_REASONS = ("max_steps", "target_loss", "diverged", "steps", "user")
+
+
+class TraceSource(Protocol):
+    """What a trace's header is written from: a Trainer, or a recorded run (playback.RecordedRun)."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def initial_W(self) -> tuple[np.ndarray, ...]: ...
+    @property
+    def initial_b(self) -> tuple[np.ndarray, ...]: ...
+    @property
+    def X(self) -> np.ndarray: ...
+    @property
+    def T(self) -> np.ndarray: ...
+    @property
+    def X_test(self) -> np.ndarray | None: ...
+    @property
+    def T_test(self) -> np.ndarray | None: ...
 
 
 class TraceError(BackpropError):
@@ -125,7 +144,7 @@ class TraceWriter:
     """
 
     def __init__(
-        self, path: str | Path, trainer: Trainer, every: int = 1, fields: Collection[str] | None = None
+        self, path: str | Path, trainer: TraceSource, every: int = 1, fields: Collection[str] | None = None
     ) -> None:
         """``every``: keep only every k-th step (and the last, see ``run`` and ``write_last``);
         ``fields``: keep only these fields of each step and layer (names from FIELDS)."""
@@ -168,7 +187,7 @@ class TraceWriter:
             self.abort()
             raise TraceError(str(self.path), f"cannot write: {e.strerror or e}") from e
 
-    def _header(self, trainer: Trainer) -> None:
+    def _header(self, trainer: TraceSource) -> None:
         s: Scenario = trainer.scenario
         initial = {"w": [_arr(w) for w in trainer.initial_W], "b": [_arr(b) for b in trainer.initial_b]}
         lines = [

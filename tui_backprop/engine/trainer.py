@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -81,29 +82,87 @@ class Trainer:
         state_bytes += sum(a.nbytes for arrays in self.initial_opt.arrays.values() for a in arrays)
         self.history_limit = max(1, min(history, HISTORY_BYTES // max(state_bytes, 1)))
         self._history: deque[_State] = deque(maxlen=self.history_limit)
+        # where reset() and undo() go back to: step 0, or the recorded step of start_from()
+        self._origin = _State(self.initial_W, self.initial_b, self.initial_opt, 0, Position(), None, math.inf)
+        self._origin_record: StepRecord | None = None
+        self._origin_losses: tuple[list[float], list[float], list[float]] = ([], [], [])
         self.reset()
 
     # -- state ---------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to the initial weights and optimiser state, step 0, the first sample of epoch 1."""
-        self.W, self.b = self.initial_W, self.initial_b
-        self.opt_state = self.initial_opt
-        self.step_count = 0
-        self.position = Position()
-        self.stop_reason: str | None = None
-        self.last_record: StepRecord | None = None
+        """Back to the start: the initial weights, step 0, the first sample of epoch 1 (or the
+        step a start_from() began at)."""
+        origin = self._origin
+        self.W, self.b, self.opt_state = origin.W, origin.b, origin.opt
+        self.step_count = origin.step
+        self.position = origin.pos
+        self.stop_reason: str | None = origin.stop_reason
+        self.last_record: StepRecord | None = self._origin_record
         # float64 arrays that grow by amortised doubling: 8 bytes a step each, 1.6 MB for both
         # over 100,000 steps (the chart draws the whole curve)
-        self.losses = array("d")  # batch loss of each step, before its update
-        self.train_losses = array("d")  # training-set loss after each step
-        self.test_losses = array("d")  # test-set loss after each step (empty without a test set)
+        self.losses = array("d", self._origin_losses[0])  # batch loss of each step, before its update
+        self.train_losses = array("d", self._origin_losses[1])  # training-set loss after each step
+        self.test_losses = array("d", self._origin_losses[2])  # test-set loss after each step (or none)
         self._history.clear()
         self._train_cache: tuple[tuple[Array, ...], tuple] | None = None
-        with np.errstate(all="ignore"):
-            self.initial_train_loss = self._train_forward()[2] + self._penalty_of(self.W)
-            self.initial_test_loss = self._test_loss()  # None without a test set
-        self.best_train_loss = self.initial_train_loss if math.isfinite(self.initial_train_loss) else math.inf
+        self.best_train_loss = origin.best
+        if origin.step == 0:
+            with np.errstate(all="ignore"):
+                self.initial_train_loss = self._train_forward()[2] + self._penalty_of(self.W)
+                self.initial_test_loss = self._test_loss()  # None without a test set
+            initial = self.initial_train_loss
+            self.best_train_loss = initial if math.isfinite(initial) else math.inf
+
+    def start_from(
+        self,
+        record: StepRecord,
+        losses: Sequence[float] = (),
+        train_losses: Sequence[float] = (),
+        test_losses: Sequence[float] = (),
+    ) -> None:
+        """Carry on from a recorded step as if this trainer had just taken it: the weights and
+        biases the step left, its optimiser state (velocity; m and v), its step number, the
+        position in the sample order after it (the schedule says where k steps leave it) and
+        its stop reason. Stepping on gives the
+        records the original run made after it, bit for bit.
+
+        ``losses``, ``train_losses``, ``test_losses``: the batch, training-set and test-set
+        losses of steps 1..k, for the loss chart (missing ones are nan, the record's own are
+        its). reset() and undo() go back no further than this step; ``start_step`` says which."""
+        k = record.step
+        W = tuple(lr.w for lr in record.layers)
+        b = tuple(lr.b for lr in record.layers)
+        test_loss = record.test_loss
+        self._origin_losses = (
+            _losses(losses, k, record.loss),
+            _losses(train_losses, k, record.train_loss),
+            _losses(test_losses, k, test_loss) if test_loss is not None else [],
+        )
+        # the lowest training loss up to step k, as stepping there would have left it
+        best = self.initial_train_loss if math.isfinite(self.initial_train_loss) else math.inf
+        for train_loss in self._origin_losses[1]:
+            if train_loss < best:
+                best = train_loss
+        opt = self._opt_state_of(record)
+        self._origin = _State(W, b, opt, k, self.schedule.position_after(k), record.stop_reason, best)
+        self._origin_record = record
+        self.reset()
+
+    def _opt_state_of(self, record: StepRecord) -> OptimizerState:
+        """The optimiser's state after a recorded step: its arrays, per layer in the record; one
+        update a step so far. ValueError when the record lacks an array the optimiser keeps."""
+        names = list(self.initial_opt.arrays)
+        missing = [name for name in names if any(name not in lr.state for lr in record.layers)]
+        if missing:
+            raise ValueError(f"step {record.step} has no {', '.join(missing)}: the {self.optimizer} state")
+        arrays = {name: tuple(lr.state[name] for lr in record.layers) for name in names}
+        return OptimizerState(record.step, arrays)
+
+    @property
+    def start_step(self) -> int:
+        """The step reset() and undo() go back to: 0, or the step given to start_from()."""
+        return self._origin.step
 
     @property
     def done(self) -> bool:
@@ -118,7 +177,7 @@ class Trainer:
     def undo_replays(self) -> bool:
         """Whether undo() has to replay the run from the start (its history is spent), which
         costs as much as the steps taken so far; otherwise it is as cheap as one step."""
-        return self.step_count > 1 and len(self._history) < 2
+        return self.step_count - self._origin.step > 1 and len(self._history) < 2
 
     def _restore(self, state: _State) -> None:
         self.W, self.b, self.opt_state = state.W, state.b, state.opt
@@ -157,15 +216,15 @@ class Trainer:
 
     def undo(self) -> StepRecord | None:
         """Return to the state before the last step; the record of the step now current."""
-        if self.step_count == 0:
-            return None
+        if self.step_count == self._origin.step:
+            return self.last_record
         if self._history:
             self._restore(self._history.pop())
             self._train_cache = None
         else:
             target = self.step_count - 1
             self.reset()
-            self.run(target, record=False)
+            self.run(target - self._origin.step, record=False)
         self.last_record = self._recompute_last()
         return self.last_record
 
@@ -184,12 +243,12 @@ class Trainer:
         Stepping is deterministic, so redoing the last step from the saved state before it
         rebuilds exactly the current state along with the record.
         """
-        if self.step_count == 0:
-            return None
+        if self.step_count == self._origin.step:
+            return self._origin_record  # None at step 0
         if not self._history:  # a history of one state, spent by the replay in undo()
             target = self.step_count
             self.reset()
-            self.run(target - 1, record=False)
+            self.run(target - 1 - self._origin.step, record=False)
         else:
             self._restore(self._history.pop())
             self._train_cache = None
@@ -331,6 +390,14 @@ class Trainer:
 def _split_fields(error: Array, w_before: Array, b_before: Array, w: Array, b: Array) -> dict[str, Array]:
     """A proportional-mode layer's extra record fields: its split error and the change applied."""
     return {"error": _frozen(error), "update_w": _frozen(w - w_before), "update_b": _frozen(b - b_before)}
+
+
+def _losses(given: Sequence[float], k: int, last: float) -> list[float]:
+    """The losses of steps 1..k: those given, nan for the ones missing, the k-th ``last``."""
+    out = [float(x) for x in given[:k]] + [math.nan] * max(k - len(given), 0)
+    if k:
+        out[k - 1] = last
+    return out
 
 
 def _epoch_of_last_step(pos: Position) -> int:

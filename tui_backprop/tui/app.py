@@ -54,7 +54,7 @@ from .neuron import NeuronScreen
 from .panel import Panel
 from .panels import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .reload import ScenarioSource, reload_scenario
-from .runner import Runner, current_record
+from .runner import Runner, Stepper, current_record
 from .selection import GOTO_FORMS, Selection
 from .stats import WARM_SIZE, warm
 from .stepping import Outcome, Pending, apply, busy_text, in_background
@@ -103,14 +103,16 @@ class BackpropApp(App[None]):
         export_path: Path | None = None,
         history: int = HISTORY_STEPS,
         background_steps: bool | None = None,
+        trainer: Stepper | None = None,
     ) -> None:
         """``history``: steps that step back takes from memory (further back it replays);
-        ``background_steps``: single steps in a worker (None: when a step is expensive)."""
+        ``background_steps``: single steps in a worker (None: when a step is expensive);
+        ``trainer``: what the keys step, a Trainer of ``scenario`` unless given (a replay's)."""
         super().__init__()
         self.scenario = scenario
         self.scenario_source = ScenarioSource.of(scenario)  # what R reads again (the CLI sets --set)
         self._history = history
-        self.trainer = Trainer(scenario, history=history)
+        self.trainer: Stepper = trainer if trainer is not None else Trainer(scenario, history=history)
         self.trainer_lock = threading.Lock()
         self.net = NetInfo.build(scenario, self.trainer.initial_W, self.trainer.initial_b)
         self.record: StepRecord | None = None
@@ -127,7 +129,9 @@ class BackpropApp(App[None]):
         self._generation = 0  # bumped whenever the screen stops listening to a worker
         self._worker: Worker | None = None
         self._draw_seconds = 0.0  # moving average of the time _show takes during a run
-        self.background_steps = in_background(self.trainer) if background_steps is None else background_steps
+        if background_steps is None:  # a recorded run steps at once; a replay's continuation says
+            background_steps = isinstance(self.trainer, Trainer) and in_background(self.trainer)
+        self.background_steps = background_steps
         self.pending = Pending()  # single-step keys pressed while the worker applies others
         self.busy = False  # that worker runs
 
@@ -200,24 +204,27 @@ class BackpropApp(App[None]):
                 panel.show(self.record, self.selection, self.reveal)
             self._draw_header()
 
-    def _draw_header(self) -> None:
+    def status_activity(self) -> str:
+        """What the header says the app is doing: playing, paused, stopped: ..."""
         rec = self.record
         if self.playing:
-            activity = self.activity
-        elif phase := explain_keys.phase_activity(self.reveal):
-            activity = phase
-        elif self.busy:
-            activity = busy_text(self.pending)
-        elif rec is not None and rec.stop_reason:
-            activity = f"stopped: {rec.stop_reason}"
-        else:
-            activity = "paused"
+            return self.activity
+        if phase := explain_keys.phase_activity(self.reveal):
+            return phase
+        if self.busy:
+            return busy_text(self.pending)
+        if rec is not None and rec.stop_reason:
+            return f"stopped: {rec.stop_reason}"
+        return "paused"
+
+    def _draw_header(self) -> None:
+        rec = self.record
         self.query_one(Header).show(
             Status.of(
                 self.scenario,
                 rec,
                 initial_train_loss=self.trainer.initial_train_loss,
-                activity=activity,
+                activity=self.status_activity(),
                 rate=rate_text(self.rate),
                 selection=self.net.selection_label(self.selection, rec),
                 export=self.last_export_path,
@@ -511,15 +518,20 @@ class BackpropApp(App[None]):
         self._export(snapshot, path)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, snapshot: Trainer, path: Path) -> None:
+    def _export(self, snapshot: Stepper, path: Path) -> None:
         try:
-            written = write_trace(path, snapshot)
+            written = self.write(path, snapshot)
         except BackpropError as e:
             self.call_from_thread(self._export_done, None, f"{path}: {'; '.join(e.problems)}")
         except OSError as e:
             self.call_from_thread(self._export_done, None, f"{path}: {e.strerror or e}")
         else:
             self.call_from_thread(self._export_done, written, f"{snapshot.step_count} steps")
+
+    def write(self, path: Path, snapshot: Stepper) -> Path:
+        """Write the trace of ``snapshot`` (a copy of the trainer when export was pressed)."""
+        assert isinstance(snapshot, Trainer)
+        return write_trace(path, snapshot)
 
     def _export_done(self, path: Path | None, detail: str) -> None:
         self.exporting = False
@@ -538,11 +550,14 @@ class BackpropApp(App[None]):
         # them to any screen on top of the main one, such as the help or the command palette
         if action == "cycle" and not isinstance(self.screen, MainScreen):
             return False
+        if action == "continue_training":  # a replay's key only
+            return hasattr(self, "action_continue_training")
         return True
 
     def key_help(self) -> list[tuple[str, str, str]]:
         """(action, keys, explanation) for every action: the help screen and the command palette."""
-        return key_rows(BINDINGS, self.get_key_display)
+        rows = key_rows(BINDINGS, self.get_key_display)
+        return [row for row in rows if hasattr(self, f"action_{row[0].split('(')[0]}")]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)  # it has Quit already

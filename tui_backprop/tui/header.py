@@ -175,10 +175,8 @@ class Header(Static):
         elif s.activity == "paused":
             t.append("■ paused" + (f" (p plays {s.rate})  " if wide else "  "), style("marked"))
         else:
-            t.append(
-                f"{'▶' if s.activity.startswith(('running', 'stepping')) else '■'} {s.activity}  ",
-                style("marked"),
-            )
+            moving = s.activity.startswith(("running", "stepping", "replaying"))
+            t.append(f"{'▶' if moving else '■'} {s.activity}  ", style("marked"))
         if s.step == 0:
             t.append("space: take the first step  ", style("bold"))
         item("selected" if wide else "", s.selection, "")

@@ -31,6 +31,8 @@ _KEYS: list[tuple[str, str, str, bool, str]] = [
     ("e", "export", "Export", True, "Export the trace of every step up to this one (JSON)"),
     ("R", "reload", "Reload", False,
      "Reload the scenario file: a changed file starts a new run; a bad one is reported, the run goes on"),
+    ("c", "continue_training", "Continue", True,
+     "Replay: continue training live from the recorded step on screen (b at that step returns)"),
     ("tab", "cycle(1)", "Select", True,
      "Select a weight, a node or a sample of the batch; the arrows move the selection"),
     ("shift+tab", "cycle(-1)", "Select mode", False, "Previous selection mode"),

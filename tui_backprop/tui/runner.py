@@ -11,15 +11,59 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from ..engine import StepRecord, Trainer
+import numpy as np
+
+from ..engine import StepRecord
+from ..scenario import Scenario
+
+Array = np.ndarray
+
+
+class Stepper(Protocol):
+    """What the app steps: a live Trainer, or a recorded run played back (playback.RecordedRun)."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def initial_W(self) -> tuple[Array, ...]: ...
+    @property
+    def initial_b(self) -> tuple[Array, ...]: ...
+    @property
+    def initial_train_loss(self) -> float: ...
+    @property
+    def step_count(self) -> int: ...
+    @property
+    def stop_reason(self) -> str | None: ...
+    @property
+    def last_record(self) -> StepRecord | None: ...
+    @property
+    def losses(self) -> Sequence[float]: ...
+    @property
+    def train_losses(self) -> Sequence[float]: ...
+    @property
+    def test_losses(self) -> Sequence[float]: ...
+    @property
+    def initial_test_loss(self) -> float | None: ...
+    @property
+    def X_test(self) -> Array | None: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def undo_replays(self) -> bool: ...
+    def step(self) -> StepRecord: ...
+    def run(self, steps: int, record: bool = True) -> list[StepRecord]: ...
+    def undo(self) -> StepRecord | None: ...
+    def reset(self) -> None: ...
+
 
 FRAME = 1 / 30  # at most this many records a second reach the screen
 CHUNK_TIME = 0.02  # seconds of stepping between two checks for cancellation
 
 
-def advance(trainer: Trainer, k: int) -> StepRecord | None:
+def advance(trainer: Stepper, k: int) -> StepRecord | None:
     """Up to ``k`` more steps (fewer when the run stops); the record of the last one.
 
     Only the last step builds a StepRecord: the ones before it take the fast path.
@@ -31,7 +75,7 @@ def advance(trainer: Trainer, k: int) -> StepRecord | None:
     return current_record(trainer)
 
 
-def current_record(trainer: Trainer) -> StepRecord | None:
+def current_record(trainer: Stepper) -> StepRecord | None:
     """The record of the step that led to the trainer's state (None at step 0)."""
     rec = trainer.last_record
     if trainer.step_count == 0:
@@ -45,7 +89,7 @@ def current_record(trainer: Trainer) -> StepRecord | None:
 
 class Runner:
     def __init__(
-        self, trainer: Trainer, lock: threading.Lock, frame: Callable[[], float] = lambda: FRAME
+        self, trainer: Stepper, lock: threading.Lock, frame: Callable[[], float] = lambda: FRAME
     ) -> None:
         """``frame()``: the least time between two published records (read at every chunk),
         so that a screen slow to draw is sent fewer records and the steps keep their share

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..engine import StepRecord, Trainer
-from .runner import advance, current_record
+from .runner import Stepper, advance, current_record
 
 BACKGROUND_COST = 2_000_000  # multiply-adds a step above which single steps leave the UI thread
 QUEUE_SECONDS = 0.5  # the most work that keys may queue up while a step runs
@@ -107,7 +107,7 @@ class Outcome:
 
 
 def apply(
-    trainer: Trainer, ops: list[tuple[str, int]], cancelled: Callable[[], bool] = lambda: False
+    trainer: Stepper, ops: list[tuple[str, int]], cancelled: Callable[[], bool] = lambda: False
 ) -> Outcome:
     """Apply ``ops`` in order; the caller holds the trainer (its lock, or the UI thread)."""
     stopped, at_zero, ended = None, False, False
