@@ -376,7 +376,13 @@ def _replay(parser: _Parser, args: argparse.Namespace) -> int:
     if args.replay is not None and args.scenario:
         parser.error("give a SCENARIO or --replay TRACE, not both")
     path = args.replay if args.replay is not None else args.scenario[0]
-    flags = {"--headless": args.headless, "--steps": args.steps, "--set": args.sets, "--vary": args.vary}
+    flags = {
+        "--headless": args.headless,
+        "--steps": args.steps,
+        "--set": args.sets,
+        "--vary": args.vary,
+        "--serve": args.serve,
+    }
     for flag, given in flags.items():
         if given:
             parser.error(
