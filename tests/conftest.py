@@ -20,6 +20,8 @@ from tui_backprop.scenario import InitSpec, Scenario, loads_scenario
 # one has seen; a developer's run explores new ones (HYPOTHESIS_PROFILE=ci to reproduce CI)
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
+# a long fuzzing run (tests/test_fuzz.py): HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py
+settings.register_profile("fuzz", max_examples=3000, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 

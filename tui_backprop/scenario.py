@@ -8,6 +8,7 @@ what was expected and what was found.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import tomllib
 from collections.abc import Sequence
@@ -37,6 +38,8 @@ INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
 BATCH_WORDS = ("full", "sample")
 ERROR_SPLITS = ("gradient", "proportional")  # backpropagated deltas, or the proportional split
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
+MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
+MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
 
 # every table and key of format 1; anything else is a typo and is refused
 KEYS: dict[str, tuple[str, ...]] = {
@@ -217,6 +220,12 @@ def _kind(v: Any) -> str:
     return type(v).__name__
 
 
+def shown(name: str) -> str:
+    """A table or key name as a message shows it: quoted and escaped when it holds a character
+    that is not printable (a newline would split one problem into two lines)."""
+    return name if name.isprintable() else json.dumps(name)
+
+
 def _numbers(n: int) -> str:
     return "1 number" if n == 1 else f"{n} numbers"
 
@@ -241,6 +250,7 @@ class _Reader:
         self.problems: list[str] = []
 
     def problem(self, table: str, key: str, message: str) -> None:
+        table, key = shown(table), shown(key)
         self.problems.append(f"[{table}] {key}: {message}" if key else f"[{table}]: {message}")
 
     def has(self, name: str) -> bool:
@@ -333,7 +343,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
         if table not in KEYS:
             hint = difflib.get_close_matches(table, KEYS, n=1)
             also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
-            r.problems.append(f"[{table}]: unknown table{also}")
+            r.problems.append(f"[{shown(table)}]: unknown table{also}")
 
     meta = r.table("scenario", required=True)
     name: str | None = r.get(meta, "scenario", "name", "str") if r.has("scenario") else None
@@ -345,6 +355,10 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
     init = _init(r, layers, bias)
     training = _training(r, activations)
     data = _data(r, layers, activations, training.get("loss"), base)
+    inputs = data.get("inputs")
+    if layers and inputs is not None and len(inputs) * sum(layers) > MAX_PASS:
+        too_many = f"{len(inputs):,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
+        r.problems.append(f"[data]: {too_many} in one pass over the training set")
     notation = _display(r)
 
     if r.problems or name is None:
@@ -383,6 +397,11 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
         )
     else:
         layers = tuple(v)
+        weights = sum(m * n for m, n in zip(layers, layers[1:], strict=False))
+        if weights > MAX_WEIGHTS:
+            message = f"{weights:,} weights is more than {MAX_WEIGHTS:,}, the most this simulator steps"
+            r.problem("network", "layers", message)
+            layers = ()
     bias = r.get(t, "network", "bias", "bool", True)
     bias = True if bias is None else bias
 
@@ -450,6 +469,9 @@ def _init(r: _Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
         r.problem("init", "seed", f"must be >= 0, got {spec.seed}")
     if method == "uniform" and spec.low is not None and spec.high is not None and not spec.low < spec.high:
         r.problem("init", "high", f"must be greater than low ({spec.low:g}), got {spec.high:g}")
+    elif method == "uniform" and spec.low is not None and spec.high is not None:
+        if not math.isfinite(spec.high - spec.low):  # numpy cannot draw from a wider range
+            r.problem("init", "high", f"high - low must be a finite number, got {spec.high:g} - {spec.low:g}")
     if method == "normal" and spec.std is not None and spec.std < 0:
         r.problem("init", "std", f"must be >= 0, got {spec.std:g}")
     if method == "constant" and "value" not in t:
@@ -757,6 +779,8 @@ def loads_scenario(
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(source, f"not valid TOML: {e}") from e
+    except RecursionError as e:  # tomllib parses nested arrays and inline tables recursively
+        raise ScenarioError(source, "not valid TOML for a scenario: nested too deeply") from e
     if overrides:
         return _parse_overridden(doc, source, overrides, base)
     return parse_scenario(doc, source, base)
