@@ -156,6 +156,11 @@ def test_a_trace_reads_back_as_the_records_of_the_live_run(scenario, tmp_path):
     np.testing.assert_array_equal(rec.scenario.inputs, s.inputs)
     np.testing.assert_array_equal(rec.scenario.targets, s.targets)
     assert rec.initial_train_loss == live.initial_train_loss
+    assert rec.initial_test_loss == live.initial_test_loss  # None without a test set
+    for got, want in ((rec.scenario.test_inputs, s.test_inputs), (rec.scenario.test_targets, s.test_targets)):
+        assert (got is None) == (want is None)
+        if got is not None:
+            np.testing.assert_array_equal(got, want)
     for a, b in zip(rec.initial_W + rec.initial_b, live.initial_W + live.initial_b, strict=True):
         np.testing.assert_array_equal(a, b)
     assert rec.steps == len(records) and rec.stop_reason == (live.stop_reason or "steps")
@@ -169,6 +174,9 @@ def same_record(got, want) -> None:
         assert getattr(got, name) == getattr(want, name), name
     for name in ("loss", "train_loss"):
         np.testing.assert_array_equal(_nan(getattr(got, name)), _nan(getattr(want, name)), err_msg=name)
+    assert (got.test_loss is None) == (want.test_loss is None)
+    if got.test_loss is not None:
+        np.testing.assert_array_equal(_nan(got.test_loss), _nan(want.test_loss), err_msg="test_loss")
     for name in ("x", "t", "sample_losses"):
         np.testing.assert_array_equal(_nan(getattr(got, name)), _nan(getattr(want, name)), err_msg=name)
     assert len(got.layers) == len(want.layers)

@@ -53,7 +53,8 @@ KEYS = ["space", "space", "space", "down", "right", "right_square_bracket"]  # 3
 
 @pytest.mark.parametrize("size", [(100, 30), (160, 45)], ids=["100x30", "160x45"])
 @pytest.mark.parametrize(
-    "scenario", ["xor", "proportional_2_3_1", "linear_neuron_minibatch", str(DATA / "sgd_nobias.toml")]
+    "scenario",
+    ["xor", "proportional_2_3_1", "linear_neuron_minibatch", "circle", str(DATA / "sgd_nobias.toml")],
 )
 async def test_a_replay_shows_the_screen_of_the_live_run_at_the_same_step(scenario, size, tmp_path):
     path = trace_of(scenario, 5, tmp_path)
