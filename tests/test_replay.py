@@ -170,7 +170,7 @@ def test_a_trace_reads_back_as_the_records_of_the_live_run(scenario, tmp_path):
 
 def same_record(got, want) -> None:
     """Every field of two StepRecords equal, arrays bit for bit (nan where the run had inf or nan)."""
-    for name in ("step", "epoch", "batch", "learning_rate", "stop_reason"):
+    for name in ("step", "epoch", "batch", "learning_rate", "stop_reason", "warnings"):
         assert getattr(got, name) == getattr(want, name), name
     for name in ("loss", "train_loss"):
         np.testing.assert_array_equal(_nan(getattr(got, name)), _nan(getattr(want, name)), err_msg=name)

@@ -106,6 +106,8 @@ async def test_step_back_and_forward_show_the_recorded_records_and_nothing_is_re
         await s.press("b", "b")  # b b: two steps back
         assert app.record is recording.records[1] and app.trainer.step_count == 2
         assert app.trainer.losses == [r.loss for r in recording.records[:2]]
+        await s.press("R")  # R: there is no scenario file to reload, the trace stays as it is
+        assert s.noted("a replay shows its trace as recorded") and app.record is recording.records[1]
         await s.press("r")  # r: step 0
         assert app.record is None and app.trainer.step_count == 0
         await s.press("b")  # b: already at step 0

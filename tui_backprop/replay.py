@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .engine import BatchSchedule, LayerRecord, StepRecord, get_activation, get_loss
+from .engine.diagnostics import Diagnostic
 from .engine.network import Network
 from .engine.record import find_nonfinite
 from .jsoncheck import BadNumber, at, check, describe
@@ -396,7 +397,9 @@ class _Builder:
             else None
         )
         rec_layers = tuple(layers)
-        extra = {k: step[k] for k in ("penalty",) if k in step}
+        extra: dict[str, Any] = {k: step[k] for k in ("penalty",) if k in step}
+        if "warnings" in step:
+            extra["warnings"] = self.warnings(step["warnings"], f"{path}.warnings")
         if "test_loss" in step:
             extra["test_loss"] = None if step["test_loss"] is None else float(step["test_loss"])
         return _step_record(
@@ -416,6 +419,20 @@ class _Builder:
                 **extra,
             )
         )
+
+    def warnings(self, items: list[dict[str, Any]], path: str) -> tuple[Diagnostic, ...]:
+        """The step's diagnostics; a layer or node that the network does not have is a problem."""
+        out = []
+        for i, w in enumerate(items):
+            layer, nodes = w["layer"], tuple(w["nodes"])
+            if layer is not None and not 1 <= layer <= self.L:
+                self.problem(f"{path}[{i}].layer", f"expected a layer from 1 to {self.L}, got {layer}")
+            elif nodes and not all(0 <= k < self.layers[layer or self.L] for k in nodes):
+                self.problem(
+                    f"{path}[{i}].nodes", f"expected node indices of layer {layer}, got {list(nodes)}"
+                )
+            out.append(Diagnostic(w["kind"], layer, nodes, w["message"]))
+        return tuple(out)
 
     def _order(self) -> str:
         s = self.s

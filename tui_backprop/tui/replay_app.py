@@ -120,6 +120,9 @@ class ReplayApp(BackpropApp):
             self._back_to_recording()
         super().action_reset()
 
+    async def action_reload(self) -> None:
+        self.notify("R reloads a scenario file; a replay shows its trace as recorded", severity="information")
+
     # -- export ------------------------------------------------------------------------------
 
     def write(self, path: Path, snapshot: object) -> Path:
