@@ -170,7 +170,7 @@ def test_a_trace_reads_back_as_the_records_of_the_live_run(scenario, tmp_path):
 
 def same_record(got, want) -> None:
     """Every field of two StepRecords equal, arrays bit for bit (nan where the run had inf or nan)."""
-    for name in ("step", "epoch", "batch", "learning_rate", "stop_reason", "warnings"):
+    for name in ("step", "epoch", "batch", "learning_rate", "stop_reason", "warnings", "penalty"):
         assert getattr(got, name) == getattr(want, name), name
     for name in ("loss", "train_loss"):
         np.testing.assert_array_equal(_nan(getattr(got, name)), _nan(getattr(want, name)), err_msg=name)
@@ -186,6 +186,11 @@ def same_record(got, want) -> None:
             x, y = getattr(g, name), getattr(w, name)
             assert x.shape == y.shape and not x.flags.writeable, (l, name)
             np.testing.assert_array_equal(_nan(x), _nan(y), err_msg=f"layer {l} {name}")
+        assert sorted(g.state) == sorted(w.state), l  # the optimiser's arrays (momentum, adam)
+        for name in g.state:
+            np.testing.assert_array_equal(
+                _nan(g.state[name]), _nan(w.state[name]), err_msg=f"layer {l} {name}"
+            )
         for name in ("error", "update_w", "update_b"):  # error_split = "proportional" only
             x, y = getattr(g, name), getattr(w, name)
             assert (x is None) == (y is None), (l, name)

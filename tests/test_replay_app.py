@@ -134,7 +134,15 @@ async def test_play_replays_the_recording_at_the_play_rate(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "scenario", ["xor", "linear_neuron_minibatch", "proportional_2_3_1_split", str(DATA / "sgd_nobias.toml")]
+    "scenario",
+    [
+        "xor",
+        "linear_neuron_minibatch",
+        "proportional_2_3_1_split",
+        str(DATA / "sgd_nobias.toml"),
+        str(DATA / "adam_l2.toml"),
+        str(DATA / "momentum_l2.toml"),
+    ],
 )
 @pytest.mark.parametrize("k", [0, 1, 7, 12])
 def test_a_continuation_from_step_k_makes_the_records_of_the_original_run_after_it(scenario, k, tmp_path):

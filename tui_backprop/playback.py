@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import StepRecord, Trainer, TrainingStopped
+from .engine import Network, StepRecord, Trainer, TrainingStopped, get_activation, get_loss
+from .engine.regularization import Penalty
 from .replay import Recording
 from .trace import TraceWriter, summary_stop_reason
 
@@ -30,6 +31,9 @@ class RecordedRun:
         self.initial_W, self.initial_b = recording.initial_W, recording.initial_b
         self.X, self.T = recording.scenario.inputs, recording.scenario.targets
         self.X_test, self.T_test = recording.scenario.test_inputs, recording.scenario.test_targets
+        s = recording.scenario
+        self.network = Network(tuple(get_activation(a) for a in s.activations), get_loss(s.loss), s.bias)
+        self.penalty = Penalty(s.l1, s.l2)
         self.initial_train_loss = recording.initial_train_loss
         self.initial_test_loss = recording.initial_test_loss
         self._records = recording.records

@@ -26,6 +26,7 @@ import json
 import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from .engine import BatchSchedule, LayerRecord, StepRecord, get_activation, get_
 from .engine.diagnostics import Diagnostic
 from .engine.network import Network
 from .engine.record import find_nonfinite
+from .engine.regularization import Penalty
 from .jsoncheck import BadNumber, at, check, describe
 from .scenario import Scenario, ScenarioError, parse_scenario
 from .trace import FORMAT, VERSION, TraceError, schema
@@ -278,6 +280,7 @@ class _Builder:
             )
         if self.problems:
             raise TraceError(self.source, self.problems)
+        penalty = Penalty(s.l1, s.l2)(W0) if Penalty(s.l1, s.l2) else 0.0  # in both losses, as trained
         test_loss = None
         if "test_data" in doc:
             test = doc["test_data"]
@@ -295,11 +298,13 @@ class _Builder:
             with np.errstate(all="ignore"):
                 zs, acts = self.network.forward(W0, b0, X_test)
                 sample_losses = self.network.sample_losses(acts[-1], T_test, zs[-1])
-                test_loss = float(np.add.reduce(sample_losses) / sample_losses.size)
+                test_loss = float(np.add.reduce(sample_losses) / sample_losses.size) + penalty
         with np.errstate(all="ignore"):
             zs, acts = self.network.forward(W0, b0, s.inputs)
             sample_losses = self.network.sample_losses(acts[-1], s.targets, zs[-1])
-            initial_loss = float(np.add.reduce(sample_losses) / sample_losses.size)  # as the Trainer sums
+            initial_loss = (
+                float(np.add.reduce(sample_losses) / sample_losses.size) + penalty
+            )  # as the Trainer sums
         return Recording(
             source=self.source,
             scenario=s,
@@ -453,7 +458,7 @@ def _layer_record(values: dict[str, Any]) -> LayerRecord:
     known = {f.name for f in fields(LayerRecord)}
     state = {k: values.pop(k) for k in _STATE_KEYS if k in values}
     if state and "state" in known:
-        values["state"] = state
+        values["state"] = MappingProxyType(state)
     return LayerRecord(**{k: v for k, v in values.items() if k in known})
 
 

@@ -19,6 +19,7 @@ from typing import IO, Any, Protocol
 import numpy as np
 
 from .engine import Diagnostic, LayerRecord, StepRecord, Trainer
+from .engine.regularization import Penalty
 from .errors import BackpropError
 from .scenario import Scenario
 
@@ -42,6 +43,8 @@ class TraceSource(Protocol):
     def T(self) -> np.ndarray: ...
     @property
     def X_test(self) -> np.ndarray | None: ...
+    @property
+    def penalty(self) -> Penalty: ...
     @property
     def T_test(self) -> np.ndarray | None: ...
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..engine import StepRecord
+from ..engine import Network, StepRecord
 from ..scenario import Scenario
 
 Array = np.ndarray
@@ -49,6 +49,12 @@ class Stepper(Protocol):
     def initial_test_loss(self) -> float | None: ...
     @property
     def X_test(self) -> Array | None: ...
+    @property
+    def X(self) -> Array: ...
+    @property
+    def T(self) -> Array: ...
+    @property
+    def network(self) -> Network: ...
     @property
     def done(self) -> bool: ...
     @property
