@@ -21,6 +21,7 @@ from ..playback import RecordedRun, continue_from, write_trace
 from ..replay import Recording
 from .app import BackpropApp, rate_text
 from .header import display_path
+from .stepping import in_background
 
 
 class ReplayApp(BackpropApp):
@@ -95,6 +96,7 @@ class ReplayApp(BackpropApp):
         with self.trainer_lock:
             self.trainer = trainer
             self.origin = self.playback.step_count
+            self.background_steps = in_background(trainer)  # a big network steps in a worker
         self.notify(
             f"training live from step {self.origin} of {self.source}: space steps, "
             f"b at step {self.origin} returns to the recording",
@@ -106,6 +108,7 @@ class ReplayApp(BackpropApp):
         self._pause()
         with self.trainer_lock:
             self.trainer, self.origin = self.playback, None
+            self.background_steps = False  # a recorded step costs nothing
 
     def action_step_back(self) -> None:
         if self.live and self.trainer.step_count == self.origin:
