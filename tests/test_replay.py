@@ -73,6 +73,8 @@ EXPECTED = {
     "batch_order": 'steps[1].batch: expected [0, 1, 2, 3] (batch = "full", in file order), got [3, 2, 1, 0]',
     "epoch_wrong": 'steps[1].epoch: expected 2 (batch = "full", in file order), got 1',
     "summary_count": "summary.steps: expected 2 (the steps in the file), got 5",
+    "every_third_step": "every: this trace keeps one step in 3 (exported with --every 3); replay needs every",
+    "some_fields": "fields: this trace keeps only step, loss, w (exported with --fields); replay needs every",
 }
 
 

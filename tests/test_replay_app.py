@@ -156,7 +156,7 @@ def test_a_continuation_from_step_k_makes_the_records_of_the_original_run_after_
         and trainer.start_step == k
         and trainer.epoch == (original[k - 1].epoch if k else 1)
     )
-    assert trainer.losses == [r.loss for r in original[:k]]
+    assert list(trainer.losses) == [r.loss for r in original[:k]]
     for want in original[k:]:
         same_record(trainer.step(), want)
     assert all(np.array_equal(a, b) for a, b in zip(trainer.W, live.W, strict=True))

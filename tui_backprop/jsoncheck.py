@@ -23,7 +23,8 @@ KEYWORDS = frozenset(
     {
         "type", "const", "enum", "required", "properties", "additionalProperties", "items",
         "minItems", "maxItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-        "minLength", "oneOf", "anyOf", "$ref", "dependentRequired",
+        "minLength", "oneOf", "anyOf", "$ref", "dependentRequired", "not", "if", "then", "else",
+        "uniqueItems", "contains",
     }
 )  # fmt: skip
 ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "$comment", "default", "$defs"})
@@ -163,6 +164,13 @@ class Checker:
                     forms = "; or ".join(_form(self.resolve(sub)) for sub in s[key])
                     self.problem(path, f"expected {forms}, got {describe(v)}")
                     return
+        if "not" in s and self.valid(v, s["not"]):
+            self.problem(path, f"must not be {_form(self.resolve(s['not']))}")
+            return
+        if "if" in s:
+            branch = s.get("then") if self.valid(v, s["if"]) else s.get("else")
+            if branch is not None:
+                self.check(v, branch, path)
         if is_number(v) and not isinstance(v, bool):
             self._bounds(v, s, path)
         if isinstance(v, str) and len(v) < s.get("minLength", 0):
@@ -185,6 +193,15 @@ class Checker:
     def _array(self, v: list, s: dict[str, Any], path: str) -> None:
         if len(v) < s.get("minItems", 0):
             self.problem(path, f"expected at least {s['minItems']} item(s), got {len(v)}")
+        if "contains" in s and not any(self.valid(x, s["contains"]) for x in v):
+            self.problem(path, f"expected {_form(self.resolve(s['contains']))} among the items")
+        if s.get("uniqueItems"):
+            seen: list[Any] = []
+            for i, x in enumerate(v):
+                if any(_equal(x, y) for y in seen):
+                    self.problem(at(path, i), f"{describe(x)} appears twice in the list")
+                    break
+                seen.append(x)
         if "maxItems" in s and len(v) > s["maxItems"]:
             self.problem(path, f"expected at most {s['maxItems']} item(s), got {len(v)}")
         if "items" not in s:
@@ -257,6 +274,8 @@ def keywords(schema: Any) -> Iterator[str]:
                 for sub in value.values():
                     yield from keywords(sub)
             elif key in ("items", "additionalProperties"):
+                yield from keywords(value)
+            elif key in ("not", "if", "then", "else", "contains"):
                 yield from keywords(value)
             elif key in ("oneOf", "anyOf"):
                 for sub in value:

@@ -136,6 +136,7 @@ def loads_trace(data: bytes | str, source: str = "<trace>") -> Recording:
     problems = check(doc, schema())
     if problems:
         raise TraceError(source, problems)
+    _whole(doc, source)
     scenario = _scenario(doc, source)
     return _Builder(doc, scenario, source).build()
 
@@ -157,6 +158,18 @@ def _format(doc: Any, source: str) -> None:
             source,
             f"version: this backprop-tui reads trace version {VERSION}, got {describe(version)}{newer}",
         )
+
+
+def _whole(doc: dict[str, Any], source: str) -> None:
+    """Refuse a valid trace that replay cannot show: one of some steps, or of some fields."""
+    if "every" in doc:
+        k = doc["every"]
+        message = f"this trace keeps one step in {k} (exported with --every {k}); replay needs every step"
+        raise TraceError(source, f"every: {message}")
+    if "fields" in doc:
+        kept = ", ".join(doc["fields"])
+        message = f"this trace keeps only {kept} (exported with --fields); replay needs every field"
+        raise TraceError(source, f"fields: {message}")
 
 
 _PROBLEM = re.compile(r"^\[(?P<table>[^\]]+)\](?: (?P<key>[^:]+))?: (?P<message>.*)$", re.S)

@@ -21,10 +21,10 @@ sys.path.insert(0, str(HERE.parent.parent))
 from tui_backprop.cli import main  # noqa: E402
 
 
-def good_trace() -> str:
+def good_trace(*flags: str, steps: int = 2) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "xor.json"
-        assert main(["xor", "--headless", "--steps", "2", "--export", str(path)]) == 0
+        assert main(["xor", "--headless", "--steps", str(steps), "--export", str(path), *flags]) == 0
         return path.read_text("utf-8")
 
 
@@ -108,6 +108,9 @@ FIXTURES: dict[str, Callable[[str], str]] = {
     "batch_order": edit(setter("steps.1.batch", [3, 2, 1, 0])),
     "epoch_wrong": edit(setter("steps.1.epoch", 1)),
     "summary_count": edit(setter("summary.steps", 5)),
+    # valid traces that replay cannot show, written by the real command
+    "every_third_step": lambda text: good_trace("--every", "3", steps=7),
+    "some_fields": lambda text: good_trace("--fields", "loss,w"),
 }
 
 
