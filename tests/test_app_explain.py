@@ -157,3 +157,17 @@ async def test_the_explain_panel_shows_at_160x45_and_x_switches_it_anywhere(size
             assert panel.size.height >= 7 and panel.size.width >= 40, (name, panel.size)
         await s.press("x")  # x: back as it was
         assert explain.display == wide
+
+
+async def test_zooming_a_panel_that_shares_its_cell_shows_it_first():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app, size=(100, 30)) as s:
+        await s.press("space")  # space: step 1
+        explain, chart = app.query_one("#explain"), app.query_one("#chart")
+        assert not explain.display
+        await s.press("7")  # 7: zoom the explain panel, which was off at 100 columns
+        assert explain.display and app.screen.maximized is explain
+        assert "W[1][0,0] x1→h1" in s.screen()
+        await s.press("7")  # 7: back
+        await s.press("6")  # 6: zoom the chart, whose cell the explain panel had taken
+        assert chart.display and app.screen.maximized is chart and not explain.display

@@ -464,6 +464,8 @@ class BackpropApp(App[None]):
         if isinstance(widget, BoundaryPanel) and widget.extent is None:
             self.notify("the decision boundary is drawn for networks with 2 inputs", title="boundary")
             return
+        if not (widget.display and widget.parent is not None and widget.parent.display):
+            explain_keys.toggle_explain(self)  # below 150 columns explain and the chart share a cell
         if self.screen.maximized is widget:
             self.screen.minimize()
         else:

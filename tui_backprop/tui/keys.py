@@ -18,7 +18,7 @@ PANELS = ("network", "forward", "backward", "gradients", "weights", "chart", "ex
 _KEYS: list[tuple[str, str, str, bool, str]] = [
     ("space", "step", "Step", True, "Take one step: forward, backward, update"),
     ("n", "step", "Step", False, "Take one step: forward, backward, update"),
-    ("s", "substep", "Phase", True,
+    ("s", "substep", "Phase", False,
      "Take the next phase of a step: forward layer by layer, loss, deltas from the output back, "
      "gradients, update (space completes the step)"),
     ("b", "step_back", "Back", True, "Step back: return to the state before the last step"),
