@@ -171,3 +171,15 @@ async def test_zooming_a_panel_that_shares_its_cell_shows_it_first():
         await s.press("7")  # 7: back
         await s.press("6")  # 6: zoom the chart, whose cell the explain panel had taken
         assert chart.display and app.screen.maximized is chart and not explain.display
+
+
+async def test_the_help_legend_follows_the_notation():
+    app = BackpropApp(load_scenario("mlp_error_signal"))
+    async with drive(app, size=WIDE) as s:
+        await s.press("v")  # v: signals
+        await s.press("question_mark")  # ?: the help screen
+        legend = str(app.screen.query_one("#help-text").render())
+        assert "Notation: signals (v switches to symbols, delta)" in legend
+        for name in ("S_preA,H", "S_postA,H", "S_ERROR", "FE", "weight_HtoO", "gradient_HtoO", "LR", "T"):
+            assert re.search(rf"^\s+{re.escape(name)}\s", legend, re.MULTILINE), name
+        assert "7 explain" in legend and "◂ this phase" in legend

@@ -127,6 +127,9 @@ class WeightTerms:
     update_eq: Equation | None
     state: Mapping[str, float] = field(default_factory=dict)  # optimiser state of this weight
     update: float | None = None  # proportional mode: the update the record applied
+    data_grad: float = 0.0  # the mean of the products: the loss's own gradient
+    penalty_grad: float = 0.0  # grad - data_grad: the l1/l2 penalty's gradient (weights only)
+    velocity_eq: Equation | None = None  # momentum: w - lr * velocity = w_after
 
     @property
     def plain_step(self) -> bool:
@@ -156,6 +159,12 @@ def weight_terms(record: StepRecord, layer: int, j: int, i: int) -> WeightTerms:
     }
     update = lr.update_b if bias else lr.update_w
     plain = update is None and w1 == w0 - rate * grad
+    data_grad = total / B
+    # grad_w holds the penalty's gradient too (l1, l2): what the mean of the products lacks
+    penalised = not bias and getattr(record, "penalty", 0.0) != 0.0
+    penalty_grad = grad - data_grad if penalised else 0.0
+    velocity = state.get("velocity")
+    momentum = velocity is not None and update is None and w1 == w0 - rate * velocity
     return WeightTerms(
         layer=layer,
         j=j,
@@ -172,8 +181,11 @@ def weight_terms(record: StepRecord, layer: int, j: int, i: int) -> WeightTerms:
         learning_rate=rate,
         sample_eqs=_products(delta, a, products),
         sum_eq=Equation(_sum, _floats(products), total),
-        mean_eq=Equation(lambda s: s / B, (total,), grad) if B > 1 else None,
+        mean_eq=Equation(lambda s: s / B, (total,), data_grad if penalised else grad) if B > 1 else None,
         update_eq=Equation(_step, (w0, rate, grad), w1) if plain else None,
+        velocity_eq=Equation(_step, (w0, rate, velocity), w1) if momentum and velocity is not None else None,
+        data_grad=data_grad,
+        penalty_grad=penalty_grad,
         state=state,
         update=None if update is None else float(update[j] if bias else update[j, i]),
     )

@@ -58,6 +58,7 @@ from .runner import Runner, Stepper, current_record
 from .selection import GOTO_FORMS, Selection
 from .stats import WARM_SIZE, warm
 from .stepping import Outcome, Pending, apply, busy_text, in_background
+from .warnings_bar import WarningsBar
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 10000.0, math.inf)
 DEFAULT_RATE = RATES.index(10.0)
@@ -147,6 +148,7 @@ class BackpropApp(App[None]):
         with Vertical(id="top"):
             yield Header(id="header")
             yield Static(id="banner")
+            yield WarningsBar(id="warnings")
         with Container(id="panels"):
             yield NetworkView(net, "1", id="network")
             yield ForwardPanel(net, "2", id="forward")
@@ -197,6 +199,7 @@ class BackpropApp(App[None]):
                 banner.update("✖ " + divergence_text(record))
             if banner.display != diverged:
                 banner.display = diverged
+            self.query_one(WarningsBar).show(record, self.net)
 
     def _draw_selection(self) -> None:
         with self.batch_update():

@@ -38,6 +38,7 @@ from ..notation import Vocabulary
 from .matrices import style
 from .model import NetInfo
 from .selection import Selection
+from .warning_text import describe
 
 MAX_TERMS = 12  # terms of a sum listed one by one; beyond, the rest is counted
 MAX_SAMPLES = 8  # samples of a batch listed one by one
@@ -123,6 +124,10 @@ def explain(
         _node(out, net, record, sel.node_layer, sel.node, k, vocab, split, ("z", "a", "delta"))
     else:
         _loss(out, net, record, k, vocab)
+    if record.warnings:
+        out.heading(f"warnings of step {record.step}")
+        for d in record.warnings:
+            out.line(f"⚠ {describe(d, net)}", "warn")
     return out.lines
 
 
@@ -162,13 +167,18 @@ def _weight(
     out.line(f"{w_el} = {wt.w_before!r}  (before the step)")
     if "gradient" in parts:
         out.heading("gradient: the chain rule")
+        pen = wt.penalty_grad != 0.0
         if B == 1:
             d = ops(wt.sample_eqs[0])
-            out.line(f"{g_el} = ∂{v.sample_loss}/∂{z_el} · ∂{z_el}/∂{w_el}")
-            out.line(f"  = {delta_el} · {a_el}")
-            out.line(f"  = {par(wt.delta[0], d)} × {par(wt.a[0], d)} = {num(wt.grad)}", "marked")
+            out.line(f"{g_el} = ∂{v.sample_loss}/∂{z_el} · ∂{z_el}/∂{w_el}" + (" + ∂P/∂w" if pen else ""))
+            out.line(f"  = {delta_el} · {a_el}" + (" + ∂P/∂w" if pen else ""))
+            result = num(wt.data_grad if pen else wt.grad)
+            out.line(f"  = {par(wt.delta[0], d)} × {par(wt.a[0], d)} = {result}", None if pen else "marked")
         else:
             _batch_gradient(out, record, wt, g_el, delta_el, a_el)
+        if pen:  # l1 / l2: the penalty P of the weights adds its gradient
+            out.line(f"  + ∂P/∂w = {num(wt.penalty_grad)}   (the l1/l2 penalty's gradient)")
+            out.line(f"  = {num(wt.grad)}", "marked")
     if "update" in parts:
         _update(out, record, wt, v, w_el, g_el, update_biases)
 
@@ -194,7 +204,9 @@ def _batch_gradient(
         out.line(f"Σ_k = {terms} = {num(wt.total, d_total)}")
     else:
         out.line(f"Σ_k over all {B} samples = {num(wt.total, d_total)}")
-    out.line(f"mean: {g_el} = {num(wt.total, d_total)} / {B} = {num(wt.grad)}", "marked")
+    pen = wt.penalty_grad != 0.0
+    mean = num(wt.data_grad if pen else wt.grad)
+    out.line(f"mean: {g_el} = {num(wt.total, d_total)} / {B} = {mean}", None if pen else "marked")
 
 
 def _update(
@@ -221,9 +233,24 @@ def _update(
             f"  = {num(wt.w_before, d)} − {num(wt.learning_rate, d)} × {par(wt.grad, d)} = {num(wt.w_after)}",
             "marked",
         )
-    else:  # another optimiser: its state decides the change
+    elif wt.velocity_eq is not None:  # momentum
+        d = ops(wt.velocity_eq)
+        out.line(f"{w_el} ← {w_el} − {v.lr}·velocity,  velocity ← momentum·velocity + {g_el}")
+        velocity = wt.state["velocity"]
+        out.line(
+            f"  = {num(wt.w_before, d)} − {num(wt.learning_rate, d)} × {par(velocity, d)}"
+            f" = {num(wt.w_after)}",
+            "marked",
+        )
+    else:  # another optimiser (adam): its state decides the change
         d = MIN_DIGITS + 2
-        out.line(f"{w_el} ← {w_el} + Δ (the optimiser's step, from its state below)")
+        if "m" in wt.state:
+            out.line(
+                f"{w_el} ← {w_el} − {v.lr}·m̂ / (√v̂ + ε)"
+                f"   (adam; m, v: running means of {g_el} and its square)"
+            )
+        else:
+            out.line(f"{w_el} ← {w_el} + Δ (the optimiser's step)")
         out.line(f"  = {num(wt.w_before, d)} + {par(wt.change, d)} = {num(wt.w_after)}", "marked")
     for name, value in wt.state.items():
         out.line(f"  {name} = {num(value)}  (optimiser state after the step)")

@@ -45,6 +45,7 @@ COLOURS: dict[str, tuple[str, str]] = {
     "changed": ("bold", "a weight this step changed"),
     "bad": ("bold #ffffff on #870000", "a non-finite value (nan, inf)"),
     "first_bad": ("bold #ffffff on #ff0000", "where the first non-finite value appeared"),
+    "warn": ("bold underline #ffaf00", "a node that a warning of this step names (network diagram)"),
     "dim": ("#808080", "labels and unchanged values"),
 }
 SHADES = "·░▒▓█"  # heatmap: magnitude relative to the largest |value| of the matrix

@@ -21,6 +21,7 @@ from .braille import Canvas
 from .matrices import fmt, fmt_short, largest, sign_name, style
 from .model import BIG
 from .panel import Panel
+from .warning_text import warned_nodes
 
 KEEP = 5  # nodes kept at each end of an elided layer
 MIN_GAP = 4  # cells between two columns of labels: a blank, at least two of lines, a blank
@@ -140,6 +141,7 @@ class NetworkView(Panel):
         if chosen is not None:
             canvas.line(*chosen[0], style("marked"), _thickness(abs(chosen[1]), scale))
 
+        warned = warned_nodes(self.record)
         for l, col in enumerate(columns):
             for r, e in enumerate(col):
                 meta = ("node", l, e.node) if e.node is not None else None
@@ -151,6 +153,8 @@ class NetworkView(Panel):
                     name = "dim"
                 elif e.value is not None and not np.isfinite(e.value):
                     name = "bad"
+                elif (l, e.node) in warned:
+                    name = "warn"
                 else:
                     name = "bold"
                 canvas.text(xs[l], ys[l][r], labels[l][r], style(name, meta))

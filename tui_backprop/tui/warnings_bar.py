@@ -1,0 +1,25 @@
+"""The warnings bar: under the header while the step on screen has warnings (StepRecord.warnings).
+
+It shows the first diagnostic of the step with its layer and node names, and how many more
+there are; the explain panel lists them all, and the network diagram marks the nodes they name.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from ..engine import StepRecord
+from .model import NetInfo
+from .warning_text import describe, warnings_of
+
+
+class WarningsBar(Static):
+    """One line under the header while the step on screen has warnings."""
+
+    def show(self, record: StepRecord | None, net: NetInfo) -> None:
+        found = warnings_of(record)
+        if found:
+            more = f"   (+{len(found) - 1} more, listed in the explain panel)" if len(found) > 1 else ""
+            self.update(f"⚠ {describe(found[0], net)}{more}")
+        if self.display != bool(found):
+            self.display = bool(found)
