@@ -183,3 +183,15 @@ async def test_the_help_legend_follows_the_notation():
         for name in ("S_preA,H", "S_postA,H", "S_ERROR", "FE", "weight_HtoO", "gradient_HtoO", "LR", "T"):
             assert re.search(rf"^\s+{re.escape(name)}\s", legend, re.MULTILINE), name
         assert "7 explain" in legend and "◂ this phase" in legend
+
+
+async def test_reloading_a_file_with_another_notation_titles_the_new_panels_in_it(tmp_path):
+    path = tmp_path / "scenario.toml"
+    path.write_text(_bundled_text("xor"), encoding="utf-8")
+    app = BackpropApp(load_scenario(str(path)))
+    async with drive(app, size=WIDE) as s:
+        assert app.notation == "symbols"
+        path.write_text(_bundled_text("xor") + '\n[display]\nnotation = "delta"\n', encoding="utf-8")
+        await s.press("R")  # R: reload the changed file
+        await s.until(lambda: app.notation == "delta", what="the reload")
+        assert "delta_0 = w·delta_1·f′(z)" in app.query_one("#backward").border_title

@@ -508,6 +508,8 @@ class BackpropApp(App[None]):
         await self.recompose()
         self.on_resize(events.Resize(self.size, self.size))  # the new footer's layout
         self._show(None)
+        self.notation = scenario.notation  # the new panels' titles, in the file's notation
+        explain_keys.apply_notation(self)
 
     # -- export ------------------------------------------------------------------------------
 
