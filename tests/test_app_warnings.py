@@ -5,11 +5,13 @@ are the engine's (tests/test_diagnostics.py); here, that the app shows the recor
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from app_harness import drive
 
 from tui_backprop import load_scenario
+from tui_backprop.engine.diagnostics import Diagnostic
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.matrices import style
 from tui_backprop.tui.network_view import NetworkView
@@ -54,7 +56,7 @@ async def test_a_steps_warnings_show_under_the_header_in_the_explain_panel_and_o
         for n in copies.nodes:
             name = app.net.names[copies.layer][n]
             if name != "h1":
-                assert label_style(app, name) == style("warn"), name
+                assert label_style(app, name) == style("warn", ("node", copies.layer, n)), name
         await s.press("b")  # b: back to step 0, no warnings
         assert not bar.display
 
@@ -66,3 +68,23 @@ async def test_a_step_without_warnings_shows_no_bar():
         assert app.record.warnings == ()
         assert not app.query_one("#warnings").display
         assert "warnings of step" not in s.panel("explain")
+
+
+async def test_the_bar_counts_the_others_and_names_nodes_of_any_layer():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app, size=(100, 30)) as s:
+        await s.press("space")  # space: step 1
+        found = (
+            Diagnostic("saturated", 2, (0,), "Layer 2: unit 1 is saturated."),
+            Diagnostic("loss_rising", None, (), "The loss rose."),
+            Diagnostic("dead_relu", 1, (0, 2), "Layer 1: units 1 and 3 are dead."),
+        )
+        app._show(dataclasses.replace(app.record, warnings=found))  # the app draws what a record says
+        await s.pilot.pause()
+        line = s.screen().splitlines()[2]
+        assert line.startswith(" ⚠ saturated · layer 2 (y) (+2 more in the explain panel): Layer 2")
+        explained = s.panel("explain")
+        assert "⚠ loss_rising: The loss rose." in explained
+        assert "⚠ dead_relu · layer 1 (h1, h3): Layer 1: units 1 and 3 are dead." in explained
+        assert label_style(app, "h3") == style("warn", ("node", 1, 2))
+        assert label_style(app, "y") == style("warn", ("node", 2, 0))

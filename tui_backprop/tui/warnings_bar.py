@@ -14,12 +14,14 @@ from .warning_text import describe, warnings_of
 
 
 class WarningsBar(Static):
-    """One line under the header while the step on screen has warnings."""
+    """One line under the header while the step on screen has warnings (cut at the screen's edge:
+    the explain panel has them whole)."""
 
     def show(self, record: StepRecord | None, net: NetInfo) -> None:
         found = warnings_of(record)
         if found:
-            more = f"   (+{len(found) - 1} more, listed in the explain panel)" if len(found) > 1 else ""
-            self.update(f"⚠ {describe(found[0], net)}{more}")
+            where, _, message = describe(found[0], net).partition(": ")
+            more = f" (+{len(found) - 1} more in the explain panel)" if len(found) > 1 else ""
+            self.update(f"⚠ {where}{more}: {message}")
         if self.display != bool(found):
             self.display = bool(found)
