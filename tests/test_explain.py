@@ -6,6 +6,7 @@ line of arithmetic must add up when redone from its printed operands.
 from __future__ import annotations
 
 import re
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.engine.explain import record_split
 from tui_backprop.notation import NOTATIONS, next_notation, vocabulary
+from tui_backprop.scenario import loads_scenario
 from tui_backprop.tui.explain_text import explain, plain
 from tui_backprop.tui.model import NetInfo
 from tui_backprop.tui.selection import Selection
@@ -211,3 +213,39 @@ def test_a_weight_trained_by_the_split_shows_the_change_applied():
     assert float(m[1]) == scenario.learning_rate and shows(m[2], expected / scenario.learning_rate)
     assert shows(m[3], expected) and np.isclose(lr.w[j, i] - lr.w_before[j, i], expected)
     assert "not −η·∂L/∂w_ji" in text and repr(float(lr.w[j, i])) in text
+
+
+def _with(name: str, training: str, steps: int):
+    text = resources.files("tui_backprop.scenarios").joinpath(f"{name}.toml").read_text("utf-8")
+    s = loads_scenario(text.replace("[training]\n", "[training]\n" + training))
+    t = Trainer(s)
+    rec = t.run(steps)[-1]
+    return s, NetInfo.build(s, t.initial_W, t.initial_b), rec
+
+
+def test_with_l1_and_l2_the_penalty_gradient_is_added_to_the_mean():
+    s, net, rec = _with("xor", "l1 = 0.001\nl2 = 0.01\n", 3)
+    l, j, i = 2, 0, 1
+    text = plain(explain(net, rec, Selection(layer=l, j=j, i=i), vocabulary("symbols", 2)))
+    lr = rec.layers[l - 1]
+    mean = float(np.mean(lr.delta[:, j] * rec.layers[0].a[:, i]))
+    w = lr.w_before[j, i]
+    penalty = s.l1 * np.sign(w) + s.l2 * w  # dP/dw of l1 |w| + l2 w² / 2
+    m = re.search(rf"mean: ∂L/∂w_ji = {N} / 4 = {N}\n  \+ ∂P/∂w = {N} .*\n  = {N}\n", text)
+    assert m, text
+    assert shows(m[2], mean) and shows(m[3], penalty) and shows(m[4], mean + penalty)
+    assert shows(m[4], lr.grad_w[j, i])
+    update = re.search(rf"= {N} − {N} × {N} = {N}", text)
+    assert shows(update[3], mean + penalty) and shows(update[4], w - s.learning_rate * (mean + penalty))
+
+
+def test_under_momentum_the_update_uses_the_recorded_velocity():
+    s, net, rec = _with("xor", 'optimizer = "momentum"\nmomentum = 0.9\n', 1)
+    l, j, i = 1, 1, 2  # the bias b[1][1]
+    lr = rec.layers[l - 1]
+    first = float(lr.grad_b[j])  # the first step: velocity = 0.9 · 0 + g
+    text = plain(explain(net, rec, Selection(layer=l, j=j, i=i), vocabulary("delta", 2)))
+    assert "b_0 ← b_0 − α·velocity" in text
+    m = re.search(rf"= {N} − {N} × {N} = {N}", text)
+    assert shows(m[3], first) and shows(m[4], lr.b_before[j] - s.learning_rate * first)
+    assert shows(re.search(rf"velocity = {N}", text)[1], lr.state["velocity_b"][j])

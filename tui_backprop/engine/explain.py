@@ -154,14 +154,14 @@ def weight_terms(record: StepRecord, layer: int, j: int, i: int) -> WeightTerms:
     end = "_b" if bias else "_w"
     state = {
         name.removesuffix(end): float(v[j] if bias else v[j, i])
-        for name, v in getattr(lr, "state", {}).items()
+        for name, v in lr.state.items()
         if name.endswith(end)
     }
     update = lr.update_b if bias else lr.update_w
-    plain = update is None and w1 == w0 - rate * grad
+    plain = update is None and not state and w1 == w0 - rate * grad  # gd: no optimiser state
     data_grad = total / B
     # grad_w holds the penalty's gradient too (l1, l2): what the mean of the products lacks
-    penalised = not bias and getattr(record, "penalty", 0.0) != 0.0
+    penalised = not bias and record.penalty != 0.0
     penalty_grad = grad - data_grad if penalised else 0.0
     velocity = state.get("velocity")
     momentum = velocity is not None and update is None and w1 == w0 - rate * velocity

@@ -177,7 +177,7 @@ def _weight(
         else:
             _batch_gradient(out, record, wt, g_el, delta_el, a_el)
         if pen:  # l1 / l2: the penalty P of the weights adds its gradient
-            out.line(f"  + ∂P/∂w = {num(wt.penalty_grad)}   (the l1/l2 penalty's gradient)")
+            out.line(f"  + ∂P/∂w = {num(wt.penalty_grad)}   (the penalty: l1·sign(w) + l2·w)")
             out.line(f"  = {num(wt.grad)}", "marked")
     if "update" in parts:
         _update(out, record, wt, v, w_el, g_el, update_biases)
