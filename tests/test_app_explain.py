@@ -195,3 +195,18 @@ async def test_reloading_a_file_with_another_notation_titles_the_new_panels_in_i
         await s.press("R")  # R: reload the changed file
         await s.until(lambda: app.notation == "delta", what="the reload")
         assert "delta_0 = w·delta_1·f′(z)" in app.query_one("#backward").border_title
+
+
+async def test_s_on_a_network_that_steps_in_a_worker_shows_the_first_phase_when_it_is_done():
+    app = BackpropApp(load_scenario("xor"), background_steps=True)  # as a big network steps
+    async with drive(app, size=WIDE) as s:
+        await s.press("s")  # s: step 1 is computed in a worker, then shown from its first phase
+        await s.until(lambda: not app.busy and app.record is not None, what="the worker's step")
+        assert app.trainer.step_count == 1 and app.reveal.index == 1
+        await s.press("s")  # s: the second phase, from the record already computed
+        assert app.reveal.index == 2 and app.trainer.step_count == 1
+        await s.press("space")  # space: completes step 1 (no new step)
+        assert app.reveal.whole and app.trainer.step_count == 1
+        await s.press("space")  # space: step 2, in the worker, shown whole
+        await s.until(lambda: not app.busy and app.trainer.step_count == 2, what="step 2")
+        assert app.reveal.whole

@@ -119,6 +119,7 @@ class BackpropApp(App[None]):
         self.record: StepRecord | None = None
         self.reveal: Reveal = FULL  # the part of the record computed, when stepping by phases
         self.notation: str = scenario.notation  # notation.NOTATIONS, switched by v
+        self.phases_next = False  # s asked a worker for a step: show its first phase
         self.selection = Selection()
         self.playing = False
         self.activity = "paused"
@@ -334,7 +335,7 @@ class BackpropApp(App[None]):
             self._stopped()
         if outcome.at_zero:
             self.notify("already at step 0", severity="information")
-        self._show(outcome.record)
+        self._show(outcome.record, explain_keys.first_phase(self, outcome.record))
         if outcome.ended:
             self._announce(outcome.record)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..engine import StepRecord
 from ..engine.phases import FULL, Reveal, reveal
 from ..notation import next_notation
 from .explain import ExplainPanel
@@ -42,12 +43,24 @@ def substep(app: BackpropApp) -> None:
     if in_phases(app):
         app._show(app.record, reveal(app.net.depth, app.reveal.index + 1))
         return
+    if app.busy:  # a big network's step is being computed: s waits for it to show
+        return
     app._pause()
     if app._stopped():
+        return
+    if app.background_steps:  # a big network steps in a worker; _applied shows its first phase
+        app.phases_next = True
+        app._apply_in_worker([("step", 1)])
         return
     record = app.trainer.step()
     app._show(record, reveal(app.net.depth, 1))
     app._announce(record)
+
+
+def first_phase(app: BackpropApp, record: StepRecord | None) -> Reveal:
+    """How to show a record a worker has just computed: its first phase when s asked for it."""
+    asked, app.phases_next = app.phases_next, False
+    return reveal(app.net.depth, 1) if asked and record is not None else FULL
 
 
 def complete_phases(app: BackpropApp) -> bool:
