@@ -34,7 +34,6 @@ from tui_backprop.replay import read_trace
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "img"
 SIZE = (160, 45)
-CELL = (10, 20)  # an SVG cell is about this many pixels (Textual's screenshot font metrics)
 
 
 @dataclass(frozen=True)
@@ -118,8 +117,10 @@ async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-def _png(svg: Path, png: Path, size: tuple[int, int]) -> None:
-    width, height = (round(float(x)) for x in re.findall(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg.read_text())[0])
+def _png(svg: Path, png: Path) -> None:
+    width, height = (
+        round(float(x)) for x in re.findall(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg.read_text())[0]
+    )
     chromium = shutil.which("chromium")
     if chromium is None:
         subprocess.run(["rsvg-convert", "-o", str(png), str(svg)], check=True)
@@ -133,7 +134,9 @@ def _png(svg: Path, png: Path, size: tuple[int, int]) -> None:
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
     if shutil.which("pngquant"):  # a third of the size; a terminal has few colours to lose
-        subprocess.run(["pngquant", "--quality", "70-95", "--speed", "1", "--force", "--ext", ".png", str(png)])
+        subprocess.run(
+            ["pngquant", "--quality", "70-95", "--speed", "1", "--force", "--ext", ".png", str(png)]
+        )
 
 
 def main(names: Sequence[str]) -> int:
@@ -148,7 +151,7 @@ def main(names: Sequence[str]) -> int:
         for shot in shots:
             svg = Path(scratch) / f"{shot.name}.svg"
             svg.write_text(asyncio.run(_take(shot, Path(scratch))))
-            _png(svg, OUT / f"{shot.name}.png", shot.size)
+            _png(svg, OUT / f"{shot.name}.png")
             print(f"docs/img/{shot.name}.png")
     return 0
 
