@@ -1,13 +1,16 @@
 """The command line: open the app, run headless, list and check scenarios.
 
 Every input problem ends in ``error: ...`` lines on stderr and exit code 2, never a
-traceback. The Textual app is imported only when it is about to open.
+traceback. Output into a pipe that the reader has closed (``backprop-tui --list | head -1``)
+ends quietly with exit code 141, as a command killed by SIGPIPE does. The Textual app is
+imported only when it is about to open.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import signal
 import sys
 import time
@@ -28,6 +31,7 @@ from .trace import FIELDS, TraceWriter, summary_stop_reason
 from .tui.export import choose_export_path
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGPIPE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,6 +125,29 @@ def _check_trace_size_flags(parser: _Parser, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe raises here, not in the interpreter's flush at exit
+    except BrokenPipeError:
+        _silence_broken_streams()
+        return EXIT_BROKEN_PIPE
+
+
+def _silence_broken_streams() -> None:
+    """Point stdout and stderr, whichever can no longer be written, at os.devnull: what they
+    still hold is then flushed there at exit instead of raising a second time."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if problem := serve_flag_problem(args):
