@@ -1,5 +1,6 @@
 """Snapshots of the whole screen (pytest-textual-snapshot): xor and proportional_2_3_1 after a few
-steps, at the two sizes of DESIGN section 7 (readable at 100x30, better at 160x45).
+steps, at the two sizes of DESIGN section 7 (readable at 100x30, better at 160x45), and xor at
+step 0, where the explain panel shows the scenario.
 
 DESIGN 9 warns that a snapshot test can pass on an app that crashed, so each test also asserts
 that the app raised nothing and ended cleanly, and checks its state beside the picture
@@ -97,3 +98,21 @@ def test_decision_boundary_of_circle(snap_compare, monkeypatch, zoomed):
     assert app.return_code == 0
     assert app.trainer.step_count == 300 and app.record is not None and app.record.step == 300
     assert seen == {"shown": True, "zoomed": zoomed}
+
+
+def test_app_at_step_0_shows_the_scenario(snap_compare, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app = BackpropApp(load_scenario("xor"))
+
+    explained: list[str] = []
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()  # nothing pressed: the screen a learner opens on
+        explained.append(app.query_one("#explain").text)
+
+    assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
+
+    assert app._exception is None, f"the app raised {app._exception!r}"
+    assert app.return_code == 0
+    assert app.trainer.step_count == 0 and app.record is None
+    assert explained[0].startswith(app.scenario.name + "\nA sigmoid network that really learns XOR")

@@ -153,7 +153,13 @@ class BackpropApp(App[None]):
         with Container(id="panels"):
             yield NetworkView(net, "1", id="network")
             yield ForwardPanel(net, "2", id="forward")
-            yield ExplainPanel(net, "7", id="explain", update_biases=self.scenario.update_biases)
+            yield ExplainPanel(
+                net,
+                "7",
+                id="explain",
+                update_biases=self.scenario.update_biases,
+                about=(self.scenario.name, self.scenario.description),
+            )
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")
                 chart.test_legend = self.trainer.X_test is not None
@@ -492,7 +498,8 @@ class BackpropApp(App[None]):
             self.screen.dismiss()
             return
         keys = [(keys, description) for _, keys, description in self.key_help()]
-        self.push_screen(HelpScreen(keys, vocabulary(self.notation, self.net.depth)))
+        about = (self.scenario.name, self.scenario.description)
+        self.push_screen(HelpScreen(keys, vocabulary(self.notation, self.net.depth), about))
 
     # -- reload ------------------------------------------------------------------------------
 

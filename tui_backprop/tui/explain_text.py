@@ -9,7 +9,9 @@ on the printed operands to give the printed result (``Equation.digits``).
     explain(...) -> lines   the selection: a weight (chain rule, each sample's contribution,
                             the mean, the update), a node (z with every term, a = f(z), its
                             delta), a sample (its loss); or, in the middle of a step taken
-                            phase by phase, what that phase computed
+                            phase by phase, what that phase computed; before the first step,
+                            the scenario (its name and description), the first keys and the
+                            selected weight's initial value
     to_text(lines, width)   the lines as Rich Text, wrapped to ``width``
 """
 
@@ -43,7 +45,10 @@ from .warning_text import describe
 MAX_TERMS = 12  # terms of a sum listed one by one; beyond, the rest is counted
 MAX_SAMPLES = 8  # samples of a batch listed one by one
 
-Line = tuple[str, str | None]  # text, style name (matrices.COLOURS) or None
+Line = tuple[str, str | None]  # text, style name (matrices.COLOURS), PROSE or None
+PROSE = "prose"  # a paragraph of text: wrapped flush left, unstyled
+
+FIRST_KEYS = "space step, s phase, tab select, ? help"  # the footer's labels of these keys
 
 
 def num(x: float, digits: int = MIN_DIGITS) -> str:
@@ -80,21 +85,24 @@ class _Out:
     def note(self, s: str) -> None:
         self.lines.append((s, "dim"))
 
+    def prose(self, s: str) -> None:
+        self.lines.extend((paragraph, PROSE) for paragraph in s.splitlines())
+
 
 def plain(lines: Sequence[Line]) -> str:
     return "\n".join(s for s, _ in lines)
 
 
 def to_text(lines: Sequence[Line], width: int) -> Text:
-    """The lines as Text, each wrapped to ``width`` (continuations indented by 4)."""
+    """The lines as Text, each wrapped to ``width`` (continuations indented by 4, but PROSE's)."""
     out = Text(no_wrap=True)
     for n, (s, name) in enumerate(lines):
-        indent = " " * min(len(s) - len(s.lstrip()) + 4, 12)
+        indent = "" if name == PROSE else " " * min(len(s) - len(s.lstrip()) + 4, 12)
         parts = textwrap.wrap(s, max(width, 20), subsequent_indent=indent, break_on_hyphens=False) or [""]
         for m, part in enumerate(parts):
             if n or m:
                 out.append("\n")
-            out.append(part, style(name) if name else "")
+            out.append(part, style(name) if name and name != PROSE else "")
     return out
 
 
@@ -107,13 +115,15 @@ def explain(
     update_biases: bool = True,
     phase: Phase | None = None,
     split: Sequence[np.ndarray] | None = None,
+    about: tuple[str, str] = ("", ""),
 ) -> list[Line]:
     """The explanation of the selection in ``record`` (None: before the first step) or, with
     ``phase``, of what that phase of the step computed. ``split``: the proportional errors e of
-    every layer, (B, n_l) each (l = 1..L), shown beside a hidden node's delta."""
+    every layer, (B, n_l) each (l = 1..L), shown beside a hidden node's delta. ``about``: the
+    scenario's name and description, shown before the first step."""
     out = _Out()
     if record is None:
-        _before_first_step(out, net, sel, vocab)
+        _before_first_step(out, net, sel, vocab, about)
         return out.lines
     k = min(sel.sample, len(record.batch) - 1)
     if phase is not None:
@@ -131,8 +141,19 @@ def explain(
     return out.lines
 
 
-def _before_first_step(out: _Out, net: NetInfo, sel: Selection, v: Vocabulary) -> None:
-    out.note("space takes a step, s takes it phase by phase; then every number of it is explained here.")
+def _before_first_step(
+    out: _Out, net: NetInfo, sel: Selection, v: Vocabulary, about: tuple[str, str]
+) -> None:
+    """What the scenario is about and the first keys: nothing is computed yet. A selected
+    weight also shows its initial value in full, where a hand calculation starts from."""
+    name, description = about
+    if name:
+        out.line(name, "bold")
+    if description:
+        out.prose(description)
+    if out.lines:
+        out.line()
+    out.note(FIRST_KEYS)
     if sel.mode == "weight":
         l, j, i = sel.layer, sel.j, sel.i
         bias = i == net.layers[l - 1]

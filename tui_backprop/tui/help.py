@@ -1,4 +1,5 @@
-"""The help screen: every key (made from the app's bindings), panel, symbol and colour."""
+"""The help screen: the scenario (its name and description), then every key (made from the
+app's bindings), panel, symbol and colour."""
 
 from __future__ import annotations
 
@@ -63,8 +64,8 @@ PANELS = [
         "precision); for a node its z term by term, a = f(z) and its delta (a hidden node also shows "
         "the proportional error split beside it); for a sample its loss. Each line of arithmetic is "
         "printed to as many digits as it takes to add up. While s reveals a step phase by phase it "
-        "explains the phase. Beside the network at 150 columns and wider; x switches it (narrower, "
-        "in the loss chart's place).",
+        "explains the phase; before the first step it shows the scenario's description. Beside the "
+        "network at 150 columns and wider; x switches it (narrower, in the loss chart's place).",
     ),
     (
         "6 loss",
@@ -116,14 +117,25 @@ INTRO = (
 )
 
 
-def help_text(keys: Sequence[tuple[str, str]], vocab: Vocabulary | None = None) -> Text:
+def help_text(
+    keys: Sequence[tuple[str, str]], vocab: Vocabulary | None = None, about: tuple[str, str] = ("", "")
+) -> Text:
+    """``about``: the scenario's name and description, which the help starts with."""
     t = Text()
 
     def heading(s: str) -> None:
         t.append(f"\n{s}\n", style("bold underline"))
 
-    t.append("backprop-tui help", style("bold"))
-    t.append("   (escape, q or ? closes)\n\n", style("dim"))
+    name, description = about
+    if name:
+        t.append(name, style("bold"))
+        t.append("   (escape, q or ? closes)\n", style("dim"))
+        if description:
+            t.append(description + "\n")
+        heading("backprop-tui help")
+    else:
+        t.append("backprop-tui help", style("bold"))
+        t.append("   (escape, q or ? closes)\n\n", style("dim"))
     t.append(INTRO + "\n")
 
     def rows(items: Iterable[tuple[str, str]], width: int) -> None:
@@ -172,10 +184,15 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, keys: Sequence[tuple[str, str]], vocab: Vocabulary | None = None) -> None:
+    def __init__(
+        self,
+        keys: Sequence[tuple[str, str]],
+        vocab: Vocabulary | None = None,
+        about: tuple[str, str] = ("", ""),
+    ) -> None:
         super().__init__()
-        self._keys, self._vocab = keys, vocab
+        self._keys, self._vocab, self._about = keys, vocab, about
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(help_text(self._keys, self._vocab), id="help-text")
+            yield Static(help_text(self._keys, self._vocab, self._about), id="help-text")
