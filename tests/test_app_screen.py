@@ -271,3 +271,43 @@ async def test_an_underlined_column_underlines_its_numbers_not_the_gap_before_th
                 if not isinstance(span.style, str) and span.style.underline
             ]
             assert underlined and all(text == text.strip() for text in underlined), underlined
+
+
+def weight_changes(app: BackpropApp) -> list[float]:
+    """Δ of every weight and bias the weights panel lists, in its order (j, then i, then b)."""
+    rec = app.record
+    assert rec is not None
+    out = []
+    for lr in rec.layers:
+        for j in range(lr.dw.shape[0]):
+            out.extend([*map(float, lr.dw[j]), *([float(lr.db[j])] if app.scenario.bias else [])])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "steps"),
+    [("xor", 560), ("iris", 300)],  # xor just before it stops; iris, whose node names are long
+)
+async def test_the_change_of_every_weight_is_whole_on_screen_at_160x45(name, steps):
+    app = BackpropApp(load_scenario(name))
+    async with drive(app, size=(160, 45)) as s:
+        app.trainer.run(steps - 1, record=False)  # the steps before, not drawn
+        await s.press("space")  # space: the last step, drawn
+        panel = app.query_one("#weights", Panel)
+        region = panel.scrollable_content_region
+        lines = panel.text.splitlines()
+        # every line fits the panel: nothing to scroll sideways to, nothing cut at its edge
+        assert panel.virtual_size.width <= region.width
+        assert all(len(line.rstrip()) <= region.width for line in lines), region.width
+        # Δ ends each line with an arrow, printed whole (e-notation for iris's small changes)
+        shown = [line.split()[-1] for line in lines if re.search(r"[▲▼] ", line)]
+        changes = [c for c in weight_changes(app) if c]
+        assert len(shown) == len(changes)
+        assert all(shows(text, c) for text, c in zip(shown, changes, strict=True)), shown
+        assert any("e-" in text for text in shown) == (name == "iris")
+        # and the lines in view are on the screen as the panel has them
+        screen = s.screen().splitlines()
+        top = round(panel.scroll_y)
+        for y in range(min(region.height, len(lines) - top)):
+            row = screen[region.y + y][region.x : region.x + region.width]
+            assert row.rstrip() == lines[top + y].rstrip()

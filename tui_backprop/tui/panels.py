@@ -12,7 +12,6 @@ import textwrap
 from dataclasses import replace
 from functools import partial
 
-import numpy as np
 from rich.text import Text
 
 from ..engine import LayerRecord, StepRecord
@@ -20,6 +19,7 @@ from .matrices import Block, fit, fmt, grid, heatmap, style, summary
 from .model import BIG
 from .panel import Panel
 from .stats import changes
+from .weight_rows import WeightRow, write_rows
 
 HINT = "space: take the first step"
 
@@ -277,49 +277,31 @@ class WeightsPanel(Panel):
                 continue
             bad = rec.nonfinite if rec and rec.nonfinite and rec.nonfinite.layer == l else None
             dw, db = (lr.dw, lr.db) if lr and self.reveal.update else (None, None)
+            rows = []
             for j in range(n):
                 for i in range(m + (1 if net.bias else 0)):
                     is_b = i == m
-                    w0 = float(b_before[j] if is_b else before[j, i])
-                    w1 = float(b_after[j] if is_b else after[j, i])
-                    change = None if dw is None or db is None else float(db[j] if is_b else dw[j, i])
                     first = (
                         bad is not None
                         and bad.quantity == ("b" if is_b else "w")
                         and bad.index == ((j,) if is_b else (j, i))
                     )
-                    if here == (j, i):
-                        self.focus_line = len(out.plain.splitlines())
-                    self._row(out, l, j, i, w0, w1, change, here == (j, i), first)
+                    rows.append(
+                        WeightRow(
+                            label=f"{'b' if is_b else net.names[l - 1][i]}→{net.names[l][j]}",
+                            meta=("weight", l, j, i),
+                            before=float(b_before[j] if is_b else before[j, i]),
+                            after=float(b_after[j] if is_b else after[j, i]),
+                            change=None if dw is None or db is None else float(db[j] if is_b else dw[j, i]),
+                            chosen=here == (j, i),
+                            first=first,
+                        )
+                    )
+            top = len(out.plain.splitlines())
+            chosen_at = write_rows(out, rows, width)
+            if chosen_at is not None:
+                self.focus_line = top + chosen_at
         return out
-
-    def _row(
-        self,
-        out: Text,
-        l: int,
-        j: int,
-        i: int,
-        w0: float,
-        w1: float,
-        change: float | None,
-        chosen: bool,
-        first: bool,
-    ) -> None:
-        net = self.net
-        src = "b" if i == net.layers[l - 1] else net.names[l - 1][i]
-        meta = ("weight", l, j, i)
-        row_style = "first_bad" if first else ("selected" if chosen else None)
-        out.append("▸ " if chosen else "  ", style("marked"))
-        out.append(f"{src}→{net.names[l][j]}".ljust(10), style(row_style or "dim", meta))
-        out.append(fmt(w0).rjust(9), style(row_style or "dim", meta))
-        if change is not None:
-            name = "bad" if not np.isfinite(w1) else ("changed" if change else "dim")
-            out.append(" → ", style("dim"))
-            out.append(fmt(w1).rjust(8), style(row_style or name, meta))
-            arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")
-            out.append(f"  {arrow} ", style("pos" if change > 0 else ("neg" if change < 0 else "dim")))
-            out.append(fmt(change).rjust(8) if change else "", style("pos" if change > 0 else "neg"))
-        out.append("\n")
 
     def _heat(self, l: int, lr: LayerRecord | None, after, b_after, width: int, here) -> Text:
         net = self.net

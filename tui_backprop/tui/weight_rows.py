@@ -1,0 +1,88 @@
+"""The rows of the weights panel: each weight before → after, its direction and its change Δ.
+
+    ▸ x1→h1  -5.4593 → -5.4614  ▼ -0.0020
+
+The columns are as wide as what the rows of a layer show (the longest label, the widest
+number of each column), never a fixed guess, so that Δ ends inside the panel whether it
+prints as -0.0020 or -7.4e-04. Rows that would still be wider than the panel (long node
+names, as iris's ``sepal_length→h1``) put the label on a line of its own and the numbers,
+indented, under it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from .matrices import fmt, style
+
+INDENT = "    "  # the numbers of a row whose label has a line of its own
+
+
+@dataclass(frozen=True)
+class WeightRow:
+    label: str  # x1→h1, b→h1
+    meta: tuple  # ("weight", l, j, i): what a click on the row selects
+    before: float
+    after: float
+    change: float | None  # after − before; None while the update is not computed yet
+    chosen: bool  # the selected weight
+    first: bool  # where the first non-finite value appeared
+
+
+@dataclass(frozen=True)
+class Columns:
+    label: int
+    before: int
+    after: int
+    change: int
+    split: bool  # each label on a line of its own
+
+    @classmethod
+    def of(cls, rows: Sequence[WeightRow], width: int) -> Columns:
+        """The widths of ``rows``, and whether a row of them fits in ``width`` columns."""
+        label = max(len(r.label) for r in rows)
+        before = max(len(fmt(r.before)) for r in rows)
+        updated = [r for r in rows if r.change is not None]
+        after = max((len(fmt(r.after)) for r in updated), default=0)
+        change = max((len(fmt(r.change)) for r in updated if r.change), default=0)
+        numbers = before + (len(" → ") + after + len("  ▲ ") + change if updated else 0)
+        return cls(label, before, after, change, split=len("▸ ") + label + 2 + numbers > width)
+
+
+def write_rows(out: Text, rows: Sequence[WeightRow], width: int) -> int | None:
+    """Append ``rows`` to ``out``, one line each (two when they do not fit ``width``); return
+    the number of lines written before the chosen row's first, if a row is chosen."""
+    if not rows:
+        return None
+    cols, chosen_at, lines = Columns.of(rows, width), None, 0
+    for row in rows:
+        if row.chosen:
+            chosen_at = lines
+        lines += _row(out, row, cols)
+    return chosen_at
+
+
+def _row(out: Text, row: WeightRow, cols: Columns) -> int:
+    """One row; the number of lines it took."""
+    row_style = "first_bad" if row.first else ("selected" if row.chosen else None)
+    out.append("▸ " if row.chosen else "  ", style("marked"))
+    if cols.split:
+        out.append(row.label, style(row_style or "dim", row.meta))
+        out.append("\n" + INDENT)
+    else:
+        out.append(row.label.ljust(cols.label) + "  ", style(row_style or "dim", row.meta))
+    out.append(fmt(row.before).rjust(cols.before), style(row_style or "dim", row.meta))
+    change = row.change
+    if change is not None:
+        name = "bad" if not math.isfinite(row.after) else ("changed" if change else "dim")
+        out.append(" → ", style("dim"))
+        out.append(fmt(row.after).rjust(cols.after), style(row_style or name, row.meta))
+        arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")
+        out.append(f"  {arrow} ", style("pos" if change > 0 else ("neg" if change < 0 else "dim")))
+        out.append(fmt(change).rjust(cols.change) if change else "", style("pos" if change > 0 else "neg"))
+    out.append("\n")
+    return 2 if cols.split else 1
