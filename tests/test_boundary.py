@@ -15,7 +15,7 @@ from tui_backprop.engine.boundary import Extent, extent, grid_points, output_gri
 from tui_backprop.engine.losses import get_loss
 from tui_backprop.engine.network import Network
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.boundary import PALETTE, POINT, BoundaryPanel
+from tui_backprop.tui.boundary import PALETTE, POINT, STYLES_KEPT, BoundaryPanel, cell_style
 
 # -- the engine ----------------------------------------------------------------------------------
 
@@ -109,6 +109,34 @@ def test_one_output_runs_from_the_lowest_target_to_the_highest():
     inside = trainer.T[:, 0] == 1
     light = [np.rint((c + (255 - c) * 0.35) / 4) * 4 for c in PALETTE[:2]]  # lightened, in steps of 4
     assert (points[inside] == light[1]).all() and (points[~inside] == light[0]).all()
+
+
+def test_the_styles_kept_stay_bounded_however_many_colours_a_long_run_meets(monkeypatch):
+    panel, _ = panel_for("circle")
+    rng = np.random.default_rng(0)
+    last: list[np.ndarray] = []
+
+    def new_colours(Y: np.ndarray) -> np.ndarray:  # each frame in colours mostly never seen before
+        last[:] = [rng.integers(0, 64, size=(*Y.shape[:2], 3)) * 4]
+        return last[0]
+
+    monkeypatch.setattr(panel, "pixel_colours", new_colours)
+    cell_style.cache_clear()
+    met: set[tuple] = set()
+    for _ in range(100):  # about 200 cells a frame
+        lines = panel.build(40).split("\n")
+        for line in lines:
+            met.update((st.color, st.bgcolor) for st in _styles_of(line) if st is not None)
+    assert len(met) > 2 * STYLES_KEPT  # many more colours than are kept
+    assert cell_style.cache_info().currsize <= STYLES_KEPT
+    rows, cols = panel.plane  # and the last frame is still drawn in its own colours
+    assert len(lines) == rows
+    for r, line in enumerate(lines):
+        left = line.cell_len - cols  # the plane is centred in the panel
+        for c, (ch, st) in enumerate(list(zip(line.plain, _styles_of(line), strict=True))[left:]):
+            if ch == "▀":
+                assert st.color.get_truecolor() == tuple(last[0][2 * r, c])
+                assert st.bgcolor.get_truecolor() == tuple(last[0][2 * r + 1, c])
 
 
 # -- the panel in the app ------------------------------------------------------------------------

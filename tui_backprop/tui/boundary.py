@@ -15,6 +15,8 @@ loss chart's grid cell: the chart, with this panel beside it, sized to keep the 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from rich.color import Color
 from rich.style import Style
@@ -47,11 +49,19 @@ PALETTE = np.array(
 BASE = np.array((34, 34, 34), dtype=float)  # an undecided pixel
 POINT = "•"
 AXES_FROM = 16  # a panel this many rows tall (zoomed) also shows the range of each axis
+STYLES_KEPT = 4096  # cell styles cached: more than the cells of the plane zoomed at 160x45 (39x77)
 
 
 def _rgb(values: Array) -> Array:
     """Colours (..., 3) rounded to steps of 4, so that few distinct styles are made."""
     return (np.clip(np.rint(values / 4) * 4, 0, 255)).astype(int)
+
+
+@lru_cache(maxsize=STYLES_KEPT)
+def cell_style(fg: tuple[int, ...], bg: tuple[int, ...], bold: bool = False) -> Style:
+    """A cell's style, ``fg`` on ``bg`` (colours of _rgb): made once while it is drawn often, and
+    forgotten when it has not been drawn for a while (a long run meets ever new colours)."""
+    return Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg), bold=bold)
 
 
 class BoundaryPanel(Panel):
@@ -69,7 +79,6 @@ class BoundaryPanel(Panel):
         self.t_range = (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
         self.grid: Array | None = None  # the last output grid drawn, (2 rows, cols, n_L)
         self.plane = (0, 0)  # rows and columns of characters the plane takes
-        self._styles: dict[tuple, Style] = {}
         self.border_subtitle = self._legend()
 
     def set_notation(self, notation: str) -> None:  # the title names no symbol of a notation
@@ -103,14 +112,6 @@ class BoundaryPanel(Panel):
             hue = PALETTE[np.argmax(self.T, axis=1) % len(PALETTE)]
         return _rgb(hue + (255 - hue) * 0.35)  # lighter than any pixel of the plane
 
-    def _style(self, fg: Array, bg: Array, bold: bool = False) -> Style:
-        key = (*fg, *bg, bold)
-        style = self._styles.get(key)
-        if style is None:
-            style = Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg), bold=bold)
-            self._styles[key] = style
-        return style
-
     # -- drawing ---------------------------------------------------------------------------
 
     def weights(self) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
@@ -135,11 +136,12 @@ class BoundaryPanel(Panel):
             Y = output_grid(self.network, W, b, self.extent, cols, 2 * rows)
         self.grid = Y
         # a diverged network's outputs: nan is undecided, the infinities the ends of the range
-        pixels = self.pixel_colours(np.clip(np.nan_to_num(Y), -1e6, 1e6))
+        colours = self.pixel_colours(np.clip(np.nan_to_num(Y), -1e6, 1e6))
+        pixels = [[tuple(rgb) for rgb in line] for line in colours.tolist()]  # cell_style's keys
         pr, pc = pixel_of(self.X, self.extent, cols, 2 * rows)
-        points: dict[tuple[int, int], tuple[Array, int]] = {}
-        for r, c, colour in zip(pr, pc, self.point_colours(), strict=True):
-            points.setdefault((r // 2, c), (colour, r))  # the first point in a cell is drawn
+        points: dict[tuple[int, int], tuple[tuple[int, ...], int]] = {}
+        for r, c, colour in zip(pr, pc, self.point_colours().tolist(), strict=True):
+            points.setdefault((r // 2, c), (tuple(colour), r))  # the first point in a cell is drawn
         out = Text(no_wrap=True, overflow="crop")
         for row in range(rows):
             if row:
@@ -148,10 +150,10 @@ class BoundaryPanel(Panel):
             for c in range(cols):
                 point = points.get((row, c))
                 if point is None:
-                    out.append("▀", self._style(pixels[2 * row, c], pixels[2 * row + 1, c]))
+                    out.append("▀", cell_style(pixels[2 * row][c], pixels[2 * row + 1][c]))
                 else:
                     colour, r = point
-                    out.append(POINT, self._style(colour, pixels[r, c], bold=True))
+                    out.append(POINT, cell_style(colour, pixels[r][c], bold=True))
         if axes:
             e, (x1, x2) = self.extent, self.net.names[0]
             line = Text(
