@@ -309,15 +309,23 @@ def _headless(
         if writer:
             writer.abort()  # no-op once closed; removes the temporary file otherwise
     test = trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss
+    why = _why_diverged(trainer) if reason == "diverged" else ""
     print(
         f"{scenario.name}: {trainer.step_count} steps, epoch {trainer.epoch}, training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
-        + f"stopped: {reason}"
+        + f"stopped: {reason}{why}"
         + (f", trace: {written}" if written else "")
     )
     if reason == "user":
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if reason == "diverged" else EXIT_OK
+
+
+def _why_diverged(trainer: Trainer) -> str:
+    """`` (the first non-finite value is delta[1][0, 2])``, or the training-set loss that blew
+    up: the last step's record, taken again from the state before it (one step's work)."""
+    record = trainer.current_record()
+    return f" ({record.divergence})" if record is not None and record.divergence else ""
 
 
 def _sets(args: argparse.Namespace) -> list[Override]:

@@ -10,7 +10,7 @@ from .diagnostics import Diagnostic
 from .losses import LOSSES, Loss, get_loss, output_delta
 from .network import Network, initial_parameters
 from .optimizers import OPTIMIZERS, Optimizer, OptimizerState, make_optimizer, optimizer_for
-from .record import LayerRecord, NonFinite, StepRecord
+from .record import LayerRecord, LossBlowUp, NonFinite, StepRecord
 from .regularization import Penalty
 from .split import proportional_errors
 from .trainer import Trainer, TrainingStopped
@@ -24,6 +24,7 @@ __all__ = [
     "Diagnostic",
     "LayerRecord",
     "Loss",
+    "LossBlowUp",
     "Network",
     "NonFinite",
     "Optimizer",

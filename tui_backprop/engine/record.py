@@ -69,6 +69,33 @@ class NonFinite:
         where = ", ".join(str(i) for i in self.index)
         return f"{self.quantity}[{self.layer}][{where}]"
 
+    def in_words(self) -> str:
+        """Where the value is, for a reader: ``delta[1][0, 2]``, or the losses by name."""
+        if self.quantity == "loss":
+            return "the batch loss"
+        if self.quantity == "train_loss":
+            return "the training-set loss after the update"
+        if self.quantity == "train_z":
+            where = ", ".join(str(i) for i in self.index)
+            return f"z[{self.layer}][{where}] of the training set, computed with the updated weights"
+        return str(self)
+
+
+@dataclass(frozen=True, slots=True)
+class LossBlowUp:
+    """Why a step whose numbers are all finite diverged: its training-set loss went over
+    ``factor`` x max(initial, 1) (the Trainer's DIVERGENCE_FACTOR)."""
+
+    train_loss: float  # the step's training-set loss, after the update
+    initial: float  # the training-set loss before the first step
+    factor: float
+
+    def __str__(self) -> str:
+        said = f"the training-set loss {self.train_loss:.3g} is over {self.factor:g}"
+        if self.initial >= 1.0:
+            return f"{said} times its initial {self.initial:.3g}"
+        return f"{said} ({self.factor:g} times 1, as its initial {self.initial:.3g} is below 1)"
+
 
 @dataclass(frozen=True, slots=True)
 class StepRecord:
@@ -83,7 +110,10 @@ class StepRecord:
     learning_rate: float
     layers: tuple[LayerRecord, ...]
     stop_reason: str | None = None  # set when this step ended the run by itself
-    nonfinite: NonFinite | None = None  # set when this step diverged
+    # why this step diverged (one of the two is set when it did): the first non-finite number,
+    # or, when every number is finite, the training-set loss that blew up
+    nonfinite: NonFinite | None = None
+    blowup: LossBlowUp | None = None
     test_loss: float | None = None  # test-set loss after the update; None without a test set
     warnings: tuple[Diagnostic, ...] = ()  # what engine/diagnostics.py found wrong in this step
     penalty: float = 0.0  # the l1/l2 penalty of the weights before the update, included in loss
@@ -91,6 +121,19 @@ class StepRecord:
     @property
     def diverged(self) -> bool:
         return self.stop_reason == "diverged"
+
+    @property
+    def divergence(self) -> str | None:
+        """Why this step diverged, in words (None when it did not): ``the first non-finite
+        value is delta[1][0, 2]``, or ``the training-set loss 2.31e+08 is over 1e+08 times its
+        initial 2.1``."""
+        if not self.diverged:
+            return None
+        if self.nonfinite is not None:
+            return f"the first non-finite value is {self.nonfinite.in_words()}"
+        if self.blowup is not None:
+            return str(self.blowup)
+        return "its record shows no non-finite number and no loss over the limit"  # a trace made elsewhere
 
 
 def find_nonfinite(

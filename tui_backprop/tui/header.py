@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
-from ..engine import NonFinite, StepRecord
+from ..engine import StepRecord
 from ..engine.optimizers import optimizer_for
 from ..scenario import Scenario
 from .matrices import fmt, style
@@ -103,22 +103,10 @@ def batch_text(batch: tuple[int, ...]) -> str:
     return f"[{head} … {batch[-1]}] ({len(batch)})"
 
 
-def nonfinite_text(nf: NonFinite | None) -> str:
-    """Where a diverged step first met a non-finite value, in words."""
-    if nf is None:
-        return "a value too large to compute"
-    if nf.quantity == "loss":
-        return "the batch loss"
-    if nf.quantity == "train_loss":
-        return "the training-set loss after the update"
-    if nf.quantity == "train_z":
-        where = ", ".join(str(i) for i in nf.index)
-        return f"z[{nf.layer}][{where}] of the training set, computed with the updated weights"
-    return str(nf)
-
-
 def divergence_text(record: StepRecord) -> str:
-    return f"diverged at step {record.step}: the first non-finite value is {nonfinite_text(record.nonfinite)}"
+    """The banner's words: ``diverged at step 7: the first non-finite value is delta[1][0, 2]``,
+    or the training-set loss that blew up."""
+    return f"diverged at step {record.step}: {record.divergence}"
 
 
 def number(x: float) -> tuple[str, str]:
