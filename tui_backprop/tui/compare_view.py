@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterable, Sequence
 from functools import partial
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -30,6 +31,7 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, get_current_worker
 
 from ..compare import NUMERIC, Result, Variant, table_header, table_rows
@@ -159,6 +161,12 @@ class CompareApp(App[int | None]):
                         justify="right" if name in NUMERIC else "left",
                     )
                     table.update_cell(str(i), name, text, update_width=True)
+            # each column as wide as its widest cell now: DataTable measures them only when idle,
+            # and a frame drawn before that keeps its cells cut to the old width (a diverged
+            # row's 2.12652e+08 showed as 2.12652e+0 when it was the last update)
+            for name, *cells in zip(self.columns, *rows, strict=True):
+                column = table.columns[ColumnKey(name)]
+                column.content_width = max(column.label.cell_len, *map(cell_len, cells))
             self._draw_status()
 
     def _legend(self, i: int) -> str:
