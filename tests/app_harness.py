@@ -64,11 +64,16 @@ learning_rate = 0.5
 max_steps = 100000
 """
 
-# identity 1-1, learning rate 1e6: the weights grow a million-fold a step; diverges at step 23,
-# first at the training-set loss after the update
+# identity 1-1, learning rate 1e160: the first update overflows the training-set loss, so the
+# run diverges at step 1, first at the training-set loss after the update
 DIVERGE_1_1 = (Path(__file__).parent / "data" / "diverges_1_1.toml").read_text()
 
-# identity 2-2-1, learning rate 1e3: diverges at step 4, first at z[2] of the training set
+# identity 1-1, learning rate 0.4: the training-set loss about triples a step and passes 1e8 at
+# step 18, every number finite: the run diverges there
+EXPLODE_1_1 = (Path(__file__).parent / "data" / "explodes_1_1.toml").read_text()
+
+# identity 2-2-1 with weights near 1e57 of both signs: step 1 computes deltas and gradients near
+# 1e172, and z[2] of the training set with the updated weights overflows: diverges at step 1
 DIVERGE_2_2_1 = """\
 [scenario]
 name = "diverges 2-2-1"
@@ -78,8 +83,9 @@ layers = [2, 2, 1]
 activation = "identity"
 
 [init]
-method = "constant"
-value = 1.0
+method = "explicit"
+weights = [[[1e57, -2e57], [-3e57, 1e57]], [[2e57, -1e57]]]
+biases = [[0.0, 0.0], [0.0]]
 
 [data]
 inputs = [[1.0, 2.0], [3.0, -1.0]]
@@ -87,7 +93,7 @@ targets = [1.0, 0.0]
 
 [training]
 loss = "mse"
-learning_rate = 1e3
+learning_rate = 1.0
 max_steps = 1000
 """
 

@@ -260,8 +260,7 @@ async def test_zoom_8_shows_the_plane_with_its_axes():
 async def test_a_diverged_network_still_draws_a_plane(tmp_path):
     app = BackpropApp(scenario_file(tmp_path, DIVERGE_2_2_1))
     async with drive(app) as s:
-        for _ in range(4):
-            await s.press("space")  # space: a step, until the run diverges
+        await s.press("space")  # space: the step where the run diverges
         await s.pilot.pause()
         assert app.record is not None and app.record.diverged
         panel = app.query_one(BoundaryPanel)

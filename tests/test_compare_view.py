@@ -25,7 +25,7 @@ from tui_backprop.tui.compare_help import CompareHelpScreen
 from tui_backprop.tui.compare_view import CompareApp
 
 SIZE = (160, 45)
-STEP_SIZES = "training.learning_rate=0.01,0.1,1,10"  # 10 diverges at step 120
+STEP_SIZES = "training.learning_rate=0.01,0.1,1,10"  # 1 and 10 diverge: their loss blows up
 BATCH_MODES = "training.batch=full,sample,4"
 
 
@@ -113,18 +113,20 @@ async def test_run_all_matches_independent_runs_and_marks_divergence():
             assert row["final loss"] == fmt_loss(result.final_loss)
             assert row["to target"] == (str(result.steps_to_target) if result.steps_to_target else "-")
             assert row["stopped"] == result.stop_reason
-        assert [r["diverged"] for r in rows] == ["no", "no", "no", "YES"]
+        assert [r["diverged"] for r in rows] == ["no", "no", "YES", "YES"]
         table = app.query_one(DataTable)
-        diverged_cell = table.get_row("3")[app.columns.index("diverged") + 1]
-        assert isinstance(diverged_cell, Text) and "red" in str(diverged_cell.style)
+        for key in ("2", "3"):
+            diverged_cell = table.get_row(key)[app.columns.index("diverged") + 1]
+            assert isinstance(diverged_cell, Text) and "red" in str(diverged_cell.style)
         chart = app.query_one(OverlayChart)
-        assert chart.counts == [507, 50, 1000, 120]
-        assert chart._labels[3] == "learning_rate=10 (diverged)"
+        assert chart.counts == [507, 50, 310, 4]
+        assert chart._labels[2:] == ["learning_rate=1 (diverged)", "learning_rate=10 (diverged)"]
         plain = chart.render().plain  # type: ignore[union-attr]
         for v in app.variants:
             assert v.label in plain  # the legend names every variant
         assert {series_colour(i) for i in range(4)} <= curve_colours(chart)
-        assert any("learning_rate=10 diverged at step 120" in n.message for n in app._notifications)
+        for announced in ("learning_rate=1 diverged at step 310", "learning_rate=10 diverged at step 4"):
+            assert any(announced in n.message for n in app._notifications)
         await pilot.press("space")  # space: nothing left to step, said so
         assert any("every variant has stopped" in n.message for n in app._notifications)
     assert_clean(app)
@@ -181,7 +183,7 @@ def test_cli_opens_the_view_then_the_chosen_variant(monkeypatch, tmp_path):
 async def look_at_the_step_sizes(pilot: Pilot) -> None:
     app = pilot.app
     assert isinstance(app, CompareApp)
-    await pilot.press("f")  # f: run every variant until it stops (10 diverges)
+    await pilot.press("f")  # f: run every variant until it stops (1 and 10 diverge)
     await settle(app, pilot)
     await pilot.press("down")  # down: select the second variant's row
     app.clear_notifications()  # the divergence toast times out: keep the picture stable
@@ -194,8 +196,8 @@ def test_comparison_snapshot(snap_compare, monkeypatch, size):
     app = CompareApp(variants(STEP_SIZES))
     assert snap_compare(app, terminal_size=size, run_before=look_at_the_step_sizes)
     assert app._exception is None, f"the app raised {app._exception!r}"
-    assert [t.step_count for t in app.trainers] == [507, 50, 1000, 120]
-    assert app.trainers[3].stop_reason == "diverged"
+    assert [t.step_count for t in app.trainers] == [507, 50, 310, 4]
+    assert [t.stop_reason for t in app.trainers[2:]] == ["diverged", "diverged"]
     assert not any(math.isnan(loss) for loss in app.trainers[0].train_losses)
 
 

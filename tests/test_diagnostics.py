@@ -299,11 +299,11 @@ def test_a_zero_first_layer_gradient_from_a_zero_input_is_not_vanishing():
     assert not any(k.endswith("_gradient") for k in kinds(rec))
 
 
-# -- the loss: rising far above its best, non-finite -----------------------------------------
+# -- the loss: rising far above its best, exploded, non-finite ----------------------------------
 
 
 def test_loss_rising_marks_the_steps_ten_times_above_the_best_so_far():
-    trainer = Trainer(load_scenario(DATA / "diverges_1_1.toml"))
+    trainer = Trainer(load_scenario(DATA / "explodes_1_1.toml"))
     records = trainer.run(100)
     assert records[-1].diverged
     best = trainer.initial_train_loss
@@ -339,6 +339,21 @@ def test_a_diverged_step_says_where_the_first_inf_or_nan_appeared():
     assert all("nonfinite" not in kinds(r) for r in records[:-1])
 
 
+def test_a_step_whose_loss_exploded_says_so_with_its_numbers():
+    trainer = Trainer(load_scenario(DATA / "explodes_1_1.toml"))
+    records = trainer.run(100)
+    last = records[-1]
+    assert last.diverged and last.nonfinite is None and np.isfinite(last.train_loss)
+    w = only(last, "loss_exploded")
+    initial = trainer.initial_train_loss  # 0.625: the rule measures against 1
+    assert initial < 1 and last.train_loss > 1e8 and all(r.train_loss <= 1e8 for r in records[:-1])
+    assert w.layer is None and w.nodes == ()
+    assert f"{last.train_loss:.3g}" in w.message and f"{initial:.3g}" in w.message
+    assert w.message.endswith("the run diverged.")
+    assert kinds(last) == ["loss_exploded"]  # not loss_rising as well: this one says more
+    assert all("loss_exploded" not in kinds(r) for r in records[:-1])
+
+
 def test_a_loss_that_falls_and_wobbles_a_little_is_not_rising():
     # one sample a step: the training loss goes up now and then, never ten-fold
     records = Trainer(load_scenario("proportional_2_3_1")).run(300)
@@ -348,7 +363,7 @@ def test_a_loss_that_falls_and_wobbles_a_little_is_not_rising():
 
 @pytest.mark.parametrize("history", [10_000, 1])  # 1: the second undo replays from the start
 def test_undo_restores_the_best_loss_so_far(history):
-    trainer = Trainer(load_scenario(DATA / "diverges_1_1.toml"), history=history)
+    trainer = Trainer(load_scenario(DATA / "explodes_1_1.toml"), history=history)
     trainer.run(10)
     best = trainer.best_train_loss
     first, second = trainer.step(), trainer.step()
@@ -373,7 +388,8 @@ def test_the_fast_path_builds_no_warnings_and_ends_in_the_same_state():
 
 
 @pytest.mark.parametrize(
-    "scenario", [str(DATA / name) for name in ("proportional_saturates.toml", "diverges_1_1.toml")]
+    "scenario",
+    [str(DATA / name) for name in ("proportional_saturates.toml", "diverges_1_1.toml", "explodes_1_1.toml")],
 )
 def test_trace_writes_warnings_only_on_steps_that_have_some(tmp_path, scenario):
     trainer = Trainer(load_scenario(scenario))

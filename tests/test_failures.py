@@ -2,7 +2,8 @@
 was lost (DESIGN's "no traceback, no half-written file", issue 6).
 
 - divergence at any learning rate up to 1e6: the run stops with "diverged", the app shows why,
-  the trace says so in strict JSON (nulls), exit code 3, nothing on stderr but progress;
+  the trace says so in strict JSON (nulls, or a training-set loss over 1e8 x max(initial, 1)),
+  exit code 3, nothing on stderr but progress;
 - a disk that fills up in the middle of an export: the temporary file goes, an older file at
   the target keeps its bytes, exit code 2 or a notification, and the app's run goes on.
 
@@ -33,6 +34,7 @@ from hypothesis import strategies as st
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
+from tui_backprop.replay import read_trace
 from tui_backprop.trace import schema
 from tui_backprop.tui.app import BackpropApp
 
@@ -108,11 +110,27 @@ def check_run(code: int, out: str, err: str, trace: Path) -> dict:
     diverged = doc["summary"]["stop_reason"] == "diverged"
     assert (code == 3) == diverged and ("stopped: diverged" in out) == diverged
     assert doc["summary"]["steps"] == len(doc["steps"])
-    if diverged:  # the step that diverged holds the numbers that are not finite, as nulls
-        assert has_null(doc["steps"][-1]), "a diverged step with nothing non-finite"
+    if diverged:
+        check_diverged_trace(doc, read_trace(trace).initial_train_loss, out)
     else:  # every number of a run that did not diverge is finite
         assert not has_null(doc["steps"])
     return doc
+
+
+def check_diverged_trace(doc: dict, initial: float, summary: str | None = None) -> None:
+    """The step that diverged holds the numbers that are not finite, as nulls; or, with every
+    number finite, it is the first whose training-set loss is over 1e8 x max(initial, 1). The
+    headless ``summary`` line, when given, says which."""
+    last, limit = doc["steps"][-1], 1e8 * max(initial, 1.0)
+    kinds = [w["kind"] for w in last.get("warnings", [])]
+    assert all(step["train_loss"] <= limit for step in doc["steps"][:-1])
+    if has_null(last):
+        assert "nonfinite" in kinds and "loss_exploded" not in kinds
+        why = "the first non-finite value is "
+    else:
+        assert last["train_loss"] > limit and "loss_exploded" in kinds and "nonfinite" not in kinds
+        why = f"the training-set loss {last['train_loss']:.3g} is over 1e+08"
+    assert summary is None or f"stopped: diverged ({why}" in summary
 
 
 # -- divergence --------------------------------------------------------------------------------
@@ -141,7 +159,7 @@ def test_any_learning_rate_up_to_1e6_ends_cleanly_headless(name, lr):
     [("linear_neuron_sgd", 30.0), ("linear_neuron_sgd", 1e3), ("linear_neuron_sgd", 1e6)]
     + [("leaky_relu", 1e6)],
 )
-def test_a_run_that_diverges_stops_with_diverged_exit_3_and_nulls(tmp_path, scenario, lr):
+def test_a_run_that_diverges_stops_with_diverged_exit_3_and_says_why(tmp_path, scenario, lr):
     scenario = scenario_arg(scenario, tmp_path)
     trace = tmp_path / "trace.json"
     argv = [scenario, "--headless", "--export", str(trace), "--set", f"training.learning_rate={lr!r}"]
@@ -174,6 +192,7 @@ def test_a_diverging_run_through_the_real_command_prints_no_warning(tmp_path):
 async def test_the_app_stops_a_diverging_run_shows_why_and_exports_it(tmp_path, lr):
     scenario = replace(load_scenario("linear_neuron_sgd"), learning_rate=lr)
     reference = fresh_diverged(scenario)
+    why = reference.current_record().divergence  # the loss that blew up, or the first inf or nan
     target = tmp_path / "diverged.json"
     app = BackpropApp(scenario, export_path=target)
     async with drive(app) as s:
@@ -183,8 +202,8 @@ async def test_the_app_stops_a_diverging_run_shows_why_and_exports_it(tmp_path, 
         assert app.trainer.step_count == reference.step_count
         header = s.header()
         assert "stopped: diverged" in header
-        assert f"✖ diverged at step {reference.step_count}" in header  # the banner, with the reason
-        assert s.noted(f"diverged at step {reference.step_count}", "error")
+        assert f"✖ diverged at step {reference.step_count}: {why}" in header  # the banner, with the reason
+        assert s.noted(f"diverged at step {reference.step_count}: {why}", "error")
         await s.press("space")  # space: no step past a divergence, a warning says why
         assert app.trainer.step_count == reference.step_count and s.noted("the run has stopped (diverged)")
         await s.press("e")  # e: export the diverged run
@@ -192,7 +211,8 @@ async def test_the_app_stops_a_diverging_run_shows_why_and_exports_it(tmp_path, 
         doc = strict_json(target.read_text(encoding="utf-8"))
         jsonschema.validate(doc, schema())
         assert doc["summary"]["stop_reason"] == "diverged"
-        assert doc["summary"]["steps"] == reference.step_count and has_null(doc["steps"][-1])
+        assert doc["summary"]["steps"] == reference.step_count
+        check_diverged_trace(doc, reference.initial_train_loss)
 
 
 def fresh_diverged(scenario) -> Trainer:

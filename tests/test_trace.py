@@ -27,7 +27,8 @@ SCENARIOS = {
     "explicit_bce": DATA / "explicit_bce.toml",  # explicit init, bce, biases frozen
 }
 
-DIVERGING = (DATA / "diverges_1_1.toml").read_text()
+DIVERGING = (DATA / "diverges_1_1.toml").read_text()  # overflows at step 1
+EXPLODING = (DATA / "explodes_1_1.toml").read_text()  # its loss blows up at step 18
 
 
 def _refuse(constant: str):
@@ -146,9 +147,10 @@ def test_trace_after_undo_holds_the_steps_that_remain(tmp_path):
     )
 
 
-def test_trace_is_strict_json_one_step_per_line(tmp_path, capsys):
+@pytest.mark.parametrize("scenario", [DIVERGING, EXPLODING], ids=["overflows", "explodes"])
+def test_trace_is_strict_json_one_step_per_line(tmp_path, capsys, scenario):
     path = tmp_path / "d.toml"
-    path.write_text(DIVERGING)
+    path.write_text(scenario)
     text = headless(tmp_path, path).read_text("utf-8")
     json.loads(text, parse_constant=_refuse)  # no NaN, Infinity or -Infinity anywhere
     doc = json.loads(text)
@@ -279,7 +281,7 @@ def test_max_steps_wins_over_steps(tmp_path, capsys):
 
 
 def test_diverged_wins_over_max_steps(tmp_path):
-    s = loads_scenario(DIVERGING, "diverge.toml")
+    s = loads_scenario(EXPLODING, "explode.toml")
     k = stepped(s, 1000).step_count
     assert 1 < k < 1000
     both = dataclasses.replace(s, max_steps=k)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tui_backprop import StepRecord, Trainer, TrainingStopped
@@ -325,17 +325,29 @@ def first_nonfinite(ref, rec: StepRecord, X: np.ndarray, activations) -> set[tup
 
 
 def check_diverged_run(ref, records: list[StepRecord], trainer: Trainer) -> None:
+    """The run stopped at its first step with a non-finite number, which the record names, or
+    with every number finite at its first step whose training-set loss is over 1e8 x
+    max(initial, 1): the initial loss is computed here."""
     last = records[-1]
     assert last.stop_reason == "diverged" and last.diverged and trainer.stop_reason == "diverged"
-    X, acts = trainer.X, trainer.scenario.activations
+    s = trainer.scenario
+    X, acts = trainer.X, s.activations
+    initial = ref.total_loss(trainer.initial_W, trainer.initial_b, acts, s.loss, X, trainer.T)
+    limit = 1e8 * max(initial, 1.0)
     for rec in records[:-1]:
-        assert rec.stop_reason is None and rec.nonfinite is None
+        assert rec.stop_reason is None and rec.nonfinite is None and rec.blowup is None
         assert not first_nonfinite(ref, rec, X, acts)
-    nf = last.nonfinite
-    assert nf is not None, "a diverged step must say where"
+        assert rec.train_loss <= limit
     where = first_nonfinite(ref, last, X, acts)
-    assert (nf.quantity, nf.layer, tuple(nf.index)) in where, (str(nf), where)
-    assert nf.quantity in str(nf)
+    if where:  # a number overflowed: the record names the first one
+        nf = last.nonfinite
+        assert nf is not None and last.blowup is None, "a diverged step must say where"
+        assert (nf.quantity, nf.layer, tuple(nf.index)) in where, (str(nf), where)
+        assert nf.quantity in str(nf)
+    else:  # every number finite: the loss blew up
+        assert last.nonfinite is None and last.blowup is not None, "a diverged step must say why"
+        assert last.train_loss > limit and last.blowup.train_loss == last.train_loss
+        assert last.divergence == str(last.blowup)
 
 
 def linear_network(ref, lr, depth=2, bias=True, batch="full", seed=0):
@@ -358,12 +370,15 @@ def linear_network(ref, lr, depth=2, bias=True, batch="full", seed=0):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    exponent=st.floats(6.0, 12.0),
+    # up to 1e200, where the first update overflows before the loss rule can stop the run
+    exponent=st.floats(6.0, 200.0),
     depth=st.integers(1, 3),
     bias=st.booleans(),
     batch=st.sampled_from(["full", "sample", 3]),
     seed=st.integers(0, 2**16),
 )
+@example(exponent=6.0, depth=2, bias=True, batch="full", seed=0)  # the loss blows up, finite
+@example(exponent=200.0, depth=2, bias=True, batch="full", seed=0)  # z of the training set overflows
 def test_a_huge_learning_rate_diverges_quietly(ref, exponent, depth, bias, batch, seed):
     s = linear_network(ref, 10.0**exponent, depth, bias, batch, seed)
     with warnings.catch_warnings(), np.errstate(all="raise"):
@@ -375,22 +390,23 @@ def test_a_huge_learning_rate_diverges_quietly(ref, exponent, depth, bias, batch
         for rec in records:  # what the app shows of a record must not warn either
             for lay in rec.layers:
                 assert lay.dw.shape == lay.w.shape and lay.db.shape == lay.b.shape
-            str(rec.nonfinite)
+            str(rec.nonfinite), rec.divergence
         with pytest.raises(TrainingStopped):
             trainer.step()
         assert trainer.run(5) == []
         fast = Trainer(s)
         assert fast.run(10_000, record=False) == []
         assert (fast.stop_reason, fast.step_count) == ("diverged", len(records))
-        # undo out of the divergence, and the same step diverges again, NaNs and all
+        # undo out of the divergence, and the same step diverges again, NaNs (or the loss) and all
         trainer.undo()
         assert trainer.stop_reason is None
         assert_identical(trainer.step(), records[-1])
 
 
 def test_diverged_outranks_max_steps(ref):
-    s = linear_network(ref, 1e9)
+    s = linear_network(ref, 1.0)
     k = len(Trainer(s).run(10_000))
+    assert k > 1
     same_step = Trainer(dataclasses.replace(s, max_steps=k))
     assert same_step.run(10_000)[-1].stop_reason == "diverged"
     assert Trainer(dataclasses.replace(s, max_steps=k - 1)).run(10_000)[-1].stop_reason == "max_steps"
@@ -461,7 +477,8 @@ def test_nonfinite_names_the_first_non_finite_value(ref, case):
 
 
 def test_huge_but_finite_numbers_are_not_divergence(ref):
-    """Diverged means a non-finite number, one that the record's nonfinite can point at.
+    """Huge numbers alone are no divergence: a non-finite number is, or a training-set loss
+    that blows up, and this sigmoid output keeps the loss below 1.
 
     W[1] and W[2] become about -1.03e154, so z[2] is about 1.07e308 for each of the two
     training samples: finite, though their sum overflows."""

@@ -8,7 +8,9 @@ not hold is derived from what it does: a step's inputs x and targets t are the r
 data its batch names, its per-sample losses come from its output a[L] and t through the
 loss function, w_before and b_before are the previous step's w and b (or the "initial"
 ones), and the training-set loss before the first step is one forward pass of the
-initial weights. A non-finite number, written as null, reads back as nan.
+initial weights. A non-finite number, written as null, reads back as nan. Why a diverged run
+stopped is found again as the Trainer found it: its last step's first non-finite number, or,
+with every number finite, its training-set loss over DIVERGENCE_FACTOR x max(initial, 1).
 
 A trace is refused, with every problem named by its place in the file
 (``steps[3].layers[1].grad_w: expected 3 x 2 (n_1 x n_0), got 3 x 3``), when it is empty,
@@ -34,8 +36,9 @@ import numpy as np
 from .engine import BatchSchedule, LayerRecord, StepRecord, get_activation, get_loss
 from .engine.diagnostics import Diagnostic
 from .engine.network import Network
-from .engine.record import find_nonfinite
+from .engine.record import LossBlowUp, find_nonfinite
 from .engine.regularization import Penalty
+from .engine.trainer import DIVERGENCE_FACTOR, divergence_limit
 from .jsoncheck import BadNumber, at, check, describe
 from .scenario import Scenario, ScenarioError, parse_scenario
 from .trace import FORMAT, VERSION, TraceError, schema
@@ -325,7 +328,7 @@ class _Builder:
             initial_b=b0,
             initial_train_loss=initial_loss,
             initial_test_loss=test_loss,
-            records=tuple(records),
+            records=_with_blowup(tuple(records), initial_loss),
             stop_reason=summary["stop_reason"],
             final_loss=_num(summary["final_loss"]),
         )
@@ -456,6 +459,18 @@ class _Builder:
         s = self.s
         order = f"shuffled with seed {s.seed}" if s.shuffle else "in file order"
         return f"batch = {json.dumps(s.batch)}, {order}"
+
+
+def _with_blowup(records: tuple[StepRecord, ...], initial_loss: float) -> tuple[StepRecord, ...]:
+    """The records, the last one saying why it diverged when its numbers are all finite and its
+    training-set loss went over the Trainer's limit (records of other runs are left as they are)."""
+    last = records[-1] if records else None
+    if last is None or not last.diverged or last.nonfinite is not None:
+        return records
+    if not last.train_loss > divergence_limit(initial_loss):
+        return records
+    blowup = LossBlowUp(last.train_loss, initial_loss, DIVERGENCE_FACTOR)
+    return (*records[:-1], replace(last, blowup=blowup))
 
 
 def _indices(batch: Any) -> str:

@@ -20,6 +20,8 @@ which layers started with every weight 0) and returns one Diagnostic per finding
     loss_rising         the training loss after the update above LOSS_RISE_FACTOR x the
                         best one before this step, and above LOSS_RISE_FLOOR
     nonfinite           the step diverged: an inf or nan appeared
+    loss_exploded       the step diverged with every number finite: the training loss after
+                        the update is over the Trainer's DIVERGENCE_FACTOR x max(initial, 1)
 
 Layers in a Diagnostic count from 1 (layer l is W[l]); ``nodes`` are 0-based indices into
 the layer, as in the arrays, while the message counts nodes from 1 as the app's names do
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .record import LayerRecord, NonFinite
+from .record import LayerRecord, LossBlowUp, NonFinite
 
 Array = np.ndarray
 
@@ -48,6 +50,7 @@ KINDS = (
     "exploding_gradient",
     "loss_rising",
     "nonfinite",
+    "loss_exploded",
 )
 
 SATURATION = 0.01  # a unit is saturated when f'(z) < 1% of f's largest slope, for every sample
@@ -92,6 +95,7 @@ def step_warnings(
     best_train_loss: float,
     zero_init: Sequence[bool],
     output_slope: bool = True,
+    blowup: LossBlowUp | None = None,
 ) -> tuple[Diagnostic, ...]:
     """Every warning of one step: the per-unit kinds layer by layer, then the others.
 
@@ -99,7 +103,8 @@ def step_warnings(
     the updated weights, (N, n_l) each. best_train_loss: the lowest training loss before
     this step (the initial one included). zero_init: per layer, whether W[l] started all 0.
     output_slope: whether the output delta carries f'(z[L]); with bce it is y - t, and a
-    saturated sigmoid output learns as fast as any, so it is not reported.
+    saturated sigmoid output learns as fast as any, so it is not reported. nonfinite, blowup:
+    why the step diverged, when it did (at most one of them is given).
     """
     # This runs on every recorded step, so each kind starts with a cheap test, done here, that
     # rules out the usual case; the function named after the kind finds the units.
@@ -131,6 +136,10 @@ def step_warnings(
     if nonfinite is not None:
         message = f"A number became inf or nan at {nonfinite}: the run diverged."
         found.append(Diagnostic("nonfinite", None, (), message))
+    elif blowup is not None:  # loss_rising taken to the end: the run stops here
+        why = str(blowup)
+        message = f"{why[0].upper()}{why[1:]}: the run diverged."
+        found.append(Diagnostic("loss_exploded", None, (), message))
     elif train_loss > LOSS_RISE_FACTOR * best_train_loss and train_loss > LOSS_RISE_FLOOR:
         message = (
             f"The training loss rose to {train_loss:.4g}, over {LOSS_RISE_FACTOR:g} times its best "

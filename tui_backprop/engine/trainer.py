@@ -5,6 +5,10 @@
     trainer.undo()                 # back to exactly the state before that step
     trainer.run(1000, record=False)  # the fast path: no StepRecords are built
 
+A run stops by itself when it reaches max_steps or target_loss, or when it diverges: a
+number of the step is not finite, or its training-set loss is over DIVERGENCE_FACTOR times
+max(initial, 1), where initial is the training-set loss before the first step.
+
 The state is (W, b, optimiser state, step, position in the sample order, stop reason).
 Parameters and optimiser state are never changed in place, so a saved state is a handful
 of references and undo is exact: stepping again after an undo gives an identical record.
@@ -26,7 +30,7 @@ from .diagnostics import step_warnings
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .optimizers import OptimizerState, optimizer_for
-from .record import LayerRecord, StepRecord, find_nonfinite
+from .record import LayerRecord, LossBlowUp, StepRecord, find_nonfinite
 from .regularization import Penalty
 from .split import split_gradients
 
@@ -38,6 +42,15 @@ _sum = np.add.reduce  # ndarray.sum without its Python wrapper: the same bits, l
 
 HISTORY_STEPS = 10_000  # undo steps kept in memory; further back, undo replays from the start
 HISTORY_BYTES = 256 * 2**20  # ... and never more parameter memory than this
+# A run diverges when its training-set loss goes over this many times max(initial loss, 1): eight
+# orders of magnitude, where a healthy run never goes. The bundled scenarios never rise above
+# their initial loss (at most 0.93 x max(initial, 1) over their max_steps), their largest spike
+# is 21 x the best loss so far (spiral), and loss_rising (engine/diagnostics.py) already warns
+# at 10 x the best. A run that starts below 1 is measured against 1, so that a tiny initial loss
+# (a near fit) climbing back to an ordinary one is not a divergence. Slow divergence gets here
+# long before a float overflows: linear_neuron_full at learning_rate 1 grows about 6% a step and
+# crosses it at step 310, where overflow would take thousands more.
+DIVERGENCE_FACTOR = 1e8
 
 
 class TrainingStopped(Exception):
@@ -113,6 +126,9 @@ class Trainer:
                 self.initial_test_loss = self._test_loss()  # None without a test set
             initial = self.initial_train_loss
             self.best_train_loss = initial if math.isfinite(initial) else math.inf
+            # the training-set loss above which a step diverges; the same for the whole run
+            # (undo, reset and start_from() keep it), so no state needs to remember it
+            self.divergence_limit = divergence_limit(initial)
 
     def start_from(
         self,
@@ -328,7 +344,9 @@ class Trainer:
         if test_loss is not None:
             self.test_losses.append(test_loss)
 
-        if not (math.isfinite(loss) and math.isfinite(train_loss) and _all_finite(train_zs)):
+        if train_loss > self.divergence_limit or not (
+            math.isfinite(loss) and math.isfinite(train_loss) and _all_finite(train_zs)
+        ):
             self.stop_reason = "diverged"
         elif scenario.target_loss is not None and train_loss < scenario.target_loss:
             self.stop_reason = "target_loss"
@@ -357,10 +375,14 @@ class Trainer:
         )
         diverged = self.stop_reason == "diverged"
         nonfinite = find_nonfinite(layers, loss, train_loss, train_zs) if diverged else None
+        blowup = None
+        if diverged and nonfinite is None and train_loss > self.divergence_limit:
+            blowup = LossBlowUp(train_loss, self.initial_train_loss, DIVERGENCE_FACTOR)
         warnings = step_warnings(
             layers,
             train_loss,
             nonfinite,
+            blowup=blowup,
             train_zs=train_zs,
             best_train_loss=best,
             zero_init=self._zero_init,
@@ -380,11 +402,19 @@ class Trainer:
             layers=layers,
             stop_reason=self.stop_reason,
             nonfinite=nonfinite,
+            blowup=blowup,
             warnings=warnings,
             penalty=penalty,
         )
         self.last_record = rec
         return rec
+
+
+def divergence_limit(initial: float) -> float:
+    """The training-set loss above which a step diverges: DIVERGENCE_FACTOR x max(initial, 1),
+    where initial is the loss before the first step (inf when that is not finite: then only a
+    non-finite number tells)."""
+    return DIVERGENCE_FACTOR * max(initial, 1.0) if math.isfinite(initial) else math.inf
 
 
 def _split_fields(error: Array, w_before: Array, b_before: Array, w: Array, b: Array) -> dict[str, Array]:

@@ -23,7 +23,11 @@ COLUMNS = [
     ("final loss", "the training-set loss after the last step (before any: the initial loss)"),
     ("test loss", "the held-out test set's loss after the last step (only when the scenario has a test set)"),
     ("to target", "the step at which the loss went below [training] target_loss; - not (yet), or no target"),
-    ("diverged", "YES in red when a number stopped being finite: the run stops, its curve ends there"),
+    (
+        "diverged",
+        "YES in red when the run diverged: a number stopped being finite, or the training-set loss "
+        "went over 1e8 x max(its initial loss, 1); the run stops, its curve ends there",
+    ),
     ("stopped", "why the run stopped by itself: target_loss, max_steps or diverged; - while it runs"),
 ]
 
