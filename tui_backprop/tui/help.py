@@ -25,8 +25,9 @@ PANELS = [
     ),
     (
         "banner",
-        "red, under the header, when the run diverged: the step and where its first non-finite value "
-        "appeared (that number is highlighted in its panel).",
+        "red, under the header, when the run diverged: the step and why, either where its first "
+        "non-finite value appeared (that number is highlighted in its panel) or, every number still "
+        "finite, the training-set loss that went over 1e8 x max(its initial value, 1).",
     ),
     ("footer", "the main keys; ctrl+p opens the command palette, where every action can be searched."),
     (
@@ -111,8 +112,9 @@ INTRO = (
     "Select with the arrows: tab switches between selecting a weight, a node and a sample of the batch; "
     "[ and ] change the sample from any mode. A selected weight also marks what its gradient is made of: "
     "a[l-1] column i (forward) and delta[l] column j (backward). Click a number to select it. "
-    "When a run diverges, it stops, a red banner names the first non-finite value, and that cell is "
-    "highlighted. Step back works for any step (the last 10,000 from memory, older ones by replaying). "
+    "When a run diverges, it stops and a red banner says why: the first non-finite value, whose cell is "
+    "highlighted, or a training-set loss that blew up. Step back works for any step (the last 10,000 "
+    "from memory, older ones by replaying). "
     "Export writes every step up to the current one as a JSON trace."
 )
 
