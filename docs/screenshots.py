@@ -93,6 +93,14 @@ SHOTS = [
     Shot("blobs", _app("blobs_784"), ["space", "space", "space"]),
     Shot("blobs-neuron", _app("blobs_784"), ["space", "w"]),
     Shot("replay", _replay("xor", 300), ["f", "f", "b"]),
+    # the README's two pictures
+    Shot("readme-xor", _app("xor"), ["space"] * 40),
+    Shot(
+        "readme-compare",
+        _compare("linear_neuron_full", "training.learning_rate=0.01,0.1,1,10"),
+        ["f"],
+        (100, 30),
+    ),
 ]
 
 
