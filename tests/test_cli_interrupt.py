@@ -12,6 +12,7 @@ import time
 import jsonschema
 import pytest
 
+from tui_backprop import cli
 from tui_backprop.trace import schema
 
 # wide enough that every step takes a noticeable time to record and write
@@ -182,3 +183,16 @@ def test_a_second_ctrl_c_mid_write_leaves_a_complete_trace_or_none(tmp_path, gap
     time.sleep(gap)
     proc.send_signal(signal.SIGINT)
     _complete_or_absent(proc, trace, tmp_path)
+
+
+def test_a_ctrl_c_in_the_final_flush_exits_130_without_a_traceback(monkeypatch, capsys):
+    """The run is over and its output is being flushed when a (second) Ctrl+C lands: the command
+    ends with 130, as for any interrupt, and raises nothing (a random timing found this)."""
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:  # undone before pytest flushes stdout itself
+        patched.setattr(sys.stdout, "flush", interrupted)
+        code = cli.main(["--list"])
+    assert code == cli.EXIT_INTERRUPTED

@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_broken_streams()
         return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:  # a (second) Ctrl+C that lands in that flush, after the run ended
+        return EXIT_INTERRUPTED
 
 
 def _silence_broken_streams() -> None:
