@@ -36,9 +36,9 @@ import numpy as np
 from .engine import BatchSchedule, LayerRecord, StepRecord, get_activation, get_loss
 from .engine.diagnostics import Diagnostic
 from .engine.network import Network
-from .engine.record import LossBlowUp, find_nonfinite
+from .engine.record import find_nonfinite
 from .engine.regularization import Penalty
-from .engine.trainer import DIVERGENCE_FACTOR, divergence_limit
+from .engine.trainer import loss_blowup
 from .jsoncheck import BadNumber, at, check, describe
 from .scenario import Scenario, ScenarioError, parse_scenario
 from .trace import FORMAT, VERSION, TraceError, schema
@@ -467,10 +467,8 @@ def _with_blowup(records: tuple[StepRecord, ...], initial_loss: float) -> tuple[
     last = records[-1] if records else None
     if last is None or not last.diverged or last.nonfinite is not None:
         return records
-    if not last.train_loss > divergence_limit(initial_loss):
-        return records
-    blowup = LossBlowUp(last.train_loss, initial_loss, DIVERGENCE_FACTOR)
-    return (*records[:-1], replace(last, blowup=blowup))
+    blowup = loss_blowup(last.train_loss, initial_loss)
+    return records if blowup is None else (*records[:-1], replace(last, blowup=blowup))
 
 
 def _indices(batch: Any) -> str:

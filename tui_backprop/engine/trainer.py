@@ -375,9 +375,7 @@ class Trainer:
         )
         diverged = self.stop_reason == "diverged"
         nonfinite = find_nonfinite(layers, loss, train_loss, train_zs) if diverged else None
-        blowup = None
-        if diverged and nonfinite is None and train_loss > self.divergence_limit:
-            blowup = LossBlowUp(train_loss, self.initial_train_loss, DIVERGENCE_FACTOR)
+        blowup = loss_blowup(train_loss, self.initial_train_loss) if diverged and nonfinite is None else None
         warnings = step_warnings(
             layers,
             train_loss,
@@ -415,6 +413,14 @@ def divergence_limit(initial: float) -> float:
     where initial is the loss before the first step (inf when that is not finite: then only a
     non-finite number tells)."""
     return DIVERGENCE_FACTOR * max(initial, 1.0) if math.isfinite(initial) else math.inf
+
+
+def loss_blowup(train_loss: float, initial: float) -> LossBlowUp | None:
+    """Why a step with every number finite diverged, when its training-set loss is over
+    divergence_limit(initial); None when it is not."""
+    if train_loss > divergence_limit(initial):
+        return LossBlowUp(train_loss, initial, DIVERGENCE_FACTOR)
+    return None
 
 
 def _split_fields(error: Array, w_before: Array, b_before: Array, w: Array, b: Array) -> dict[str, Array]:
