@@ -32,6 +32,12 @@ class WeightRow:
     chosen: bool  # the selected weight
     first: bool  # where the first non-finite value appeared
 
+    def texts(self) -> tuple[str, str, str]:
+        """before, after and Δ as printed (after and Δ empty while the update is not computed)."""
+        if self.change is None:
+            return fmt(self.before), "", ""
+        return fmt(self.before), fmt(self.after), fmt(self.change) if self.change else ""
+
 
 @dataclass(frozen=True)
 class Columns:
@@ -42,13 +48,12 @@ class Columns:
     split: bool  # each label on a line of its own
 
     @classmethod
-    def of(cls, rows: Sequence[WeightRow], width: int) -> Columns:
-        """The widths of ``rows``, and whether a row of them fits in ``width`` columns."""
+    def of(cls, rows: Sequence[WeightRow], texts: Sequence[tuple[str, str, str]], width: int) -> Columns:
+        """The widths of ``rows`` (their numbers as printed: ``texts``), and whether a row of
+        them fits in ``width`` columns."""
         label = max(len(r.label) for r in rows)
-        before = max(len(fmt(r.before)) for r in rows)
-        updated = [r for r in rows if r.change is not None]
-        after = max((len(fmt(r.after)) for r in updated), default=0)
-        change = max((len(fmt(r.change)) for r in updated if r.change), default=0)
+        before, after, change = (max(map(len, column)) for column in zip(*texts, strict=True))
+        updated = any(r.change is not None for r in rows)
         numbers = before + (len(" → ") + after + len("  ▲ ") + change if updated else 0)
         return cls(label, before, after, change, split=len("▸ ") + label + 2 + numbers > width)
 
@@ -58,16 +63,18 @@ def write_rows(out: Text, rows: Sequence[WeightRow], width: int) -> int | None:
     the number of lines written before the chosen row's first, if a row is chosen."""
     if not rows:
         return None
-    cols, chosen_at, lines = Columns.of(rows, width), None, 0
-    for row in rows:
+    texts = [row.texts() for row in rows]  # each number formatted once, for widths and lines
+    cols, chosen_at, lines = Columns.of(rows, texts, width), None, 0
+    for row, text in zip(rows, texts, strict=True):
         if row.chosen:
             chosen_at = lines
-        lines += _row(out, row, cols)
+        lines += _row(out, row, text, cols)
     return chosen_at
 
 
-def _row(out: Text, row: WeightRow, cols: Columns) -> int:
-    """One row; the number of lines it took."""
+def _row(out: Text, row: WeightRow, text: tuple[str, str, str], cols: Columns) -> int:
+    """One row, its numbers printed as ``text``; the number of lines it took."""
+    before, after, delta = text
     row_style = "first_bad" if row.first else ("selected" if row.chosen else None)
     out.append("▸ " if row.chosen else "  ", style("marked"))
     if cols.split:
@@ -75,14 +82,14 @@ def _row(out: Text, row: WeightRow, cols: Columns) -> int:
         out.append("\n" + INDENT)
     else:
         out.append(row.label.ljust(cols.label) + "  ", style(row_style or "dim", row.meta))
-    out.append(fmt(row.before).rjust(cols.before), style(row_style or "dim", row.meta))
+    out.append(before.rjust(cols.before), style(row_style or "dim", row.meta))
     change = row.change
     if change is not None:
         name = "bad" if not math.isfinite(row.after) else ("changed" if change else "dim")
         out.append(" → ", style("dim"))
-        out.append(fmt(row.after).rjust(cols.after), style(row_style or name, row.meta))
+        out.append(after.rjust(cols.after), style(row_style or name, row.meta))
         arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")
         out.append(f"  {arrow} ", style("pos" if change > 0 else ("neg" if change < 0 else "dim")))
-        out.append(fmt(change).rjust(cols.change) if change else "", style("pos" if change > 0 else "neg"))
+        out.append(delta.rjust(cols.change) if delta else "", style("pos" if change > 0 else "neg"))
     out.append("\n")
     return 2 if cols.split else 1
