@@ -189,8 +189,11 @@ class Session:
 
 
 @asynccontextmanager
-async def drive(app: BackpropApp, size: tuple[int, int] = SIZE) -> AsyncIterator[Session]:
-    """Run ``app`` headless at ``size``; afterwards assert that it raised nothing."""
+async def drive(
+    app: BackpropApp, size: tuple[int, int] = SIZE, notifications: bool = False
+) -> AsyncIterator[Session]:
+    """Run ``app`` headless at ``size``; afterwards assert that it raised nothing.
+    ``notifications``: draw them on the screen as toasts (Textual's tests leave them out)."""
     worker_errors: list[BaseException | None] = []
 
     def hook(message: object) -> None:
@@ -207,7 +210,8 @@ async def drive(app: BackpropApp, size: tuple[int, int] = SIZE) -> AsyncIterator
         notify(message, title=title, severity=severity, **kw)
 
     app.notify = recording_notify  # type: ignore[method-assign]
-    async with app.run_test(size=size, message_hook=hook) as pilot:  # re-raises what the app raised
+    # run_test re-raises what the app raised
+    async with app.run_test(size=size, message_hook=hook, notifications=notifications) as pilot:
         await pilot.pause()
         yield Session(pilot, app, session_notes)
     assert app.return_code in (None, 0), f"the app ended with return code {app.return_code}"

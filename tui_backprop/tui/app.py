@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 
 from textual import events, on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -53,6 +53,7 @@ from .network_view import NetworkView
 from .neuron import NeuronScreen
 from .panel import Panel
 from .panels import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
+from .plain import PlainNotifications, plain
 from .reload import ScenarioSource, reload_scenario
 from .runner import Runner, Stepper, current_record
 from .selection import GOTO_FORMS, Selection
@@ -73,7 +74,7 @@ class MainScreen(Screen):
     ALLOW_IN_MAXIMIZED_VIEW = "#top, Footer"
 
 
-class BackpropApp(App[None]):
+class BackpropApp(PlainNotifications[None]):
     CSS_PATH = "app.tcss"
     TITLE = "backprop-tui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
@@ -203,7 +204,7 @@ class BackpropApp(App[None]):
             banner = self.query_one("#banner", Static)
             diverged = record is not None and record.diverged
             if record is not None and record.diverged:
-                banner.update("✖ " + divergence_text(record))
+                banner.update(plain("✖ " + divergence_text(record)))
             if banner.display != diverged:
                 banner.display = diverged
             self.query_one(WarningsBar).show(record, self.net)

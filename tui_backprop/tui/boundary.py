@@ -23,6 +23,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.containers import Grid
+from textual.content import Content
 
 from ..engine.boundary import Extent, extent, output_grid, pixel_of
 from ..engine.network import Network
@@ -175,15 +176,19 @@ class BoundaryPanel(Panel):
         self.plane = (rows, cols)
         return cols, rows
 
-    def _legend(self) -> str:
-        """The bottom border: each class (or each end of the output's range) in its colour."""
+    def _legend(self) -> Content:
+        """The bottom border: each class (or each end of the output's range) in its colour; the
+        output names come from the file and are shown as written (never as markup)."""
         names = self.net.names[-1]
         if self.T.shape[1] == 1:
             lo, hi = self.t_range
             entries = [(PALETTE[0], f"{names[0]}={lo:g}"), (PALETTE[1], f"{names[0]}={hi:g}")]
         else:
             entries = [(PALETTE[k % len(PALETTE)], name) for k, name in enumerate(names)]
-        return "  ".join(f"[rgb({','.join(map(str, _rgb(c)))})]■[/] {name}" for c, name in entries)
+        parts: list[str | tuple[str, str]] = []
+        for n, (c, name) in enumerate(entries):
+            parts += [*(("  ",) if n else ()), ("■", f"rgb({','.join(map(str, _rgb(c)))})"), f" {name}"]
+        return Content.assemble(*parts)
 
 
 class ChartCell(Grid):

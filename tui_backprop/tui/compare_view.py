@@ -25,7 +25,7 @@ from functools import partial
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
@@ -39,6 +39,7 @@ from ..engine import Trainer
 from .chart import OverlayChart, series_colour
 from .compare_help import CompareHelpScreen
 from .keys import key_rows
+from .plain import PlainNotifications, plain
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, math.inf)
 DEFAULT_RATE = RATES.index(20.0)
@@ -57,7 +58,7 @@ def step_all(trainers: Sequence[Trainer], k: int) -> int:
     return taken
 
 
-class CompareApp(App[int | None]):
+class CompareApp(PlainNotifications[int | None]):
     """Returns (``app.return_value``) the index of the variant to open in the single-run view, or None."""
 
     TITLE = "backprop-tui: comparison"
@@ -118,11 +119,11 @@ class CompareApp(App[int | None]):
         yield Static(id="status")
         with Container(id="body"):
             chart = OverlayChart(id="chart")
-            chart.border_title = f"training-set loss by {self.key_name}"
+            chart.border_title = plain(f"training-set loss by {self.key_name}")
             chart.log_scale = True  # losses of different settings are orders of magnitude apart
             yield chart
             table: DataTable = DataTable(id="table", cursor_type="row", zebra_stripes=True)
-            table.border_title = f"{len(self.variants)} variants of {self.key_name}"
+            table.border_title = plain(f"{len(self.variants)} variants of {self.key_name}")
             yield table
         yield Footer()
 
@@ -130,7 +131,7 @@ class CompareApp(App[int | None]):
         table = self.query_one(DataTable)
         table.add_column("", key="colour")
         for name in self.columns:
-            table.add_column(self.key_name.split(".")[-1] if name == "value" else name, key=name)
+            table.add_column(Text(self.key_name.split(".")[-1] if name == "value" else name), key=name)
         for i in range(len(self.variants)):
             table.add_row(
                 Text("━━", style=f"color({series_colour(i)})"), *([""] * len(self.columns)), key=str(i)

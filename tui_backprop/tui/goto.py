@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from .plain import plain
+
 
 class GotoScreen(ModalScreen[str | None]):
     """Dismissed with the typed text (enter) or None (escape)."""
@@ -27,7 +29,7 @@ class GotoScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"go to {self.mode}: {self.forms}  (enter jumps, escape cancels)")
+            yield Static(plain(f"go to {self.mode}: {self.forms}  (enter jumps, escape cancels)"))  # W[layer]
             yield Input(id="goto-input")
 
     def on_mount(self) -> None:

@@ -22,6 +22,7 @@ from ..engine import StepRecord
 from .matrices import fit, fmt, largest, shade_line, style, summary
 from .model import NetInfo
 from .panel import Panel
+from .plain import plain
 from .selection import Selection
 
 Array = np.ndarray
@@ -74,7 +75,7 @@ class NeuronPanel(Panel, can_focus=True):
         net, l, j, rec = self.net, self.layer_no, self.j, self.record
         m = net.layers[l - 1]
         kind = "output" if l == net.depth else "hidden"
-        self.border_title = f"neuron {net.names[l][j]}: W[{l}][{j}, :]"
+        self.border_title = plain(f"neuron {net.names[l][j]}: W[{l}][{j}, :]")  # a name from the file
         w, grad, dw, b, grad_b = self.row()
         out = Text(no_wrap=True)
         head = f"{net.names[l][j]}: {kind} node {j} of layer {l} ({net.activations[l - 1]}), "

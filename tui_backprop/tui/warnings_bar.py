@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from ..engine import StepRecord
 from .model import NetInfo
+from .plain import plain
 from .warning_text import describe, warnings_of
 
 
@@ -22,6 +23,6 @@ class WarningsBar(Static):
         if found:
             where, _, message = describe(found[0], net).partition(": ")
             more = f" (+{len(found) - 1} more in the explain panel)" if len(found) > 1 else ""
-            self.update(f"⚠ {where}{more}: {message}")
+            self.update(plain(f"⚠ {where}{more}: {message}"))  # node names come from the file
         if self.display != bool(found):
             self.display = bool(found)
