@@ -239,8 +239,22 @@ class BackpropApp(PlainNotifications[None]):
                 rate=rate_text(self.rate),
                 selection=self.net.selection_label(self.selection, rec),
                 export=self.last_export_path,
+                reveal=self.reveal,
+                train_loss_before=self._train_loss_before(rec),
             )
         )
+
+    def _train_loss_before(self, rec: StepRecord | None) -> float | None:
+        """While a step taken by phases has not reached its update: the training-set loss
+        before it, which the step before it left (the trainer keeps them all), or the initial
+        one before step 1. None otherwise."""
+        if rec is None or self.reveal.update:
+            return None
+        t = self.trainer
+        if rec.step < 2:
+            return t.initial_train_loss
+        losses = t.train_losses
+        return losses[rec.step - 2] if rec.step - 2 < len(losses) else None
 
     # -- stepping ----------------------------------------------------------------------------
 

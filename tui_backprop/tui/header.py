@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from ..engine import StepRecord
 from ..engine.optimizers import optimizer_for
+from ..engine.phases import FULL, Reveal
 from ..scenario import Scenario
 from .matrices import fmt, style
 
@@ -24,8 +25,8 @@ class Status:
     max_steps: int
     epoch: int
     batch: tuple[int, ...] | None  # sample indices of the last step
-    loss: float | None  # batch loss of the last step, before its update
-    train_loss: float  # training-set loss now
+    loss: float | None  # batch loss of the last step, before its update (None: not computed yet)
+    train_loss: float  # training-set loss of the weights on screen
     learning_rate: float
     batch_mode: str
     loss_name: str
@@ -35,6 +36,8 @@ class Status:
     export: str | None = None  # the last trace written
     optimizer: str = ""  # the optimiser with its parameters, "Adam(lr=0.01, ...)"; "" for plain gd
     optimizer_short: str = ""  # the same with its learning rate only, for narrow screens
+    before_update: bool = False  # a step taken by phases has not reached its update: train_loss is
+    # the training-set loss before that step, the one its own forward pass starts from
 
     @classmethod
     def of(
@@ -46,16 +49,26 @@ class Status:
         rate: str,
         selection: str,
         export: Path | None,
+        reveal: Reveal = FULL,
+        train_loss_before: float | None = None,
     ) -> Status:
-        """The status shown with ``record`` on screen (None: before the first step)."""
+        """The status shown with ``record`` on screen (None: before the first step). ``reveal``:
+        what of the record a step taken phase by phase has computed so far: its batch loss from
+        the loss phase on, its training-set loss once the update is done; before that, the
+        header shows ``train_loss_before``, the training-set loss before this step."""
+        before = record is not None and not reveal.update and train_loss_before is not None
+        train_loss = record.train_loss if record else initial_train_loss
+        if before and train_loss_before is not None:
+            train_loss = train_loss_before
         return cls(
             name=scenario.name,
             step=record.step if record else 0,
             max_steps=scenario.max_steps,
             epoch=record.epoch if record else 1,
             batch=record.batch if record else None,
-            loss=record.loss if record else None,
-            train_loss=record.train_loss if record else initial_train_loss,
+            loss=record.loss if record and reveal.loss else None,
+            train_loss=train_loss,
+            before_update=before,
             learning_rate=scenario.learning_rate,
             batch_mode=str(scenario.batch),
             loss_name=scenario.loss,
@@ -153,6 +166,8 @@ class Header(Static):
         t.append("\n")
         item("loss", *(number(s.loss) if s.loss is not None else ("–", "bold")))
         train, train_style = number(s.train_loss)
+        if s.before_update:
+            train += f" (before step {s.step})" if wide else " (before)"
         item(
             "train loss" if wide else "train",
             train + (" (initial)" if s.step == 0 and wide else ""),
