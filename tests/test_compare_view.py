@@ -22,7 +22,7 @@ from tui_backprop.overrides import parse_set, parse_vary
 from tui_backprop.tui.chart import OverlayChart, series_colour
 from tui_backprop.tui.compare_help import COLUMNS as HELP_COLUMNS
 from tui_backprop.tui.compare_help import CompareHelpScreen
-from tui_backprop.tui.compare_view import CompareApp
+from tui_backprop.tui.compare_view import CompareApp, CompareState
 
 SIZE = (160, 45)
 STEP_SIZES = "training.learning_rate=0.01,0.1,1,10"  # 1 and 10 diverge: their loss blows up
@@ -166,6 +166,7 @@ def test_cli_opens_the_view_then_the_chosen_variant(monkeypatch, tmp_path):
 
     def compare_run(self):
         opened["variants"] = [v.value for v in self.variants]
+        self.left = CompareState(self.trainers, 0, log_scale=True, row=1, announced=frozenset())
         return 1  # as if o was pressed on the second row
 
     def app_run(self):

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import __version__, compare
 from .engine import Trainer
@@ -387,19 +387,34 @@ def _compare_headless(
 
 
 def _open_compare(
-    variants: list[compare.Variant], export: str | None, source: tuple[str, list[Override]]
+    variants: list[compare.Variant],
+    export: str | None,
+    source: tuple[str, list[Override]],
+    run: Callable[[Any], Any] = lambda app: app.run(),
 ) -> int:
-    """The comparison view; ``o`` there opens one variant in the single-run view (its export
-    path named as a headless --vary would name its trace)."""
-    from .tui.compare_view import CompareApp  # here, so that the other commands never load Textual
+    """The comparison view; ``o`` there opens one variant in the single-run view at the step the
+    comparison reached (its export path named as a headless --vary would name its trace), and
+    escape there opens the comparison again as it was left; q quits either. ``run(app)`` runs
+    an app to its end and returns its return value (tests drive them with Pilot instead)."""
+    # here, so that the other commands never load Textual
+    from .tui.compare_view import CompareApp, CompareState
+    from .tui.reload import ScenarioSource
+    from .tui.variant_app import VariantApp
 
     base = compare.export_base(export, variants[0].scenario) if export else None
-    chosen = CompareApp(variants).run()
-    if chosen is not None:
+    state: CompareState | None = None
+    while True:
+        comparison = CompareApp(variants, state)
+        chosen, state = run(comparison), comparison.left
+        if chosen is None or state is None:
+            return EXIT_OK
         variant = variants[chosen]
-        path = str(compare.variant_path(base, variant)) if base else None
-        return _open_app(variant.scenario, path, (source[0], [*source[1], variant.override]))
-    return EXIT_OK
+        path = compare.variant_path(base, variant) if base else None
+        single = VariantApp(variant, state.trainers[chosen], path)
+        single.scenario_source = ScenarioSource(source[0], (*source[1], variant.override))
+        run(single)
+        if not single.back:
+            return EXIT_OK
 
 
 def _trace_writer(

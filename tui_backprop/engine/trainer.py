@@ -16,6 +16,7 @@ of references and undo is exact: stepping again after an undo gives an identical
 
 from __future__ import annotations
 
+import copy
 import math
 from array import array
 from collections import deque
@@ -93,13 +94,31 @@ class Trainer:
         # a saved state holds W, b and the optimiser's arrays (velocity; or m and v)
         state_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b, strict=True))
         state_bytes += sum(a.nbytes for arrays in self.initial_opt.arrays.values() for a in arrays)
-        self.history_limit = max(1, min(history, HISTORY_BYTES // max(state_bytes, 1)))
+        self._state_bytes = state_bytes
+        self.history_limit = self._history_limit(history)
         self._history: deque[_State] = deque(maxlen=self.history_limit)
         # where reset() and undo() go back to: step 0, or the recorded step of start_from()
         self._origin = _State(self.initial_W, self.initial_b, self.initial_opt, 0, Position(), None, math.inf)
         self._origin_record: StepRecord | None = None
         self._origin_losses: tuple[list[float], list[float], list[float]] = ([], [], [])
         self.reset()
+
+    def _history_limit(self, history: int) -> int:
+        """Undo states to keep: ``history``, but never more than HISTORY_BYTES of parameters."""
+        return max(1, min(history, HISTORY_BYTES // max(self._state_bytes, 1)))
+
+    def fork(self, history: int = HISTORY_STEPS) -> Trainer:
+        """An independent trainer in this one's state: the same weights, optimiser state, step,
+        position in the sample order, stop reason, losses and undo history (up to ``history``
+        states from now on); stepping, undoing or resetting one never moves the other. The
+        parameter arrays are shared, as they are never changed in place."""
+        other = copy.copy(self)
+        other.losses = array("d", self.losses)
+        other.train_losses = array("d", self.train_losses)
+        other.test_losses = array("d", self.test_losses)
+        other.history_limit = other._history_limit(history)
+        other._history = deque(self._history, maxlen=other.history_limit)
+        return other
 
     # -- state ---------------------------------------------------------------------------
 

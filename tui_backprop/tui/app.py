@@ -174,7 +174,8 @@ class BackpropApp(PlainNotifications[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._show(None)
+        # the trainer's step: 0 for a new run; a variant's trainer from the comparison is further on
+        self._show(current_record(self.trainer))
         explain_keys.apply_notation(self)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -580,8 +581,8 @@ class BackpropApp(PlainNotifications[None]):
         # them to any screen on top of the main one, such as the help or the command palette
         if action == "cycle" and not isinstance(self.screen, MainScreen):
             return False
-        if action == "continue_training":  # a replay's key only
-            return hasattr(self, "action_continue_training")
+        if action in ("continue_training", "back_to_comparison"):  # a replay's, a variant's key only
+            return hasattr(self, f"action_{action}")
         return True
 
     def key_help(self) -> list[tuple[str, str, str]]:

@@ -6,12 +6,15 @@ steps to target_loss, whether it diverged and why it stopped: the rows of the he
 table (compare.table_rows), so the two cannot disagree.
 
 State that tests read: ``app.trainers`` (one per variant), ``app.results``, ``app.playing``.
+``app.state()`` is what the comparison keeps while a variant is open in the single-run view;
+a CompareApp made with it carries on from there.
 
 Threads: one step of each (space) runs on the UI thread. Play and "run to the end" run in
 a thread worker (group "compare") that steps every variant still running by the same number
 of steps under ``trainer_lock`` and posts a replaceable ``Progress``, so the screen shows
 the newest state and keys keep working. ``o`` leaves with the selected variant's index,
-which the command line opens in the single-run view.
+which the command line opens in the single-run view (tui/variant_app.py) at the step reached
+here; escape there opens the comparison again, made from ``state()``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 from rich.cells import cell_len
@@ -47,6 +51,18 @@ FRAME = 1 / 20  # at most this many updates of the screen a second
 CHUNK_TIME = 0.02  # seconds of stepping between two checks for cancellation
 
 
+@dataclass(frozen=True)
+class CompareState:
+    """A comparison as it was left: its trainers (as they are), the play rate, the chart's
+    scale, the selected row and the variants whose divergence has been announced."""
+
+    trainers: list[Trainer]
+    rate_index: int
+    log_scale: bool
+    row: int
+    announced: frozenset[int]
+
+
 def step_all(trainers: Sequence[Trainer], k: int) -> int:
     """Up to ``k`` more steps of every trainer that has not stopped; how many steps were taken."""
     taken = 0
@@ -59,7 +75,8 @@ def step_all(trainers: Sequence[Trainer], k: int) -> int:
 
 
 class CompareApp(PlainNotifications[int | None]):
-    """Returns (``app.return_value``) the index of the variant to open in the single-run view, or None."""
+    """Returns (``app.return_value``) the index of the variant to open in the single-run view, or
+    None; ``left`` is then the comparison as it was left."""
 
     TITLE = "backprop-tui: comparison"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
@@ -80,7 +97,12 @@ class CompareApp(PlainNotifications[int | None]):
         Binding("f", "finish", "Run all", tooltip="Run every variant until it stops by itself"),
         Binding("r", "reset", "Reset", tooltip="Reset every variant to step 0"),
         Binding("l", "log_scale", "Log scale", tooltip="Loss chart: log scale on or off"),
-        Binding("o", "open", "Open", tooltip="Open the selected variant in the single-run view"),
+        Binding(
+            "o",
+            "open",
+            "Open",
+            tooltip="Open the selected variant in the single-run view, at its step (escape there comes back)",
+        ),
         Binding("question_mark", "help", "Help", tooltip="Help: every key and column"),
         Binding("q", "quit", "Quit", tooltip="Quit"),
     ]
@@ -95,21 +117,27 @@ class CompareApp(PlainNotifications[int | None]):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, CompareApp.Progress) and not message.final
 
-    def __init__(self, variants: Sequence[Variant]) -> None:
+    def __init__(self, variants: Sequence[Variant], state: CompareState | None = None) -> None:
+        """``state``: carry on from a comparison left by ``o`` (its ``state()``)."""
         super().__init__()
         self.variants = list(variants)
         self.key_name = self.variants[0].override.name
-        self.trainers = [Trainer(v.scenario, history=1) for v in self.variants]
+        if state is None:
+            trainers = [Trainer(v.scenario, history=1) for v in self.variants]
+            state = CompareState(trainers, DEFAULT_RATE, log_scale=True, row=0, announced=frozenset())
+        self._resumed = state
+        self.left: CompareState | None = None  # how o left it, to open it again like that
+        self.trainers = state.trainers
         # the table's columns, by key: "value", "steps", "final loss", ("test loss",) "to target", ...
         self.columns = table_header("value", any(t.initial_test_loss is not None for t in self.trainers))
         self.trainer_lock = threading.Lock()
         self.results: list[Result] = []
         self.playing = False
         self.activity = "paused"
-        self.rate_index = DEFAULT_RATE
+        self.rate_index = state.rate_index
         self._generation = 0
         self._worker: Worker | None = None
-        self._announced: set[int] = set()  # the variants whose divergence has been notified
+        self._announced: set[int] = set(state.announced)  # the variants whose divergence has been notified
 
     @property
     def rate(self) -> float:
@@ -120,7 +148,8 @@ class CompareApp(PlainNotifications[int | None]):
         with Container(id="body"):
             chart = OverlayChart(id="chart")
             chart.border_title = plain(f"training-set loss by {self.key_name}")
-            chart.log_scale = True  # losses of different settings are orders of magnitude apart
+            # log at first: losses of different settings are orders of magnitude apart
+            chart.log_scale = self._resumed.log_scale
             yield chart
             table: DataTable = DataTable(id="table", cursor_type="row", zebra_stripes=True)
             table.border_title = plain(f"{len(self.variants)} variants of {self.key_name}")
@@ -137,7 +166,19 @@ class CompareApp(PlainNotifications[int | None]):
                 Text("━━", style=f"color({series_colour(i)})"), *([""] * len(self.columns)), key=str(i)
             )
         self._show()
+        table.move_cursor(row=self._resumed.row, animate=False)
         table.focus()
+
+    def state(self) -> CompareState:
+        """The comparison as it is now (paused), for a CompareApp that carries on from it."""
+        self._pause()
+        return CompareState(
+            self.trainers,
+            self.rate_index,
+            self.query_one(OverlayChart).log_scale,
+            self.query_one(DataTable).cursor_row,
+            frozenset(self._announced),
+        )
 
     # -- drawing -------------------------------------------------------------------------------
 
@@ -272,8 +313,8 @@ class CompareApp(PlainNotifications[int | None]):
         await self.run_action(action)
 
     def action_open(self) -> None:
-        self._pause()
-        self.exit(self.query_one(DataTable).cursor_row)
+        self.left = self.state()
+        self.exit(self.left.row)
 
     def _start(self, play: bool) -> None:
         self._pause()

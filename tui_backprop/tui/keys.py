@@ -59,6 +59,8 @@ _KEYS: list[tuple[str, str, str, bool, str]] = [
         (str(k), f"zoom('{name}')", f"Zoom {name}", False, f"Zoom the {name} panel to the screen, or back")
         for k, name in enumerate(PANELS, 1)
     ),
+    ("escape", "back_to_comparison", "Comparison", True,
+     "Back to the comparison, as it was left (a variant opened with o in the comparison view)"),
     ("question_mark", "help", "Help", True, "Help: every key, panel, symbol and colour"),
     ("q", "quit", "Quit", True, "Quit"),
 ]
