@@ -25,6 +25,7 @@ from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
 from .engine.optimizers import OPTIMIZER_PARAMS
 from .errors import BackpropError
+from .names import name_problems
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
 
@@ -652,6 +653,11 @@ def _data(
     _check_targets(r, targets, loss, {"csv": "target_columns", "generator": "generator"}.get(source or ""))
     input_names = r.names(t, "data", "input_names", n_in) or names[0]
     output_names = r.names(t, "data", "output_names", n_out) or names[1]
+    if layers:  # every node a name of its own (names.py)
+        for key, problem in name_problems(layers, input_names, output_names):
+            from_csv = key not in t and source == "csv"
+            also = f" (a column name of the CSV file: give {key} to name the nodes)" if from_csv else ""
+            r.problem("data", key, problem + also)
 
     fraction = r.get(t, "data", "test_fraction", "number", 0.0)
     if fraction is not None and not 0 <= fraction < 1:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import StepRecord
+from ..names import bias_label, node_names
 from ..scenario import Scenario
 from .selection import Selection
 
@@ -28,16 +29,19 @@ class NetInfo:
     names: tuple[tuple[str, ...], ...]  # node names of every layer, input layer first
     initial_W: tuple[Array, ...]  # W[1..L], each (n_l, n_{l-1})
     initial_b: tuple[Array, ...]  # b[1..L], each (n_l,) or (0,)
+    bias_label: str = "b"  # the biases' label in b→h1: b, unless a node is called b (names.py)
 
     @classmethod
     def build(cls, scenario: Scenario, initial_W: tuple[Array, ...], initial_b: tuple[Array, ...]) -> NetInfo:
         layers = tuple(scenario.layers)
+        names = node_names(layers, scenario.input_names, scenario.output_names)
         return cls(
             layers=layers,
             activations=tuple(scenario.activations),
             bias=scenario.bias,
             loss=scenario.loss,
-            names=_node_names(layers, scenario.input_names, scenario.output_names),
+            names=names,
+            bias_label=bias_label(names),
             initial_W=tuple(initial_W),
             initial_b=tuple(initial_b),
         )
@@ -51,8 +55,9 @@ class NetInfo:
         return self.layers[layer] > BIG
 
     def source_names(self, layer: int) -> tuple[str, ...]:
-        """Column labels of W[layer]: the nodes of layer - 1, then "b" when there are biases."""
-        return self.names[layer - 1] + (("b",) if self.bias else ())
+        """Column labels of W[layer]: the nodes of layer - 1, then the biases' label (b) when
+        there are biases."""
+        return self.names[layer - 1] + ((self.bias_label,) if self.bias else ())
 
     def weight_label(self, layer: int, j: int, i: int) -> str:
         """``W[1][0,1] x2→h1`` or ``b[1][0] →h1``."""
@@ -72,21 +77,3 @@ class NetInfo:
     def node_label(self, layer: int, node: int) -> str:
         kind = "input" if layer == 0 else ("output" if layer == self.depth else "hidden")
         return f"{kind} node {self.names[layer][node]} (layer {layer}, index {node})"
-
-
-def _node_names(
-    layers: tuple[int, ...], input_names: tuple[str, ...], output_names: tuple[str, ...]
-) -> tuple[tuple[str, ...], ...]:
-    """x1.. for the inputs, h1.. for a single hidden layer (h1.1.. for several), y1.. (or y) for outputs."""
-    L = len(layers) - 1
-    names: list[tuple[str, ...]] = []
-    for l, n in enumerate(layers):
-        if l == 0:
-            given, default = input_names, tuple(f"x{k + 1}" for k in range(n))
-        elif l == L:
-            given, default = output_names, ("y",) if n == 1 else tuple(f"y{k + 1}" for k in range(n))
-        else:
-            prefix = "h" if L == 2 else f"h{l}."
-            given, default = (), tuple(f"{prefix}{k + 1}" for k in range(n))
-        names.append(tuple(given) if len(given) == n else default)
-    return tuple(names)

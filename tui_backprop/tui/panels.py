@@ -239,7 +239,7 @@ class GradientsPanel(Panel):
                 Block(
                     f"grad_b[{l}]",
                     lr.grad_b[:, None],
-                    ["b"],
+                    [net.bias_label],
                     selected=(sel[0], 0) if sel and sel[1] == m else None,
                     first_bad=_cell(_bad_at(rec, "grad_b", l)),
                     click=partial(_bias_click, l, m),
@@ -288,7 +288,7 @@ class WeightsPanel(Panel):
                     )
                     rows.append(
                         WeightRow(
-                            label=f"{'b' if is_b else net.names[l - 1][i]}→{net.names[l][j]}",
+                            label=f"{net.bias_label if is_b else net.names[l - 1][i]}→{net.names[l][j]}",
                             meta=("weight", l, j, i),
                             before=float(b_before[j] if is_b else before[j, i]),
                             after=float(b_after[j] if is_b else after[j, i]),
