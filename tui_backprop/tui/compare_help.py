@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+
+from .help import HelpText, append_rows, wrapped
 
 INTRO = (
     "One scenario, one key changed (--vary), one run per value. The chart overlays the training-set "
@@ -32,16 +34,15 @@ COLUMNS = [
 ]
 
 
-def compare_help_text(keys: Sequence[tuple[str, str]]) -> Text:
+def compare_help_text(keys: Sequence[tuple[str, str]], width: int = 100) -> Text:
+    """The help laid out for ``width`` columns (the rows as on the app's help screen)."""
     t = Text()
     t.append("backprop-tui comparison help", style="bold")
     t.append("   (escape, q or ? closes)\n\n", style="dim")
-    t.append(INTRO + "\n")
+    t.append(wrapped(INTRO, width) + "\n")
     for title, rows in (("Keys (also in the command palette, ctrl+p)", keys), ("Table", COLUMNS)):
         t.append(f"\n{title}\n", style="bold underline")
-        for term, text in rows:
-            t.append(f"  {term:<12}", style="bold")
-            t.append(text + "\n")
+        append_rows(t, rows, width)
     return t
 
 
@@ -61,4 +62,4 @@ class CompareHelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(compare_help_text(self._keys), id="help-text")
+            yield HelpText(partial(compare_help_text, self._keys), id="help-text")

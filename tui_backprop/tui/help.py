@@ -3,7 +3,9 @@ app's bindings), panel, symbol and colour."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -119,10 +121,44 @@ INTRO = (
 )
 
 
+GAP = 2  # spaces between a row's term and its text, at the least
+MAX_TERM = 16  # a longer term has its text start on the next line
+
+
+def wrapped(text: str, width: int, indent: str = "") -> str:
+    """``text`` wrapped to ``width``, each of its lines a paragraph, every line led by ``indent``."""
+    room = max(width, 20 + len(indent))
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, room, initial_indent=indent, subsequent_indent=indent)) or ""
+        for line in text.splitlines()
+    )
+
+
+def append_rows(t: Text, items: Iterable[tuple[str, str]], width: int, term_style: str = "bold") -> None:
+    """Rows of a term and its text: the terms in a column as wide as the longest (up to MAX_TERM),
+    the text wrapped to ``width`` beside it, every line of it starting in the same column, so that
+    a term never runs into its text at any width."""
+    items = list(items)
+    column = 2 + min(max((len(term) for term, _ in items), default=0), MAX_TERM) + GAP
+    room = max(width - column, 20)
+    for term, text in items:
+        lines = textwrap.wrap(text, room, break_on_hyphens=False) or [""]
+        t.append(f"  {term}", style(term_style))
+        if 2 + len(term) + GAP > column:  # a term wider than the column: its text starts below
+            t.append("\n" + " " * column)
+        else:
+            t.append(" " * (column - 2 - len(term)))
+        t.append(("\n" + " " * column).join(lines) + "\n")
+
+
 def help_text(
-    keys: Sequence[tuple[str, str]], vocab: Vocabulary | None = None, about: tuple[str, str] = ("", "")
+    keys: Sequence[tuple[str, str]],
+    vocab: Vocabulary | None = None,
+    about: tuple[str, str] = ("", ""),
+    width: int = 100,
 ) -> Text:
-    """``about``: the scenario's name and description, which the help starts with."""
+    """``about``: the scenario's name and description, which the help starts with; ``width``:
+    the columns to lay the rows out in."""
     t = Text()
 
     def heading(s: str) -> None:
@@ -133,45 +169,63 @@ def help_text(
         t.append(name, style("bold"))
         t.append("   (escape, q or ? closes)\n", style("dim"))
         if description:
-            t.append(description + "\n")
+            t.append(wrapped(description, width) + "\n")
         heading("backprop-tui help")
     else:
         t.append("backprop-tui help", style("bold"))
         t.append("   (escape, q or ? closes)\n\n", style("dim"))
-    t.append(INTRO + "\n")
+    t.append(wrapped(INTRO, width) + "\n")
 
-    def rows(items: Iterable[tuple[str, str]], width: int) -> None:
-        for term, text in items:
-            t.append(f"  {term:<{width}}", style("bold"))
-            t.append(text + "\n")
+    def paragraph(text: str) -> None:
+        t.append(wrapped(text, width, "  ") + "\n")
 
     heading("Keys (also in the command palette, ctrl+p)")
-    rows(keys, 14)
+    append_rows(t, keys, width)
     heading("Panels (the number zooms it; press it again or escape to go back)")
-    rows(PANELS, 12)
+    append_rows(t, PANELS, width)
     heading("Symbols")
-    rows(SYMBOLS, 12)
+    append_rows(t, SYMBOLS, width)
     if vocab is not None:
         others = ", ".join(n for n in NOTATIONS if n != vocab.notation)
         heading(f"Notation: {vocab.notation} (v switches to {others})")
-        rows(vocab.legend(), 16)
-        t.append(
-            "  Phases (s): forward layer 1 .. L, loss, output delta, hidden deltas L-1 .. 1, "
-            "gradients, update; the part a phase computed is marked ◂ this phase.\n"
+        append_rows(t, vocab.legend(), width)
+        paragraph(
+            "Phases (s): forward layer 1 .. L, loss, output delta, hidden deltas L-1 .. 1, "
+            "gradients, update; the part a phase computed is marked ◂ this phase."
         )
     heading("Colours")
+    column = 2 + len(" sample ") + GAP
     for name, (_, meaning) in COLOURS.items():
         t.append("  ")
         t.append(" sample ", style(name))
-        t.append(f"  {meaning}\n")
+        t.append(
+            " " * GAP + ("\n" + " " * column).join(textwrap.wrap(meaning, max(width - column, 20))) + "\n"
+        )
     t.append("  ")
     t.append(" line ", style("pos"))
     t.append(" ")
     t.append(" line ", style("neg"))
-    t.append("  network lines: positive and negative weights; thicker = larger |w|\n")
-    t.append(f"  loss chart: {BATCH_COLOUR} dots = batch loss, {TRAIN_COLOUR} line = training-set loss\n")
-    t.append(f"  ({TEST_COLOUR} line = test-set loss, when the scenario holds a test set out)\n")
+    t.append("\n")
+    paragraph("network lines: positive and negative weights; thicker = larger |w|")
+    paragraph(f"loss chart: {BATCH_COLOUR} dots = batch loss, {TRAIN_COLOUR} line = training-set loss")
+    paragraph(f"({TEST_COLOUR} line = test-set loss, when the scenario holds a test set out)")
     return t
+
+
+class HelpText(Static):
+    """Rows laid out for the width the text has on screen, again whenever that changes."""
+
+    def __init__(self, build: Callable[[int], Text], **kwargs) -> None:
+        """``build(width)``: the text laid out for ``width`` columns."""
+        super().__init__(build(100), **kwargs)
+        self._build = build
+        self._width = 0
+
+    def on_resize(self) -> None:
+        width = self.content_region.width or self.size.width
+        if width and width != self._width:
+            self._width = width
+            self.update(self._build(width))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -197,4 +251,4 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(help_text(self._keys, self._vocab, self._about), id="help-text")
+            yield HelpText(partial(help_text, self._keys, self._vocab, self._about), id="help-text")
