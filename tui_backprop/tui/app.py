@@ -466,11 +466,22 @@ class BackpropApp(PlainNotifications[None]):
         self._draw_selection()
 
     def action_neuron(self) -> None:
-        layer, j = self.selection.focus_node()
-        if layer == 0:
-            self.notify("an input node has no incoming weights: select a later layer's", severity="warning")
+        sel = self.selection
+        layer, j = sel.focus_node()
+        needs = "w shows a neuron's incoming weights: select a node of layer 1 or later, or a weight"
+        if sel.mode == "sample":
+            self.notify(
+                f"{needs} (tab switches; a sample is selected now)", title="neuron", severity="warning"
+            )
+        elif layer == 0:
+            name = self.net.names[0][j]
+            self.notify(
+                f"{needs} (the input {name} has no incoming weights; right moves on to layer 1)",
+                title="neuron",
+                severity="warning",
+            )
         else:
-            self.push_screen(NeuronScreen(self.net, self.record, self.selection, layer, j))
+            self.push_screen(NeuronScreen(self.net, self.record, sel, layer, j))
 
     @on(Panel.Selected)
     def _on_panel_selected(self, message: Panel.Selected) -> None:
