@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from scenario_text import bundled_text, with_line
 
+from tui_backprop import load_scenario
 from tui_backprop.cli import main
 from tui_backprop.trace import schema
 
@@ -36,10 +37,17 @@ def table(out: str) -> list[dict[str, str]]:
     return [dict(zip(["value", *names[1:]], split_row(line, len(names)), strict=True)) for line in lines[1:]]
 
 
-def independent(tmp_path: Path, scenario: str, table_: str, key: str, line: str, steps: int | None):
-    """Run the scenario written with ``line`` on its own; (exit code, its trace)."""
+def independent(
+    tmp_path: Path, scenario: str, table_: str, key: str, line: str, steps: int | None, flag: str = ""
+):
+    """Run the scenario written with ``line`` on its own; (exit code, its trace). ``flag``: the
+    --vary flag that the variant's name ends with, written into this file's name too."""
     path = tmp_path / f"alone-{key}-{len(list(tmp_path.iterdir()))}.toml"
-    path.write_text(with_line(bundled_text(scenario), table_, key, line))
+    text = with_line(bundled_text(scenario), table_, key, line)
+    if flag:
+        name = f"{load_scenario(scenario).name} ({flag})"
+        text = with_line(text, "scenario", "name", f"name = {json.dumps(name)}")
+    path.write_text(text)
     out = path.with_suffix(".json")
     code = main([str(path), "--headless", "--export", str(out), *(["--steps", str(steps)] if steps else [])])
     return code, out
@@ -84,7 +92,8 @@ def test_table_matches_independent_runs(
     assert [r["value"] for r in rows] == values
     diverged_any = False
     for row, value, text in zip(rows, values, toml or values, strict=True):
-        code_alone, alone = independent(tmp_path, scenario, table_, key, f"{key} = {text}", steps)
+        flag = f"--vary {table_}.{key}={value}"  # the variant's name says it
+        code_alone, alone = independent(tmp_path, scenario, table_, key, f"{key} = {text}", steps, flag)
         doc = json.loads(alone.read_text())
         summary = doc["summary"]
         assert row["steps"] == str(summary["steps"]) == str(len(doc["steps"]))

@@ -92,7 +92,10 @@ def test_parse_vary_keeps_the_order_and_the_text():
 )
 def test_set_runs_as_a_file_with_that_value(tmp_path, capsys, scenario, table, key, value, line):
     written = tmp_path / f"{scenario}.toml"
-    written.write_text(with_line(bundled_text(scenario), table, key, line))
+    # the run's name says the flag (the name shown and traced never names another network)
+    name = f"{load_scenario(scenario).name} (--set {table}.{key}={value})"
+    text = with_line(bundled_text(scenario), table, key, line)
+    written.write_text(with_line(text, "scenario", "name", f"name = {json.dumps(name)}"))
     code_set, trace_set = headless_trace(tmp_path, "set", scenario, "--set", f"{table}.{key}={value}")
     code_file, trace_file = headless_trace(tmp_path, "file", str(written))
     assert code_set == code_file == 0
@@ -116,6 +119,9 @@ def test_set_is_repeatable_and_adds_an_optional_table(tmp_path):
     )
     args = ["--set", "training.batch=3", "--set", "training.seed=5", "--set", "training.shuffle=true"]
     written.write_text(with_line(written.read_text(), "training", "shuffle", "shuffle = true"))
+    flags = "--set training.batch=3 --set training.seed=5 --set training.shuffle=true"
+    name = f"{load_scenario('linear_neuron_full').name} ({flags})"  # the name says the flags
+    written.write_text(with_line(written.read_text(), "scenario", "name", f"name = {json.dumps(name)}"))
     assert (
         headless_trace(tmp_path, "a", "linear_neuron_full", *args)[1]
         == headless_trace(tmp_path, "b", str(written))[1]

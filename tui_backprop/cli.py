@@ -313,7 +313,7 @@ def _headless(
     test = trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss
     why = _why_diverged(trainer) if reason == "diverged" else ""
     print(
-        f"{scenario.name}: {trainer.step_count} steps, epoch {trainer.epoch}, training loss {final:.6g}, "
+        f"{scenario.title}: {trainer.step_count} steps, epoch {trainer.epoch}, training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
         + f"stopped: {reason}{why}"
         + (f", trace: {written}" if written else "")
@@ -465,9 +465,11 @@ def _serve(args: argparse.Namespace, argv: list[str] | None) -> int:
 
     if args.vary:
         variants = _variants(args)
-        title = f"{variants[0].scenario.name}, {len(variants)} variants of {variants[0].override.name}"
+        title = (
+            f"{compare.comparison_title(variants)}, {len(variants)} variants of {variants[0].override.name}"
+        )
     else:
-        title = load_scenario(args.scenario[0], _sets(args)).name
+        title = load_scenario(args.scenario[0], _sets(args)).title
     command = served_command(sys.argv[1:] if argv is None else argv, args.scenario)
     return serve(command, args.port or DEFAULT_PORT, title)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from .engine import Trainer
 from .errors import BackpropError
 from .overrides import Override, OverrideError
-from .scenario import Scenario, ScenarioError, load_scenario
+from .scenario import Scenario, ScenarioError, load_scenario, titled
 from .trace import TraceWriter, summary_stop_reason
 
 CHUNK_SECONDS = 0.05  # at most about this long between two checks for Ctrl+C and progress
@@ -65,6 +65,13 @@ class Result:
             stop_reason=reason,
             test_loss=trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss,
         )
+
+
+def comparison_title(variants: Sequence[Variant]) -> str:
+    """The scenario's name with the --set flags that changed it, and not the --vary one, which
+    differs from variant to variant and is shown beside it."""
+    s = variants[0].scenario
+    return titled(s.name, [o for o in s.overrides if not o.startswith("--vary ")])
 
 
 def load_variants(path_or_name: str, sets: Sequence[Override], vary: Sequence[Override]) -> list[Variant]:

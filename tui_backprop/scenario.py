@@ -102,6 +102,11 @@ class InitSpec:
     biases: tuple | None = None  # explicit: one (n_l,) tuple per layer
 
 
+def titled(name: str, overrides: Sequence[str]) -> str:
+    """``name (--set a.b=1 --vary c.d=2)``: a scenario's name with the flags that changed it."""
+    return f"{name} ({' '.join(overrides)})" if overrides else name
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -139,10 +144,20 @@ class Scenario:
     test_inputs: np.ndarray | None = field(default=None, repr=False)
     test_targets: np.ndarray | None = field(default=None, repr=False)
     test_fraction: float = 0.0
+    # the --set and --vary flags that changed the file's keys for this run, as typed
+    # ("--set network.layers=[2,5,1]"); those of [scenario] itself are left out
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """The name as shown and traced: the file's, with the flags that changed the run after it
+        (``XOR, 2-3-1 sigmoid (--set network.layers=[2,5,1])``), so that it never names a
+        network the run is not."""
+        return titled(self.name, self.overrides)
 
     def __str__(self) -> str:
         arch = "-".join(str(n) for n in self.layers)
-        return f"{self.name} ({arch}, {self.loss}, lr={self.learning_rate:g}, batch={self.batch})"
+        return f"{self.title} ({arch}, {self.loss}, lr={self.learning_rate:g}, batch={self.batch})"
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as loaded, every default filled in (the trace's "scenario" object)."""
@@ -179,7 +194,7 @@ class Scenario:
             for key in OPTIMIZER_PARAMS[self.optimizer]:
                 training[key] = getattr(self, key)
         out: dict[str, Any] = {
-            "scenario": {"name": self.name, "description": self.description},
+            "scenario": {"name": self.title, "description": self.description},
             "network": {
                 "layers": list(self.layers),
                 "activations": list(self.activations),
@@ -801,9 +816,12 @@ def _parse_overridden(
     if problems:
         raise ScenarioError(source, problems)
     try:
-        return parse_scenario(doc, source, base)
+        scenario = parse_scenario(doc, source, base)
     except ScenarioError as e:
         raise ScenarioError(source, blame(e.problems, overrides)) from e
+    last = {o.name: o for o in overrides if o.table != "scenario"}  # the name's own table aside
+    flags = tuple(str(o) for o in last.values())  # one a key: the last given, which is applied
+    return replace(scenario, overrides=flags) if flags else scenario
 
 
 def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) -> Scenario:

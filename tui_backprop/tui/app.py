@@ -159,7 +159,7 @@ class BackpropApp(PlainNotifications[None]):
                 "7",
                 id="explain",
                 update_biases=self.scenario.update_biases,
-                about=(self.scenario.name, self.scenario.description),
+                about=(self.scenario.title, self.scenario.description),
             )
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")
@@ -525,7 +525,7 @@ class BackpropApp(PlainNotifications[None]):
             self.screen.dismiss()
             return
         keys = [(keys, description) for _, keys, description in self.key_help()]
-        about = (self.scenario.name, self.scenario.description)
+        about = (self.scenario.title, self.scenario.description)
         self.push_screen(HelpScreen(keys, vocabulary(self.notation, self.net.depth), about))
 
     # -- reload ------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, get_current_worker
 
-from ..compare import NUMERIC, Result, Variant, table_header, table_rows
+from ..compare import NUMERIC, Result, Variant, comparison_title, table_header, table_rows
 from ..engine import Trainer
 from .chart import OverlayChart, series_colour
 from .compare_help import CompareHelpScreen
@@ -216,7 +216,6 @@ class CompareApp(PlainNotifications[int | None]):
         return f"{label} (diverged)" if self.trainers[i].stop_reason == "diverged" else label
 
     def _draw_status(self) -> None:
-        s = self.variants[0].scenario
         running = sum(not r.stop_reason for r in self.results)
         steps = max((r.steps for r in self.results), default=0)
         if self.playing:
@@ -228,7 +227,7 @@ class CompareApp(PlainNotifications[int | None]):
         rate = "max speed" if math.isinf(self.rate) else f"{self.rate:g} steps/s"
         self.query_one("#status", Static).update(
             Text.assemble(
-                (s.name, "bold"),
+                (comparison_title(self.variants), "bold"),
                 f"  comparing {self.key_name} = {', '.join(v.value for v in self.variants)}\n",
                 f"step {steps}  ·  {running} of {len(self.variants)} running  ·  {activity}",
                 f"  ·  play rate {rate}",

@@ -61,7 +61,7 @@ class Status:
         if before and train_loss_before is not None:
             train_loss = train_loss_before
         return cls(
-            name=scenario.name,
+            name=scenario.title,
             step=record.step if record else 0,
             max_steps=scenario.max_steps,
             epoch=record.epoch if record else 1,

@@ -94,4 +94,4 @@ async def reload_scenario(app: BackpropApp) -> None:
         return
     await app.start_scenario(scenario)
     gone = f" (the run of {steps} steps before it is gone)" if steps else ""
-    app.notify(f"{source} changed: a new run of {scenario.name} starts at step 0{gone}", title="reloaded")
+    app.notify(f"{source} changed: a new run of {scenario.title} starts at step 0{gone}", title="reloaded")
