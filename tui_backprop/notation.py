@@ -125,6 +125,26 @@ class Vocabulary:
 
     # -- panel titles ----------------------------------------------------------------------
 
+    def update_rule(self, optimizer: str = "gd", split: bool = False) -> str:
+        """The weights panel's rule, the one the run applies: plain gradient descent, momentum or
+        adam (engine/optimizers.py), each on the gradient or, with error_split = "proportional",
+        on the step the proportional split asks for (engine/split.py)."""
+        W, lr, g, s = {
+            "symbols": ("W", "η", "∂L/∂W", "(e ⊙ f′(z))ᵀ·a / B"),
+            "signals": ("weight", "LR", "gradient", "e·f′(S_preA)·S_postA"),
+            "delta": ("w", "α", "∂E/∂w", "e·f′(z)·a"),
+        }[self.notation]
+        step = f"−{s}" if split else g  # what the optimiser is handed in place of the gradient
+        if self.notation == "signals":
+            minus, plus = f"{W} −= {lr}·", f"{W} += {lr}·"
+        else:
+            minus, plus = f"{W} ← {W} − {lr}·", f"{W} ← {W} + {lr}·"
+        if optimizer == "momentum":
+            return f"{minus}v, v ← μ·v {'− ' + s if split else '+ ' + g}"
+        if optimizer == "adam":
+            return f"{minus}m̂/(√v̂ + ε)" + (f", m̂ and v̂ of {step}" if split else "")
+        return f"{plus}{s}" if split else f"{minus}{g}"
+
     def titles(self) -> dict[str, str]:
         """The border titles of the panels, by panel id (without the zoom key)."""
         if self.notation == "signals":
@@ -133,7 +153,7 @@ class Vocabulary:
                 "forward": "forward: S_preA = Σ weight·S_postA, S_postA = f(S_preA)",
                 "backward": "backward: S_ERROR = FE·f′(S_preA,O)",
                 "gradients": f"gradients: {self.grad_w(L)} = S_ERROR·{self.a(L - 1)}",
-                "weights": "weights: weight −= LR·gradient",
+                "weights": f"weights: {self.update_rule()}",
                 "explain": "explain (signals)",
             }
         if self.notation == "delta":
@@ -141,14 +161,14 @@ class Vocabulary:
                 "forward": "forward: z = w·a + b, a = f(z)",
                 "backward": "backward: delta_0 = w·delta_1·f′(z)",
                 "gradients": "gradients: ∂E/∂w = delta·a",
-                "weights": "weights: w ← w − α·∂E/∂w",
+                "weights": f"weights: {self.update_rule()}",
                 "explain": "explain (delta)",
             }
         return {
             "forward": "forward: z = a·Wᵀ + b, a = f(z)",
             "backward": "backward: δ = ∂ℓ/∂z (delta)",
             "gradients": "gradients: ∂L/∂W = δᵀ·a / B (grad_w)",
-            "weights": "weights: W ← W − η·∂L/∂W",
+            "weights": f"weights: {self.update_rule()}",
             "explain": "explain (symbols)",
         }
 

@@ -58,7 +58,9 @@ PANELS = [
     (
         "5 weights",
         "every weight before → after the update, the direction (▲ up, ▼ down, = unchanged) and "
-        "the change Δ = −lr·grad. Big layers show heatmaps of W and ΔW with their summary figures.",
+        "the change Δ. The title gives the rule the run applies: W ← W − η·∂L/∂W, or momentum's, "
+        "adam's, or the proportional split's (error_split). Big layers show heatmaps of W and ΔW "
+        "with their summary figures.",
     ),
     (
         "7 explain",

@@ -30,6 +30,8 @@ class NetInfo:
     initial_W: tuple[Array, ...]  # W[1..L], each (n_l, n_{l-1})
     initial_b: tuple[Array, ...]  # b[1..L], each (n_l,) or (0,)
     bias_label: str = "b"  # the biases' label in b→h1: b, unless a node is called b (names.py)
+    optimizer: str = "gd"  # the update rule: "gd", "momentum" or "adam" ...
+    split: bool = False  # ... on the proportional split's step (error_split = "proportional")
 
     @classmethod
     def build(cls, scenario: Scenario, initial_W: tuple[Array, ...], initial_b: tuple[Array, ...]) -> NetInfo:
@@ -42,6 +44,8 @@ class NetInfo:
             loss=scenario.loss,
             names=names,
             bias_label=bias_label(names),
+            optimizer=scenario.optimizer,
+            split=scenario.error_split == "proportional",
             initial_W=tuple(initial_W),
             initial_b=tuple(initial_b),
         )

@@ -15,6 +15,7 @@ from functools import partial
 from rich.text import Text
 
 from ..engine import LayerRecord, StepRecord
+from ..notation import vocabulary
 from .matrices import Block, fit, fmt, grid, heatmap, style, summary
 from .model import BIG
 from .panel import Panel
@@ -250,6 +251,12 @@ class GradientsPanel(Panel):
 
 class WeightsPanel(Panel):
     TITLE = "weights: before → after (Δ = −lr·grad)"
+
+    def set_notation(self, notation: str) -> None:
+        """The title gives the rule the run applies (momentum, adam, the proportional split)."""
+        self.notation = notation
+        rule = vocabulary(notation, self.net.depth).update_rule(self.net.optimizer, self.net.split)
+        self.border_title = f"{self.key} weights: {rule}".strip()
 
     def build(self, width: int) -> Text:
         net, rec, sel, out = self.net, self.record, self.selection, Text(no_wrap=True)
