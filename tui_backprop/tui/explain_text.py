@@ -37,6 +37,7 @@ from ..engine.explain import (
 )
 from ..engine.phases import Phase
 from ..notation import Vocabulary
+from ..words import count
 from .matrices import style
 from .model import NetInfo
 from .selection import Selection
@@ -216,7 +217,7 @@ def _batch_gradient(
     d_products = ops(wt.sum_eq, d_total) if listed else MIN_DIGITS
     for k, (dk, ak, pk) in enumerate(zip(wt.delta, wt.a, wt.products, strict=True)):
         if k == MAX_SAMPLES:
-            out.note(f"  … {B - MAX_SAMPLES} more samples")
+            out.note(f"  … {count(B - MAX_SAMPLES, 'more sample')}")
             break
         d = ops(wt.sample_eqs[k], d_products)
         out.line(f"  k={k} #{record.batch[k]}: {par(dk, d)} × {par(ak, d)} = {num(pk, d_products)}")
@@ -325,7 +326,7 @@ def _z(out: _Out, net: NetInfo, nt: NodeTerms, v: Vocabulary, l: int, z_el: str,
     names = net.names[l - 1]
     for i, (w, a, p) in enumerate(zip(nt.weights, nt.inputs, nt.products, strict=True)):
         if i == MAX_TERMS:
-            out.note(f"  + … {len(nt.products) - MAX_TERMS} more terms")
+            out.note(f"  + … {count(len(nt.products) - MAX_TERMS, 'more term')}")
             break
         d = ops(nt.term_eqs[i], d_terms)
         out.line(f"  {'+' if i else ' '} {par(w, d)} × {par(a, d)} = {num(p, d_terms)}   ({names[i]})")
@@ -363,7 +364,7 @@ def _hidden_delta(out: _Out, net: NetInfo, nt: NodeTerms, v: Vocabulary, l: int,
     names = net.names[l + 1]
     for m, (w, dm, p) in enumerate(zip(nt.down_weights, nt.down_deltas, nt.down_products, strict=True)):
         if m == MAX_TERMS:
-            out.note(f"  + … {len(nt.down_products) - MAX_TERMS} more terms")
+            out.note(f"  + … {count(len(nt.down_products) - MAX_TERMS, 'more term')}")
             break
         dd = ops(nt.down_eqs[m], d_terms)
         out.line(f"  {'+' if m else ' '} {par(w, dd)} × {par(dm, dd)} = {num(p, d_terms)}   ({names[m]})")
@@ -391,7 +392,7 @@ def _split(
     names = net.names[l + 1]
     for m, (e, s, p) in enumerate(zip(st.errors, st.shares, st.products, strict=True)):
         if m == MAX_TERMS:
-            out.note(f"  + … {len(st.products) - MAX_TERMS} more terms")
+            out.note(f"  + … {count(len(st.products) - MAX_TERMS, 'more term')}")
             break
         d = ops(st.term_eqs[m], d_terms)
         out.line(f"  {'+' if m else ' '} {par(e, d)} × {par(s, d)} = {num(p, d_terms)}   ({names[m]})")
@@ -422,7 +423,7 @@ def _loss(out: _Out, net: NetInfo, record: StepRecord, k: int, v: Vocabulary) ->
     names = net.names[-1]
     for j, (y, t) in enumerate(zip(lt.y, lt.t, strict=True)):
         if j == MAX_TERMS:
-            out.note(f"  … {len(lt.y) - MAX_TERMS} more outputs")
+            out.note(f"  … {count(len(lt.y) - MAX_TERMS, 'more output')}")
             break
         if lt.terms:
             d = ops(lt.term_eqs[j], d_terms)
