@@ -194,8 +194,11 @@ def test_a_hidden_node_shows_the_proportional_split_beside_its_delta(name):
     W2 = rec.layers[1].w_before[0]  # the weights into the one output
     e_out = rec.t[0, 0] - rec.layers[1].a[0, 0]
     share = W2[j] / W2.sum()
-    e, s, p = products(text.split("proportional split")[1])[0]
-    assert shows(e, e_out) and shows(s, share) and shows(p, e_out * share) and adds_up(e, s, p)
+    # as a learner writes it: e_m × w_mj / Σ_i w_mi, the weight and the row's sum as they are
+    e, w, total, p = re.search(rf"{N} × {N} / {N} = {N}", text.split("proportional split")[1]).groups()
+    assert shows(e, e_out) and shows(w, W2[j]) and shows(total, W2.sum()) and shows(p, e_out * share)
+    digits = len(p.lstrip("-0.").replace(".", "").split("e")[0]) or 1
+    assert f"{float(e) * float(w) / float(total):.{digits}g}" == f"{float(p):.{digits}g}"  # adds up
     m = re.search(rf"e_j = {N}   beside δ_j = {N}", text)
     assert shows(m[1], e_out * share) and shows(m[2], rec.layers[0].delta[0, j])
     assert "ignores the slope f′(z)" in text

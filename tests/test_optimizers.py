@@ -282,7 +282,8 @@ def test_the_trace_records_the_optimizer_state(ref, tmp_path):
     trainer.run(2)
     doc = json.loads(write_trace(tmp_path / "gd.json", trainer).read_text())
     assert "optimizer" not in doc["scenario"]["training"] and "beta1" not in doc["scenario"]["training"]
-    assert set(doc["steps"][0]["layers"][0]) == {"z", "a", "delta", "grad_w", "grad_b", "w", "b"}
+    # no optimiser state (the proportional split's e is written beside delta: test_split_trace.py)
+    assert set(doc["steps"][0]["layers"][0]) == {"z", "a", "delta", "grad_w", "grad_b", "w", "b", "error"}
 
 
 def test_an_optimizer_descends_the_proportional_split_when_asked(ref):

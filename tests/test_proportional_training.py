@@ -223,13 +223,14 @@ def test_proportional_trace_has_the_split_fields_and_validates(tmp_path):
             assert out["update_b"] == layer.update_b.tolist() == []
 
 
-def test_gradient_trace_has_no_split_fields(tmp_path):
+def test_gradient_trace_has_the_split_error_beside_delta_but_no_split_update(tmp_path):
+    # e is written in gradient mode too (tests/test_split_trace.py); update_w and update_b are not
     trainer = Trainer(load_scenario("proportional_2_3_1"))
     trainer.run(2)
     doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
     assert "error_split" not in doc["scenario"]["training"]
     for layer in doc["steps"][0]["layers"]:
-        assert set(layer) == {"z", "a", "delta", "grad_w", "grad_b", "w", "b"}
+        assert set(layer) == {"z", "a", "delta", "grad_w", "grad_b", "w", "b", "error"}
 
 
 def test_schema_refuses_an_unknown_error_split_and_stray_layer_fields(tmp_path):

@@ -389,6 +389,10 @@ class _Builder:
                 for k in ("z", "a", "delta", "error")
                 if k in layer
             }
+            if self.s.error_split != "proportional":
+                # e beside delta (traces since it was added): checked, then computed again from the
+                # step when needed, as for a trace without it; a record's error is what it trained with
+                per_sample.pop("error", None)
             fields_ = dict(
                 activation=self.network.activations[l - 1].name,
                 w=self.weights(layer, where, "w", l),

@@ -20,6 +20,7 @@ import numpy as np
 
 from .engine import Diagnostic, LayerRecord, StepRecord, Trainer
 from .engine.regularization import Penalty
+from .engine.split import proportional_errors
 from .errors import BackpropError
 from .scenario import Scenario
 
@@ -77,7 +78,8 @@ def _arr(a: np.ndarray) -> list:
 STEP_FIELDS = ("step", "epoch", "batch", "loss", "train_loss", "test_loss", "penalty", "warnings")
 LAYER_FIELDS = (
     *("z", "a", "delta", "grad_w", "grad_b", "w", "b"),
-    *("error", "update_w", "update_b"),  # error_split = "proportional"
+    # error: the proportional split's e (update_w, update_b: error_split = "proportional" only)
+    *("error", "update_w", "update_b"),
     *("velocity_w", "velocity_b", "m_w", "v_w", "m_b", "v_b"),  # the optimiser's state
 )
 FIELDS = STEP_FIELDS + LAYER_FIELDS
@@ -100,12 +102,13 @@ def step_dict(
         d["test_loss"] = _num(rec.test_loss)
     if penalty:
         d["penalty"] = _num(rec.penalty)
+    errors = split_errors(rec) if fields is None or "error" in fields else [None] * len(rec.layers)
     if fields is None:
-        d["layers"] = [layer_dict(lr) for lr in rec.layers]
+        d["layers"] = [layer_dict(lr, error=e) for lr, e in zip(rec.layers, errors, strict=True)]
     else:
         d = {key: value for key, value in d.items() if key == "step" or key in fields}
         if any(f in fields for f in LAYER_FIELDS):
-            d["layers"] = [layer_dict(lr, fields) for lr in rec.layers]
+            d["layers"] = [layer_dict(lr, fields, e) for lr, e in zip(rec.layers, errors, strict=True)]
     # only when there are some: a step without problems keeps its bytes
     if rec.warnings and (fields is None or "warnings" in fields):
         d["warnings"] = [_warning_dict(w) for w in rec.warnings]
@@ -116,8 +119,23 @@ def _warning_dict(w: Diagnostic) -> dict[str, Any]:
     return {"kind": w.kind, "layer": w.layer, "nodes": list(w.nodes), "message": w.message}
 
 
-def layer_dict(lr: LayerRecord, fields: Collection[str] | None = None) -> dict[str, Any]:
-    """One layer of a step: its arrays as nested lists; ``fields``: only these, None for all."""
+def split_errors(rec: StepRecord) -> list[np.ndarray | None]:
+    """The proportional split's error e of each layer, as the trace writes it: the one the step
+    trained with under error_split = "proportional" (recorded, finite or not); otherwise the split
+    of the step's output error t - y by its weights before the update, where it is defined: a
+    layer whose e is not finite (a row of weights summing to 0 above it) has none."""
+    if all(lr.error is not None for lr in rec.layers):
+        return [lr.error for lr in rec.layers]
+    with np.errstate(all="ignore"):
+        errors = proportional_errors([lr.w_before for lr in rec.layers], rec.t - rec.layers[-1].a)
+    return [e if np.isfinite(e).all() else None for e in errors]
+
+
+def layer_dict(
+    lr: LayerRecord, fields: Collection[str] | None = None, error: np.ndarray | None = None
+) -> dict[str, Any]:
+    """One layer of a step: its arrays as nested lists; ``fields``: only these, None for all;
+    ``error``: its split error e, when the step's record does not hold it (see split_errors)."""
     arrays: dict[str, np.ndarray] = {
         "z": lr.z,
         "a": lr.a,
@@ -127,8 +145,10 @@ def layer_dict(lr: LayerRecord, fields: Collection[str] | None = None) -> dict[s
         "w": lr.w,
         "b": lr.b,
     }
-    if lr.error is not None:  # error_split = "proportional" only
-        arrays["error"] = lr.error
+    if error is None:
+        error = lr.error  # error_split = "proportional": what the layer learnt from
+    if error is not None:
+        arrays["error"] = error
     if lr.update_w is not None and lr.update_b is not None:
         arrays["update_w"], arrays["update_b"] = lr.update_w, lr.update_b
     arrays.update(lr.state)  # the optimiser's, when it has one

@@ -370,28 +370,43 @@ def weight_shares(W: Array) -> Array:
 @dataclass(frozen=True)
 class SplitTerms:
     """The proportional split e_j of node j of a hidden layer for one sample: the errors e_m of
-    the layer after it, each weight's share w_mj / sum_i w_mi, their products and e_j."""
+    the layer after it, the weights w_mj, their rows' sums sum_i w_mi, each term
+    e_m * w_mj / sum_i w_mi (as a learner writes it) and e_j, their sum. ``shares``: w_mj / sum."""
 
     errors: tuple[float, ...]
+    weights: tuple[float, ...]
+    sums: tuple[float, ...]
     shares: tuple[float, ...]
     products: tuple[float, ...]
     e: float
-    term_eqs: tuple[Equation, ...]
+    term_eqs: tuple[Equation, ...]  # e_m * w_mj / sum_i w_mi = product_m
     e_eq: Equation
+
+
+def _share_of(e: float, w: float, total: float) -> float:
+    return e * w / total
 
 
 def split_terms(record: StepRecord, layer: int, j: int, k: int, errors: Sequence[Array]) -> SplitTerms:
     """The split of node j of hidden ``layer`` for sample k, from ``errors`` (one (B, n_l) array
     a layer, l = 1..L, as ``split.proportional_errors`` returns them)."""
-    shares = weight_shares(record.layers[layer].w_before)[:, j]
+    W = record.layers[layer].w_before
+    shares = weight_shares(W)[:, j]
+    with np.errstate(all="ignore"):
+        sums = W.sum(axis=1)
     e_next = errors[layer][k]
     products = e_next * shares
     return SplitTerms(
         errors=_floats(e_next),
+        weights=_floats(W[:, j]),
+        sums=_floats(sums),
         shares=_floats(shares),
         products=_floats(products),
         e=float(errors[layer - 1][k, j]),
-        term_eqs=_products(e_next, shares, products),
+        term_eqs=tuple(
+            Equation(_share_of, (float(e), float(w), float(t)), float(p))
+            for e, w, t, p in zip(e_next, W[:, j], sums, products, strict=True)
+        ),
         e_eq=Equation(_sum, _floats(products), float(errors[layer - 1][k, j])),
     )
 

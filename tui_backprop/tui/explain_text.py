@@ -390,12 +390,13 @@ def _split(
     listed = len(st.products) <= MAX_TERMS
     d_terms = ops(st.e_eq) if listed else MIN_DIGITS
     names = net.names[l + 1]
-    for m, (e, s, p) in enumerate(zip(st.errors, st.shares, st.products, strict=True)):
+    for m, (e, w, total, p) in enumerate(zip(st.errors, st.weights, st.sums, st.products, strict=True)):
         if m == MAX_TERMS:
             out.note(f"  + … {count(len(st.products) - MAX_TERMS, 'more term')}")
             break
         d = ops(st.term_eqs[m], d_terms)
-        out.line(f"  {'+' if m else ' '} {par(e, d)} × {par(s, d)} = {num(p, d_terms)}   ({names[m]})")
+        term = f"{par(e, d)} × {par(w, d)} / {par(total, d)}"  # e_m × w_mj / Σ_i w_mi
+        out.line(f"  {'+' if m else ' '} {term} = {num(p, d_terms)}   ({names[m]})")
     out.line(f"  e_j = {num(st.e)}   beside {v.el('delta', l, 'j')} = {num(nt.delta)}", "marked")
     out.note(
         "The split hands e back by each weight's share of its row (w_mj / Σ_i w_mi) and ignores the "

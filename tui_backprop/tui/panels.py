@@ -15,6 +15,7 @@ from functools import partial
 from rich.text import Text
 
 from ..engine import LayerRecord, StepRecord
+from ..engine.explain import record_split
 from ..notation import vocabulary
 from .matrices import Block, fit, fmt, grid, heatmap, style, summary
 from .model import BIG
@@ -154,7 +155,19 @@ class ForwardPanel(_BatchPanel):
 
 
 class BackwardPanel(_BatchPanel):
+    """delta of every layer and, beside it, the proportional split's error e of that layer: what
+    the run trains with under error_split = "proportional", the picture beside the gradient
+    otherwise (engine/split.py; record_split computes it from the record)."""
+
     TITLE = "backward: delta = ∂ℓ/∂z"
+    _split: tuple[StepRecord, list] | None = None
+
+    def _errors(self, rec: StepRecord) -> list:
+        """e of every layer for ``rec``, worked out once a record: a selection move redraws the
+        panel, and the same arrays keep their display statistics (stats.py caches by array)."""
+        if self._split is None or self._split[0] is not rec:
+            self._split = (rec, record_split(rec))
+        return self._split[1]
 
     def build(self, width: int) -> Text:
         rec = self.record
@@ -162,6 +175,7 @@ class BackwardPanel(_BatchPanel):
             return _hint("Then the error signal delta of every layer appears here.", width)
         net, out = self.net, Text(no_wrap=True)
         fresh = self.reveal.fresh
+        errors = self._errors(rec) if self.reveal.has_delta(net.depth) else None
         for l in range(net.depth, 0, -1):
             lr = rec.layers[l - 1]
             if not self.reveal.has_delta(l):
@@ -175,15 +189,29 @@ class BackwardPanel(_BatchPanel):
             if now:
                 self.focus_line = _lines(out)
             _section(out, width, f"delta[{l}]", f"= {rule}", fresh=now)
-            block = Block(
-                f"delta[{l}]",
-                lr.delta,
-                net.names[l],
-                related_cols=self.focus_columns(l),
-                first_bad=_cell(_bad_at(rec, "delta", l)),
-                click=partial(_node_click, l),
+            blocks = [
+                Block(
+                    f"{title}[{l}]",
+                    v,
+                    net.names[l],
+                    related_cols=self.focus_columns(l),
+                    first_bad=_cell(_bad_at(rec, quantity, l)),
+                    click=partial(_node_click, l),
+                )
+                for title, quantity, v in (
+                    ("delta", "delta", lr.delta),
+                    ("e", "error", errors[l - 1] if errors is not None else None),
+                )
+                if v is not None
+            ]
+            out.append_text(self.batch_grid(blocks, width))
+        if errors is not None:
+            how = "what this run trains with" if net.split else "beside delta, not a gradient"
+            note = (
+                f"e: the proportional error split, {how}: e[{net.depth}] = t − y, handed back to each "
+                "layer in proportion to the weights (select a hidden node: the explain panel adds it up)"
             )
-            out.append_text(self.batch_grid([block], width))
+            out.append("\n\n" + "\n".join(textwrap.wrap(note, max(width, 20))), style("dim"))
         return out
 
 
