@@ -78,7 +78,7 @@ def test_o_opens_the_variant_at_its_step_and_escape_returns_to_the_comparison_as
         s = Session(pilot, app)  # type: ignore[arg-type]
         assert step_of(s.header()) == 3 and app.record is not None and app.record.step == 3
         assert "(--vary training.learning_rate=10)" in s.header()  # the name says which variant
-        assert "esc Comparison" in s.screen()  # the footer says how to go back
+        assert "■ paused · escape: back to the comparison" in s.header()  # how to go back
         await pilot.press("space", "b", "b", "b")  # space, b x3: step 4 here, then back to step 1
         assert app.trainer.step_count == 1
         await pilot.press("escape")  # escape: back to the comparison

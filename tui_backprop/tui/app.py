@@ -29,7 +29,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from ..engine import StepRecord, Trainer
@@ -44,6 +44,7 @@ from .boundary import BoundaryPanel, ChartCell
 from .chart import LossChart, chart_title
 from .explain import ExplainPanel
 from .export import choose_export_path
+from .footer import AppFooter
 from .goto import GotoScreen
 from .header import Header, Status, divergence_text
 from .help import HelpScreen
@@ -171,7 +172,7 @@ class BackpropApp(PlainNotifications[None]):
             yield BackwardPanel(net, "3", id="backward")
             yield GradientsPanel(net, "4", id="gradients")
             yield WeightsPanel(net, "5", id="weights")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         # the trainer's step: 0 for a new run; a variant's trainer from the comparison is further on
@@ -179,10 +180,12 @@ class BackpropApp(PlainNotifications[None]):
         explain_keys.apply_notation(self)
 
     def on_resize(self, event: events.Resize) -> None:
-        footer = self.query_one(Footer)  # at 80 columns every key of the footer still fits
+        footer = self.query_one(AppFooter)  # at 80 columns every key of the footer still fits
         footer.compact = event.size.width < 120
         palette = event.size.width >= 100  # below, ctrl+p works all the same
-        if footer.show_command_palette != palette:
+        changed = footer.hidden(footer.width) != footer.hidden(event.size.width)  # footer.WIDE_ONLY
+        footer.width = event.size.width
+        if footer.show_command_palette != palette or changed:
             footer.show_command_palette = palette
             footer.refresh(recompose=True)
 

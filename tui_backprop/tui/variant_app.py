@@ -23,6 +23,10 @@ class VariantApp(BackpropApp):
         self.back = False  # escape was pressed: the comparison opens again
         super().__init__(variant.scenario, export_path, trainer=trainer.fork())
 
+    def status_activity(self) -> str:
+        activity = super().status_activity()
+        return f"{activity} · escape: back to the comparison" if activity == "paused" else activity
+
     def action_back_to_comparison(self) -> None:
         self._pause()
         self.back = True
