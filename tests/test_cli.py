@@ -29,7 +29,7 @@ BAD = Path(__file__).parent / "bad_scenarios" / "learning_rate_negative.toml"
 DIVERGING = (DATA / "diverges_1_1.toml").read_text()
 
 SUMMARY = re.compile(
-    r"^(?P<name>.+): (?P<steps>\d+) steps, epoch \d+, training loss \S+, stopped: (?P<reason>\w+)"
+    r"^(?P<name>.+): (?P<steps>\d+) steps?, epoch \d+, training loss \S+, stopped: (?P<reason>\w+)"
 )
 
 
@@ -130,7 +130,7 @@ def test_steps_runs_exactly_n_steps(tmp_path, capsys, steps):
     assert doc["summary"]["stop_reason"] == "steps"
     assert [s["step"] for s in doc["steps"]] == list(range(1, steps + 1))
     out = capsys.readouterr().out
-    assert f": {steps} steps, " in out and f"trace: {out_path}" in out
+    assert f": {steps} step{'' if steps == 1 else 's'}, " in out and f"trace: {out_path}" in out  # 1 step
 
 
 def test_without_steps_the_run_goes_to_max_steps(tmp_path, capsys):

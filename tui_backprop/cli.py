@@ -29,6 +29,7 @@ from .serve import add_serve_flags
 from .serve import flag_problem as serve_flag_problem
 from .trace import FIELDS, TraceWriter, summary_stop_reason
 from .tui.export import choose_export_path
+from .words import count
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGPIPE
@@ -200,7 +201,7 @@ def _check(paths: list[str], overrides: Sequence[Override] = ()) -> int:
         try:
             if is_trace(path):
                 rec = read_trace(path)
-                what = f"trace of {rec.scenario}, {rec.steps} steps, stopped: {rec.stop_reason}"
+                what = f"trace of {rec.scenario}, {count(rec.steps, 'step')}, stopped: {rec.stop_reason}"
             else:
                 what = str(load_scenario(path, overrides))
         except BackpropError as e:
@@ -313,7 +314,8 @@ def _headless(
     test = trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss
     why = _why_diverged(trainer) if reason == "diverged" else ""
     print(
-        f"{scenario.title}: {trainer.step_count} steps, epoch {trainer.epoch}, training loss {final:.6g}, "
+        f"{scenario.title}: {count(trainer.step_count, 'step')}, epoch {trainer.epoch}, "
+        + f"training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
         + f"stopped: {reason}{why}"
         + (f", trace: {written}" if written else "")

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .words import count
+
 if TYPE_CHECKING:
     from .scenario import _Reader
 
@@ -59,7 +61,7 @@ def read_csv(
                 key = "target_columns"  # the inputs are the columns it leaves
             cols = ", ".join(in_names if arr is X else out_names)
             gives = f"{arr.shape[1]} {what}" + ("s" if arr.shape[1] != 1 else "")
-            message = f"{name} gives {gives} ({cols}), but the {what} layer has {n} nodes"
+            message = f"{name} gives {gives} ({cols}), but the {what} layer has {count(n, 'node')}"
             r.problem("data", key, message)
             return None
     keys: dict[str, Any] = {"csv": name, "target_columns": targets, "input_columns": in_cols}

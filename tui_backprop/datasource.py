@@ -13,6 +13,7 @@ import numpy as np
 
 from .engine.activations import ALIASES
 from .engine.datasets import GENERATORS, REGRESSION, generate
+from .words import count
 
 if TYPE_CHECKING:
     from .scenario import _Reader
@@ -85,7 +86,7 @@ def generated(
         r.problem("data", "generator", fits)
         return None
     if samples is not None and samples * n_in > MAX_VALUES:
-        too_many = f"{samples} samples of {n_in} inputs is more than {MAX_VALUES:,} numbers"
+        too_many = f"{samples} samples of {count(n_in, 'input')} is more than {MAX_VALUES:,} numbers"
         r.problem("data", "samples", too_many)
         return None
     if samples is None or noise is None or seed is None or spread is None or centers is None:

@@ -18,6 +18,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from .words import count
+
 # what the checker applies; annotations ($schema, title, ...) are read and ignored
 KEYWORDS = frozenset(
     {
@@ -174,7 +176,7 @@ class Checker:
         if is_number(v) and not isinstance(v, bool):
             self._bounds(v, s, path)
         if isinstance(v, str) and len(v) < s.get("minLength", 0):
-            self.problem(path, f"must have at least {s['minLength']} character(s)")
+            self.problem(path, f"must have at least {count(s['minLength'], 'character')}")
         if isinstance(v, list):
             self._array(v, s, path)
         if isinstance(v, dict):
@@ -192,7 +194,7 @@ class Checker:
 
     def _array(self, v: list, s: dict[str, Any], path: str) -> None:
         if len(v) < s.get("minItems", 0):
-            self.problem(path, f"expected at least {s['minItems']} item(s), got {len(v)}")
+            self.problem(path, f"expected at least {count(s['minItems'], 'item')}, got {len(v)}")
         if "contains" in s and not any(self.valid(x, s["contains"]) for x in v):
             self.problem(path, f"expected {_form(self.resolve(s['contains']))} among the items")
         if s.get("uniqueItems"):
@@ -203,7 +205,7 @@ class Checker:
                     break
                 seen.append(x)
         if "maxItems" in s and len(v) > s["maxItems"]:
-            self.problem(path, f"expected at most {s['maxItems']} item(s), got {len(v)}")
+            self.problem(path, f"expected at most {count(s['maxItems'], 'item')}, got {len(v)}")
         if "items" not in s:
             return
         items = self.resolve(s["items"])
@@ -287,5 +289,5 @@ def check(doc: Any, schema: dict[str, Any]) -> list[str]:
     c = Checker(schema)
     c.check(doc, schema, "")
     if c.dropped:
-        c.problems.append(f"... and {c.dropped} more problem(s)")
+        c.problems.append(f"... and {count(c.dropped, 'more problem')}")
     return c.problems

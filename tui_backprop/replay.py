@@ -42,6 +42,7 @@ from .engine.trainer import loss_blowup
 from .jsoncheck import BadNumber, at, check, describe
 from .scenario import Scenario, ScenarioError, parse_scenario
 from .trace import FORMAT, VERSION, TraceError, schema
+from .words import count
 
 Array = np.ndarray
 
@@ -361,7 +362,8 @@ class _Builder:
         bad = [k for k in batch if not 0 <= k < self.N]
         if bad:
             self.problem(
-                f"{path}.batch", f"sample index {bad[0]} is out of range: the data has {self.N} samples"
+                f"{path}.batch",
+                f"sample index {bad[0]} is out of range: the data has {count(self.N, 'sample')}",
             )
             return None
         expected, after = self.schedule.next_batch(self.schedule.position_after(number - 1))

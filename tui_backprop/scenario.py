@@ -28,6 +28,7 @@ from .errors import BackpropError
 from .names import name_problems
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
+from .words import count
 
 if TYPE_CHECKING:
     from .overrides import Override
@@ -318,7 +319,7 @@ class _Reader:
             self.problem(table, key, f"expected a non-empty list of rows, got {_kind(v)}")
             return None
         if rows is not None and len(v) != rows:
-            self.problem(table, key, f"expected {rows} rows, got {len(v)}")
+            self.problem(table, key, f"expected {count(rows, 'row')}, got {len(v)}")
             return None
         for i, row in enumerate(v):
             if not isinstance(row, list):

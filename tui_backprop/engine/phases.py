@@ -68,7 +68,8 @@ def reveal(L: int, done: int) -> Reveal:
     """What is known after the first ``done`` phases (1 <= done <= 2L + 3) of a step."""
     steps = phases(L)
     if not 1 <= done <= len(steps):
-        raise ValueError(f"a step of {L} layers has phases 1..{len(steps)}, got {done}")
+        layers = f"{L} layer" + ("" if L == 1 else "s")
+        raise ValueError(f"a step of {layers} has phases 1..{len(steps)}, got {done}")
     seen = steps[:done]
     deltas = [p.layer for p in seen if p.kind == "delta" and p.layer is not None]
     return Reveal(

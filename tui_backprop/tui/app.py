@@ -39,6 +39,7 @@ from ..errors import BackpropError
 from ..notation import vocabulary
 from ..scenario import Scenario
 from ..trace import write_trace
+from ..words import count
 from . import explain_keys
 from .boundary import BoundaryPanel, ChartCell
 from .chart import LossChart, chart_title
@@ -371,7 +372,7 @@ class BackpropApp(PlainNotifications[None]):
         self._start(None, "playing")
 
     def action_run(self, steps: int) -> None:
-        self._start(int(steps), f"running {steps} steps")
+        self._start(int(steps), f"running {count(int(steps), 'step')}")
 
     def action_faster(self) -> None:
         self._set_rate(self.rate_index + 1)
@@ -559,7 +560,7 @@ class BackpropApp(PlainNotifications[None]):
         path = choose_export_path(self.scenario, self.export_path, Path.cwd(), self._written)
         snapshot = copy.copy(self.trainer)  # the step count now: keys pressed meanwhile do not move it
         self.exporting = True
-        self.notify(f"exporting {snapshot.step_count} steps to {path} …", title="export")
+        self.notify(f"exporting {count(snapshot.step_count, 'step')} to {path} …", title="export")
         self._export(snapshot, path)
 
     @work(thread=True, group="export", exit_on_error=False)
@@ -571,7 +572,7 @@ class BackpropApp(PlainNotifications[None]):
         except OSError as e:
             self.call_from_thread(self._export_done, None, f"{path}: {e.strerror or e}")
         else:
-            self.call_from_thread(self._export_done, written, f"{snapshot.step_count} steps")
+            self.call_from_thread(self._export_done, written, count(snapshot.step_count, "step"))
 
     def write(self, path: Path, snapshot: Stepper) -> Path:
         """Write the trace of ``snapshot`` (a copy of the trainer when export was pressed)."""

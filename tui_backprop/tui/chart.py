@@ -84,15 +84,18 @@ def _step_ticks(n: int, count: int) -> list[int]:
     return list(range(0, n + 1, int(step)))
 
 
-def chart_title(test: bool, width: int | None = None) -> str:
+def chart_title(test: bool, width: int | None = None, log: bool = False) -> str:
     """The panel title: a legend with its marks in the chart's colours, the longest of its forms
-    that fits a border ``width`` cells wide (None: the longest)."""
+    that fits a border ``width`` cells wide (None: the longest); ``log``: the loss axis is on a
+    log scale, which the title says first."""
     b, tr, te = f"[{BATCH_COLOUR}]•[/]", f"[{TRAIN_COLOUR}]─[/]", f"[{TEST_COLOUR}]─[/]"
+    name = "6 loss (log scale)" if log else "6 loss"
+    short = "6 loss (log)" if log else "6 loss"
     if test:
-        forms = [f"6 loss: {b} batch  {tr} training  {te} test", f"6 loss: {b}batch {tr}train {te}test"]
+        forms = [f"{name}: {b} batch  {tr} training  {te} test", f"{short}: {b}batch {tr}train {te}test"]
     else:
-        forms = [f"6 loss: {b} batch  {tr} training set", f"6 loss: {b}batch {tr}training"]
-    forms.append(f"6 loss {b}{tr}{te if test else ''}")
+        forms = [f"{name}: {b} batch  {tr} training set", f"{short}: {b}batch {tr}training"]
+    forms.append(f"{short} {b}{tr}{te if test else ''}")
     if width is None:
         return forms[0]
     return next((f for f in forms if Text.from_markup(f).cell_len <= width - 4), forms[-1])
@@ -134,10 +137,11 @@ class LossChart(PlotextPlot):
         self.refresh()
 
     def on_resize(self) -> None:
-        self.border_title = chart_title(self.test_legend, self.size.width)
+        self.border_title = chart_title(self.test_legend, self.size.width, self.log_scale)
 
     def set_log_scale(self, log: bool) -> None:
         self.log_scale = log
+        self.border_title = chart_title(self.test_legend, self.size.width or None, log)
         self.refresh()
 
     @property

@@ -32,6 +32,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -147,9 +148,9 @@ class CompareApp(PlainNotifications[int | None]):
         yield Static(id="status")
         with Container(id="body"):
             chart = OverlayChart(id="chart")
-            chart.border_title = plain(f"training-set loss by {self.key_name}")
             # log at first: losses of different settings are orders of magnitude apart
             chart.log_scale = self._resumed.log_scale
+            chart.border_title = self._chart_title(chart.log_scale)
             yield chart
             table: DataTable = DataTable(id="table", cursor_type="row", zebra_stripes=True)
             table.border_title = plain(f"{len(self.variants)} variants of {self.key_name}")
@@ -289,6 +290,10 @@ class CompareApp(PlainNotifications[int | None]):
     def action_log_scale(self) -> None:
         chart = self.query_one(OverlayChart)
         chart.set_log_scale(not chart.log_scale)
+        chart.border_title = self._chart_title(chart.log_scale)
+
+    def _chart_title(self, log: bool) -> Content:
+        return plain(f"training-set loss by {self.key_name}" + (" (log scale)" if log else ""))
 
     def key_help(self) -> list[tuple[str, str, str]]:
         """(action, keys, explanation) for every action: the help screen and the command palette."""

@@ -116,6 +116,15 @@ def batch_text(batch: tuple[int, ...]) -> str:
     return f"[{head} … {batch[-1]}] ({len(batch)})"
 
 
+def batch_words(mode: str) -> str:
+    """The batch mode as the header says it: ``full batch``, ``one sample a step``, ``batches of 10``."""
+    if mode == "full":
+        return "full batch"
+    if mode == "sample":
+        return "one sample a step"
+    return f"batches of {mode}"
+
+
 def divergence_text(record: StepRecord) -> str:
     """The banner's words: ``diverged at step 7: the first non-finite value is delta[1][0, 2]``,
     or the training-set loss that blew up."""
@@ -162,7 +171,7 @@ class Header(Static):
             item("", s.optimizer if wide else s.optimizer_short)
         else:
             item("lr", f"{s.learning_rate:g}")
-        item("mode" if wide else "", f"{s.batch_mode}, {s.loss_name}", "")
+        item("", f"{batch_words(s.batch_mode)}, {s.loss_name}", "")
         t.append("\n")
         item("loss", *(number(s.loss) if s.loss is not None else ("–", "bold")))
         train, train_style = number(s.train_loss)

@@ -17,6 +17,7 @@ from rich.text import Text
 from ..engine import LayerRecord, StepRecord
 from ..engine.explain import record_split
 from ..notation import vocabulary
+from ..words import count
 from .matrices import Block, fit, fmt, grid, heatmap, style, summary
 from .model import BIG
 from .panel import Panel
@@ -148,7 +149,7 @@ class ForwardPanel(_BatchPanel):
             out,
             width,
             f"batch loss {fmt(rec.loss)}",
-            f"mean of ℓ over {len(rec.batch)} sample(s), before the update",
+            f"mean of ℓ over {count(len(rec.batch), 'sample')}, before the update",
             fresh=fresh is not None and fresh.kind == "loss",
         )
         return out

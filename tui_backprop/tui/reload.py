@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import BackpropError
 from ..scenario import Scenario, bundled_names, load_scenario
+from ..words import count
 
 if TYPE_CHECKING:
     from ..overrides import Override
@@ -93,5 +94,5 @@ async def reload_scenario(app: BackpropApp) -> None:
         app.notify(f"{source} is unchanged: the run goes on at step {steps}", title="reload")
         return
     await app.start_scenario(scenario)
-    gone = f" (the run of {steps} steps before it is gone)" if steps else ""
+    gone = f" (the run of {count(steps, 'step')} before it is gone)" if steps else ""
     app.notify(f"{source} changed: a new run of {scenario.title} starts at step 0{gone}", title="reloaded")
