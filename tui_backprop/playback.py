@@ -12,6 +12,7 @@ recording, or a live continuation of one, without recomputing the recorded steps
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -144,23 +145,34 @@ def continue_from(run: RecordedRun, history: int) -> Trainer:
     return trainer
 
 
-def write_trace(path: str | Path, run: RecordedRun, live: Trainer | None = None, origin: int = 0) -> Path:
+def write_trace(
+    path: str | Path,
+    run: RecordedRun,
+    live: Trainer | None = None,
+    origin: int = 0,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> Path:
     """Export the recorded steps up to ``run``'s position, or, with ``live`` (a Trainer that
     continued from recorded step ``origin``), the recorded steps 1..origin then the live ones
-    replayed from there. The same bytes as the export of the original run at that step."""
+    replayed from there. The same bytes as the export of the original run at that step.
+    ``progress(done, total)`` is called after each step written."""
     records = run.recording.records
+    total = run.step_count if live is None else live.step_count
     with TraceWriter(path, run) as writer:  # the header: the recording's scenario, data and initial weights
+        kept = records[: run.step_count if live is None else origin]
+        for done, record in enumerate(kept, start=1):
+            writer.write_step(record)
+            progress(done, total)
         if live is None:
-            writer.write_steps(records[: run.step_count])
             last = records[run.step_count - 1] if run.step_count else None
             final = last.train_loss if last else run.initial_train_loss
             return writer.close(final, (last.stop_reason if last else None) or "steps")
-        writer.write_steps(records[:origin])
         again = Trainer(run.scenario, history=1)
         if origin:
             again.start_from(records[origin - 1])
         final = again.train_losses[-1] if origin else run.initial_train_loss
-        for _ in range(live.step_count - origin):
+        for done in range(origin + 1, live.step_count + 1):
             writer.write_step(again.step())
             final = again.train_losses[-1]
+            progress(done, total)
         return writer.close(final, summary_stop_reason(again, "steps"))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -312,16 +313,93 @@ def summary_stop_reason(trainer: Trainer, otherwise: str) -> str:
     return trainer.stop_reason or otherwise
 
 
-def write_trace(path: str | Path, trainer: Trainer, stop_reason: str = "steps") -> Path:
+def write_trace(
+    path: str | Path,
+    trainer: Trainer,
+    stop_reason: str = "steps",
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
     """Export every step ``trainer`` has taken, replayed from the start, to ``path``.
 
     The steps are computed again by a fresh Trainer and streamed to disk one at a time, so
     the trace holds every step whatever the trainer kept in memory, and it is the same
     file byte for byte as a headless run of the same scenario and number of steps.
+    ``progress(done, total)`` is called after each step written.
     """
     replay = Trainer(trainer.scenario, history=1)
+    total = trainer.step_count
     with TraceWriter(path, replay) as writer:
-        for _ in range(trainer.step_count):
+        for done in range(1, total + 1):
             writer.write_step(replay.step())
+            if progress is not None:
+                progress(done, total)
         final = replay.train_losses[-1] if replay.train_losses else replay.initial_train_loss
         return writer.close(final, summary_stop_reason(replay, stop_reason))
+
+
+# -- how big a trace will be ---------------------------------------------------------------
+
+# a float64 as the trace writes it (repr, up to 17 digits) with its ", ", on average: what a
+# network's weights and activations take; 0.0 and 1.0 take less, so small traces are overestimated
+NUMBER_BYTES = 22
+
+
+@dataclass(frozen=True)
+class TraceSize:
+    """The bytes a trace will take, roughly: its header (the scenario, the data and the initial
+    weights) and each step, counted in numbers at NUMBER_BYTES each."""
+
+    header: int
+    per_step: int
+    steps: int
+
+    @property
+    def total(self) -> int:
+        return self.header + self.per_step * self.steps
+
+    def steps_within(self, budget: int) -> int:
+        """How many steps' worth of the trace fits ``budget`` bytes, besides the header (1 at least)."""
+        return max(1, (budget - self.header) // max(self.per_step, 1))
+
+
+class SizeSource(Protocol):
+    """What a trace's size is worked out from: a Trainer, a recorded run, the app's Stepper."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def initial_W(self) -> tuple[np.ndarray, ...]: ...
+    @property
+    def initial_b(self) -> tuple[np.ndarray, ...]: ...
+    @property
+    def X(self) -> np.ndarray: ...
+    @property
+    def X_test(self) -> np.ndarray | None: ...
+
+
+def trace_size(source: SizeSource, steps: int, fields: Collection[str] | None = None) -> TraceSize:
+    """How big the trace of ``steps`` steps of ``source`` (a Trainer or a recorded run) will be,
+    from the network, the batch and the data alone (nothing is written): every layer's z, a,
+    delta and e (B, n_l), grad_w and w (n_l, n_(l-1)), grad_b and b, and the optimiser's state
+    and the split's updates when the run has them; ``fields``: only those (as --fields)."""
+    s = source.scenario
+    N = len(source.X)
+    B = N if s.batch == "full" else 1 if s.batch == "sample" else min(int(s.batch), N)
+    per_sample = ("z", "a", "delta", "error")
+    shaped_like_w = ["grad_w", "w"] + (["update_w"] if s.error_split == "proportional" else [])
+    shaped_like_w += {"momentum": ["velocity_w"], "adam": ["m_w", "v_w"]}.get(s.optimizer, [])
+    numbers = 0
+    for n_in, n in zip(s.layers, s.layers[1:], strict=False):
+        for name in (*per_sample, *shaped_like_w):
+            if fields is None or name in fields:
+                numbers += B * n if name in per_sample else n * n_in
+        for name in shaped_like_w:  # each has its bias vector (an empty one without biases)
+            bias_name = name[:-2] + "_b" if name.endswith("_w") else "b"
+            if s.bias and (fields is None or bias_name in fields):
+                numbers += n
+    numbers += 5 + B  # step, epoch, the losses and the batch's indices
+    data = (len(source.X) + (len(source.X_test) if source.X_test is not None else 0)) * (
+        s.layers[0] + s.layers[-1]
+    )
+    weights = sum(w.size + b.size for w, b in zip(source.initial_W, source.initial_b, strict=True))
+    return TraceSize((data + weights) * NUMBER_BYTES + 4096, numbers * NUMBER_BYTES, steps)

@@ -20,7 +20,7 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
@@ -38,16 +38,17 @@ from ..engine.trainer import HISTORY_STEPS
 from ..errors import BackpropError
 from ..notation import vocabulary
 from ..scenario import Scenario
-from ..trace import write_trace
+from ..trace import trace_size, write_trace
 from ..words import count
 from . import explain_keys
 from .boundary import BoundaryPanel, ChartCell
 from .chart import LossChart, chart_title
 from .explain import ExplainPanel
 from .export import choose_export_path
+from .export_screen import CONFIRM_BYTES, ExportConfirmScreen, advice
 from .footer import AppFooter
 from .goto import GotoScreen
-from .header import Header, Status, divergence_text
+from .header import Header, Status, display_path, divergence_text
 from .help import HelpScreen
 from .keys import BINDINGS, key_rows
 from .model import NetInfo
@@ -65,6 +66,13 @@ from .warnings_bar import WarningsBar
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 10000.0, math.inf)
 DEFAULT_RATE = RATES.index(10.0)
+
+
+ExportProgress = Callable[[int, int], None]  # (steps written, steps to write)
+
+
+def no_progress(done: int, total: int) -> None:
+    pass
 
 
 def rate_text(rate: float) -> str:
@@ -130,6 +138,7 @@ class BackpropApp(PlainNotifications[None]):
         self.export_path = export_path
         self.last_export_path: Path | None = None
         self.exporting = False
+        self.export_progress = (0, 0)  # steps written and to write, while exporting
         self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
         self._generation = 0  # bumped whenever the screen stops listening to a worker
         self._worker: Worker | None = None
@@ -246,6 +255,7 @@ class BackpropApp(PlainNotifications[None]):
                 export=self.last_export_path,
                 reveal=self.reveal,
                 train_loss_before=self._train_loss_before(rec),
+                exporting=self.export_progress if self.exporting else None,
             )
         )
 
@@ -559,14 +569,47 @@ class BackpropApp(PlainNotifications[None]):
         self._pause()
         path = choose_export_path(self.scenario, self.export_path, Path.cwd(), self._written)
         snapshot = copy.copy(self.trainer)  # the step count now: keys pressed meanwhile do not move it
-        self.exporting = True
+        size = trace_size(snapshot, snapshot.step_count)
+        if size.total > CONFIRM_BYTES:  # a big trace: say how big, and how to make it smaller
+            text = advice(size, self.export_command(snapshot.step_count, path), CONFIRM_BYTES)
+            self.push_screen(ExportConfirmScreen(text), partial(self._confirmed, snapshot, path))
+            return
+        self._begin_export(snapshot, path)
+
+    def _confirmed(self, snapshot: Stepper, path: Path, yes: bool | None) -> None:
+        if yes:
+            self._begin_export(snapshot, path)
+        else:
+            self.notify("nothing exported", title="export")
+
+    def export_command(self, steps: int, path: Path) -> list[str] | None:
+        """The command line that writes this run's first ``steps`` steps to ``path`` headless
+        (None when no command does: a run not read from a file)."""
+        source = self.scenario_source
+        if source is None:
+            return None
+        sets = [arg for o in source.overrides for arg in ("--set", f"{o.name}={o.text}")]
+        export = display_path(path)
+        return ["backprop-tui", source.spec, *sets, "--headless", "--steps", str(steps), "--export", export]
+
+    def _begin_export(self, snapshot: Stepper, path: Path) -> None:
+        self.exporting, self.export_progress = True, (0, snapshot.step_count)
         self.notify(f"exporting {count(snapshot.step_count, 'step')} to {path} …", title="export")
+        self._draw_header()
         self._export(snapshot, path)
 
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, snapshot: Stepper, path: Path) -> None:
+        shown = 0.0
+
+        def progress(done: int, total: int) -> None:  # to the header, ten times a second at most
+            nonlocal shown
+            if time.monotonic() - shown >= 0.1 or done == total:
+                shown = time.monotonic()
+                self.call_from_thread(self._export_step, done, total)
+
         try:
-            written = self.write(path, snapshot)
+            written = self.write(path, snapshot, progress)
         except BackpropError as e:
             self.call_from_thread(self._export_done, None, f"{path}: {'; '.join(e.problems)}")
         except OSError as e:
@@ -574,15 +617,22 @@ class BackpropApp(PlainNotifications[None]):
         else:
             self.call_from_thread(self._export_done, written, count(snapshot.step_count, "step"))
 
-    def write(self, path: Path, snapshot: Stepper) -> Path:
-        """Write the trace of ``snapshot`` (a copy of the trainer when export was pressed)."""
+    def write(self, path: Path, snapshot: Stepper, progress: ExportProgress = no_progress) -> Path:
+        """Write the trace of ``snapshot`` (a copy of the trainer when export was pressed);
+        ``progress(done, total)`` after each step written."""
         assert isinstance(snapshot, Trainer)
-        return write_trace(path, snapshot)
+        return write_trace(path, snapshot, progress=progress)
+
+    def _export_step(self, done: int, total: int) -> None:
+        if self.exporting:
+            self.export_progress = (done, total)
+            self._draw_header()
 
     def _export_done(self, path: Path | None, detail: str) -> None:
         self.exporting = False
         if path is None:
             self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)
+            self._draw_header()
             return
         self._written.add(path.resolve())
         self.last_export_path = path

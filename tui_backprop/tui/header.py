@@ -13,6 +13,7 @@ from ..engine import StepRecord
 from ..engine.optimizers import optimizer_for
 from ..engine.phases import FULL, Reveal
 from ..scenario import Scenario
+from ..words import count
 from .matrices import fmt, style
 
 SHOWN_INDICES = 12
@@ -38,6 +39,7 @@ class Status:
     optimizer_short: str = ""  # the same with its learning rate only, for narrow screens
     before_update: bool = False  # a step taken by phases has not reached its update: train_loss is
     # the training-set loss before that step, the one its own forward pass starts from
+    exporting: tuple[int, int] | None = None  # an export in progress: steps written, steps to write
 
     @classmethod
     def of(
@@ -51,6 +53,7 @@ class Status:
         export: Path | None,
         reveal: Reveal = FULL,
         train_loss_before: float | None = None,
+        exporting: tuple[int, int] | None = None,
     ) -> Status:
         """The status shown with ``record`` on screen (None: before the first step). ``reveal``:
         what of the record a step taken phase by phase has computed so far: its batch loss from
@@ -69,6 +72,7 @@ class Status:
             loss=record.loss if record and reveal.loss else None,
             train_loss=train_loss,
             before_update=before,
+            exporting=exporting,
             learning_rate=scenario.learning_rate,
             batch_mode=str(scenario.batch),
             loss_name=scenario.loss,
@@ -191,8 +195,11 @@ class Header(Static):
             t.append(f"{'▶' if moving else '■'} {s.activity}  ", style("marked"))
         if s.step == 0:
             t.append("space: take the first step  ", style("bold"))
+        if s.exporting is not None:
+            done, total = s.exporting
+            t.append(f"▶ exporting {done}/{count(total, 'step')}  ", style("marked"))
         item("selected" if wide else "", s.selection, "")
-        if s.export:
+        if s.export and s.exporting is None:
             label = "exported" if wide else "saved"
             room = width - (len(t.plain) - t.plain.index("\n") - 1) - len(label) - 1
             item(label, elide_path(s.export, max(room, 12)), "")

@@ -19,7 +19,7 @@ from ..engine import Trainer
 from ..engine.trainer import HISTORY_STEPS
 from ..playback import RecordedRun, continue_from, write_trace
 from ..replay import Recording
-from .app import BackpropApp, rate_text
+from .app import BackpropApp, ExportProgress, no_progress, rate_text
 from .header import display_path
 from .stepping import in_background
 
@@ -128,10 +128,13 @@ class ReplayApp(BackpropApp):
 
     # -- export ------------------------------------------------------------------------------
 
-    def write(self, path: Path, snapshot: object) -> Path:
+    def write(self, path: Path, snapshot: object, progress: ExportProgress = no_progress) -> Path:
         """The recorded steps are written as recorded; a continuation's steps are taken again
         from its recorded start (as the live app's export replays its run)."""
         if isinstance(snapshot, Trainer):
-            return write_trace(path, self.playback, snapshot, self.origin or 0)
+            return write_trace(path, self.playback, snapshot, self.origin or 0, progress)
         assert isinstance(snapshot, RecordedRun)
-        return write_trace(path, snapshot)
+        return write_trace(path, snapshot, progress=progress)
+
+    def export_command(self, steps: int, path: Path) -> list[str] | None:
+        return None  # a trace is replayed in the app only: no command line writes its export
