@@ -48,7 +48,9 @@ PANELS = [
     (
         "3 backward",
         "delta[l] = ∂ℓ/∂z[l] per sample, from the output layer back: at the output ∂ℓ/∂y ⊙ f′(z), "
-        "in hidden layers (delta[l+1]·W[l+1]) ⊙ f′(z[l]), with the weights before the update.",
+        "in hidden layers (delta[l+1]·W[l+1]) ⊙ f′(z[l]), with the weights before the update. "
+        "Beside it e[l], the proportional error split: e[L] = t − y, handed back in proportion to "
+        'the weights (what error_split = "proportional" trains with).',
     ),
     (
         "4 gradients",
