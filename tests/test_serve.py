@@ -245,7 +245,9 @@ def test_the_served_app_steps_on_a_key_press_in_a_browser(tmp_path):
     argv = [scenario.name, "--serve", "--set", "training.max_steps=77", "--port", str(port)]
     server = Served(argv, cwd=tmp_path)
     try:
-        base = server.wait_for(r"serving XOR, 2-3-1 sigmoid on (http://localhost:\d+) \(Ctrl\+C stops\)")[1]
+        # the name says the flag that changed the run
+        served = r"serving XOR, 2-3-1 sigmoid \(--set training.max_steps=77\) on (http://localhost:\d+)"
+        base = server.wait_for(served + r" \(Ctrl\+C stops\)")[1]
         assert base == f"http://localhost:{port}"
         with sync_playwright() as p:
             browser = p.chromium.launch_persistent_context(
