@@ -14,11 +14,17 @@ import pytest
 from app_harness import Session, drive
 
 from tui_backprop import load_scenario
+from tui_backprop.cli import main
 from tui_backprop.compare import load_variants
 from tui_backprop.overrides import parse_vary
+from tui_backprop.replay import read_trace
+from tui_backprop.tui import app as app_module
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.compare_view import CompareApp
+from tui_backprop.tui.export_screen import ExportConfirmScreen
 from tui_backprop.tui.neuron import NeuronScreen
+from tui_backprop.tui.reload import ScenarioSource
+from tui_backprop.tui.replay_app import ReplayApp
 
 WIDE = (160, 45)
 NAME = "[b]net[/b] [init] x"
@@ -186,3 +192,25 @@ async def test_the_comparison_view_shows_names_and_notifications_as_written(scen
         screen = flat(Session(pilot, app).screen())  # type: ignore[arg-type]
         assert NAME in screen and squeezed(f"learning_rate=0.5 of {NAME}") in squeezed(screen)
     assert app._exception is None and app.return_code in (None, 0)
+
+
+async def test_a_replay_names_its_trace_as_written(scenario_path):
+    trace = scenario_path.parent / "[b]run.json"
+    assert main([str(scenario_path), "--headless", "--steps", "2", "--export", str(trace)]) == 0
+    app = ReplayApp(read_trace(str(trace)))
+    async with drive(app, size=WIDE, notifications=True) as s:
+        assert "replay of [b]run.json" in s.header()
+        await s.press("space", "c")  # space, c: step 1 of the recording, then continue from it live
+        assert shown(s, f"training live from step 1 of {trace}")
+
+
+async def test_the_big_export_question_shows_the_command_as_written(scenario_path, monkeypatch):
+    monkeypatch.chdir(scenario_path.parent)
+    monkeypatch.setattr(app_module, "CONFIRM_BYTES", 1_000)  # any trace is big
+    app = open_app(scenario_path)
+    app.scenario_source = ScenarioSource(str(scenario_path), ())
+    async with drive(app, size=WIDE, notifications=True) as s:
+        await s.press("space", "e")  # space, e: a step, then an export that asks first
+        assert isinstance(app.screen, ExportConfirmScreen)
+        assert squeezed(f"backprop-tui '{scenario_path}'") in squeezed(s.screen())
+        await s.press("escape")  # escape: not now
