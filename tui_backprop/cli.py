@@ -21,7 +21,8 @@ from typing import NoReturn
 
 from . import __version__, compare
 from .engine import Trainer
-from .errors import BackpropError
+from .errors import MAX_LINE, BackpropError
+from .escape import shown
 from .overrides import Override, OverrideError, parse_set, parse_vary
 from .replay import read_trace
 from .scenario import Scenario, bundled_names, load_scenario
@@ -36,7 +37,7 @@ EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGP
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"error: {message} (see backprop-tui --help)\n")
+        self.exit(EXIT_USAGE, f"error: {shown(message, MAX_LINE)} (see backprop-tui --help)\n")
 
 
 def _parser() -> _Parser:
@@ -189,7 +190,7 @@ def _list() -> int:
     archs = ["-".join(str(n) for n in s.layers) for _, s in rows]
     width = max(8, *map(len, archs))  # 2-16-16-2 and 784-256-10 are wider than most
     for (name, s), arch in zip(rows, archs, strict=True):
-        print(f"{name:<26} {arch:<{width}} {s.name}")
+        print(f"{name:<26} {arch:<{width}} {shown(s.name)}")
     return EXIT_OK
 
 
@@ -207,7 +208,7 @@ def _check(paths: list[str], overrides: Sequence[Override] = ()) -> int:
             print(str(e), file=sys.stderr)
             failed = True
         else:
-            print(f"ok: {path}: {what}")
+            print(f"ok: {shown(path, None)}: {what}")
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -312,8 +313,9 @@ def _headless(
             writer.abort()  # no-op once closed; removes the temporary file otherwise
     test = trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss
     why = _why_diverged(trainer) if reason == "diverged" else ""
+    name = shown(scenario.name)
     print(
-        f"{scenario.name}: {trainer.step_count} steps, epoch {trainer.epoch}, training loss {final:.6g}, "
+        f"{name}: {trainer.step_count} steps, epoch {trainer.epoch}, training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
         + f"stopped: {reason}{why}"
         + (f", trace: {written}" if written else "")
@@ -378,8 +380,11 @@ def _compare_headless(
                 break
     rows = compare.table_rows(variants[0].override.name, results)
     if base:
-        shown = [str(t.relative_to(cwd) if t and t.is_relative_to(cwd) else t or "-") for t in traces]
-        rows = [(*rows[0], "trace"), *((*row, t) for row, t in zip(rows[1:], shown, strict=True))]
+        paths = [str(t.relative_to(cwd) if t and t.is_relative_to(cwd) else t or "-") for t in traces]
+        rows = [
+            (*rows[0], "trace"),
+            *((*row, shown(t, None)) for row, t in zip(rows[1:], paths, strict=True)),
+        ]
     print(compare.format_table(rows))
     if interrupt.requested:
         return EXIT_INTERRUPTED
@@ -450,9 +455,9 @@ def _serve(args: argparse.Namespace, argv: list[str] | None) -> int:
 
     if args.vary:
         variants = _variants(args)
-        title = f"{variants[0].scenario.name}, {len(variants)} variants of {variants[0].override.name}"
+        title = f"{shown(variants[0].scenario.name)}, {len(variants)} variants of {variants[0].override.name}"
     else:
-        title = load_scenario(args.scenario[0], _sets(args)).name
+        title = shown(load_scenario(args.scenario[0], _sets(args)).name)
     command = served_command(sys.argv[1:] if argv is None else argv, args.scenario)
     return serve(command, args.port or DEFAULT_PORT, title)
 

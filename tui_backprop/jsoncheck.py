@@ -233,10 +233,15 @@ class Checker:
         if s.get("additionalProperties", True) is False:
             for key in v:
                 if key not in props:
-                    self.problem(path, f"unknown field {json.dumps(key)}")
+                    self.problem(path, f"unknown field {_name(key)}")
         for key, sub in props.items():
             if key in v:
                 self.check(v[key], sub, at(path, key))
+
+
+def _name(key: str, limit: int = 60) -> str:
+    """A field's name as a message quotes it: JSON-escaped, and cut to a readable length."""
+    return json.dumps(key) if len(key) <= limit else json.dumps(key[:limit])[:-1] + '..."'
 
 
 def _equal(a: Any, b: Any) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import BackpropError
+from .escape import quoted, shown
 
 _NAME = r"[A-Za-z0-9_-]+"
 _KEY = re.compile(rf"^\s*({_NAME})\.({_NAME})\s*$")
@@ -48,7 +49,7 @@ class Override:
         return f"{self.table}.{self.key}"
 
     def __str__(self) -> str:
-        return f"{self.flag} {self.name}={self.text}"
+        return f"{self.flag} {self.name}={shown(self.text)}"
 
 
 def parse_value(text: str) -> Any:
@@ -58,7 +59,7 @@ def parse_value(text: str) -> Any:
     except tomllib.TOMLDecodeError:
         if _BARE_WORD.match(text.strip()):
             return text.strip()
-        raise ValueError(f"not a TOML value: {text!r} (quote a string: '\"...\"')") from None
+        raise ValueError(f"not a TOML value: {quoted(text)} (quote a string: '\"...\"')") from None
 
 
 def _split_assignment(flag: str, arg: str) -> tuple[str, str, str]:
@@ -66,7 +67,7 @@ def _split_assignment(flag: str, arg: str) -> tuple[str, str, str]:
     name, eq, text = arg.partition("=")
     m = _KEY.match(name)
     if not eq or m is None:
-        raise OverrideError(flag, f"expected TABLE.KEY=VALUE (training.learning_rate=0.1), got {arg!r}")
+        raise OverrideError(flag, f"expected TABLE.KEY=VALUE (training.learning_rate=0.1), got {quoted(arg)}")
     if not text.strip():
         raise OverrideError(flag, f"{m[1]}.{m[2]}: no value after '='")
     return m[1], m[2], text.strip()

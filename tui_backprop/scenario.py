@@ -8,7 +8,6 @@ what was expected and what was found.
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import tomllib
 from collections.abc import Sequence
@@ -25,6 +24,8 @@ from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
 from .engine.optimizers import OPTIMIZER_PARAMS
 from .errors import BackpropError
+from .escape import quoted
+from .escape import shown as escaped
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
 
@@ -141,7 +142,7 @@ class Scenario:
 
     def __str__(self) -> str:
         arch = "-".join(str(n) for n in self.layers)
-        return f"{self.name} ({arch}, {self.loss}, lr={self.learning_rate:g}, batch={self.batch})"
+        return f"{escaped(self.name)} ({arch}, {self.loss}, lr={self.learning_rate:g}, batch={self.batch})"
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as loaded, every default filled in (the trace's "scenario" object)."""
@@ -212,7 +213,7 @@ def _kind(v: Any) -> str:
     if isinstance(v, float):
         return f"a float ({v!r})"
     if isinstance(v, str):
-        return f"a string ({v!r})"
+        return f"a string ({quoted(v)})"
     if isinstance(v, list):
         return f"a list of {len(v)}"
     if isinstance(v, dict):
@@ -221,9 +222,9 @@ def _kind(v: Any) -> str:
 
 
 def shown(name: str) -> str:
-    """A table or key name as a message shows it: quoted and escaped when it holds a character
-    that is not printable (a newline would split one problem into two lines)."""
-    return name if name.isprintable() else json.dumps(name)
+    """A table or key name as a message shows it: cut to a readable length, and quoted with
+    every character that is not printable escaped when it holds one (escape.py)."""
+    return escaped(name) if name.isprintable() else f'"{escaped(name)}"'
 
 
 def _numbers(n: int) -> str:
@@ -444,7 +445,7 @@ def _check_activation(r: _Reader, key: str, name: str) -> bool:
         return True
     hint = difflib.get_close_matches(name, known, n=1)
     also = f" (did you mean {hint[0]!r}?)" if hint else ""
-    r.problem("network", key, f"unknown activation {name!r}{also}; expected one of {', '.join(known)}")
+    r.problem("network", key, f"unknown activation {quoted(name)}{also}; expected one of {', '.join(known)}")
     return False
 
 
@@ -453,7 +454,7 @@ def _init(r: _Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
     method = r.get(t, "init", "method", "str", "uniform")
     if method not in INIT_METHODS:
         if method is not None:
-            r.problem("init", "method", f"expected one of {', '.join(INIT_METHODS)}, got {method!r}")
+            r.problem("init", "method", f"expected one of {', '.join(INIT_METHODS)}, got {quoted(method)}")
         method = "uniform"
     spec = InitSpec(
         method=method,
@@ -479,7 +480,7 @@ def _init(r: _Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
     if method != "explicit":
         for key in ("weights", "biases"):
             if key in t:
-                r.problem("init", key, f'only used with method = "explicit", but method is {method!r}')
+                r.problem("init", key, f'only used with method = "explicit", but method is {quoted(method)}')
         return spec
     if "bias_value" in t:
         r.problem("init", "bias_value", 'not used with method = "explicit"; give biases instead')
@@ -531,7 +532,8 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     if loss is not None and loss not in LOSSES:
         hint = difflib.get_close_matches(loss, LOSSES, n=1)
         also = f" (did you mean {hint[0]!r}?)" if hint else ""
-        r.problem("training", "loss", f"unknown loss {loss!r}{also}; expected one of {', '.join(LOSSES)}")
+        known = ", ".join(LOSSES)
+        r.problem("training", "loss", f"unknown loss {quoted(loss)}{also}; expected one of {known}")
         loss = None
     if loss is not None and activations:
         out_act = ALIASES.get(activations[-1], activations[-1])
@@ -546,7 +548,8 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     batch: Any = t.get("batch", "full")
     if isinstance(batch, str):
         if batch not in BATCH_WORDS:
-            r.problem("training", "batch", f'expected "full", "sample" or a positive integer, got {batch!r}')
+            expected = 'expected "full", "sample" or a positive integer'
+            r.problem("training", "batch", f"{expected}, got {quoted(batch)}")
     elif not (isinstance(batch, int) and not isinstance(batch, bool) and batch >= 1):
         r.problem("training", "batch", f'expected "full", "sample" or a positive integer, got {_kind(batch)}')
     max_steps = r.get(t, "training", "max_steps", "int", 1000)
@@ -561,7 +564,7 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     error_split = r.get(t, "training", "error_split", "str", "gradient")
     if error_split is not None and error_split not in ERROR_SPLITS:
         expected = " or ".join(f'"{w}"' for w in ERROR_SPLITS)
-        r.problem("training", "error_split", f"expected {expected}, got {error_split!r}")
+        r.problem("training", "error_split", f"expected {expected}, got {quoted(error_split)}")
     penalties = {key: r.get(t, "training", key, "number", 0.0) for key in ("l1", "l2")}
     for key, v in penalties.items():
         if v is not None and v < 0:
@@ -590,7 +593,7 @@ def _display(r: _Reader) -> str:
         r.problem(
             "display",
             "notation",
-            f"unknown notation {notation!r}{also}; expected one of {', '.join(NOTATIONS)}",
+            f"unknown notation {quoted(notation)}{also}; expected one of {', '.join(NOTATIONS)}",
         )
         notation = None
     return notation or DEFAULT_NOTATION
@@ -604,14 +607,16 @@ def _optimizer(r: _Reader, t: dict[str, Any]) -> dict[str, Any]:
             hint = difflib.get_close_matches(name, OPTIMIZER_PARAMS, n=1)
             also = f" (did you mean {hint[0]!r}?)" if hint else ""
             known = ", ".join(OPTIMIZER_PARAMS)
-            r.problem("training", "optimizer", f"unknown optimizer {name!r}{also}; expected one of {known}")
+            message = f"unknown optimizer {quoted(name)}{also}; expected one of {known}"
+            r.problem("training", "optimizer", message)
         return {}
     out: dict[str, Any] = {"optimizer": name}
     for key in OPTIMIZER_KEYS:
         if key not in OPTIMIZER_PARAMS[name]:
             if key in t:
                 owner = next(o for o, keys in OPTIMIZER_PARAMS.items() if key in keys)
-                r.problem("training", key, f'only used with optimizer = "{owner}", but optimizer is {name!r}')
+                message = f'only used with optimizer = "{owner}", but optimizer is {quoted(name)}'
+                r.problem("training", key, message)
             continue
         v = r.get(t, "training", key, "number", OPTIMIZER_DEFAULTS[key])
         if v is None:

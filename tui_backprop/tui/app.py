@@ -48,7 +48,7 @@ from .goto import GotoScreen
 from .header import Header, Status, divergence_text
 from .help import HelpScreen
 from .keys import BINDINGS, key_rows
-from .model import NetInfo
+from .model import NetInfo, about
 from .network_view import NetworkView
 from .neuron import NeuronScreen
 from .panel import Panel
@@ -158,7 +158,7 @@ class BackpropApp(App[None]):
                 "7",
                 id="explain",
                 update_biases=self.scenario.update_biases,
-                about=(self.scenario.name, self.scenario.description),
+                about=about(self.scenario),
             )
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")
@@ -498,8 +498,7 @@ class BackpropApp(App[None]):
             self.screen.dismiss()
             return
         keys = [(keys, description) for _, keys, description in self.key_help()]
-        about = (self.scenario.name, self.scenario.description)
-        self.push_screen(HelpScreen(keys, vocabulary(self.notation, self.net.depth), about))
+        self.push_screen(HelpScreen(keys, vocabulary(self.notation, self.net.depth), about(self.scenario)))
 
     # -- reload ------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from textual.worker import Worker, get_current_worker
 
 from ..compare import NUMERIC, Result, Variant, table_header, table_rows
 from ..engine import Trainer
+from ..escape import shown
 from .chart import OverlayChart, series_colour
 from .compare_help import CompareHelpScreen
 from .keys import key_rows
@@ -186,7 +187,7 @@ class CompareApp(App[int | None]):
         rate = "max speed" if math.isinf(self.rate) else f"{self.rate:g} steps/s"
         self.query_one("#status", Static).update(
             Text.assemble(
-                (s.name, "bold"),
+                (shown(s.name), "bold"),
                 f"  comparing {self.key_name} = {', '.join(v.value for v in self.variants)}\n",
                 f"step {steps}  ·  {running} of {len(self.variants)} running  ·  {activity}",
                 f"  ·  play rate {rate}",

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from ..engine import StepRecord
 from ..engine.optimizers import optimizer_for
+from ..escape import shown
 from ..scenario import Scenario
 from .matrices import fmt, style
 
@@ -49,7 +50,7 @@ class Status:
     ) -> Status:
         """The status shown with ``record`` on screen (None: before the first step)."""
         return cls(
-            name=scenario.name,
+            name=shown(scenario.name),
             step=record.step if record else 0,
             max_steps=scenario.max_steps,
             epoch=record.epoch if record else 1,
@@ -78,9 +79,9 @@ def display_path(path: Path) -> str:
     """``path`` relative to the working directory when it is inside it, else as it is (also
     when that directory has been removed meanwhile)."""
     try:
-        return str(path.relative_to(Path.cwd()))
+        return shown(str(path.relative_to(Path.cwd())), None)
     except (ValueError, OSError):
-        return str(path)
+        return shown(str(path), None)
 
 
 def elide_path(path: str, room: int) -> str:

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import StepRecord
+from ..escape import shown
 from ..scenario import Scenario
 from .selection import Selection
 
 Array = np.ndarray
 
 BIG = 12  # a layer with more nodes than this is drawn as a heatmap, and elided in the diagram
+MAX_DESCRIPTION = 2000  # characters of a scenario's description shown (the bundled ones: < 900)
 
 
 @dataclass(frozen=True)
@@ -88,5 +90,11 @@ def _node_names(
         else:
             prefix = "h" if L == 2 else f"h{l}."
             given, default = (), tuple(f"{prefix}{k + 1}" for k in range(n))
-        names.append(tuple(given) if len(given) == n else default)
+        names.append(tuple(shown(s) for s in given) if len(given) == n else default)
     return tuple(names)
+
+
+def about(scenario: Scenario) -> tuple[str, str]:
+    """The scenario's name and description as the app shows them: as in the file, but with every
+    character a terminal would act on escaped (a description keeps its newlines), and cut."""
+    return shown(scenario.name), shown(scenario.description, MAX_DESCRIPTION, keep_newlines=True)

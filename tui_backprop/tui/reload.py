@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import BackpropError
+from ..escape import shown
 from ..scenario import Scenario, bundled_names, load_scenario
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class ScenarioSource:
         return load_scenario(self.spec, self.overrides)
 
     def __str__(self) -> str:
-        return self.spec
+        return shown(self.spec, None)
 
 
 def same_scenario(a: Scenario, b: Scenario) -> bool:
@@ -94,4 +95,5 @@ async def reload_scenario(app: BackpropApp) -> None:
         return
     await app.start_scenario(scenario)
     gone = f" (the run of {steps} steps before it is gone)" if steps else ""
-    app.notify(f"{source} changed: a new run of {scenario.name} starts at step 0{gone}", title="reloaded")
+    name = shown(scenario.name)
+    app.notify(f"{source} changed: a new run of {name} starts at step 0{gone}", title="reloaded")

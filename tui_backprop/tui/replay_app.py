@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..engine import Trainer
 from ..engine.trainer import HISTORY_STEPS
+from ..escape import shown
 from ..playback import RecordedRun, continue_from, write_trace
 from ..replay import Recording
 from .app import BackpropApp, rate_text
@@ -47,7 +48,7 @@ class ReplayApp(BackpropApp):
     @property
     def trace_name(self) -> str:
         """The trace's file name, for the header."""
-        return Path(self.recording.source).name
+        return shown(Path(self.recording.source).name, None)
 
     def status_activity(self) -> str:
         if self.live:
