@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -209,7 +210,7 @@ def _kind(v: Any) -> str:
     if isinstance(v, bool):
         return f"a boolean ({str(v).lower()})"
     if isinstance(v, int):
-        return f"an integer ({v})"
+        return f"an integer ({v})" if _is_int64(v) else f"an integer of {len(str(abs(v)))} digits"
     if isinstance(v, float):
         return f"a float ({v!r})"
     if isinstance(v, str):
@@ -229,6 +230,11 @@ def shown(name: str) -> str:
 
 def _numbers(n: int) -> str:
     return "1 number" if n == 1 else f"{n} numbers"
+
+
+def _is_int64(v: int) -> bool:
+    """Whether an integer is in TOML's range (64 bits; Python's reader takes any size)."""
+    return -(2**63) <= v < 2**63
 
 
 def _is_number(v: Any) -> bool:
@@ -292,8 +298,12 @@ class _Reader:
             expected = {"str": "a string", "bool": "true or false", "int": "an integer", "number": "a number"}
             self.problem(table, key, f"expected {expected[kind]}, got {_kind(v)}")
             return None
+        if kind == "int" and not _is_int64(v):
+            self.problem(table, key, f"must be an integer of 64 bits, as in TOML, got {_kind(v)}")
+            return None
         if kind == "number" and not _finite(v):
-            self.problem(table, key, f"must be a finite number, got {v!r}")
+            got = repr(v) if isinstance(v, float) else _kind(v)  # inf, nan; or a 400-digit integer
+            self.problem(table, key, f"must be a finite number, got {got}")
             return None
         return float(v) if kind == "number" else v
 
@@ -772,6 +782,9 @@ def loads_scenario(
     change keys of the parsed document before it is validated (see overrides.py); a [data]
     csv path is relative to ``base`` (None: the current directory)."""
     if isinstance(data, bytes):
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            message = "UTF-16 text (it begins with a UTF-16 byte-order mark): save it as UTF-8"
+            raise ScenarioError(source, message)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -780,15 +793,35 @@ def loads_scenario(
             raise ScenarioError(source, message) from e
     else:
         text = data
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark, which some editors write
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(source, f"not valid TOML: {e}") from e
+        raise ScenarioError(source, f"not valid TOML: {e}{_the_line(text, str(e))}") from e
     except RecursionError as e:  # tomllib parses nested arrays and inline tables recursively
         raise ScenarioError(source, "not valid TOML for a scenario: nested too deeply") from e
+    except ValueError as e:  # an integer of more than 4300 digits, which Python will not read
+        raise ScenarioError(source, f"not valid TOML for a scenario: {str(e).split(';')[0]}") from e
     if overrides:
         return _parse_overridden(doc, source, overrides, base)
     return parse_scenario(doc, source, base)
+
+
+def _the_line(text: str, message: str) -> str:
+    """``: the line reads 'foo bar'``: the line of ``text`` that a TOML error message points at
+    (``... (at line 2, column 5)``), escaped and cut to a readable length; "" when it names none."""
+    m = re.search(r"\(at line (\d+), column \d+\)$", message)
+    if m is None:
+        return ""
+    n = int(m[1])
+    start = 0
+    for _ in range(n - 1):  # the n-th line, found without splitting a large file into lines
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    line = text[start : end if end >= 0 else len(text)].rstrip("\r")
+    return f": the line reads {quoted(line)}" if line.strip() else ""
 
 
 def _parse_overridden(
