@@ -28,6 +28,7 @@ from .escape import quoted, shown
 _NAME = r"[A-Za-z0-9_-]+"
 _KEY = re.compile(rf"^\s*({_NAME})\.({_NAME})\s*$")
 _BARE_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+MAX_VARIANTS = 16  # values of one --vary: lines of one chart, runs held at once
 
 
 class OverrideError(BackpropError):
@@ -107,19 +108,27 @@ def parse_vary(arg: str) -> list[Override]:
     """One ``--vary`` argument: one Override per value, in the order given."""
     table, key, text = _split_assignment("--vary", arg)
     out: list[Override] = []
-    for part in split_values(text):
+    parts = split_values(text)
+    if len(parts) > MAX_VARIANTS:
+        raise OverrideError(
+            "--vary", f"{table}.{key}: {len(parts):,} values is more than {MAX_VARIANTS} to compare"
+        )
+    for part in parts:
         if not part:
-            raise OverrideError("--vary", f"{table}.{key}: an empty value in {text!r}")
+            raise OverrideError("--vary", f"{table}.{key}: an empty value in {quoted(text)}")
         try:
             out.append(Override("--vary", table, key, parse_value(part), part))
         except ValueError as e:
             raise OverrideError("--vary", f"{table}.{key}: {e}") from None
     if len(out) < 2:
-        raise OverrideError("--vary", f"{table}.{key}: give at least two values to compare, got {text!r}")
-    texts = [o.text for o in out]
-    if len(set(texts)) != len(texts):
-        repeated = next(t for t in texts if texts.count(t) > 1)
-        raise OverrideError("--vary", f"{table}.{key}: the value {repeated} is given twice")
+        raise OverrideError(
+            "--vary", f"{table}.{key}: give at least two values to compare, got {quoted(text)}"
+        )
+    seen: set[str] = set()
+    for o in out:
+        if o.text in seen:
+            raise OverrideError("--vary", f"{table}.{key}: the value {shown(o.text)} is given twice")
+        seen.add(o.text)
     return out
 
 

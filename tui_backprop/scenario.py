@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .csvdata import read_csv
-from .datasource import generated, source_of, split, standardized
+from .datasource import MAX_SAMPLES, generated, source_of, split, standardized
 from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
 from .engine.optimizers import OPTIMIZER_PARAMS
@@ -39,9 +39,11 @@ OPTIMIZER_DEFAULTS = {"momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 
 INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
 BATCH_WORDS = ("full", "sample")
 ERROR_SPLITS = ("gradient", "proportional")  # backpropagated deltas, or the proportional split
+MAX_LAYERS = 64  # entries of [network] layers, the input layer included: the depth
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
 MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
+MAX_UNKNOWN = 5  # unknown tables, or unknown keys of one table, named one by one (then counted)
 
 # every table and key of format 1; anything else is a typo and is refused
 KEYS: dict[str, tuple[str, ...]] = {
@@ -273,11 +275,14 @@ class _Reader:
         if not isinstance(t, dict):
             self.problems.append(f"[{name}]: expected a table, got {_kind(t)}")
             return {}
-        for key in t:
-            if key not in KEYS[name]:
-                hint = difflib.get_close_matches(key, KEYS[name], n=1)
-                also = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(KEYS[name])})"
-                self.problem(name, key, f"unknown key{also}")
+        unknown = [key for key in t if key not in KEYS[name]]
+        for key in unknown[:MAX_UNKNOWN]:
+            hint = difflib.get_close_matches(key, KEYS[name], n=1)
+            also = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(KEYS[name])})"
+            self.problem(name, key, f"unknown key{also}")
+        if len(unknown) > MAX_UNKNOWN:
+            more = len(unknown) - MAX_UNKNOWN - 1
+            self.problem(name, unknown[MAX_UNKNOWN], f"unknown key, and {more:,} more unknown keys after it")
         return t
 
     def get(self, t: dict[str, Any], table: str, key: str, kind: str, default: Any = _MISSING) -> Any:
@@ -350,11 +355,14 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
     ``base``: the folder that a [data] csv path is relative to (None: the current directory).
     """
     r = _Reader(doc)
-    for table in doc:
-        if table not in KEYS:
-            hint = difflib.get_close_matches(table, KEYS, n=1)
-            also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
-            r.problems.append(f"[{shown(table)}]: unknown table{also}")
+    unknown = [table for table in doc if table not in KEYS]
+    for table in unknown[:MAX_UNKNOWN]:
+        hint = difflib.get_close_matches(table, KEYS, n=1)
+        also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
+        r.problems.append(f"[{shown(table)}]: unknown table{also}")
+    if len(unknown) > MAX_UNKNOWN:
+        more = len(unknown) - MAX_UNKNOWN - 1
+        r.problems.append(f"[{shown(unknown[MAX_UNKNOWN])}]: unknown table, and {more:,} more after it")
 
     meta = r.table("scenario", required=True)
     name: str | None = r.get(meta, "scenario", "name", "str") if r.has("scenario") else None
@@ -397,6 +405,9 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
             r.problem("network", "layers", "required key is missing")
     elif not isinstance(v, list) or len(v) < 2:
         r.problem("network", "layers", f"expected a list of at least 2 node counts, got {_kind(v)}")
+    elif len(v) > MAX_LAYERS:
+        message = f"{len(v):,} layers is more than {MAX_LAYERS}, the most this simulator steps"
+        r.problem("network", "layers", message)
     elif not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES for n in v):
         bad = next(
             n for n in v if not (isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES)
@@ -428,11 +439,12 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
         acts = t["activations"]
         if not isinstance(acts, list) or not all(isinstance(a, str) for a in acts):
             r.problem("network", "activations", f"expected a list of activation names, got {_kind(acts)}")
-        elif n_layers is not None and len(acts) != n_layers:
+        elif len(acts) >= MAX_LAYERS or (n_layers is not None and len(acts) != n_layers):
             r.problem(
                 "network",
                 "activations",
-                f"expected {n_layers} names (one per non-input layer), got {len(acts)}",
+                f"expected {n_layers or f'at most {MAX_LAYERS - 1}'} names (one per non-input layer), "
+                f"got {len(acts)}",
             )
         elif all([_check_activation(r, f"activations[{i}]", a) for i, a in enumerate(acts)]):
             activations = tuple(acts)
@@ -724,8 +736,14 @@ def _check_targets(r: _Reader, targets: np.ndarray | None, loss: str | None, row
                 "data",
                 key,
                 f"cross_entropy needs each target row to be a probability distribution "
-                f"(non-negative, summing to 1), got {targets[i].tolist()}{at}",
+                f"(non-negative, summing to 1), got {_row(targets[i])}{at}",
             )
+
+
+def _row(values: np.ndarray, limit: int = 8) -> str:
+    """``[0.5, 0.25, ...]``: the first ``limit`` numbers of a row, and how many there are."""
+    head = ", ".join(repr(float(x)) for x in values[:limit])
+    return f"[{head}]" if len(values) <= limit else f"[{head}, ... ({len(values):,} numbers)]"
 
 
 def _inline(r: _Reader, t: dict[str, Any], n_in: int | None, n_out: int | None) -> tuple[Any, Any]:
@@ -734,6 +752,9 @@ def _inline(r: _Reader, t: dict[str, Any], n_in: int | None, n_out: int | None) 
     if "inputs" not in t:
         if r.has("data"):
             r.problem("data", "inputs", "required key is missing")
+    elif isinstance(t["inputs"], list) and len(t["inputs"]) > MAX_SAMPLES:
+        r.problem("data", "inputs", f"{len(t['inputs']):,} rows is more than {MAX_SAMPLES:,} samples")
+        return None, None
     elif n_in is not None:
         inputs = r.matrix(t["inputs"], "data", "inputs", None, n_in)
     if "targets" not in t:
