@@ -46,6 +46,11 @@ from .trace import FORMAT, VERSION, TraceError, schema
 Array = np.ndarray
 
 MAX_PROBLEMS = 20
+# what a trace may hold, counted in its bytes before it is parsed: a parsed number takes some
+# 32 bytes, a list or an object 100 or more, so that these keep a trace's Python objects to
+# about 300 MB (25,000 steps of xor, 9 of blobs_784)
+MAX_ITEMS = 6_000_000  # numbers and other items: the commas between them
+MAX_LISTS = 1_500_000  # lists and objects
 SELF_STOPS = ("diverged", "target_loss", "max_steps")  # summary reasons that belong to the last step
 
 # every field of a layer that replay shows
@@ -91,6 +96,15 @@ def parse_json(data: bytes, source: str) -> Any:
     """The document in ``data``, read as strict JSON (RFC 8259); TraceError when it is not."""
     if not data.strip():
         raise TraceError(source, "empty file: not a trace")
+    items, lists = data.count(b","), data.count(b"[") + data.count(b"{")
+    if items > MAX_ITEMS or lists > MAX_LISTS:
+        holds = f"{items:,} items in {lists:,} lists"
+        most = f"{MAX_ITEMS:,} in {MAX_LISTS:,}"
+        raise TraceError(
+            source,
+            f"too large to read back: {holds}, where a trace holds at most {most} "
+            "(--every K or --fields keep a long run's trace small)",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
