@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -126,9 +127,14 @@ def _check_trace_size_flags(parser: _Parser, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    closed = _open_closed_streams()
     try:
         try:
-            return _main(argv)
+            with warnings.catch_warnings():
+                # numpy's RuntimeWarnings (overflow, invalid value) never reach stderr: a run
+                # says what diverged in its own words, and a scenario's numbers are range-checked
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return _main(argv, closed)
         finally:
             sys.stdout.flush()  # a closed pipe raises here, not in the interpreter's flush at exit
     except BrokenPipeError:
@@ -136,6 +142,29 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:  # a (second) Ctrl+C that lands in that flush, after the run ended
         return EXIT_INTERRUPTED
+
+
+def _open_closed_streams() -> bool:
+    """Whether the command started with standard output closed (``>&-``).
+
+    A closed descriptor 0, 1 or 2 is opened on os.devnull, so that no file this command opens
+    (a trace being written) takes its number; a closed stdout or stderr (None to Python) then
+    writes there too: the output is lost, as it would be in /dev/null, and the exit code is the
+    command's all the same. Only the app needs a terminal, and refuses to start without one."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    closed = sys.stdout is None
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # for the life of the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
+    return closed
 
 
 def _silence_broken_streams() -> None:
@@ -150,7 +179,7 @@ def _silence_broken_streams() -> None:
             os.close(devnull)
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if problem := serve_flag_problem(args):
@@ -176,6 +205,8 @@ def _main(argv: list[str] | None) -> int:
         scenario = load_scenario(args.scenario[0], _sets(args))
         if args.headless:
             return _headless(scenario, args.steps, args.export, args.every, args.fields)
+        if stdout_closed:
+            raise BackpropError("", "standard output is closed: the app needs a terminal")
         return _open_app(scenario, args.export, (args.scenario[0], _sets(args)))
     except BackpropError as e:
         print(str(e), file=sys.stderr)
