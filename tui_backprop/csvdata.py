@@ -9,13 +9,14 @@ A one-hot column's classes are sorted (as strings), so the order does not depend
 order of the rows; every other cell must be a finite number. Problems name the CSV file,
 the [data] key, and for a bad cell its 1-based line in the file and its column name.
 
-The file is read one row at a time, each number straight into a flat float array, within
-limits checked as it goes (MAX_COLUMNS cells a row, MAX_LINES lines, MAX_CLASSES classes a
-one-hot column, MAX_VALUES numbers in all): a file of any shape is refused in about the time
-it takes to read, and never makes an array larger than the data it may give. Nothing of the
-file (a column name, a cell) is quoted in a message until its header has shown it to be this
-scenario's table, by holding a column that the scenario names: a path to some other file is
-refused without echoing a line of it.
+The file is read one row at a time, its numbers gathered into float arrays a block at a time,
+within limits: MAX_LINES lines (counted in the bytes first), MAX_COLUMNS cells a row (counted
+in each line before the csv module splits it), MAX_CLASSES classes a one-hot column and
+MAX_VALUES numbers in all, each checked as soon as it is met: a file of any shape is refused in
+about the time it takes to read, and never makes an array larger than the data it may give.
+Nothing of the file (a column name, a cell) is quoted in a message until its header has shown
+it to be this scenario's table, by holding a column that the scenario names: a path to some
+other file is refused without echoing a line of it.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 256 * 2**20  # a CSV larger than this is refused before it is read
 MAX_COLUMNS = 100_000  # cells of one row, the header's too: the input layer's limit of nodes
-MAX_LINES = 1_000_000  # lines of the file, blank ones and the header included
+MAX_LINES = 500_000  # lines of the file, blank ones and the header included
 MAX_CLASSES = 1_000  # classes of one one_hot column (one node each)
-CHUNK = 4096  # rows of numbers kept as Python floats before they become an array
+CHUNK = 65_536  # numbers kept as Python floats before they become an array
 
 
 class _Refused(Exception):
@@ -117,6 +118,9 @@ def _lines(r: _Reader, name: str, base: Any) -> Iterator[str]:
     if len(data) > MAX_BYTES:
         r.problem("data", "csv", f"{label} is larger than {MAX_BYTES // 2**20} MB")
         raise _Refused
+    if max(data.count(b"\n"), data.count(b"\r")) > MAX_LINES:  # every line but the last ends in one
+        r.problem("data", "csv", f"{label} has more than {MAX_LINES:,} lines")
+        raise _Refused
     try:
         data.decode("utf-8")  # here, for the line of a bad byte; then again line by line
     except UnicodeDecodeError as e:
@@ -141,12 +145,10 @@ class _Table:
         raise _Refused
 
     def _checked(self, lines: Iterator[str]) -> Iterator[str]:
-        """The lines, refused past MAX_LINES or once a record holds more than MAX_COLUMNS cells:
-        before the csv module makes a list of them."""
+        """The lines, refused once a record holds more than MAX_COLUMNS cells: before the csv
+        module makes a list of them."""
         for line in lines:
             self.line += 1
-            if self.line > MAX_LINES:
-                self.refuse(f"{self.label} has more than {MAX_LINES:,} lines")
             self.commas += line.count(",")
             if self.commas >= MAX_COLUMNS:
                 self.refuse(f"{self.label}: line {self.line} has more than {MAX_COLUMNS:,} cells")
@@ -245,10 +247,12 @@ class _Table:
         index = {h: j for j, h in enumerate(header)}
         picks = [index[c] for c in numeric]
         pick = itemgetter(*picks) if len(picks) > 1 else (lambda cells: (cells[picks[0]],))
-        values: list[np.ndarray] = []  # (CHUNK, len(numeric)) blocks of the rows' numbers
+        values: list[np.ndarray] = []  # blocks of rows of numbers, about CHUNK numbers each
+        rows_a_chunk = max(1, CHUNK // max(1, len(picks)))
         chunk: list[tuple[float, ...]] = []
         codes: dict[str, tuple[array, dict[str, int]]] = {c: (array("q"), {}) for c in labels}
         lines = array("q")
+        cells_read = len(picks) + len(labels)
         for cells, line in rows:
             if len(cells) != width:
                 self.refuse(
@@ -264,11 +268,11 @@ class _Table:
                 if not math.isfinite(sum(row)):  # nan or inf, or a sum that overflows
                     self.not_finite(row, pick(cells), numeric, line)
                 chunk.append(row)
-                if len(chunk) == CHUNK:
+                if len(chunk) == rows_a_chunk:
                     values.append(np.array(chunk, dtype=float))
                     chunk = []
-                if len(lines) * len(picks) > MAX_VALUES:
-                    self.refuse(f"{self.label}: more than {MAX_VALUES:,} numbers (line {line})")
+            if len(lines) * cells_read > MAX_VALUES:  # a one-hot cell makes one number at least
+                self.refuse(f"{self.label}: more than {MAX_VALUES:,} numbers (line {line})")
             for c, most in labels.items():
                 s = cells[index[c]].strip()
                 order, seen = codes[c]

@@ -102,7 +102,7 @@ def _scale(r: _Reader, t: dict[str, Any], key: str, default: float) -> float | N
     if v is not None and v > MAX_SCALE:
         r.problem("data", key, f"must be at most {MAX_SCALE:g} (the plane is about [-6, 6]), got {v:g}")
         return None
-    return v
+    return None if v is None else v + 0.0  # -0.0 as 0.0: numpy's uniform(0.0, -0.0) refuses
 
 
 def _fits(name: str, n_in: int, n_out: int, out_act: str, loss: str | None) -> str | None:

@@ -209,8 +209,8 @@ class Checker:
         if "items" not in s:
             return
         items = self.resolve(s["items"])
-        rows = self._number_rows(items)
-        if rows is not None and set(map(type, v)) <= {list} and _all_numbers(v, rows, rows=True):
+        in_rows = self._number_rows(items)  # None, or whether the rows may hold null
+        if in_rows is not None and set(map(type, v)) <= {list} and _all_numbers(v, in_rows, rows=True):
             return  # the fast path: a matrix of numbers (or nulls), every one of them right
         if _is_number_leaf(items):  # the fast path: a vector of numbers (or nulls)
             nullable = "null" in items["type"]

@@ -47,10 +47,12 @@ Array = np.ndarray
 
 MAX_PROBLEMS = 20
 # what a trace may hold, counted in its bytes before it is parsed: a parsed number takes some
-# 32 bytes, a list or an object 100 or more, so that these keep a trace's Python objects to
-# about 300 MB (25,000 steps of xor, 9 of blobs_784)
+# 32 bytes, a list 100 and an object 300, so that these keep a trace's Python objects to about
+# 350 MB at the most (20,000 steps of xor, 10 of blobs_784); and the steps it holds, each of
+# which becomes a StepRecord and is checked (25,000 take a few seconds)
 MAX_ITEMS = 6_000_000  # numbers and other items: the commas between them
-MAX_LISTS = 1_500_000  # lists and objects
+MAX_LISTS = 500_000  # lists and objects
+MAX_STEPS = 25_000
 SELF_STOPS = ("diverged", "target_loss", "max_steps")  # summary reasons that belong to the last step
 
 # every field of a layer that replay shows
@@ -126,7 +128,8 @@ def parse_json(data: bytes, source: str) -> Any:
     except RecursionError as e:
         raise TraceError(source, "not valid JSON for a trace: nested too deeply") from e
     except ValueError as e:  # a duplicate key, or an integer of more than 4300 digits
-        raise TraceError(source, str(e) if "twice" in str(e) else f"not valid JSON: {e}") from e
+        why = str(e).split(";")[0]  # not Python's advice on its own limit of digits
+        raise TraceError(source, why if "twice" in why else f"not valid JSON: {why}") from e
 
 
 # -- the trace ---------------------------------------------------------------------------------
@@ -150,6 +153,10 @@ def loads_trace(data: bytes | str, source: str = "<trace>") -> Recording:
     """A Recording from the text of a trace; errors are titled with ``source``."""
     doc = parse_json(data.encode("utf-8") if isinstance(data, str) else data, source)
     _format(doc, source)
+    steps = doc.get("steps")
+    if isinstance(steps, list) and len(steps) > MAX_STEPS:
+        message = f"{len(steps):,} steps is more than {MAX_STEPS:,}, the most a trace is read back with"
+        raise TraceError(source, f"steps: {message} (--every K keeps a long run's trace small)")
     problems = check(doc, schema())
     if problems:
         raise TraceError(source, problems)

@@ -44,6 +44,7 @@ MAX_LAYERS = 64  # entries of [network] layers, the input layer included: the de
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
 MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
+MAX_BYTES = 8 * 2**20  # a scenario file: TOML is read at a few MB a second (a CSV ten times faster)
 MAX_UNKNOWN = 5  # unknown tables, or unknown keys of one table, named one by one (then counted)
 
 # every table and key of format 1; anything else is a typo and is refused
@@ -480,6 +481,11 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
     return layers, activations, bias
 
 
+def _unsigned(v: float | None) -> float | None:
+    """-0.0 as 0.0: it passes a check of >= 0, and numpy's random draws refuse a negative scale."""
+    return None if v is None else v + 0.0
+
+
 def _check_activation(r: _Reader, key: str, name: str) -> bool:
     known = list(ACTIVATIONS) + list(ALIASES)
     if name in known:
@@ -502,7 +508,7 @@ def _init(r: _Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
         low=r.get(t, "init", "low", "number", -1.0),
         high=r.get(t, "init", "high", "number", 1.0),
         mean=r.get(t, "init", "mean", "number", 0.0),
-        std=r.get(t, "init", "std", "number", 1.0),
+        std=_unsigned(r.get(t, "init", "std", "number", 1.0)),
         value=r.get(t, "init", "value", "number", None),
         bias_value=r.get(t, "init", "bias_value", "number", 0.0),
         seed=r.get(t, "init", "seed", "int", 0),
@@ -821,6 +827,10 @@ def loads_scenario(
     """Parse scenario text; errors are titled with ``source``. ``overrides`` (``--set``)
     change keys of the parsed document before it is validated (see overrides.py); a [data]
     csv path is relative to ``base`` (None: the current directory)."""
+    if len(data) > MAX_BYTES:
+        most = f"{MAX_BYTES // 2**20} MB"
+        message = f"larger than {most}, the most a scenario file may be: put big data in a CSV file"
+        raise ScenarioError(source, message)
     if isinstance(data, bytes):
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             message = "UTF-16 text (it begins with a UTF-16 byte-order mark): save it as UTF-8"

@@ -18,8 +18,9 @@ from ..scenario import Scenario
 
 
 def slug(text: str) -> str:
-    """``"XOR, 2-3-1 sigmoid"`` -> ``"xor-2-3-1-sigmoid"``."""
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """``"XOR, 2-3-1 sigmoid"`` -> ``"xor-2-3-1-sigmoid"``, at most 60 characters (a name from a
+    file may be a megabyte long, and a file name holds 255 bytes)."""
+    s = re.sub(r"[^a-z0-9]+", "-", text[:200].lower())[:60].strip("-")
     return s or "scenario"
 
 
