@@ -45,6 +45,11 @@ EXPECTED = {
     "nan_literal": "steps[0].loss: expected a number or null, got NaN (not strict JSON",
     "infinity_literal": "steps[0].train_loss: expected a number or null, got Infinity (not strict JSON",
     "huge_number": "steps[1].loss: expected a number or null, got a number too large for a float",
+    "integer_too_many_digits": "not valid JSON: Exceeds the limit (4300 digits) for integer string",
+    "layers_too_deep": "scenario.network.layers: 65 layers is more than 64, the most this simulator steps",
+    "loss_control_character": 'scenario.training.loss: expected one of "mse", "sse", "half_sse", "bce", '
+    '"cross_entropy", got the string "mse\\u001b[31m"',
+    "unknown_field_long_name": f'top level: unknown field "{"k" * 60}..."',
     "duplicate_key": 'not strict JSON: the key "epoch" appears twice in one object',
     "unknown_field": 'steps[1].layers[0]: unknown field "foo"',
     "unknown_top_level": 'top level: unknown field "comment"',
