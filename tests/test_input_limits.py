@@ -8,10 +8,10 @@ columns takes minutes when every name is compared with every other), while the t
 takes well under a second or two. Python's allocations (numpy's arrays among them) are traced,
 and the peak asserted: a 200 KB file that once made a 6 GB array now stays within a few MB.
 
-The limits (README, "Limits"): at most 64 layers, 100,000 nodes a layer, 100,000 cells a CSV
-row, 500,000 lines a CSV file, 1,000 classes a one-hot column, 1,000,000 samples, 10,000,000
-generated or CSV numbers, generator scales up to 1e6; a trace holds at most 6,000,000 items in
-500,000 lists, and 25,000 steps.
+The limits (README, "Limits"): a scenario file of 4 MB, at most 64 layers, 100,000 nodes a
+layer, 100,000 cells a CSV row, 500,000 lines a CSV file, 1,000 classes a one-hot column,
+1,000,000 samples, 10,000,000 generated or CSV numbers, generator scales up to 1e6; a trace holds
+at most 6,000,000 items in 500,000 lists, and 25,000 steps.
 """
 
 from __future__ import annotations
@@ -381,12 +381,12 @@ def test_a_megabyte_long_name_makes_a_short_default_trace_name(tmp_path, capsys)
     assert default_name(loads_scenario(text)) == "n" * 60 + "-trace.json"
 
 
-def test_a_scenario_file_over_8_mb_is_refused_before_it_is_parsed(tmp_path, capsys):
-    path = write(tmp_path, "# " + "x" * 8 * MB + "\n")
+def test_a_scenario_file_over_4_mb_is_refused_before_it_is_parsed(tmp_path, capsys):
+    path = write(tmp_path, "# " + "x" * 4 * MB + "\n")
     err = refused(["--check", str(path)], capsys, memory=40 * MB)
     assert (
         err
-        == f"error: {path}: larger than 8 MB, the most a scenario file may be: put big data in a CSV file\n"
+        == f"error: {path}: larger than 4 MB, the most a scenario file may be: put big data in a CSV file\n"
     )
 
 

@@ -44,7 +44,7 @@ MAX_LAYERS = 64  # entries of [network] layers, the input layer included: the de
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
 MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
-MAX_BYTES = 8 * 2**20  # a scenario file: TOML is read at a few MB a second (a CSV ten times faster)
+MAX_BYTES = 4 * 2**20  # a scenario file: TOML is read at about a MB a second (a CSV ten times faster)
 MAX_UNKNOWN = 5  # unknown tables, or unknown keys of one table, named one by one (then counted)
 
 # every table and key of format 1; anything else is a typo and is refused
