@@ -349,7 +349,7 @@ def _headless(
         f"{name}: {trainer.step_count} steps, epoch {trainer.epoch}, training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
         + f"stopped: {reason}{why}"
-        + (f", trace: {written}" if written else "")
+        + (f", trace: {shown(str(written), None)}" if written else "")
     )
     if reason == "user":
         return EXIT_INTERRUPTED
