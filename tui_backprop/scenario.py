@@ -481,7 +481,7 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
     return layers, activations, bias
 
 
-def _unsigned(v: float | None) -> float | None:
+def _unsigned(v: Any) -> Any:
     """-0.0 as 0.0: it passes a check of >= 0, and numpy's random draws refuse a negative scale."""
     return None if v is None else v + 0.0
 
