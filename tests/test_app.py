@@ -42,6 +42,7 @@ from tui_backprop.trace import schema
 from tui_backprop.tui.app import BackpropApp, MainScreen
 from tui_backprop.tui.help import HelpScreen
 from tui_backprop.tui.neuron import NeuronScreen
+from tui_backprop.tui.runner import Runner
 
 # -- stepping ----------------------------------------------------------------------------------
 
@@ -149,12 +150,33 @@ async def test_r_resets_to_step_0_and_the_initial_weights():
         check_weights_panel(app, s.panel("weights"))
 
 
+def runs_ended(monkeypatch) -> list[str]:
+    """What each stepping loop of the app (Runner.run, in the play worker) returned, in order."""
+    ended: list[str] = []
+    run = Runner.run
+
+    def recorded(self, *args, **kwargs):
+        ended.append(outcome := run(self, *args, **kwargs))
+        return outcome
+
+    monkeypatch.setattr(Runner, "run", recorded)
+    return ended
+
+
 async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # a run that never stops by itself: a key pressed while it plays can take a second or more
     # to settle, and xor reaches its target loss at step 569, which is not far at 100 steps a second
     app = BackpropApp(scenario_file(tmp_path, LONG_RUN, "long.toml"))
+    ended = runs_ended(monkeypatch)
     async with drive(app) as s:
+
+        async def stepping_has_ended() -> None:
+            """The play worker's loop has returned: no step can follow (instead of waiting a
+            while and seeing that none did)."""
+            await s.until(lambda: ended and ended[-1] == "cancelled", what="the play loop to end")
+            ended.clear()
+
         await s.press("plus", "plus", "plus")  # + three times: 10 -> 20 -> 50 -> 100 steps a second
         assert app.rate == 100
 
@@ -166,7 +188,7 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
         await s.press("p")  # p: pause
         assert not app.playing
         paused_at = app.trainer.step_count
-        await s.pilot.pause(0.3)  # at 100 steps a second, 30 steps would have run by now
+        await stepping_has_ended()
         assert app.trainer.step_count == paused_at and app.record.step == paused_at
         assert step_of(s.header()) == paused_at and "paused" in s.header()
         assert same_state(app, fresh(app.scenario, paused_at))  # a pause never leaves a half-done step
@@ -179,7 +201,7 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
             count = app.trainer.step_count
             assert app.record.step == count and step_of(s.header()) == count
             assert same_state(app, fresh(app.scenario, count))
-            await s.pilot.pause(0.1)
+            await stepping_has_ended()
             assert app.trainer.step_count == count  # it stays paused
             paused_at = count
 
@@ -187,6 +209,7 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
         await s.until(lambda: app.trainer.step_count >= paused_at + 3, what="playing on")
         await s.press("e")  # e while playing: pauses, then exports every step up to here
         assert not app.playing
+        await stepping_has_ended()
         count = app.trainer.step_count
         await wait_export(s, 2)
         assert json.loads((tmp_path / "long-trace.json").read_bytes())["summary"]["steps"] == count
@@ -196,7 +219,7 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
         await s.until(lambda: app.trainer.step_count >= count + 3, what="playing on")
         await s.press("r")  # r while playing: pauses and resets
         assert not app.playing and app.trainer.step_count == 0 and app.record is None
-        await s.pilot.pause(0.1)
+        await stepping_has_ended()
         assert app.trainer.step_count == 0 and step_of(s.header()) == 0
 
 
