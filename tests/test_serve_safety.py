@@ -133,6 +133,10 @@ def start(tmp: Path, *flags: str) -> tuple[Served, int]:
     return served, port
 
 
+def exports_folder(served: Served) -> Path:
+    return Path(served.wait_for(r"exports go to (.+) \(at most")[1])
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """``xor --serve --max-sessions 1 --export-dir exports``, its working directory a folder of its
@@ -147,6 +151,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         assert served.proc.wait(timeout=20) == 0
         served._reader.join(timeout=5)
         assert served.output.rstrip().endswith("stopped serving")
+        exported = any((cwd / "exports").glob("*.json"))  # when the session's test ran
+        assert (f"the exports are in {cwd / 'exports'}\n" in served.output) == exported
         assert not [word for word in QUIET if word in served.output], served.output
     finally:
         served.kill()
@@ -319,6 +325,7 @@ async def test_a_session_ends_the_apps_whole_process_group(tmp_path, monkeypatch
         wait_until(lambda: not alive(app) and not alive(child), "every process of the session to end", 5)
         assert closed.is_set(), "the browser's socket is closed once the app has gone"
         assert logged()[-1] == {"type": "quit"}  # it was asked first
+        assert session._process is not None and session._process.stdin.is_closing()  # nothing left open
         await session.stop()  # a second stop is harmless
     finally:  # whatever failed, nothing of this test stays running
         for pid in [session.pid, *(m["child"] for m in logged()[:1])]:
@@ -333,6 +340,8 @@ async def test_a_server_on_every_address_warns_and_ctrl_c_ends_it_and_its_apps_q
     served, port = start(tmp_path, "--host", "0.0.0.0", "--no-token")
     try:
         served.wait_for(rf"serving XOR, 2-3-1 sigmoid on http://localhost:{port}/ \(Ctrl")  # no token
+        folder = exports_folder(served)  # a new temporary one
+        assert folder.is_dir() and folder.name.startswith("backprop-tui-exports-")
         assert (
             f"warning: --host 0.0.0.0 is not a loopback address: anyone who reaches this machine on port"
             f" {port} can drive the app; other machines open http://"
@@ -348,6 +357,7 @@ async def test_a_server_on_every_address_warns_and_ctrl_c_ends_it_and_its_apps_q
         assert not group(app), "an app outlived the server"
         assert served.output.rstrip().endswith("stopped serving")
         assert not [word for word in QUIET if word in served.output], served.output
+        assert not folder.exists(), "the temporary export folder, which nothing went to, is left"
     finally:
         served.kill()
 

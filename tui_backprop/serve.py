@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .errors import BackpropError
 from .scenario import shown
-from .tui.export_folder import ExportFolder, megabytes
+from .tui.export_folder import LOCK_NAME, ExportFolder, megabytes
 
 HOST = "localhost"
 DEFAULT_PORT = 8000
@@ -280,8 +280,24 @@ def serve(argv: Sequence[str], scenarios: Sequence[str], title: str, options: Op
         raise bind_error(options.port, options.host, options.host, e) from e
     except KeyboardInterrupt:  # Ctrl+C before the server's own handler was in place
         pass
+    finally:
+        exported = _leave(folder, made=options.export_dir is None)
+    if exported:
+        print(f"the exports are in {folder.path}")
     print("stopped serving", flush=True)
     return 0
+
+
+def _leave(folder: ExportFolder, made: bool) -> int:
+    """The number of files exported; a temporary folder that none went to is removed."""
+    files = folder.usage()[0]
+    if made and not files:
+        (folder.path / LOCK_NAME).unlink(missing_ok=True)
+        try:
+            folder.path.rmdir()
+        except OSError:  # something came in meanwhile: it stays
+            pass
+    return files
 
 
 def _exposed_warning(options: Options, token: str | None) -> str:

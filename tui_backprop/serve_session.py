@@ -121,3 +121,16 @@ class Session(AppService):
         if self._task is not None:
             await self._task  # the app's output is at its end now that no process holds it
             self._task = None
+        await self._close_stdin(process)
+
+    @staticmethod
+    async def _close_stdin(process: asyncio.subprocess.Process) -> None:
+        """Close the pipe to the app while the event loop runs: with its last pipe closed, asyncio
+        closes the process's transport, which would otherwise try to when it is collected, maybe
+        after the loop has closed ("Exception ignored ... Event loop is closed")."""
+        if process.stdin is not None:
+            process.stdin.close()
+            try:
+                await process.stdin.wait_closed()
+            except OSError:  # the pipe was broken: closed all the same
+                pass
