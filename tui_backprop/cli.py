@@ -24,7 +24,7 @@ from .engine import Trainer
 from .errors import BackpropError
 from .overrides import Override, OverrideError, parse_set, parse_vary
 from .replay import read_trace
-from .scenario import Scenario, bundled_names, load_scenario
+from .scenario import Scenario, bundled_names, load_scenario, shown
 from .serve import add_serve_flags
 from .serve import flag_problem as serve_flag_problem
 from .trace import FIELDS, TraceWriter, summary_stop_reason
@@ -477,7 +477,7 @@ def _served_folder(args: argparse.Namespace) -> ExportFolder | None:
         return None
     path = Path(args.served_export_dir)
     if not path.is_dir():
-        raise BackpropError(f"--served-export-dir {args.served_export_dir}", "not a folder")
+        raise BackpropError(f"--served-export-dir {shown(args.served_export_dir)}", "not a folder")
     return ExportFolder(path, args.served_max_exports, args.served_max_export_bytes)
 
 
