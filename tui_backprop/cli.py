@@ -24,11 +24,12 @@ from .engine import Trainer
 from .errors import BackpropError
 from .overrides import Override, OverrideError, parse_set, parse_vary
 from .replay import read_trace
-from .scenario import Scenario, bundled_names, load_scenario
+from .scenario import Scenario, bundled_names, load_scenario, shown
 from .serve import add_serve_flags
 from .serve import flag_problem as serve_flag_problem
 from .trace import FIELDS, TraceWriter, summary_stop_reason
 from .tui.export import choose_export_path
+from .tui.export_folder import ExportFolder
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGPIPE
@@ -175,7 +176,9 @@ def _main(argv: list[str] | None) -> int:
         scenario = load_scenario(args.scenario[0], _sets(args))
         if args.headless:
             return _headless(scenario, args.steps, args.export, args.every, args.fields)
-        return _open_app(scenario, args.export, (args.scenario[0], _sets(args)))
+        folder = _served_folder(args)
+        export = str(folder.path) if folder else args.export
+        return _open_app(scenario, export, (args.scenario[0], _sets(args)), folder)
     except BackpropError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
@@ -340,7 +343,9 @@ def _compare(parser: _Parser, args: argparse.Namespace) -> int:
     if args.headless:
         writer = partial(_trace_writer, args.every, args.fields)
         return _compare_headless(variants, args.steps, args.export, writer)
-    return _open_compare(variants, args.export, (args.scenario[0], _sets(args)))
+    folder = _served_folder(args)
+    export = str(folder.path) if folder else args.export
+    return _open_compare(variants, export, (args.scenario[0], _sets(args)), folder)
 
 
 def _variants(args: argparse.Namespace) -> list[compare.Variant]:
@@ -387,7 +392,10 @@ def _compare_headless(
 
 
 def _open_compare(
-    variants: list[compare.Variant], export: str | None, source: tuple[str, list[Override]]
+    variants: list[compare.Variant],
+    export: str | None,
+    source: tuple[str, list[Override]],
+    folder: ExportFolder | None = None,
 ) -> int:
     """The comparison view; ``o`` there opens one variant in the single-run view (its export
     path named as a headless --vary would name its trace)."""
@@ -398,7 +406,7 @@ def _open_compare(
     if chosen is not None:
         variant = variants[chosen]
         path = str(compare.variant_path(base, variant)) if base else None
-        return _open_app(variant.scenario, path, (source[0], [*source[1], variant.override]))
+        return _open_app(variant.scenario, path, (source[0], [*source[1], variant.override]), folder)
     return EXIT_OK
 
 
@@ -432,29 +440,45 @@ def _replay(parser: _Parser, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _open_app(scenario: Scenario, export: str | None, source: tuple[str, list[Override]]) -> int:
-    """The app; ``source`` (SCENARIO as given, its --set overrides) is what the reload key reads."""
+def _open_app(
+    scenario: Scenario,
+    export: str | None,
+    source: tuple[str, list[Override]],
+    folder: ExportFolder | None = None,
+) -> int:
+    """The app; ``source`` (SCENARIO as given, its --set overrides) is what the reload key reads;
+    ``folder``: an app that --serve started exports only there, within its caps."""
     from .tui.app import BackpropApp  # here, so that the other commands never load Textual
     from .tui.reload import ScenarioSource
 
     app = BackpropApp(scenario, export_path=Path(export) if export else None)
     app.scenario_source = ScenarioSource(source[0], tuple(source[1]))
+    app.export_folder = folder
     app.run()
     return EXIT_OK
 
 
 def _serve(args: argparse.Namespace, argv: list[str] | None) -> int:
-    """--serve: the same command, without --serve and --port, in a browser (see serve.py). It is
-    served only once the scenario, or every variant of --vary, has loaded here."""
-    from .serve import DEFAULT_PORT, serve, served_command
+    """--serve: the same command, without the serving flags, in a browser (see serve.py). It
+    is served only once the scenario, or every variant of --vary, has loaded here."""
+    from .serve import Options, serve
 
     if args.vary:
         variants = _variants(args)
         title = f"{variants[0].scenario.name}, {len(variants)} variants of {variants[0].override.name}"
     else:
         title = load_scenario(args.scenario[0], _sets(args)).name
-    command = served_command(sys.argv[1:] if argv is None else argv, args.scenario)
-    return serve(command, args.port or DEFAULT_PORT, title)
+    return serve(sys.argv[1:] if argv is None else argv, args.scenario, title, Options.of(args))
+
+
+def _served_folder(args: argparse.Namespace) -> ExportFolder | None:
+    """The export folder of an app that --serve started (its hidden flags), if it is one."""
+    if args.served_export_dir is None:
+        return None
+    path = Path(args.served_export_dir)
+    if not path.is_dir():
+        raise BackpropError(f"--served-export-dir {shown(args.served_export_dir)}", "not a folder")
+    return ExportFolder(path, args.served_max_exports, args.served_max_export_bytes)
 
 
 if __name__ == "__main__":

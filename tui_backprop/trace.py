@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -292,15 +292,21 @@ def summary_stop_reason(trainer: Trainer, otherwise: str) -> str:
     return trainer.stop_reason or otherwise
 
 
-def write_trace(path: str | Path, trainer: Trainer, stop_reason: str = "steps") -> Path:
+def write_trace(
+    path: str | Path,
+    trainer: Trainer,
+    stop_reason: str = "steps",
+    writer_class: Callable[[str | Path, Trainer], TraceWriter] = TraceWriter,
+) -> Path:
     """Export every step ``trainer`` has taken, replayed from the start, to ``path``.
 
     The steps are computed again by a fresh Trainer and streamed to disk one at a time, so
     the trace holds every step whatever the trainer kept in memory, and it is the same
     file byte for byte as a headless run of the same scenario and number of steps.
+    ``writer_class`` makes the writer (a served app's caps its size: tui/export_folder.py).
     """
     replay = Trainer(trainer.scenario, history=1)
-    with TraceWriter(path, replay) as writer:
+    with writer_class(path, replay) as writer:
         for _ in range(trainer.step_count):
             writer.write_step(replay.step())
         final = replay.train_losses[-1] if replay.train_losses else replay.initial_train_loss

@@ -44,6 +44,7 @@ from .boundary import BoundaryPanel, ChartCell
 from .chart import LossChart, chart_title
 from .explain import ExplainPanel
 from .export import choose_export_path
+from .export_folder import ExportFolder
 from .goto import GotoScreen
 from .header import Header, Status, divergence_text
 from .help import HelpScreen
@@ -128,6 +129,7 @@ class BackpropApp(App[None]):
         self.last_export_path: Path | None = None
         self.exporting = False
         self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
+        self.export_folder: ExportFolder | None = None  # served: exports only there, within caps
         self._generation = 0  # bumped whenever the screen stops listening to a worker
         self._worker: Worker | None = None
         self._draw_seconds = 0.0  # moving average of the time _show takes during a run
@@ -546,6 +548,8 @@ class BackpropApp(App[None]):
     def write(self, path: Path, snapshot: Stepper) -> Path:
         """Write the trace of ``snapshot`` (a copy of the trainer when export was pressed)."""
         assert isinstance(snapshot, Trainer)
+        if self.export_folder is not None:
+            return self.export_folder.write(path, snapshot)
         return write_trace(path, snapshot)
 
     def _export_done(self, path: Path | None, detail: str) -> None:
