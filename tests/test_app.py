@@ -14,7 +14,6 @@ import random
 import re
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pytest
 from app_harness import (
@@ -36,9 +35,9 @@ from app_harness import (
     weight_rows,
 )
 from textual.command import CommandInput, CommandList, CommandPalette
+from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario
-from tui_backprop.trace import schema
 from tui_backprop.tui.app import BackpropApp, MainScreen
 from tui_backprop.tui.help import HelpScreen
 from tui_backprop.tui.neuron import NeuronScreen
@@ -286,7 +285,7 @@ async def test_e_exports_the_same_bytes_as_a_headless_run_and_a_valid_trace(tmp_
         assert app.last_export_path == path and s.noted(f"trace written to {path}")
         assert s.header().splitlines()[1].rstrip().endswith("exported xor-trace.json")  # relative to the cwd
         trace = json.loads(path.read_text(encoding="utf-8"))
-        jsonschema.validate(trace, schema())
+        validate_trace(trace)
         assert [st["step"] for st in trace["steps"]] == [1, 2, 3]
         (tmp_path / "ref").mkdir()
         assert path.read_bytes() == headless_trace("xor", 3, tmp_path / "ref" / "3.json")
@@ -329,7 +328,7 @@ async def test_export_into_a_directory_writes_the_default_name_inside_it(tmp_pat
         await s.press("space", "e")  # space, e: step 1, export
         await wait_export(s, 2)
         assert app.last_export_path == tmp_path / "xor-trace.json"
-        jsonschema.validate(json.loads(app.last_export_path.read_bytes()), schema())
+        validate_trace(json.loads(app.last_export_path.read_bytes()))
 
 
 def unwritable_directory(tmp_path: Path) -> Path:
@@ -762,7 +761,7 @@ async def test_a_diverged_run_exports_a_valid_trace_with_nulls(tmp_path):
         await wait_export(s, 2)
         data = (tmp_path / "t.json").read_bytes()
         trace = json.loads(data)  # strict JSON: the non-finite loss is null, not Infinity
-        jsonschema.validate(trace, schema())
+        validate_trace(trace)
         assert trace["summary"] == {"steps": 1, "final_loss": None, "stop_reason": "diverged"}
         assert b"Infinity" not in data and b"NaN" not in data
 

@@ -14,13 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
 import pytest
+from trace_schema import validate_trace
 
 from tui_backprop import __version__, load_scenario
 from tui_backprop.cli import main
 from tui_backprop.scenario import bundled_names
-from tui_backprop.trace import schema
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny.toml"  # max_steps = 50, no target_loss
@@ -54,7 +53,7 @@ def usage_error(argv: list[str], capsys) -> str:
 
 def trace_of(path: Path) -> dict:
     doc = json.loads(path.read_text("utf-8"))
-    jsonschema.validate(doc, schema())
+    validate_trace(doc)
     return doc
 
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from trace_schema import validate_big
+from trace_schema import validate_trace
 
 from tui_backprop import cli
 from tui_backprop.trace import TraceWriter
@@ -97,7 +97,7 @@ def _temporary_holds(tmp_path: Path, marker: bytes = b"", min_size: int = 0):
 
 def _complete(trace: Path) -> dict:
     data = json.loads(trace.read_text())  # complete: it parses, and it is valid
-    validate_big(data)
+    validate_trace(data)
     assert data["summary"]["stop_reason"] == "user"
     assert data["summary"]["steps"] == len(data["steps"])
     return data

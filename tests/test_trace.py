@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import jsonschema
 import numpy as np
 import pytest
+from trace_schema import trace_is_valid, validate_trace
 
 from tui_backprop import Trainer, load_scenario, loads_scenario, write_trace
 from tui_backprop.cli import main
@@ -38,7 +39,7 @@ def _refuse(constant: str):
 def read_trace(path: Path) -> dict:
     """The trace at ``path``, parsed as strict JSON and validated against the shipped schema."""
     doc = json.loads(path.read_text("utf-8"), parse_constant=_refuse)
-    jsonschema.Draft202012Validator(schema()).validate(doc)
+    validate_trace(doc)
     return doc
 
 
@@ -82,8 +83,7 @@ def test_schema_is_not_a_pushover(tmp_path):
     ):
         broken = json.loads(json.dumps(doc))
         breakage(broken)
-        with pytest.raises(jsonschema.ValidationError):
-            jsonschema.validate(broken, schema())
+        assert not trace_is_valid(broken)
 
 
 @pytest.mark.parametrize("name", [*SCENARIOS, "xor"])
