@@ -65,6 +65,7 @@ def whole(directory: Path, steps: int, repeats: int) -> bool:
         reads.append(timed(lambda: read_trace(path, whole=False)))
         recording = read_trace(path, whole=False)
         checks.append(timed(partial(verify, recording)))
+        del recording  # not alive while the next one is read, as in --check
     read, check = statistics.median(reads), statistics.median(checks)
     ratio = check / read
     print(f"xor, a whole trace of {steps:,} steps ({size:.1f} MB), median of {repeats}:")
