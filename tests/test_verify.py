@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -419,3 +422,25 @@ def test_a_generated_set_of_another_size_is_refused_before_it_is_drawn():
     doc = trace(*CIRCLE)
     doc["scenario"]["data"]["samples"] = 20_000_000 // 2  # the most a generator may draw
     assert problems(doc) == ["scenario.data.samples: says 10000000, the trace holds 200 rows"]
+
+
+def test_a_trace_written_with_other_numpy_kernels_verifies(tmp_path):
+    """numpy picks its SIMD loops and OpenBLAS its kernels per CPU, and they round the last bits
+    differently: a trace from another machine is stood in for by one written with other kernels
+    (in a process of its own: they are chosen when numpy loads), then verified here."""
+    path = tmp_path / "other.json"
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": "X86_V3", "OPENBLAS_CORETYPE": "Sandybridge"}
+    argv = [
+        sys.executable,
+        "-m",
+        "tui_backprop.cli",
+        "spiral",
+        "--headless",
+        "--steps",
+        "10",
+        "--export",
+        str(path),
+    ]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert problems(json.loads(path.read_text())) == []
