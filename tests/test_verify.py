@@ -444,3 +444,39 @@ def test_a_trace_written_with_other_numpy_kernels_verifies(tmp_path):
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert problems(json.loads(path.read_text())) == []
+
+
+EVERY_3 = "(with every 3 the steps are 3, 6, 9, ... and the run's last one)"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda doc: doc["steps"][1].update(step=5),
+            f"steps[1].step: expected 6 {EVERY_3}, got 5",
+        ),
+        (
+            lambda doc: doc["steps"][3].update(step=13),
+            f"steps[3].step: expected 10 to 12 {EVERY_3}, got 13",
+        ),
+        (
+            lambda doc: doc["steps"][2]["layers"][1]["w"].append([1, 2, 3]),
+            "steps[2].layers[1].w: expected 1 x 3 (n_2 x n_1), got 2 x 3",
+        ),
+        (
+            lambda doc: doc["steps"][0].update(epoch=2),
+            'steps[0].epoch: expected 3 (batch = "full", in file order), got 2',
+        ),
+    ],
+    ids=["a step between", "after the last", "a shape", "an epoch"],
+)
+def test_a_trace_of_every_is_read_with_its_numbering_and_shapes_checked(change, message, tmp_path, capsys):
+    """What the reader checks of a trace kept in part, before (and without) any recomputation."""
+    doc = trace("xor", 10, "--every", "3", "--fields", "epoch,loss,w")
+    capsys.readouterr()  # the export's progress, when it ran here
+    change(doc)
+    path = tmp_path / "kept.json"
+    path.write_text(json.dumps(doc))
+    assert main(["--check", "--no-verify", str(path)]) == 2
+    assert capsys.readouterr().err == f"error: {path}: {message}\n"

@@ -96,11 +96,6 @@ class Recording:
         """The number of steps in the file."""
         return len(self.kept)
 
-    @property
-    def whole(self) -> bool:
-        """Whether the file holds every step and every field (what replay needs)."""
-        return self.every == 1 and self.fields is None
-
 
 # -- reading strict JSON ---------------------------------------------------------------------
 
