@@ -79,6 +79,10 @@ EXPECTED = {
 }
 
 
+# valid traces that only replay refuses (--check verifies what they hold: tests/test_verify.py)
+REPLAY_ONLY = ("every_third_step", "some_fields")
+
+
 def test_every_fixture_has_its_message_and_every_message_its_fixture():
     assert sorted(p.stem for p in BAD.glob("*.json")) == sorted(EXPECTED)
 
@@ -86,7 +90,8 @@ def test_every_fixture_has_its_message_and_every_message_its_fixture():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_corrupted_trace_is_refused_by_the_command_with_its_message(name, capsys, monkeypatch):
     monkeypatch.chdir(BAD)
-    assert main(["--check", f"{name}.json"]) == 2
+    command = [f"{name}.json"] if name in REPLAY_ONLY else ["--check", f"{name}.json"]
+    assert main(command) == 2
     out, err = capsys.readouterr()
     assert out == "" and "Traceback" not in err
     lines = err.splitlines()
@@ -251,9 +256,9 @@ def test_the_check_command_says_what_a_good_trace_holds(tmp_path, capsys):
     assert main(["--check", str(path), str(DATA / "tiny.toml")]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert (
-        out.splitlines()[0]
-        == f"ok: {path}: trace of tiny 2-2-1 (2-2-1, mse, lr=0.5, batch=full), 3 steps, stopped: steps"
+    assert out.splitlines()[0] == (
+        f"ok: {path}: trace of tiny 2-2-1 (2-2-1, mse, lr=0.5, batch=full), 3 steps, stopped: steps, "
+        "every number recomputed"
     )
 
 

@@ -30,6 +30,8 @@ from .serve import flag_problem as serve_flag_problem
 from .trace import FIELDS, TraceWriter, summary_stop_reason
 from .tui.export import choose_export_path
 from .tui.export_folder import ExportFolder
+from .verify import describe_kept
+from .verify import verify as verify_trace
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGPIPE
@@ -56,6 +58,11 @@ def _parser() -> _Parser:
     _trace_size_flags(p)
     p.add_argument("--list", action="store_true", help="list the bundled scenarios")
     p.add_argument("--check", action="store_true", help="validate the scenarios (or traces) and exit")
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="with --check or a trace to replay: check the trace's format but do not recompute its steps",
+    )
     p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
     _add_override_flags(p)
     add_serve_flags(p)
@@ -161,9 +168,11 @@ def _main(argv: list[str] | None) -> int:
         if args.check:
             if not args.scenario:
                 parser.error("--check needs at least one SCENARIO")
-            return _check(args.scenario, _sets(args))
+            return _check(args.scenario, _sets(args), verify=not args.no_verify)
         if args.replay is not None or (len(args.scenario) == 1 and is_trace(args.scenario[0])):
             return _replay(parser, args)
+        if args.no_verify:
+            parser.error("--no-verify goes with --check or a trace to replay")
         if len(args.scenario) != 1:
             parser.error("give exactly one SCENARIO" if args.scenario else "a SCENARIO is required")
         if args.steps is not None and not args.headless:
@@ -196,14 +205,18 @@ def _list() -> int:
     return EXIT_OK
 
 
-def _check(paths: list[str], overrides: Sequence[Override] = ()) -> int:
-    """Validate scenario files and traces (see is_trace)."""
+def _check(paths: list[str], overrides: Sequence[Override] = (), verify: bool = True) -> int:
+    """Validate scenario files and traces (see is_trace); ``verify``: recompute each trace's
+    numbers (verify.py), not only its format and shapes."""
     failed = False
     for path in paths:
         try:
             if is_trace(path):
-                rec = read_trace(path)
-                what = f"trace of {rec.scenario}, {rec.steps} steps, stopped: {rec.stop_reason}"
+                rec = read_trace(path, whole=False)  # a trace of --every or --fields too
+                if verify:
+                    verify_trace(rec)
+                checked = "every number recomputed" if verify else "not recomputed (--no-verify)"
+                what = f"trace of {rec.scenario}, {describe_kept(rec)}, stopped: {rec.stop_reason}, {checked}"
             else:
                 what = str(load_scenario(path, overrides))
         except BackpropError as e:
@@ -434,6 +447,8 @@ def _replay(parser: _Parser, args: argparse.Namespace) -> int:
                 f"{flag} goes with a scenario; a trace is replayed in the app (or checked with --check)"
             )
     recording = read_trace(path)  # refused here, before the app opens
+    if not args.no_verify:
+        verify_trace(recording)  # a trace that lies too
     from .tui.replay_app import ReplayApp  # here, so that the other commands never load Textual
 
     ReplayApp(recording, export_path=Path(args.export) if args.export else None).run()

@@ -118,6 +118,11 @@ def _warning_dict(w: Diagnostic) -> dict[str, Any]:
 
 def layer_dict(lr: LayerRecord, fields: Collection[str] | None = None) -> dict[str, Any]:
     """One layer of a step: its arrays as nested lists; ``fields``: only these, None for all."""
+    return {key: _arr(v) for key, v in layer_arrays(lr).items() if fields is None or key in fields}
+
+
+def layer_arrays(lr: LayerRecord) -> dict[str, np.ndarray]:
+    """Every array a trace writes of one layer of a step, by its field name, in the order written."""
     arrays: dict[str, np.ndarray] = {
         "z": lr.z,
         "a": lr.a,
@@ -132,7 +137,7 @@ def layer_dict(lr: LayerRecord, fields: Collection[str] | None = None) -> dict[s
     if lr.update_w is not None and lr.update_b is not None:
         arrays["update_w"], arrays["update_b"] = lr.update_w, lr.update_b
     arrays.update(lr.state)  # the optimiser's, when it has one
-    return {key: _arr(v) for key, v in arrays.items() if fields is None or key in fields}
+    return arrays
 
 
 def _dump(obj: Any) -> str:
