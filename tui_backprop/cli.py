@@ -22,6 +22,7 @@ from typing import NoReturn
 from . import __version__, compare
 from .engine import Trainer
 from .errors import BackpropError
+from .files import peek
 from .overrides import Override, OverrideError, parse_set, parse_vary
 from .replay import read_trace
 from .scenario import Scenario, bundled_names, load_scenario, shown
@@ -232,12 +233,8 @@ def is_trace(arg: str) -> bool:
     with "{" (a TOML scenario cannot)."""
     if arg.lower().endswith(".json"):
         return True
-    try:
-        with open(arg, "rb") as f:
-            head = f.read(64)
-    except OSError:
-        return False
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+    head = peek(arg, 64)  # None for anything but a regular file: a FIFO is never waited on
+    return head is not None and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
 class _Progress:

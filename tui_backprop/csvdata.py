@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .files import CSV_LIMIT, Unreadable, read_resource
+
 if TYPE_CHECKING:
     from .scenario import _Reader
-
-MAX_BYTES = 256 * 2**20  # a CSV larger than this is refused before it is read
 
 
 class _Refused(Exception):
@@ -89,20 +89,14 @@ def _table(r: _Reader, name: str, base: Any) -> tuple[list[str], list[tuple[list
     path = Path(name)
     f = path if path.is_absolute() or base is None else base.joinpath(name)
     try:
-        data = f.read_bytes()
-    except FileNotFoundError as e:
-        where = f" (looked for {f})" if str(f) != name else ""
-        r.problem("data", "csv", f"no such file: {name}{where}")
-        raise _Refused from e
-    except IsADirectoryError as e:
-        r.problem("data", "csv", f"{name} is a directory, not a CSV file")
-        raise _Refused from e
-    except OSError as e:
-        r.problem("data", "csv", f"cannot read {name}: {e.strerror or e}")
-        raise _Refused from e
-    if len(data) > MAX_BYTES:
-        r.problem("data", "csv", f"{name} is larger than {MAX_BYTES // 2**20} MB")
-        raise _Refused
+        data = read_resource(f, CSV_LIMIT, "CSV file", name)  # a regular file, within the limit
+    except Unreadable as e:
+        if e.missing:
+            where = f" (looked for {f})" if str(f) != name else ""
+            r.problem("data", "csv", f"no such file: {name}{where}")
+        else:
+            r.problem("data", "csv", f"{name}: {e.reason}")
+        raise _Refused from e.__cause__ or e
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -43,6 +43,7 @@ from .engine.network import Network
 from .engine.record import find_nonfinite
 from .engine.regularization import Penalty
 from .engine.trainer import loss_blowup
+from .files import TRACE_LIMIT, Unreadable, read_regular
 from .jsoncheck import BadNumber, at, check, describe
 from .scenario import Scenario, ScenarioError, parse_scenario
 from .trace import FORMAT, VERSION, TraceError, schema
@@ -149,13 +150,9 @@ def read_trace(path: str | Path, whole: bool = True) -> Recording:
     ``whole=False``: a trace written with --every or --fields is read too (see loads_trace)."""
     label = str(path)
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError as e:
-        raise TraceError(label, "no such file") from e
-    except IsADirectoryError as e:
-        raise TraceError(label, "is a directory, not a trace file") from e
-    except OSError as e:
-        raise TraceError(label, f"cannot read: {e.strerror or e}") from e
+        data = read_regular(path, TRACE_LIMIT, "trace file")  # a regular file, within the limit
+    except Unreadable as e:
+        raise TraceError(label, e.reason) from e.__cause__ or e
     return loads_trace(data, label, whole)
 
 

@@ -25,6 +25,7 @@ from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
 from .engine.optimizers import OPTIMIZER_PARAMS
 from .errors import BackpropError
+from .files import SCENARIO_LIMIT, Unreadable, read_resource
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
 
@@ -749,15 +750,12 @@ def bundled_names() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in _bundled_root().iterdir() if p.name.endswith(".toml"))
 
 
-def _read(path: Path, label: str) -> bytes:
+def _read(path: Any, label: str) -> bytes:
+    """A scenario file's bytes: a regular file, at most SCENARIO_LIMIT (files.py)."""
     try:
-        return path.read_bytes()
-    except FileNotFoundError as e:
-        raise ScenarioError(label, "no such file") from e
-    except IsADirectoryError as e:
-        raise ScenarioError(label, "is a directory, not a scenario file") from e
-    except OSError as e:
-        raise ScenarioError(label, f"cannot read: {e.strerror or e}") from e
+        return read_resource(path, SCENARIO_LIMIT, "scenario file", label)
+    except Unreadable as e:
+        raise ScenarioError(label, e.reason) from e.__cause__ or e
 
 
 def loads_scenario(
@@ -809,7 +807,7 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) 
         names = bundled_names()
         if label in names:
             root = _bundled_root()
-            data = root.joinpath(f"{label}.toml").read_bytes()
+            data = _read(root.joinpath(f"{label}.toml"), f"{label}.toml")
             return loads_scenario(data, f"{label}.toml", overrides, root)
         raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")
     return loads_scenario(_read(path, label), label, overrides, path.parent)
