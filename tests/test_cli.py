@@ -186,11 +186,15 @@ def test_diverging_run_exits_3_and_still_writes_a_valid_trace_through_the_real_c
     assert leftovers(tmp_path) == []
 
 
-def test_export_replaces_an_existing_file(tmp_path, capsys):
+def test_export_keeps_an_existing_file_unless_forced(tmp_path, capsys):
     out_path = tmp_path / "t.json"
     out_path.write_text("old")
     assert main([str(TINY), "--headless", "--steps", "2", "--export", str(out_path)]) == 0
-    assert trace_of(out_path)["summary"]["steps"] == 2
+    assert out_path.read_text() == "old"  # never overwritten: the trace goes to t-1.json
+    assert capsys.readouterr().out.rstrip().endswith(f"trace: {tmp_path / 't-1.json'}")
+    assert trace_of(tmp_path / "t-1.json")["summary"]["steps"] == 2
+    assert main([str(TINY), "--headless", "--steps", "2", "--export", str(out_path), "--force"]) == 0
+    assert trace_of(out_path)["summary"]["steps"] == 2  # --force: replaced
     assert leftovers(tmp_path) == []
 
 

@@ -293,7 +293,8 @@ def test_a_disk_that_fills_up_mid_export_leaves_the_old_file_and_no_temporary(fu
     target = full_disk.path / "xor-trace.json"
     target.write_bytes(OLD)
     full_disk.fill()
-    code, out, err = run_headless(["xor", "--headless", "--steps", "3000", "--export", str(target)])
+    argv = ["xor", "--headless", "--steps", "3000", "--export", str(target), "--force"]
+    code, out, err = run_headless(argv)  # --force: a complete trace would replace the old file
     assert code == 2 and out == ""
     errors = [line for line in err.splitlines() if not PROGRESS.match(line)]
     assert errors == [f"error: {target}: cannot write: No space left on device"]

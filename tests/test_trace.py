@@ -407,7 +407,8 @@ def test_full_disk_during_headless_export_is_an_error_naming_the_path(tmp_path, 
     _os_with(monkeypatch, fdopen=lambda *a, **k: _FailingFile(os.fdopen(*a, **k), ok=3))
     target = tmp_path / "t.json"
     target.write_bytes(b"older\n")
-    assert main([str(SCENARIOS["tiny"]), "--headless", "--steps", "10", "--export", str(target)]) == 2
+    argv = [str(SCENARIOS["tiny"]), "--headless", "--steps", "10", "--export", str(target), "--force"]
+    assert main(argv) == 2  # --force: the older file would be replaced by a complete trace
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines()[-1] == f"error: {target}: cannot write: No space left on device"

@@ -22,7 +22,7 @@ from typing import NoReturn
 from . import __version__, compare
 from .engine import Trainer
 from .errors import BackpropError
-from .files import peek
+from .files import peek, target_problem
 from .overrides import Override, OverrideError, parse_set, parse_vary
 from .replay import read_trace
 from .scenario import Scenario, bundled_names, load_scenario, shown
@@ -35,6 +35,7 @@ from .verify import describe_kept
 from .verify import verify as verify_trace
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: a run stopped by SIGTERM, as a shell reports a kill by it
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGPIPE
 
 
@@ -53,6 +54,11 @@ def _parser() -> _Parser:
     p.add_argument("--headless", action="store_true", help="run without the app and print a summary")
     p.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
     p.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a file at the export path (without it, -1, -2, ... is added to the name)",
+    )
     p.add_argument(
         "--replay", metavar="TRACE", help="open the app on a trace's recorded steps (as does a TRACE.json)"
     )
@@ -131,6 +137,8 @@ def _check_trace_size_flags(parser: _Parser, args: argparse.Namespace) -> None:
     for flag, given in (("--every", args.every != 1), ("--fields", args.fields is not None)):
         if given and not (args.headless and args.export):
             parser.error(f"{flag} goes with --headless --export")
+    if args.force and args.headless and not args.export:
+        parser.error("--force goes with --export")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_broken_streams()
         return EXIT_BROKEN_PIPE
+    except _Terminated:
+        return EXIT_TERMINATED
     except KeyboardInterrupt:  # a (second) Ctrl+C that lands in that flush, after the run ended
         return EXIT_INTERRUPTED
 
@@ -185,16 +195,16 @@ def _main(argv: list[str] | None) -> int:
             return _compare(parser, args)
         scenario = load_scenario(args.scenario[0], _sets(args))
         if args.headless:
-            return _headless(scenario, args.steps, args.export, args.every, args.fields)
+            return _headless(scenario, args.steps, args.export, args.every, args.fields, args.force)
         folder = _served_folder(args)
         export = str(folder.path) if folder else args.export
-        return _open_app(scenario, export, (args.scenario[0], _sets(args)), folder)
+        return _open_app(scenario, export, (args.scenario[0], _sets(args)), folder, args.force)
     except BackpropError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:  # a second Ctrl+C in a headless run, or one before it started
+    except KeyboardInterrupt as e:  # a second Ctrl+C (or SIGTERM) in a headless run, or one before it
         print("interrupted: stopped at once; a trace in progress was not written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(e, _Terminated) else EXIT_INTERRUPTED
 
 
 def _list() -> int:
@@ -260,24 +270,38 @@ class _Progress:
             print(file=sys.stderr)
 
 
+class _Terminated(KeyboardInterrupt):
+    """A SIGTERM that stops a run at once (as a second Ctrl+C does): exit code 143."""
+
+
 class _StopOnInterrupt:
-    """While active, Ctrl+C sets ``requested`` instead of raising, so the run ends cleanly
-    at the next step boundary with a complete trace."""
+    """While active, Ctrl+C or SIGTERM sets ``requested`` instead of raising, so the run ends
+    cleanly at the next step boundary with a complete trace; a second one of either raises
+    (KeyboardInterrupt, or _Terminated for SIGTERM) and the run stops at once, writing nothing.
+    ``exit_code``: 130 after Ctrl+C, 143 after SIGTERM."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.requested = False
+        self.signal = signal.SIGINT
 
     def __enter__(self) -> _StopOnInterrupt:
-        self._old = signal.signal(signal.SIGINT, self._handle)
+        self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
 
     def _handle(self, signum: int, frame: object) -> None:
-        if self.requested:  # a second Ctrl+C: stop now, whatever is lost
-            raise KeyboardInterrupt
-        self.requested = True
+        if self.requested:  # a second one: stop now, whatever is lost
+            raise _Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        self.requested, self.signal = True, signal.Signals(signum)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TERMINATED if self.signal == signal.SIGTERM else EXIT_INTERRUPTED
 
     def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self._old)
+        for s, old in self._old.items():
+            signal.signal(s, old)
 
 
 CHUNK_SECONDS = 0.05  # steps run between checks for Ctrl+C and progress updates
@@ -290,8 +314,15 @@ def _headless(
     export: str | None,
     every: int = 1,
     fields: tuple[str, ...] | None = None,
+    force: bool = False,
 ) -> int:
     trainer = Trainer(scenario, history=1)
+    path = None
+    if export:
+        if problem := target_problem(export):  # a folder too: a single run names its file
+            raise BackpropError(export, problem)
+        # the rule of the app and of --vary: an existing file is kept (-1, -2, ...) unless --force
+        path = choose_export_path(scenario, Path(export), Path.cwd(), force=force)
     total = min(steps, scenario.max_steps) if steps else scenario.max_steps
     progress = _Progress(total)
     writer: TraceWriter | None = None
@@ -302,7 +333,7 @@ def _headless(
         with _StopOnInterrupt() as interrupt:
             # opened once Ctrl+C is caught: one while the header (a large network's initial
             # weights) is written also ends in a complete trace, of no steps
-            writer = TraceWriter(export, trainer, every, fields) if export else None
+            writer = TraceWriter(path, trainer, every, fields, replace=force) if path else None
             while trainer.step_count < total and not trainer.done and not interrupt.requested:
                 n = min(chunk, total - trainer.step_count)
                 started = time.perf_counter()
@@ -332,7 +363,7 @@ def _headless(
         + (f", trace: {written}" if written else "")
     )
     if reason == "user":
-        return EXIT_INTERRUPTED
+        return interrupt.exit_code
     return EXIT_DIVERGED if reason == "diverged" else EXIT_OK
 
 
@@ -351,11 +382,11 @@ def _compare(parser: _Parser, args: argparse.Namespace) -> int:
     """--vary: one run per value, as a table on stdout (--headless) or in the comparison view."""
     variants = _variants(args)
     if args.headless:
-        writer = partial(_trace_writer, args.every, args.fields)
-        return _compare_headless(variants, args.steps, args.export, writer)
+        writer = partial(_trace_writer, args.every, args.fields, args.force)
+        return _compare_headless(variants, args.steps, args.export, writer, args.force)
     folder = _served_folder(args)
     export = str(folder.path) if folder else args.export
-    return _open_compare(variants, export, (args.scenario[0], _sets(args)), folder)
+    return _open_compare(variants, export, (args.scenario[0], _sets(args)), folder, args.force)
 
 
 def _variants(args: argparse.Namespace) -> list[compare.Variant]:
@@ -370,17 +401,17 @@ def _compare_headless(
     steps: int | None,
     export: str | None,
     trace_writer: Callable[[Path | None, Trainer], TraceWriter | None],
+    force: bool = False,
 ) -> int:
     """Each variant in turn (progress on stderr), then the table on stdout."""
     base = compare.export_base(export, variants[0].scenario) if export else None
     results, traces, cwd = [], [], Path.cwd()
+    paths = [  # every target checked before any variant runs
+        choose_export_path(v.scenario, compare.variant_path(base, v), cwd, force=force) if base else None
+        for v in variants
+    ]
     with _StopOnInterrupt() as interrupt:
-        for variant in variants:
-            path = (
-                choose_export_path(variant.scenario, compare.variant_path(base, variant), cwd)
-                if base
-                else None
-            )
+        for variant, path in zip(variants, paths, strict=True):
             progress = _Progress(min(steps or variant.scenario.max_steps, variant.scenario.max_steps))
             result, trainer, trace = compare.run_variant(
                 variant, steps, partial(trace_writer, path), lambda: interrupt.requested, progress.update
@@ -397,7 +428,7 @@ def _compare_headless(
         rows = [(*rows[0], "trace"), *((*row, t) for row, t in zip(rows[1:], shown, strict=True))]
     print(compare.format_table(rows))
     if interrupt.requested:
-        return EXIT_INTERRUPTED
+        return interrupt.exit_code
     return EXIT_DIVERGED if any(r.diverged for r in results) else EXIT_OK
 
 
@@ -406,6 +437,7 @@ def _open_compare(
     export: str | None,
     source: tuple[str, list[Override]],
     folder: ExportFolder | None = None,
+    force: bool = False,
 ) -> int:
     """The comparison view; ``o`` there opens one variant in the single-run view (its export
     path named as a headless --vary would name its trace)."""
@@ -416,14 +448,15 @@ def _open_compare(
     if chosen is not None:
         variant = variants[chosen]
         path = str(compare.variant_path(base, variant)) if base else None
-        return _open_app(variant.scenario, path, (source[0], [*source[1], variant.override]), folder)
+        source = (source[0], [*source[1], variant.override])
+        return _open_app(variant.scenario, path, source, folder, force)
     return EXIT_OK
 
 
 def _trace_writer(
-    every: int, fields: tuple[str, ...] | None, path: Path | None, trainer: Trainer
+    every: int, fields: tuple[str, ...] | None, force: bool, path: Path | None, trainer: Trainer
 ) -> TraceWriter | None:
-    return TraceWriter(path, trainer, every, fields) if path else None
+    return TraceWriter(path, trainer, every, fields, replace=force) if path else None
 
 
 def _replay(parser: _Parser, args: argparse.Namespace) -> int:
@@ -448,8 +481,10 @@ def _replay(parser: _Parser, args: argparse.Namespace) -> int:
         verify_trace(recording)  # a trace that lies too
     from .tui.replay_app import ReplayApp  # here, so that the other commands never load Textual
 
-    ReplayApp(recording, export_path=Path(args.export) if args.export else None).run()
-    return EXIT_OK
+    app = ReplayApp(recording, export_path=Path(args.export) if args.export else None)
+    app.force_export, app.quit_on_sigterm = args.force, True
+    app.run()
+    return EXIT_TERMINATED if app.return_code == EXIT_TERMINATED else EXIT_OK
 
 
 def _open_app(
@@ -457,17 +492,20 @@ def _open_app(
     export: str | None,
     source: tuple[str, list[Override]],
     folder: ExportFolder | None = None,
+    force: bool = False,
 ) -> int:
     """The app; ``source`` (SCENARIO as given, its --set overrides) is what the reload key reads;
-    ``folder``: an app that --serve started exports only there, within its caps."""
+    ``folder``: an app that --serve started exports only there, within its caps; ``force``: its
+    exports overwrite an existing file."""
     from .tui.app import BackpropApp  # here, so that the other commands never load Textual
     from .tui.reload import ScenarioSource
 
     app = BackpropApp(scenario, export_path=Path(export) if export else None)
     app.scenario_source = ScenarioSource(source[0], tuple(source[1]))
     app.export_folder = folder
+    app.force_export, app.quit_on_sigterm = force, True
     app.run()
-    return EXIT_OK
+    return EXIT_TERMINATED if app.return_code == EXIT_TERMINATED else EXIT_OK
 
 
 def _serve(args: argparse.Namespace, argv: list[str] | None) -> int:

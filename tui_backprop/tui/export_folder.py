@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..engine import Trainer
 from ..errors import BackpropError
-from ..trace import TraceSource, TraceWriter, write_trace
+from ..trace import TraceSource, TraceWriter, never, write_trace
 
 LOCK_NAME = ".backprop-tui-exports.lock"
 
@@ -50,8 +50,11 @@ class ExportFolder:
                     size += entry.stat(follow_symlinks=False).st_size if entry.is_file() else 0
         return files, size
 
-    def write(self, path: Path, trainer: Trainer) -> Path:
-        """Export ``trainer``'s run to ``path``, a file of this folder, within the caps."""
+    def write(
+        self, path: Path, trainer: Trainer, replace: bool = True, cancelled: Callable[[], bool] = never
+    ) -> Path:
+        """Export ``trainer``'s run to ``path``, a file of this folder, within the caps
+        (``replace`` and ``cancelled``: as for trace.write_trace)."""
         if path.parent.resolve() != self.path.resolve():
             raise ExportFolderError(str(path), f"a served app exports only into {self.path}")
         with self._locked():
@@ -65,7 +68,8 @@ class ExportFolder:
                     str(path), f"the export folder holds {held}, the most this server allows {cap}"
                 )
             budget = self.max_bytes - size + (replaced or 0)
-            return write_trace(path, trainer, writer_class=partial(_CappedWriter, budget=budget, cap=self))
+            writer = partial(_CappedWriter, budget=budget, cap=self)
+            return write_trace(path, trainer, writer_class=writer, replace=replace, cancelled=cancelled)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -86,9 +90,11 @@ class ExportFolder:
 class _CappedWriter(TraceWriter):
     """A TraceWriter that refuses to write more than ``budget`` bytes in all."""
 
-    def __init__(self, path: str | Path, trainer: TraceSource, *, budget: int, cap: ExportFolder) -> None:
+    def __init__(
+        self, path: str | Path, trainer: TraceSource, *, budget: int, cap: ExportFolder, replace: bool = True
+    ) -> None:
         self._budget, self._cap, self._size = budget, cap, 0
-        super().__init__(path, trainer)
+        super().__init__(path, trainer, replace=replace)
 
     def _write(self, text: str) -> None:
         self._size += len(text) if text.isascii() else len(text.encode("utf-8"))
