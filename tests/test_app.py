@@ -623,6 +623,7 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         await s.until(lambda: not app.exporting and (tmp_path / "long-trace.json").exists(), what="export")
         assert json.loads((tmp_path / "long-trace.json").read_bytes())["summary"]["steps"] == 1
         await command("reload")  # the file has not changed: the run goes on
+        await s.until(lambda: not app.reloading, what="the reload")
         assert s.noted("is unchanged: the run goes on at step 1") and app.trainer.step_count == 1
 
         await command("cycle(1)")

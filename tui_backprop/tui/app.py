@@ -12,7 +12,8 @@ with the newest record; a Progress may replace an older one still queued, so the
 draws the newest record, never a backlog. Any key that changes the trainer first pauses
 that worker (``_pause``). Export replays the run in a second worker (group "export") and
 never touches the live trainer; it checks for cancellation before each step, so that quitting
-the app (q, or SIGTERM when ``quit_on_sigterm``) mid-export removes its temporary file.
+the app (q, or SIGTERM when ``quit_on_sigterm``) mid-export removes its temporary file. R reads
+the scenario file in a third worker (tui/reload.py).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from .network_view import NetworkView
 from .neuron import NeuronScreen
 from .panel import Panel
 from .panels import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
-from .reload import ScenarioSource, reload_scenario
+from .reload import ScenarioRead, ScenarioSource, finish_reload, start_reload
 from .runner import Runner, Stepper, current_record
 from .selection import GOTO_FORMS, Selection
 from .signals import quit_on_sigterm
@@ -140,6 +141,7 @@ class BackpropApp(App[None]):
         self.force_export = False  # --force: an export overwrites a regular file at its path
         self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
         self.export_folder: ExportFolder | None = None  # served: exports only there, within caps
+        self.reloading = False  # R is reading the scenario file (tui/reload.py)
         self.quit_on_sigterm = False  # the command line sets it: SIGTERM quits as q does
         self._undo_sigterm = lambda: None
         self._generation = 0  # bumped whenever the screen stops listening to a worker
@@ -522,8 +524,12 @@ class BackpropApp(App[None]):
 
     # -- reload ------------------------------------------------------------------------------
 
-    async def action_reload(self) -> None:
-        await reload_scenario(self)  # tui/reload.py: it reads the file and decides
+    def action_reload(self) -> None:
+        start_reload(self)  # tui/reload.py: a worker reads the file, then finish_reload decides
+
+    @on(ScenarioRead)
+    async def _scenario_read(self, message: ScenarioRead) -> None:
+        await finish_reload(self, message)
 
     async def start_scenario(self, scenario: Scenario) -> None:
         """A new run of ``scenario`` in place of this one, its panels built anew (reload)."""

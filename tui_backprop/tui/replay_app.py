@@ -124,7 +124,7 @@ class ReplayApp(BackpropApp):
             self._back_to_recording()
         super().action_reset()
 
-    async def action_reload(self) -> None:
+    def action_reload(self) -> None:
         self.notify("R reloads a scenario file; a replay shows its trace as recorded", severity="information")
 
     # -- export ------------------------------------------------------------------------------
