@@ -191,27 +191,21 @@ def test_without_hard_links_the_file_is_renamed_into_place_only_if_nothing_is_th
 # -- the app --------------------------------------------------------------------------------------
 
 
-async def test_the_app_refuses_a_fifo_at_its_export_path_and_goes_on(tmp_path):
-    target = tmp_path / "t.json"
-    os.mkfifo(target)
-    app = BackpropApp(load_scenario("xor"), export_path=target)
+async def test_the_app_refuses_a_fifo_at_its_export_path_and_with_force_overwrites_a_file(tmp_path):
+    fifo, foreign = tmp_path / "t.json", tmp_path / "u.json"
+    os.mkfifo(fifo)
+    foreign.write_text("somebody else's file\n")
+    app = BackpropApp(load_scenario("xor"), export_path=fifo)
     async with drive(app) as s:
         await s.press("space", "e")  # space, e: step 1, export to the FIFO: refused at once
-        assert s.noted(f"export failed: {target}: is a FIFO, not a file a trace can be written to", "error")
+        assert s.noted(f"export failed: {fifo}: is a FIFO, not a file a trace can be written to", "error")
         assert not app.exporting and app.last_export_path is None
         await s.press("space")  # space: the app goes on
         assert app.trainer.step_count == 2
-    assert stat.S_ISFIFO(os.lstat(target).st_mode) and temporaries(tmp_path) == []
-
-
-async def test_the_app_with_force_overwrites_a_file_it_did_not_write(tmp_path):
-    target = tmp_path / "t.json"
-    target.write_text("somebody else's file\n")
-    app = BackpropApp(load_scenario("xor"), export_path=target)
-    app.force_export = True  # --force
-    async with drive(app) as s:
-        await s.press("space", "e")  # space, e: step 1, export over the file
+        app.export_path, app.force_export = foreign, True  # as --export u.json --force would set
+        await s.press("e")  # e: export over the file this session did not write
         await s.until(lambda: not app.exporting and s.noted("trace written"), what="the export")
-        assert app.last_export_path == target
-        assert json.loads(target.read_text())["summary"]["steps"] == 1
-    assert sorted(os.listdir(tmp_path)) == ["t.json"]
+        assert app.last_export_path == foreign
+        assert json.loads(foreign.read_text())["summary"]["steps"] == 2
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["t.json", "u.json"]  # no temporary file, no numbered one

@@ -360,11 +360,18 @@ def _headless(
         f"{scenario.name}: {trainer.step_count} steps, epoch {trainer.epoch}, training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
         + f"stopped: {reason}{why}"
-        + (f", trace: {written}" if written else "")
+        + (f", trace: {_as_given(written, export)}" if written and export else "")
     )
     if reason == "user":
         return interrupt.exit_code
     return EXIT_DIVERGED if reason == "diverged" else EXIT_OK
+
+
+def _as_given(written: Path, export: str) -> Path:
+    """The trace's path as the user wrote --export: relative to the current directory if it was."""
+    if Path(export).is_absolute() or not written.is_relative_to(Path.cwd()):
+        return written
+    return written.relative_to(Path.cwd())
 
 
 def _why_diverged(trainer: Trainer) -> str:
