@@ -11,7 +11,7 @@ and the peak asserted: a 200 KB file that once made a 6 GB array now stays withi
 The limits (README, "Limits"): a scenario file of 4 MB, at most 64 layers, 100,000 nodes a
 layer, 100,000 cells a CSV row, 500,000 lines a CSV file, 1,000 classes a one-hot column,
 1,000,000 samples, 10,000,000 generated or CSV numbers, generator scales up to 1e6; a trace holds
-at most 6,000,000 items in 500,000 lists, and 25,000 steps.
+at most 6,000,000 items in 500,000 lists, and 20,000 steps.
 """
 
 from __future__ import annotations
@@ -297,17 +297,17 @@ def test_a_trace_of_two_million_data_rows_is_refused_before_it_is_parsed(tmp_pat
     assert "where a trace holds at most 6,000,000 in 500,000" in err
 
 
-def test_a_trace_of_more_than_25000_steps_is_refused_before_any_is_checked(tmp_path, capsys):
+def test_a_trace_of_more_than_20000_steps_is_refused_before_any_is_checked(tmp_path, capsys):
     trace = tmp_path / "t.json"
     assert main(["linear_neuron_sgd", "--headless", "--steps", "1", "--export", str(trace)]) == 0
     capsys.readouterr()
     doc = json.loads(trace.read_text())
     doc["steps"] = "STEPS"
     step = json.dumps(json.loads(trace.read_text())["steps"][0])
-    trace.write_text(json.dumps(doc).replace('"STEPS"', "[" + ", ".join([step] * 25_001) + "]"))
+    trace.write_text(json.dumps(doc).replace('"STEPS"', "[" + ", ".join([step] * 20_001) + "]"))
     err = refused(["--check", str(trace)], capsys, memory=None)
     assert err == (
-        f"error: {trace}: steps: 25,001 steps is more than 25,000, the most a trace is read back with "
+        f"error: {trace}: steps: 20,001 steps is more than 20,000, the most a trace is read back with "
         "(--every K keeps a long run's trace small)\n"
     )
 
@@ -382,12 +382,13 @@ def test_a_megabyte_long_name_makes_a_short_default_trace_name(tmp_path, capsys)
 
 
 def test_a_scenario_file_over_4_mb_is_refused_before_it_is_parsed(tmp_path, capsys):
+    from tui_backprop.scenario import ScenarioError, loads_scenario
+
     path = write(tmp_path, "# " + "x" * 4 * MB + "\n")
     err = refused(["--check", str(path)], capsys, memory=40 * MB)
-    assert (
-        err
-        == f"error: {path}: larger than 4 MB, the most a scenario file may be: put big data in a CSV file\n"
-    )
+    assert err == f"error: {path}: is larger than 4 MB, the limit for a scenario file\n"
+    with pytest.raises(ScenarioError, match="is larger than 4 MB"):  # text given, not read from a file
+        loads_scenario("# " + "x" * 4 * MB + "\n", "big.toml")
 
 
 def test_a_negative_zero_scale_is_zero(tmp_path, capsys):

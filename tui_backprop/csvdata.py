@@ -36,11 +36,11 @@ import numpy as np
 
 from .datasource import MAX_VALUES
 from .escape import listed, quoted, shown
+from .files import CSV_LIMIT, Unreadable, read_resource
 
 if TYPE_CHECKING:
     from .scenario import _Reader
 
-MAX_BYTES = 256 * 2**20  # a CSV larger than this is refused before it is read
 MAX_COLUMNS = 100_000  # cells of one row, the header's too: the input layer's limit of nodes
 MAX_LINES = 500_000  # lines of the file, blank ones and the header included
 MAX_CLASSES = 1_000  # classes of one one_hot column (one node each)
@@ -104,20 +104,14 @@ def _lines(r: _Reader, name: str, base: Any) -> Iterator[str]:
     f = path if path.is_absolute() or base is None else base.joinpath(name)
     label = shown(name)
     try:
-        data = f.read_bytes()
-    except FileNotFoundError as e:
-        where = f" (looked for {shown(str(f), None)})" if str(f) != name else ""
-        r.problem("data", "csv", f"no such file: {label}{where}")
-        raise _Refused from e
-    except IsADirectoryError as e:
-        r.problem("data", "csv", f"{label} is a directory, not a CSV file")
-        raise _Refused from e
-    except OSError as e:
-        r.problem("data", "csv", f"cannot read {label}: {e.strerror or e}")
-        raise _Refused from e
-    if len(data) > MAX_BYTES:
-        r.problem("data", "csv", f"{label} is larger than {MAX_BYTES // 2**20} MB")
-        raise _Refused
+        data = read_resource(f, CSV_LIMIT, "CSV file", name)  # a regular file, within the limit
+    except Unreadable as e:
+        if e.missing:
+            where = f" (looked for {shown(str(f), None)})" if str(f) != name else ""
+            r.problem("data", "csv", f"no such file: {label}{where}")
+        else:
+            r.problem("data", "csv", f"{label}: {e.reason}")
+        raise _Refused from e.__cause__ or e
     if max(data.count(b"\n"), data.count(b"\r")) > MAX_LINES:  # every line but the last ends in one
         r.problem("data", "csv", f"{label} has more than {MAX_LINES:,} lines")
         raise _Refused

@@ -12,6 +12,7 @@ recording, or a live continuation of one, without recomputing the recorded steps
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from .engine import Network, StepRecord, Trainer, TrainingStopped, get_activation, get_loss
 from .engine.regularization import Penalty
 from .replay import Recording
-from .trace import TraceWriter, summary_stop_reason
+from .trace import ExportCancelled, TraceWriter, never, summary_stop_reason
 
 END = "end of the recording"  # the stop reason at the last step of a recording that did not stop by itself
 
@@ -144,23 +145,42 @@ def continue_from(run: RecordedRun, history: int) -> Trainer:
     return trainer
 
 
-def write_trace(path: str | Path, run: RecordedRun, live: Trainer | None = None, origin: int = 0) -> Path:
+def write_trace(
+    path: str | Path,
+    run: RecordedRun,
+    live: Trainer | None = None,
+    origin: int = 0,
+    replace: bool = True,
+    cancelled: Callable[[], bool] = never,
+) -> Path:
     """Export the recorded steps up to ``run``'s position, or, with ``live`` (a Trainer that
     continued from recorded step ``origin``), the recorded steps 1..origin then the live ones
-    replayed from there. The same bytes as the export of the original run at that step."""
+    replayed from there. The same bytes as the export of the original run at that step.
+    ``replace`` and ``cancelled``: as for trace.write_trace."""
     records = run.recording.records
-    with TraceWriter(path, run) as writer:  # the header: the recording's scenario, data and initial weights
+
+    def check() -> None:
+        if cancelled():
+            raise ExportCancelled(str(path))
+
+    # the header: the recording's scenario, data and initial weights
+    with TraceWriter(path, run, replace=replace) as writer:
         if live is None:
-            writer.write_steps(records[: run.step_count])
+            for rec in records[: run.step_count]:
+                check()
+                writer.write_step(rec)
             last = records[run.step_count - 1] if run.step_count else None
             final = last.train_loss if last else run.initial_train_loss
             return writer.close(final, (last.stop_reason if last else None) or "steps")
-        writer.write_steps(records[:origin])
+        for rec in records[:origin]:
+            check()
+            writer.write_step(rec)
         again = Trainer(run.scenario, history=1)
         if origin:
             again.start_from(records[origin - 1])
         final = again.train_losses[-1] if origin else run.initial_train_loss
         for _ in range(live.step_count - origin):
+            check()
             writer.write_step(again.step())
             final = again.train_losses[-1]
         return writer.close(final, summary_stop_reason(again, "steps"))

@@ -28,6 +28,7 @@ from .engine.optimizers import OPTIMIZER_PARAMS
 from .errors import BackpropError
 from .escape import quoted
 from .escape import shown as escaped
+from .files import SCENARIO_LIMIT, Unreadable, read_resource, size_text
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
 
@@ -44,7 +45,6 @@ MAX_LAYERS = 64  # entries of [network] layers, the input layer included: the de
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
 MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
-MAX_BYTES = 4 * 2**20  # a scenario file: TOML is read at about a MB a second (a CSV ten times faster)
 MAX_UNKNOWN = 5  # unknown tables, or unknown keys of one table, named one by one (then counted)
 
 # every table and key of format 1; anything else is a typo and is refused
@@ -810,15 +810,12 @@ def bundled_names() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in _bundled_root().iterdir() if p.name.endswith(".toml"))
 
 
-def _read(path: Path, label: str) -> bytes:
+def _read(path: Any, label: str) -> bytes:
+    """A scenario file's bytes: a regular file, at most SCENARIO_LIMIT (files.py)."""
     try:
-        return path.read_bytes()
-    except FileNotFoundError as e:
-        raise ScenarioError(label, "no such file") from e
-    except IsADirectoryError as e:
-        raise ScenarioError(label, "is a directory, not a scenario file") from e
-    except OSError as e:
-        raise ScenarioError(label, f"cannot read: {e.strerror or e}") from e
+        return read_resource(path, SCENARIO_LIMIT, "scenario file", label)
+    except Unreadable as e:
+        raise ScenarioError(label, e.reason) from e.__cause__ or e
 
 
 def loads_scenario(
@@ -827,10 +824,10 @@ def loads_scenario(
     """Parse scenario text; errors are titled with ``source``. ``overrides`` (``--set``)
     change keys of the parsed document before it is validated (see overrides.py); a [data]
     csv path is relative to ``base`` (None: the current directory)."""
-    if len(data) > MAX_BYTES:
-        most = f"{MAX_BYTES // 2**20} MB"
-        message = f"larger than {most}, the most a scenario file may be: put big data in a CSV file"
-        raise ScenarioError(source, message)
+    if len(data) > SCENARIO_LIMIT:  # bytes that were not read from a file by _read (files.py)
+        raise ScenarioError(
+            source, f"is larger than {size_text(SCENARIO_LIMIT)}, the limit for a scenario file"
+        )
     if isinstance(data, bytes):
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             message = "UTF-16 text (it begins with a UTF-16 byte-order mark): save it as UTF-8"
@@ -897,7 +894,7 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) 
         names = bundled_names()
         if label in names:
             root = _bundled_root()
-            data = root.joinpath(f"{label}.toml").read_bytes()
+            data = _read(root.joinpath(f"{label}.toml"), f"{label}.toml")
             return loads_scenario(data, f"{label}.toml", overrides, root)
         raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")
     return loads_scenario(_read(path, label), label, overrides, path.parent)

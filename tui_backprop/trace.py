@@ -3,7 +3,9 @@
 The file is strict JSON (no NaN or Infinity: a non-finite number is written as null) and
 the same scenario and steps always give the same bytes. It is laid out one step per line,
 so that two traces diff step by step. It is written to a temporary file beside the target
-and renamed into place only when complete: an interrupted export leaves nothing behind.
+and renamed into place only when complete: an interrupted export leaves nothing behind, and a
+temporary file left by a process that was killed is removed by the next export to that folder
+(files.py). A path that holds anything but a regular file is never replaced.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -21,6 +23,7 @@ import numpy as np
 from .engine import Diagnostic, LayerRecord, StepRecord, Trainer
 from .engine.regularization import Penalty
 from .errors import BackpropError
+from .files import TEMPORARY, link_into_place, remove_stale, target_problem, temporary_prefix
 from .scenario import Scenario
 
 FORMAT = "backprop-tui-trace"
@@ -118,6 +121,11 @@ def _warning_dict(w: Diagnostic) -> dict[str, Any]:
 
 def layer_dict(lr: LayerRecord, fields: Collection[str] | None = None) -> dict[str, Any]:
     """One layer of a step: its arrays as nested lists; ``fields``: only these, None for all."""
+    return {key: _arr(v) for key, v in layer_arrays(lr).items() if fields is None or key in fields}
+
+
+def layer_arrays(lr: LayerRecord) -> dict[str, np.ndarray]:
+    """Every array a trace writes of one layer of a step, by its field name, in the order written."""
     arrays: dict[str, np.ndarray] = {
         "z": lr.z,
         "a": lr.a,
@@ -132,7 +140,7 @@ def layer_dict(lr: LayerRecord, fields: Collection[str] | None = None) -> dict[s
     if lr.update_w is not None and lr.update_b is not None:
         arrays["update_w"], arrays["update_b"] = lr.update_w, lr.update_b
     arrays.update(lr.state)  # the optimiser's, when it has one
-    return {key: _arr(v) for key, v in arrays.items() if fields is None or key in fields}
+    return arrays
 
 
 def _dump(obj: Any) -> str:
@@ -143,14 +151,24 @@ class TraceWriter:
     """Streams a trace: header on open, one line per ``write_step``, summary on ``close``.
 
     Use as a context manager; leaving the block by an exception removes the temporary
-    file and leaves whatever was at ``path`` untouched.
+    file and leaves whatever was at ``path`` untouched. A ``path`` that holds anything but a
+    regular file (a FIFO, a device, a directory, a symbolic link) is refused, when the writer
+    opens and again right before the finished file is moved into place.
     """
 
     def __init__(
-        self, path: str | Path, trainer: TraceSource, every: int = 1, fields: Collection[str] | None = None
+        self,
+        path: str | Path,
+        trainer: TraceSource,
+        every: int = 1,
+        fields: Collection[str] | None = None,
+        replace: bool = True,
     ) -> None:
         """``every``: keep only every k-th step (and the last, see ``run`` and ``write_last``);
-        ``fields``: keep only these fields of each step and layer (names from FIELDS)."""
+        ``fields``: keep only these fields of each step and layer (names from FIELDS);
+        ``replace``: a regular file at ``path`` is replaced (False: the trace is put there only
+        if nothing is there when it is complete; the command line and the app choose a free
+        name first, see tui/export.py)."""
         if every < 1:
             raise ValueError(f"every must be at least 1, got {every}")
         unknown = [f for f in fields or () if f not in FIELDS]
@@ -164,15 +182,17 @@ class TraceWriter:
         self.last_step = 0  # the number of the last step written
         self._first = True
         self._file: IO[str] | None = None
-        if self.path.is_dir():
-            raise TraceError(str(path), "is a directory; give a file name for the trace")
+        self._replace = replace
+        if problem := target_problem(self.path):
+            raise TraceError(str(path), problem)
+        folder = self.path.parent or Path(".")
+        remove_stale(folder)  # what an export killed there (kill -9) left behind
         try:
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or "."
-            )
+            fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(self.path.name), suffix=".tmp", dir=folder)
         except OSError as e:
             raise TraceError(str(path), f"cannot write here: {e.strerror or e}") from e
         self._tmp = Path(tmp)
+        TEMPORARY.add(self._tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600: the trace gets the mode any new file gets
         self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         self._penalty = bool(trainer.penalty)
@@ -250,10 +270,21 @@ class TraceWriter:
             os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
-            os.replace(self._tmp, self.path)
+            if problem := target_problem(self.path):  # something else took its place meanwhile
+                self.abort()
+                raise TraceError(str(self.path), problem)
+            if self._replace:
+                os.replace(self._tmp, self.path)
+            else:
+                link_into_place(self._tmp, self.path)
+        except FileExistsError as e:
+            self.abort()
+            message = "a file appeared there while the trace was written: it is not overwritten"
+            raise TraceError(str(self.path), message) from e
         except OSError as e:
             self.abort()
             raise TraceError(str(self.path), f"cannot write: {e.strerror or e}") from e
+        TEMPORARY.discard(self._tmp)
         return self.path
 
     def abort(self) -> None:
@@ -265,6 +296,7 @@ class TraceWriter:
                 pass
             self._file = None
         self._tmp.unlink(missing_ok=True)
+        TEMPORARY.discard(self._tmp)
 
     def __enter__(self) -> TraceWriter:
         return self
@@ -292,16 +324,36 @@ def summary_stop_reason(trainer: Trainer, otherwise: str) -> str:
     return trainer.stop_reason or otherwise
 
 
-def write_trace(path: str | Path, trainer: Trainer, stop_reason: str = "steps") -> Path:
+class ExportCancelled(Exception):
+    """An export given up half-way (the app quit): its temporary file is gone, nothing written."""
+
+
+def never() -> bool:
+    return False
+
+
+def write_trace(
+    path: str | Path,
+    trainer: Trainer,
+    stop_reason: str = "steps",
+    writer_class: Callable[..., TraceWriter] = TraceWriter,
+    replace: bool = True,
+    cancelled: Callable[[], bool] = never,
+) -> Path:
     """Export every step ``trainer`` has taken, replayed from the start, to ``path``.
 
     The steps are computed again by a fresh Trainer and streamed to disk one at a time, so
     the trace holds every step whatever the trainer kept in memory, and it is the same
     file byte for byte as a headless run of the same scenario and number of steps.
+    ``writer_class`` makes the writer (a served app's caps its size: tui/export_folder.py);
+    ``replace``: as for TraceWriter; ``cancelled()`` is asked before each step, and True drops
+    the trace (ExportCancelled).
     """
     replay = Trainer(trainer.scenario, history=1)
-    with TraceWriter(path, replay) as writer:
+    with writer_class(path, replay, replace=replace) as writer:
         for _ in range(trainer.step_count):
+            if cancelled():
+                raise ExportCancelled(str(path))
             writer.write_step(replay.step())
         final = replay.train_losses[-1] if replay.train_losses else replay.initial_train_loss
         return writer.close(final, summary_stop_reason(replay, stop_reason))

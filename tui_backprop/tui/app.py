@@ -11,7 +11,9 @@ up in ``app.pending`` (bounded). Play and "+100 / +1000 steps" run in one thread
 with the newest record; a Progress may replace an older one still queued, so the screen
 draws the newest record, never a backlog. Any key that changes the trainer first pauses
 that worker (``_pause``). Export replays the run in a second worker (group "export") and
-never touches the live trainer.
+never touches the live trainer; it checks for cancellation before each step, so that quitting
+the app (q, or SIGTERM when ``quit_on_sigterm``) mid-export removes its temporary file. R reads
+the scenario file in a third worker (tui/reload.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
@@ -38,12 +40,13 @@ from ..engine.trainer import HISTORY_STEPS
 from ..errors import BackpropError
 from ..notation import vocabulary
 from ..scenario import Scenario
-from ..trace import write_trace
+from ..trace import ExportCancelled, write_trace
 from . import explain_keys
 from .boundary import BoundaryPanel, ChartCell
 from .chart import LossChart, chart_title
 from .explain import ExplainPanel
 from .export import choose_export_path
+from .export_folder import ExportFolder
 from .goto import GotoScreen
 from .header import Header, Status, divergence_text
 from .help import HelpScreen
@@ -53,9 +56,10 @@ from .network_view import NetworkView
 from .neuron import NeuronScreen
 from .panel import Panel
 from .panels import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
-from .reload import ScenarioSource, reload_scenario
+from .reload import ScenarioRead, ScenarioSource, finish_reload, start_reload
 from .runner import Runner, Stepper, current_record
 from .selection import GOTO_FORMS, Selection
+from .signals import quit_on_sigterm
 from .stats import WARM_SIZE, warm
 from .stepping import Outcome, Pending, apply, busy_text, in_background
 from .warnings_bar import WarningsBar
@@ -98,6 +102,13 @@ class BackpropApp(App[None]):
             super().__init__()
             self.generation, self.outcome = generation, outcome
 
+    class Exported(Message):
+        """From the export worker: the file written (None: it failed), and what to say."""
+
+        def __init__(self, path: Path | None, detail: str) -> None:
+            super().__init__()
+            self.path, self.detail = path, detail
+
     def __init__(
         self,
         scenario: Scenario,
@@ -127,7 +138,12 @@ class BackpropApp(App[None]):
         self.export_path = export_path
         self.last_export_path: Path | None = None
         self.exporting = False
+        self.force_export = False  # --force: an export overwrites a regular file at its path
         self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
+        self.export_folder: ExportFolder | None = None  # served: exports only there, within caps
+        self.reloading = False  # R is reading the scenario file (tui/reload.py)
+        self.quit_on_sigterm = False  # the command line sets it: SIGTERM quits as q does
+        self._undo_sigterm = lambda: None
         self._generation = 0  # bumped whenever the screen stops listening to a worker
         self._worker: Worker | None = None
         self._draw_seconds = 0.0  # moving average of the time _show takes during a run
@@ -175,6 +191,11 @@ class BackpropApp(App[None]):
     def on_mount(self) -> None:
         self._show(None)
         explain_keys.apply_notation(self)
+        if self.quit_on_sigterm:
+            self._undo_sigterm = quit_on_sigterm(self)
+
+    def on_unmount(self) -> None:
+        self._undo_sigterm()
 
     def on_resize(self, event: events.Resize) -> None:
         footer = self.query_one(Footer)  # at 80 columns every key of the footer still fits
@@ -502,8 +523,12 @@ class BackpropApp(App[None]):
 
     # -- reload ------------------------------------------------------------------------------
 
-    async def action_reload(self) -> None:
-        await reload_scenario(self)  # tui/reload.py: it reads the file and decides
+    def action_reload(self) -> None:
+        start_reload(self)  # tui/reload.py: a worker reads the file, then finish_reload decides
+
+    @on(ScenarioRead)
+    async def _scenario_read(self, message: ScenarioRead) -> None:
+        await finish_reload(self, message)
 
     async def start_scenario(self, scenario: Scenario) -> None:
         """A new run of ``scenario`` in place of this one, its panels built anew (reload)."""
@@ -525,29 +550,45 @@ class BackpropApp(App[None]):
             self.notify("an export is already running", severity="warning")
             return
         self._pause()
-        path = choose_export_path(self.scenario, self.export_path, Path.cwd(), self._written)
+        try:
+            path = choose_export_path(
+                self.scenario, self.export_path, Path.cwd(), self._written, self.force_export
+            )
+        except BackpropError as e:  # a FIFO, a device, a link at the path: refused
+            detail = f"{e.title}: {'; '.join(e.problems)}"
+            self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)
+            return
         snapshot = copy.copy(self.trainer)  # the step count now: keys pressed meanwhile do not move it
         self.exporting = True
         self.notify(f"exporting {snapshot.step_count} steps to {path} …", title="export")
-        self._export(snapshot, path)
+        # a file this session wrote (or any, with --force) is replaced; else only a new one is made
+        self._export(snapshot, path, self.force_export or path.resolve() in self._written)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, snapshot: Stepper, path: Path) -> None:
+    def _export(self, snapshot: Stepper, path: Path, replace: bool) -> None:
+        worker = get_current_worker()
         try:
-            written = self.write(path, snapshot)
+            written = self.write(path, snapshot, replace, lambda: worker.is_cancelled)
+        except ExportCancelled:
+            return  # the app quit: the temporary file is removed and nothing is written
         except BackpropError as e:
-            self.call_from_thread(self._export_done, None, f"{path}: {'; '.join(e.problems)}")
+            self.post_message(self.Exported(None, f"{path}: {'; '.join(e.problems)}"))
         except OSError as e:
-            self.call_from_thread(self._export_done, None, f"{path}: {e.strerror or e}")
+            self.post_message(self.Exported(None, f"{path}: {e.strerror or e}"))
         else:
-            self.call_from_thread(self._export_done, written, f"{snapshot.step_count} steps")
+            self.post_message(self.Exported(written, f"{snapshot.step_count} steps"))
 
-    def write(self, path: Path, snapshot: Stepper) -> Path:
-        """Write the trace of ``snapshot`` (a copy of the trainer when export was pressed)."""
+    def write(self, path: Path, snapshot: Stepper, replace: bool, cancelled: Callable[[], bool]) -> Path:
+        """Write the trace of ``snapshot`` (a copy of the trainer when export was pressed);
+        ``replace``: a regular file at ``path`` may be replaced; ``cancelled``: give up."""
         assert isinstance(snapshot, Trainer)
-        return write_trace(path, snapshot)
+        if self.export_folder is not None:
+            return self.export_folder.write(path, snapshot, replace, cancelled)
+        return write_trace(path, snapshot, replace=replace, cancelled=cancelled)
 
-    def _export_done(self, path: Path | None, detail: str) -> None:
+    @on(Exported)
+    def _export_done(self, message: Exported) -> None:
+        path, detail = message.path, message.detail
         self.exporting = False
         if path is None:
             self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)

@@ -13,6 +13,7 @@ its step 0; ``c`` at any recorded step starts a new continuation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..engine import Trainer
@@ -124,15 +125,15 @@ class ReplayApp(BackpropApp):
             self._back_to_recording()
         super().action_reset()
 
-    async def action_reload(self) -> None:
+    def action_reload(self) -> None:
         self.notify("R reloads a scenario file; a replay shows its trace as recorded", severity="information")
 
     # -- export ------------------------------------------------------------------------------
 
-    def write(self, path: Path, snapshot: object) -> Path:
+    def write(self, path: Path, snapshot: object, replace: bool, cancelled: Callable[[], bool]) -> Path:
         """The recorded steps are written as recorded; a continuation's steps are taken again
         from its recorded start (as the live app's export replays its run)."""
         if isinstance(snapshot, Trainer):
-            return write_trace(path, self.playback, snapshot, self.origin or 0)
+            return write_trace(path, self.playback, snapshot, self.origin or 0, replace, cancelled)
         assert isinstance(snapshot, RecordedRun)
-        return write_trace(path, snapshot)
+        return write_trace(path, snapshot, replace=replace, cancelled=cancelled)
