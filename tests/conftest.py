@@ -10,11 +10,17 @@ import os
 import textwrap
 from types import SimpleNamespace
 
-import numpy as np
-import pytest
-from hypothesis import settings
+# One BLAS thread per test process: pytest-xdist already runs a process per core, and OpenBLAS's
+# default of a thread per core makes the processes fight over the cores (a 784-256-10 step was
+# 4x slower under load). Set before numpy is imported; subprocesses of the tests inherit it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from tui_backprop.scenario import InitSpec, Scenario, loads_scenario
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+from tui_backprop.scenario import InitSpec, Scenario, loads_scenario  # noqa: E402
+from tui_backprop.tui import matrices  # noqa: E402
 
 # CI draws the same examples every run, so that a submission never fails on a draw that no
 # one has seen; a developer's run explores new ones (HYPOTHESIS_PROFILE=ci to reproduce CI)
@@ -161,3 +167,24 @@ reference = SimpleNamespace(
 def ref():
     """The reference maths and scenario builders above, for tests that prefer a fixture."""
     return reference
+
+
+# -- snapshots that hold on any machine ---------------------------------------------------------
+
+SNAPSHOT_EXACT_DIGITS = 10
+
+
+@pytest.fixture
+def snap_compare(snap_compare, monkeypatch):
+    """pytest-textual-snapshot's snap_compare, with what a picture may show made stable.
+
+    Colours on (NO_COLOR unset), and the numbers the app shows "exactly" (every digit of a
+    float64) drawn to SNAPSHOT_EXACT_DIGITS significant digits: numpy picks its SIMD loops and
+    BLAS kernels per processor, so the last bits of a computed number differ between machines,
+    and a picture of them would match on one machine only. Everything else on screen is printed
+    to 4 significant digits or drawn from them. The real formatting, every digit, is checked
+    against the records' own values by test_app_scale.py (the neuron view) and test_explain.py.
+    """
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(matrices, "EXACT_DIGITS", SNAPSHOT_EXACT_DIGITS)
+    return snap_compare

@@ -14,7 +14,6 @@ import random
 import re
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pytest
 from app_harness import (
@@ -36,12 +35,13 @@ from app_harness import (
     weight_rows,
 )
 from textual.command import CommandInput, CommandList, CommandPalette
+from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario
-from tui_backprop.trace import schema
 from tui_backprop.tui.app import BackpropApp, MainScreen
 from tui_backprop.tui.help import HelpScreen
 from tui_backprop.tui.neuron import NeuronScreen
+from tui_backprop.tui.runner import Runner
 
 # -- stepping ----------------------------------------------------------------------------------
 
@@ -149,12 +149,33 @@ async def test_r_resets_to_step_0_and_the_initial_weights():
         check_weights_panel(app, s.panel("weights"))
 
 
+def runs_ended(monkeypatch) -> list[str]:
+    """What each stepping loop of the app (Runner.run, in the play worker) returned, in order."""
+    ended: list[str] = []
+    run = Runner.run
+
+    def recorded(self, *args, **kwargs):
+        ended.append(outcome := run(self, *args, **kwargs))
+        return outcome
+
+    monkeypatch.setattr(Runner, "run", recorded)
+    return ended
+
+
 async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # a run that never stops by itself: a key pressed while it plays can take a second or more
     # to settle, and xor reaches its target loss at step 569, which is not far at 100 steps a second
     app = BackpropApp(scenario_file(tmp_path, LONG_RUN, "long.toml"))
+    ended = runs_ended(monkeypatch)
     async with drive(app) as s:
+
+        async def stepping_has_ended() -> None:
+            """The play worker's loop has returned: no step can follow (instead of waiting a
+            while and seeing that none did)."""
+            await s.until(lambda: ended and ended[-1] == "cancelled", what="the play loop to end")
+            ended.clear()
+
         await s.press("plus", "plus", "plus")  # + three times: 10 -> 20 -> 50 -> 100 steps a second
         assert app.rate == 100
 
@@ -166,7 +187,7 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
         await s.press("p")  # p: pause
         assert not app.playing
         paused_at = app.trainer.step_count
-        await s.pilot.pause(0.3)  # at 100 steps a second, 30 steps would have run by now
+        await stepping_has_ended()
         assert app.trainer.step_count == paused_at and app.record.step == paused_at
         assert step_of(s.header()) == paused_at and "paused" in s.header()
         assert same_state(app, fresh(app.scenario, paused_at))  # a pause never leaves a half-done step
@@ -179,7 +200,7 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
             count = app.trainer.step_count
             assert app.record.step == count and step_of(s.header()) == count
             assert same_state(app, fresh(app.scenario, count))
-            await s.pilot.pause(0.1)
+            await stepping_has_ended()
             assert app.trainer.step_count == count  # it stays paused
             paused_at = count
 
@@ -187,6 +208,7 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
         await s.until(lambda: app.trainer.step_count >= paused_at + 3, what="playing on")
         await s.press("e")  # e while playing: pauses, then exports every step up to here
         assert not app.playing
+        await stepping_has_ended()
         count = app.trainer.step_count
         await wait_export(s, 2)
         assert json.loads((tmp_path / "long-trace.json").read_bytes())["summary"]["steps"] == count
@@ -196,7 +218,7 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
         await s.until(lambda: app.trainer.step_count >= count + 3, what="playing on")
         await s.press("r")  # r while playing: pauses and resets
         assert not app.playing and app.trainer.step_count == 0 and app.record is None
-        await s.pilot.pause(0.1)
+        await stepping_has_ended()
         assert app.trainer.step_count == 0 and step_of(s.header()) == 0
 
 
@@ -263,7 +285,7 @@ async def test_e_exports_the_same_bytes_as_a_headless_run_and_a_valid_trace(tmp_
         assert app.last_export_path == path and s.noted(f"trace written to {path}")
         assert s.header().splitlines()[1].rstrip().endswith("exported xor-trace.json")  # relative to the cwd
         trace = json.loads(path.read_text(encoding="utf-8"))
-        jsonschema.validate(trace, schema())
+        validate_trace(trace)
         assert [st["step"] for st in trace["steps"]] == [1, 2, 3]
         (tmp_path / "ref").mkdir()
         assert path.read_bytes() == headless_trace("xor", 3, tmp_path / "ref" / "3.json")
@@ -306,7 +328,7 @@ async def test_export_into_a_directory_writes_the_default_name_inside_it(tmp_pat
         await s.press("space", "e")  # space, e: step 1, export
         await wait_export(s, 2)
         assert app.last_export_path == tmp_path / "xor-trace.json"
-        jsonschema.validate(json.loads(app.last_export_path.read_bytes()), schema())
+        validate_trace(json.loads(app.last_export_path.read_bytes()))
 
 
 def unwritable_directory(tmp_path: Path) -> Path:
@@ -549,6 +571,13 @@ async def test_the_command_palette_lists_every_action():
         assert isinstance(app.screen, MainScreen) and app.trainer.step_count == 0
 
 
+# the commands the test below runs through the palette's own screen (typed, highlighted, enter);
+# the others it runs as the palette does once one is chosen (its SystemCommand's callback), which
+# is the same code without the search: the palette redraws the dimmed screen behind it at every
+# key, seconds a command
+THROUGH_THE_PALETTE = {"step", "goto"}  # and Quit, at the end
+
+
 async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = BackpropApp(scenario_file(tmp_path, LONG_RUN, "long.toml"))
@@ -556,7 +585,13 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
     help_of = {action: explanation for action, _, explanation in app.key_help()}
 
     async def command(action: str, typed: str = "") -> None:
-        await palette(s, help_of[action], typed)
+        if typed or action in THROUGH_THE_PALETTE:
+            await palette(s, help_of[action], typed)
+        else:
+            chosen = [c for c in app.get_system_commands(app.screen) if c.title == help_of[action]]
+            assert len(chosen) == 1, f"the palette lists {help_of[action]!r} {len(chosen)} times"
+            await chosen[0].callback()  # what enter on it does
+            await s.pilot.pause()
         ran.add(action)
 
     async with drive(app) as s:
@@ -589,6 +624,7 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         await s.until(lambda: not app.exporting and (tmp_path / "long-trace.json").exists(), what="export")
         assert json.loads((tmp_path / "long-trace.json").read_bytes())["summary"]["steps"] == 1
         await command("reload")  # the file has not changed: the run goes on
+        await s.until(lambda: not app.reloading, what="the reload")
         assert s.noted("is unchanged: the run goes on at step 1") and app.trainer.step_count == 1
 
         await command("cycle(1)")
@@ -740,7 +776,7 @@ async def test_a_diverged_run_exports_a_valid_trace_with_nulls(tmp_path):
         await wait_export(s, 2)
         data = (tmp_path / "t.json").read_bytes()
         trace = json.loads(data)  # strict JSON: the non-finite loss is null, not Infinity
-        jsonschema.validate(trace, schema())
+        validate_trace(trace)
         assert trace["summary"] == {"steps": 1, "final_loss": None, "stop_reason": "diverged"}
         assert b"Infinity" not in data and b"NaN" not in data
 

@@ -8,14 +8,13 @@ import json
 import re
 from importlib import resources
 
-import jsonschema
 import pytest
 from app_harness import drive, headless_trace, scenario_file
+from trace_schema import validate_trace
 
 from tui_backprop import load_scenario
 from tui_backprop.engine.phases import phases
 from tui_backprop.scenario import loads_scenario
-from tui_backprop.trace import schema
 from tui_backprop.tui.app import BackpropApp
 
 WIDE = (160, 45)
@@ -121,7 +120,7 @@ async def test_the_scenarios_display_notation_is_where_the_app_starts(tmp_path, 
         await s.until(lambda: app.last_export_path is not None, what="the export")
         trace = json.loads(app.last_export_path.read_text())
     assert trace["scenario"]["display"] == {"notation": "signals"}
-    jsonschema.validate(trace, schema())
+    validate_trace(trace)
     # the default is not written: a format-1 file keeps its trace
     assert "display" not in load_scenario("xor").to_dict()
 

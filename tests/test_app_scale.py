@@ -9,9 +9,9 @@ runs" deterministic instead of a race against the clock.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
+import time
 
 import numpy as np
 import pytest
@@ -49,6 +49,15 @@ def blobs(layers=(100, 64, 10), samples=1000, batch=64, seed=3) -> Scenario:
         shuffle=True,
         max_steps=100_000,
     )
+
+
+async def until_idle(pilot, timeout: float = 60.0) -> None:
+    """Let the app run until its stepping worker is done; fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while pilot.app.busy:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the worker's step took more than {timeout} s")
+        await pilot.pause(0.01)
 
 
 async def settled(s) -> None:
@@ -142,11 +151,13 @@ async def test_keys_work_while_a_step_runs_and_queued_steps_follow():
 
 async def test_holding_space_queues_at_most_half_a_second_of_steps():
     app = BackpropApp(blobs())
+    now = [0.0]
+    app.pending.clock = lambda: now[0]  # the queue's clock, moved by hand
     async with drive(app, size=SIZE) as s:
         app.trainer_lock.acquire()
         try:
             await s.press("space")  # the first step, held up by the lock
-            await asyncio.sleep(0.6)  # it has now taken longer than QUEUE_SECONDS
+            now[0] += 0.6  # it has now taken longer than QUEUE_SECONDS
             for _ in range(20):  # space held down: 20 repeats
                 await s.pilot.press("space")
             assert app.pending.count == 1  # one step's worth of half a second
@@ -298,13 +309,10 @@ async def test_a_bad_go_to_is_a_notification_and_the_neuron_view_needs_a_later_l
 
 
 async def look_at_a_big_network(pilot, neuron: bool) -> None:
-    app = pilot.app
     await pilot.press("space")  # space: step 1, in the worker
-    while app.busy:
-        await pilot.pause(0.05)
+    await until_idle(pilot)
     await pilot.press("space")  # space: step 2
-    while app.busy:
-        await pilot.pause(0.05)
+    await until_idle(pilot)
     await pilot.press("g", *"1:5,300", "enter")  # g: go to W[1][5, 300]
     if neuron:
         await pilot.press("w")  # w: the neuron view of h6

@@ -14,13 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
 import pytest
+from trace_schema import validate_trace
 
 from tui_backprop import __version__, load_scenario
 from tui_backprop.cli import main
 from tui_backprop.scenario import bundled_names
-from tui_backprop.trace import schema
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny.toml"  # max_steps = 50, no target_loss
@@ -54,7 +53,7 @@ def usage_error(argv: list[str], capsys) -> str:
 
 def trace_of(path: Path) -> dict:
     doc = json.loads(path.read_text("utf-8"))
-    jsonschema.validate(doc, schema())
+    validate_trace(doc)
     return doc
 
 
@@ -187,11 +186,15 @@ def test_diverging_run_exits_3_and_still_writes_a_valid_trace_through_the_real_c
     assert leftovers(tmp_path) == []
 
 
-def test_export_replaces_an_existing_file(tmp_path, capsys):
+def test_export_keeps_an_existing_file_unless_forced(tmp_path, capsys):
     out_path = tmp_path / "t.json"
     out_path.write_text("old")
     assert main([str(TINY), "--headless", "--steps", "2", "--export", str(out_path)]) == 0
-    assert trace_of(out_path)["summary"]["steps"] == 2
+    assert out_path.read_text() == "old"  # never overwritten: the trace goes to t-1.json
+    assert capsys.readouterr().out.rstrip().endswith(f"trace: {tmp_path / 't-1.json'}")
+    assert trace_of(tmp_path / "t-1.json")["summary"]["steps"] == 2
+    assert main([str(TINY), "--headless", "--steps", "2", "--export", str(out_path), "--force"]) == 0
+    assert trace_of(out_path)["summary"]["steps"] == 2  # --force: replaced
     assert leftovers(tmp_path) == []
 
 

@@ -11,14 +11,13 @@ import json
 import re
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pytest
 from scenario_text import bundled_text, with_line
+from trace_schema import validate_trace
 
 from tui_backprop import load_scenario
 from tui_backprop.cli import main
-from tui_backprop.trace import schema
 
 HEADER = ("steps", "final loss", "to target", "diverged", "stopped")
 
@@ -110,7 +109,7 @@ def test_table_matches_independent_runs(
         variant = out_dir / f"v-{key}={value}.json"
         assert row["trace"] == str(variant.relative_to(tmp_path))  # shown relative to the cwd
         assert variant.read_bytes() == alone.read_bytes()
-        jsonschema.validate(json.loads(variant.read_text()), schema())
+        validate_trace(json.loads(variant.read_text()))
     assert code == (3 if diverged_any else 0)
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"v-{key}={v}.json" for v in values)
 

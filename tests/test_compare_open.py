@@ -97,7 +97,7 @@ def test_o_opens_the_variant_at_its_step_and_escape_returns_to_the_comparison_as
 
     ran: list[App] = []
     code = _open_compare(
-        variants(), None, ("linear_neuron_full", []), runner([compare_first, variant, compare_again], ran)
+        variants(), None, ("linear_neuron_full", []), run=runner([compare_first, variant, compare_again], ran)
     )
     assert code == EXIT_OK
     assert [type(a) for a in ran] == [CompareApp, VariantApp, CompareApp]
@@ -123,7 +123,7 @@ def test_a_diverged_variant_opens_with_its_banner_and_q_there_quits_everything()
         await pilot.press("q")  # q: quit, the comparison too
 
     ran: list[App] = []
-    code = _open_compare(variants(), None, ("linear_neuron_full", []), runner([compare, variant], ran))
+    code = _open_compare(variants(), None, ("linear_neuron_full", []), run=runner([compare, variant], ran))
     assert code == EXIT_OK and [type(a) for a in ran] == [CompareApp, VariantApp]
     assert ran[1].back is False
 
@@ -133,7 +133,7 @@ def test_q_in_the_comparison_quits_without_opening_anything():
         await pilot.press("q")  # q: quit
 
     ran: list[App] = []
-    assert _open_compare(variants(), None, ("linear_neuron_full", []), runner([compare], ran)) == EXIT_OK
+    assert _open_compare(variants(), None, ("linear_neuron_full", []), run=runner([compare], ran)) == EXIT_OK
     assert len(ran) == 1
 
 

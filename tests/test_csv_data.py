@@ -10,14 +10,13 @@ import json
 import tomllib
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pytest
+from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario, loads_scenario, write_trace
 from tui_backprop.cli import main
 from tui_backprop.scenario import ScenarioError
-from tui_backprop.trace import schema
 
 ROOT = Path(__file__).parent.parent
 IRIS = ROOT / "scenarios" / "iris.csv"
@@ -276,7 +275,7 @@ def test_trace_of_iris_records_the_csv_keys_and_the_training_set(tmp_path):
     trainer = Trainer(s)
     trainer.run(2)
     doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
-    jsonschema.Draft202012Validator(schema()).validate(doc)
+    validate_trace(doc)
     data = doc["scenario"]["data"]
     assert data["csv"] == "iris.csv" and data["one_hot"] == ["species"] and data["standardize"] is True
     assert data["test_fraction"] == 0.2 and data["seed"] == 4

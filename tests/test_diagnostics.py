@@ -15,11 +15,10 @@ import pytest
 from conftest import make_scenario, toml_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
+from trace_schema import trace_is_valid, validate_trace
 
 from tui_backprop import Trainer, load_scenario, write_trace
 from tui_backprop.engine.diagnostics import KINDS, Diagnostic
-from tui_backprop.trace import schema
 
 DATA = Path(__file__).parent / "data"
 
@@ -395,7 +394,7 @@ def test_trace_writes_warnings_only_on_steps_that_have_some(tmp_path, scenario):
     trainer = Trainer(load_scenario(scenario))
     records = trainer.run(100)
     doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
-    Draft202012Validator(schema()).validate(doc)
+    validate_trace(doc)
     for rec, step in zip(records, doc["steps"], strict=True):
         if rec.warnings:
             expected = [
@@ -413,7 +412,7 @@ def test_trace_of_the_copies_example_validates_and_names_the_nodes(tmp_path):
     trainer = Trainer(load_scenario("xor_identity_worked"))
     trainer.run(3)
     doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
-    Draft202012Validator(schema()).validate(doc)
+    validate_trace(doc)
     (w,) = doc["steps"][0]["warnings"]
     assert (w["kind"], w["layer"], w["nodes"]) == ("identical_units", 1, [0, 1, 2])
 
@@ -422,8 +421,7 @@ def test_schema_refuses_a_warning_of_an_unknown_kind(tmp_path):
     trainer = Trainer(load_scenario("xor_identity_worked"))
     trainer.run(1)
     doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
-    validator = Draft202012Validator(schema())
     doc["steps"][0]["warnings"][0]["kind"] = "gremlins"
-    assert not validator.is_valid(doc)
+    assert not trace_is_valid(doc)
     doc["steps"][0]["warnings"] = []  # written only when there is something to say
-    assert not validator.is_valid(doc)
+    assert not trace_is_valid(doc)

@@ -17,17 +17,16 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import replace
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pytest
 from app_harness import EXPLODE_1_1, drive, fresh, scenario_file
 from test_replay import same_record
+from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
 from tui_backprop.replay import read_trace
 from tui_backprop.scenario import bundled_names
-from tui_backprop.trace import schema
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.replay_app import ReplayApp
 
@@ -179,7 +178,7 @@ def test_a_trace_of_it_says_why_and_replays_with_its_reason(tmp_path):
     argv = ["linear_neuron_full", "--headless", "--set", "training.learning_rate=1", "--export", str(path)]
     assert run_main(argv)[0] == 3
     doc = json.loads(path.read_text(encoding="utf-8"))
-    jsonschema.validate(doc, schema())
+    validate_trace(doc)
     live = Trainer(linear_neuron_full())
     records = live.run(1000)
     assert doc["summary"] == {

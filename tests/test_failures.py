@@ -26,16 +26,15 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-import jsonschema
 import pytest
 from app_harness import drive, fresh, same_state
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
 from tui_backprop.replay import read_trace
-from tui_backprop.trace import schema
 from tui_backprop.tui.app import BackpropApp
 
 PROGRESS = re.compile(r"^step \d+/\d+  epoch \d+  loss \S+$")
@@ -106,7 +105,7 @@ def check_run(code: int, out: str, err: str, trace: Path) -> dict:
     assert code in (0, 3), err
     assert all(PROGRESS.match(line) for line in err.splitlines()), f"not only progress on stderr:\n{err}"
     doc = strict_json(trace.read_text(encoding="utf-8"))
-    jsonschema.validate(doc, schema())
+    validate_trace(doc)
     diverged = doc["summary"]["stop_reason"] == "diverged"
     assert (code == 3) == diverged and ("stopped: diverged" in out) == diverged
     assert doc["summary"]["steps"] == len(doc["steps"])
@@ -209,7 +208,7 @@ async def test_the_app_stops_a_diverging_run_shows_why_and_exports_it(tmp_path, 
         await s.press("e")  # e: export the diverged run
         await s.until(lambda: not app.exporting and target.exists(), what="the export")
         doc = strict_json(target.read_text(encoding="utf-8"))
-        jsonschema.validate(doc, schema())
+        validate_trace(doc)
         assert doc["summary"]["stop_reason"] == "diverged"
         assert doc["summary"]["steps"] == reference.step_count
         check_diverged_trace(doc, reference.initial_train_loss)
@@ -294,7 +293,8 @@ def test_a_disk_that_fills_up_mid_export_leaves_the_old_file_and_no_temporary(fu
     target = full_disk.path / "xor-trace.json"
     target.write_bytes(OLD)
     full_disk.fill()
-    code, out, err = run_headless(["xor", "--headless", "--steps", "3000", "--export", str(target)])
+    argv = ["xor", "--headless", "--steps", "3000", "--export", str(target), "--force"]
+    code, out, err = run_headless(argv)  # --force: a complete trace would replace the old file
     assert code == 2 and out == ""
     errors = [line for line in err.splitlines() if not PROGRESS.match(line)]
     assert errors == [f"error: {target}: cannot write: No space left on device"]

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-import jsonschema
 import numpy as np
 import pytest
+from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario, loads_scenario, write_trace
 from tui_backprop.engine.datasets import PLANE_SETS, generate
-from tui_backprop.trace import schema
 
 
 def scenario_text(generator: str, layers: str, acts: str, loss: str, extra: str = "") -> str:
@@ -108,7 +107,7 @@ def test_trace_of_a_generated_scenario_records_the_generator_and_the_data(tmp_pa
     trainer = Trainer(s)
     trainer.run(3)
     doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
-    jsonschema.Draft202012Validator(schema()).validate(doc)
+    validate_trace(doc)
     assert doc["scenario"]["data"]["generator"] == "spiral"
     assert doc["scenario"]["data"]["samples"] == 50
     np.testing.assert_array_equal(doc["data"]["inputs"], s.inputs)

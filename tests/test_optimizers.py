@@ -14,13 +14,12 @@ import dataclasses
 import json
 import math
 
-import jsonschema
 import numpy as np
 import pytest
+from trace_schema import validate_trace
 
 from tui_backprop import Trainer, write_trace
 from tui_backprop.engine import make_optimizer
-from tui_backprop.trace import schema
 from tui_backprop.tui.header import Status
 
 # f'(z) written from a = f(z)
@@ -269,7 +268,7 @@ def test_the_trace_records_the_optimizer_state(ref, tmp_path):
     trainer = Trainer(s)
     records = trainer.run(4)
     doc = json.loads(write_trace(tmp_path / "adam.json", trainer).read_text())
-    jsonschema.Draft202012Validator(schema()).validate(doc)
+    validate_trace(doc)
     training = doc["scenario"]["training"]
     assert training["optimizer"] == "adam"
     assert (training["beta1"], training["beta2"], training["epsilon"]) == (0.9, 0.999, 1e-8)

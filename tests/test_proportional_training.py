@@ -17,11 +17,10 @@ import pytest
 from conftest import make_scenario, reference, toml_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
+from trace_schema import trace_is_valid, validate_trace
 
 from tui_backprop import Trainer, load_scenario, write_trace
 from tui_backprop.scenario import ScenarioError
-from tui_backprop.trace import schema
 
 DATA = Path(__file__).parent / "data"
 
@@ -214,7 +213,7 @@ def test_proportional_trace_has_the_split_fields_and_validates(tmp_path):
     trainer = Trainer(load_scenario("proportional_2_3_1_split"))
     records = trainer.run(3)
     doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
-    Draft202012Validator(schema()).validate(doc)
+    validate_trace(doc)
     assert doc["scenario"]["training"]["error_split"] == "proportional"
     for rec, step in zip(records, doc["steps"], strict=True):
         for layer, out in zip(rec.layers, step["layers"], strict=True):
@@ -237,13 +236,12 @@ def test_schema_refuses_an_unknown_error_split_and_stray_layer_fields(tmp_path):
     trainer = Trainer(load_scenario("proportional_2_3_1_split"))
     trainer.run(1)
     doc = json.loads(write_trace(tmp_path / "t.json", trainer).read_text())
-    validator = Draft202012Validator(schema())
     bad = json.loads(json.dumps(doc))
     bad["scenario"]["training"]["error_split"] = "backprop"
-    assert not validator.is_valid(bad)
+    assert not trace_is_valid(bad)
     bad = json.loads(json.dumps(doc))
     del bad["steps"][0]["layers"][0]["update_w"]  # error and update_w/update_b come together
-    assert not validator.is_valid(bad)
+    assert not trace_is_valid(bad)
 
 
 # -- the scenario key ------------------------------------------------------------------------

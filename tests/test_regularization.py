@@ -7,14 +7,13 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import jsonschema
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trace_schema import validate_trace
 
 from tui_backprop import Trainer, write_trace
-from tui_backprop.trace import schema
 
 H = 1e-4
 SMOOTH = ("sigmoid", "tanh", "identity")
@@ -180,7 +179,7 @@ def test_trace_writes_the_penalty_only_for_a_regularised_run(ref, tmp_path):
         t = Trainer(scenario)
         records = t.run(3)
         doc = json.loads(write_trace(tmp_path / f"{has}.json", t).read_text())
-        jsonschema.Draft202012Validator(schema()).validate(doc)
+        validate_trace(doc)
         for step, rec in zip(doc["steps"], records, strict=True):
             assert ("penalty" in step) is has
             if has:

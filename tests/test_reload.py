@@ -49,6 +49,7 @@ async def test_r_after_a_valid_change_starts_the_new_scenario(xor_file):
         assert changed != text
         xor_file.write_text(changed)
         await s.press("R")  # R: read the file again
+        await s.until(lambda: not app.reloading, what="the reload")
         assert s.noted(f"{xor_file} changed: a new run of XOR, 2-3-1 sigmoid starts at step 0")
         assert s.noted("the run of 3 steps before it is gone")
         assert app.scenario.layers == (2, 4, 1) and app.scenario.learning_rate == 0.5
@@ -67,6 +68,7 @@ async def test_r_on_an_unchanged_file_keeps_the_run(xor_file):
         await s.press("space", "space")  # space x2
         xor_file.write_text(xor_file.read_text() + "\n# a comment changes no key\n")
         await s.press("R")  # R: the same scenario, so the run goes on
+        await s.until(lambda: not app.reloading, what="the reload")
         assert s.noted(f"{xor_file} is unchanged: the run goes on at step 2")
         assert same_state(app, fresh(XOR, 2)) and step_of(s.header()) == 2
 
@@ -96,6 +98,7 @@ async def test_r_on_a_broken_or_missing_file_reports_it_and_loses_nothing(xor_fi
         else:
             xor_file.unlink()
         await s.press("R")  # R: the file cannot be read as a scenario
+        await s.until(lambda: not app.reloading, what="the reload")
         note = next(n for n in s.notes if n.title.startswith("reload failed"))
         assert note.severity == "error" and note.title == f"reload failed: {xor_file}"
         assert f"error: {xor_file}: " in note.message and says in note.message
@@ -109,6 +112,7 @@ async def test_r_on_a_broken_or_missing_file_reports_it_and_loses_nothing(xor_fi
         assert same_state(app, fresh(XOR, 100))
         xor_file.write_text(original.replace("learning_rate = 2.0", "learning_rate = 1.0"))
         await s.press("R")  # R: once the file is fixed, it loads
+        await s.until(lambda: not app.reloading, what="the reload")
         assert app.scenario.learning_rate == 1.0 and app.trainer.step_count == 0
 
 
@@ -121,6 +125,7 @@ async def test_a_bundled_scenario_reloads_from_the_package_even_beside_a_file_of
     app.scenario_source = ScenarioSource("xor")  # as the command line sets it
     async with drive(app) as s:
         await s.press("space", "R")  # space, R: the package's xor is unchanged
+        await s.until(lambda: not app.reloading, what="the reload")
         assert s.noted("xor is unchanged: the run goes on at step 1")
         assert same_state(app, fresh(XOR, 1))
 
@@ -139,9 +144,11 @@ async def test_r_keeps_the_set_overrides_of_the_command_line(xor_file):
     app.scenario_source = ScenarioSource(str(xor_file), sets)
     async with drive(app) as s:
         await s.press("space", "R")  # space, R: the file with the same --set is the same scenario
+        await s.until(lambda: not app.reloading, what="the reload")
         assert s.noted("is unchanged") and app.trainer.step_count == 1
         xor_file.write_text(xor_file.read_text().replace("max_steps = 5000", "max_steps = 60"))
         await s.press("R")  # R: changed, and the override still holds in the new run
+        await s.until(lambda: not app.reloading, what="the reload")
         assert app.scenario.max_steps == 60 and app.scenario.learning_rate == 0.25
 
 

@@ -124,8 +124,12 @@ async def test_play_replays_the_recording_at_the_play_rate(tmp_path):
     recording = read_trace(trace_of("xor", 30, tmp_path))
     app = ReplayApp(recording)
     async with drive(app) as s:
-        await s.press("p")  # p: play at 10 steps a second
-        assert "replaying 10/s" in s.header()
+        app.trainer_lock.acquire()  # the player's first step waits: it is surely still playing
+        try:
+            await s.press("p")  # p: play at 10 steps a second
+            assert app.playing and "replaying 10/s" in s.header()
+        finally:
+            app.trainer_lock.release()
         await s.until(lambda: not app.playing, what="the replay to reach the end")
         assert app.record is recording.records[-1]
 

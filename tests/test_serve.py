@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import signal
 import socket
@@ -24,6 +23,7 @@ import pytest
 
 from tui_backprop import serve
 from tui_backprop.cli import main
+from tui_backprop.tui.export_folder import ExportFolder
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and os.path.exists(p)), None)
@@ -100,10 +100,12 @@ def test_a_bad_scenario_is_refused_before_anything_is_served(tmp_path, capsys, m
 
 def test_vary_is_served_too_and_checked_first(monkeypatch, capsys):
     served = []
-    monkeypatch.setattr(serve, "serve", lambda command, port, title: served.append((command, title)) or 0)
+    monkeypatch.setattr(
+        serve, "serve", lambda argv, scenarios, title, options: served.append((argv, title)) or 0
+    )
     assert main(["xor", "--serve", "--vary", "training.learning_rate=0.5,1"]) == 0
-    [(command, title)] = served
-    assert shlex.split(command)[3:] == ["xor", "--vary", "training.learning_rate=0.5,1"]
+    [(argv, title)] = served
+    assert serve.served_argv(argv, ["xor"]) == ["xor", "--vary", "training.learning_rate=0.5,1"]
     assert title == "XOR, 2-3-1 sigmoid, 2 variants of training.learning_rate"
     assert main(["xor", "--serve", "--vary", "training.learning_rate=0.5,-1"]) == 2
     assert "learning_rate" in capsys.readouterr().err and len(served) == 1
@@ -116,16 +118,34 @@ def test_without_textual_serve_serve_says_how_to_install_it(monkeypatch, capsys)
     assert capsys.readouterr().err == f"error: --serve: {serve.INSTALL_HINT}\n"
 
 
-def test_the_served_command_is_this_one_without_serve_and_port(tmp_path, monkeypatch):
-    scenario = tmp_path / "my net.toml"  # a space: the command goes through a shell
+def test_the_served_command_is_this_one_without_the_serving_flags(tmp_path, monkeypatch):
+    scenario = tmp_path / "my net.toml"  # a space: the command is an argv list, no shell
     scenario.write_text((ROOT / "scenarios" / "xor.toml").read_text())
     monkeypatch.chdir(tmp_path)
-    argv = ["--serve", "my net.toml", "--port=8123", "--set", "training.batch=2", "--po", "9", "--"]
-    command = serve.served_command(argv, ["my net.toml"])
-    assert shlex.split(command) == [
+    argv = ["--serve", "my net.toml", "--port=8123", "--set", "training.batch=2", "--po", "9"]
+    argv += [
+        "--host",
+        "127.0.0.1",
+        "--no-token",
+        "--max-sessions",
+        "3",
+        "--export-dir",
+        "x",
+        "--max-export-mb=5",
+    ]
+    argv += ["--max-exports", "7", "--served-export-dir", "/elsewhere", "--"]
+    folder = ExportFolder(tmp_path, 100, 10**9)
+    command = serve.served_command(argv, ["my net.toml"], folder)
+    assert command == [
         sys.executable,
         "-m",
         "tui_backprop.cli",
+        "--served-export-dir",  # the server's folder, never one from the command line
+        str(tmp_path),
+        "--served-max-exports",
+        "100",
+        "--served-max-export-bytes",
+        "1000000000",
         str(scenario.resolve()),  # absolute: the same file whatever the server's cwd
         "--set",
         "training.batch=2",
@@ -245,9 +265,9 @@ def test_the_served_app_steps_on_a_key_press_in_a_browser(tmp_path):
     argv = [scenario.name, "--serve", "--set", "training.max_steps=77", "--port", str(port)]
     server = Served(argv, cwd=tmp_path)
     try:
-        # the name says the flag that changed the run
-        served = r"serving XOR, 2-3-1 sigmoid \(--set training.max_steps=77\) on (http://localhost:\d+)"
-        base = server.wait_for(served + r" \(Ctrl\+C stops\)")[1]
+        name = r"XOR, 2-3-1 sigmoid \(--set training.max_steps=77\)"  # the name says the flag
+        printed = server.wait_for(rf"serving {name} on (http://localhost:\d+)/(\?token=\S+) \(Ctrl")
+        base, token = printed[1], printed[2]
         assert base == f"http://localhost:{port}"
         with sync_playwright() as p:
             browser = p.chromium.launch_persistent_context(
@@ -260,7 +280,7 @@ def test_the_served_app_steps_on_a_key_press_in_a_browser(tmp_path):
             try:
                 page = browser.new_page()
                 _route_localhost_only(page, base)
-                page.goto(base + "/", timeout=15_000)
+                page.goto(f"{base}/{token}", timeout=15_000)  # the printed URL, token and all
 
                 def screen() -> str:
                     return page.evaluate(SCREEN_TEXT)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from app_harness import check_block, drive
 from conftest import make_scenario
 from jsonschema import Draft202012Validator
@@ -20,8 +21,9 @@ from tui_backprop.cli import main
 from tui_backprop.engine.explain import record_split
 from tui_backprop.engine.split import proportional_errors
 from tui_backprop.replay import read_trace
-from tui_backprop.trace import schema, write_trace
+from tui_backprop.trace import TraceError, schema, write_trace
 from tui_backprop.tui.app import BackpropApp
+from tui_backprop.verify import verify
 
 
 async def test_the_explain_panel_writes_each_share_as_the_learner_does():
@@ -131,3 +133,24 @@ def test_a_trace_whose_e_has_the_wrong_shape_is_refused(tmp_path, capsys):
     path.write_text(json.dumps(doc), encoding="utf-8")
     assert main(["--check", str(path)]) == 2
     assert "steps[1].layers[0].error" in capsys.readouterr().err
+
+
+def test_verify_recomputes_e_and_accepts_a_gradient_trace_without_it(tmp_path):
+    path = tmp_path / "t.json"
+    trainer = Trainer(load_scenario("xor"))
+    trainer.run(3)
+    write_trace(path, trainer)
+    honest = json.loads(path.read_text())
+    verify(read_trace(str(path), whole=False))  # e as written agrees with the recomputed split
+
+    lie = json.loads(json.dumps(honest))
+    lie["steps"][1]["layers"][0]["error"][0][0] += 0.5
+    path.write_text(json.dumps(lie), encoding="utf-8")
+    with pytest.raises(TraceError, match=r"step 2, layer 1, error\[0, 0\]"):
+        verify(read_trace(str(path), whole=False))
+
+    for step in honest["steps"]:  # as a trace written before e was added
+        for layer in step["layers"]:
+            del layer["error"]
+    path.write_text(json.dumps(honest), encoding="utf-8")
+    verify(read_trace(str(path), whole=False))

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -21,7 +22,9 @@ from typing import Any, NoReturn
 
 from . import __version__, compare
 from .engine import Trainer
-from .errors import BackpropError
+from .errors import MAX_LINE, BackpropError
+from .escape import shown
+from .files import peek, target_problem
 from .overrides import Override, OverrideError, parse_set, parse_vary
 from .replay import read_trace
 from .scenario import Scenario, bundled_names, load_scenario
@@ -29,15 +32,19 @@ from .serve import add_serve_flags
 from .serve import flag_problem as serve_flag_problem
 from .trace import FIELDS, TraceWriter, summary_stop_reason
 from .tui.export import choose_export_path
+from .tui.export_folder import ExportFolder
+from .verify import describe_kept
+from .verify import verify as verify_trace
 from .words import count
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: a run stopped by SIGTERM, as a shell reports a kill by it
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGPIPE
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"error: {message} (see backprop-tui --help)\n")
+        self.exit(EXIT_USAGE, f"error: {shown(message, MAX_LINE)} (see backprop-tui --help)\n")
 
 
 def _parser() -> _Parser:
@@ -51,11 +58,21 @@ def _parser() -> _Parser:
     p.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
     p.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
     p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a file at the export path (without it, -1, -2, ... is added to the name)",
+    )
+    p.add_argument(
         "--replay", metavar="TRACE", help="open the app on a trace's recorded steps (as does a TRACE.json)"
     )
     _trace_size_flags(p)
     p.add_argument("--list", action="store_true", help="list the bundled scenarios")
     p.add_argument("--check", action="store_true", help="validate the scenarios (or traces) and exit")
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="with --check or a trace to replay: check the trace's format but do not recompute its steps",
+    )
     p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
     _add_override_flags(p)
     add_serve_flags(p)
@@ -123,19 +140,51 @@ def _check_trace_size_flags(parser: _Parser, args: argparse.Namespace) -> None:
     for flag, given in (("--every", args.every != 1), ("--fields", args.fields is not None)):
         if given and not (args.headless and args.export):
             parser.error(f"{flag} goes with --headless --export")
+    if args.force and args.headless and not args.export:
+        parser.error("--force goes with --export")
 
 
 def main(argv: list[str] | None = None) -> int:
+    closed = _open_closed_streams()
     try:
         try:
-            return _main(argv)
+            with warnings.catch_warnings():
+                # numpy's RuntimeWarnings (overflow, invalid value) never reach stderr: a run
+                # says what diverged in its own words, and a scenario's numbers are range-checked
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return _main(argv, closed)
         finally:
             sys.stdout.flush()  # a closed pipe raises here, not in the interpreter's flush at exit
     except BrokenPipeError:
         _silence_broken_streams()
         return EXIT_BROKEN_PIPE
+    except _Terminated:
+        return EXIT_TERMINATED
     except KeyboardInterrupt:  # a (second) Ctrl+C that lands in that flush, after the run ended
         return EXIT_INTERRUPTED
+
+
+def _open_closed_streams() -> bool:
+    """Whether the command started with standard output closed (``>&-``).
+
+    A closed descriptor 0, 1 or 2 is opened on os.devnull, so that no file this command opens
+    (a trace being written) takes its number; a closed stdout or stderr (None to Python) then
+    writes there too: the output is lost, as it would be in /dev/null, and the exit code is the
+    command's all the same. Only the app needs a terminal, and refuses to start without one."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    closed = sys.stdout is None
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # for the life of the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
+    return closed
 
 
 def _silence_broken_streams() -> None:
@@ -150,7 +199,7 @@ def _silence_broken_streams() -> None:
             os.close(devnull)
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if problem := serve_flag_problem(args):
@@ -161,9 +210,11 @@ def _main(argv: list[str] | None) -> int:
         if args.check:
             if not args.scenario:
                 parser.error("--check needs at least one SCENARIO")
-            return _check(args.scenario, _sets(args))
+            return _check(args.scenario, _sets(args), verify=not args.no_verify)
         if args.replay is not None or (len(args.scenario) == 1 and is_trace(args.scenario[0])):
             return _replay(parser, args)
+        if args.no_verify:
+            parser.error("--no-verify goes with --check or a trace to replay")
         if len(args.scenario) != 1:
             parser.error("give exactly one SCENARIO" if args.scenario else "a SCENARIO is required")
         if args.steps is not None and not args.headless:
@@ -175,14 +226,18 @@ def _main(argv: list[str] | None) -> int:
             return _compare(parser, args)
         scenario = load_scenario(args.scenario[0], _sets(args))
         if args.headless:
-            return _headless(scenario, args.steps, args.export, args.every, args.fields)
-        return _open_app(scenario, args.export, (args.scenario[0], _sets(args)))
+            return _headless(scenario, args.steps, args.export, args.every, args.fields, args.force)
+        if stdout_closed:
+            raise BackpropError("", "standard output is closed: the app needs a terminal")
+        folder = _served_folder(args)
+        export = str(folder.path) if folder else args.export
+        return _open_app(scenario, export, (args.scenario[0], _sets(args)), folder, args.force)
     except BackpropError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:  # a second Ctrl+C in a headless run, or one before it started
+    except KeyboardInterrupt as e:  # a second Ctrl+C (or SIGTERM) in a headless run, or one before it
         print("interrupted: stopped at once; a trace in progress was not written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(e, _Terminated) else EXIT_INTERRUPTED
 
 
 def _list() -> int:
@@ -190,25 +245,29 @@ def _list() -> int:
     archs = ["-".join(str(n) for n in s.layers) for _, s in rows]
     width = max(8, *map(len, archs))  # 2-16-16-2 and 784-256-10 are wider than most
     for (name, s), arch in zip(rows, archs, strict=True):
-        print(f"{name:<26} {arch:<{width}} {s.name}")
+        print(f"{name:<26} {arch:<{width}} {shown(s.name)}")
     return EXIT_OK
 
 
-def _check(paths: list[str], overrides: Sequence[Override] = ()) -> int:
-    """Validate scenario files and traces (see is_trace)."""
+def _check(paths: list[str], overrides: Sequence[Override] = (), verify: bool = True) -> int:
+    """Validate scenario files and traces (see is_trace); ``verify``: recompute each trace's
+    numbers (verify.py), not only its format and shapes."""
     failed = False
     for path in paths:
         try:
             if is_trace(path):
-                rec = read_trace(path)
-                what = f"trace of {rec.scenario}, {count(rec.steps, 'step')}, stopped: {rec.stop_reason}"
+                rec = read_trace(path, whole=False)  # a trace of --every or --fields too
+                if verify:
+                    verify_trace(rec)
+                checked = "every number recomputed" if verify else "not recomputed (--no-verify)"
+                what = f"trace of {rec.scenario}, {describe_kept(rec)}, stopped: {rec.stop_reason}, {checked}"
             else:
                 what = str(load_scenario(path, overrides))
         except BackpropError as e:
             print(str(e), file=sys.stderr)
             failed = True
         else:
-            print(f"ok: {path}: {what}")
+            print(f"ok: {shown(path, None)}: {what}")
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -217,12 +276,8 @@ def is_trace(arg: str) -> bool:
     with "{" (a TOML scenario cannot)."""
     if arg.lower().endswith(".json"):
         return True
-    try:
-        with open(arg, "rb") as f:
-            head = f.read(64)
-    except OSError:
-        return False
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+    head = peek(arg, 64)  # None for anything but a regular file: a FIFO is never waited on
+    return head is not None and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
 class _Progress:
@@ -248,24 +303,38 @@ class _Progress:
             print(file=sys.stderr)
 
 
+class _Terminated(KeyboardInterrupt):
+    """A SIGTERM that stops a run at once (as a second Ctrl+C does): exit code 143."""
+
+
 class _StopOnInterrupt:
-    """While active, Ctrl+C sets ``requested`` instead of raising, so the run ends cleanly
-    at the next step boundary with a complete trace."""
+    """While active, Ctrl+C or SIGTERM sets ``requested`` instead of raising, so the run ends
+    cleanly at the next step boundary with a complete trace; a second one of either raises
+    (KeyboardInterrupt, or _Terminated for SIGTERM) and the run stops at once, writing nothing.
+    ``exit_code``: 130 after Ctrl+C, 143 after SIGTERM."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.requested = False
+        self.signal = signal.SIGINT
 
     def __enter__(self) -> _StopOnInterrupt:
-        self._old = signal.signal(signal.SIGINT, self._handle)
+        self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
 
     def _handle(self, signum: int, frame: object) -> None:
-        if self.requested:  # a second Ctrl+C: stop now, whatever is lost
-            raise KeyboardInterrupt
-        self.requested = True
+        if self.requested:  # a second one: stop now, whatever is lost
+            raise _Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        self.requested, self.signal = True, signal.Signals(signum)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TERMINATED if self.signal == signal.SIGTERM else EXIT_INTERRUPTED
 
     def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self._old)
+        for s, old in self._old.items():
+            signal.signal(s, old)
 
 
 CHUNK_SECONDS = 0.05  # steps run between checks for Ctrl+C and progress updates
@@ -278,8 +347,15 @@ def _headless(
     export: str | None,
     every: int = 1,
     fields: tuple[str, ...] | None = None,
+    force: bool = False,
 ) -> int:
     trainer = Trainer(scenario, history=1)
+    path = None
+    if export:
+        if problem := target_problem(export):  # a folder too: a single run names its file
+            raise BackpropError(export, problem)
+        # the rule of the app and of --vary: an existing file is kept (-1, -2, ...) unless --force
+        path = choose_export_path(scenario, Path(export), Path.cwd(), force=force)
     total = min(steps, scenario.max_steps) if steps else scenario.max_steps
     progress = _Progress(total)
     writer: TraceWriter | None = None
@@ -290,7 +366,7 @@ def _headless(
         with _StopOnInterrupt() as interrupt:
             # opened once Ctrl+C is caught: one while the header (a large network's initial
             # weights) is written also ends in a complete trace, of no steps
-            writer = TraceWriter(export, trainer, every, fields) if export else None
+            writer = TraceWriter(path, trainer, every, fields, replace=force) if path else None
             while trainer.step_count < total and not trainer.done and not interrupt.requested:
                 n = min(chunk, total - trainer.step_count)
                 started = time.perf_counter()
@@ -313,16 +389,23 @@ def _headless(
             writer.abort()  # no-op once closed; removes the temporary file otherwise
     test = trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss
     why = _why_diverged(trainer) if reason == "diverged" else ""
+    name = shown(scenario.title)
     print(
-        f"{scenario.title}: {count(trainer.step_count, 'step')}, epoch {trainer.epoch}, "
-        + f"training loss {final:.6g}, "
+        f"{name}: {count(trainer.step_count, 'step')}, epoch {trainer.epoch}, training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
         + f"stopped: {reason}{why}"
-        + (f", trace: {written}" if written else "")
+        + (f", trace: {shown(str(_as_given(written, export)), None)}" if written and export else "")
     )
     if reason == "user":
-        return EXIT_INTERRUPTED
+        return interrupt.exit_code
     return EXIT_DIVERGED if reason == "diverged" else EXIT_OK
+
+
+def _as_given(written: Path, export: str) -> Path:
+    """The trace's path as the user wrote --export: relative to the current directory if it was."""
+    if Path(export).is_absolute() or not written.is_relative_to(Path.cwd()):
+        return written
+    return written.relative_to(Path.cwd())
 
 
 def _why_diverged(trainer: Trainer) -> str:
@@ -340,9 +423,11 @@ def _compare(parser: _Parser, args: argparse.Namespace) -> int:
     """--vary: one run per value, as a table on stdout (--headless) or in the comparison view."""
     variants = _variants(args)
     if args.headless:
-        writer = partial(_trace_writer, args.every, args.fields)
-        return _compare_headless(variants, args.steps, args.export, writer)
-    return _open_compare(variants, args.export, (args.scenario[0], _sets(args)))
+        writer = partial(_trace_writer, args.every, args.fields, args.force)
+        return _compare_headless(variants, args.steps, args.export, writer, args.force)
+    folder = _served_folder(args)
+    export = str(folder.path) if folder else args.export
+    return _open_compare(variants, export, (args.scenario[0], _sets(args)), folder, args.force)
 
 
 def _variants(args: argparse.Namespace) -> list[compare.Variant]:
@@ -357,17 +442,17 @@ def _compare_headless(
     steps: int | None,
     export: str | None,
     trace_writer: Callable[[Path | None, Trainer], TraceWriter | None],
+    force: bool = False,
 ) -> int:
     """Each variant in turn (progress on stderr), then the table on stdout."""
     base = compare.export_base(export, variants[0].scenario) if export else None
     results, traces, cwd = [], [], Path.cwd()
+    paths = [  # every target checked before any variant runs
+        choose_export_path(v.scenario, compare.variant_path(base, v), cwd, force=force) if base else None
+        for v in variants
+    ]
     with _StopOnInterrupt() as interrupt:
-        for variant in variants:
-            path = (
-                choose_export_path(variant.scenario, compare.variant_path(base, variant), cwd)
-                if base
-                else None
-            )
+        for variant, path in zip(variants, paths, strict=True):
             progress = _Progress(min(steps or variant.scenario.max_steps, variant.scenario.max_steps))
             result, trainer, trace = compare.run_variant(
                 variant, steps, partial(trace_writer, path), lambda: interrupt.requested, progress.update
@@ -380,11 +465,14 @@ def _compare_headless(
                 break
     rows = compare.table_rows(variants[0].override.name, results)
     if base:
-        shown = [str(t.relative_to(cwd) if t and t.is_relative_to(cwd) else t or "-") for t in traces]
-        rows = [(*rows[0], "trace"), *((*row, t) for row, t in zip(rows[1:], shown, strict=True))]
+        written = [str(t.relative_to(cwd) if t and t.is_relative_to(cwd) else t or "-") for t in traces]
+        rows = [
+            (*rows[0], "trace"),
+            *((*row, shown(t, None)) for row, t in zip(rows[1:], written, strict=True)),
+        ]
     print(compare.format_table(rows))
     if interrupt.requested:
-        return EXIT_INTERRUPTED
+        return interrupt.exit_code
     return EXIT_DIVERGED if any(r.diverged for r in results) else EXIT_OK
 
 
@@ -392,12 +480,15 @@ def _open_compare(
     variants: list[compare.Variant],
     export: str | None,
     source: tuple[str, list[Override]],
+    folder: ExportFolder | None = None,
+    force: bool = False,
     run: Callable[[Any], Any] = lambda app: app.run(),
 ) -> int:
     """The comparison view; ``o`` there opens one variant in the single-run view at the step the
     comparison reached (its export path named as a headless --vary would name its trace), and
-    escape there opens the comparison again as it was left; q quits either. ``run(app)`` runs
-    an app to its end and returns its return value (tests drive them with Pilot instead)."""
+    escape there opens the comparison again as it was left; q quits either. ``folder`` and
+    ``force``: as for _open_app. ``run(app)`` runs an app to its end and returns its return
+    value (tests drive them with Pilot instead)."""
     # here, so that the other commands never load Textual
     from .tui.compare_view import CompareApp, CompareState
     from .tui.reload import ScenarioSource
@@ -414,15 +505,19 @@ def _open_compare(
         path = compare.variant_path(base, variant) if base else None
         single = VariantApp(variant, state.trainers[chosen], path)
         single.scenario_source = ScenarioSource(source[0], (*source[1], variant.override))
+        single.export_folder = folder
+        single.force_export, single.quit_on_sigterm = force, True
         run(single)
+        if single.return_code == EXIT_TERMINATED:
+            return EXIT_TERMINATED
         if not single.back:
             return EXIT_OK
 
 
 def _trace_writer(
-    every: int, fields: tuple[str, ...] | None, path: Path | None, trainer: Trainer
+    every: int, fields: tuple[str, ...] | None, force: bool, path: Path | None, trainer: Trainer
 ) -> TraceWriter | None:
-    return TraceWriter(path, trainer, every, fields) if path else None
+    return TraceWriter(path, trainer, every, fields, replace=force) if path else None
 
 
 def _replay(parser: _Parser, args: argparse.Namespace) -> int:
@@ -443,37 +538,59 @@ def _replay(parser: _Parser, args: argparse.Namespace) -> int:
                 f"{flag} goes with a scenario; a trace is replayed in the app (or checked with --check)"
             )
     recording = read_trace(path)  # refused here, before the app opens
+    if not args.no_verify:
+        verify_trace(recording)  # a trace that lies too
     from .tui.replay_app import ReplayApp  # here, so that the other commands never load Textual
 
-    ReplayApp(recording, export_path=Path(args.export) if args.export else None).run()
-    return EXIT_OK
+    app = ReplayApp(recording, export_path=Path(args.export) if args.export else None)
+    app.force_export, app.quit_on_sigterm = args.force, True
+    app.run()
+    return EXIT_TERMINATED if app.return_code == EXIT_TERMINATED else EXIT_OK
 
 
-def _open_app(scenario: Scenario, export: str | None, source: tuple[str, list[Override]]) -> int:
-    """The app; ``source`` (SCENARIO as given, its --set overrides) is what the reload key reads."""
+def _open_app(
+    scenario: Scenario,
+    export: str | None,
+    source: tuple[str, list[Override]],
+    folder: ExportFolder | None = None,
+    force: bool = False,
+) -> int:
+    """The app; ``source`` (SCENARIO as given, its --set overrides) is what the reload key reads;
+    ``folder``: an app that --serve started exports only there, within its caps; ``force``: its
+    exports overwrite an existing file."""
     from .tui.app import BackpropApp  # here, so that the other commands never load Textual
     from .tui.reload import ScenarioSource
 
     app = BackpropApp(scenario, export_path=Path(export) if export else None)
     app.scenario_source = ScenarioSource(source[0], tuple(source[1]))
+    app.export_folder = folder
+    app.force_export, app.quit_on_sigterm = force, True
     app.run()
-    return EXIT_OK
+    return EXIT_TERMINATED if app.return_code == EXIT_TERMINATED else EXIT_OK
 
 
 def _serve(args: argparse.Namespace, argv: list[str] | None) -> int:
-    """--serve: the same command, without --serve and --port, in a browser (see serve.py). It is
-    served only once the scenario, or every variant of --vary, has loaded here."""
-    from .serve import DEFAULT_PORT, serve, served_command
+    """--serve: the same command, without the serving flags, in a browser (see serve.py). It
+    is served only once the scenario, or every variant of --vary, has loaded here."""
+    from .serve import Options, serve
 
     if args.vary:
         variants = _variants(args)
-        title = (
-            f"{compare.comparison_title(variants)}, {len(variants)} variants of {variants[0].override.name}"
-        )
+        title = f"{shown(compare.comparison_title(variants))}, {len(variants)} variants of "
+        title += variants[0].override.name
     else:
-        title = load_scenario(args.scenario[0], _sets(args)).title
-    command = served_command(sys.argv[1:] if argv is None else argv, args.scenario)
-    return serve(command, args.port or DEFAULT_PORT, title)
+        title = shown(load_scenario(args.scenario[0], _sets(args)).title)
+    return serve(sys.argv[1:] if argv is None else argv, args.scenario, title, Options.of(args))
+
+
+def _served_folder(args: argparse.Namespace) -> ExportFolder | None:
+    """The export folder of an app that --serve started (its hidden flags), if it is one."""
+    if args.served_export_dir is None:
+        return None
+    path = Path(args.served_export_dir)
+    if not path.is_dir():
+        raise BackpropError(f"--served-export-dir {shown(args.served_export_dir)}", "not a folder")
+    return ExportFolder(path, args.served_max_exports, args.served_max_export_bytes)
 
 
 if __name__ == "__main__":

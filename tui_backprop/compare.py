@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .engine import Trainer
 from .errors import BackpropError
+from .escape import shown
 from .overrides import Override, OverrideError
 from .scenario import Scenario, ScenarioError, load_scenario, titled
 from .trace import TraceWriter, summary_stop_reason
@@ -38,7 +39,7 @@ class Variant:
     @property
     def label(self) -> str:
         """``batch=full``: the key's last name and the value (a file name's suffix, a legend entry)."""
-        return f"{self.override.key}={self.value}"
+        return f"{self.override.key}={shown(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def table_rows(key: str, results: Sequence[Result], running: str = "steps") -> l
         target = str(r.steps_to_target) if r.steps_to_target is not None else "-"
         rows.append(
             (
-                r.value,
+                shown(r.value),  # the --vary text, as typed: escaped like anything a user gives
                 str(r.steps),
                 fmt_loss(r.final_loss),
                 *((fmt_loss(r.test_loss) if r.test_loss is not None else "-",) if test else ()),

@@ -13,7 +13,6 @@ import numpy as np
 
 from .engine.activations import ALIASES
 from .engine.datasets import GENERATORS, REGRESSION, generate
-from .words import count
 
 if TYPE_CHECKING:
     from .scenario import _Reader
@@ -25,7 +24,9 @@ SOURCE_KEYS = {
     "generator": ("generator", "samples", "noise", "spread", "centers"),
     "csv": ("csv", "target_columns", "input_columns", "one_hot"),
 }
-MAX_VALUES = 20_000_000  # samples x input nodes of a generated set: 160 MB of float64
+MAX_VALUES = 10_000_000  # samples x (input + output nodes) of a generated set: 80 MB of float64
+MAX_SAMPLES = 1_000_000  # samples of any data source: rows of inputs, generated points, CSV rows
+MAX_SCALE = 1e6  # noise, spread and centers: far beyond the plane's [-6, 6], far from overflow
 
 
 def source_of(r: _Reader, t: dict[str, Any]) -> str | None:
@@ -59,21 +60,12 @@ def generated(
         r.problem("data", "generator", f"unknown generator {name!r}; expected one of {', '.join(GENERATORS)}")
         name = None
     samples = r.get(t, "data", "samples", "int", 200)
-    if samples is not None and samples < 1:
-        r.problem("data", "samples", f"must be >= 1, got {samples}")
+    if samples is not None and not 1 <= samples <= MAX_SAMPLES:
+        r.problem("data", "samples", f"must be from 1 to {MAX_SAMPLES:,}, got {samples:,}")
         samples = None
-    noise = r.get(t, "data", "noise", "number", 0.0)
-    if noise is not None and noise < 0:
-        r.problem("data", "noise", f"must be >= 0, got {noise:g}")
-        noise = None
-    spread = r.get(t, "data", "spread", "number", 1.0)
-    centers = r.get(t, "data", "centers", "number", 3.0)
-    if spread is not None and spread < 0:
-        r.problem("data", "spread", f"must be >= 0, got {spread:g}")
-        spread = None
-    if centers is not None and centers < 0:
-        r.problem("data", "centers", f"must be >= 0, got {centers:g}")
-        centers = None
+    noise = _scale(r, t, "noise", 0.0)
+    spread = _scale(r, t, "spread", 1.0)
+    centers = _scale(r, t, "centers", 3.0)
     for key in ("spread", "centers"):
         if key in t and name is not None and name != "blobs":
             r.problem("data", key, f'only used with generator = "blobs", got {name!r}')
@@ -85,8 +77,9 @@ def generated(
     if fits:
         r.problem("data", "generator", fits)
         return None
-    if samples is not None and samples * n_in > MAX_VALUES:
-        too_many = f"{samples} samples of {count(n_in, 'input')} is more than {MAX_VALUES:,} numbers"
+    if samples is not None and samples * (n_in + n_out) > MAX_VALUES:
+        numbers = f"{n_in} input{'s' if n_in > 1 else ''} and {n_out} target{'s' if n_out > 1 else ''}"
+        too_many = f"{samples:,} samples of {numbers} is more than {MAX_VALUES:,} numbers"
         r.problem("data", "samples", too_many)
         return None
     if samples is None or noise is None or seed is None or spread is None or centers is None:
@@ -97,6 +90,19 @@ def generated(
     if name == "blobs":
         keys |= {"spread": spread, "centers": centers}
     return X, T, keys
+
+
+def _scale(r: _Reader, t: dict[str, Any], key: str, default: float) -> float | None:
+    """[data] noise, spread or centers: a standard deviation or a range, from 0 to MAX_SCALE
+    (so that no point drawn from it can overflow, nor its square); None after a problem."""
+    v = r.get(t, "data", key, "number", default)
+    if v is not None and v < 0:
+        r.problem("data", key, f"must be >= 0, got {v:g}")
+        return None
+    if v is not None and v > MAX_SCALE:
+        r.problem("data", key, f"must be at most {MAX_SCALE:g} (the plane is about [-6, 6]), got {v:g}")
+        return None
+    return None if v is None else v + 0.0  # -0.0 as 0.0: numpy's uniform(0.0, -0.0) refuses
 
 
 def _fits(name: str, n_in: int, n_out: int, out_act: str, loss: str | None) -> str | None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from .escape import shown
+
+MAX_LINE = 1000  # characters of one problem: each name in it is cut far shorter (escape.py)
+
 
 class BackpropError(Exception):
-    """A problem with the user's input, reported as ``error: <title>: <problem>`` lines."""
+    """A problem with the user's input, reported as ``error: <title>: <problem>`` lines.
+
+    The title and each problem are kept escaped (escape.py): whatever a message quotes from a
+    file, it prints as one line that a terminal shows and does not act on."""
 
     def __init__(self, title: str, problems: list[str] | str) -> None:
-        self.title = title
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.title = shown(title, None)
+        given = [problems] if isinstance(problems, str) else list(problems)
+        self.problems = [shown(p, MAX_LINE) for p in given]
         super().__init__(str(self))
 
     def lines(self) -> list[str]:

@@ -14,8 +14,10 @@ number.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .words import count
@@ -209,8 +211,13 @@ class Checker:
         if "items" not in s:
             return
         items = self.resolve(s["items"])
+        in_rows = self._number_rows(items)  # None, or whether the rows may hold null
+        if in_rows is not None and set(map(type, v)) <= {list} and _all_numbers(v, in_rows, rows=True):
+            return  # the fast path: a matrix of numbers (or nulls), every one of them right
         if _is_number_leaf(items):  # the fast path: a vector of numbers (or nulls)
             nullable = "null" in items["type"]
+            if _all_numbers(v, nullable):
+                return
             for i, x in enumerate(v):
                 if not (is_number(x) or (nullable and x is None)):
                     self.problem(
@@ -221,6 +228,14 @@ class Checker:
             self.check(x, items, at(path, i))
             if self.dropped:
                 return
+
+    def _number_rows(self, items: dict[str, Any]) -> bool | None:
+        """For items that are plain vectors of numbers (a matrix's rows): whether null is allowed
+        in them; None for any other items."""
+        if set(items) != {"type", "items"} or items["type"] != "array":
+            return None
+        leaf = self.resolve(items["items"])
+        return "null" in leaf["type"] if _is_number_leaf(leaf) else None
 
     def _object(self, v: dict, s: dict[str, Any], path: str) -> None:
         props = s.get("properties", {})
@@ -235,10 +250,15 @@ class Checker:
         if s.get("additionalProperties", True) is False:
             for key in v:
                 if key not in props:
-                    self.problem(path, f"unknown field {json.dumps(key)}")
+                    self.problem(path, f"unknown field {_name(key)}")
         for key, sub in props.items():
             if key in v:
                 self.check(v[key], sub, at(path, key))
+
+
+def _name(key: str, limit: int = 60) -> str:
+    """A field's name as a message quotes it: JSON-escaped, and cut to a readable length."""
+    return json.dumps(key) if len(key) <= limit else json.dumps(key[:limit])[:-1] + '..."'
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -246,6 +266,22 @@ def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     return type(a) is not BadNumber and a == b
+
+
+def _all_numbers(v: list, nullable: bool, rows: bool = False) -> bool:
+    """Whether every item of ``v`` (of each of its lists, with ``rows``) is a JSON number that is
+    a finite float, or null when ``nullable``, found in C loops: False sends the caller to the
+    item by item check, which names the first that is not."""
+
+    def items() -> Iterable[Any]:
+        return itertools.chain.from_iterable(v) if rows else v
+
+    if not set(map(type, items())) <= ({int, float, type(None)} if nullable else {int, float}):
+        return False  # bool, str, list, dict, BadNumber
+    try:  # filter(None, ...) drops the nulls, and the zeros, which add nothing
+        return math.isfinite(sum(filter(None, items())))  # inf; or a sum that overflows
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _is_number_leaf(s: dict[str, Any]) -> bool:

@@ -10,12 +10,15 @@ Every node needs a name of its own: the weights panel labels a weight "source→
 panels head their columns by name, so two nodes of one name would give rows that read the
 same. ``name_problems`` says which given names break that; the loader refuses them. A node
 called b is allowed (a CSV column often is): the biases then take another label.
-No Textual and no numpy here: the scenario loader and the app's NetInfo share it.
+No Textual and no numpy here: the scenario loader and the app's NetInfo share it. A name in a
+message is quoted and escaped (escape.py), as every name from a file is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+
+from .escape import quoted, shown
 
 BIAS_LABELS = ("b", "+1", "bias")  # the bias's label: the first that no node is called
 
@@ -59,11 +62,13 @@ def name_problems(
     input is blamed on output_names, the later of the two."""
     names = node_names(layers, input_names, output_names)
     L = len(layers) - 1
-    holders: dict[str, list[str]] = {}  # each name: the nodes that have it, in words
+    # each name as shown (escaped and cut, escape.py: two long names alike in their first 80
+    # characters read the same): the nodes that have it, in words
+    holders: dict[str, list[str]] = {}
     for l, layer in enumerate(names):
         for k, name in enumerate(layer):
             where = "an input" if l == 0 else "an output" if l == L else f"hidden node {k + 1} of layer {l}"
-            holders.setdefault(name, []).append(where)
+            holders.setdefault(shown(name), []).append(where)
     problems: list[tuple[str, str]] = []
     said: set[str] = set()
     given_lists = (
@@ -74,18 +79,18 @@ def name_problems(
         if not given or tuple(given) != names[index]:
             continue  # not given, or the wrong count (said elsewhere)
         for name in given:
-            others = [w for w in holders[name] if w != mine]
-            if name in said:
+            others = [w for w in holders[shown(name)] if w != mine]
+            if shown(name) in said:
                 continue
             if not name.strip():
-                problem = f"{name!r}: a name must not be blank"
-            elif len(holders[name]) - len(others) > 1:
-                problem = f"{name!r} is given twice: each node needs a name of its own"
+                problem = f"{quoted(name)}: a name must not be blank"
+            elif len(holders[shown(name)]) - len(others) > 1:
+                problem = f"{quoted(name)} is given twice: each node needs a name of its own"
             elif others:
-                problem = f"{name!r} is also the name of {others[0]}: each node needs a name of its own"
+                problem = f"{quoted(name)} is also the name of {others[0]}: each node needs a name of its own"
             else:
                 continue
-            said.add(name)
+            said.add(shown(name))
             problems.append((key, problem))
     problems.reverse()  # in the file's order: input_names, then output_names
     return problems

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import BackpropError
+from .escape import quoted, shown
 
 _NAME = r"[A-Za-z0-9_-]+"
 _KEY = re.compile(rf"^\s*({_NAME})\.({_NAME})\s*$")
 _BARE_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+MAX_VARIANTS = 16  # values of one --vary: lines of one chart, runs held at once
 
 
 class OverrideError(BackpropError):
@@ -48,7 +50,7 @@ class Override:
         return f"{self.table}.{self.key}"
 
     def __str__(self) -> str:
-        return f"{self.flag} {self.name}={self.text}"
+        return f"{self.flag} {self.name}={shown(self.text)}"
 
 
 def parse_value(text: str) -> Any:
@@ -58,7 +60,7 @@ def parse_value(text: str) -> Any:
     except tomllib.TOMLDecodeError:
         if _BARE_WORD.match(text.strip()):
             return text.strip()
-        raise ValueError(f"not a TOML value: {text!r} (quote a string: '\"...\"')") from None
+        raise ValueError(f"not a TOML value: {quoted(text)} (quote a string: '\"...\"')") from None
 
 
 def _split_assignment(flag: str, arg: str) -> tuple[str, str, str]:
@@ -66,7 +68,7 @@ def _split_assignment(flag: str, arg: str) -> tuple[str, str, str]:
     name, eq, text = arg.partition("=")
     m = _KEY.match(name)
     if not eq or m is None:
-        raise OverrideError(flag, f"expected TABLE.KEY=VALUE (training.learning_rate=0.1), got {arg!r}")
+        raise OverrideError(flag, f"expected TABLE.KEY=VALUE (training.learning_rate=0.1), got {quoted(arg)}")
     if not text.strip():
         raise OverrideError(flag, f"{m[1]}.{m[2]}: no value after '='")
     return m[1], m[2], text.strip()
@@ -106,19 +108,27 @@ def parse_vary(arg: str) -> list[Override]:
     """One ``--vary`` argument: one Override per value, in the order given."""
     table, key, text = _split_assignment("--vary", arg)
     out: list[Override] = []
-    for part in split_values(text):
+    parts = split_values(text)
+    if len(parts) > MAX_VARIANTS:
+        raise OverrideError(
+            "--vary", f"{table}.{key}: {len(parts):,} values is more than {MAX_VARIANTS} to compare"
+        )
+    for part in parts:
         if not part:
-            raise OverrideError("--vary", f"{table}.{key}: an empty value in {text!r}")
+            raise OverrideError("--vary", f"{table}.{key}: an empty value in {quoted(text)}")
         try:
             out.append(Override("--vary", table, key, parse_value(part), part))
         except ValueError as e:
             raise OverrideError("--vary", f"{table}.{key}: {e}") from None
     if len(out) < 2:
-        raise OverrideError("--vary", f"{table}.{key}: give at least two values to compare, got {text!r}")
-    texts = [o.text for o in out]
-    if len(set(texts)) != len(texts):
-        repeated = next(t for t in texts if texts.count(t) > 1)
-        raise OverrideError("--vary", f"{table}.{key}: the value {repeated} is given twice")
+        raise OverrideError(
+            "--vary", f"{table}.{key}: give at least two values to compare, got {quoted(text)}"
+        )
+    seen: set[str] = set()
+    for o in out:
+        if o.text in seen:
+            raise OverrideError("--vary", f"{table}.{key}: the value {shown(o.text)} is given twice")
+        seen.add(o.text)
     return out
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from .engine import Network, StepRecord, Trainer, TrainingStopped, get_activation, get_loss
 from .engine.regularization import Penalty
 from .replay import Recording
-from .trace import TraceWriter, summary_stop_reason
+from .trace import ExportCancelled, TraceWriter, never, summary_stop_reason
 
 END = "end of the recording"  # the stop reason at the last step of a recording that did not stop by itself
 
@@ -150,18 +150,27 @@ def write_trace(
     run: RecordedRun,
     live: Trainer | None = None,
     origin: int = 0,
+    replace: bool = True,
+    cancelled: Callable[[], bool] = never,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> Path:
     """Export the recorded steps up to ``run``'s position, or, with ``live`` (a Trainer that
     continued from recorded step ``origin``), the recorded steps 1..origin then the live ones
     replayed from there. The same bytes as the export of the original run at that step.
-    ``progress(done, total)`` is called after each step written."""
+    ``replace`` and ``cancelled``: as for trace.write_trace; ``progress(done, total)`` is called
+    after each step written."""
     records = run.recording.records
     total = run.step_count if live is None else live.step_count
-    with TraceWriter(path, run) as writer:  # the header: the recording's scenario, data and initial weights
-        kept = records[: run.step_count if live is None else origin]
-        for done, record in enumerate(kept, start=1):
-            writer.write_step(record)
+
+    def check() -> None:
+        if cancelled():
+            raise ExportCancelled(str(path))
+
+    # the header: the recording's scenario, data and initial weights
+    with TraceWriter(path, run, replace=replace) as writer:
+        for done, rec in enumerate(records[: run.step_count if live is None else origin], start=1):
+            check()
+            writer.write_step(rec)
             progress(done, total)
         if live is None:
             last = records[run.step_count - 1] if run.step_count else None
@@ -172,6 +181,7 @@ def write_trace(
             again.start_from(records[origin - 1])
         final = again.train_losses[-1] if origin else run.initial_train_loss
         for done in range(origin + 1, live.step_count + 1):
+            check()
             writer.write_step(again.step())
             final = again.train_losses[-1]
             progress(done, total)

@@ -19,13 +19,17 @@ that ships with the package, has an array whose shape disagrees with the scenari
 or the step's batch, has steps not numbered 1, 2, 3, ... or batches that are not the
 scenario's sample order, or a summary that does not count its steps. Replay needs every
 step and every field of every layer: a trace that skips steps or leaves fields out is
-refused, saying which.
+refused, saying which. ``read_trace(path, whole=False)`` (what ``--check`` uses) reads such
+a trace too, checking what it holds: its steps are then only in ``Recording.kept``.
+
+Recomputing the numbers is verify.py's part (``--check`` and replay call it).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -39,6 +43,7 @@ from .engine.network import Network
 from .engine.record import find_nonfinite
 from .engine.regularization import Penalty
 from .engine.trainer import loss_blowup
+from .files import TRACE_LIMIT, Unreadable, read_regular
 from .jsoncheck import BadNumber, at, check, describe
 from .scenario import Scenario, ScenarioError, parse_scenario
 from .trace import FORMAT, VERSION, TraceError, schema
@@ -47,10 +52,35 @@ from .words import count
 Array = np.ndarray
 
 MAX_PROBLEMS = 20
+# what a trace may hold, counted in its bytes before it is parsed: a parsed number takes some
+# 32 bytes, a list 100 and an object 300, so that these keep a trace's Python objects to about
+# 350 MB at the most (20,000 steps of xor, 10 of blobs_784); and the steps it holds, each of
+# which becomes a StepRecord and is recomputed (20,000 of a 1-1 network: 6 s on 2 busy cores)
+MAX_ITEMS = 6_000_000  # numbers and other items: the commas between them
+MAX_LISTS = 500_000  # lists and objects
+MAX_STEPS = 20_000
 SELF_STOPS = ("diverged", "target_loss", "max_steps")  # summary reasons that belong to the last step
 
 # every field of a layer that replay shows
 LAYER_FIELDS = ("z", "a", "delta", "grad_w", "grad_b", "w", "b")
+# the arrays a layer of a step may hold, by shape, in the order their shapes are checked
+PER_SAMPLE = ("z", "a", "delta", "error")  # (B, n_l)
+WEIGHT_SHAPED = ("w", "grad_w", "update_w", "velocity_w", "m_w", "v_w")  # (n_l, n_{l-1})
+BIAS_SHAPED = ("b", "grad_b", "update_b", "velocity_b", "m_b", "v_b")  # (n_l,) or (0,)
+SHAPE_ORDER = (*PER_SAMPLE, "w", "b", "grad_w", "grad_b", *WEIGHT_SHAPED[2:], *BIAS_SHAPED[2:])
+
+
+@dataclass(frozen=True)
+class KeptStep:
+    """One step as the trace holds it: every field written, every number as recorded (null as
+    nan). A whole trace keeps every field of every step; one written with --every or --fields
+    keeps some steps, or some fields."""
+
+    step: int
+    # the step's fields besides "step" and "layers": epoch (int), batch (tuple of int), loss,
+    # train_loss, test_loss, penalty (float), warnings (tuple of Diagnostic)
+    values: Mapping[str, Any]
+    layers: tuple[Mapping[str, Array], ...]  # layer l = 1..L: the arrays written; () without "layers"
 
 
 @dataclass(frozen=True)
@@ -63,13 +93,17 @@ class Recording:
     initial_b: tuple[Array, ...]  # b[1..L], each (n_l,) or (0,)
     initial_train_loss: float  # the training-set loss before the first step
     initial_test_loss: float | None  # the test-set loss before the first step; None without a test set
-    records: tuple[StepRecord, ...]  # step 1..n
+    records: tuple[StepRecord, ...]  # step 1..n; () for a trace kept in part (every, fields)
     stop_reason: str  # the summary's
     final_loss: float
+    kept: tuple[KeptStep, ...] = ()  # every step of the file, as written
+    every: int = 1  # --every K: the file keeps steps K, 2K, 3K, ... and the run's last one
+    fields: tuple[str, ...] | None = None  # --fields: the fields each step keeps; None: all
 
     @property
     def steps(self) -> int:
-        return len(self.records)
+        """The number of steps in the file."""
+        return len(self.kept)
 
 
 # -- reading strict JSON ---------------------------------------------------------------------
@@ -92,6 +126,15 @@ def parse_json(data: bytes, source: str) -> Any:
     """The document in ``data``, read as strict JSON (RFC 8259); TraceError when it is not."""
     if not data.strip():
         raise TraceError(source, "empty file: not a trace")
+    items, lists = data.count(b","), data.count(b"[") + data.count(b"{")
+    if items > MAX_ITEMS or lists > MAX_LISTS:
+        holds = f"{items:,} items in {lists:,} lists"
+        most = f"{MAX_ITEMS:,} in {MAX_LISTS:,}"
+        raise TraceError(
+            source,
+            f"too large to read back: {holds}, where a trace holds at most {most} "
+            "(--every K or --fields keep a long run's trace small)",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -113,34 +156,39 @@ def parse_json(data: bytes, source: str) -> Any:
     except RecursionError as e:
         raise TraceError(source, "not valid JSON for a trace: nested too deeply") from e
     except ValueError as e:  # a duplicate key, or an integer of more than 4300 digits
-        raise TraceError(source, str(e) if "twice" in str(e) else f"not valid JSON: {e}") from e
+        why = str(e).split(";")[0]  # not Python's advice on its own limit of digits
+        raise TraceError(source, why if "twice" in why else f"not valid JSON: {why}") from e
 
 
 # -- the trace ---------------------------------------------------------------------------------
 
 
-def read_trace(path: str | Path) -> Recording:
-    """A Recording from a trace file; TraceError names every problem and where it is."""
+def read_trace(path: str | Path, whole: bool = True) -> Recording:
+    """A Recording from a trace file; TraceError names every problem and where it is.
+    ``whole=False``: a trace written with --every or --fields is read too (see loads_trace)."""
     label = str(path)
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError as e:
-        raise TraceError(label, "no such file") from e
-    except IsADirectoryError as e:
-        raise TraceError(label, "is a directory, not a trace file") from e
-    except OSError as e:
-        raise TraceError(label, f"cannot read: {e.strerror or e}") from e
-    return loads_trace(data, label)
+        data = read_regular(path, TRACE_LIMIT, "trace file")  # a regular file, within the limit
+    except Unreadable as e:
+        raise TraceError(label, e.reason) from e.__cause__ or e
+    return loads_trace(data, label, whole)
 
 
-def loads_trace(data: bytes | str, source: str = "<trace>") -> Recording:
-    """A Recording from the text of a trace; errors are titled with ``source``."""
+def loads_trace(data: bytes | str, source: str = "<trace>", whole: bool = True) -> Recording:
+    """A Recording from the text of a trace; errors are titled with ``source``. ``whole``: refuse
+    a trace that keeps only some steps or fields (replay needs them all); otherwise read it,
+    checking the shapes of what it holds, with its steps in ``kept`` and no ``records``."""
     doc = parse_json(data.encode("utf-8") if isinstance(data, str) else data, source)
     _format(doc, source)
+    steps = doc.get("steps")
+    if isinstance(steps, list) and len(steps) > MAX_STEPS:
+        message = f"{len(steps):,} steps is more than {MAX_STEPS:,}, the most a trace is read back with"
+        raise TraceError(source, f"steps: {message} (--every K keeps a long run's trace small)")
     problems = check(doc, schema())
     if problems:
         raise TraceError(source, problems)
-    _whole(doc, source)
+    if whole:
+        _whole(doc, source)
     scenario = _scenario(doc, source)
     return _Builder(doc, scenario, source).build()
 
@@ -233,6 +281,9 @@ class _Builder:
             tuple(get_activation(a) for a in scenario.activations), get_loss(scenario.loss), scenario.bias
         )
         self.schedule = BatchSchedule(self.N, scenario.batch, scenario.shuffle, scenario.seed)
+        self.every: int = doc.get("every", 1)
+        self.fields: tuple[str, ...] | None = tuple(doc["fields"]) if "fields" in doc else None
+        self.whole = self.every == 1 and self.fields is None  # then every step becomes a StepRecord
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message}")
@@ -283,11 +334,17 @@ class _Builder:
         W0 = tuple(self.weights(initial["w"], "initial.w", l - 1, l) for l in range(1, self.L + 1))
         b0 = tuple(self.biases(initial["b"], "initial.b", l - 1, l) for l in range(1, self.L + 1))
         records: list[StepRecord] = []
+        kept: list[KeptStep] = []
         W, b = W0, b0
         steps = doc["steps"]
         for i, step in enumerate(steps):
-            rec = self.step(step, f"steps[{i}]", i + 1, W, b, last=i == len(steps) - 1)
-            if rec is not None:
+            last = i == len(steps) - 1
+            k = self.kept_step(step, f"steps[{i}]", i, last)
+            if k is None:
+                continue
+            kept.append(k)
+            if self.whole:
+                rec = self.record(k, W, b, last)
                 records.append(rec)
                 W, b = tuple(lr.w for lr in rec.layers), tuple(lr.b for lr in rec.layers)
         summary = doc["summary"]
@@ -332,117 +389,136 @@ class _Builder:
             records=_with_blowup(tuple(records), initial_loss),
             stop_reason=summary["stop_reason"],
             final_loss=_num(summary["final_loss"]),
+            kept=tuple(kept),
+            every=self.every,
+            fields=self.fields,
         )
 
-    def step(
-        self,
-        step: dict[str, Any],
-        path: str,
-        number: int,
-        W: tuple[Array, ...],
-        b: tuple[Array, ...],
-        last: bool,
-    ) -> StepRecord | None:
-        if step["step"] != number:
+    def number(self, i: int, last: bool) -> tuple[int, int, str]:
+        """The step numbers allowed for the i-th step of the file (0-based): from, to, and why."""
+        k = self.every
+        if k == 1:
+            return i + 1, i + 1, "steps are numbered 1, 2, 3, ..."
+        why = f"with every {k} the steps are {k}, {2 * k}, {3 * k}, ... and the run's last one"
+        return (i * k + 1 if last else (i + 1) * k), (i + 1) * k, why
+
+    def kept_step(self, step: dict[str, Any], path: str, i: int, last: bool) -> KeptStep | None:
+        """The i-th step of the file (0-based) with its numbering, batch, epoch and shapes checked;
+        None after a problem that leaves nothing to check further."""
+        low, high, why = self.number(i, last)
+        number = int(step["step"])  # an integer, as the schema says: maybe written 3.0
+        if not low <= number <= high:
             skipped = (
-                " (replay needs every step; was it exported with --every?)" if step["step"] > number else ""
+                " (replay needs every step; was it exported with --every?)"
+                if self.whole and number > high
+                else ""
             )
-            self.problem(
-                f"{path}.step",
-                f"expected {number} (steps are numbered 1, 2, 3, ...), got {step['step']}{skipped}",
-            )
+            expected = str(high) if low == high else f"{low} to {high}"
+            self.problem(f"{path}.step", f"expected {expected} ({why}), got {step['step']}{skipped}")
             return None
-        if len(step["layers"]) != self.L:
+        if "layers" in step and len(step["layers"]) != self.L:
             self.problem(
                 f"{path}.layers",
                 f"expected {self.L} (one per layer after the input), got {len(step['layers'])}",
             )
             return None
-        batch = step["batch"]
-        bad = [k for k in batch if not 0 <= k < self.N]
-        if bad:
-            self.problem(
-                f"{path}.batch",
-                f"sample index {bad[0]} is out of range: the data has {count(self.N, 'sample')}",
-            )
-            return None
-        expected, after = self.schedule.next_batch(self.schedule.position_after(number - 1))
-        if list(batch) != expected.tolist():
-            self.problem(
-                f"{path}.batch", f"expected {_indices(expected)} ({self._order()}), got {_indices(batch)}"
-            )
-            return None
+        expected_batch, after = self.schedule.next_batch(self.schedule.position_after(number - 1))
+        values: dict[str, Any] = {}
+        if "batch" in step:
+            batch = step["batch"]
+            bad = [k for k in batch if not 0 <= k < self.N]
+            if bad:
+                has = count(self.N, "sample")
+                self.problem(f"{path}.batch", f"sample index {bad[0]} is out of range: the data has {has}")
+                return None
+            if list(batch) != expected_batch.tolist():
+                self.problem(
+                    f"{path}.batch",
+                    f"expected {_indices(expected_batch)} ({self._order()}), got {_indices(batch)}",
+                )
+                return None
+            values["batch"] = tuple(int(k) for k in batch)
         epoch = after.epoch - 1 if after.offset == 0 else after.epoch
-        if step["epoch"] != epoch:
-            self.problem(f"{path}.epoch", f"expected {epoch} ({self._order()}), got {step['epoch']}")
-        B = len(batch)
+        if "epoch" in step:
+            if step["epoch"] != epoch:
+                self.problem(f"{path}.epoch", f"expected {epoch} ({self._order()}), got {step['epoch']}")
+            values["epoch"] = epoch
+        B = len(expected_batch)
         layers = []
-        for l, (layer, w_before, b_before) in enumerate(zip(step["layers"], W, b, strict=True), 1):
+        for l, layer in enumerate(step.get("layers", ()), 1):
             where = f"{path}.layers[{l - 1}]"
             missing = [k for k in LAYER_FIELDS if k not in layer]
-            if missing:
+            if missing and self.whole:
                 self.problem(
                     where, f"no {', '.join(missing)}: replay shows {', '.join(LAYER_FIELDS)} of every layer"
                 )
                 return None
             n = self.layers[l]
-            per_sample = {
-                k: self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
-                for k in ("z", "a", "delta", "error")
-                if k in layer
-            }
-            if self.s.error_split != "proportional":
-                # e beside delta (traces since it was added): checked, then computed again from the
-                # step when needed, as for a trace without it; a record's error is what it trained with
-                per_sample.pop("error", None)
-            fields_ = dict(
-                activation=self.network.activations[l - 1].name,
-                w=self.weights(layer, where, "w", l),
-                b=self.biases(layer, where, "b", l),
-                grad_w=self.weights(layer, where, "grad_w", l),
-                grad_b=self.biases(layer, where, "grad_b", l),
-                w_before=w_before,
-                b_before=b_before,
-                **per_sample,
+            arrays = {}
+            for k in SHAPE_ORDER:
+                if k not in layer:
+                    continue
+                if k in PER_SAMPLE:
+                    arrays[k] = self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
+                elif k in WEIGHT_SHAPED:
+                    arrays[k] = self.weights(layer, where, k, l)
+                else:
+                    arrays[k] = self.biases(layer, where, k, l)
+            layers.append(MappingProxyType(arrays))
+        for key in ("loss", "train_loss", "test_loss", "penalty"):
+            if key in step:
+                values[key] = _num(step[key])
+        if "warnings" in step:
+            values["warnings"] = self.warnings(step["warnings"], f"{path}.warnings")
+        return KeptStep(number, MappingProxyType(values), tuple(layers))
+
+    def record(self, kept: KeptStep, W: tuple[Array, ...], b: tuple[Array, ...], last: bool) -> StepRecord:
+        """The StepRecord of a step of a whole trace: what it holds, and what follows from it."""
+        values = kept.values
+        # e beside delta in gradient mode (traces since it was added): checked, then left out, as
+        # in a trace without it; a record's error is what its step trained with, and replay works
+        # e out from the step where it shows it
+        split = self.s.error_split == "proportional"
+        layers = tuple(
+            _layer_record(
+                dict(
+                    activation=self.network.activations[l].name,
+                    w_before=W[l],
+                    b_before=b[l],
+                    **{k: v for k, v in arrays.items() if split or k != "error"},
+                )
             )
-            for key in ("update_w", "velocity_w", "m_w", "v_w"):
-                if key in layer:
-                    fields_[key] = self.weights(layer, where, key, l)
-            for key in ("update_b", "velocity_b", "m_b", "v_b"):
-                if key in layer:
-                    fields_[key] = self.biases(layer, where, key, l)
-            layers.append(_layer_record(fields_))
-        idx = np.asarray(batch, dtype=np.intp)
+            for l, arrays in enumerate(kept.layers)
+        )
+        idx = np.asarray(values["batch"], dtype=np.intp)
         x, t = _frozen(self.s.inputs[idx]), _frozen(self.s.targets[idx])
         out = layers[-1]
         with np.errstate(all="ignore"):
             sample_losses = _frozen(np.asarray(self.network.sample_losses(out.a, t, out.z), dtype=float))
-        loss, train_loss = _num(step["loss"]), _num(step["train_loss"])
+        loss, train_loss = values["loss"], values["train_loss"]
         stop = (
             self.doc["summary"]["stop_reason"]
             if last and self.doc["summary"]["stop_reason"] in SELF_STOPS
             else None
         )
-        rec_layers = tuple(layers)
-        extra: dict[str, Any] = {k: step[k] for k in ("penalty",) if k in step}
-        if "warnings" in step:
-            extra["warnings"] = self.warnings(step["warnings"], f"{path}.warnings")
-        if "test_loss" in step:
-            extra["test_loss"] = None if step["test_loss"] is None else float(step["test_loss"])
+        extra: dict[str, Any] = {k: values[k] for k in ("penalty", "warnings") if k in values}
+        if "test_loss" in values:
+            test_loss = values["test_loss"]
+            extra["test_loss"] = None if np.isnan(test_loss) else test_loss
         return _step_record(
             dict(
-                step=number,
-                epoch=epoch,
-                batch=tuple(int(k) for k in batch),
+                step=kept.step,
+                epoch=values["epoch"],
+                batch=values["batch"],
                 x=x,
                 t=t,
                 sample_losses=sample_losses,
                 loss=loss,
                 train_loss=train_loss,
                 learning_rate=self.s.learning_rate,
-                layers=rec_layers,
+                layers=layers,
                 stop_reason=stop,
-                nonfinite=find_nonfinite(rec_layers, loss, train_loss) if stop == "diverged" else None,
+                nonfinite=find_nonfinite(layers, loss, train_loss) if stop == "diverged" else None,
                 **extra,
             )
         )

@@ -8,8 +8,9 @@ what was expected and what was found.
 from __future__ import annotations
 
 import difflib
-import json
+import itertools
 import math
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -20,11 +21,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .csvdata import read_csv
-from .datasource import generated, source_of, split, standardized
+from .datasource import MAX_SAMPLES, generated, source_of, split, standardized
 from .engine.activations import ACTIVATIONS, ALIASES
 from .engine.losses import LOSSES
 from .engine.optimizers import OPTIMIZER_PARAMS
 from .errors import BackpropError
+from .escape import quoted
+from .escape import shown as escaped
+from .files import SCENARIO_LIMIT, Unreadable, read_resource, size_text
 from .names import name_problems
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
@@ -39,9 +43,11 @@ OPTIMIZER_DEFAULTS = {"momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 
 INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
 BATCH_WORDS = ("full", "sample")
 ERROR_SPLITS = ("gradient", "proportional")  # backpropagated deltas, or the proportional split
+MAX_LAYERS = 64  # entries of [network] layers, the input layer included: the depth
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
 MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
+MAX_UNKNOWN = 5  # unknown tables, or unknown keys of one table, named one by one (then counted)
 
 # every table and key of format 1; anything else is a typo and is refused
 KEYS: dict[str, tuple[str, ...]] = {
@@ -158,7 +164,7 @@ class Scenario:
 
     def __str__(self) -> str:
         arch = "-".join(str(n) for n in self.layers)
-        return f"{self.title} ({arch}, {self.loss}, lr={self.learning_rate:g}, batch={self.batch})"
+        return f"{escaped(self.title)} ({arch}, {self.loss}, lr={self.learning_rate:g}, batch={self.batch})"
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as loaded, every default filled in (the trace's "scenario" object)."""
@@ -225,11 +231,11 @@ def _kind(v: Any) -> str:
     if isinstance(v, bool):
         return f"a boolean ({str(v).lower()})"
     if isinstance(v, int):
-        return f"an integer ({v})"
+        return f"an integer ({v})" if _is_int64(v) else f"an integer of {len(str(abs(v)))} digits"
     if isinstance(v, float):
         return f"a float ({v!r})"
     if isinstance(v, str):
-        return f"a string ({v!r})"
+        return f"a string ({quoted(v)})"
     if isinstance(v, list):
         return f"a list of {len(v)}"
     if isinstance(v, dict):
@@ -238,17 +244,37 @@ def _kind(v: Any) -> str:
 
 
 def shown(name: str) -> str:
-    """A table or key name as a message shows it: quoted and escaped when it holds a character
-    that is not printable (a newline would split one problem into two lines)."""
-    return name if name.isprintable() else json.dumps(name)
+    """A table or key name as a message shows it: cut to a readable length, and quoted with
+    every character that is not printable escaped when it holds one (escape.py)."""
+    return escaped(name) if name.isprintable() else f'"{escaped(name)}"'
 
 
 def _numbers(n: int) -> str:
     return "1 number" if n == 1 else f"{n} numbers"
 
 
+def _is_int64(v: int) -> bool:
+    """Whether an integer is in TOML's range (64 bits; Python's reader takes any size)."""
+    return -(2**63) <= v < 2**63
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def float_rows(v: list, cols: int) -> np.ndarray | None:
+    """``v`` as a (len(v), cols) float array when it is a list of lists of ``cols`` finite
+    numbers each, else None. It looks at every number in numpy's and the interpreter's C loops,
+    so that a million rows take a fraction of a second; the caller finds what is wrong."""
+    if set(map(type, v)) != {list} or set(map(len, v)) != {cols}:
+        return None
+    if not set(map(type, itertools.chain.from_iterable(v))) <= {int, float}:  # not bool, not str
+        return None
+    try:
+        arr = np.array(v, dtype=float)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return arr if np.isfinite(arr).all() else None
 
 
 def _finite(v: Any) -> bool:
@@ -283,11 +309,14 @@ class _Reader:
         if not isinstance(t, dict):
             self.problems.append(f"[{name}]: expected a table, got {_kind(t)}")
             return {}
-        for key in t:
-            if key not in KEYS[name]:
-                hint = difflib.get_close_matches(key, KEYS[name], n=1)
-                also = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(KEYS[name])})"
-                self.problem(name, key, f"unknown key{also}")
+        unknown = [key for key in t if key not in KEYS[name]]
+        for key in unknown[:MAX_UNKNOWN]:
+            hint = difflib.get_close_matches(key, KEYS[name], n=1)
+            also = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(KEYS[name])})"
+            self.problem(name, key, f"unknown key{also}")
+        if len(unknown) > MAX_UNKNOWN:
+            more = len(unknown) - MAX_UNKNOWN - 1
+            self.problem(name, unknown[MAX_UNKNOWN], f"unknown key, and {more:,} more unknown keys after it")
         return t
 
     def get(self, t: dict[str, Any], table: str, key: str, kind: str, default: Any = _MISSING) -> Any:
@@ -308,8 +337,12 @@ class _Reader:
             expected = {"str": "a string", "bool": "true or false", "int": "an integer", "number": "a number"}
             self.problem(table, key, f"expected {expected[kind]}, got {_kind(v)}")
             return None
+        if kind == "int" and not _is_int64(v):
+            self.problem(table, key, f"must be an integer of 64 bits, as in TOML, got {_kind(v)}")
+            return None
         if kind == "number" and not _finite(v):
-            self.problem(table, key, f"must be a finite number, got {v!r}")
+            got = repr(v) if isinstance(v, float) else _kind(v)  # inf, nan; or a 400-digit integer
+            self.problem(table, key, f"must be a finite number, got {got}")
             return None
         return float(v) if kind == "number" else v
 
@@ -321,7 +354,10 @@ class _Reader:
         if rows is not None and len(v) != rows:
             self.problem(table, key, f"expected {count(rows, 'row')}, got {len(v)}")
             return None
-        for i, row in enumerate(v):
+        fast = float_rows(v, cols)
+        if fast is not None:
+            return fast
+        for i, row in enumerate(v):  # the slow way, to name the first bad row or number
             if not isinstance(row, list):
                 self.problem(table, f"{key}[{i}]", f"expected a list of {_numbers(cols)}, got {_kind(row)}")
                 return None
@@ -356,11 +392,14 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
     ``base``: the folder that a [data] csv path is relative to (None: the current directory).
     """
     r = _Reader(doc)
-    for table in doc:
-        if table not in KEYS:
-            hint = difflib.get_close_matches(table, KEYS, n=1)
-            also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
-            r.problems.append(f"[{shown(table)}]: unknown table{also}")
+    unknown = [table for table in doc if table not in KEYS]
+    for table in unknown[:MAX_UNKNOWN]:
+        hint = difflib.get_close_matches(table, KEYS, n=1)
+        also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
+        r.problems.append(f"[{shown(table)}]: unknown table{also}")
+    if len(unknown) > MAX_UNKNOWN:
+        more = len(unknown) - MAX_UNKNOWN - 1
+        r.problems.append(f"[{shown(unknown[MAX_UNKNOWN])}]: unknown table, and {more:,} more after it")
 
     meta = r.table("scenario", required=True)
     name: str | None = r.get(meta, "scenario", "name", "str") if r.has("scenario") else None
@@ -403,6 +442,9 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
             r.problem("network", "layers", "required key is missing")
     elif not isinstance(v, list) or len(v) < 2:
         r.problem("network", "layers", f"expected a list of at least 2 node counts, got {_kind(v)}")
+    elif len(v) > MAX_LAYERS:
+        message = f"{len(v):,} layers is more than {MAX_LAYERS}, the most this simulator steps"
+        r.problem("network", "layers", message)
     elif not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES for n in v):
         bad = next(
             n for n in v if not (isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES)
@@ -434,11 +476,12 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
         acts = t["activations"]
         if not isinstance(acts, list) or not all(isinstance(a, str) for a in acts):
             r.problem("network", "activations", f"expected a list of activation names, got {_kind(acts)}")
-        elif n_layers is not None and len(acts) != n_layers:
+        elif len(acts) >= MAX_LAYERS or (n_layers is not None and len(acts) != n_layers):
             r.problem(
                 "network",
                 "activations",
-                f"expected {n_layers} names (one per non-input layer), got {len(acts)}",
+                f"expected {n_layers or f'at most {MAX_LAYERS - 1}'} names (one per non-input layer), "
+                f"got {len(acts)}",
             )
         elif all([_check_activation(r, f"activations[{i}]", a) for i, a in enumerate(acts)]):
             activations = tuple(acts)
@@ -455,13 +498,18 @@ def _network(r: _Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
     return layers, activations, bias
 
 
+def _unsigned(v: Any) -> Any:
+    """-0.0 as 0.0: it passes a check of >= 0, and numpy's random draws refuse a negative scale."""
+    return None if v is None else v + 0.0
+
+
 def _check_activation(r: _Reader, key: str, name: str) -> bool:
     known = list(ACTIVATIONS) + list(ALIASES)
     if name in known:
         return True
     hint = difflib.get_close_matches(name, known, n=1)
     also = f" (did you mean {hint[0]!r}?)" if hint else ""
-    r.problem("network", key, f"unknown activation {name!r}{also}; expected one of {', '.join(known)}")
+    r.problem("network", key, f"unknown activation {quoted(name)}{also}; expected one of {', '.join(known)}")
     return False
 
 
@@ -470,14 +518,14 @@ def _init(r: _Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
     method = r.get(t, "init", "method", "str", "uniform")
     if method not in INIT_METHODS:
         if method is not None:
-            r.problem("init", "method", f"expected one of {', '.join(INIT_METHODS)}, got {method!r}")
+            r.problem("init", "method", f"expected one of {', '.join(INIT_METHODS)}, got {quoted(method)}")
         method = "uniform"
     spec = InitSpec(
         method=method,
         low=r.get(t, "init", "low", "number", -1.0),
         high=r.get(t, "init", "high", "number", 1.0),
         mean=r.get(t, "init", "mean", "number", 0.0),
-        std=r.get(t, "init", "std", "number", 1.0),
+        std=_unsigned(r.get(t, "init", "std", "number", 1.0)),
         value=r.get(t, "init", "value", "number", None),
         bias_value=r.get(t, "init", "bias_value", "number", 0.0),
         seed=r.get(t, "init", "seed", "int", 0),
@@ -496,7 +544,7 @@ def _init(r: _Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
     if method != "explicit":
         for key in ("weights", "biases"):
             if key in t:
-                r.problem("init", key, f'only used with method = "explicit", but method is {method!r}')
+                r.problem("init", key, f'only used with method = "explicit", but method is {quoted(method)}')
         return spec
     if "bias_value" in t:
         r.problem("init", "bias_value", 'not used with method = "explicit"; give biases instead')
@@ -548,7 +596,8 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     if loss is not None and loss not in LOSSES:
         hint = difflib.get_close_matches(loss, LOSSES, n=1)
         also = f" (did you mean {hint[0]!r}?)" if hint else ""
-        r.problem("training", "loss", f"unknown loss {loss!r}{also}; expected one of {', '.join(LOSSES)}")
+        known = ", ".join(LOSSES)
+        r.problem("training", "loss", f"unknown loss {quoted(loss)}{also}; expected one of {known}")
         loss = None
     if loss is not None and activations:
         out_act = ALIASES.get(activations[-1], activations[-1])
@@ -563,7 +612,8 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     batch: Any = t.get("batch", "full")
     if isinstance(batch, str):
         if batch not in BATCH_WORDS:
-            r.problem("training", "batch", f'expected "full", "sample" or a positive integer, got {batch!r}')
+            expected = 'expected "full", "sample" or a positive integer'
+            r.problem("training", "batch", f"{expected}, got {quoted(batch)}")
     elif not (isinstance(batch, int) and not isinstance(batch, bool) and batch >= 1):
         r.problem("training", "batch", f'expected "full", "sample" or a positive integer, got {_kind(batch)}')
     max_steps = r.get(t, "training", "max_steps", "int", 1000)
@@ -578,7 +628,7 @@ def _training(r: _Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     error_split = r.get(t, "training", "error_split", "str", "gradient")
     if error_split is not None and error_split not in ERROR_SPLITS:
         expected = " or ".join(f'"{w}"' for w in ERROR_SPLITS)
-        r.problem("training", "error_split", f"expected {expected}, got {error_split!r}")
+        r.problem("training", "error_split", f"expected {expected}, got {quoted(error_split)}")
     penalties = {key: r.get(t, "training", key, "number", 0.0) for key in ("l1", "l2")}
     for key, v in penalties.items():
         if v is not None and v < 0:
@@ -607,7 +657,7 @@ def _display(r: _Reader) -> str:
         r.problem(
             "display",
             "notation",
-            f"unknown notation {notation!r}{also}; expected one of {', '.join(NOTATIONS)}",
+            f"unknown notation {quoted(notation)}{also}; expected one of {', '.join(NOTATIONS)}",
         )
         notation = None
     return notation or DEFAULT_NOTATION
@@ -621,14 +671,16 @@ def _optimizer(r: _Reader, t: dict[str, Any]) -> dict[str, Any]:
             hint = difflib.get_close_matches(name, OPTIMIZER_PARAMS, n=1)
             also = f" (did you mean {hint[0]!r}?)" if hint else ""
             known = ", ".join(OPTIMIZER_PARAMS)
-            r.problem("training", "optimizer", f"unknown optimizer {name!r}{also}; expected one of {known}")
+            message = f"unknown optimizer {quoted(name)}{also}; expected one of {known}"
+            r.problem("training", "optimizer", message)
         return {}
     out: dict[str, Any] = {"optimizer": name}
     for key in OPTIMIZER_KEYS:
         if key not in OPTIMIZER_PARAMS[name]:
             if key in t:
                 owner = next(o for o, keys in OPTIMIZER_PARAMS.items() if key in keys)
-                r.problem("training", key, f'only used with optimizer = "{owner}", but optimizer is {name!r}')
+                message = f'only used with optimizer = "{owner}", but optimizer is {quoted(name)}'
+                r.problem("training", key, message)
             continue
         v = r.get(t, "training", key, "number", OPTIMIZER_DEFAULTS[key])
         if v is None:
@@ -731,8 +783,14 @@ def _check_targets(r: _Reader, targets: np.ndarray | None, loss: str | None, row
                 "data",
                 key,
                 f"cross_entropy needs each target row to be a probability distribution "
-                f"(non-negative, summing to 1), got {targets[i].tolist()}{at}",
+                f"(non-negative, summing to 1), got {_row(targets[i])}{at}",
             )
+
+
+def _row(values: np.ndarray, limit: int = 8) -> str:
+    """``[0.5, 0.25, ...]``: the first ``limit`` numbers of a row, and how many there are."""
+    head = ", ".join(repr(float(x)) for x in values[:limit])
+    return f"[{head}]" if len(values) <= limit else f"[{head}, ... ({len(values):,} numbers)]"
 
 
 def _inline(r: _Reader, t: dict[str, Any], n_in: int | None, n_out: int | None) -> tuple[Any, Any]:
@@ -741,6 +799,9 @@ def _inline(r: _Reader, t: dict[str, Any], n_in: int | None, n_out: int | None) 
     if "inputs" not in t:
         if r.has("data"):
             r.problem("data", "inputs", "required key is missing")
+    elif isinstance(t["inputs"], list) and len(t["inputs"]) > MAX_SAMPLES:
+        r.problem("data", "inputs", f"{len(t['inputs']):,} rows is more than {MAX_SAMPLES:,} samples")
+        return None, None
     elif n_in is not None:
         inputs = r.matrix(t["inputs"], "data", "inputs", None, n_in)
     if "targets" not in t:
@@ -771,15 +832,12 @@ def bundled_names() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in _bundled_root().iterdir() if p.name.endswith(".toml"))
 
 
-def _read(path: Path, label: str) -> bytes:
+def _read(path: Any, label: str) -> bytes:
+    """A scenario file's bytes: a regular file, at most SCENARIO_LIMIT (files.py)."""
     try:
-        return path.read_bytes()
-    except FileNotFoundError as e:
-        raise ScenarioError(label, "no such file") from e
-    except IsADirectoryError as e:
-        raise ScenarioError(label, "is a directory, not a scenario file") from e
-    except OSError as e:
-        raise ScenarioError(label, f"cannot read: {e.strerror or e}") from e
+        return read_resource(path, SCENARIO_LIMIT, "scenario file", label)
+    except Unreadable as e:
+        raise ScenarioError(label, e.reason) from e.__cause__ or e
 
 
 def loads_scenario(
@@ -788,7 +846,14 @@ def loads_scenario(
     """Parse scenario text; errors are titled with ``source``. ``overrides`` (``--set``)
     change keys of the parsed document before it is validated (see overrides.py); a [data]
     csv path is relative to ``base`` (None: the current directory)."""
+    if len(data) > SCENARIO_LIMIT:  # bytes that were not read from a file by _read (files.py)
+        raise ScenarioError(
+            source, f"is larger than {size_text(SCENARIO_LIMIT)}, the limit for a scenario file"
+        )
     if isinstance(data, bytes):
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            message = "UTF-16 text (it begins with a UTF-16 byte-order mark): save it as UTF-8"
+            raise ScenarioError(source, message)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -797,15 +862,35 @@ def loads_scenario(
             raise ScenarioError(source, message) from e
     else:
         text = data
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark, which some editors write
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(source, f"not valid TOML: {e}") from e
+        raise ScenarioError(source, f"not valid TOML: {e}{_the_line(text, str(e))}") from e
     except RecursionError as e:  # tomllib parses nested arrays and inline tables recursively
         raise ScenarioError(source, "not valid TOML for a scenario: nested too deeply") from e
+    except ValueError as e:  # an integer of more than 4300 digits, which Python will not read
+        raise ScenarioError(source, f"not valid TOML for a scenario: {str(e).split(';')[0]}") from e
     if overrides:
         return _parse_overridden(doc, source, overrides, base)
     return parse_scenario(doc, source, base)
+
+
+def _the_line(text: str, message: str) -> str:
+    """``: the line reads 'foo bar'``: the line of ``text`` that a TOML error message points at
+    (``... (at line 2, column 5)``), escaped and cut to a readable length; "" when it names none."""
+    m = re.search(r"\(at line (\d+), column \d+\)$", message)
+    if m is None:
+        return ""
+    n = int(m[1])
+    start = 0
+    for _ in range(n - 1):  # the n-th line, found without splitting a large file into lines
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    line = text[start : end if end >= 0 else len(text)].rstrip("\r")
+    return f": the line reads {quoted(line)}" if line.strip() else ""
 
 
 def _parse_overridden(
@@ -834,7 +919,7 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) 
         names = bundled_names()
         if label in names:
             root = _bundled_root()
-            data = root.joinpath(f"{label}.toml").read_bytes()
+            data = _read(root.joinpath(f"{label}.toml"), f"{label}.toml")
             return loads_scenario(data, f"{label}.toml", overrides, root)
         raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")
     return loads_scenario(_read(path, label), label, overrides, path.parent)

@@ -3,7 +3,9 @@
 The file is strict JSON (no NaN or Infinity: a non-finite number is written as null) and
 the same scenario and steps always give the same bytes. It is laid out one step per line,
 so that two traces diff step by step. It is written to a temporary file beside the target
-and renamed into place only when complete: an interrupted export leaves nothing behind.
+and renamed into place only when complete: an interrupted export leaves nothing behind, and a
+temporary file left by a process that was killed is removed by the next export to that folder
+(files.py). A path that holds anything but a regular file is never replaced.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .engine import Diagnostic, LayerRecord, StepRecord, Trainer
 from .engine.regularization import Penalty
 from .engine.split import proportional_errors
 from .errors import BackpropError
+from .files import TEMPORARY, link_into_place, remove_stale, target_problem, temporary_prefix
 from .scenario import Scenario
 
 FORMAT = "backprop-tui-trace"
@@ -137,6 +140,12 @@ def layer_dict(
 ) -> dict[str, Any]:
     """One layer of a step: its arrays as nested lists; ``fields``: only these, None for all;
     ``error``: its split error e, when the step's record does not hold it (see split_errors)."""
+    return {key: _arr(v) for key, v in layer_arrays(lr, error).items() if fields is None or key in fields}
+
+
+def layer_arrays(lr: LayerRecord, error: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Every array a trace writes of one layer of a step, by its field name, in the order written;
+    ``error``: its split error e, when the record does not hold it (split_errors gives it)."""
     arrays: dict[str, np.ndarray] = {
         "z": lr.z,
         "a": lr.a,
@@ -153,7 +162,7 @@ def layer_dict(
     if lr.update_w is not None and lr.update_b is not None:
         arrays["update_w"], arrays["update_b"] = lr.update_w, lr.update_b
     arrays.update(lr.state)  # the optimiser's, when it has one
-    return {key: _arr(v) for key, v in arrays.items() if fields is None or key in fields}
+    return arrays
 
 
 def _dump(obj: Any) -> str:
@@ -164,14 +173,24 @@ class TraceWriter:
     """Streams a trace: header on open, one line per ``write_step``, summary on ``close``.
 
     Use as a context manager; leaving the block by an exception removes the temporary
-    file and leaves whatever was at ``path`` untouched.
+    file and leaves whatever was at ``path`` untouched. A ``path`` that holds anything but a
+    regular file (a FIFO, a device, a directory, a symbolic link) is refused, when the writer
+    opens and again right before the finished file is moved into place.
     """
 
     def __init__(
-        self, path: str | Path, trainer: TraceSource, every: int = 1, fields: Collection[str] | None = None
+        self,
+        path: str | Path,
+        trainer: TraceSource,
+        every: int = 1,
+        fields: Collection[str] | None = None,
+        replace: bool = True,
     ) -> None:
         """``every``: keep only every k-th step (and the last, see ``run`` and ``write_last``);
-        ``fields``: keep only these fields of each step and layer (names from FIELDS)."""
+        ``fields``: keep only these fields of each step and layer (names from FIELDS);
+        ``replace``: a regular file at ``path`` is replaced (False: the trace is put there only
+        if nothing is there when it is complete; the command line and the app choose a free
+        name first, see tui/export.py)."""
         if every < 1:
             raise ValueError(f"every must be at least 1, got {every}")
         unknown = [f for f in fields or () if f not in FIELDS]
@@ -185,15 +204,17 @@ class TraceWriter:
         self.last_step = 0  # the number of the last step written
         self._first = True
         self._file: IO[str] | None = None
-        if self.path.is_dir():
-            raise TraceError(str(path), "is a directory; give a file name for the trace")
+        self._replace = replace
+        if problem := target_problem(self.path):
+            raise TraceError(str(path), problem)
+        folder = self.path.parent or Path(".")
+        remove_stale(folder)  # what an export killed there (kill -9) left behind
         try:
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or "."
-            )
+            fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(self.path.name), suffix=".tmp", dir=folder)
         except OSError as e:
             raise TraceError(str(path), f"cannot write here: {e.strerror or e}") from e
         self._tmp = Path(tmp)
+        TEMPORARY.add(self._tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600: the trace gets the mode any new file gets
         self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         self._penalty = bool(trainer.penalty)
@@ -271,10 +292,21 @@ class TraceWriter:
             os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
-            os.replace(self._tmp, self.path)
+            if problem := target_problem(self.path):  # something else took its place meanwhile
+                self.abort()
+                raise TraceError(str(self.path), problem)
+            if self._replace:
+                os.replace(self._tmp, self.path)
+            else:
+                link_into_place(self._tmp, self.path)
+        except FileExistsError as e:
+            self.abort()
+            message = "a file appeared there while the trace was written: it is not overwritten"
+            raise TraceError(str(self.path), message) from e
         except OSError as e:
             self.abort()
             raise TraceError(str(self.path), f"cannot write: {e.strerror or e}") from e
+        TEMPORARY.discard(self._tmp)
         return self.path
 
     def abort(self) -> None:
@@ -286,6 +318,7 @@ class TraceWriter:
                 pass
             self._file = None
         self._tmp.unlink(missing_ok=True)
+        TEMPORARY.discard(self._tmp)
 
     def __enter__(self) -> TraceWriter:
         return self
@@ -313,10 +346,21 @@ def summary_stop_reason(trainer: Trainer, otherwise: str) -> str:
     return trainer.stop_reason or otherwise
 
 
+class ExportCancelled(Exception):
+    """An export given up half-way (the app quit): its temporary file is gone, nothing written."""
+
+
+def never() -> bool:
+    return False
+
+
 def write_trace(
     path: str | Path,
     trainer: Trainer,
     stop_reason: str = "steps",
+    writer_class: Callable[..., TraceWriter] = TraceWriter,
+    replace: bool = True,
+    cancelled: Callable[[], bool] = never,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Export every step ``trainer`` has taken, replayed from the start, to ``path``.
@@ -324,12 +368,16 @@ def write_trace(
     The steps are computed again by a fresh Trainer and streamed to disk one at a time, so
     the trace holds every step whatever the trainer kept in memory, and it is the same
     file byte for byte as a headless run of the same scenario and number of steps.
-    ``progress(done, total)`` is called after each step written.
+    ``writer_class`` makes the writer (a served app's caps its size: tui/export_folder.py);
+    ``replace``: as for TraceWriter; ``cancelled()`` is asked before each step, and True drops
+    the trace (ExportCancelled); ``progress(done, total)`` is called after each step written.
     """
     replay = Trainer(trainer.scenario, history=1)
     total = trainer.step_count
-    with TraceWriter(path, replay) as writer:
+    with writer_class(path, replay, replace=replace) as writer:
         for done in range(1, total + 1):
+            if cancelled():
+                raise ExportCancelled(str(path))
             writer.write_step(replay.step())
             if progress is not None:
                 progress(done, total)

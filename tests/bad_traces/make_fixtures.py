@@ -1,6 +1,6 @@
 """Writes the corrupted-trace fixtures of this folder, one defect each, from a good trace.
 
-    python tests/bad_traces/make_fixtures.py
+    python tests/bad_traces/make_fixtures.py [NAME ...]
 
 The good trace is two steps of the bundled xor scenario (2-3-1, full batch of 4), written by
 the real command. Each fixture changes one thing; tests/test_replay.py holds the message
@@ -108,21 +108,30 @@ FIXTURES: dict[str, Callable[[str], str]] = {
     "batch_order": edit(setter("steps.1.batch", [3, 2, 1, 0])),
     "epoch_wrong": edit(setter("steps.1.epoch", 1)),
     "summary_count": edit(setter("summary.steps", 5)),
+    # limits, and strings that would reach the terminal (they are printed escaped and cut)
+    "integer_too_many_digits": edit(setter("version", "BIGINT")),
+    "layers_too_deep": edit(setter("scenario.network.layers", [2] * 64 + [1])),
+    "loss_control_character": edit(setter("scenario.training.loss", "mse\x1b[31m")),
+    "unknown_field_long_name": edit(setter("k" * 500, 1)),
     # valid traces that replay cannot show, written by the real command
     "every_third_step": lambda text: good_trace("--every", "3", steps=7),
     "some_fields": lambda text: good_trace("--fields", "loss,w"),
 }
 
 
-def write_all() -> None:
+def write_all(names: list[str] | None = None) -> None:
+    """Every fixture, or the ones named (``make_fixtures.py NAME ...``)."""
     text = good_trace()
     for name, make in FIXTURES.items():
+        if names and name not in names:
+            continue
         out = make(text)
         # placeholders for what json.dumps cannot write: non-strict constants, huge numbers, bad bytes
         data = out.encode("utf-8").replace(b'"INF"', b"Infinity").replace(b'"HUGE"', b"1e400")
         data = data.replace(b'"NAN"', b"NaN").replace(b"BADBYTE", b"\xff\xfe")
+        data = data.replace(b'"BIGINT"', b"1" * 4301)  # more digits than Python reads
         (HERE / f"{name}.json").write_bytes(data)
 
 
 if __name__ == "__main__":
-    write_all()
+    write_all(sys.argv[1:])

@@ -37,8 +37,12 @@ def _halves(n: int) -> Array:
 
 
 def _finish(X: Array, y: Array, noise: float, rng: Rng) -> tuple[Array, Array]:
-    """Add the noise to X, then shuffle the rows (one permutation for X and y)."""
-    X = X + noise * rng.standard_normal(X.shape)
+    """Add the noise to X, then shuffle the rows (one permutation for X and y). X is a fresh
+    array of the generator's, changed in place: one copy of the points at a time, not three."""
+    e = rng.standard_normal(X.shape)
+    e *= noise
+    X += e
+    del e
     order = rng.permutation(len(X))
     return X[order], y[order]
 
@@ -119,7 +123,11 @@ def blobs(
     """
     mu = rng.uniform(-centers, centers, size=(k, d))
     y = np.arange(n) % k
-    X = mu[y] + spread * rng.standard_normal((n, d))
+    e = rng.standard_normal((n, d))
+    e *= spread
+    X = mu[y]
+    X += e
+    del e
     return _finish(X, y, noise, rng)
 
 
@@ -131,7 +139,9 @@ def encode(y: Array, n_out: int, negative: float = 0.0) -> Array:
     """
     if n_out == 1:
         return np.where(y == 1, 1.0, negative)[:, None]
-    return np.eye(n_out)[y]
+    T = np.zeros((len(y), n_out))
+    T[np.arange(len(y)), y] = 1.0  # np.eye(n_out)[y], without an n_out x n_out matrix
+    return T
 
 
 def generate(

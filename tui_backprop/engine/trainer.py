@@ -20,7 +20,7 @@ import copy
 import math
 from array import array
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -193,6 +193,26 @@ class Trainer:
             raise ValueError(f"step {record.step} has no {', '.join(missing)}: the {self.optimizer} state")
         arrays = {name: tuple(lr.state[name] for lr in record.layers) for name in names}
         return OptimizerState(record.step, arrays)
+
+    def set_state(
+        self, W: Sequence[Array], b: Sequence[Array], opt_arrays: Mapping[str, Sequence[Array]]
+    ) -> None:
+        """Go on from these weights W[l] (n_l, n_{l-1}), biases b[l] (n_l,) or (0,) and optimiser
+        arrays (each name, e.g. "velocity_w", one array per layer) in place of the current ones,
+        at the same step: as if the last step had left them. The verifier (verify.py) recomputes
+        each step of a trace from the state its previous step recorded this way. The step,
+        the position in the sample order, the losses and the stop reason stay as they are;
+        the undo history is dropped (it led to other weights)."""
+        self.W = tuple(_frozen(np.asarray(w, dtype=float)) for w in W)
+        self.b = tuple(_frozen(np.asarray(v, dtype=float)) for v in b)
+        arrays = {
+            name: tuple(_frozen(np.asarray(a, dtype=float)) for a in opt_arrays[name])
+            for name in self.opt_state.arrays
+        }
+        self.opt_state = OptimizerState(self.step_count, arrays)
+        self._history.clear()
+        self._train_cache = None
+        self.last_record = None
 
     @property
     def start_step(self) -> int:

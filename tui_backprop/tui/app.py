@@ -11,7 +11,9 @@ up in ``app.pending`` (bounded). Play and "+100 / +1000 steps" run in one thread
 with the newest record; a Progress may replace an older one still queued, so the screen
 draws the newest record, never a backlog. Any key that changes the trainer first pauses
 that worker (``_pause``). Export replays the run in a second worker (group "export") and
-never touches the live trainer.
+never touches the live trainer; it checks for cancellation before each step, so that quitting
+the app (q, or SIGTERM when ``quit_on_sigterm``) mid-export removes its temporary file. R reads
+the scenario file in a third worker (tui/reload.py).
 """
 
 from __future__ import annotations
@@ -38,28 +40,30 @@ from ..engine.trainer import HISTORY_STEPS
 from ..errors import BackpropError
 from ..notation import vocabulary
 from ..scenario import Scenario
-from ..trace import trace_size, write_trace
+from ..trace import ExportCancelled, trace_size, write_trace
 from ..words import count
 from . import explain_keys
 from .boundary import BoundaryPanel, ChartCell
 from .chart import LossChart, chart_title
 from .explain import ExplainPanel
 from .export import choose_export_path
+from .export_folder import ExportFolder
 from .export_screen import CONFIRM_BYTES, ExportConfirmScreen, advice
 from .footer import AppFooter
 from .goto import GotoScreen
 from .header import Header, Status, display_path, divergence_text
 from .help import HelpScreen
 from .keys import BINDINGS, key_rows
-from .model import NetInfo
+from .model import NetInfo, about
 from .network_view import NetworkView
 from .neuron import NeuronScreen
 from .panel import Panel
 from .panels import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .plain import PlainNotifications, plain
-from .reload import ScenarioSource, reload_scenario
+from .reload import ScenarioRead, ScenarioSource, finish_reload, start_reload
 from .runner import Runner, Stepper, current_record
 from .selection import GOTO_FORMS, Selection
+from .signals import quit_on_sigterm
 from .stats import WARM_SIZE, warm
 from .stepping import Outcome, Pending, apply, busy_text, in_background
 from .warnings_bar import WarningsBar
@@ -109,6 +113,13 @@ class BackpropApp(PlainNotifications[None]):
             super().__init__()
             self.generation, self.outcome = generation, outcome
 
+    class Exported(Message):
+        """From the export worker: the file written (None: it failed), and what to say."""
+
+        def __init__(self, path: Path | None, detail: str) -> None:
+            super().__init__()
+            self.path, self.detail = path, detail
+
     def __init__(
         self,
         scenario: Scenario,
@@ -139,7 +150,12 @@ class BackpropApp(PlainNotifications[None]):
         self.last_export_path: Path | None = None
         self.exporting = False
         self.export_progress = (0, 0)  # steps written and to write, while exporting
+        self.force_export = False  # --force: an export overwrites a regular file at its path
         self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
+        self.export_folder: ExportFolder | None = None  # served: exports only there, within caps
+        self.reloading = False  # R is reading the scenario file (tui/reload.py)
+        self.quit_on_sigterm = False  # the command line sets it: SIGTERM quits as q does
+        self._undo_sigterm = lambda: None
         self._generation = 0  # bumped whenever the screen stops listening to a worker
         self._worker: Worker | None = None
         self._draw_seconds = 0.0  # moving average of the time _show takes during a run
@@ -170,7 +186,7 @@ class BackpropApp(PlainNotifications[None]):
                 "7",
                 id="explain",
                 update_biases=self.scenario.update_biases,
-                about=(self.scenario.title, self.scenario.description),
+                about=about(self.scenario),
             )
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")
@@ -188,6 +204,11 @@ class BackpropApp(PlainNotifications[None]):
         # the trainer's step: 0 for a new run; a variant's trainer from the comparison is further on
         self._show(current_record(self.trainer))
         explain_keys.apply_notation(self)
+        if self.quit_on_sigterm:
+            self._undo_sigterm = quit_on_sigterm(self)
+
+    def on_unmount(self) -> None:
+        self._undo_sigterm()
 
     def on_resize(self, event: events.Resize) -> None:
         footer = self.query_one(AppFooter)  # at 80 columns every key of the footer still fits
@@ -539,13 +560,16 @@ class BackpropApp(PlainNotifications[None]):
             self.screen.dismiss()
             return
         keys = [(keys, description) for _, keys, description in self.key_help()]
-        about = (self.scenario.title, self.scenario.description)
-        self.push_screen(HelpScreen(keys, vocabulary(self.notation, self.net.depth), about))
+        self.push_screen(HelpScreen(keys, vocabulary(self.notation, self.net.depth), about(self.scenario)))
 
     # -- reload ------------------------------------------------------------------------------
 
-    async def action_reload(self) -> None:
-        await reload_scenario(self)  # tui/reload.py: it reads the file and decides
+    def action_reload(self) -> None:
+        start_reload(self)  # tui/reload.py: a worker reads the file, then finish_reload decides
+
+    @on(ScenarioRead)
+    async def _scenario_read(self, message: ScenarioRead) -> None:
+        await finish_reload(self, message)
 
     async def start_scenario(self, scenario: Scenario) -> None:
         """A new run of ``scenario`` in place of this one, its panels built anew (reload)."""
@@ -567,7 +591,14 @@ class BackpropApp(PlainNotifications[None]):
             self.notify("an export is already running", severity="warning")
             return
         self._pause()
-        path = choose_export_path(self.scenario, self.export_path, Path.cwd(), self._written)
+        try:
+            path = choose_export_path(
+                self.scenario, self.export_path, Path.cwd(), self._written, self.force_export
+            )
+        except BackpropError as e:  # a FIFO, a device, a link at the path: refused
+            detail = f"{e.title}: {'; '.join(e.problems)}"
+            self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)
+            return
         snapshot = copy.copy(self.trainer)  # the step count now: keys pressed meanwhile do not move it
         size = trace_size(snapshot, snapshot.step_count)
         if size.total > CONFIRM_BYTES:  # a big trace: say how big, and how to make it smaller
@@ -584,9 +615,10 @@ class BackpropApp(PlainNotifications[None]):
 
     def export_command(self, steps: int, path: Path) -> list[str] | None:
         """The command line that writes this run's first ``steps`` steps to ``path`` headless
-        (None when no command does: a run not read from a file)."""
+        (None when no command does: a run not read from a file, or a served app, whose user
+        has no command line on the serving machine)."""
         source = self.scenario_source
-        if source is None:
+        if source is None or self.export_folder is not None:
             return None
         sets = [arg for o in source.overrides for arg in ("--set", f"{o.name}={o.text}")]
         export = display_path(path)
@@ -596,39 +628,55 @@ class BackpropApp(PlainNotifications[None]):
         self.exporting, self.export_progress = True, (0, snapshot.step_count)
         self.notify(f"exporting {count(snapshot.step_count, 'step')} to {path} …", title="export")
         self._draw_header()
-        self._export(snapshot, path)
+        # a file this session wrote (or any, with --force) is replaced; else only a new one is made
+        self._export(snapshot, path, self.force_export or path.resolve() in self._written)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, snapshot: Stepper, path: Path) -> None:
-        shown = 0.0
+    def _export(self, snapshot: Stepper, path: Path, replace: bool) -> None:
+        worker = get_current_worker()
+        shown_at = 0.0
 
         def progress(done: int, total: int) -> None:  # to the header, ten times a second at most
-            nonlocal shown
-            if time.monotonic() - shown >= 0.1 or done == total:
-                shown = time.monotonic()
+            nonlocal shown_at
+            if time.monotonic() - shown_at >= 0.1 or done == total:
+                shown_at = time.monotonic()
                 self.call_from_thread(self._export_step, done, total)
 
         try:
-            written = self.write(path, snapshot, progress)
+            written = self.write(path, snapshot, replace, lambda: worker.is_cancelled, progress)
+        except ExportCancelled:
+            return  # the app quit: the temporary file is removed and nothing is written
         except BackpropError as e:
-            self.call_from_thread(self._export_done, None, f"{path}: {'; '.join(e.problems)}")
+            self.post_message(self.Exported(None, f"{path}: {'; '.join(e.problems)}"))
         except OSError as e:
-            self.call_from_thread(self._export_done, None, f"{path}: {e.strerror or e}")
+            self.post_message(self.Exported(None, f"{path}: {e.strerror or e}"))
         else:
-            self.call_from_thread(self._export_done, written, count(snapshot.step_count, "step"))
+            self.post_message(self.Exported(written, count(snapshot.step_count, "step")))
 
-    def write(self, path: Path, snapshot: Stepper, progress: ExportProgress = no_progress) -> Path:
+    def write(
+        self,
+        path: Path,
+        snapshot: Stepper,
+        replace: bool,
+        cancelled: Callable[[], bool],
+        progress: ExportProgress = no_progress,
+    ) -> Path:
         """Write the trace of ``snapshot`` (a copy of the trainer when export was pressed);
+        ``replace``: a regular file at ``path`` may be replaced; ``cancelled``: give up;
         ``progress(done, total)`` after each step written."""
         assert isinstance(snapshot, Trainer)
-        return write_trace(path, snapshot, progress=progress)
+        if self.export_folder is not None:
+            return self.export_folder.write(path, snapshot, replace, cancelled, progress)
+        return write_trace(path, snapshot, replace=replace, cancelled=cancelled, progress=progress)
 
     def _export_step(self, done: int, total: int) -> None:
         if self.exporting:
             self.export_progress = (done, total)
             self._draw_header()
 
-    def _export_done(self, path: Path | None, detail: str) -> None:
+    @on(Exported)
+    def _export_done(self, message: Exported) -> None:
+        path, detail = message.path, message.detail
         self.exporting = False
         if path is None:
             self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)

@@ -41,6 +41,7 @@ from textual.worker import Worker, get_current_worker
 
 from ..compare import NUMERIC, Result, Variant, comparison_title, table_header, table_rows
 from ..engine import Trainer
+from ..escape import shown
 from .chart import OverlayChart, series_colour
 from .compare_help import CompareHelpScreen
 from .keys import key_rows
@@ -228,7 +229,7 @@ class CompareApp(PlainNotifications[int | None]):
         rate = "max speed" if math.isinf(self.rate) else f"{self.rate:g} steps/s"
         self.query_one("#status", Static).update(
             Text.assemble(
-                (comparison_title(self.variants), "bold"),
+                (shown(comparison_title(self.variants)), "bold"),
                 f"  comparing {self.key_name} = {', '.join(v.value for v in self.variants)}\n",
                 f"step {steps}  ·  {running} of {len(self.variants)} running  ·  {activity}",
                 f"  ·  play rate {rate}",

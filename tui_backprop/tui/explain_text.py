@@ -38,7 +38,7 @@ from ..engine.explain import (
 from ..engine.phases import Phase
 from ..notation import Vocabulary
 from ..words import count
-from .matrices import style
+from .matrices import exact, style
 from .model import NetInfo
 from .selection import Selection
 from .warning_text import describe
@@ -160,7 +160,7 @@ def _before_first_step(
         bias = i == net.layers[l - 1]
         w = net.initial_b[l - 1][j] if bias else net.initial_W[l - 1][j, i]
         out.heading(net.weight_label(l, j, i))
-        out.line(f"{v.el('b' if bias else 'w', l, 'j' if bias else 'ji')} = {float(w)!r}  (initial)")
+        out.line(f"{v.el('b' if bias else 'w', l, 'j' if bias else 'ji')} = {exact(w)}  (initial)")
 
 
 # -- a weight ----------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def _weight(
     a_el = "1" if wt.bias else v.el("a", l - 1, "i")
     out.heading(net.weight_label(l, j, i))
     out.note(f"into j = {net.names[l][j]} (layer {l}), from i = {src}")
-    out.line(f"{w_el} = {wt.w_before!r}  (before the step)")
+    out.line(f"{w_el} = {exact(wt.w_before)}  (before the step)")
     if "gradient" in parts:
         out.heading("gradient: the chain rule")
         pen = wt.penalty_grad != 0.0
@@ -276,7 +276,7 @@ def _update(
         out.line(f"  = {num(wt.w_before, d)} + {par(wt.change, d)} = {num(wt.w_after)}", "marked")
     for name, value in wt.state.items():
         out.line(f"  {name} = {num(value)}  (optimiser state after the step)")
-    out.line(f"{w_el} = {wt.w_after!r}  (after)")
+    out.line(f"{w_el} = {exact(wt.w_after)}  (after)")
 
 
 # -- a node ------------------------------------------------------------------------------------

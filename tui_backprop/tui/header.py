@@ -12,6 +12,7 @@ from textual.widgets import Static
 from ..engine import StepRecord
 from ..engine.optimizers import optimizer_for
 from ..engine.phases import FULL, Reveal
+from ..escape import shown
 from ..scenario import Scenario
 from ..words import count
 from .matrices import fmt, style
@@ -64,7 +65,7 @@ class Status:
         if before and train_loss_before is not None:
             train_loss = train_loss_before
         return cls(
-            name=scenario.title,
+            name=shown(scenario.title),
             step=record.step if record else 0,
             max_steps=scenario.max_steps,
             epoch=record.epoch if record else 1,
@@ -95,9 +96,9 @@ def display_path(path: Path) -> str:
     """``path`` relative to the working directory when it is inside it, else as it is (also
     when that directory has been removed meanwhile)."""
     try:
-        return str(path.relative_to(Path.cwd()))
+        return shown(str(path.relative_to(Path.cwd())), None)
     except (ValueError, OSError):
-        return str(path)
+        return shown(str(path), None)
 
 
 def elide_path(path: str, room: int) -> str:

@@ -57,6 +57,22 @@ def style(name: str, meta: tuple | None = None) -> Style:
     return s + Style(meta={"select": meta}) if meta is not None else s
 
 
+# significant digits of a number shown "exactly" (the neuron view's weights, the explain panel's
+# before and after); None: every digit, the shortest repr that reads back to the same float64.
+# The snapshot tests set 10: the last digits of a computed float differ between processors
+# (numpy chooses its SIMD loops and BLAS kernels per CPU), so a picture of every digit would hold
+# on one machine only.
+EXACT_DIGITS: int | None = None
+
+
+def exact(x: float, signed: bool = False) -> str:
+    """Every digit of a float64 (its shortest repr), or EXACT_DIGITS of them; ``signed``: with
+    a + before a positive number."""
+    x = float(x)
+    text = repr(x) if EXACT_DIGITS is None else f"{x:.{EXACT_DIGITS}g}"
+    return ("+" + text) if signed and x >= 0 else text
+
+
 def fmt(x: float) -> str:
     """A number in 8 characters (9 past e±99), 4 decimals where it matters: +0.1234, -12.345, +1.2e-05."""
     x = float(x)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import StepRecord
+from ..escape import shown
 from ..names import bias_label, node_names
 from ..scenario import Scenario
 from .selection import Selection
@@ -18,6 +19,7 @@ from .selection import Selection
 Array = np.ndarray
 
 BIG = 12  # a layer with more nodes than this is drawn as a heatmap, and elided in the diagram
+MAX_DESCRIPTION = 2000  # characters of a scenario's description shown (the bundled ones: < 900)
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,10 @@ class NetInfo:
     @classmethod
     def build(cls, scenario: Scenario, initial_W: tuple[Array, ...], initial_b: tuple[Array, ...]) -> NetInfo:
         layers = tuple(scenario.layers)
-        names = node_names(layers, scenario.input_names, scenario.output_names)
+        # as the app shows them: a name from the file escaped (escape.py), which the loader has
+        # made sure leaves every node a name of its own (names.py)
+        named = node_names(layers, scenario.input_names, scenario.output_names)
+        names = tuple(tuple(shown(n) for n in layer) for layer in named)
         return cls(
             layers=layers,
             activations=tuple(scenario.activations),
@@ -81,3 +86,10 @@ class NetInfo:
     def node_label(self, layer: int, node: int) -> str:
         kind = "input" if layer == 0 else ("output" if layer == self.depth else "hidden")
         return f"{kind} node {self.names[layer][node]} (layer {layer}, index {node})"
+
+
+def about(scenario: Scenario) -> tuple[str, str]:
+    """The scenario's name (with the flags that changed it, Scenario.title) and description as
+    the app shows them: as in the file, but with every character a terminal would act on
+    escaped (a description keeps its newlines), and cut."""
+    return shown(scenario.title), shown(scenario.description, MAX_DESCRIPTION, keep_newlines=True)

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from ..engine import StepRecord
-from .matrices import fit, fmt, largest, shade_line, style, summary
+from .matrices import exact, fit, fmt, largest, shade_line, style, summary
 from .model import NetInfo
 from .panel import Panel
 from .plain import plain
@@ -108,7 +108,7 @@ class NeuronPanel(Panel, can_focus=True):
             out.append("\n")
             out.append_text(fit("Δw:", summary(dw), width))
         if net.bias:
-            value = _exact(b) + (f"   grad {fmt(grad_b)}" if grad_b is not None else "")
+            value = exact(b, signed=True) + (f"   grad {fmt(grad_b)}" if grad_b is not None else "")
             out.append("\n")
             out.append_text(fit(f"b[{l}][{j}]:", value, width))
         out.append("\n\n")
@@ -118,18 +118,12 @@ class NeuronPanel(Panel, can_focus=True):
         for i in range(m):
             out.append(f"{i:>5}  ", style("marked" if i == mark else "dim"))
             out.append(f"{names[i]:<8} ", style("marked" if i == mark else "dim"))
-            out.append(f"{_exact(w[i]):<24}", style("selected" if i == mark else _sign(w[i])))
+            out.append(f"{exact(w[i], signed=True):<24}", style("selected" if i == mark else _sign(w[i])))
             if grad is not None and dw is not None:
                 out.append(f" {fmt(grad[i]):>9}", style(_sign(grad[i])))
                 out.append(f" {fmt(dw[i]):>9}", style(_sign(dw[i])))
             out.append("\n")
         return out
-
-
-def _exact(x: float) -> str:
-    """Every digit of a float64 (its shortest repr, which reads back to the same number), signed."""
-    x = float(x)
-    return ("+" if x >= 0 else "") + repr(x)
 
 
 def _sign(x: float) -> str:

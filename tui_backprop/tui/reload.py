@@ -5,20 +5,26 @@
     the file is invalid or missing   every problem, naming the file and the [table] key, in a
                                      notification; the run goes on untouched
 
-A scenario given with ``--set`` is read again with the same overrides. No Textual here but the
-notifications: the app does the switch (``BackpropApp.start_scenario``).
+A scenario given with ``--set`` is read again with the same overrides. The file is read and
+parsed in a thread worker (``start_reload``), so that a slow or large file never freezes the app
+and q always quits; the worker posts a ``ScenarioRead`` to the app, which then decides
+(``finish_reload``) and does the switch (``BackpropApp.start_scenario``). While a reload runs,
+``app.reloading`` is True and R says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from textual.message import Message
 
 from ..errors import BackpropError
+from ..escape import shown
 from ..scenario import Scenario, bundled_names, load_scenario
 from ..words import count
 
@@ -55,7 +61,7 @@ class ScenarioSource:
         return load_scenario(self.spec, self.overrides)
 
     def __str__(self) -> str:
-        return self.spec
+        return shown(self.spec, None)
 
 
 def same_scenario(a: Scenario, b: Scenario) -> bool:
@@ -72,17 +78,55 @@ def same_scenario(a: Scenario, b: Scenario) -> bool:
     return True
 
 
-async def reload_scenario(app: BackpropApp) -> None:
-    """What the reload key does (see the module docstring)."""
+class ScenarioRead(Message):
+    """From the reload worker: the scenario read again, or why it could not be."""
+
+    def __init__(self, source: ScenarioSource, outcome: Scenario | BackpropError) -> None:
+        super().__init__()
+        self.source, self.outcome = source, outcome
+
+
+def start_reload(app: BackpropApp) -> None:
+    """What the reload key does (see the module docstring): read the source in a thread worker."""
     source = app.scenario_source
     if source is None:
         app.notify("this scenario was not read from a file: there is nothing to reload", severity="warning")
         return
-    steps = app.trainer.step_count
+    if app.reloading:
+        app.notify(f"still reading {source}: press {KEY} again once it is read", severity="warning")
+        return
+    app.reloading = True
+    app.run_worker(partial(_read, app, source), thread=True, group="reload", exit_on_error=False)
+
+
+def _read(app: BackpropApp, source: ScenarioSource) -> None:
+    """In the worker: read and parse (files.py reads only a regular file, within its limit)."""
+    outcome: Scenario | BackpropError
     try:
-        scenario = source.load()
+        outcome = source.load()
     except BackpropError as e:
-        problems = "\n".join(e.lines())
+        outcome = e
+    except Exception as e:  # not a problem of the file's: still a notification, never a stuck R
+        outcome = BackpropError(str(source), f"could not be read: {type(e).__name__}: {e}")
+    app.post_message(ScenarioRead(source, outcome))  # thread-safe; dropped once the app has quit
+
+
+async def finish_reload(app: BackpropApp, read: ScenarioRead) -> None:
+    """On the UI thread: report a failure, or keep the run, or start the new scenario; only
+    then is ``app.reloading`` False again."""
+    try:
+        await _decide(app, read)
+    finally:
+        app.reloading = False
+
+
+async def _decide(app: BackpropApp, read: ScenarioRead) -> None:
+    source, outcome = read.source, read.outcome
+    if source != app.scenario_source:  # the app moved on to another source meanwhile
+        return
+    steps = app.trainer.step_count
+    if isinstance(outcome, BackpropError):
+        problems = "\n".join(outcome.lines())
         app.notify(
             f"{problems}\nThe run goes on at step {steps}; fix the file and press {KEY} again.",
             title=f"reload failed: {source}",
@@ -90,9 +134,11 @@ async def reload_scenario(app: BackpropApp) -> None:
             timeout=15,
         )
         return
+    scenario = outcome
     if same_scenario(scenario, app.scenario):
         app.notify(f"{source} is unchanged: the run goes on at step {steps}", title="reload")
         return
     await app.start_scenario(scenario)
     gone = f" (the run of {count(steps, 'step')} before it is gone)" if steps else ""
-    app.notify(f"{source} changed: a new run of {scenario.title} starts at step 0{gone}", title="reloaded")
+    name = shown(scenario.title)
+    app.notify(f"{source} changed: a new run of {name} starts at step 0{gone}", title="reloaded")

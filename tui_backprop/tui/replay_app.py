@@ -13,10 +13,12 @@ its step 0; ``c`` at any recorded step starts a new continuation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..engine import Trainer
 from ..engine.trainer import HISTORY_STEPS
+from ..escape import shown
 from ..playback import RecordedRun, continue_from, write_trace
 from ..replay import Recording
 from .app import BackpropApp, ExportProgress, no_progress, rate_text
@@ -47,7 +49,7 @@ class ReplayApp(BackpropApp):
     @property
     def trace_name(self) -> str:
         """The trace's file name, for the header."""
-        return Path(self.recording.source).name
+        return shown(Path(self.recording.source).name, None)
 
     def status_activity(self) -> str:
         if self.live:
@@ -123,18 +125,25 @@ class ReplayApp(BackpropApp):
             self._back_to_recording()
         super().action_reset()
 
-    async def action_reload(self) -> None:
+    def action_reload(self) -> None:
         self.notify("R reloads a scenario file; a replay shows its trace as recorded", severity="information")
 
     # -- export ------------------------------------------------------------------------------
 
-    def write(self, path: Path, snapshot: object, progress: ExportProgress = no_progress) -> Path:
+    def write(
+        self,
+        path: Path,
+        snapshot: object,
+        replace: bool,
+        cancelled: Callable[[], bool],
+        progress: ExportProgress = no_progress,
+    ) -> Path:
         """The recorded steps are written as recorded; a continuation's steps are taken again
         from its recorded start (as the live app's export replays its run)."""
         if isinstance(snapshot, Trainer):
-            return write_trace(path, self.playback, snapshot, self.origin or 0, progress)
+            return write_trace(path, self.playback, snapshot, self.origin or 0, replace, cancelled, progress)
         assert isinstance(snapshot, RecordedRun)
-        return write_trace(path, snapshot, progress=progress)
+        return write_trace(path, snapshot, replace=replace, cancelled=cancelled, progress=progress)
 
     def export_command(self, steps: int, path: Path) -> list[str] | None:
         return None  # a trace is replayed in the app only: no command line writes its export

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..engine import StepRecord
+from ..escape import shown
 from .model import NetInfo
 
 MAX_NODES = 6  # node names listed in one warning; more are counted
+MAX_MESSAGE = 400  # characters of a warning's message (the engine's are one or two sentences)
 
 
 def warnings_of(record: StepRecord | None) -> Sequence:
@@ -25,10 +27,10 @@ def describe(diagnostic, net: NetInfo) -> str:
     where = ""
     if diagnostic.layer is not None:
         names = net.names[diagnostic.layer]
-        shown = [names[n] for n in diagnostic.nodes[:MAX_NODES]]
+        listed = [names[n] for n in diagnostic.nodes[:MAX_NODES]]
         more = f", … {len(diagnostic.nodes) - MAX_NODES} more" if len(diagnostic.nodes) > MAX_NODES else ""
-        where = f" · layer {diagnostic.layer}" + (f" ({', '.join(shown)}{more})" if shown else "")
-    return f"{diagnostic.kind}{where}: {diagnostic.message}"
+        where = f" · layer {diagnostic.layer}" + (f" ({', '.join(listed)}{more})" if listed else "")
+    return f"{diagnostic.kind}{where}: {shown(diagnostic.message, MAX_MESSAGE)}"  # a trace's words
 
 
 def warned_nodes(record: StepRecord | None) -> set[tuple[int, int]]:
