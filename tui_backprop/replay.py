@@ -44,9 +44,10 @@ from .engine.record import find_nonfinite
 from .engine.regularization import Penalty
 from .engine.trainer import loss_blowup
 from .files import TRACE_LIMIT, Unreadable, read_regular
-from .jsoncheck import BadNumber, at, check, describe
 from .scenario import Scenario, ScenarioError, parse_scenario
-from .trace import FORMAT, VERSION, TraceError, schema
+from .schemacheck import at, check
+from .trace import FORMAT, VERSION, TraceError
+from .values import BadNumber, describe
 
 Array = np.ndarray
 
@@ -108,10 +109,6 @@ class Recording:
 # -- reading strict JSON ---------------------------------------------------------------------
 
 
-def _constant(text: str) -> BadNumber:
-    return BadNumber(text, "not strict JSON: a non-finite number is written as null")
-
-
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     d = dict(pairs)
     if len(d) != len(pairs):
@@ -121,8 +118,27 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return d
 
 
-def parse_json(data: bytes, source: str) -> Any:
-    """The document in ``data``, read as strict JSON (RFC 8259); TraceError when it is not."""
+# every byte as a digit ("0"), an exponent ("e"), a plus, or nothing that matters (" ")
+_NUMERIC = bytes(
+    ord("0") if chr(i).isdigit() and i < 128 else ord("e") if chr(i) in "eE" else ord("+") if i == 43 else 32
+    for i in range(256)
+)
+
+
+def _may_overflow(data: bytes) -> bool:
+    """Whether the text may hold a number too large for a float (1e400, or an integer of 400
+    digits): one with an exponent of 100 or more, or 209 digits in a row (with an exponent of at
+    most 99, a number below 1e308 has at most 208 digits before its point). A float that Python
+    writes has at most 17 significant digits and, below 1e100, an exponent of two."""
+    numeric = data.translate(_NUMERIC)
+    return b"e000" in numeric or b"e+000" in numeric or b"0" * 209 in numeric
+
+
+def parse_json(data: bytes, source: str) -> tuple[Any, bool]:
+    """The document in ``data``, read as strict JSON (RFC 8259), and whether it may hold a number
+    that strict JSON does not allow (NaN and Infinity, which read as a BadNumber, or 1e400, as
+    inf), which the schema check then looks for (schemacheck.check). TraceError when it is not
+    JSON, or too large to read back."""
     if not data.strip():
         raise TraceError(source, "empty file: not a trace")
     items, lists = data.count(b","), data.count(b"[") + data.count(b"{")
@@ -139,12 +155,14 @@ def parse_json(data: bytes, source: str) -> Any:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise TraceError(source, f"not UTF-8 text (line {line}, byte {e.start}): a trace is JSON") from e
+    constants: list[BadNumber] = []
+
+    def constant(text: str) -> BadNumber:  # NaN, Infinity, -Infinity
+        constants.append(BadNumber(text))
+        return constants[-1]
+
     try:
-        return json.loads(
-            text,
-            parse_constant=_constant,  # NaN, Infinity: 1e400 reads as inf, which is no number either
-            object_pairs_hook=_unique,
-        )
+        doc = json.loads(text, parse_constant=constant, object_pairs_hook=_unique)
     except json.JSONDecodeError as e:
         end = len(text.rstrip())
         if e.pos >= end or (e.msg.startswith("Unterminated string") and '"' not in text[e.pos + 1 :]):
@@ -157,6 +175,7 @@ def parse_json(data: bytes, source: str) -> Any:
     except ValueError as e:  # a duplicate key, or an integer of more than 4300 digits
         why = str(e).split(";")[0]  # not Python's advice on its own limit of digits
         raise TraceError(source, why if "twice" in why else f"not valid JSON: {why}") from e
+    return doc, bool(constants) or _may_overflow(data)
 
 
 # -- the trace ---------------------------------------------------------------------------------
@@ -177,13 +196,13 @@ def loads_trace(data: bytes | str, source: str = "<trace>", whole: bool = True) 
     """A Recording from the text of a trace; errors are titled with ``source``. ``whole``: refuse
     a trace that keeps only some steps or fields (replay needs them all); otherwise read it,
     checking the shapes of what it holds, with its steps in ``kept`` and no ``records``."""
-    doc = parse_json(data.encode("utf-8") if isinstance(data, str) else data, source)
+    doc, strict = parse_json(data.encode("utf-8") if isinstance(data, str) else data, source)
     _format(doc, source)
     steps = doc.get("steps")
     if isinstance(steps, list) and len(steps) > MAX_STEPS:
         message = f"{len(steps):,} steps is more than {MAX_STEPS:,}, the most a trace is read back with"
         raise TraceError(source, f"steps: {message} (--every K keeps a long run's trace small)")
-    problems = check(doc, schema())
+    problems = check(doc, strict)
     if problems:
         raise TraceError(source, problems)
     if whole:
