@@ -27,10 +27,14 @@ Recomputing the numbers is verify.py's part (``--check`` and replay call it).
 
 from __future__ import annotations
 
+import gc
+import itertools
 import json
+import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -50,6 +54,9 @@ from .trace import FORMAT, VERSION, TraceError
 from .values import BadNumber, describe
 
 Array = np.ndarray
+Arrays = tuple[Array, ...]
+Converted = dict[tuple[int, str], list[Array | None]]  # (layer, field): each step's array, or None
+Columns = dict[int, list[tuple[str, list[Array | None]]]]  # the same by layer, fields in SHAPE_ORDER
 
 MAX_PROBLEMS = 20
 # what a trace may hold, counted in its bytes before it is parsed: a parsed number takes some
@@ -118,20 +125,20 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return d
 
 
-# every byte as a digit ("0"), an exponent ("e"), a plus, or nothing that matters (" ")
-_NUMERIC = bytes(
-    ord("0") if chr(i).isdigit() and i < 128 else ord("e") if chr(i) in "eE" else ord("+") if i == 43 else 32
-    for i in range(256)
-)
+_EXPONENT = re.compile(rb"e\+?[0-9]{3}")  # an exponent of three digits (found fast: it starts with e)
+_EXPONENT_E = re.compile(rb"E\+?[0-9]{3}")
+_DIGITS = bytes(ord("0") if 48 <= i <= 57 else 32 for i in range(256))  # digits as 0, the rest blank
 
 
 def _may_overflow(data: bytes) -> bool:
     """Whether the text may hold a number too large for a float (1e400, or an integer of 400
     digits): one with an exponent of 100 or more, or 209 digits in a row (with an exponent of at
     most 99, a number below 1e308 has at most 208 digits before its point). A float that Python
-    writes has at most 17 significant digits and, below 1e100, an exponent of two."""
-    numeric = data.translate(_NUMERIC)
-    return b"e000" in numeric or b"e+000" in numeric or b"0" * 209 in numeric
+    writes has at most 17 significant digits and, below 1e100, an exponent of two. About 80 ms
+    for 19 MB, where walking the parsed document would take a second."""
+    if _EXPONENT.search(data) or (b"E" in data and _EXPONENT_E.search(data)):
+        return True
+    return b"0" * 209 in data.translate(_DIGITS)
 
 
 def parse_json(data: bytes, source: str) -> tuple[Any, bool]:
@@ -196,7 +203,26 @@ def loads_trace(data: bytes | str, source: str = "<trace>", whole: bool = True) 
     """A Recording from the text of a trace; errors are titled with ``source``. ``whole``: refuse
     a trace that keeps only some steps or fields (replay needs them all); otherwise read it,
     checking the shapes of what it holds, with its steps in ``kept`` and no ``records``."""
-    doc, strict = parse_json(data.encode("utf-8") if isinstance(data, str) else data, source)
+    with _no_cycle_collection():
+        return _loads(data.encode("utf-8") if isinstance(data, str) else data, source, whole)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The interpreter's cycle collector off while a trace is read: a parsed trace is millions of
+    lists and floats, none of them in a cycle, which each collection of the oldest generation
+    walks again (a third of json.loads's time, and as much of the rest)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _loads(data: bytes, source: str, whole: bool) -> Recording:
+    doc, strict = parse_json(data, source)
     _format(doc, source)
     steps = doc.get("steps")
     if isinstance(steps, list) and len(steps) > MAX_STEPS:
@@ -208,7 +234,7 @@ def loads_trace(data: bytes | str, source: str = "<trace>", whole: bool = True) 
     if whole:
         _whole(doc, source)
     scenario = _scenario(doc, source)
-    return _Builder(doc, scenario, source).build()
+    return _Builder(doc, scenario, source, whole).build()
 
 
 def _format(doc: Any, source: str) -> None:
@@ -289,7 +315,7 @@ def _num(x: Any) -> float:
 class _Builder:
     """Checks every shape against the scenario and builds the records, collecting problems."""
 
-    def __init__(self, doc: dict[str, Any], scenario: Scenario, source: str) -> None:
+    def __init__(self, doc: dict[str, Any], scenario: Scenario, source: str, whole: bool = True) -> None:
         self.doc, self.s, self.source = doc, scenario, source
         self.problems: list[str] = []
         self.layers = scenario.layers
@@ -301,7 +327,8 @@ class _Builder:
         self.schedule = BatchSchedule(self.N, scenario.batch, scenario.shuffle, scenario.seed)
         self.every: int = doc.get("every", 1)
         self.fields: tuple[str, ...] | None = tuple(doc["fields"]) if "fields" in doc else None
-        self.whole = self.every == 1 and self.fields is None  # then every step becomes a StepRecord
+        self.whole = self.every == 1 and self.fields is None  # every step and every field
+        self.replayed = whole and self.whole  # then every step also becomes a StepRecord, for replay
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message}")
@@ -351,20 +378,16 @@ class _Builder:
             raise TraceError(self.source, self.problems)
         W0 = tuple(self.weights(initial["w"], "initial.w", l - 1, l) for l in range(1, self.L + 1))
         b0 = tuple(self.biases(initial["b"], "initial.b", l - 1, l) for l in range(1, self.L + 1))
-        records: list[StepRecord] = []
-        kept: list[KeptStep] = []
-        W, b = W0, b0
         steps = doc["steps"]
+        converted = self.convert(steps)
+        columns: Columns = {l: [] for l in range(1, self.L + 1)}
+        for (l, name), column in sorted(converted.items(), key=lambda item: SHAPE_ORDER.index(item[0][1])):
+            columns[l].append((name, column))
+        kept: list[KeptStep] = []
         for i, step in enumerate(steps):
-            last = i == len(steps) - 1
-            k = self.kept_step(step, f"steps[{i}]", i, last)
-            if k is None:
-                continue
-            kept.append(k)
-            if self.whole:
-                rec = self.record(k, W, b, last)
-                records.append(rec)
-                W, b = tuple(lr.w for lr in rec.layers), tuple(lr.b for lr in rec.layers)
+            k = self.kept_step(step, f"steps[{i}]", i, i == len(steps) - 1, columns)
+            if k is not None:
+                kept.append(k)
         summary = doc["summary"]
         if summary["steps"] != len(steps):
             self.problem(
@@ -404,7 +427,7 @@ class _Builder:
             initial_b=b0,
             initial_train_loss=initial_loss,
             initial_test_loss=test_loss,
-            records=_with_blowup(tuple(records), initial_loss),
+            records=_with_blowup(self.records(kept, W0, b0), initial_loss) if self.replayed else (),
             stop_reason=summary["stop_reason"],
             final_loss=_num(summary["final_loss"]),
             kept=tuple(kept),
@@ -420,7 +443,64 @@ class _Builder:
         why = f"with every {k} the steps are {k}, {2 * k}, {3 * k}, ... and the run's last one"
         return (i * k + 1 if last else (i + 1) * k), (i + 1) * k, why
 
-    def kept_step(self, step: dict[str, Any], path: str, i: int, last: bool) -> KeptStep | None:
+    def batch_size(self, number: int) -> int:
+        """The number of samples in the batch of step ``number`` (the last of an epoch may be short)."""
+        offset = self.schedule.position_after(number - 1).offset
+        return min(self.schedule.size, self.N - offset)
+
+    def shape(self, key: str, l: int, B: int) -> tuple[int, ...]:
+        """The shape of array ``key`` of layer l in a step of a batch of B."""
+        if key in PER_SAMPLE:
+            return (B, self.layers[l])
+        if key in WEIGHT_SHAPED:
+            return (self.layers[l], self.layers[l - 1])
+        return (self.layers[l] if self.s.bias else 0,)
+
+    def convert(self, steps: list[Any]) -> Converted:
+        """Every array of every step, field by field and layer by layer: the steps whose array
+        should have the same shape in one np.array call, which costs a fraction of a call a step.
+        None where a step lacks it or the call fails (a shape that is wrong somewhere): kept_step
+        then converts that step's array alone, and says what is wrong with it."""
+        by_size: dict[int, list[int]] = {}  # the steps of each batch size whose layers can be read
+        for i, step in enumerate(steps):
+            layers = step.get("layers")
+            if isinstance(layers, list) and len(layers) == self.L and 1 <= step["step"] < 2**53:
+                by_size.setdefault(self.batch_size(int(step["step"])), []).append(i)
+        readable = sorted(i for members in by_size.values() for i in members)
+        out: Converted = {}
+        for l in range(1, self.L + 1):
+            layer = {i: steps[i]["layers"][l - 1] for i in readable}
+            for key in SHAPE_ORDER:
+                column: list[Array | None] | None = None
+                groups = by_size.items() if key in PER_SAMPLE else [(0, readable)]
+                for B, members in groups:
+                    try:
+                        values = [layer[i][key] for i in members]
+                    except KeyError:  # not in every step
+                        members = [i for i in members if key in layer[i]]
+                        values = [layer[i][key] for i in members]
+                    arrays = _stacked(values, self.shape(key, l, B))
+                    if arrays is None:
+                        continue
+                    arrays.flags.writeable = False  # and so every view of it
+                    if len(members) == len(steps):
+                        column = list(arrays)  # a view a step, made in C
+                        continue
+                    column = column or [None] * len(steps)
+                    for j, i in enumerate(members):
+                        column[i] = arrays[j]
+                if column is not None:
+                    out[l, key] = column
+        return out
+
+    def kept_step(
+        self,
+        step: dict[str, Any],
+        path: str,
+        i: int,
+        last: bool,
+        columns: Columns,
+    ) -> KeptStep | None:
         """The i-th step of the file (0-based) with its numbering, batch, epoch and shapes checked;
         None after a problem that leaves nothing to check further."""
         low, high, why = self.number(i, last)
@@ -456,7 +536,7 @@ class _Builder:
                     f"expected {_indices(expected_batch)} ({self._order()}), got {_indices(batch)}",
                 )
                 return None
-            values["batch"] = tuple(int(k) for k in batch)
+            values["batch"] = tuple(map(int, batch))
         epoch = after.epoch - 1 if after.offset == 0 else after.epoch
         if "epoch" in step:
             if step["epoch"] != epoch:
@@ -472,10 +552,13 @@ class _Builder:
                     where, f"no {', '.join(missing)}: replay shows {', '.join(LAYER_FIELDS)} of every layer"
                 )
                 return None
+            arrays = {k: a for k, column in columns[l] if (a := column[i]) is not None}
+            if len(arrays) == len(layer):  # every array of the layer converted with the other steps'
+                layers.append(MappingProxyType(arrays))
+                continue
             n = self.layers[l]
-            arrays = {}
-            for k in SHAPE_ORDER:
-                if k not in layer:
+            for k in SHAPE_ORDER:  # the others one by one, each with what is wrong with it
+                if k not in layer or k in arrays:
                     continue
                 if k in PER_SAMPLE:
                     arrays[k] = self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
@@ -483,7 +566,7 @@ class _Builder:
                     arrays[k] = self.weights(layer, where, k, l)
                 else:
                     arrays[k] = self.biases(layer, where, k, l)
-            layers.append(MappingProxyType(arrays))
+            layers.append(MappingProxyType({k: arrays[k] for k in SHAPE_ORDER if k in arrays}))
         for key in ("loss", "train_loss", "test_loss", "penalty"):
             if key in step:
                 values[key] = _num(step[key])
@@ -491,52 +574,61 @@ class _Builder:
             values["warnings"] = self.warnings(step["warnings"], f"{path}.warnings")
         return KeptStep(number, MappingProxyType(values), tuple(layers))
 
-    def record(self, kept: KeptStep, W: tuple[Array, ...], b: tuple[Array, ...], last: bool) -> StepRecord:
-        """The StepRecord of a step of a whole trace: what it holds, and what follows from it."""
-        values = kept.values
-        layers = tuple(
-            _layer_record(
-                dict(
-                    activation=self.network.activations[l].name,
-                    w_before=W[l],
-                    b_before=b[l],
-                    **arrays,
+    def records(
+        self, kept: list[KeptStep], W0: tuple[Array, ...], b0: tuple[Array, ...]
+    ) -> tuple[StepRecord, ...]:
+        """The StepRecord of every step of a whole trace: what it holds, and what follows from it
+        (w_before and b_before are the step before's w and b; x and t the rows of its batch; its
+        per-sample losses those of its output, computed for all the steps of a batch size at once)."""
+        by_size: dict[int, list[int]] = {}
+        for i, k in enumerate(kept):
+            by_size.setdefault(len(k.values["batch"]), []).append(i)
+        xs: list[Array] = [_EMPTY] * len(kept)
+        ts: list[Array] = [_EMPTY] * len(kept)
+        losses: list[Array] = [_EMPTY] * len(kept)
+        for members in by_size.values():
+            idx = np.array([kept[i].values["batch"] for i in members], dtype=np.intp)
+            x, t = _frozen(self.s.inputs[idx]), _frozen(self.s.targets[idx])
+            out = [kept[i].layers[-1] for i in members]
+            a, z = np.stack([o["a"] for o in out]), np.stack([o["z"] for o in out])
+            n = a.shape[-1]
+            with np.errstate(all="ignore"):  # row by row, as the Trainer computes each batch's
+                flat = self.network.sample_losses(a.reshape(-1, n), t.reshape(-1, n), z.reshape(-1, n))
+            per_step = _frozen(np.asarray(flat, dtype=float).reshape(len(members), -1))
+            for j, i in enumerate(members):
+                xs[i], ts[i], losses[i] = x[j], t[j], per_step[j]
+        names = tuple(a.name for a in self.network.activations)
+        summary = self.doc["summary"]["stop_reason"]
+        stop_last = summary if summary in SELF_STOPS else None
+        records: list[StepRecord] = []
+        W, b = W0, b0
+        for i, k in enumerate(kept):
+            layers = tuple(_layer_record(names[l], W[l], b[l], arrays) for l, arrays in enumerate(k.layers))
+            values = k.values
+            loss, train_loss = values["loss"], values["train_loss"]
+            stop = stop_last if i == len(kept) - 1 else None
+            test_loss = values.get("test_loss")
+            records.append(
+                StepRecord(
+                    step=k.step,
+                    epoch=values["epoch"],
+                    batch=values["batch"],
+                    x=xs[i],
+                    t=ts[i],
+                    sample_losses=losses[i],
+                    loss=loss,
+                    train_loss=train_loss,
+                    learning_rate=self.s.learning_rate,
+                    layers=layers,
+                    stop_reason=stop,
+                    nonfinite=find_nonfinite(layers, loss, train_loss) if stop == "diverged" else None,
+                    test_loss=None if test_loss is None or np.isnan(test_loss) else test_loss,
+                    warnings=values.get("warnings", ()),
+                    penalty=values.get("penalty", 0.0),
                 )
             )
-            for l, arrays in enumerate(kept.layers)
-        )
-        idx = np.asarray(values["batch"], dtype=np.intp)
-        x, t = _frozen(self.s.inputs[idx]), _frozen(self.s.targets[idx])
-        out = layers[-1]
-        with np.errstate(all="ignore"):
-            sample_losses = _frozen(np.asarray(self.network.sample_losses(out.a, t, out.z), dtype=float))
-        loss, train_loss = values["loss"], values["train_loss"]
-        stop = (
-            self.doc["summary"]["stop_reason"]
-            if last and self.doc["summary"]["stop_reason"] in SELF_STOPS
-            else None
-        )
-        extra: dict[str, Any] = {k: values[k] for k in ("penalty", "warnings") if k in values}
-        if "test_loss" in values:
-            test_loss = values["test_loss"]
-            extra["test_loss"] = None if np.isnan(test_loss) else test_loss
-        return _step_record(
-            dict(
-                step=kept.step,
-                epoch=values["epoch"],
-                batch=values["batch"],
-                x=x,
-                t=t,
-                sample_losses=sample_losses,
-                loss=loss,
-                train_loss=train_loss,
-                learning_rate=self.s.learning_rate,
-                layers=layers,
-                stop_reason=stop,
-                nonfinite=find_nonfinite(layers, loss, train_loss) if stop == "diverged" else None,
-                **extra,
-            )
-        )
+            W, b = tuple(lr.w for lr in layers), tuple(lr.b for lr in layers)
+        return tuple(records)
 
     def warnings(self, items: list[dict[str, Any]], path: str) -> tuple[Diagnostic, ...]:
         """The step's diagnostics; a layer or node that the network does not have is a problem."""
@@ -568,26 +660,54 @@ def _with_blowup(records: tuple[StepRecord, ...], initial_loss: float) -> tuple[
     return records if blowup is None else (*records[:-1], replace(last, blowup=blowup))
 
 
+def _stacked(values: list[Any], shape: tuple[int, ...]) -> Array | None:
+    """``values``, nested lists of numbers (or nulls) each of ``shape`` (rows, cols) or (n,), as
+    one array of shape (len(values), *shape); None when one of them has another shape. The
+    lengths are checked first, so that the numbers can be read in one C loop (np.fromiter: a
+    third faster than np.array, which also finds the shape)."""
+    if set(map(len, values)) - {shape[0]}:
+        return None
+    flat: Iterator[Any] = itertools.chain.from_iterable(values)
+    if len(shape) == 2:
+        if set(map(len, itertools.chain.from_iterable(values))) - {shape[1]}:
+            return None
+        flat = itertools.chain.from_iterable(flat)
+    try:
+        out = np.fromiter(flat, dtype=float, count=len(values) * math.prod(shape))
+    except TypeError:  # a null among them: np.array reads it as nan
+        out = np.array(values, dtype=float)
+    return out.reshape(len(values), *shape)
+
+
 def _indices(batch: Any) -> str:
     items = [int(k) for k in batch]
     return str(items) if len(items) <= 8 else str(items[:8])[:-1] + f", ... ({len(items)} samples)]"
 
 
 _STATE_KEYS = ("velocity_w", "velocity_b", "m_w", "v_w", "m_b", "v_b")
+_EMPTY = np.zeros(0)
 
 
-def _layer_record(values: dict[str, Any]) -> LayerRecord:
-    """A LayerRecord of the fields it has (optional trace fields land where the record has a place)."""
-    known = {f.name for f in fields(LayerRecord)}
-    state = {k: values.pop(k) for k in _STATE_KEYS if k in values}
-    if state and "state" in known:
-        values["state"] = MappingProxyType(state)
-    return LayerRecord(**{k: v for k, v in values.items() if k in known})
-
-
-def _step_record(values: dict[str, Any]) -> StepRecord:
-    known = {f.name for f in fields(StepRecord)}
-    return StepRecord(**{k: v for k, v in values.items() if k in known})
+def _layer_record(
+    activation: str, w_before: Array, b_before: Array, arrays: Mapping[str, Array]
+) -> LayerRecord:
+    """The LayerRecord of one layer of a step: the arrays the trace holds, the optimiser's in its state."""
+    return LayerRecord(
+        activation=activation,
+        z=arrays["z"],
+        a=arrays["a"],
+        delta=arrays["delta"],
+        grad_w=arrays["grad_w"],
+        grad_b=arrays["grad_b"],
+        w_before=w_before,
+        b_before=b_before,
+        w=arrays["w"],
+        b=arrays["b"],
+        error=arrays.get("error"),
+        update_w=arrays.get("update_w"),
+        update_b=arrays.get("update_b"),
+        state=MappingProxyType({k: arrays[k] for k in _STATE_KEYS if k in arrays}),
+    )
 
 
 def _frozen(x: Array) -> Array:
