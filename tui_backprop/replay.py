@@ -49,27 +49,24 @@ from .engine.regularization import Penalty
 from .engine.trainer import loss_blowup
 from .files import TRACE_LIMIT, Unreadable, read_regular
 from .scenario import Scenario, ScenarioError, parse_scenario
-from .schemacheck import at, check
+from .schemacheck import Check, at
 from .trace import FORMAT, VERSION, TraceError
-from .values import BadNumber, describe
+from .tracetext import NotInLines, Parsed, parse, parse_whole
+from .values import describe
 
 Array = np.ndarray
 Arrays = tuple[Array, ...]
-Converted = dict[tuple[int, str], list[Array | None]]  # (layer, field): each step's array, or None
-Columns = dict[int, list[tuple[str, list[Array | None]]]]  # the same by layer, fields in SHAPE_ORDER
 
 MAX_PROBLEMS = 20
-# what a trace may hold, counted in its bytes before it is parsed: a parsed number takes some
-# 32 bytes, a list 100 and an object 300, so that these keep a trace's Python objects to about
-# 350 MB at the most (20,000 steps of xor, 10 of blobs_784); and the steps it holds, each of
-# which becomes a StepRecord and is recomputed (20,000 of a 1-1 network: 6 s on 2 busy cores)
-MAX_ITEMS = 6_000_000  # numbers and other items: the commas between them
-MAX_LISTS = 500_000  # lists and objects
-MAX_STEPS = 20_000
+# the steps a trace may hold: each one kept costs some 700 bytes besides its numbers (its values,
+# its layers' mappings, a row in each array's column), and a whole trace's StepRecord 2 KB more
+# for replay; a trace of a 1-1 network, the smallest step, holds 146,000 steps in 50 MB
+MAX_STEPS = 200_000
 SELF_STOPS = ("diverged", "target_loss", "max_steps")  # summary reasons that belong to the last step
 
 # every field of a layer that replay shows
 LAYER_FIELDS = ("z", "a", "delta", "grad_w", "grad_b", "w", "b")
+_LAYER_FIELDS = frozenset(LAYER_FIELDS)
 # the arrays a layer of a step may hold, by shape, in the order their shapes are checked
 PER_SAMPLE = ("z", "a", "delta", "error")  # (B, n_l)
 WEIGHT_SHAPED = ("w", "grad_w", "update_w", "velocity_w", "m_w", "v_w")  # (n_l, n_{l-1})
@@ -77,7 +74,7 @@ BIAS_SHAPED = ("b", "grad_b", "update_b", "velocity_b", "m_b", "v_b")  # (n_l,) 
 SHAPE_ORDER = (*PER_SAMPLE, "w", "b", "grad_w", "grad_b", *WEIGHT_SHAPED[2:], *BIAS_SHAPED[2:])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeptStep:
     """One step as the trace holds it: every field written, every number as recorded (null as
     nan). A whole trace keeps every field of every step; one written with --every or --fields
@@ -113,79 +110,7 @@ class Recording:
         return len(self.kept)
 
 
-# -- reading strict JSON ---------------------------------------------------------------------
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        seen: set[str] = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise ValueError(f"not strict JSON: the key {json.dumps(dup)} appears twice in one object")
-    return d
-
-
-_EXPONENT = re.compile(rb"e\+?[0-9]{3}")  # an exponent of three digits (found fast: it starts with e)
-_EXPONENT_E = re.compile(rb"E\+?[0-9]{3}")
-_DIGITS = bytes(ord("0") if 48 <= i <= 57 else 32 for i in range(256))  # digits as 0, the rest blank
-
-
-def _may_overflow(data: bytes) -> bool:
-    """Whether the text may hold a number too large for a float (1e400, or an integer of 400
-    digits): one with an exponent of 100 or more, or 209 digits in a row (with an exponent of at
-    most 99, a number below 1e308 has at most 208 digits before its point). A float that Python
-    writes has at most 17 significant digits and, below 1e100, an exponent of two. About 80 ms
-    for 19 MB, where walking the parsed document would take a second."""
-    if _EXPONENT.search(data) or (b"E" in data and _EXPONENT_E.search(data)):
-        return True
-    return b"0" * 209 in data.translate(_DIGITS)
-
-
-def parse_json(data: bytes, source: str) -> tuple[Any, bool]:
-    """The document in ``data``, read as strict JSON (RFC 8259), and whether it may hold a number
-    that strict JSON does not allow (NaN and Infinity, which read as a BadNumber, or 1e400, as
-    inf), which the schema check then looks for (schemacheck.check). TraceError when it is not
-    JSON, or too large to read back."""
-    if not data.strip():
-        raise TraceError(source, "empty file: not a trace")
-    items, lists = data.count(b","), data.count(b"[") + data.count(b"{")
-    if items > MAX_ITEMS or lists > MAX_LISTS:
-        holds = f"{items:,} items in {lists:,} lists"
-        most = f"{MAX_ITEMS:,} in {MAX_LISTS:,}"
-        raise TraceError(
-            source,
-            f"too large to read back: {holds}, where a trace holds at most {most} "
-            "(--every K or --fields keep a long run's trace small)",
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise TraceError(source, f"not UTF-8 text (line {line}, byte {e.start}): a trace is JSON") from e
-    constants: list[BadNumber] = []
-
-    def constant(text: str) -> BadNumber:  # NaN, Infinity, -Infinity
-        constants.append(BadNumber(text))
-        return constants[-1]
-
-    try:
-        doc = json.loads(text, parse_constant=constant, object_pairs_hook=_unique)
-    except json.JSONDecodeError as e:
-        end = len(text.rstrip())
-        if e.pos >= end or (e.msg.startswith("Unterminated string") and '"' not in text[e.pos + 1 :]):
-            line = text.count("\n", 0, end) + 1
-            message = f"truncated: the file ends at line {line} before the JSON is complete"
-            raise TraceError(source, message + " (an export that was cut short?)") from e
-        raise TraceError(source, f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from e
-    except RecursionError as e:
-        raise TraceError(source, "not valid JSON for a trace: nested too deeply") from e
-    except ValueError as e:  # a duplicate key, or an integer of more than 4300 digits
-        why = str(e).split(";")[0]  # not Python's advice on its own limit of digits
-        raise TraceError(source, why if "twice" in why else f"not valid JSON: {why}") from e
-    return doc, bool(constants) or _may_overflow(data)
-
-
-# -- the trace ---------------------------------------------------------------------------------
+# -- reading ---------------------------------------------------------------------------------
 
 
 def read_trace(path: str | Path, whole: bool = True) -> Recording:
@@ -193,18 +118,27 @@ def read_trace(path: str | Path, whole: bool = True) -> Recording:
     ``whole=False``: a trace written with --every or --fields is read too (see loads_trace)."""
     label = str(path)
     try:
-        data = read_regular(path, TRACE_LIMIT, "trace file")  # a regular file, within the limit
+        data = [read_regular(path, TRACE_LIMIT, "trace file")]  # a regular file, within the limit
     except Unreadable as e:
         raise TraceError(label, e.reason) from e.__cause__ or e
-    return loads_trace(data, label, whole)
+    return _read(data, label, whole)  # the bytes handed over: freed once they are text
 
 
 def loads_trace(data: bytes | str, source: str = "<trace>", whole: bool = True) -> Recording:
     """A Recording from the text of a trace; errors are titled with ``source``. ``whole``: refuse
-    a trace that keeps only some steps or fields (replay needs them all); otherwise read it,
-    checking the shapes of what it holds, with its steps in ``kept`` and no ``records``."""
+    a trace that keeps only some steps or fields (replay needs them all), and make the
+    StepRecords of its steps; otherwise read such a trace too, checking the shapes of what it
+    holds, with its steps in ``kept`` and no ``records`` (what --check verifies)."""
+    return _read([data.encode("utf-8") if isinstance(data, str) else data], source, whole)
+
+
+def _read(box: list[bytes], source: str, whole: bool) -> Recording:
     with _no_cycle_collection():
-        return _loads(data.encode("utf-8") if isinstance(data, str) else data, source, whole)
+        parsed, text = parse(box, source)
+        try:
+            return _Reading(parsed, source, whole).recording()
+        except NotInLines:  # steps not a chunk of lines at a time: the whole document says why
+            return _Reading(parse_whole(text, source, parsed.strict), source, whole).recording()
 
 
 @contextmanager
@@ -221,20 +155,50 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _loads(data: bytes, source: str, whole: bool) -> Recording:
-    doc, strict = parse_json(data, source)
-    _format(doc, source)
-    steps = doc.get("steps")
-    if isinstance(steps, list) and len(steps) > MAX_STEPS:
-        message = f"{len(steps):,} steps is more than {MAX_STEPS:,}, the most a trace is read back with"
-        raise TraceError(source, f"steps: {message} (--every K keeps a long run's trace small)")
-    problems = check(doc, strict)
-    if problems:
-        raise TraceError(source, problems)
-    if whole:
-        _whole(doc, source)
-    scenario = _scenario(doc, source)
-    return _Builder(doc, scenario, source, whole).build()
+class _Reading:
+    """A trace read in the order its checks come: the format; the number of steps; the JSON
+    Schema (every problem of it, anywhere, before any other); a trace of some steps or fields
+    where replay needs all; the scenario; then the shapes, numbering and batches of the steps.
+    Its steps come a chunk at a time (tracetext.py): each is checked against the schema and,
+    while nothing has been found wrong, built at once, its Python objects then dropped. A
+    problem of a later kind is held until the schema is known to hold everywhere."""
+
+    def __init__(self, parsed: Parsed, source: str, whole: bool) -> None:
+        self.parsed, self.source, self.whole = parsed, source, whole
+
+    def recording(self) -> Recording:
+        parsed, source = self.parsed, self.source
+        top = parsed.top
+        _format(top, source)
+        if parsed.total > MAX_STEPS:
+            message = f"{parsed.total:,} steps is more than {MAX_STEPS:,}, the most a trace is read back with"
+            raise TraceError(source, f"steps: {message} (--every K keeps a long run's trace small)")
+        check = Check().top(top, parsed.strict)
+        held: TraceError | None = None  # the first problem found after the schema's
+        builder: _Builder | None = None
+        if not check.problems():
+            try:
+                if self.whole:
+                    _whole(top, source)
+                builder = _Builder(top, _scenario(top, source), source, self.whole, parsed.total)
+                builder.start()
+            except TraceError as e:
+                held, builder = e, None
+        for start, steps, strict in parsed.chunks():
+            check.steps(steps, start, strict)
+            if builder is not None and not check.problems():
+                try:
+                    builder.steps(steps, start)
+                except TraceError as e:
+                    held, builder = e, None
+            del steps  # its Python objects: what is kept of them is in the builder's arrays
+        problems = check.problems()
+        if problems:
+            raise TraceError(source, problems)
+        if held is not None:
+            raise held
+        assert builder is not None
+        return builder.finish()
 
 
 def _format(doc: Any, source: str) -> None:
@@ -315,9 +279,15 @@ def _num(x: Any) -> float:
 class _Builder:
     """Checks every shape against the scenario and builds the records, collecting problems."""
 
-    def __init__(self, doc: dict[str, Any], scenario: Scenario, source: str, whole: bool = True) -> None:
-        self.doc, self.s, self.source = doc, scenario, source
+    def __init__(self, top: dict[str, Any], scenario: Scenario, source: str, whole: bool, total: int) -> None:
+        self.doc, self.s, self.source = top, scenario, source  # the trace without its steps
+        self.total = total  # the steps in the file, which come a chunk at a time (steps())
         self.problems: list[str] = []
+        self.kept: list[KeptStep] = []
+        self.columns: dict[int, dict[str, _Column]] = {}  # layer l: each array of it, for every step
+        self.names: dict[tuple[str, ...], tuple[str, ...]] = {}  # a layer's fields: in SHAPE_ORDER
+        self.loose: set[tuple[int, int]] = set()  # (step, layer) with an array converted alone
+        self.batches: dict[tuple[int, int], tuple[int, ...]] = {}  # (epoch, offset): the batch
         self.layers = scenario.layers
         self.L = len(self.layers) - 1
         self.N = len(scenario.inputs)
@@ -325,12 +295,13 @@ class _Builder:
             tuple(get_activation(a) for a in scenario.activations), get_loss(scenario.loss), scenario.bias
         )
         self.schedule = BatchSchedule(self.N, scenario.batch, scenario.shuffle, scenario.seed)
-        self.every: int = doc.get("every", 1)
-        self.fields: tuple[str, ...] | None = tuple(doc["fields"]) if "fields" in doc else None
+        self.per_epoch = -(-self.N // self.schedule.size)  # batches an epoch
+        self.every: int = top.get("every", 1)
+        self.fields: tuple[str, ...] | None = tuple(top["fields"]) if "fields" in top else None
         self.whole = self.every == 1 and self.fields is None  # every step and every field
         self.replayed = whole and self.whole  # then every step also becomes a StepRecord, for replay
 
-    def problem(self, path: str, message: str) -> None:
+    def problem(self, path: str | _StepPath, message: str) -> None:
         self.problems.append(f"{path}: {message}")
         if len(self.problems) >= MAX_PROBLEMS:
             raise TraceError(self.source, self.problems + ["... (stopped after 20 problems)"])
@@ -354,20 +325,20 @@ class _Builder:
             return np.full(n, np.nan)
         return _frozen(np.array(v, dtype=float).reshape(n))
 
-    def weights(self, obj: Any, path: str, key: str | int, l: int) -> Array:
+    def weights(self, obj: Any, path: str | _StepPath, key: str | int, l: int) -> Array:
         """obj[key], the (n_l, n_{l-1}) weights of layer l (or an array shaped like them)."""
         n, m = self.layers[l], self.layers[l - 1]
-        return self.matrix(obj[key], at(path, key), n, m, f"n_{l} x n_{l - 1}")
+        return self.matrix(obj[key], at(str(path), key), n, m, f"n_{l} x n_{l - 1}")
 
-    def biases(self, obj: Any, path: str, key: str | int, l: int) -> Array:
+    def biases(self, obj: Any, path: str | _StepPath, key: str | int, l: int) -> Array:
         """obj[key], the (n_l,) biases of layer l; (0,) for a network without biases."""
         n = self.layers[l] if self.s.bias else 0
         names = f"n_{l}" if self.s.bias else "none: the network has no biases"
-        return self.vector(obj[key], at(path, key), n, names)
+        return self.vector(obj[key], at(str(path), key), n, names)
 
-    def build(self) -> Recording:
-        doc, s = self.doc, self.s
-        initial = doc["initial"]
+    def start(self) -> None:
+        """The initial weights and biases, checked against the layers."""
+        initial = self.doc["initial"]
         for key in ("w", "b"):
             if len(initial[key]) != self.L:
                 self.problem(
@@ -376,22 +347,26 @@ class _Builder:
                 )
         if self.problems:
             raise TraceError(self.source, self.problems)
-        W0 = tuple(self.weights(initial["w"], "initial.w", l - 1, l) for l in range(1, self.L + 1))
-        b0 = tuple(self.biases(initial["b"], "initial.b", l - 1, l) for l in range(1, self.L + 1))
-        steps = doc["steps"]
-        converted = self.convert(steps)
-        columns: Columns = {l: [] for l in range(1, self.L + 1)}
-        for (l, name), column in sorted(converted.items(), key=lambda item: SHAPE_ORDER.index(item[0][1])):
-            columns[l].append((name, column))
-        kept: list[KeptStep] = []
-        for i, step in enumerate(steps):
-            k = self.kept_step(step, f"steps[{i}]", i, i == len(steps) - 1, columns)
+        self.W0 = tuple(self.weights(initial["w"], "initial.w", l - 1, l) for l in range(1, self.L + 1))
+        self.b0 = tuple(self.biases(initial["b"], "initial.b", l - 1, l) for l in range(1, self.L + 1))
+
+    def steps(self, steps: list[Any], start: int) -> None:
+        """Steps ``start``, ``start + 1``, ... of the file: converted, checked and kept."""
+        self.convert(steps, start)
+        last = self.total - 1
+        for i, step in enumerate(steps, start):
+            k = self.kept_step(step, i, i == last)
             if k is not None:
-                kept.append(k)
+                self.kept.append(k)
+
+    def finish(self) -> Recording:
+        """The Recording, once every step is in: the summary checked, what follows from it made."""
+        doc, s = self.doc, self.s
+        W0, b0 = self.W0, self.b0
         summary = doc["summary"]
-        if summary["steps"] != len(steps):
+        if summary["steps"] != self.total:
             self.problem(
-                "summary.steps", f"expected {len(steps)} (the steps in the file), got {summary['steps']}"
+                "summary.steps", f"expected {self.total} (the steps in the file), got {summary['steps']}"
             )
         if self.problems:
             raise TraceError(self.source, self.problems)
@@ -427,10 +402,10 @@ class _Builder:
             initial_b=b0,
             initial_train_loss=initial_loss,
             initial_test_loss=test_loss,
-            records=_with_blowup(self.records(kept, W0, b0), initial_loss) if self.replayed else (),
+            records=_with_blowup(self.records(self.kept, W0, b0), initial_loss) if self.replayed else (),
             stop_reason=summary["stop_reason"],
             final_loss=_num(summary["final_loss"]),
-            kept=tuple(kept),
+            kept=tuple(self.kept),
             every=self.every,
             fields=self.fields,
         )
@@ -445,8 +420,21 @@ class _Builder:
 
     def batch_size(self, number: int) -> int:
         """The number of samples in the batch of step ``number`` (the last of an epoch may be short)."""
-        offset = self.schedule.position_after(number - 1).offset
+        offset = (number - 1) % self.per_epoch * self.schedule.size
         return min(self.schedule.size, self.N - offset)
+
+    def batch(self, number: int) -> tuple[int, tuple[int, ...]]:
+        """The epoch of step ``number`` and the sample indices of its batch, as the Trainer's
+        schedule draws them (the same batches again in each epoch without shuffling: kept)."""
+        epoch, k = divmod(number - 1, self.per_epoch)  # as schedule.position_after counts
+        key = (epoch if self.s.shuffle else 0, k)
+        batch = self.batches.get(key)
+        if batch is None:
+            indices, _ = self.schedule.next_batch(self.schedule.position_after(number - 1))
+            batch = tuple(indices.tolist())
+            if len(self.batches) < 100_000:
+                self.batches[key] = batch
+        return epoch + 1, batch
 
     def shape(self, key: str, l: int, B: int) -> tuple[int, ...]:
         """The shape of array ``key`` of layer l in a step of a batch of B."""
@@ -456,63 +444,58 @@ class _Builder:
             return (self.layers[l], self.layers[l - 1])
         return (self.layers[l] if self.s.bias else 0,)
 
-    def convert(self, steps: list[Any]) -> Converted:
-        """Every array of every step, field by field and layer by layer: the steps whose array
-        should have the same shape in one np.array call, which costs a fraction of a call a step.
-        None where a step lacks it or the call fails (a shape that is wrong somewhere): kept_step
-        then converts that step's array alone, and says what is wrong with it."""
+    def column(self, l: int, key: str) -> _Column:
+        columns = self.columns.setdefault(l, {})
+        if key not in columns:
+            columns[key] = _Column(self.total)
+        return columns[key]
+
+    def convert(self, steps: list[Any], start: int) -> None:
+        """Every array of steps ``start``, ... into its column, field by field and layer by layer:
+        the arrays that should have the same shape in one conversion, which costs a fraction of a
+        call a step. A step that lacks an array, or one of a conversion that fails (a shape wrong
+        somewhere), is left out: kept_step converts it alone, and says what is wrong with it."""
         by_size: dict[int, list[int]] = {}  # the steps of each batch size whose layers can be read
-        for i, step in enumerate(steps):
+        for j, step in enumerate(steps):
             layers = step.get("layers")
             if isinstance(layers, list) and len(layers) == self.L and 1 <= step["step"] < 2**53:
-                by_size.setdefault(self.batch_size(int(step["step"])), []).append(i)
-        readable = sorted(i for members in by_size.values() for i in members)
-        out: Converted = {}
+                by_size.setdefault(self.batch_size(int(step["step"])), []).append(j)
+        readable = sorted(j for members in by_size.values() for j in members)
         for l in range(1, self.L + 1):
-            layer = {i: steps[i]["layers"][l - 1] for i in readable}
+            layer = {j: steps[j]["layers"][l - 1] for j in readable}
+            present = set().union(*(d.keys() for d in layer.values()))
             for key in SHAPE_ORDER:
-                column: list[Array | None] | None = None
+                if key not in present:
+                    continue
                 groups = by_size.items() if key in PER_SAMPLE else [(0, readable)]
                 for B, members in groups:
                     try:
-                        values = [layer[i][key] for i in members]
+                        values = [layer[j][key] for j in members]
                     except KeyError:  # not in every step
-                        members = [i for i in members if key in layer[i]]
-                        values = [layer[i][key] for i in members]
-                    arrays = _stacked(values, self.shape(key, l, B))
-                    if arrays is None:
-                        continue
-                    arrays.flags.writeable = False  # and so every view of it
-                    if len(members) == len(steps):
-                        column = list(arrays)  # a view a step, made in C
-                        continue
-                    column = column or [None] * len(steps)
-                    for j, i in enumerate(members):
-                        column[i] = arrays[j]
-                if column is not None:
-                    out[l, key] = column
-        return out
+                        members = [j for j in members if key in layer[j]]
+                        values = [layer[j][key] for j in members]
+                    arrays = _stacked(values, self.shape(key, l, B)) if members else None
+                    if arrays is not None:
+                        arrays.flags.writeable = False  # and so every row taken of it
+                        self.column(l, key).stacked(arrays, [start + j for j in members])
+                    else:
+                        self.loose.update((start + j, l) for j in members)
 
-    def kept_step(
-        self,
-        step: dict[str, Any],
-        path: str,
-        i: int,
-        last: bool,
-        columns: Columns,
-    ) -> KeptStep | None:
+    def kept_step(self, step: dict[str, Any], i: int, last: bool) -> KeptStep | None:
         """The i-th step of the file (0-based) with its numbering, batch, epoch and shapes checked;
         None after a problem that leaves nothing to check further."""
-        low, high, why = self.number(i, last)
+        path = _StepPath(i)  # steps[i], made into text only for a message
         number = int(step["step"])  # an integer, as the schema says: maybe written 3.0
+        low, high, why = (i + 1, i + 1, "") if self.every == 1 else self.number(i, last)
         if not low <= number <= high:
+            why = why or self.number(i, last)[2]
             skipped = (
                 " (replay needs every step; was it exported with --every?)"
                 if self.whole and number > high
                 else ""
             )
-            expected = str(high) if low == high else f"{low} to {high}"
-            self.problem(f"{path}.step", f"expected {expected} ({why}), got {step['step']}{skipped}")
+            allowed = str(high) if low == high else f"{low} to {high}"
+            self.problem(f"{path}.step", f"expected {allowed} ({why}), got {step['step']}{skipped}")
             return None
         if "layers" in step and len(step["layers"]) != self.L:
             self.problem(
@@ -520,53 +503,52 @@ class _Builder:
                 f"expected {self.L} (one per layer after the input), got {len(step['layers'])}",
             )
             return None
-        expected_batch, after = self.schedule.next_batch(self.schedule.position_after(number - 1))
+        epoch, expected = self.batch(number)
         values: dict[str, Any] = {}
         if "batch" in step:
             batch = step["batch"]
-            bad = [k for k in batch if not 0 <= k < self.N]
-            if bad:
+            if batch != list(expected):  # (equal lists are the fast path: 3.0 == 3 as in JSON)
+                bad = [k for k in batch if not 0 <= k < self.N]
+                if bad:
+                    message = f"sample index {bad[0]} is out of range: the data has {self.N} samples"
+                    self.problem(f"{path}.batch", message)
+                    return None
                 self.problem(
-                    f"{path}.batch", f"sample index {bad[0]} is out of range: the data has {self.N} samples"
+                    f"{path}.batch", f"expected {_indices(expected)} ({self._order()}), got {_indices(batch)}"
                 )
                 return None
-            if list(batch) != expected_batch.tolist():
-                self.problem(
-                    f"{path}.batch",
-                    f"expected {_indices(expected_batch)} ({self._order()}), got {_indices(batch)}",
-                )
-                return None
-            values["batch"] = tuple(map(int, batch))
-        epoch = after.epoch - 1 if after.offset == 0 else after.epoch
+            values["batch"] = expected
         if "epoch" in step:
             if step["epoch"] != epoch:
                 self.problem(f"{path}.epoch", f"expected {epoch} ({self._order()}), got {step['epoch']}")
             values["epoch"] = epoch
-        B = len(expected_batch)
+        B = len(expected)
         layers = []
         for l, layer in enumerate(step.get("layers", ()), 1):
-            where = f"{path}.layers[{l - 1}]"
-            missing = [k for k in LAYER_FIELDS if k not in layer]
-            if missing and self.whole:
+            where = _StepPath(i, l - 1)
+            if self.whole and not layer.keys() >= _LAYER_FIELDS:
+                missing = [k for k in LAYER_FIELDS if k not in layer]
                 self.problem(
                     where, f"no {', '.join(missing)}: replay shows {', '.join(LAYER_FIELDS)} of every layer"
                 )
                 return None
-            arrays = {k: a for k, column in columns[l] if (a := column[i]) is not None}
-            if len(arrays) == len(layer):  # every array of the layer converted with the other steps'
-                layers.append(MappingProxyType(arrays))
-                continue
-            n = self.layers[l]
-            for k in SHAPE_ORDER:  # the others one by one, each with what is wrong with it
-                if k not in layer or k in arrays:
+            names = self.names.get(order := tuple(layer))  # in the order of the file
+            if names is None:
+                names = self.names[order] = tuple(k for k in SHAPE_ORDER if k in layer)
+            columns = self.columns.get(l, {})
+            for k in names if (i, l) in self.loose else ():  # not converted with the other steps':
+                if k in columns and columns[k].has(i):  # each alone, with what is wrong with it
                     continue
                 if k in PER_SAMPLE:
-                    arrays[k] = self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
+                    n = self.layers[l]
+                    array = self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
                 elif k in WEIGHT_SHAPED:
-                    arrays[k] = self.weights(layer, where, k, l)
+                    array = self.weights(layer, where, k, l)
                 else:
-                    arrays[k] = self.biases(layer, where, k, l)
-            layers.append(MappingProxyType({k: arrays[k] for k in SHAPE_ORDER if k in arrays}))
+                    array = self.biases(layer, where, k, l)
+                self.column(l, k).own(i, array)
+                columns = self.columns[l]
+            layers.append(_LayerArrays(columns, i, names))
         for key in ("loss", "train_loss", "test_loss", "penalty"):
             if key in step:
                 values[key] = _num(step[key])
@@ -648,6 +630,81 @@ class _Builder:
         s = self.s
         order = f"shuffled with seed {s.seed}" if s.shuffle else "in file order"
         return f"batch = {json.dumps(s.batch)}, {order}"
+
+
+class _StepPath:
+    """``steps[i]`` or ``steps[i].layers[l]``, a place as messages name it, made into text only
+    when a message needs it (most steps need none)."""
+
+    __slots__ = ("i", "l")
+
+    def __init__(self, i: int, l: int | None = None) -> None:
+        self.i, self.l = i, l
+
+    def __str__(self) -> str:
+        return f"steps[{self.i}]" if self.l is None else f"steps[{self.i}].layers[{self.l}]"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+class _Column:
+    """One array of one layer (its z, say) for every step of a trace: each step's as a row of an
+    array stacked for the steps of one shape, which one conversion made, or as an array of its
+    own. A row becomes an array (a read-only view) only when it is asked for: a step kept costs
+    16 bytes a field here, where an array of its own costs 112 more."""
+
+    __slots__ = ("arrays", "rows")
+
+    def __init__(self, steps: int) -> None:
+        self.arrays: list[Array | None] = [None] * steps
+        self.rows = np.full(steps, -1, dtype=np.intp)  # -1: the step's array is its own
+
+    def stacked(self, arrays: Array, steps: list[int]) -> None:
+        """Steps ``steps`` (ascending) are the rows of ``arrays``, in turn."""
+        if steps and steps[-1] - steps[0] == len(steps) - 1:  # consecutive: a slice
+            self.arrays[steps[0] : steps[-1] + 1] = [arrays] * len(steps)
+            self.rows[steps[0] : steps[-1] + 1] = np.arange(len(steps))
+            return
+        for row, i in enumerate(steps):
+            self.arrays[i] = arrays
+            self.rows[i] = row
+
+    def own(self, i: int, array: Array) -> None:
+        self.arrays[i] = array
+        self.rows[i] = -1
+
+    def has(self, i: int) -> bool:
+        return self.arrays[i] is not None
+
+    def __getitem__(self, i: int) -> Array:
+        array, row = self.arrays[i], self.rows[i]
+        assert array is not None
+        return array if row < 0 else array[row]
+
+
+class _LayerArrays(Mapping[str, Array]):
+    """The arrays one layer of one step holds, by field name in the order the shapes are checked:
+    made from their columns as they are asked for."""
+
+    __slots__ = ("_columns", "_i", "_names")
+
+    def __init__(self, columns: dict[str, _Column], i: int, names: tuple[str, ...]) -> None:
+        self._columns, self._i, self._names = columns, i, names
+
+    def __getitem__(self, name: str) -> Array:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._columns[name][self._i]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def _with_blowup(records: tuple[StepRecord, ...], initial_loss: float) -> tuple[StepRecord, ...]:

@@ -86,31 +86,86 @@ def check(doc: Any, strict: bool = False) -> list[str]:
     """Every way ``doc`` breaks the trace schema, at most MAX_PROBLEMS of them (then a line that
     says the search stopped). ``strict``: the document may hold a number strict JSON does not
     allow (NaN, Infinity: a BadNumber; 1e400: inf; an integer too large for a float), which
-    each get a problem; the caller says so (see replay.parse_json), as looking costs a walk
-    through the whole document. The document may be changed where such a number stands."""
-    search = _Search(_Schema.shipped())
-    if strict:
-        search.bad = _mark_bad_numbers(doc)
-    try:
-        search.run(doc)
-    except ValueError as e:  # jsonschema-rs reads at most 255 levels of lists and objects
-        if "Recursion" not in str(e):
-            raise
-        _cut_deeper_than(doc, DEEPEST)  # far below any place the schema names: the same problems
-        search.problems, search.reported = [], set()
-        search.run(doc)
-    unseen = {p: v for p, v in search.bad.items() if p not in search.reported}
-    if unseen and len(search.problems) < MAX_PROBLEMS:  # where a string may stand, a string passes:
-        for p in unseen:  # stand a number in for each, which a string's place refuses
-            _put(doc, p, 0)
-        again = _Search(search.schema)
-        again.bad, again.only = unseen, set(unseen)
-        again.run(doc)
-        search.problems = sorted(search.problems + again.problems, key=lambda p: _order(doc, p[0]))
-    problems = [f"{place(where)}: {message}" for where, message in search.problems]
-    if len(problems) > MAX_PROBLEMS or search.stopped:
-        return problems[:MAX_PROBLEMS] + [f"... (stopped after {MAX_PROBLEMS} problems)"]
-    return problems
+    each get a problem; the caller says so (see tracetext.py), as looking costs a walk through
+    the whole document. The document may be changed where such a number stands."""
+    steps = doc.get("steps") if isinstance(doc, dict) else None
+    if not isinstance(steps, list):
+        return Check().top(doc, strict).problems()
+    return Check().top({**doc, "steps": []}, strict).steps(steps, 0, strict).problems()
+
+
+class Check:
+    """The schema check of one trace in parts, as a reader that does not hold all of it at once
+    hands them over: its top level (with "steps": [] in place of its steps), then its steps, a
+    chunk at a time. The problems are those of the whole document, in the order of the file."""
+
+    def __init__(self) -> None:
+        self.search = _Search(_Schema.shipped())
+        self.order: Any = {}  # the top level: the order of its keys is the order of the file
+        self.items: tuple[Pointer, ...] = ()  # the schemas that apply to each step
+
+    def top(self, doc: Any, strict: bool) -> Check:
+        self.order = doc
+        self.part(doc, ("",), (), strict)
+        if isinstance(doc, dict) and doc.get("steps") == []:
+            schema = self.search.schema
+            steps = schema.children(schema.expand("", doc), "steps")
+            self.items = schema.children([q for p in steps for q in schema.expand(p, [])], 0)
+        return self
+
+    def steps(self, steps: list[Any], start: int, strict: bool) -> Check:
+        """Steps ``start``, ``start + 1``, ... of the trace, checked as the items of its "steps"."""
+        if self.items and not self.search.stopped:
+            self.part(steps, self.items, ("steps",), strict, start)
+        return self
+
+    def part(self, v: Any, pointers: tuple[Pointer, ...], path: Path, strict: bool, start: int = -1) -> None:
+        """``v``, at ``path`` (with ``start``: a list of items from that index on), checked against
+        ``pointers``, with the numbers strict JSON refuses found where they stand."""
+        search = self.search
+        if search.stopped:
+            return
+
+        def at_place(relative: Path) -> Path:
+            if start < 0:
+                return (*path, *relative)
+            return (*path, start + int(relative[0]), *relative[1:])
+
+        bad = {at_place(p): x for p, x in _mark_bad_numbers(v).items()} if strict else {}
+        search.bad.update(bad)
+        found = len(search.problems)
+
+        def run() -> None:
+            if start < 0:
+                search.run(v, pointers, path)
+            else:
+                search.run_items(v, pointers, path, start)
+
+        try:
+            run()
+        except ValueError as e:  # jsonschema-rs reads at most 255 levels of lists and objects
+            if "Recursion" not in str(e):
+                raise
+            _cut_deeper_than(v, DEEPEST)  # far below any place the schema names: the same problems
+            del search.problems[found:]
+            run()
+        unseen = {p: x for p, x in bad.items() if p not in search.reported}
+        if unseen and not search.stopped:  # where a string may stand, a string passes:
+            for p in unseen:  # stand a number in for each, which a string's place refuses
+                rest = p[len(path) :]
+                _put(v, rest if start < 0 else (int(rest[0]) - start, *rest[1:]), 0)
+            search.only = set(unseen)
+            try:
+                run()
+            finally:
+                search.only = None
+
+    def problems(self) -> list[str]:
+        found = sorted(self.search.problems, key=lambda p: _order(self.order, p[0]))
+        problems = [f"{place(where)}: {message}" for where, message in found]
+        if len(problems) > MAX_PROBLEMS or self.search.stopped:
+            return problems[:MAX_PROBLEMS] + [f"... (stopped after {MAX_PROBLEMS} problems)"]
+        return problems
 
 
 class _Schema:
@@ -169,6 +224,14 @@ class _Schema:
         if ("items", *refs) not in self._whole:
             self._whole["items", *refs] = self._compile({"items": {"allOf": [self._ref(p) for p in refs]}})
         return self._whole["items", *refs]
+
+    def each(self, pointers: tuple[Pointer, ...]) -> Any:
+        """A validator of a list each of whose items ``pointers`` apply to."""
+        if ("each", *pointers) not in self._whole:
+            self._whole["each", *pointers] = self._compile(
+                {"items": {"allOf": [self._ref(p) for p in pointers]}}
+            )
+        return self._whole["each", *pointers]
 
     def own(self, pointer: Pointer) -> Any:
         """A validator of what the schema at ``pointer`` says about a container itself (its type,
@@ -239,9 +302,17 @@ class _Search:
         self.reported: set[Path] = set()  # places that a problem names
         self.only: set[Path] | None = None  # report only problems at these places
 
-    def run(self, doc: Any) -> None:
+    def run(self, v: Any, pointers: tuple[Pointer, ...], path: Path) -> None:
         try:
-            self.value(doc, ("",), ())
+            self.value(v, pointers, path)
+        except _Enough:
+            self.stopped = True
+
+    def run_items(self, v: list, pointers: tuple[Pointer, ...], path: Path, start: int) -> None:
+        """The items of ``v``, the items ``start``, ... of a list at ``path`` (its own keywords
+        are the caller's), each against ``pointers``."""
+        try:
+            self.items(v, list(pointers), path, start, items=True)
         except _Enough:
             self.stopped = True
 
@@ -263,9 +334,13 @@ class _Search:
         else:
             self.items(v, expanded, path)
 
-    def items(self, v: list, pointers: list[Pointer], path: Path) -> None:
-        """The items of a list: CHUNK at a time, then one by one in a chunk that is not valid."""
-        chunk = self.schema.items(pointers)
+    def items(
+        self, v: list, pointers: list[Pointer], path: Path, offset: int = 0, items: bool = False
+    ) -> None:
+        """The items of a list: CHUNK at a time, then one by one in a chunk that is not valid.
+        ``items``: ``pointers`` are those of the items themselves (not of the list), and the
+        first is item ``offset`` of the list at ``path``."""
+        chunk = self.schema.each(tuple(pointers)) if items else self.schema.items(pointers)
         if chunk is None:
             return
         for start in range(0, len(v), CHUNK):
@@ -273,7 +348,8 @@ class _Search:
             if chunk.is_valid(part):
                 continue
             for i, item in enumerate(part, start):
-                self.value(item, self.schema.children(pointers, i), (*path, i))
+                here = tuple(pointers) if items else self.schema.children(pointers, i)
+                self.value(item, here, (*path, offset + i))
 
     def errors(self, validator: Any, v: Any, path: Path, own: Pointer | None = None) -> set[str]:
         """Problems for what ``validator`` finds wrong in ``v``: a value and all it holds, or with
@@ -446,18 +522,20 @@ def _mark_bad_numbers(doc: Any) -> dict[Path, Any]:
 
 def _order(doc: Any, path: Path) -> tuple[int, ...]:
     """Where a place comes in the file: the position of each of its keys in its object, in turn
-    (a container's own place comes before what it holds)."""
+    (a container's own place comes before what it holds). A place inside what ``doc`` does not
+    hold (a step, when the steps were checked apart) is ordered by its indices alone."""
     out = []
     v = doc
     for key in path:
         if isinstance(v, dict) and key in v:
             out.append(list(v).index(key))
             v = v[key]
-        elif isinstance(v, list) and isinstance(key, int):
+        elif isinstance(key, int):
             out.append(key)
-            v = v[key]
-        else:  # a place inside a value that is not a container (it cannot be, but be safe)
+            v = v[key] if isinstance(v, list) and key < len(v) else None
+        else:
             out.append(0)
+            v = None
     return tuple(out)
 
 
