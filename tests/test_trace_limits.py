@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_backprop import replay
+from tui_backprop import replay, verify
 from tui_backprop.cli import main
 
 MB = 2**20
@@ -100,3 +100,22 @@ def test_a_trace_of_2000000_data_rows_in_lines_is_refused_before_its_data_is_par
     path.write_text("\n".join(lines))
     err = refused(path, capsys, memory=100 * MB)
     assert "too large to read back: its scenario, data and initial weights would take about " in err
+
+
+# the traces the program writes for a file under 50 MB, and whether --check recomputes them:
+# (steps recomputed, of them compared, multiply-adds a step (B + N) x weights)
+WRITTEN = {
+    "xor, 10,000 steps (19 MB)": (10_000, 10_000, 8 * 9, True),
+    "xor, 26,000 steps (50 MB)": (26_000, 26_000, 8 * 9, True),
+    "xor, 100,000 steps with --every 10 (19 MB)": (100_000, 10_000, 8 * 9, True),
+    "a 1-1 network, 146,000 steps (50 MB)": (146_000, 146_000, 21, False),
+    "blobs_784, 10,000 steps with --every 100": (10_000, 100, 1064 * 203_264, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITTEN))
+def test_what_check_recomputes_is_within_the_bound_of_time(name):
+    """A trace whose recomputation would take more than MAX_SECONDS (6 s when idle) is refused
+    before any work (--no-verify reads it): with reading it, --check answers within 10 s."""
+    steps, compared, work, verified = WRITTEN[name]
+    assert (verify.cost(steps, compared, steps * work) <= verify.MAX_SECONDS) == verified
