@@ -22,7 +22,12 @@ step and every field of every layer: a trace that skips steps or leaves fields o
 refused, saying which. ``read_trace(path, whole=False)`` (what ``--check`` uses) reads such
 a trace too, checking what it holds: its steps are then only in ``Recording.kept``.
 
-Recomputing the numbers is verify.py's part (``--check`` and replay call it).
+The text is parsed by tracetext.py (strict JSON, bounded before it is parsed, a trace as the
+writer lays it out a chunk of steps at a time) and checked against the JSON Schema by
+schemacheck.py (jsonschema-rs). Each chunk of steps is built at once: each array field of each
+layer is converted for all the steps of one shape in one call into a column (_Column), of
+which a step keeps a row, so that a long trace of a small network costs its numbers and some
+700 bytes a step. Recomputing the numbers is verify.py's part (``--check`` and replay call it).
 """
 
 from __future__ import annotations
@@ -185,6 +190,8 @@ class _Reading:
             except TraceError as e:
                 held, builder = e, None
         for start, steps, strict in parsed.chunks():
+            if check.full:
+                break  # as many problems as are said: the rest is not parsed
             check.steps(steps, start, strict)
             if builder is not None and not check.problems():
                 try:

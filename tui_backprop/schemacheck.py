@@ -160,6 +160,11 @@ class Check:
             finally:
                 search.only = None
 
+    @property
+    def full(self) -> bool:
+        """Whether as many problems were found as are said."""
+        return self.search.stopped
+
     def problems(self) -> list[str]:
         found = sorted(self.search.problems, key=lambda p: _order(self.order, p[0]))
         problems = [f"{place(where)}: {message}" for where, message in found]
