@@ -10,8 +10,9 @@ and the peak asserted: a 200 KB file that once made a 6 GB array now stays withi
 
 The limits (README, "Limits"): a scenario file of 4 MB, at most 64 layers, 100,000 nodes a
 layer, 100,000 cells a CSV row, 500,000 lines a CSV file, 1,000 classes a one-hot column,
-1,000,000 samples, 10,000,000 generated or CSV numbers, generator scales up to 1e6; a trace holds
-at most 6,000,000 items in 500,000 lists, and 20,000 steps.
+1,000,000 samples, 10,000,000 generated or CSV numbers, generator scales up to 1e6; a trace parsed
+at once makes at most 250 MB of Python objects (estimated from its text), and holds at most 200,000
+steps.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_backprop import csvdata
+from tui_backprop import csvdata, replay
 from tui_backprop.cli import main
 
 DEADLINE = 20.0  # seconds: only a hang (or a quadratic algorithm on these inputs) comes near it
@@ -292,12 +293,13 @@ def test_a_trace_of_two_million_data_rows_is_refused_before_it_is_parsed(tmp_pat
         text = text.replace(placeholder, rows_text)
     trace.write_text(text)
     assert trace.stat().st_size > 20 * MB
-    err = refused(["--check", str(trace)], capsys, memory=150 * MB)  # the file's bytes, read once
-    assert f"error: {trace}: too large to read back: 6,000," in err
-    assert "where a trace holds at most 6,000,000 in 500,000" in err
+    err = refused(["--check", str(trace)], capsys, memory=150 * MB)  # the file's bytes, and its text
+    assert f"error: {trace}: too large to read back: parsed at once, it would take about " in err
+    assert " MB of memory, more than 250 MB (a trace as backprop-tui writes it, a step a line" in err
 
 
-def test_a_trace_of_more_than_20000_steps_is_refused_before_any_is_checked(tmp_path, capsys):
+def test_a_trace_of_more_steps_than_the_limit_is_refused_before_any_is_checked(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(replay, "MAX_STEPS", 20_000)  # the rule, on a file of 7 MB (200,000: 68 MB)
     trace = tmp_path / "t.json"
     assert main(["linear_neuron_sgd", "--headless", "--steps", "1", "--export", str(trace)]) == 0
     capsys.readouterr()

@@ -22,15 +22,24 @@ step and every field of every layer: a trace that skips steps or leaves fields o
 refused, saying which. ``read_trace(path, whole=False)`` (what ``--check`` uses) reads such
 a trace too, checking what it holds: its steps are then only in ``Recording.kept``.
 
-Recomputing the numbers is verify.py's part (``--check`` and replay call it).
+The text is parsed by tracetext.py (strict JSON, bounded before it is parsed, a trace as the
+writer lays it out a chunk of steps at a time) and checked against the JSON Schema by
+schemacheck.py (jsonschema-rs). Each chunk of steps is built at once: each array field of each
+layer is converted for all the steps of one shape in one call into a column (_Column), of
+which a step keeps a row, so that a long trace of a small network costs its numbers and some
+700 bytes a step. Recomputing the numbers is verify.py's part (``--check`` and replay call it).
 """
 
 from __future__ import annotations
 
+import gc
+import itertools
 import json
+import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -44,25 +53,26 @@ from .engine.record import find_nonfinite
 from .engine.regularization import Penalty
 from .engine.trainer import loss_blowup
 from .files import TRACE_LIMIT, Unreadable, read_regular
-from .jsoncheck import BadNumber, at, check, describe
 from .scenario import Scenario, ScenarioError, parse_scenario
-from .trace import FORMAT, VERSION, TraceError, schema
+from .schemacheck import Check, at
+from .trace import FORMAT, VERSION, TraceError
+from .tracetext import NotInLines, Parsed, parse, parse_whole
+from .values import describe
 from .words import count
 
 Array = np.ndarray
+Arrays = tuple[Array, ...]
 
 MAX_PROBLEMS = 20
-# what a trace may hold, counted in its bytes before it is parsed: a parsed number takes some
-# 32 bytes, a list 100 and an object 300, so that these keep a trace's Python objects to about
-# 350 MB at the most (20,000 steps of xor, 10 of blobs_784); and the steps it holds, each of
-# which becomes a StepRecord and is recomputed (20,000 of a 1-1 network: 6 s on 2 busy cores)
-MAX_ITEMS = 6_000_000  # numbers and other items: the commas between them
-MAX_LISTS = 500_000  # lists and objects
-MAX_STEPS = 20_000
+# the steps a trace may hold: each one kept costs some 700 bytes besides its numbers (its values,
+# its layers' mappings, a row in each array's column), and a whole trace's StepRecord 2 KB more
+# for replay; a trace of a 1-1 network, the smallest step, holds 146,000 steps in 50 MB
+MAX_STEPS = 200_000
 SELF_STOPS = ("diverged", "target_loss", "max_steps")  # summary reasons that belong to the last step
 
 # every field of a layer that replay shows
 LAYER_FIELDS = ("z", "a", "delta", "grad_w", "grad_b", "w", "b")
+_LAYER_FIELDS = frozenset(LAYER_FIELDS)
 # the arrays a layer of a step may hold, by shape, in the order their shapes are checked
 PER_SAMPLE = ("z", "a", "delta", "error")  # (B, n_l)
 WEIGHT_SHAPED = ("w", "grad_w", "update_w", "velocity_w", "m_w", "v_w")  # (n_l, n_{l-1})
@@ -70,7 +80,7 @@ BIAS_SHAPED = ("b", "grad_b", "update_b", "velocity_b", "m_b", "v_b")  # (n_l,) 
 SHAPE_ORDER = (*PER_SAMPLE, "w", "b", "grad_w", "grad_b", *WEIGHT_SHAPED[2:], *BIAS_SHAPED[2:])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeptStep:
     """One step as the trace holds it: every field written, every number as recorded (null as
     nan). A whole trace keeps every field of every step; one written with --every or --fields
@@ -106,61 +116,7 @@ class Recording:
         return len(self.kept)
 
 
-# -- reading strict JSON ---------------------------------------------------------------------
-
-
-def _constant(text: str) -> BadNumber:
-    return BadNumber(text, "not strict JSON: a non-finite number is written as null")
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        seen: set[str] = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise ValueError(f"not strict JSON: the key {json.dumps(dup)} appears twice in one object")
-    return d
-
-
-def parse_json(data: bytes, source: str) -> Any:
-    """The document in ``data``, read as strict JSON (RFC 8259); TraceError when it is not."""
-    if not data.strip():
-        raise TraceError(source, "empty file: not a trace")
-    items, lists = data.count(b","), data.count(b"[") + data.count(b"{")
-    if items > MAX_ITEMS or lists > MAX_LISTS:
-        holds = f"{items:,} items in {lists:,} lists"
-        most = f"{MAX_ITEMS:,} in {MAX_LISTS:,}"
-        raise TraceError(
-            source,
-            f"too large to read back: {holds}, where a trace holds at most {most} "
-            "(--every K or --fields keep a long run's trace small)",
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise TraceError(source, f"not UTF-8 text (line {line}, byte {e.start}): a trace is JSON") from e
-    try:
-        return json.loads(
-            text,
-            parse_constant=_constant,  # NaN, Infinity: 1e400 reads as inf, which is no number either
-            object_pairs_hook=_unique,
-        )
-    except json.JSONDecodeError as e:
-        end = len(text.rstrip())
-        if e.pos >= end or (e.msg.startswith("Unterminated string") and '"' not in text[e.pos + 1 :]):
-            line = text.count("\n", 0, end) + 1
-            message = f"truncated: the file ends at line {line} before the JSON is complete"
-            raise TraceError(source, message + " (an export that was cut short?)") from e
-        raise TraceError(source, f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from e
-    except RecursionError as e:
-        raise TraceError(source, "not valid JSON for a trace: nested too deeply") from e
-    except ValueError as e:  # a duplicate key, or an integer of more than 4300 digits
-        why = str(e).split(";")[0]  # not Python's advice on its own limit of digits
-        raise TraceError(source, why if "twice" in why else f"not valid JSON: {why}") from e
-
-
-# -- the trace ---------------------------------------------------------------------------------
+# -- reading ---------------------------------------------------------------------------------
 
 
 def read_trace(path: str | Path, whole: bool = True) -> Recording:
@@ -168,29 +124,89 @@ def read_trace(path: str | Path, whole: bool = True) -> Recording:
     ``whole=False``: a trace written with --every or --fields is read too (see loads_trace)."""
     label = str(path)
     try:
-        data = read_regular(path, TRACE_LIMIT, "trace file")  # a regular file, within the limit
+        data = [read_regular(path, TRACE_LIMIT, "trace file")]  # a regular file, within the limit
     except Unreadable as e:
         raise TraceError(label, e.reason) from e.__cause__ or e
-    return loads_trace(data, label, whole)
+    return _read(data, label, whole)  # the bytes handed over: freed once they are text
 
 
 def loads_trace(data: bytes | str, source: str = "<trace>", whole: bool = True) -> Recording:
     """A Recording from the text of a trace; errors are titled with ``source``. ``whole``: refuse
-    a trace that keeps only some steps or fields (replay needs them all); otherwise read it,
-    checking the shapes of what it holds, with its steps in ``kept`` and no ``records``."""
-    doc = parse_json(data.encode("utf-8") if isinstance(data, str) else data, source)
-    _format(doc, source)
-    steps = doc.get("steps")
-    if isinstance(steps, list) and len(steps) > MAX_STEPS:
-        message = f"{len(steps):,} steps is more than {MAX_STEPS:,}, the most a trace is read back with"
-        raise TraceError(source, f"steps: {message} (--every K keeps a long run's trace small)")
-    problems = check(doc, schema())
-    if problems:
-        raise TraceError(source, problems)
-    if whole:
-        _whole(doc, source)
-    scenario = _scenario(doc, source)
-    return _Builder(doc, scenario, source).build()
+    a trace that keeps only some steps or fields (replay needs them all), and make the
+    StepRecords of its steps; otherwise read such a trace too, checking the shapes of what it
+    holds, with its steps in ``kept`` and no ``records`` (what --check verifies)."""
+    return _read([data.encode("utf-8") if isinstance(data, str) else data], source, whole)
+
+
+def _read(box: list[bytes], source: str, whole: bool) -> Recording:
+    with _no_cycle_collection():
+        parsed, text = parse(box, source)
+        try:
+            return _Reading(parsed, source, whole).recording()
+        except NotInLines:  # steps not a chunk of lines at a time: the whole document says why
+            return _Reading(parse_whole(text, source, parsed.strict), source, whole).recording()
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The interpreter's cycle collector off while a trace is read: a parsed trace is millions of
+    lists and floats, none of them in a cycle, which each collection of the oldest generation
+    walks again (a third of json.loads's time, and as much of the rest)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+class _Reading:
+    """A trace read in the order its checks come: the format; the number of steps; the JSON
+    Schema (every problem of it, anywhere, before any other); a trace of some steps or fields
+    where replay needs all; the scenario; then the shapes, numbering and batches of the steps.
+    Its steps come a chunk at a time (tracetext.py): each is checked against the schema and,
+    while nothing has been found wrong, built at once, its Python objects then dropped. A
+    problem of a later kind is held until the schema is known to hold everywhere."""
+
+    def __init__(self, parsed: Parsed, source: str, whole: bool) -> None:
+        self.parsed, self.source, self.whole = parsed, source, whole
+
+    def recording(self) -> Recording:
+        parsed, source = self.parsed, self.source
+        top = parsed.top
+        _format(top, source)
+        if parsed.total > MAX_STEPS:
+            message = f"{parsed.total:,} steps is more than {MAX_STEPS:,}, the most a trace is read back with"
+            raise TraceError(source, f"steps: {message} (--every K keeps a long run's trace small)")
+        check = Check().top(top, parsed.strict)
+        held: TraceError | None = None  # the first problem found after the schema's
+        builder: _Builder | None = None
+        if not check.problems():
+            try:
+                if self.whole:
+                    _whole(top, source)
+                builder = _Builder(top, _scenario(top, source), source, self.whole, parsed.total)
+                builder.start()
+            except TraceError as e:
+                held, builder = e, None
+        for start, steps, strict in parsed.chunks():
+            if check.full:
+                break  # as many problems as are said: the rest is not parsed
+            check.steps(steps, start, strict)
+            if builder is not None and not check.problems():
+                try:
+                    builder.steps(steps, start)
+                except TraceError as e:
+                    held, builder = e, None
+            del steps  # its Python objects: what is kept of them is in the builder's arrays
+        problems = check.problems()
+        if problems:
+            raise TraceError(source, problems)
+        if held is not None:
+            raise held
+        assert builder is not None
+        return builder.finish()
 
 
 def _format(doc: Any, source: str) -> None:
@@ -271,9 +287,15 @@ def _num(x: Any) -> float:
 class _Builder:
     """Checks every shape against the scenario and builds the records, collecting problems."""
 
-    def __init__(self, doc: dict[str, Any], scenario: Scenario, source: str) -> None:
-        self.doc, self.s, self.source = doc, scenario, source
+    def __init__(self, top: dict[str, Any], scenario: Scenario, source: str, whole: bool, total: int) -> None:
+        self.doc, self.s, self.source = top, scenario, source  # the trace without its steps
+        self.total = total  # the steps in the file, which come a chunk at a time (steps())
         self.problems: list[str] = []
+        self.kept: list[KeptStep] = []
+        self.columns: dict[int, dict[str, _Column]] = {}  # layer l: each array of it, for every step
+        self.names: dict[tuple[str, ...], tuple[str, ...]] = {}  # a layer's fields: in SHAPE_ORDER
+        self.loose: set[tuple[int, int]] = set()  # (step, layer) with an array converted alone
+        self.batches: dict[tuple[int, int], tuple[int, ...]] = {}  # (epoch, offset): the batch
         self.layers = scenario.layers
         self.L = len(self.layers) - 1
         self.N = len(scenario.inputs)
@@ -281,11 +303,13 @@ class _Builder:
             tuple(get_activation(a) for a in scenario.activations), get_loss(scenario.loss), scenario.bias
         )
         self.schedule = BatchSchedule(self.N, scenario.batch, scenario.shuffle, scenario.seed)
-        self.every: int = doc.get("every", 1)
-        self.fields: tuple[str, ...] | None = tuple(doc["fields"]) if "fields" in doc else None
-        self.whole = self.every == 1 and self.fields is None  # then every step becomes a StepRecord
+        self.per_epoch = -(-self.N // self.schedule.size)  # batches an epoch
+        self.every: int = top.get("every", 1)
+        self.fields: tuple[str, ...] | None = tuple(top["fields"]) if "fields" in top else None
+        self.whole = self.every == 1 and self.fields is None  # every step and every field
+        self.replayed = whole and self.whole  # then every step also becomes a StepRecord, for replay
 
-    def problem(self, path: str, message: str) -> None:
+    def problem(self, path: str | _StepPath, message: str) -> None:
         self.problems.append(f"{path}: {message}")
         if len(self.problems) >= MAX_PROBLEMS:
             raise TraceError(self.source, self.problems + ["... (stopped after 20 problems)"])
@@ -309,20 +333,20 @@ class _Builder:
             return np.full(n, np.nan)
         return _frozen(np.array(v, dtype=float).reshape(n))
 
-    def weights(self, obj: Any, path: str, key: str | int, l: int) -> Array:
+    def weights(self, obj: Any, path: str | _StepPath, key: str | int, l: int) -> Array:
         """obj[key], the (n_l, n_{l-1}) weights of layer l (or an array shaped like them)."""
         n, m = self.layers[l], self.layers[l - 1]
-        return self.matrix(obj[key], at(path, key), n, m, f"n_{l} x n_{l - 1}")
+        return self.matrix(obj[key], at(str(path), key), n, m, f"n_{l} x n_{l - 1}")
 
-    def biases(self, obj: Any, path: str, key: str | int, l: int) -> Array:
+    def biases(self, obj: Any, path: str | _StepPath, key: str | int, l: int) -> Array:
         """obj[key], the (n_l,) biases of layer l; (0,) for a network without biases."""
         n = self.layers[l] if self.s.bias else 0
         names = f"n_{l}" if self.s.bias else "none: the network has no biases"
-        return self.vector(obj[key], at(path, key), n, names)
+        return self.vector(obj[key], at(str(path), key), n, names)
 
-    def build(self) -> Recording:
-        doc, s = self.doc, self.s
-        initial = doc["initial"]
+    def start(self) -> None:
+        """The initial weights and biases, checked against the layers."""
+        initial = self.doc["initial"]
         for key in ("w", "b"):
             if len(initial[key]) != self.L:
                 self.problem(
@@ -331,26 +355,26 @@ class _Builder:
                 )
         if self.problems:
             raise TraceError(self.source, self.problems)
-        W0 = tuple(self.weights(initial["w"], "initial.w", l - 1, l) for l in range(1, self.L + 1))
-        b0 = tuple(self.biases(initial["b"], "initial.b", l - 1, l) for l in range(1, self.L + 1))
-        records: list[StepRecord] = []
-        kept: list[KeptStep] = []
-        W, b = W0, b0
-        steps = doc["steps"]
-        for i, step in enumerate(steps):
-            last = i == len(steps) - 1
-            k = self.kept_step(step, f"steps[{i}]", i, last)
-            if k is None:
-                continue
-            kept.append(k)
-            if self.whole:
-                rec = self.record(k, W, b, last)
-                records.append(rec)
-                W, b = tuple(lr.w for lr in rec.layers), tuple(lr.b for lr in rec.layers)
+        self.W0 = tuple(self.weights(initial["w"], "initial.w", l - 1, l) for l in range(1, self.L + 1))
+        self.b0 = tuple(self.biases(initial["b"], "initial.b", l - 1, l) for l in range(1, self.L + 1))
+
+    def steps(self, steps: list[Any], start: int) -> None:
+        """Steps ``start``, ``start + 1``, ... of the file: converted, checked and kept."""
+        self.convert(steps, start)
+        last = self.total - 1
+        for i, step in enumerate(steps, start):
+            k = self.kept_step(step, i, i == last)
+            if k is not None:
+                self.kept.append(k)
+
+    def finish(self) -> Recording:
+        """The Recording, once every step is in: the summary checked, what follows from it made."""
+        doc, s = self.doc, self.s
+        W0, b0 = self.W0, self.b0
         summary = doc["summary"]
-        if summary["steps"] != len(steps):
+        if summary["steps"] != self.total:
             self.problem(
-                "summary.steps", f"expected {len(steps)} (the steps in the file), got {summary['steps']}"
+                "summary.steps", f"expected {self.total} (the steps in the file), got {summary['steps']}"
             )
         if self.problems:
             raise TraceError(self.source, self.problems)
@@ -386,10 +410,10 @@ class _Builder:
             initial_b=b0,
             initial_train_loss=initial_loss,
             initial_test_loss=test_loss,
-            records=_with_blowup(tuple(records), initial_loss),
+            records=_with_blowup(self.records(self.kept, W0, b0), initial_loss) if self.replayed else (),
             stop_reason=summary["stop_reason"],
             final_loss=_num(summary["final_loss"]),
-            kept=tuple(kept),
+            kept=tuple(self.kept),
             every=self.every,
             fields=self.fields,
         )
@@ -402,19 +426,84 @@ class _Builder:
         why = f"with every {k} the steps are {k}, {2 * k}, {3 * k}, ... and the run's last one"
         return (i * k + 1 if last else (i + 1) * k), (i + 1) * k, why
 
-    def kept_step(self, step: dict[str, Any], path: str, i: int, last: bool) -> KeptStep | None:
+    def batch_size(self, number: int) -> int:
+        """The number of samples in the batch of step ``number`` (the last of an epoch may be short)."""
+        offset = (number - 1) % self.per_epoch * self.schedule.size
+        return min(self.schedule.size, self.N - offset)
+
+    def batch(self, number: int) -> tuple[int, tuple[int, ...]]:
+        """The epoch of step ``number`` and the sample indices of its batch, as the Trainer's
+        schedule draws them (the same batches again in each epoch without shuffling: kept)."""
+        epoch, k = divmod(number - 1, self.per_epoch)  # as schedule.position_after counts
+        key = (epoch if self.s.shuffle else 0, k)
+        batch = self.batches.get(key)
+        if batch is None:
+            indices, _ = self.schedule.next_batch(self.schedule.position_after(number - 1))
+            batch = tuple(indices.tolist())
+            if len(self.batches) < 100_000:
+                self.batches[key] = batch
+        return epoch + 1, batch
+
+    def shape(self, key: str, l: int, B: int) -> tuple[int, ...]:
+        """The shape of array ``key`` of layer l in a step of a batch of B."""
+        if key in PER_SAMPLE:
+            return (B, self.layers[l])
+        if key in WEIGHT_SHAPED:
+            return (self.layers[l], self.layers[l - 1])
+        return (self.layers[l] if self.s.bias else 0,)
+
+    def column(self, l: int, key: str) -> _Column:
+        columns = self.columns.setdefault(l, {})
+        if key not in columns:
+            columns[key] = _Column(self.total)
+        return columns[key]
+
+    def convert(self, steps: list[Any], start: int) -> None:
+        """Every array of steps ``start``, ... into its column, field by field and layer by layer:
+        the arrays that should have the same shape in one conversion, which costs a fraction of a
+        call a step. A step that lacks an array, or one of a conversion that fails (a shape wrong
+        somewhere), is left out: kept_step converts it alone, and says what is wrong with it."""
+        by_size: dict[int, list[int]] = {}  # the steps of each batch size whose layers can be read
+        for j, step in enumerate(steps):
+            layers = step.get("layers")
+            if isinstance(layers, list) and len(layers) == self.L and 1 <= step["step"] < 2**53:
+                by_size.setdefault(self.batch_size(int(step["step"])), []).append(j)
+        readable = sorted(j for members in by_size.values() for j in members)
+        for l in range(1, self.L + 1):
+            layer = {j: steps[j]["layers"][l - 1] for j in readable}
+            present = set().union(*(d.keys() for d in layer.values()))
+            for key in SHAPE_ORDER:
+                if key not in present:
+                    continue
+                groups = by_size.items() if key in PER_SAMPLE else [(0, readable)]
+                for B, members in groups:
+                    try:
+                        values = [layer[j][key] for j in members]
+                    except KeyError:  # not in every step
+                        members = [j for j in members if key in layer[j]]
+                        values = [layer[j][key] for j in members]
+                    arrays = _stacked(values, self.shape(key, l, B)) if members else None
+                    if arrays is not None:
+                        arrays.flags.writeable = False  # and so every row taken of it
+                        self.column(l, key).stacked(arrays, [start + j for j in members])
+                    else:
+                        self.loose.update((start + j, l) for j in members)
+
+    def kept_step(self, step: dict[str, Any], i: int, last: bool) -> KeptStep | None:
         """The i-th step of the file (0-based) with its numbering, batch, epoch and shapes checked;
         None after a problem that leaves nothing to check further."""
-        low, high, why = self.number(i, last)
+        path = _StepPath(i)  # steps[i], made into text only for a message
         number = int(step["step"])  # an integer, as the schema says: maybe written 3.0
+        low, high, why = (i + 1, i + 1, "") if self.every == 1 else self.number(i, last)
         if not low <= number <= high:
+            why = why or self.number(i, last)[2]
             skipped = (
                 " (replay needs every step; was it exported with --every?)"
                 if self.whole and number > high
                 else ""
             )
-            expected = str(high) if low == high else f"{low} to {high}"
-            self.problem(f"{path}.step", f"expected {expected} ({why}), got {step['step']}{skipped}")
+            allowed = str(high) if low == high else f"{low} to {high}"
+            self.problem(f"{path}.step", f"expected {allowed} ({why}), got {step['step']}{skipped}")
             return None
         if "layers" in step and len(step["layers"]) != self.L:
             self.problem(
@@ -422,49 +511,52 @@ class _Builder:
                 f"expected {self.L} (one per layer after the input), got {len(step['layers'])}",
             )
             return None
-        expected_batch, after = self.schedule.next_batch(self.schedule.position_after(number - 1))
+        epoch, expected = self.batch(number)
         values: dict[str, Any] = {}
         if "batch" in step:
             batch = step["batch"]
-            bad = [k for k in batch if not 0 <= k < self.N]
-            if bad:
-                has = count(self.N, "sample")
-                self.problem(f"{path}.batch", f"sample index {bad[0]} is out of range: the data has {has}")
-                return None
-            if list(batch) != expected_batch.tolist():
+            if batch != list(expected):  # (equal lists are the fast path: 3.0 == 3 as in JSON)
+                bad = [k for k in batch if not 0 <= k < self.N]
+                if bad:
+                    message = f"sample index {bad[0]} is out of range: the data has {count(self.N, 'sample')}"
+                    self.problem(f"{path}.batch", message)
+                    return None
                 self.problem(
-                    f"{path}.batch",
-                    f"expected {_indices(expected_batch)} ({self._order()}), got {_indices(batch)}",
+                    f"{path}.batch", f"expected {_indices(expected)} ({self._order()}), got {_indices(batch)}"
                 )
                 return None
-            values["batch"] = tuple(int(k) for k in batch)
-        epoch = after.epoch - 1 if after.offset == 0 else after.epoch
+            values["batch"] = expected
         if "epoch" in step:
             if step["epoch"] != epoch:
                 self.problem(f"{path}.epoch", f"expected {epoch} ({self._order()}), got {step['epoch']}")
             values["epoch"] = epoch
-        B = len(expected_batch)
+        B = len(expected)
         layers = []
         for l, layer in enumerate(step.get("layers", ()), 1):
-            where = f"{path}.layers[{l - 1}]"
-            missing = [k for k in LAYER_FIELDS if k not in layer]
-            if missing and self.whole:
+            where = _StepPath(i, l - 1)
+            if self.whole and not layer.keys() >= _LAYER_FIELDS:
+                missing = [k for k in LAYER_FIELDS if k not in layer]
                 self.problem(
                     where, f"no {', '.join(missing)}: replay shows {', '.join(LAYER_FIELDS)} of every layer"
                 )
                 return None
-            n = self.layers[l]
-            arrays = {}
-            for k in SHAPE_ORDER:
-                if k not in layer:
+            names = self.names.get(order := tuple(layer))  # in the order of the file
+            if names is None:
+                names = self.names[order] = tuple(k for k in SHAPE_ORDER if k in layer)
+            columns = self.columns.get(l, {})
+            for k in names if (i, l) in self.loose else ():  # not converted with the other steps':
+                if k in columns and columns[k].has(i):  # each alone, with what is wrong with it
                     continue
                 if k in PER_SAMPLE:
-                    arrays[k] = self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
+                    n = self.layers[l]
+                    array = self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
                 elif k in WEIGHT_SHAPED:
-                    arrays[k] = self.weights(layer, where, k, l)
+                    array = self.weights(layer, where, k, l)
                 else:
-                    arrays[k] = self.biases(layer, where, k, l)
-            layers.append(MappingProxyType(arrays))
+                    array = self.biases(layer, where, k, l)
+                self.column(l, k).own(i, array)
+                columns = self.columns[l]
+            layers.append(_LayerArrays(columns, i, names))
         for key in ("loss", "train_loss", "test_loss", "penalty"):
             if key in step:
                 values[key] = _num(step[key])
@@ -472,56 +564,67 @@ class _Builder:
             values["warnings"] = self.warnings(step["warnings"], f"{path}.warnings")
         return KeptStep(number, MappingProxyType(values), tuple(layers))
 
-    def record(self, kept: KeptStep, W: tuple[Array, ...], b: tuple[Array, ...], last: bool) -> StepRecord:
-        """The StepRecord of a step of a whole trace: what it holds, and what follows from it."""
-        values = kept.values
+    def records(
+        self, kept: list[KeptStep], W0: tuple[Array, ...], b0: tuple[Array, ...]
+    ) -> tuple[StepRecord, ...]:
+        """The StepRecord of every step of a whole trace: what it holds, and what follows from it
+        (w_before and b_before are the step before's w and b; x and t the rows of its batch; its
+        per-sample losses those of its output, computed for all the steps of a batch size at once)."""
+        by_size: dict[int, list[int]] = {}
+        for i, k in enumerate(kept):
+            by_size.setdefault(len(k.values["batch"]), []).append(i)
+        xs: list[Array] = [_EMPTY] * len(kept)
+        ts: list[Array] = [_EMPTY] * len(kept)
+        losses: list[Array] = [_EMPTY] * len(kept)
+        for members in by_size.values():
+            idx = np.array([kept[i].values["batch"] for i in members], dtype=np.intp)
+            x, t = _frozen(self.s.inputs[idx]), _frozen(self.s.targets[idx])
+            out = [kept[i].layers[-1] for i in members]
+            a, z = np.stack([o["a"] for o in out]), np.stack([o["z"] for o in out])
+            n = a.shape[-1]
+            with np.errstate(all="ignore"):  # row by row, as the Trainer computes each batch's
+                flat = self.network.sample_losses(a.reshape(-1, n), t.reshape(-1, n), z.reshape(-1, n))
+            per_step = _frozen(np.asarray(flat, dtype=float).reshape(len(members), -1))
+            for j, i in enumerate(members):
+                xs[i], ts[i], losses[i] = x[j], t[j], per_step[j]
+        names = tuple(a.name for a in self.network.activations)
         # e beside delta in gradient mode (traces since it was added): checked, then left out, as
         # in a trace without it; a record's error is what its step trained with, and replay works
         # e out from the step where it shows it
         split = self.s.error_split == "proportional"
-        layers = tuple(
-            _layer_record(
-                dict(
-                    activation=self.network.activations[l].name,
-                    w_before=W[l],
-                    b_before=b[l],
-                    **{k: v for k, v in arrays.items() if split or k != "error"},
+        summary = self.doc["summary"]["stop_reason"]
+        stop_last = summary if summary in SELF_STOPS else None
+        records: list[StepRecord] = []
+        W, b = W0, b0
+        for i, k in enumerate(kept):
+            layers = tuple(
+                _layer_record(names[l], W[l], b[l], arrays, split) for l, arrays in enumerate(k.layers)
+            )
+            values = k.values
+            loss, train_loss = values["loss"], values["train_loss"]
+            stop = stop_last if i == len(kept) - 1 else None
+            test_loss = values.get("test_loss")
+            records.append(
+                StepRecord(
+                    step=k.step,
+                    epoch=values["epoch"],
+                    batch=values["batch"],
+                    x=xs[i],
+                    t=ts[i],
+                    sample_losses=losses[i],
+                    loss=loss,
+                    train_loss=train_loss,
+                    learning_rate=self.s.learning_rate,
+                    layers=layers,
+                    stop_reason=stop,
+                    nonfinite=find_nonfinite(layers, loss, train_loss) if stop == "diverged" else None,
+                    test_loss=None if test_loss is None or np.isnan(test_loss) else test_loss,
+                    warnings=values.get("warnings", ()),
+                    penalty=values.get("penalty", 0.0),
                 )
             )
-            for l, arrays in enumerate(kept.layers)
-        )
-        idx = np.asarray(values["batch"], dtype=np.intp)
-        x, t = _frozen(self.s.inputs[idx]), _frozen(self.s.targets[idx])
-        out = layers[-1]
-        with np.errstate(all="ignore"):
-            sample_losses = _frozen(np.asarray(self.network.sample_losses(out.a, t, out.z), dtype=float))
-        loss, train_loss = values["loss"], values["train_loss"]
-        stop = (
-            self.doc["summary"]["stop_reason"]
-            if last and self.doc["summary"]["stop_reason"] in SELF_STOPS
-            else None
-        )
-        extra: dict[str, Any] = {k: values[k] for k in ("penalty", "warnings") if k in values}
-        if "test_loss" in values:
-            test_loss = values["test_loss"]
-            extra["test_loss"] = None if np.isnan(test_loss) else test_loss
-        return _step_record(
-            dict(
-                step=kept.step,
-                epoch=values["epoch"],
-                batch=values["batch"],
-                x=x,
-                t=t,
-                sample_losses=sample_losses,
-                loss=loss,
-                train_loss=train_loss,
-                learning_rate=self.s.learning_rate,
-                layers=layers,
-                stop_reason=stop,
-                nonfinite=find_nonfinite(layers, loss, train_loss) if stop == "diverged" else None,
-                **extra,
-            )
-        )
+            W, b = tuple(lr.w for lr in layers), tuple(lr.b for lr in layers)
+        return tuple(records)
 
     def warnings(self, items: list[dict[str, Any]], path: str) -> tuple[Diagnostic, ...]:
         """The step's diagnostics; a layer or node that the network does not have is a problem."""
@@ -543,6 +646,81 @@ class _Builder:
         return f"batch = {json.dumps(s.batch)}, {order}"
 
 
+class _StepPath:
+    """``steps[i]`` or ``steps[i].layers[l]``, a place as messages name it, made into text only
+    when a message needs it (most steps need none)."""
+
+    __slots__ = ("i", "l")
+
+    def __init__(self, i: int, l: int | None = None) -> None:
+        self.i, self.l = i, l
+
+    def __str__(self) -> str:
+        return f"steps[{self.i}]" if self.l is None else f"steps[{self.i}].layers[{self.l}]"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+class _Column:
+    """One array of one layer (its z, say) for every step of a trace: each step's as a row of an
+    array stacked for the steps of one shape, which one conversion made, or as an array of its
+    own. A row becomes an array (a read-only view) only when it is asked for: a step kept costs
+    16 bytes a field here, where an array of its own costs 112 more."""
+
+    __slots__ = ("arrays", "rows")
+
+    def __init__(self, steps: int) -> None:
+        self.arrays: list[Array | None] = [None] * steps
+        self.rows = np.full(steps, -1, dtype=np.intp)  # -1: the step's array is its own
+
+    def stacked(self, arrays: Array, steps: list[int]) -> None:
+        """Steps ``steps`` (ascending) are the rows of ``arrays``, in turn."""
+        if steps and steps[-1] - steps[0] == len(steps) - 1:  # consecutive: a slice
+            self.arrays[steps[0] : steps[-1] + 1] = [arrays] * len(steps)
+            self.rows[steps[0] : steps[-1] + 1] = np.arange(len(steps))
+            return
+        for row, i in enumerate(steps):
+            self.arrays[i] = arrays
+            self.rows[i] = row
+
+    def own(self, i: int, array: Array) -> None:
+        self.arrays[i] = array
+        self.rows[i] = -1
+
+    def has(self, i: int) -> bool:
+        return self.arrays[i] is not None
+
+    def __getitem__(self, i: int) -> Array:
+        array, row = self.arrays[i], self.rows[i]
+        assert array is not None
+        return array if row < 0 else array[row]
+
+
+class _LayerArrays(Mapping[str, Array]):
+    """The arrays one layer of one step holds, by field name in the order the shapes are checked:
+    made from their columns as they are asked for."""
+
+    __slots__ = ("_columns", "_i", "_names")
+
+    def __init__(self, columns: dict[str, _Column], i: int, names: tuple[str, ...]) -> None:
+        self._columns, self._i, self._names = columns, i, names
+
+    def __getitem__(self, name: str) -> Array:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._columns[name][self._i]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def _with_blowup(records: tuple[StepRecord, ...], initial_loss: float) -> tuple[StepRecord, ...]:
     """The records, the last one saying why it diverged when its numbers are all finite and its
     training-set loss went over the Trainer's limit (records of other runs are left as they are)."""
@@ -553,26 +731,56 @@ def _with_blowup(records: tuple[StepRecord, ...], initial_loss: float) -> tuple[
     return records if blowup is None else (*records[:-1], replace(last, blowup=blowup))
 
 
+def _stacked(values: list[Any], shape: tuple[int, ...]) -> Array | None:
+    """``values``, nested lists of numbers (or nulls) each of ``shape`` (rows, cols) or (n,), as
+    one array of shape (len(values), *shape); None when one of them has another shape. The
+    lengths are checked first, so that the numbers can be read in one C loop (np.fromiter: a
+    third faster than np.array, which also finds the shape)."""
+    if set(map(len, values)) - {shape[0]}:
+        return None
+    flat: Iterator[Any] = itertools.chain.from_iterable(values)
+    if len(shape) == 2:
+        if set(map(len, itertools.chain.from_iterable(values))) - {shape[1]}:
+            return None
+        flat = itertools.chain.from_iterable(flat)
+    try:
+        out = np.fromiter(flat, dtype=float, count=len(values) * math.prod(shape))
+    except TypeError:  # a null among them: np.array reads it as nan
+        out = np.array(values, dtype=float)
+    return out.reshape(len(values), *shape)
+
+
 def _indices(batch: Any) -> str:
     items = [int(k) for k in batch]
     return str(items) if len(items) <= 8 else str(items[:8])[:-1] + f", ... ({len(items)} samples)]"
 
 
 _STATE_KEYS = ("velocity_w", "velocity_b", "m_w", "v_w", "m_b", "v_b")
+_EMPTY = np.zeros(0)
 
 
-def _layer_record(values: dict[str, Any]) -> LayerRecord:
-    """A LayerRecord of the fields it has (optional trace fields land where the record has a place)."""
-    known = {f.name for f in fields(LayerRecord)}
-    state = {k: values.pop(k) for k in _STATE_KEYS if k in values}
-    if state and "state" in known:
-        values["state"] = MappingProxyType(state)
-    return LayerRecord(**{k: v for k, v in values.items() if k in known})
-
-
-def _step_record(values: dict[str, Any]) -> StepRecord:
-    known = {f.name for f in fields(StepRecord)}
-    return StepRecord(**{k: v for k, v in values.items() if k in known})
+def _layer_record(
+    activation: str, w_before: Array, b_before: Array, arrays: Mapping[str, Array], split: bool = True
+) -> LayerRecord:
+    """The LayerRecord of one layer of a step: the arrays the trace holds, the optimiser's in its
+    state; ``split``: the run trained with the proportional split, so its error is the record's
+    (a gradient run's e is the split beside delta, left out of the record)."""
+    return LayerRecord(
+        activation=activation,
+        z=arrays["z"],
+        a=arrays["a"],
+        delta=arrays["delta"],
+        grad_w=arrays["grad_w"],
+        grad_b=arrays["grad_b"],
+        w_before=w_before,
+        b_before=b_before,
+        w=arrays["w"],
+        b=arrays["b"],
+        error=arrays.get("error") if split else None,
+        update_w=arrays.get("update_w"),
+        update_b=arrays.get("update_b"),
+        state=MappingProxyType({k: arrays[k] for k in _STATE_KEYS if k in arrays}),
+    )
 
 
 def _frozen(x: Array) -> Array:

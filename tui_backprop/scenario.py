@@ -32,6 +32,7 @@ from .files import SCENARIO_LIMIT, Unreadable, read_resource, size_text
 from .names import name_problems
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
+from .values import describe
 from .words import count
 
 if TYPE_CHECKING:
@@ -226,21 +227,8 @@ _MISSING = object()
 
 
 def _kind(v: Any) -> str:
-    if v is None:  # only from a trace's JSON (null); TOML has no null
-        return "null"
-    if isinstance(v, bool):
-        return f"a boolean ({str(v).lower()})"
-    if isinstance(v, int):
-        return f"an integer ({v})" if _is_int64(v) else f"an integer of {len(str(abs(v)))} digits"
-    if isinstance(v, float):
-        return f"a float ({v!r})"
-    if isinstance(v, str):
-        return f"a string ({quoted(v)})"
-    if isinstance(v, list):
-        return f"a list of {len(v)}"
-    if isinstance(v, dict):
-        return "a table"
-    return type(v).__name__
+    """A value in TOML's words (values.describe, the one function for every file read)."""
+    return describe(v, toml=True)
 
 
 def shown(name: str) -> str:
