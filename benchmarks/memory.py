@@ -45,7 +45,7 @@ VARIANTS = {
 
 def endless_xor(directory: Path) -> Path:
     """The bundled xor scenario without its target_loss and with room for any number of steps."""
-    from tui_backprop.scenario import _bundled_root
+    from tui_backprop.scenario.reader import _bundled_root
 
     text = _bundled_root().joinpath("xor.toml").read_text("utf-8")
     lines = [line for line in text.splitlines() if not line.startswith(("target_loss", "max_steps"))]

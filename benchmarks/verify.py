@@ -41,8 +41,8 @@ from functools import partial
 from pathlib import Path
 
 from tui_backprop.cli import main
-from tui_backprop.replay import read_trace
-from tui_backprop.verify import verify
+from tui_backprop.trace.reader import read_trace
+from tui_backprop.trace.verify import verify
 
 ENDLESS = ["--set", "training.target_loss=0", "--set", "training.max_steps=100000000"]
 READ_TARGET = 2.5  # reading, against json.loads of the same bytes

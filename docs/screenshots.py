@@ -27,9 +27,9 @@ from pathlib import Path
 from textual.app import App
 
 from tui_backprop import cli, load_scenario
-from tui_backprop.compare import load_variants
-from tui_backprop.overrides import parse_set, parse_vary
-from tui_backprop.replay import read_trace
+from tui_backprop.runs.vary import load_variants
+from tui_backprop.scenario.overrides import parse_set, parse_vary
+from tui_backprop.trace.reader import read_trace
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "img"
@@ -55,7 +55,7 @@ def _app(name: str, *sets: str) -> Callable[[Path], App]:
 
 def _compare(name: str, vary: str) -> Callable[[Path], App]:
     def make(_: Path) -> App:
-        from tui_backprop.tui.compare_view import CompareApp
+        from tui_backprop.tui.compare_app import CompareApp
 
         return CompareApp(load_variants(name, [], parse_vary(vary)))
 

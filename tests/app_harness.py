@@ -35,9 +35,9 @@ from textual.worker import Worker, WorkerState
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main as cli_main
-from tui_backprop.scenario import Scenario
+from tui_backprop.scenario.reader import Scenario
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.panel import Panel
+from tui_backprop.tui.panels.base import Panel
 
 SIZE = (140, 40)  # wide enough for the 2 x 3 grid and the long header labels
 

@@ -19,8 +19,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
-from tui_backprop.scenario import InitSpec, Scenario, loads_scenario  # noqa: E402
-from tui_backprop.tui import matrices  # noqa: E402
+from tui_backprop.scenario.reader import InitSpec, Scenario, loads_scenario  # noqa: E402
+from tui_backprop.tui.widgets import numbers as matrices  # noqa: E402
 
 
 def pytest_xdist_auto_num_workers(config) -> int:

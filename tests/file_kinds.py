@@ -1,4 +1,4 @@
-"""Files that are not regular files, for the tests of what is read and written (files.py)."""
+"""Files that are not regular files, for the tests of what is read and written (common/files.py)."""
 
 from __future__ import annotations
 

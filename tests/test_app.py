@@ -39,9 +39,9 @@ from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.tui.app import BackpropApp, MainScreen
-from tui_backprop.tui.help import HelpScreen
-from tui_backprop.tui.neuron import NeuronScreen
-from tui_backprop.tui.runner import Runner
+from tui_backprop.tui.control.play import Runner
+from tui_backprop.tui.screens.help import HelpScreen
+from tui_backprop.tui.screens.neuron import NeuronScreen
 
 # -- stepping ----------------------------------------------------------------------------------
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from app_harness import drive, headless_trace
 
 from tui_backprop import load_scenario
-from tui_backprop.replay import read_trace
+from tui_backprop.trace.reader import read_trace
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.explain_text import FIRST_KEYS
+from tui_backprop.tui.panels.explain_text import FIRST_KEYS
 from tui_backprop.tui.replay_app import ReplayApp
 
 WIDE = (160, 45)

@@ -14,7 +14,7 @@ from trace_schema import validate_trace
 
 from tui_backprop import load_scenario
 from tui_backprop.engine.phases import phases
-from tui_backprop.scenario import loads_scenario
+from tui_backprop.scenario.reader import loads_scenario
 from tui_backprop.tui.app import BackpropApp
 
 WIDE = (160, 45)

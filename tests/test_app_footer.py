@@ -9,9 +9,9 @@ import pytest
 from app_harness import drive
 
 from tui_backprop import load_scenario
-from tui_backprop.compare import load_variants
 from tui_backprop.engine import Trainer
-from tui_backprop.overrides import parse_vary
+from tui_backprop.runs.vary import load_variants
+from tui_backprop.scenario.overrides import parse_vary
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.variant_app import VariantApp
 

@@ -15,16 +15,16 @@ from app_harness import Session, drive
 
 from tui_backprop import load_scenario
 from tui_backprop.cli import main
-from tui_backprop.compare import load_variants
-from tui_backprop.overrides import parse_vary
-from tui_backprop.replay import read_trace
+from tui_backprop.runs.vary import load_variants
+from tui_backprop.scenario.overrides import parse_vary
+from tui_backprop.trace.reader import read_trace
 from tui_backprop.tui import app as app_module
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.compare_view import CompareApp
-from tui_backprop.tui.export_screen import ExportConfirmScreen
-from tui_backprop.tui.neuron import NeuronScreen
-from tui_backprop.tui.reload import ScenarioSource
+from tui_backprop.tui.compare_app import CompareApp
+from tui_backprop.tui.control.reload import ScenarioSource
 from tui_backprop.tui.replay_app import ReplayApp
+from tui_backprop.tui.screens.export_question import ExportConfirmScreen
+from tui_backprop.tui.screens.neuron import NeuronScreen
 
 WIDE = (160, 45)
 NAME = "[b]net[/b] [init] x"

@@ -8,7 +8,7 @@ from app_harness import drive
 
 from tui_backprop import load_scenario
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.neuron import NeuronScreen
+from tui_backprop.tui.screens.neuron import NeuronScreen
 
 NEEDS = "w shows a neuron's incoming weights: select a node of layer 1 or later, or a weight"
 

@@ -2,7 +2,7 @@
 their norm, range and histogram, the neuron view of one row of W, and the typed go-to.
 
 The network is 100-64-10 on 1,000 generated samples in mini-batches of 64: big enough that the
-app steps it in a worker (tui/stepping.py), small enough to keep the tests quick. A test holds
+app steps it in a worker (tui/control/step_queue.py), small enough to keep the tests quick. A test holds
 ``app.trainer_lock`` to keep a step "running" for as long as it likes: that makes "while a step
 runs" deterministic instead of a race against the clock.
 """
@@ -18,12 +18,12 @@ import pytest
 from app_harness import drive, fresh, same_state, shows, step_of
 
 from tui_backprop import Trainer
-from tui_backprop.scenario import InitSpec, Scenario
+from tui_backprop.scenario.reader import InitSpec, Scenario
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.neuron import NeuronScreen
-from tui_backprop.tui.selection import Selection
-from tui_backprop.tui.stats import BINS, compute, sparkline
-from tui_backprop.tui.stepping import QUEUE_SECONDS, Pending, in_background
+from tui_backprop.tui.control.selection import Selection
+from tui_backprop.tui.control.step_queue import QUEUE_SECONDS, Pending, in_background
+from tui_backprop.tui.screens.neuron import NeuronScreen
+from tui_backprop.tui.widgets.stats import BINS, compute, sparkline
 
 SIZE = (160, 45)
 

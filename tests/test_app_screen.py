@@ -16,11 +16,11 @@ from textual.command import CommandInput, CommandList, CommandPalette
 
 from tui_backprop import load_scenario
 from tui_backprop.tui.app import BackpropApp, MainScreen
-from tui_backprop.tui.header import Header, display_path, elide_path
-from tui_backprop.tui.help import HelpScreen
-from tui_backprop.tui.matrices import style
-from tui_backprop.tui.network_view import NetworkView
-from tui_backprop.tui.panel import Panel
+from tui_backprop.tui.panels.base import Panel
+from tui_backprop.tui.panels.network import NetworkView
+from tui_backprop.tui.screens.help import HelpScreen
+from tui_backprop.tui.widgets.header import Header, display_path, elide_path
+from tui_backprop.tui.widgets.numbers import style
 
 # -- the header --------------------------------------------------------------------------------
 

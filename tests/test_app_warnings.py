@@ -13,9 +13,9 @@ from app_harness import drive
 from tui_backprop import load_scenario
 from tui_backprop.engine.diagnostics import Diagnostic
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.matrices import style
-from tui_backprop.tui.network_view import NetworkView
-from tui_backprop.tui.warning_text import describe
+from tui_backprop.tui.panels.network import NetworkView
+from tui_backprop.tui.widgets.numbers import style
+from tui_backprop.tui.widgets.warning_text import describe
 
 WIDE = (160, 45)
 
@@ -79,7 +79,7 @@ async def test_the_bar_counts_the_others_and_names_nodes_of_any_layer():
             Diagnostic("loss_rising", None, (), "The loss rose."),
             Diagnostic("dead_relu", 1, (0, 2), "Layer 1: units 1 and 3 are dead."),
         )
-        app._show(dataclasses.replace(app.record, warnings=found))  # the app draws what a record says
+        app.show_record(dataclasses.replace(app.record, warnings=found))  # the app draws what a record says
         await s.pilot.pause()
         line = s.screen().splitlines()[2]
         assert line.startswith(" ⚠ saturated · layer 2 (y) (+2 more in the explain panel): Layer 2")

@@ -15,7 +15,7 @@ from tui_backprop.engine.boundary import Extent, extent, grid_points, output_gri
 from tui_backprop.engine.losses import get_loss
 from tui_backprop.engine.network import Network
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.boundary import PALETTE, POINT, STYLES_KEPT, BoundaryPanel, cell_style
+from tui_backprop.tui.panels.boundary import PALETTE, POINT, STYLES_KEPT, BoundaryPanel, cell_style
 
 # -- the engine ----------------------------------------------------------------------------------
 

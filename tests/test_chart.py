@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 
-from tui_backprop.tui.chart import LossChart, envelope
+from tui_backprop.tui.panels.chart import LossChart, envelope
 
 
 def test_few_points_are_all_drawn():

@@ -19,7 +19,7 @@ from trace_schema import validate_trace
 
 from tui_backprop import __version__, load_scenario
 from tui_backprop.cli import main
-from tui_backprop.scenario import bundled_names
+from tui_backprop.scenario.reader import bundled_names
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny.toml"  # max_steps = 50, no target_loss

@@ -21,7 +21,7 @@ import pytest
 from trace_schema import validate_trace
 
 from tui_backprop import cli
-from tui_backprop.trace import TraceWriter
+from tui_backprop.trace.writer import TraceWriter
 
 # 5,000 samples of 30 inputs: a header of about 3 MB (it takes a while to write), and every step
 # computes the training-set loss over all of them; a step of one sample records little

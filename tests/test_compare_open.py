@@ -19,9 +19,9 @@ from textual.pilot import Pilot
 
 from tui_backprop import Trainer
 from tui_backprop.cli import EXIT_OK, _open_compare
-from tui_backprop.compare import load_variants
-from tui_backprop.overrides import parse_vary
-from tui_backprop.tui.compare_view import CompareApp
+from tui_backprop.runs.vary import load_variants
+from tui_backprop.scenario.overrides import parse_vary
+from tui_backprop.tui.compare_app import CompareApp
 from tui_backprop.tui.variant_app import VariantApp
 
 SIZE = (140, 40)

@@ -17,12 +17,12 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from tui_backprop import cli
-from tui_backprop.compare import Variant, fmt_loss, load_variants, run_variant
-from tui_backprop.overrides import parse_set, parse_vary
-from tui_backprop.tui.chart import OverlayChart, series_colour
-from tui_backprop.tui.compare_help import COLUMNS as HELP_COLUMNS
-from tui_backprop.tui.compare_help import CompareHelpScreen
-from tui_backprop.tui.compare_view import CompareApp, CompareState
+from tui_backprop.runs.vary import Variant, fmt_loss, load_variants, run_variant
+from tui_backprop.scenario.overrides import parse_set, parse_vary
+from tui_backprop.tui.compare_app import CompareApp, CompareState
+from tui_backprop.tui.panels.chart import OverlayChart, series_colour
+from tui_backprop.tui.screens.compare_help import COLUMNS as HELP_COLUMNS
+from tui_backprop.tui.screens.compare_help import CompareHelpScreen
 
 SIZE = (160, 45)
 STEP_SIZES = "training.learning_rate=0.01,0.1,1,10"  # 1 and 10 diverge: their loss blows up

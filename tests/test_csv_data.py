@@ -16,7 +16,7 @@ from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario, loads_scenario, write_trace
 from tui_backprop.cli import main
-from tui_backprop.scenario import ScenarioError
+from tui_backprop.scenario.reader import ScenarioError
 
 ROOT = Path(__file__).parent.parent
 IRIS = ROOT / "scenarios" / "iris.csv"

@@ -25,8 +25,8 @@ from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
-from tui_backprop.replay import read_trace
-from tui_backprop.scenario import bundled_names
+from tui_backprop.scenario.reader import bundled_names
+from tui_backprop.trace.reader import read_trace
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.replay_app import ReplayApp
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_backprop import cli, compare, load_scenario
-from tui_backprop.overrides import parse_set, parse_vary
+from tui_backprop import cli, load_scenario
+from tui_backprop.runs import vary as compare
+from tui_backprop.scenario.overrides import parse_set, parse_vary
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TUTORIAL = (DOCS / "tutorial.md").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Text from a file is printed escaped and cut (tui_backprop/escape.py), wherever it is printed.
+"""Text from a file is printed escaped and cut (tui_backprop/common/escape.py), wherever it is printed.
 
 A scenario's name, its description, its table and key names, its input and output names, a CSV
 header or cell, a trace's strings and the text of --set/--vary may hold NUL, ESC, BEL or a
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from tui_backprop.cli import main
-from tui_backprop.compare import Result, table_rows
-from tui_backprop.errors import BackpropError
-from tui_backprop.escape import MAX_SHOWN, listed, quoted, shown
-from tui_backprop.scenario import load_scenario, loads_scenario
+from tui_backprop.common.errors import BackpropError
+from tui_backprop.common.escape import MAX_SHOWN, listed, quoted, shown
+from tui_backprop.runs.vary import Result, table_rows
+from tui_backprop.scenario.reader import load_scenario, loads_scenario
 
 # every kind of character that must not reach a terminal raw
 EVIL = "a\x00b\x1b[31mc\x07d\u202ee\u2066f\u200eg\nh\ti\x7fj\x9bk\u2028l"
@@ -187,9 +187,9 @@ def test_a_trace_s_strings_are_escaped_when_checked(tmp_path, capsys):
 def test_the_app_s_names_are_escaped_before_any_widget_sees_them():
     from tui_backprop.engine import Trainer
     from tui_backprop.engine.diagnostics import Diagnostic
-    from tui_backprop.tui.header import Status, display_path
-    from tui_backprop.tui.model import NetInfo, about
-    from tui_backprop.tui.warning_text import describe
+    from tui_backprop.tui.netinfo import NetInfo, about
+    from tui_backprop.tui.widgets.header import Status, display_path
+    from tui_backprop.tui.widgets.warning_text import describe
 
     s = loads_scenario(scenario_text(EVIL, description=f"line one\n{EVIL}", names=(EVIL, "b", "y\x07")))
     t = Trainer(s)

@@ -1,4 +1,4 @@
-"""The explain panel's text (tui/explain_text.py): every number it prints is checked against the
+"""The explain panel's text (tui/panels/explain_text.py): every number it prints is checked against the
 StepRecord's arrays, each product and sum recomputed here, in every notation; and each printed
 line of arithmetic must add up when redone from its printed operands.
 """
@@ -13,11 +13,11 @@ import pytest
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.engine.explain import record_split
-from tui_backprop.notation import NOTATIONS, next_notation, vocabulary
-from tui_backprop.scenario import loads_scenario
-from tui_backprop.tui.explain_text import explain, plain
-from tui_backprop.tui.model import NetInfo
-from tui_backprop.tui.selection import Selection
+from tui_backprop.scenario.notation import NOTATIONS, next_notation, vocabulary
+from tui_backprop.scenario.reader import loads_scenario
+from tui_backprop.tui.control.selection import Selection
+from tui_backprop.tui.netinfo import NetInfo
+from tui_backprop.tui.panels.explain_text import explain, plain
 
 N = r"\(?(-?[\d.]+(?:e[+-]\d+)?)\)?"  # a printed number, negative ones in parentheses
 PRODUCT = re.compile(rf"{N} × {N} = {N}")

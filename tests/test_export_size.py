@@ -15,12 +15,12 @@ from app_harness import DIVERGE_1_1, drive, headless_trace
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
-from tui_backprop.overrides import parse_set
-from tui_backprop.trace import trace_size, write_trace
+from tui_backprop.scenario.overrides import parse_set
+from tui_backprop.trace.writer import trace_size, write_trace
 from tui_backprop.tui import app as app_module
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.export_screen import ExportConfirmScreen
-from tui_backprop.tui.reload import ScenarioSource
+from tui_backprop.tui.control.reload import ScenarioSource
+from tui_backprop.tui.screens.export_question import ExportConfirmScreen
 
 DATA = Path(__file__).parent / "data"
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from app_harness import drive
 
-from tui_backprop import Trainer, files, load_scenario
+from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
-from tui_backprop.trace import TraceError, TraceWriter
+from tui_backprop.common import files
+from tui_backprop.trace.writer import TraceError, TraceWriter
 from tui_backprop.tui.app import BackpropApp
 
 DATA = Path(__file__).parent / "data"

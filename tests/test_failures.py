@@ -34,7 +34,7 @@ from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
-from tui_backprop.replay import read_trace
+from tui_backprop.trace.reader import read_trace
 from tui_backprop.tui.app import BackpropApp
 
 PROGRESS = re.compile(r"^step \d+/\d+  epoch \d+  loss \S+$")

@@ -1,4 +1,4 @@
-"""Reading the files a user names (files.py): only regular files, never waiting, within a limit.
+"""Reading the files a user names (common/files.py): only regular files, never waiting, within a limit.
 
 A FIFO, a device, a socket or a directory given as a scenario, a CSV file or a trace is refused
 with a message naming the file and what it is, at once: a FIFO's open does not wait for a writer
@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 from file_kinds import WATCHDOG_SECONDS, fifo, sparse, unix_socket
 
-from tui_backprop import files, load_scenario
+from tui_backprop import load_scenario
 from tui_backprop.cli import is_trace, main
-from tui_backprop.files import CSV_LIMIT, SCENARIO_LIMIT, TRACE_LIMIT, Unreadable, read_regular
-from tui_backprop.replay import read_trace
-from tui_backprop.scenario import ScenarioError
-from tui_backprop.trace import TraceError
+from tui_backprop.common import files
+from tui_backprop.common.files import CSV_LIMIT, SCENARIO_LIMIT, TRACE_LIMIT, Unreadable, read_regular
+from tui_backprop.scenario.reader import ScenarioError
+from tui_backprop.trace.reader import read_trace
+from tui_backprop.trace.writer import TraceError
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny.toml"

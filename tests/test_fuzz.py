@@ -38,9 +38,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui_backprop.cli import main
-from tui_backprop.errors import BackpropError
-from tui_backprop.replay import loads_trace
-from tui_backprop.scenario import _bundled_root, bundled_names, loads_scenario
+from tui_backprop.common.errors import BackpropError
+from tui_backprop.scenario.reader import _bundled_root, bundled_names, loads_scenario
+from tui_backprop.trace.reader import loads_trace
 
 DEADLINE = timedelta(seconds=10)  # an example that runs longer than this is a hang
 FUZZING = settings.default.max_examples >= 1000  # HYPOTHESIS_PROFILE=fuzz

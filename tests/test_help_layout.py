@@ -9,13 +9,13 @@ import pytest
 from app_harness import drive
 
 from tui_backprop import load_scenario
-from tui_backprop.compare import load_variants
-from tui_backprop.notation import vocabulary
-from tui_backprop.overrides import parse_vary
+from tui_backprop.runs.vary import load_variants
+from tui_backprop.scenario.notation import vocabulary
+from tui_backprop.scenario.overrides import parse_vary
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.compare_help import COLUMNS
-from tui_backprop.tui.compare_view import CompareApp
-from tui_backprop.tui.help import PANELS, SYMBOLS, HelpText
+from tui_backprop.tui.compare_app import CompareApp
+from tui_backprop.tui.screens.compare_help import COLUMNS
+from tui_backprop.tui.screens.help import PANELS, SYMBOLS, HelpText
 
 WIDTHS = [80, 100, 140, 200]
 

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_backprop import csvdata, replay
 from tui_backprop.cli import main
+from tui_backprop.scenario import csv_source as csvdata
+from tui_backprop.trace import reader as replay
 
 DEADLINE = 20.0  # seconds: only a hang (or a quadratic algorithm on these inputs) comes near it
 MB = 2**20
@@ -191,7 +192,7 @@ def test_a_generator_scale_that_could_overflow_is_refused(key, tmp_path, capsys)
 
 
 def test_the_largest_scales_allowed_draw_without_a_warning(tmp_path):
-    from tui_backprop.scenario import load_scenario
+    from tui_backprop.scenario.reader import load_scenario
 
     data = 'generator = "blobs"\nsamples = 1000\nspread = 1e6\nnoise = 1e6\ncenters = 1e6\nstandardize = true'
     with warnings.catch_warnings():
@@ -374,8 +375,8 @@ def test_closed_stdout_and_stderr_end_without_a_traceback(tmp_path):
 
 
 def test_a_megabyte_long_name_makes_a_short_default_trace_name(tmp_path, capsys):
-    from tui_backprop.scenario import loads_scenario
-    from tui_backprop.tui.export import default_name
+    from tui_backprop.scenario.reader import loads_scenario
+    from tui_backprop.trace.paths import default_name
 
     text = scenario("inputs = [[0, 0], [1, 1]]\ntargets = [0, 1]").replace(
         '"limits"', '"' + "N" * 2**20 + '"'
@@ -384,7 +385,7 @@ def test_a_megabyte_long_name_makes_a_short_default_trace_name(tmp_path, capsys)
 
 
 def test_a_scenario_file_over_4_mb_is_refused_before_it_is_parsed(tmp_path, capsys):
-    from tui_backprop.scenario import ScenarioError, loads_scenario
+    from tui_backprop.scenario.reader import ScenarioError, loads_scenario
 
     path = write(tmp_path, "# " + "x" * 4 * MB + "\n")
     err = refused(["--check", str(path)], capsys, memory=40 * MB)

@@ -1,4 +1,4 @@
-"""Every node has a name of its own, and the biases a label that no node has (names.py).
+"""Every node has a name of its own, and the biases a label that no node has (scenario/names.py).
 
 ``input_names = ["a", "b", "c"]`` used to give two rows named ``b→h1`` in the weights panel (the
 input b and the bias). Names given twice, or given to two nodes (an output named like an input
@@ -14,8 +14,8 @@ from app_harness import drive, weight_rows
 
 from tui_backprop import load_scenario
 from tui_backprop.cli import main
-from tui_backprop.names import bias_label, name_problems, node_names
-from tui_backprop.scenario import bundled_names
+from tui_backprop.scenario.names import bias_label, name_problems, node_names
+from tui_backprop.scenario.reader import bundled_names
 from tui_backprop.tui.app import BackpropApp
 
 ABC = """\

@@ -20,7 +20,7 @@ from trace_schema import validate_trace
 
 from tui_backprop import Trainer, write_trace
 from tui_backprop.engine import make_optimizer
-from tui_backprop.tui.header import Status
+from tui_backprop.tui.widgets.header import Status
 
 # f'(z) written from a = f(z)
 DERIVATIVE = {

@@ -11,11 +11,11 @@ from app_harness import drive
 
 from tui_backprop import load_scenario
 from tui_backprop.cli import main
-from tui_backprop.compare import comparison_title, load_variants
-from tui_backprop.overrides import parse_set, parse_vary
-from tui_backprop.replay import read_trace
+from tui_backprop.runs.vary import comparison_title, load_variants
+from tui_backprop.scenario.overrides import parse_set, parse_vary
+from tui_backprop.trace.reader import read_trace
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.compare_view import CompareApp
+from tui_backprop.tui.compare_app import CompareApp
 from tui_backprop.tui.replay_app import ReplayApp
 
 XOR = "XOR, 2-3-1 sigmoid"

@@ -15,8 +15,8 @@ from scenario_text import bundled_text, with_line
 
 from tui_backprop import load_scenario
 from tui_backprop.cli import main
-from tui_backprop.overrides import OverrideError, parse_set, parse_value, parse_vary, split_values
-from tui_backprop.scenario import ScenarioError
+from tui_backprop.scenario.overrides import OverrideError, parse_set, parse_value, parse_vary, split_values
+from tui_backprop.scenario.reader import ScenarioError
 
 
 def headless_trace(tmp_path: Path, name: str, *args: str) -> tuple[int, bytes]:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from trace_schema import trace_is_valid, validate_trace
 
 from tui_backprop import Trainer, load_scenario, write_trace
-from tui_backprop.scenario import ScenarioError
+from tui_backprop.scenario.reader import ScenarioError
 
 DATA = Path(__file__).parent / "data"
 

@@ -15,10 +15,10 @@ import pytest
 from app_harness import drive, fresh, same_state, step_of
 
 from tui_backprop import load_scenario
-from tui_backprop.overrides import parse_set
+from tui_backprop.scenario.overrides import parse_set
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.chart import LossChart
-from tui_backprop.tui.reload import ScenarioSource, same_scenario
+from tui_backprop.tui.control.reload import ScenarioSource, same_scenario
+from tui_backprop.tui.panels.chart import LossChart
 
 XOR = load_scenario("xor")
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

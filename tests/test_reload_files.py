@@ -16,9 +16,9 @@ from app_harness import drive, fresh, same_state
 from file_kinds import fifo, sparse
 
 from tui_backprop import load_scenario
-from tui_backprop.files import SCENARIO_LIMIT
+from tui_backprop.common.files import SCENARIO_LIMIT
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.reload import ScenarioSource
+from tui_backprop.tui.control.reload import ScenarioSource
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -1,4 +1,4 @@
-"""Reading traces back (tui_backprop/replay.py): every record as the run made it, and every
+"""Reading traces back (tui_backprop/trace/reader.py): every record as the run made it, and every
 corrupted trace refused with a message that names what is wrong and where.
 
 The fixtures under tests/bad_traces/ (one defect each, written by make_fixtures.py from a
@@ -21,9 +21,9 @@ from trace_schema import trace_is_valid
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import is_trace, main
 from tui_backprop.engine import BatchSchedule
-from tui_backprop.replay import loads_trace, read_trace
-from tui_backprop.scenario import bundled_names
-from tui_backprop.trace import TraceError, schema, write_trace
+from tui_backprop.scenario.reader import bundled_names
+from tui_backprop.trace.reader import loads_trace, read_trace
+from tui_backprop.trace.writer import TraceError, schema, write_trace
 
 HERE = Path(__file__).parent
 BAD = HERE / "bad_traces"
@@ -140,7 +140,7 @@ STRICT_JSON = [name for name in sorted(EXPECTED) if _strict_json(BAD / f"{name}.
 
 @pytest.mark.parametrize("name", STRICT_JSON)
 def test_jsonschema_rs_agrees_with_jsonschema(name):
-    """The reader (schemacheck.py) and the tests validate traces with jsonschema-rs; on every
+    """The reader (trace/schema_check.py) and the tests validate traces with jsonschema-rs; on every
     fixture it finds a trace valid exactly when the reference implementation does, and on a good
     trace too."""
     doc = _strict_json(BAD / f"{name}.json")

@@ -22,8 +22,8 @@ from test_replay import same_record
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
 from tui_backprop.engine import StepRecord
-from tui_backprop.playback import RecordedRun, continue_from
-from tui_backprop.replay import read_trace
+from tui_backprop.trace.reader import read_trace
+from tui_backprop.trace.recorded import RecordedRun, continue_from
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.replay_app import ReplayApp
 

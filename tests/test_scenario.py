@@ -25,7 +25,7 @@ import pytest
 
 from tui_backprop import BackpropError, Scenario, ScenarioError, Trainer, load_scenario, loads_scenario
 from tui_backprop.cli import main
-from tui_backprop.scenario import bundled_names
+from tui_backprop.scenario.reader import bundled_names
 
 HERE = Path(__file__).parent
 BAD_DIR = HERE / "bad_scenarios"

@@ -1,4 +1,4 @@
-"""A trace checked against its schema (tui_backprop/schemacheck.py): jsonschema-rs decides what is
+"""A trace checked against its schema (tui_backprop/trace/schema_check.py): jsonschema-rs decides what is
 valid; each kind of error it raises becomes a message that names the place in the trace's own
 notation; numbers that strict JSON refuses are refused where they stand; and a document wrong in
 a million places is answered with the first 20 problems without jsonschema-rs ever being asked
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tui_backprop import schemacheck
-from tui_backprop.replay import loads_trace
-from tui_backprop.schemacheck import UNFOLLOWED, check
-from tui_backprop.trace import TraceError, schema
-from tui_backprop.values import NOT_STRICT, BadNumber, describe
+from tui_backprop.common.values import NOT_STRICT, BadNumber, describe
+from tui_backprop.trace import schema_check as schemacheck
+from tui_backprop.trace.reader import loads_trace
+from tui_backprop.trace.schema_check import UNFOLLOWED, check
+from tui_backprop.trace.writer import TraceError, schema
 
 HERE = Path(__file__).parent
 NAN = f"NaN ({NOT_STRICT})"

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_backprop import serve
 from tui_backprop.cli import main
-from tui_backprop.tui.export_folder import ExportFolder
+from tui_backprop.serve import command as serve
+from tui_backprop.trace.folder import ExportFolder
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium")) if p and os.path.exists(p)), None)

@@ -1,4 +1,4 @@
-"""A served app exports into the server's folder only, within its caps (tui/export_folder.py).
+"""A served app exports into the server's folder only, within its caps (trace/folder.py).
 
 The folder's rules are checked on ExportFolder directly, with real traces of xor; the app's
 side (``e`` writes there, and a refusal is a notification) in a Pilot session. That the
@@ -16,9 +16,9 @@ import pytest
 from app_harness import drive
 
 from tui_backprop import Trainer, load_scenario
-from tui_backprop.trace import write_trace
+from tui_backprop.trace.folder import LOCK_NAME, ExportFolder, ExportFolderError
+from tui_backprop.trace.writer import write_trace
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.export_folder import LOCK_NAME, ExportFolder, ExportFolderError
 
 GB = 10**9
 
@@ -91,7 +91,7 @@ def test_a_served_app_writes_nowhere_but_its_folder(tmp_path, exports):
 
 
 def test_a_temporary_trace_left_by_a_killed_export_is_removed_and_the_lock_is_not_counted(exports):
-    stale = exports / ".a.json.k3j2_x.tmp"  # the name trace.py gives its temporary file
+    stale = exports / ".a.json.k3j2_x.tmp"  # the name trace/writer.py gives its temporary file
     stale.write_text('{"format": ')
     folder = ExportFolder(exports, max_files=1, max_bytes=GB)
     folder.write(exports / "a.json", trained(1))  # the stale file would have made two

@@ -28,10 +28,12 @@ import pytest
 from test_serve import Served, free_port
 from textual_serve.download_manager import DownloadManager
 
-from tui_backprop import serve, serve_session, serve_web
 from tui_backprop.cli import main
-from tui_backprop.serve_access import Access
-from tui_backprop.serve_session import Session
+from tui_backprop.serve import command as serve
+from tui_backprop.serve import session as serve_session
+from tui_backprop.serve import web as serve_web
+from tui_backprop.serve.access import Access
+from tui_backprop.serve.session import Session
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the process checks read /proc")
 

@@ -20,10 +20,10 @@ from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
 from tui_backprop.engine.explain import record_split
 from tui_backprop.engine.split import proportional_errors
-from tui_backprop.replay import read_trace
-from tui_backprop.trace import TraceError, schema, write_trace
+from tui_backprop.trace.reader import read_trace
+from tui_backprop.trace.verify import verify
+from tui_backprop.trace.writer import TraceError, schema, write_trace
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.verify import verify
 
 
 async def test_the_explain_panel_writes_each_share_as_the_learner_does():

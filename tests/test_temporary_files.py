@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
-import tui_backprop.trace as trace_module
-from tui_backprop import Trainer, files, load_scenario
+import tui_backprop.trace.writer as trace_module
+from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
-from tui_backprop.trace import TraceWriter
+from tui_backprop.common import files
+from tui_backprop.trace.writer import TraceWriter
 from tui_backprop.tui.app import BackpropApp
 
 DATA = Path(__file__).parent / "data"
@@ -151,11 +152,11 @@ def test_any_exception_mid_headless_export_removes_the_temporary_file(tmp_path, 
 
 def test_a_writer_left_open_at_exit_has_its_temporary_file_removed(tmp_path):
     """A program that opens a TraceWriter and exits without closing it (no with block): the
-    exit handler of files.py removes the temporary file."""
+    exit handler of common/files.py removes the temporary file."""
     code = (
         "import sys\n"
         "from tui_backprop import Trainer, load_scenario\n"
-        "from tui_backprop.trace import TraceWriter\n"
+        "from tui_backprop.trace.writer import TraceWriter\n"
         f"t = Trainer(load_scenario({str(TINY)!r})); w = TraceWriter({str(tmp_path / 't.json')!r}, t)\n"
         "w.write_step(t.step()); w._file.flush(); print('open', flush=True); sys.exit(0)\n"
     )

@@ -10,13 +10,13 @@ from app_harness import drive
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
-from tui_backprop.compare import load_variants
-from tui_backprop.overrides import parse_vary
-from tui_backprop.replay import read_trace
-from tui_backprop.trace import TraceError, write_trace
+from tui_backprop.common.words import count
+from tui_backprop.runs.vary import load_variants
+from tui_backprop.scenario.overrides import parse_vary
+from tui_backprop.trace.reader import read_trace
+from tui_backprop.trace.writer import TraceError, write_trace
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.compare_view import CompareApp
-from tui_backprop.words import count
+from tui_backprop.tui.compare_app import CompareApp
 
 
 def test_count_says_one_thing_and_many_things():

@@ -18,7 +18,7 @@ from trace_schema import trace_is_valid, validate_trace
 from tui_backprop import Trainer, load_scenario, loads_scenario, write_trace
 from tui_backprop.cli import main
 from tui_backprop.engine.trainer import Trainer as EngineTrainer
-from tui_backprop.trace import TraceError, TraceWriter, schema
+from tui_backprop.trace.writer import TraceError, TraceWriter, schema
 
 DATA = Path(__file__).parent / "data"
 SCENARIOS = {
@@ -390,10 +390,10 @@ class _FailingFile:
 
 
 def _os_with(monkeypatch, **overrides):
-    """Replace what trace.py sees as ``os`` with the real module plus ``overrides``."""
+    """Replace what trace/writer.py sees as ``os`` with the real module plus ``overrides``."""
     import os
 
-    import tui_backprop.trace as trace_module
+    import tui_backprop.trace.writer as trace_module
 
     fake = SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
     for key, value in overrides.items():

@@ -1,4 +1,4 @@
-"""A trace of any size or shape is answered in bounded time and memory (tracetext.py, replay.py).
+"""A trace of any size or shape is answered in bounded time and memory (trace/text.py, trace/reader.py).
 
 What json.loads would make of a text parsed at once is estimated from its characters before it
 is parsed and refused over 250 MB; a trace laid out as the writer lays it out is parsed a chunk
@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_backprop import replay, verify
 from tui_backprop.cli import main
+from tui_backprop.trace import reader as replay
+from tui_backprop.trace import verify
 
 MB = 2**20
 DEADLINE = 20.0  # seconds: only a hang or a quadratic algorithm comes near it

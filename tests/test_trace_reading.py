@@ -1,4 +1,4 @@
-"""How a trace is read fast (tui_backprop/replay.py): the arrays of all the steps converted field by
+"""How a trace is read fast (tui_backprop/trace/reader.py): the arrays of all the steps converted field by
 field in one call each, and what that must not change. A step whose array has another shape is
 still named alone, with its own message; a null still reads as nan in its own step; a trace read
 for --check (whole=False) builds no StepRecords, which only replay shows; and the interpreter's
@@ -16,10 +16,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from tui_backprop import Trainer, load_scenario, tracetext
+from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
-from tui_backprop.replay import loads_trace
-from tui_backprop.trace import TraceError, write_trace
+from tui_backprop.trace import text as tracetext
+from tui_backprop.trace.reader import loads_trace
+from tui_backprop.trace.writer import TraceError, write_trace
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from trace_schema import trace_is_valid, validate_trace
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
-from tui_backprop.overrides import parse_set
-from tui_backprop.trace import FIELDS, TraceWriter, schema
+from tui_backprop.scenario.overrides import parse_set
+from tui_backprop.trace.writer import FIELDS, TraceWriter, schema
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny.toml"  # 2-2-1, max_steps = 50, no target_loss

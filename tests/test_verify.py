@@ -1,4 +1,4 @@
-"""A trace that lies is caught (tui_backprop/verify.py): every recorded number is recomputed.
+"""A trace that lies is caught (tui_backprop/trace/verify.py): every recorded number is recomputed.
 
 Each lie is a trace exported by the real command with one number changed in the test; it must
 be refused with exactly one message, naming the step, the layer, the field and the index of
@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 import tui_backprop.tui.replay_app as replay_app
 from tui_backprop import Trainer, loads_scenario
 from tui_backprop.cli import main
-from tui_backprop.replay import loads_trace, read_trace
-from tui_backprop.scenario import bundled_names
-from tui_backprop.trace import TraceError, TraceWriter, summary_stop_reason
-from tui_backprop.verify import verify
+from tui_backprop.scenario.reader import bundled_names
+from tui_backprop.trace.reader import loads_trace, read_trace
+from tui_backprop.trace.verify import verify
+from tui_backprop.trace.writer import TraceError, TraceWriter, summary_stop_reason
 
 DATA = Path(__file__).parent / "data"
 

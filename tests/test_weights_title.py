@@ -13,7 +13,7 @@ from app_harness import drive
 
 from tui_backprop import load_scenario
 from tui_backprop.engine.activations import get_activation
-from tui_backprop.overrides import parse_set
+from tui_backprop.scenario.overrides import parse_set
 from tui_backprop.tui.app import BackpropApp
 
 DATA = Path(__file__).parent / "data"

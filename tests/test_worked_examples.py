@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tui_backprop import Trainer, load_scenario
-from tui_backprop.scenario import InitSpec
+from tui_backprop.scenario.reader import InitSpec
 
 TOL = 1e-12
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from tui_backprop.trace import schema
+from tui_backprop.trace.writer import schema
 
 
 @cache

@@ -4,16 +4,35 @@ from tui_backprop import load_scenario, Trainer, write_trace
 trainer = Trainer(load_scenario("xor"))
 record = trainer.step()
 write_trace("xor-trace.json", trainer)
+
+The names below are imported when first used, so that ``backprop-tui --version`` and a module
+that needs one part of the package do not load the others.
 """
 
-from .engine import LayerRecord, StepRecord, Trainer, TrainingStopped
-from .errors import BackpropError
-from .scenario import Scenario, ScenarioError, load_scenario, loads_scenario
-from .trace import write_trace
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib import import_module, metadata
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
+try:
+    __version__ = metadata.version("backprop-tui")  # pyproject.toml's, as installed
+except metadata.PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0+unknown"
+
+_WHERE = {
+    "BackpropError": ".common.errors",
+    "LayerRecord": ".engine",
+    "StepRecord": ".engine",
+    "Trainer": ".engine",
+    "TrainingStopped": ".engine",
+    "Scenario": ".scenario.reader",
+    "ScenarioError": ".scenario.reader",
+    "load_scenario": ".scenario.reader",
+    "loads_scenario": ".scenario.reader",
+    "write_trace": ".trace.writer",
+}
+
+__all__ = [  # the names of _WHERE, and the version
     "BackpropError",
     "LayerRecord",
     "Scenario",
@@ -26,3 +45,17 @@ __all__ = [
     "loads_scenario",
     "write_trace",
 ]
+
+if TYPE_CHECKING:
+    from .common.errors import BackpropError
+    from .engine import LayerRecord, StepRecord, Trainer, TrainingStopped
+    from .scenario.reader import Scenario, ScenarioError, load_scenario, loads_scenario
+    from .trace.writer import write_trace
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

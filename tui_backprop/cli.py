@@ -20,22 +20,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, compare
+from . import __version__
+from .common.errors import MAX_LINE, BackpropError
+from .common.escape import shown
+from .common.files import peek, target_problem
+from .common.words import count
 from .engine import Trainer
-from .errors import MAX_LINE, BackpropError
-from .escape import shown
-from .files import peek, target_problem
-from .overrides import Override, OverrideError, parse_set, parse_vary
-from .replay import read_trace
-from .scenario import Scenario, bundled_names, load_scenario
-from .serve import add_serve_flags
-from .serve import flag_problem as serve_flag_problem
-from .trace import FIELDS, TraceWriter, summary_stop_reason
-from .tui.export import choose_export_path
-from .tui.export_folder import ExportFolder
-from .verify import describe_kept
-from .verify import verify as verify_trace
-from .words import count
+from .runs import vary as compare
+from .scenario.overrides import Override, OverrideError, parse_set, parse_vary
+from .scenario.reader import Scenario, bundled_names, load_scenario
+from .serve.command import add_serve_flags
+from .serve.command import flag_problem as serve_flag_problem
+from .trace.folder import ExportFolder
+from .trace.paths import choose_export_path
+from .trace.reader import read_trace
+from .trace.verify import describe_kept
+from .trace.verify import verify as verify_trace
+from .trace.writer import FIELDS, TraceWriter, summary_stop_reason
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: a run stopped by SIGTERM, as a shell reports a kill by it
@@ -251,7 +252,7 @@ def _list() -> int:
 
 def _check(paths: list[str], overrides: Sequence[Override] = (), verify: bool = True) -> int:
     """Validate scenario files and traces (see is_trace); ``verify``: recompute each trace's
-    numbers (verify.py), not only its format and shapes."""
+    numbers (trace/verify.py), not only its format and shapes."""
     failed = False
     for path in paths:
         try:
@@ -490,8 +491,8 @@ def _open_compare(
     ``force``: as for _open_app. ``run(app)`` runs an app to its end and returns its return
     value (tests drive them with Pilot instead)."""
     # here, so that the other commands never load Textual
-    from .tui.compare_view import CompareApp, CompareState
-    from .tui.reload import ScenarioSource
+    from .tui.compare_app import CompareApp, CompareState
+    from .tui.control.reload import ScenarioSource
     from .tui.variant_app import VariantApp
 
     base = compare.export_base(export, variants[0].scenario) if export else None
@@ -559,7 +560,7 @@ def _open_app(
     ``folder``: an app that --serve started exports only there, within its caps; ``force``: its
     exports overwrite an existing file."""
     from .tui.app import BackpropApp  # here, so that the other commands never load Textual
-    from .tui.reload import ScenarioSource
+    from .tui.control.reload import ScenarioSource
 
     app = BackpropApp(scenario, export_path=Path(export) if export else None)
     app.scenario_source = ScenarioSource(source[0], tuple(source[1]))
@@ -570,9 +571,9 @@ def _open_app(
 
 
 def _serve(args: argparse.Namespace, argv: list[str] | None) -> int:
-    """--serve: the same command, without the serving flags, in a browser (see serve.py). It
+    """--serve: the same command, without the serving flags, in a browser (see serve/command.py). It
     is served only once the scenario, or every variant of --vary, has loaded here."""
-    from .serve import Options, serve
+    from .serve.command import Options, serve
 
     if args.vary:
         variants = _variants(args)

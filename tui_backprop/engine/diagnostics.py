@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from .record import LayerRecord, LossBlowUp, NonFinite
+from .record import Diagnostic, LayerRecord, LossBlowUp, NonFinite
+
+__all__ = ["KINDS", "Diagnostic", "step_warnings"]
 
 Array = np.ndarray
 
@@ -73,17 +74,6 @@ LOSS_RISE_FACTOR = 10.0  # training loss this many times its best so far ...
 LOSS_RISE_FLOOR = 1e-3  # ... and above this: a rise from 1e-9 to 1e-7 is not a problem
 
 _max = np.maximum.reduce  # ndarray.max without its Python wrapper
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
-    kind: str  # one of KINDS
-    layer: int | None  # 1-based layer, None when it concerns the whole network
-    nodes: tuple[int, ...]  # 0-based node indices in that layer; () when not about nodes
-    message: str  # one or two short plain sentences
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def step_warnings(

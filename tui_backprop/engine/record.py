@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .diagnostics import Diagnostic
-
 Array = np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A warning about a step (engine/diagnostics.py finds them): saturation, dead units, ..."""
+
+    kind: str  # one of diagnostics.KINDS
+    layer: int | None  # 1-based layer, None when it concerns the whole network
+    nodes: tuple[int, ...]  # 0-based node indices in that layer; () when not about nodes
+    message: str  # one or two short plain sentences
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +108,14 @@ class LossBlowUp:
 
 @dataclass(frozen=True, slots=True)
 class StepRecord:
+    """Every number of one step, as the trace writes it: frozen, its arrays read-only.
+
+    The batch's inputs and targets, each layer's forward and backward pass (``layers``, one
+    LayerRecord per layer after the input), the losses before and after the update, the
+    optimiser's state and what the diagnostics found (``warnings``). A record never changes
+    once returned: the app, the trace and the tests read the same object.
+    """
+
     step: int  # 1-based
     epoch: int  # 1-based
     batch: tuple[int, ...]  # 0-based sample indices, in the order used

@@ -21,7 +21,7 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -33,10 +33,8 @@ from .network import Network, initial_parameters
 from .optimizers import OptimizerState, optimizer_for
 from .record import LayerRecord, LossBlowUp, StepRecord, find_nonfinite
 from .regularization import Penalty
+from .spec import RunSpec
 from .split import split_gradients
-
-if TYPE_CHECKING:
-    from ..scenario import Scenario
 
 Array = np.ndarray
 _sum = np.add.reduce  # ndarray.sum without its Python wrapper: the same bits, less overhead
@@ -68,10 +66,22 @@ class _State(NamedTuple):  # a NamedTuple: built on every step, and cheaper than
     best: float  # the lowest training loss so far (for the loss_rising diagnostic)
 
 
-class Trainer:
-    def __init__(self, scenario: Scenario, history: int = HISTORY_STEPS) -> None:
+S = TypeVar("S", bound=RunSpec)
+
+
+class Trainer(Generic[S]):
+    """One run of a network: its state, a step forward (``step``, ``run``) and back (``undo``).
+
+    Built from anything with a scenario's fields (engine/spec.py's RunSpec; scenario/reader.py's
+    Scenario is one). Each ``step`` returns a new, frozen StepRecord of every number of that step;
+    ``losses``, ``train_losses`` and ``test_losses`` hold one value a step; ``done`` and
+    ``stop_reason`` say whether and why the run stopped by itself. ``fork`` copies the run,
+    ``start_from`` and ``set_state`` place it at a recorded step (a replay's continuation).
+    """
+
+    def __init__(self, scenario: S, history: int = HISTORY_STEPS) -> None:
         s = scenario
-        self.scenario = s
+        self.scenario: S = s
         self.network = Network(tuple(get_activation(a) for a in s.activations), get_loss(s.loss), s.bias)
         self.X = _frozen(np.asarray(s.inputs, dtype=float))  # (N, n_0)
         self.T = _frozen(np.asarray(s.targets, dtype=float))  # (N, n_L)
@@ -107,7 +117,7 @@ class Trainer:
         """Undo states to keep: ``history``, but never more than HISTORY_BYTES of parameters."""
         return max(1, min(history, HISTORY_BYTES // max(self._state_bytes, 1)))
 
-    def fork(self, history: int = HISTORY_STEPS) -> Trainer:
+    def fork(self, history: int = HISTORY_STEPS) -> Trainer[S]:
         """An independent trainer in this one's state: the same weights, optimiser state, step,
         position in the sample order, stop reason, losses and undo history (up to ``history``
         states from now on); stepping, undoing or resetting one never moves the other. The
@@ -199,7 +209,7 @@ class Trainer:
     ) -> None:
         """Go on from these weights W[l] (n_l, n_{l-1}), biases b[l] (n_l,) or (0,) and optimiser
         arrays (each name, e.g. "velocity_w", one array per layer) in place of the current ones,
-        at the same step: as if the last step had left them. The verifier (verify.py) recomputes
+        at the same step: as if the last step had left them. The verifier (trace/verify.py) recomputes
         each step of a trace from the state its previous step recorded this way. The step,
         the position in the sample order, the losses and the stop reason stay as they are;
         the undo history is dropped (it led to other weights)."""

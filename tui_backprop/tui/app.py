@@ -5,15 +5,15 @@ on screen, None at step 0), ``app.selection``, ``app.playing``, ``app.rate``,
 ``app.last_export_path`` and ``app.exporting``.
 
 Threads: single steps, step back and reset run on the UI thread for a small network and, for a
-big one (tui/stepping.py), in a thread worker (``app.busy``), keys pressed meanwhile queueing
+big one (tui/control/step_queue.py), in a thread worker (``app.busy``), keys pressed meanwhile queueing
 up in ``app.pending`` (bounded). Play and "+100 / +1000 steps" run in one thread worker (group
 "trainer") that steps under ``app.trainer_lock`` in chunks and posts ``Progress`` messages
 with the newest record; a Progress may replace an older one still queued, so the screen
 draws the newest record, never a backlog. Any key that changes the trainer first pauses
-that worker (``_pause``). Export replays the run in a second worker (group "export") and
+that worker (``pause``). Export replays the run in a second worker (group "export") and
 never touches the live trainer; it checks for cancellation before each step, so that quitting
 the app (q, or SIGTERM when ``quit_on_sigterm``) mid-export removes its temporary file. R reads
-the scenario file in a third worker (tui/reload.py).
+the scenario file in a third worker (tui/control/reload.py).
 """
 
 from __future__ import annotations
@@ -34,39 +34,39 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
+from ..common.errors import BackpropError
+from ..common.words import count
 from ..engine import StepRecord, Trainer
 from ..engine.phases import FULL, Reveal
 from ..engine.trainer import HISTORY_STEPS
-from ..errors import BackpropError
-from ..notation import vocabulary
-from ..scenario import Scenario
-from ..trace import ExportCancelled, trace_size, write_trace
-from ..words import count
-from . import explain_keys
-from .boundary import BoundaryPanel, ChartCell
-from .chart import LossChart, chart_title
-from .explain import ExplainPanel
-from .export import choose_export_path
-from .export_folder import ExportFolder
-from .export_screen import CONFIRM_BYTES, ExportConfirmScreen, advice
-from .footer import AppFooter
-from .goto import GotoScreen
-from .header import Header, Status, display_path, divergence_text
-from .help import HelpScreen
-from .keys import BINDINGS, key_rows
-from .model import NetInfo, about
-from .network_view import NetworkView
-from .neuron import NeuronScreen
-from .panel import Panel
-from .panels import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
-from .plain import PlainNotifications, plain
-from .reload import ScenarioRead, ScenarioSource, finish_reload, start_reload
-from .runner import Runner, Stepper, current_record
-from .selection import GOTO_FORMS, Selection
-from .signals import quit_on_sigterm
-from .stats import WARM_SIZE, warm
-from .stepping import Outcome, Pending, apply, busy_text, in_background
-from .warnings_bar import WarningsBar
+from ..scenario.notation import vocabulary
+from ..scenario.reader import Scenario
+from ..trace.folder import ExportFolder
+from ..trace.paths import choose_export_path
+from ..trace.writer import ExportCancelled, trace_size, write_trace
+from .control.keys import BINDINGS, key_rows
+from .control.phases import Phases, phase_activity
+from .control.play import Runner, Stepper, current_record
+from .control.reload import Reloader, ScenarioRead, ScenarioSource
+from .control.selection import GOTO_FORMS, Selection
+from .control.signals import quit_on_sigterm
+from .control.step_queue import Outcome, Pending, apply, busy_text, in_background
+from .netinfo import NetInfo, about
+from .panels.base import Panel
+from .panels.boundary import BoundaryPanel, ChartCell
+from .panels.chart import LossChart, chart_title
+from .panels.explain import ExplainPanel
+from .panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
+from .panels.network import NetworkView
+from .screens.export_question import CONFIRM_BYTES, ExportConfirmScreen, advice
+from .screens.goto import GotoScreen
+from .screens.help import HelpScreen
+from .screens.neuron import NeuronScreen
+from .widgets.footer import AppFooter
+from .widgets.header import Header, Status, display_path, divergence_text
+from .widgets.plain import PlainNotifications, plain
+from .widgets.stats import WARM_SIZE, warm
+from .widgets.warnings_bar import WarningsBar
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 10000.0, math.inf)
 DEFAULT_RATE = RATES.index(10.0)
@@ -94,7 +94,7 @@ class BackpropApp(PlainNotifications[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (150, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (28, "-tall")]
 
-    BINDINGS = BINDINGS  # tui/keys.py: the footer, the help screen and the command palette
+    BINDINGS = BINDINGS  # tui/control/keys.py: the footer, the help screen and the command palette
 
     class Progress(Message):
         """From the stepping worker: the newest record; ``final`` when the worker has ended."""
@@ -141,7 +141,6 @@ class BackpropApp(PlainNotifications[None]):
         self.record: StepRecord | None = None
         self.reveal: Reveal = FULL  # the part of the record computed, when stepping by phases
         self.notation: str = scenario.notation  # notation.NOTATIONS, switched by v
-        self.phases_next = False  # s asked a worker for a step: show its first phase
         self.selection = Selection()
         self.playing = False
         self.activity = "paused"
@@ -153,15 +152,16 @@ class BackpropApp(PlainNotifications[None]):
         self.force_export = False  # --force: an export overwrites a regular file at its path
         self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
         self.export_folder: ExportFolder | None = None  # served: exports only there, within caps
-        self.reloading = False  # R is reading the scenario file (tui/reload.py)
+        self.reloader = Reloader(self)  # R (tui/control/reload.py)
         self.quit_on_sigterm = False  # the command line sets it: SIGTERM quits as q does
         self._undo_sigterm = lambda: None
         self._generation = 0  # bumped whenever the screen stops listening to a worker
         self._worker: Worker | None = None
-        self._draw_seconds = 0.0  # moving average of the time _show takes during a run
+        self._draw_seconds = 0.0  # moving average of the time show_record takes during a run
         if background_steps is None:  # a recorded run steps at once; a replay's continuation says
             background_steps = isinstance(self.trainer, Trainer) and in_background(self.trainer)
         self.background_steps = background_steps
+        self.phases = Phases(self)  # v, s and x (tui/control/phases.py)
         self.pending = Pending()  # single-step keys pressed while the worker applies others
         self.busy = False  # that worker runs
 
@@ -202,8 +202,8 @@ class BackpropApp(PlainNotifications[None]):
 
     def on_mount(self) -> None:
         # the trainer's step: 0 for a new run; a variant's trainer from the comparison is further on
-        self._show(current_record(self.trainer))
-        explain_keys.apply_notation(self)
+        self.show_record(current_record(self.trainer))
+        self.phases.apply_notation()
         if self.quit_on_sigterm:
             self._undo_sigterm = quit_on_sigterm(self)
 
@@ -222,7 +222,7 @@ class BackpropApp(PlainNotifications[None]):
 
     # -- drawing -----------------------------------------------------------------------------
 
-    def _show(self, record: StepRecord | None, reveal: Reveal = FULL) -> None:
+    def show_record(self, record: StepRecord | None, reveal: Reveal = FULL) -> None:
         """Draw ``record`` (None: step 0) on every panel; ``reveal``: what of it is computed
         when a step is taken phase by phase."""
         self.record, self.reveal = record, reveal
@@ -244,7 +244,7 @@ class BackpropApp(PlainNotifications[None]):
                 banner.display = diverged
             self.query_one(WarningsBar).show(record, self.net)
 
-    def _draw_selection(self) -> None:
+    def draw_selection(self) -> None:
         with self.batch_update():
             for panel in self.query(Panel):
                 panel.show(self.record, self.selection, self.reveal)
@@ -255,7 +255,7 @@ class BackpropApp(PlainNotifications[None]):
         rec = self.record
         if self.playing:
             return self.activity
-        if phase := explain_keys.phase_activity(self.reveal):
+        if phase := phase_activity(self.reveal):
             return phase
         if self.busy:
             return busy_text(self.pending)
@@ -294,7 +294,7 @@ class BackpropApp(PlainNotifications[None]):
 
     # -- stepping ----------------------------------------------------------------------------
 
-    def _pause(self) -> None:
+    def pause(self) -> None:
         """Stop the stepping worker, if one runs, and draw the trainer's state."""
         if self._worker is None:
             return
@@ -305,9 +305,9 @@ class BackpropApp(PlainNotifications[None]):
             self.playing = self.busy = False
             self.pending.clear()
             record = current_record(self.trainer)
-        self._show(record)
+        self.show_record(record)
 
-    def _stopped(self) -> bool:
+    def say_if_stopped(self) -> bool:
         """Notify and say so when the run has stopped by itself."""
         if not self.trainer.done:
             return False
@@ -319,18 +319,18 @@ class BackpropApp(PlainNotifications[None]):
         return True
 
     def action_step(self) -> None:
-        if explain_keys.complete_phases(self):
+        if self.phases.complete():
             return
         self._single("step")
 
     def action_substep(self) -> None:
-        explain_keys.substep(self)
+        self.phases.substep()
 
     def action_notation(self) -> None:
-        explain_keys.switch_notation(self)
+        self.phases.switch_notation()
 
     def action_toggle_explain(self) -> None:
-        explain_keys.toggle_explain(self)
+        self.phases.toggle_explain()
 
     def action_step_back(self) -> None:
         self._single("back")
@@ -344,8 +344,8 @@ class BackpropApp(PlainNotifications[None]):
             if self.pending.push(kind):
                 self._draw_header()
             return
-        self._pause()
-        if kind == "step" and self._stopped():
+        self.pause()
+        if kind == "step" and self.say_if_stopped():
             return
         if kind == "back" and self.trainer.step_count == 0:
             self.notify("already at step 0", severity="information")
@@ -354,11 +354,11 @@ class BackpropApp(PlainNotifications[None]):
             # beyond the steps kept in memory, step back replays from the start: off the UI thread
             self._start(None, "stepping back (replaying)", undo=True)
         elif self.background_steps:
-            self._apply_in_worker([(kind, 1)])
+            self.apply_in_worker([(kind, 1)])
         else:
             self._applied(apply(self.trainer, [(kind, 1)]))
 
-    def _apply_in_worker(self, ops: list[tuple[str, int]]) -> None:
+    def apply_in_worker(self, ops: list[tuple[str, int]]) -> None:
         self._generation += 1
         self.busy = True
         self.pending.began(ops)
@@ -380,25 +380,25 @@ class BackpropApp(PlainNotifications[None]):
     @on(Applied)
     def _on_applied(self, message: Applied) -> None:
         if message.generation != self._generation:
-            return  # from a worker the screen no longer follows (_pause)
+            return  # from a worker the screen no longer follows (pause)
         self._worker, self.busy = None, False
         self.pending.ended()
         self._applied(message.outcome)
         if self.pending.runs:
-            self._apply_in_worker(self.pending.take())
+            self.apply_in_worker(self.pending.take())
 
     def _applied(self, outcome: Outcome) -> None:
         if outcome.stopped:
-            self._stopped()
+            self.say_if_stopped()
         if outcome.at_zero:
             self.notify("already at step 0", severity="information")
-        self._show(outcome.record, explain_keys.first_phase(self, outcome.record))
+        self.show_record(outcome.record, self.phases.first_phase(outcome.record))
         if outcome.ended:
-            self._announce(outcome.record)
+            self.announce(outcome.record)
 
     def action_play(self) -> None:
         if self.playing:
-            self._pause()
+            self.pause()
             return
         self._start(None, "playing")
 
@@ -416,8 +416,8 @@ class BackpropApp(PlainNotifications[None]):
         self._draw_header()
 
     def _start(self, steps: int | None, activity: str, undo: bool = False) -> None:
-        self._pause()
-        if not undo and self._stopped():
+        self.pause()
+        if not undo and self.say_if_stopped():
             return
         self._generation += 1
         self.playing, self.activity = True, activity
@@ -454,14 +454,14 @@ class BackpropApp(PlainNotifications[None]):
         if message.final:
             self._worker, self.playing = None, False
         started = time.perf_counter()
-        self._show(message.record)
+        self.show_record(message.record)
         # what a frame costs the UI thread (the compositor's share is about as much again):
         # the worker sends records no faster than the screen draws them with time to spare
         self._draw_seconds = 0.8 * self._draw_seconds + 0.2 * (time.perf_counter() - started)
         if message.final:
-            self._announce(message.record)
+            self.announce(message.record)
 
-    def _announce(self, record: StepRecord | None) -> None:
+    def announce(self, record: StepRecord | None) -> None:
         if record is None or not record.stop_reason:
             return
         if record.diverged:
@@ -475,17 +475,17 @@ class BackpropApp(PlainNotifications[None]):
 
     def action_cycle(self, step: int) -> None:
         self.selection = self.selection.cycle(step)
-        self._draw_selection()
+        self.draw_selection()
 
     def action_move(self, dy: int, dx: int) -> None:
         batch = len(self.record.batch) if self.record else 1
         self.selection = self.selection.move(self.net.layers, self.net.bias, dy, dx, batch)
-        self._draw_selection()
+        self.draw_selection()
 
     def action_sample(self, step: int) -> None:
         batch = len(self.record.batch) if self.record else 1
         self.selection = self.selection.with_sample(self.selection.sample + step, batch)
-        self._draw_selection()
+        self.draw_selection()
 
     def action_goto(self) -> None:
         self.push_screen(GotoScreen(self.selection.mode, GOTO_FORMS[self.selection.mode]), self._goto)
@@ -498,7 +498,7 @@ class BackpropApp(PlainNotifications[None]):
             if text:  # escape or an empty line: nothing to say
                 self.notify(str(e), title="go to", severity="warning")
             return
-        self._draw_selection()
+        self.draw_selection()
 
     def action_neuron(self) -> None:
         sel = self.selection
@@ -529,7 +529,7 @@ class BackpropApp(PlainNotifications[None]):
             self.selection = self.selection.with_sample(
                 where[0], len(self.record.batch) if self.record else 1
             )
-        self._draw_selection()
+        self.draw_selection()
 
     def action_zoom(self, panel: str) -> None:
         widget = self.query_one(f"#{panel}")
@@ -537,7 +537,7 @@ class BackpropApp(PlainNotifications[None]):
             self.notify("the decision boundary is drawn for networks with 2 inputs", title="boundary")
             return
         if not (widget.display and widget.parent is not None and widget.parent.display):
-            explain_keys.toggle_explain(self)  # below 150 columns explain and the chart share a cell
+            self.phases.toggle_explain()  # below 150 columns explain and the chart share a cell
         if self.screen.maximized is widget:
             self.screen.minimize()
         else:
@@ -565,24 +565,34 @@ class BackpropApp(PlainNotifications[None]):
     # -- reload ------------------------------------------------------------------------------
 
     def action_reload(self) -> None:
-        start_reload(self)  # tui/reload.py: a worker reads the file, then finish_reload decides
+        self.reloader.start()  # tui/control/reload.py: a worker reads the file, then finish decides
+
+    @property
+    def reloading(self) -> bool:
+        """R is reading the scenario file."""
+        return self.reloader.reloading
+
+    @property
+    def step_count(self) -> int:
+        """The steps the run has taken."""
+        return self.trainer.step_count
 
     @on(ScenarioRead)
     async def _scenario_read(self, message: ScenarioRead) -> None:
-        await finish_reload(self, message)
+        await self.reloader.finish(message)
 
     async def start_scenario(self, scenario: Scenario) -> None:
         """A new run of ``scenario`` in place of this one, its panels built anew (reload)."""
-        self._pause()
+        self.pause()
         self.scenario = scenario
         self.trainer = Trainer(scenario, history=self._history)
         self.net = NetInfo.build(scenario, self.trainer.initial_W, self.trainer.initial_b)
         self.record, self.selection, self.last_export_path = None, Selection(), None
         await self.recompose()
         self.on_resize(events.Resize(self.size, self.size))  # the new footer's layout
-        self._show(None)
+        self.show_record(None)
         self.notation = scenario.notation  # the new panels' titles, in the file's notation
-        explain_keys.apply_notation(self)
+        self.phases.apply_notation()
 
     # -- export ------------------------------------------------------------------------------
 
@@ -590,7 +600,7 @@ class BackpropApp(PlainNotifications[None]):
         if self.exporting:
             self.notify("an export is already running", severity="warning")
             return
-        self._pause()
+        self.pause()
         try:
             path = choose_export_path(
                 self.scenario, self.export_path, Path.cwd(), self._written, self.force_export

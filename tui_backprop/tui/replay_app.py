@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ..common.escape import shown
 from ..engine import Trainer
 from ..engine.trainer import HISTORY_STEPS
-from ..escape import shown
-from ..playback import RecordedRun, continue_from, write_trace
-from ..replay import Recording
+from ..trace.reader import Recording
+from ..trace.recorded import RecordedRun, continue_from, write_trace
 from .app import BackpropApp, ExportProgress, no_progress, rate_text
-from .header import display_path
-from .stepping import in_background
+from .control.step_queue import in_background
+from .widgets.header import display_path
 
 
 class ReplayApp(BackpropApp):
@@ -63,9 +63,9 @@ class ReplayApp(BackpropApp):
             return f"replay of {self.trace_name}, stopped: {rec.stop_reason}"
         return f"{where}replay of {self.trace_name} (c: continue)"
 
-    def _stopped(self) -> bool:
+    def say_if_stopped(self) -> bool:
         if self.live or not self.playback.done:
-            return super()._stopped()
+            return super().say_if_stopped()
         rec = self.record
         if rec is not None and rec.stop_reason:
             message = f"the recorded run stopped by itself at step {rec.step} ({rec.stop_reason})"
@@ -89,7 +89,7 @@ class ReplayApp(BackpropApp):
                 severity="information",
             )
             return
-        self._pause()
+        self.pause()
         try:
             trainer = continue_from(self.playback, self.history)
         except ValueError as e:
@@ -104,10 +104,10 @@ class ReplayApp(BackpropApp):
             f"b at step {self.origin} returns to the recording",
             title="continue",
         )
-        self._show(self.playback.last_record)
+        self.show_record(self.playback.last_record)
 
     def _back_to_recording(self) -> None:
-        self._pause()
+        self.pause()
         with self.trainer_lock:
             self.trainer, self.origin = self.playback, None
             self.background_steps = False  # a recorded step costs nothing
@@ -116,7 +116,7 @@ class ReplayApp(BackpropApp):
         if self.live and self.trainer.step_count == self.origin:
             self._back_to_recording()
             if self.playback.step_count == 0:
-                self._show(None)
+                self.show_record(None)
                 return
         super().action_step_back()
 

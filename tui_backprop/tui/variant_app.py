@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..compare import Variant
 from ..engine import Trainer
+from ..runs.vary import Variant
 from .app import BackpropApp
 
 
@@ -28,6 +28,6 @@ class VariantApp(BackpropApp):
         return f"{activity} · escape: back to the comparison" if activity == "paused" else activity
 
     def action_back_to_comparison(self) -> None:
-        self._pause()
+        self.pause()
         self.back = True
         self.exit()

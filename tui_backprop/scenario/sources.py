@@ -1,0 +1,145 @@
+"""Where a scenario's data comes from: inline rows, a generator, or (see csvdata) a CSV file.
+
+The [data] table gives exactly one source: ``inputs``/``targets``, ``generator`` or ``csv``.
+Each source checks its own keys against the network and reports problems through the
+scenario reader, so that one ``--check`` lists them all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..engine.activations import ALIASES
+from ..engine.datasets import GENERATORS, REGRESSION, generate
+
+if TYPE_CHECKING:
+    from .problems import Reader
+
+SOURCES = ("inputs", "generator", "csv")  # "inputs" stands for inputs + targets
+# keys that belong to one source only: given with another, they are errors
+SOURCE_KEYS = {
+    "inputs": ("inputs", "targets"),
+    "generator": ("generator", "samples", "noise", "spread", "centers"),
+    "csv": ("csv", "target_columns", "input_columns", "one_hot"),
+}
+MAX_VALUES = 10_000_000  # samples x (input + output nodes) of a generated set: 80 MB of float64
+MAX_SAMPLES = 1_000_000  # samples of any data source: rows of inputs, generated points, CSV rows
+MAX_SCALE = 1e6  # noise, spread and centers: far beyond the plane's [-6, 6], far from overflow
+
+
+def source_of(r: Reader, t: dict[str, Any]) -> str | None:
+    """Which source the table uses; a problem (and None) when it names none or several."""
+    given = [s for s in SOURCES if s in t or (s == "inputs" and "targets" in t)]
+    if len(given) > 1:
+        a, b = given[0], given[1]
+        keys = {"inputs": "inputs/targets", "generator": "generator", "csv": "csv"}
+        r.problem("data", b, f"give one data source: {keys[a]} or {keys[b]}, not both")
+        return None
+    source = given[0] if given else "inputs"
+    for other in ("generator", "csv"):
+        for key in SOURCE_KEYS[other][1:]:
+            if other != source and key in t:
+                r.problem("data", key, f"only used with {other} = ..., and this file has no {other}")
+    return source
+
+
+def generated(
+    r: Reader,
+    t: dict[str, Any],
+    layers: tuple[int, ...],
+    activations: tuple[str, ...],
+    loss: str | None,
+    seed: int | None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
+    """X (N, n_0), T (N, n_L) and the keys to record, from [data] generator = "..." drawn
+    from ``seed`` (the [data] seed, None after a problem with it)."""
+    name = r.get(t, "data", "generator", "str")
+    if name is not None and name not in GENERATORS:
+        r.problem("data", "generator", f"unknown generator {name!r}; expected one of {', '.join(GENERATORS)}")
+        name = None
+    samples = r.get(t, "data", "samples", "int", 200)
+    if samples is not None and not 1 <= samples <= MAX_SAMPLES:
+        r.problem("data", "samples", f"must be from 1 to {MAX_SAMPLES:,}, got {samples:,}")
+        samples = None
+    noise = _scale(r, t, "noise", 0.0)
+    spread = _scale(r, t, "spread", 1.0)
+    centers = _scale(r, t, "centers", 3.0)
+    for key in ("spread", "centers"):
+        if key in t and name is not None and name != "blobs":
+            r.problem("data", key, f'only used with generator = "blobs", got {name!r}')
+    if name is None or not layers or not activations:
+        return None
+    n_in, n_out = layers[0], layers[-1]
+    out_act = ALIASES.get(activations[-1], activations[-1])
+    fits = _fits(name, n_in, n_out, out_act, loss)
+    if fits:
+        r.problem("data", "generator", fits)
+        return None
+    if samples is not None and samples * (n_in + n_out) > MAX_VALUES:
+        numbers = f"{n_in} input{'s' if n_in > 1 else ''} and {n_out} target{'s' if n_out > 1 else ''}"
+        too_many = f"{samples:,} samples of {numbers} is more than {MAX_VALUES:,} numbers"
+        r.problem("data", "samples", too_many)
+        return None
+    if samples is None or noise is None or seed is None or spread is None or centers is None:
+        return None
+    negative = -1.0 if out_act == "tanh" and n_out == 1 else 0.0
+    X, T = generate(name, samples, noise, seed, n_in, n_out, negative, spread, centers)
+    keys: dict[str, Any] = {"generator": name, "samples": samples, "noise": noise, "seed": seed}
+    if name == "blobs":
+        keys |= {"spread": spread, "centers": centers}
+    return X, T, keys
+
+
+def _scale(r: Reader, t: dict[str, Any], key: str, default: float) -> float | None:
+    """[data] noise, spread or centers: a standard deviation or a range, from 0 to MAX_SCALE
+    (so that no point drawn from it can overflow, nor its square); None after a problem."""
+    v = r.get(t, "data", key, "number", default)
+    if v is not None and v < 0:
+        r.problem("data", key, f"must be >= 0, got {v:g}")
+        return None
+    if v is not None and v > MAX_SCALE:
+        r.problem("data", key, f"must be at most {MAX_SCALE:g} (the plane is about [-6, 6]), got {v:g}")
+        return None
+    return None if v is None else v + 0.0  # -0.0 as 0.0: numpy's uniform(0.0, -0.0) refuses
+
+
+def _fits(name: str, n_in: int, n_out: int, out_act: str, loss: str | None) -> str | None:
+    """Why generator ``name`` does not fit the network, or None when it does."""
+    if name == "blobs":
+        if n_out < 2:
+            return f"blobs makes one cluster per output node and needs at least 2, the network has {n_out}"
+        return None
+    if n_in != 2:
+        return f"{name} makes points in a plane: the network needs 2 input nodes, it has {n_in}"
+    if name in REGRESSION:
+        if n_out != 1:
+            return f"{name} makes one target per point: the network needs 1 output node, it has {n_out}"
+        if loss in ("bce", "cross_entropy"):
+            return f"{name} is regression, with targets in [-1, 1]: use mse, sse or half_sse, not {loss}"
+        return None
+    if n_out > 2:
+        return f"{name} has 2 classes: the network needs 1 output node (or 2, one-hot), it has {n_out}"
+    if n_out == 1 and out_act == "softmax":
+        return f"{name} with a softmax output needs 2 output nodes (one-hot), the network has 1"
+    return None
+
+
+def standardized(X: np.ndarray, X_test: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """X and X_test as (X - mean) / std, the mean and std per column of the training set X (N, n_0);
+    a column that is constant in X is only shifted (divided by 1)."""
+    mean = X.mean(axis=0)
+    std = X.std(axis=0)
+    scale = np.where(std > 0, std, 1.0)
+    return (X - mean) / scale, None if X_test is None else (X_test - mean) / scale
+
+
+def split(X: np.ndarray, T: np.ndarray, n_test: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Training and test rows: X, T, X_test, T_test, each set in the order of the data.
+
+    The test rows are the first ``n_test`` of ``numpy.random.default_rng(seed).permutation(N)``.
+    """
+    order = np.random.default_rng(seed).permutation(len(X))
+    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+    return X[train], T[train], X[test], T[test]

@@ -1,0 +1,151 @@
+"""Panel: a titled, scrollable box that draws one StepRecord and the selection as text.
+
+Subclasses implement ``build(width) -> Text`` from ``self.record`` (None before the
+first step), ``self.selection``, ``self.net``, ``self.reveal`` (what of the record is computed
+when a step is taken phase by phase; engine.phases.FULL otherwise) and ``self.notation``
+(the vocabulary of its title, notation.NOTATIONS). A panel never calls the Trainer: the
+app hands it records with ``show()``. A click on a number posts ``Panel.Selected`` with
+the selection that number stands for; the app decides what to do with it.
+
+Panels use Textual's line API: ``build`` runs once per record, and only the lines in view
+are turned into strips, so a long panel costs no more to draw than a short one.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...engine import StepRecord
+from ...engine.phases import FULL, Reveal
+from ...scenario.notation import DEFAULT, vocabulary
+from ..control.selection import Selection
+from ..netinfo import NetInfo
+
+
+class Panel(ScrollView, can_focus=False):
+    ALLOW_MAXIMIZE = True
+    TITLE = ""
+    CROP = False  # True: lines longer than the panel are cut, never scrolled to
+
+    class Selected(Message):
+        """A click asked to select ``target``: ("weight", l, j, i), ("node", l, j) or ("sample", k)."""
+
+        def __init__(self, target: tuple) -> None:
+            super().__init__()
+            self.target = target
+
+    def __init__(self, net: NetInfo, key: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.net = net
+        self.record: StepRecord | None = None
+        self.selection = Selection()
+        self.reveal = FULL
+        self.notation = DEFAULT
+        self.key = key
+        self.border_title = f"{key} {self.TITLE}".strip()
+        self.focus_line: int | None = None  # a line of the content to keep in view
+        self._lines: list[Text] = []
+        self._strips: dict[int, Strip] = {}
+        self._drawn_size = (0, 0)
+        self._base_style: Style | None = None
+
+    def show(self, record: StepRecord | None, selection: Selection, reveal: Reveal = FULL) -> None:
+        self.record, self.selection, self.reveal = record, selection, reveal
+        self.redraw()
+
+    def set_notation(self, notation: str) -> None:
+        """Title the panel in ``notation`` (a panel with no title there keeps TITLE)."""
+        self.notation = notation
+        title = vocabulary(notation, self.net.depth).titles().get(self.id or "", self.TITLE)
+        self.border_title = f"{self.key} {title}".strip()
+
+    def redraw(self) -> None:
+        width = self.scrollable_content_region.width or self.size.width or 80
+        self._drawn_size = (width, self.size.height)
+        self.focus_line = None
+        self._lines = list(self.build(width).split("\n", allow_blank=True))
+        self._strips.clear()
+        # content that fits needs no horizontal scrolling: its virtual width stays 1, so that
+        # the screen's layout does not change from step to step
+        content_width = 0 if self.CROP else max((line.cell_len for line in self._lines), default=0)
+        self.virtual_size = Size(content_width if content_width > width else 1, len(self._lines))
+        if self.focus_line is not None:
+            top, height = round(self.scroll_y), self.scrollable_content_region.height
+            if not top <= self.focus_line < top + height:
+                self.scroll_to(y=max(0, self.focus_line - height // 2), animate=False)
+        self.refresh()
+
+    def build(self, width: int) -> Text:
+        raise NotImplementedError
+
+    @property
+    def text(self) -> str:
+        """Everything the panel shows, as plain text (for tests and the curious)."""
+        return "\n".join(line.plain for line in self._lines)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index, width, base = scroll_y + y, self.size.width, self.rich_style
+        if index >= len(self._lines):
+            return Strip.blank(width, base)
+        strip = self._strips.get(index)
+        if strip is None:
+            line = self._lines[index]
+            strip = self._strips[index] = Strip(_segments(line, base), line.cell_len)
+        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+
+    @property
+    def rich_style(self) -> Style:
+        # asked for on every line drawn and costly to work out: kept until the styles change
+        if self._base_style is None:
+            self._base_style = super().rich_style
+        return self._base_style
+
+    def notify_style_update(self) -> None:
+        self._base_style = None
+        self._strips.clear()
+        super().notify_style_update()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if (self.scrollable_content_region.width or self.size.width, self.size.height) != self._drawn_size:
+            self.redraw()
+
+    def on_click(self, event: events.Click) -> None:
+        target = event.style.meta.get("select")
+        if target:
+            event.stop()
+            self.post_message(self.Selected(tuple(target)))
+
+
+def _segments(line: Text, base: Style) -> list[Segment]:
+    """The segments of a line whose spans follow one another (as ``Text.append`` makes them),
+    on the panel's own style: a fast path past Rich's general renderer."""
+    plain, pos, out = line.plain, 0, []
+    if line.style:
+        base = base + (Style.parse(line.style) if isinstance(line.style, str) else line.style)
+    for span in line.spans:
+        if span.start < pos:  # overlapping spans: let Rich work it out
+            copy = line.copy()
+            copy.stylize_before(base)
+            return list(copy.render(_console()))
+        if span.start > pos:
+            out.append(Segment(plain[pos : span.start], base))
+        st = Style.parse(span.style) if isinstance(span.style, str) else span.style
+        out.append(Segment(plain[span.start : span.end], base + st))
+        pos = span.end
+    if pos < len(plain):
+        out.append(Segment(plain[pos:], base))
+    return out
+
+
+def _console():
+    from textual._context import active_app
+
+    return active_app.get().console

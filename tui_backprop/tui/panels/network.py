@@ -1,0 +1,219 @@
+"""The network diagram: layers as columns of nodes, weights as lines between them.
+
+Each node shows its activation a for the selected sample of the batch (x for the input
+layer). Each weight W[l][j, i] is a line from node i of layer l-1 to node j of layer l:
+blue when positive, red when negative, one dot thick, or two when |w| is at least half the
+largest |weight|. The lines are the weights this step's forward pass used (W before the
+update). A layer with more than BIG nodes shows its first and last few, with ⋮ between.
+The bias units (+1) sit on one row of their own under the nodes. Lines stop one cell short
+of every label, so that no dot ever touches its text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rich.text import Text
+
+from ...engine import StepRecord
+from ..netinfo import BIG
+from ..widgets.braille import Canvas
+from ..widgets.numbers import fmt, fmt_short, largest, sign_name, style
+from ..widgets.warning_text import warned_nodes
+from .base import Panel
+
+KEEP = 5  # nodes kept at each end of an elided layer
+MIN_GAP = 4  # cells between two columns of labels: a blank, at least two of lines, a blank
+VALUE = 6  # characters kept for a node's value (fmt_short)
+BIAS = "+1 bias"  # the bias unit of a layer: its weights are the biases b of the next layer
+
+
+@dataclass(frozen=True)
+class _Entry:
+    label: str
+    node: int | None  # index in the layer; None for the ⋮ row
+    value: float | None = None
+
+
+class NetworkView(Panel):
+    TITLE = "network"
+    CROP = True  # laid out to the panel's width
+
+    def build(self, width: int) -> Text:
+        net, rec, sel = self.net, self.record, self.selection
+        k = min(sel.sample, len(rec.batch) - 1) if rec else 0
+        W = [lr.w_before for lr in rec.layers] if rec else list(net.initial_W)
+        b = [lr.b_before for lr in rec.layers] if rec else list(net.initial_b)
+        # a layer the phases of a step have not computed yet shows no values
+        shown = self.reveal.forward
+        values = (
+            [rec.x[k]] + [lr.a[k] if l <= shown else None for l, lr in enumerate(rec.layers, 1)]
+            if rec
+            else None
+        )
+        columns = [self._entries(l, values[l] if values else None) for l in range(net.depth + 1)]
+
+        out = Text(no_wrap=True)
+        out.append(_first_line(rec, k, width) + "\n", style("dim"))
+        for line in self._draw(columns, W, b, width):
+            out.append_text(line)
+            out.append("\n")
+        out.append_text(self._footer(W, b))
+        return out
+
+    def _entries(self, l: int, values: np.ndarray | None) -> list[_Entry]:
+        net = self.net
+        n = net.layers[l]
+        shown = list(range(n)) if n <= BIG else list(range(KEEP)) + [-2] + list(range(n - KEEP, n))
+        entries = []
+        for j in shown:
+            if j == -2:
+                entries.append(_Entry(f"⋮ {n - 2 * KEEP} more", None))
+            else:
+                v = None if values is None else float(values[j])
+                entries.append(_Entry(net.names[l][j], j, v))
+        return entries
+
+    def _labels(self, col: list[_Entry], with_value: bool) -> list[str]:
+        """The labels of a column, all as wide: a node's name on the left and its value on the
+        right (lines leave a node at its value and arrive at its name), ⋮ on the left."""
+        if not with_value:
+            width = max(len(e.label) for e in col)
+            return [e.label.ljust(width) for e in col]
+        shown = [fmt_short(e.value) if e.value is not None else "·" for e in col]
+        vw = max([VALUE] + [len(v) for v in shown])  # as wide at every step: the diagram stays put
+        width = max(len(e.label) + (1 + vw if e.node is not None else 0) for e in col)
+        return [
+            e.label.ljust(width - vw) + v.rjust(vw) if e.node is not None else e.label.ljust(width)
+            for e, v in zip(col, shown, strict=True)
+        ]
+
+    def _draw(self, columns: list[list[_Entry]], W, b, width: int) -> list[Text]:
+        L, net = len(columns) - 1, self.net
+        for with_value in (True, False):
+            labels = [self._labels(col, with_value) for col in columns]
+            # the bias unit (+1) of a layer sits on a row of its own, under the nodes
+            widths = [max(len(c[0]), len(BIAS) if net.bias and l < L else 0) for l, c in enumerate(labels)]
+            gap = (width - sum(widths)) // max(L, 1)
+            if gap >= MIN_GAP:
+                break
+        gap = max(gap, MIN_GAP)
+        xs = [sum(widths[:l]) + gap * l for l in range(L + 1)]
+        rows = max(len(col) for col in columns)
+        room = self.scrollable_content_region.height - 3  # the sample line and the footer take 3
+        bias_rows = 1 if net.bias else 0
+
+        def height(space: int) -> int:
+            return space * (rows - 1 + bias_rows) + 1
+
+        # rows of nodes as far apart as the room allows, and at most a third of the gap between
+        # columns: steeper lines are hard to follow
+        space = next((s for s in (4, 3, 2) if height(s) <= room and 3 * s <= gap), 1)
+        ys = [[(space * (rows - len(col))) // 2 + space * r for r in range(len(col))] for col in columns]
+        bias_y = height(space) - 1
+        canvas = Canvas(xs[-1] + widths[-1], height(space))
+
+        scale = max([largest(w) for w in W] + [largest(v) for v in b])  # cached: tui/widgets/stats.py
+        sel, focus = self.selection, self.selection.focus_node()
+        chosen = None
+        for l in range(1, L + 1):
+            lines = []
+            # (node index, row) of the sources: the nodes, then the bias unit (index n_{l-1})
+            srcs = [(e.node, ys[l - 1][r]) for r, e in enumerate(columns[l - 1]) if e.node is not None]
+            if net.bias:
+                srcs.append((net.layers[l - 1], bias_y))
+            dsts = [(e.node, ys[l][r]) for r, e in enumerate(columns[l]) if e.node is not None]
+            # a line starts one cell after its source's label and ends one cell before its
+            # destination's: the labels stay clear of every dot
+            x0, x1 = (xs[l - 1] + widths[l - 1] + 1) * 2, (xs[l] - 2) * 2 + 1
+            for d, (j, y_dst) in enumerate(dsts):
+                for s, (i, y_src) in enumerate(srcs):
+                    w = float(b[l - 1][j] if i == net.layers[l - 1] else W[l - 1][j, i])
+                    # the lines of a node fan out over a few dots, so that they stay apart
+                    y0 = y_src * 4 + 1 + _spread(d, len(dsts), space)
+                    y1 = y_dst * 4 + 1 + _spread(s, len(srcs), space)
+                    if sel.mode == "weight" and (sel.layer, sel.j, sel.i) == (l, j, i):
+                        chosen = ((x0, y0, x1, y1), w)
+                    lines.append((abs(w) if np.isfinite(w) else np.inf, (x0, y0, x1, y1), w))
+            for size, ends, w in sorted(lines, key=lambda t: t[0]):
+                canvas.line(*ends, style(sign_name(w)), _thickness(size, scale))
+        if chosen is not None:
+            canvas.line(*chosen[0], style("marked"), _thickness(abs(chosen[1]), scale))
+
+        warned = warned_nodes(self.record)
+        for l, col in enumerate(columns):
+            for r, e in enumerate(col):
+                meta = ("node", l, e.node) if e.node is not None else None
+                if e.node is not None and sel.mode == "node" and (l, e.node) == focus:
+                    name = "selected"
+                elif e.node is not None and self._touches(l, e.node):
+                    name = "marked"
+                elif e.node is None:
+                    name = "dim"
+                elif e.value is not None and not np.isfinite(e.value):
+                    name = "bad"
+                elif (l, e.node) in warned:
+                    name = "warn"
+                else:
+                    name = "bold"
+                canvas.text(xs[l], ys[l][r], labels[l][r], style(name, meta))
+            if net.bias and l < L:
+                bias = "marked" if self._touches(l, net.layers[l]) else "dim"
+                canvas.text(xs[l], bias_y, BIAS.rjust(widths[l]), style(bias))
+        return canvas.lines()
+
+    def _touches(self, l: int, node: int) -> bool:
+        """Is (l, node) an end of the selected weight?"""
+        sel = self.selection
+        if sel.mode != "weight":
+            return False
+        return (l, node) == (sel.layer, sel.j) or (l, node) == (sel.layer - 1, sel.i)
+
+    def _footer(self, W, b) -> Text:
+        sel, net = self.selection, self.net
+        out = Text()
+        if sel.mode == "weight":
+            m = net.layers[sel.layer - 1]
+            w = b[sel.layer - 1][sel.j] if sel.i == m else W[sel.layer - 1][sel.j, sel.i]
+            out.append(f"selected {net.weight_label(sel.layer, sel.j, sel.i)} = {fmt(w)}", style("marked"))
+        elif sel.mode == "node":
+            out.append(f"selected {net.node_label(sel.node_layer, sel.node)}", style("marked"))
+        else:
+            out.append("selecting a sample of the batch: ↑/↓", style("marked"))
+        out.append("\nline: blue +, red −, thicker = larger |w|", style("dim"))
+        return out
+
+
+def _first_line(rec: StepRecord | None, k: int, width: int) -> str:
+    """The sample the diagram shows, x and t, in the longest form that fits ``width``."""
+    if rec is None:
+        options = [
+            "initial weights; node values appear after the first step (space)",
+            "initial weights; values after a step (space)",
+            "initial weights (space: first step)",
+        ]
+    else:
+
+        def values(v: np.ndarray, n: int) -> str:
+            return ", ".join(fmt_short(x) for x in v[:n]) + (", …" if len(v) > n else "")
+
+        i, x, t = rec.batch[k], rec.x[k], rec.t[k]
+        options = [f"sample #{i} (k={k}): x = ({values(x, 6)}) → target ({values(t, 6)})"]
+        options += [f"sample #{i}: x ({values(x, n)}) → t ({values(t, n)})" for n in (6, 3, 1)]
+        options.append(f"#{i}: x ({values(x, 1)}) → t ({values(t, 1)})")
+    return next((line for line in options if len(line) <= width), options[-1])
+
+
+def _spread(k: int, n: int, space: int) -> int:
+    """Dot offset of the k-th of n lines at a node: spread over at most space + 1 dots each way."""
+    if n <= 1:
+        return 0
+    reach = min(space + 1, n - 1)
+    return round((k - (n - 1) / 2) * 2 * reach / (n - 1))
+
+
+def _thickness(size: float, scale: float) -> int:
+    if scale <= 0 or not np.isfinite(size):
+        return 2 if not np.isfinite(size) else 1
+    return 1 + int(size / scale >= 1 / 2)

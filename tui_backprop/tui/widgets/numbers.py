@@ -1,0 +1,375 @@
+"""Matrices as Rich Text: a grid of numbers with sign colours and highlights, or a heatmap.
+
+Shared by every panel. Nothing here computes the maths of a step: the numbers come from
+StepRecords and are only formatted, coloured and, for big matrices, pooled for display.
+
+    grid     rows (e.g. the samples of a batch, a window of them when there are many) by
+             columns of one or more blocks (z[1] | a[1]), side by side when they fit the
+             width, stacked otherwise; a block with more than BIG columns is drawn as one
+             shade character a column group
+    heatmap  a whole matrix pooled to the space available (each character is the entry of
+             largest magnitude of its group), with its summary figures (norm, min, max)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+
+from ..netinfo import BIG
+from .stats import sparkline, stats
+
+Array = np.ndarray
+
+MAX_ROWS = 8  # rows of a grid shown at once; a window follows the marked row
+HEAT_ROWS = 16  # rows of a heatmap; more are pooled
+CELL = 9  # characters a number takes in a grid, its separating space included
+
+# the colours and what they mean (the help screen shows this table)
+COLOURS: dict[str, tuple[str, str]] = {
+    "pos": ("#5fafff", "positive value"),
+    "neg": ("#ff875f", "negative value"),
+    "zero": ("#808080", "exactly zero"),
+    "selected": ("bold #000000 on #ffd75f", "the selected weight, node or sample"),
+    "related": (
+        "bold underline",
+        "the columns of the selected node, or of the two ends of the selected weight",
+    ),
+    "marked": ("bold #ffd75f", "the selected sample's row (▸), the selected weight's line and its end nodes"),
+    "changed": ("bold", "a weight this step changed"),
+    "bad": ("bold #ffffff on #870000", "a non-finite value (nan, inf)"),
+    "first_bad": ("bold #ffffff on #ff0000", "where the first non-finite value appeared"),
+    "warn": ("bold underline #ffaf00", "a node that a warning of this step names (network diagram)"),
+    "dim": ("#808080", "labels and unchanged values"),
+}
+SHADES = "·░▒▓█"  # heatmap: magnitude relative to the largest |value| of the matrix
+
+
+@lru_cache(maxsize=256)
+def style(name: str, meta: tuple | None = None) -> Style:
+    s = Style.parse(COLOURS[name][0]) if name in COLOURS else Style.parse(name)
+    return s + Style(meta={"select": meta}) if meta is not None else s
+
+
+# significant digits of a number shown "exactly" (the neuron view's weights, the explain panel's
+# before and after); None: every digit, the shortest repr that reads back to the same float64.
+# The snapshot tests set 10: the last digits of a computed float differ between processors
+# (numpy chooses its SIMD loops and BLAS kernels per CPU), so a picture of every digit would hold
+# on one machine only.
+EXACT_DIGITS: int | None = None
+
+
+def exact(x: float, signed: bool = False) -> str:
+    """Every digit of a float64 (its shortest repr), or EXACT_DIGITS of them; ``signed``: with
+    a + before a positive number."""
+    x = float(x)
+    text = repr(x) if EXACT_DIGITS is None else f"{x:.{EXACT_DIGITS}g}"
+    return ("+" + text) if signed and x >= 0 else text
+
+
+def fmt(x: float) -> str:
+    """A number in 8 characters (9 past e±99), 4 decimals where it matters: +0.1234, -12.345, +1.2e-05."""
+    x = float(x)
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("+inf" if x > 0 else "-inf")
+    a = abs(x)
+    if a == 0:
+        return "0"
+    if 1e-3 <= a < 10:
+        return f"{x:+.4f}"
+    if 10 <= a < 100:
+        return f"{x:+.3f}"
+    if 100 <= a < 1e4:
+        return f"{x:+.1f}"
+    return f"{x:+.1e}"
+
+
+def fmt_short(x: float) -> str:
+    """At most 6 characters (7 for |x| < 1e-99), for the diagram: +0.531, -12.3, +1e05, +1e-05."""
+    x = float(x)
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("+inf" if x > 0 else "-inf")
+    a = abs(x)
+    if a == 0:
+        return "0"
+    if 1e-3 <= a < 10:
+        return f"{x:+.3f}"
+    if 10 <= a < 1000:
+        return f"{x:+.1f}"
+    if 1000 <= a < 1e5:
+        return f"{x:+.0f}"
+    return f"{x:+.0e}".replace("e+", "e")  # +1e05, +3e170
+
+
+def sign_name(x: float) -> str:
+    if not math.isfinite(x):
+        return "bad"
+    return "pos" if x > 0 else ("neg" if x < 0 else "zero")
+
+
+def summary(values: Array) -> str:
+    """``norm 1.234  min -0.5 max +0.7  hist ▕▁▃█▅▂▏`` over the finite entries, and how many are
+    not; the histogram has one bar a bin of equal width from min to max (tui/widgets/stats.py)."""
+    st = stats(values)
+    if st.finite == 0:
+        text = "no finite values"
+    else:
+        text = f"norm {fmt(st.norm).lstrip('+')}  min {fmt(st.min)} max {fmt(st.max)}"
+        text += f"  hist ▕{sparkline(st.counts)}▏"
+    return text + (f"  {st.nonfinite} non-finite" if st.nonfinite else "")
+
+
+def fit(label: str, text: str, width: int, text_style: str = "dim") -> Text:
+    """``label text`` on one line, or on two when that is wider than ``width``; a text still
+    too wide is broken where it has two spaces (between a summary's figures)."""
+    out = Text()
+    indent = 0
+    if label:
+        out.append(label, style("bold"))
+        one_line = len(label) + 1 + len(text) <= width
+        out.append(" " if one_line else "\n  ")
+        indent = len(label) + 1 if one_line else 2
+    lines: list[str] = []
+    for group in text.split("  "):
+        if lines and len(lines[-1]) + 2 + len(group) <= width - indent:
+            lines[-1] += "  " + group
+        else:
+            lines.append(group)
+    out.append("\n  ".join(lines), style(text_style))
+    return out
+
+
+@dataclass(frozen=True)
+class Block:
+    """One matrix of a grid, shape (rows, cols), with what to highlight in it."""
+
+    title: str
+    values: Array
+    cols: Sequence[str]
+    selected: tuple[int, int] | None = None
+    related_cols: Collection[int] = ()
+    first_bad: tuple[int, int] | None = None
+    click: Callable[[int, int], tuple] | None = None  # the selection a click on a cell makes
+
+    @property
+    def heat(self) -> bool:
+        return self.values.shape[1] > BIG
+
+
+def window(n: int, centre: int | None, size: int = MAX_ROWS) -> range:
+    """At most ``size`` consecutive indices of range(n), around ``centre``."""
+    if n <= size:
+        return range(n)
+    start = min(max((centre or 0) - size // 2, 0), n - size)
+    return range(start, start + size)
+
+
+def grid(
+    blocks: Sequence[Block],
+    row_labels: Sequence[str],
+    width: int,
+    marked_row: int | None = None,
+    row_click: Callable[[int], tuple] | None = None,
+) -> Text:
+    """The blocks side by side (stacked when they do not fit ``width``), one line a row."""
+    n = blocks[0].values.shape[0]
+    rows = window(n, marked_row)
+    label_w = max((len(row_labels[r]) for r in rows), default=0) + 3
+    heat_w = max(8, width - label_w - 3)
+    rendered = [_block_lines(b, rows, heat_w) for b in blocks]
+    labels = _label_lines(row_labels, rows, label_w, marked_row, row_click)
+    total = label_w + sum(w for w, _ in rendered) + 3 * (len(rendered) - 1)
+    groups = [rendered] if total <= width else [[r] for r in rendered]
+    out = Text(no_wrap=True, overflow="ellipsis")
+    for g, group in enumerate(groups):
+        if g:
+            out.append("\n")
+        for line_no, label in enumerate(labels):
+            if line_no:
+                out.append("\n")
+            out.append_text(label)
+            for k, (w, lines) in enumerate(group):
+                if k:
+                    out.append(" │ ", style("dim"))
+                out.append_text(lines[line_no] if line_no < len(lines) else Text(" " * w))
+    for b in blocks:
+        if b.heat:
+            out.append("\n")
+            out.append_text(fit(f"{b.title}:", summary(b.values), width))
+    if len(rows) < n:
+        out.append(f"\nrows {rows.start}–{rows.stop - 1} of {n}", style("dim"))
+    return out
+
+
+def _label_lines(
+    labels: Sequence[str], rows: range, width: int, marked: int | None, click: Callable[[int], tuple] | None
+) -> list[Text]:
+    lines = [Text(" " * width), Text(" " * width)]
+    for r in rows:
+        mark = r == marked
+        meta = click(r) if click else None
+        lines.append(
+            Text.assemble(
+                ("▸ " if mark else "  ", style("marked")),
+                (labels[r].ljust(width - 2), style("marked" if mark else "dim", meta)),
+            )
+        )
+    return lines
+
+
+def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Text]]:
+    """(width, lines): the title line, the column header line, one line a row."""
+    if b.heat:
+        return _heat_lines(b, rows, heat_width)
+    cols = b.values.shape[1]
+    texts = [[fmt(float(b.values[r, c])) for c in range(cols)] for r in rows]
+    # a column is as wide as its widest number or label, and one space more: never run together
+    cw = [max(CELL, len(b.cols[c]) + 1, *(len(t[c]) + 1 for t in texts)) for c in range(cols)]
+    if sum(cw) < len(b.title) + 1:
+        cw[-1] += len(b.title) + 1 - sum(cw)
+    width = sum(cw)
+    title = Text(b.title[:width].ljust(width), style("bold"))
+    header = Text()
+    for c in range(cols):  # the padding stays plain: an underline marks the name, not the gap
+        header.append(" " * (cw[c] - len(b.cols[c])))
+        header.append(b.cols[c], style("related" if c in b.related_cols else "dim"))
+    lines = [title, header]
+    for r, shown in zip(rows, texts, strict=True):
+        line = Text()
+        for c in range(cols):
+            x = float(b.values[r, c])
+            meta = b.click(r, c) if b.click else None
+            if (r, c) == b.first_bad:
+                name = "first_bad"
+            elif (r, c) == b.selected:
+                name = "selected"
+            elif not math.isfinite(x):
+                name = "bad"
+            else:
+                name = sign_name(x)
+            s = style(name, meta)
+            if c in b.related_cols and name not in ("selected", "first_bad"):
+                line.append(" " * (cw[c] - len(shown[c])))
+                line.append(shown[c], s + style("related"))
+            else:
+                line.append(shown[c].rjust(cw[c]), s)
+        lines.append(line)
+    return width, lines
+
+
+def _heat_lines(b: Block, rows: range, max_width: int) -> tuple[int, list[Text]]:
+    values = b.values[rows.start : rows.stop]
+    pooled, _, col_starts = pool(values, values.shape[0], max_width)
+    width = max(pooled.shape[1], 8)
+    scale = largest(b.values)
+    sel = None
+    if b.selected is not None and b.selected[0] in rows:
+        sel = (b.selected[0] - rows.start, _group_of(col_starts, b.selected[1]))
+    title = Text(b.title[:width].ljust(width), style("bold"))
+    header = Text(f"0…{b.values.shape[1] - 1}"[:width].ljust(width), style("dim"))
+    lines = [title, header]
+    for r in range(pooled.shape[0]):
+        line = shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None)
+        line.pad_right(width - pooled.shape[1])
+        lines.append(line)
+    return width, lines
+
+
+def heatmap(
+    title: str, values: Array, width: int, max_rows: int = HEAT_ROWS, selected: tuple[int, int] | None = None
+) -> Text:
+    """A whole matrix pooled to at most ``max_rows`` x ``width`` characters, then its summary.
+    Two characters a column when they fit (closer to square cells)."""
+    v = np.atleast_2d(values)
+    room = max(8, width - 8)
+    pooled, row_starts, col_starts = pool(v, max_rows, room)
+    cell = 2 if 2 * pooled.shape[1] <= room else 1
+    scale = largest(v)
+    sel = (
+        None if selected is None else (_group_of(row_starts, selected[0]), _group_of(col_starts, selected[1]))
+    )
+    out = Text(no_wrap=True, overflow="ellipsis")
+    out.append(f"{title}  {v.shape[0]}×{v.shape[1]}", style("bold"))
+    if pooled.shape != v.shape:
+        out.append(f"  (pooled to {pooled.shape[0]}×{pooled.shape[1]})", style("dim"))
+    for r in range(pooled.shape[0]):
+        out.append("\n")
+        out.append(f"{row_starts[r]:>6} ", style("dim"))
+        out.append_text(shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None, cell))
+    out.append("\n")
+    out.append_text(fit("", summary(v), width))
+    return out
+
+
+def pool(values: Array, rows: int, cols: int) -> tuple[Array, Array, Array]:
+    """Group rows and columns into at most (rows, cols) groups; each group shows its entry of
+    largest magnitude (nan when any entry of the group is non-finite). Returns the pooled
+    matrix and the first row and column index of each group."""
+    v = np.atleast_2d(np.asarray(values, dtype=float))
+    rs = _starts(v.shape[0], rows)
+    cs = _starts(v.shape[1], cols)
+    if len(rs) == v.shape[0] and len(cs) == v.shape[1]:
+        return v, rs, cs
+    finite = np.isfinite(v)
+    clean = bool(finite.all())
+    safe = v if clean else np.where(finite, v, 0.0)
+    hi = np.maximum.reduceat(np.maximum.reduceat(safe, rs, axis=0), cs, axis=1)
+    lo = np.minimum.reduceat(np.minimum.reduceat(safe, rs, axis=0), cs, axis=1)
+    out = np.where(np.abs(hi) >= np.abs(lo), hi, lo)
+    if not clean:
+        bad = np.logical_or.reduceat(np.logical_or.reduceat(~finite, rs, axis=0), cs, axis=1)
+        out[bad] = np.nan
+    return out, rs, cs
+
+
+def _starts(n: int, k: int) -> Array:
+    k = max(1, min(n, k))
+    return np.unique(np.linspace(0, n, k + 1)[:-1].round().astype(int))
+
+
+def _group_of(starts: Array, index: int) -> int:
+    return int(np.searchsorted(starts, index, side="right") - 1)
+
+
+def largest(values: Array) -> float:
+    """The largest finite |value| (0 when there is none)."""
+    st = stats(values)
+    return max(abs(st.min), abs(st.max)) if st.finite else 0.0
+
+
+_CHARS = np.array([*SHADES, "✖"])
+_RUN_STYLES = ("neg", "zero", "pos", "bad", "selected")  # codes 0..4 of a heatmap cell
+
+
+def shade_line(row: Array, scale: float, selected: int | None, cell: int = 1) -> Text:
+    """``cell`` characters a value; runs of one colour share a span (fewer spans draw faster).
+    Vectorised: a heatmap line costs a few numpy calls and one append a run of colour."""
+    x = np.asarray(row, dtype=float)
+    if x.size == 0:
+        return Text()
+    finite = np.isfinite(x)
+    safe = np.where(finite, x, 0.0)
+    if scale > 0:
+        level = np.clip(np.ceil(np.abs(safe) / scale * 4), 1, 4).astype(int)
+        level[safe == 0] = 0
+    else:
+        level = np.zeros(x.shape, dtype=int)
+    level[~finite] = len(SHADES)  # ✖
+    code = np.sign(safe).astype(int) + 1  # neg 0, zero 1, pos 2
+    code[~finite] = 3
+    if selected is not None and 0 <= selected < len(code):
+        code[selected] = 4
+    chars = "".join(np.repeat(_CHARS[level], cell).tolist())
+    if selected is not None and 0 <= selected < len(code):  # a dot on the highlight: a full
+        chars = chars[: selected * cell] + "●" * cell + chars[(selected + 1) * cell :]  # block hides it
+    bounds = [0, *(np.flatnonzero(np.diff(code)) + 1).tolist(), len(code)]
+    line = Text()
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        line.append(chars[start * cell : stop * cell], style(_RUN_STYLES[code[start]]))
+    return line
