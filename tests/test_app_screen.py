@@ -177,9 +177,17 @@ def diagram_cells(app: BackpropApp) -> list[list[tuple[str, object]]]:
 
 
 @pytest.mark.parametrize(
-    "size", [(100, 30), (140, 40), (160, 45), (80, 24)], ids=lambda s: "x".join(map(str, s))
+    "scenario, size",
+    [  # every network at the smallest and the largest size; the two extremes at every size
+        *[(name, size) for name in ("xor", "big") for size in ((80, 24), (100, 30), (140, 40), (160, 45))],
+        *[
+            (name, size)
+            for name in ("proportional_2_3_1", "mlp_error_signal", "softmax")
+            for size in ((80, 24), (160, 45))
+        ],
+    ],
+    ids=lambda v: "x".join(map(str, v)) if isinstance(v, tuple) else v,
 )
-@pytest.mark.parametrize("scenario", ["xor", "proportional_2_3_1", "mlp_error_signal", "softmax", "big"])
 async def test_lines_of_the_network_never_touch_a_label(tmp_path, scenario, size):
     if scenario == "big":
         loaded = scenario_file(tmp_path, big_scenario_toml())

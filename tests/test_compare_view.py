@@ -142,12 +142,15 @@ async def test_play_steps_in_lockstep_and_pauses():
         await pilot.press("plus", "plus", "plus")  # plus x3: play faster, 20 -> 200 steps a second
         await pilot.press("p")  # p: play
         assert app.playing
-        await pilot.pause(0.5)
+        deadline = asyncio.get_running_loop().time() + 30
+        while app.trainers[0].step_count < 5:  # a few steps, however slow the machine
+            assert asyncio.get_running_loop().time() < deadline, "play took no step"
+            await pilot.pause(0.01)
         await pilot.press("p")  # p: pause
         assert not app.playing
         counts = [t.step_count for t in app.trainers]
         assert counts[0] > 0 and len(set(counts)) == 1  # every variant the same number of steps
-        await pilot.pause(0.2)
+        await pilot.pause(0.2)  # a while in which a running player would step again
         assert [t.step_count for t in app.trainers] == counts  # paused means paused
         assert app.query_one(OverlayChart).counts == counts
     assert_clean(app)

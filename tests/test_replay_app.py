@@ -51,10 +51,17 @@ def trace_of(scenario: str, steps: int, tmp_path: Path) -> Path:
 KEYS = ["space", "space", "space", "down", "right", "right_square_bracket"]  # 3 steps, a weight, a sample
 
 
-@pytest.mark.parametrize("size", [(100, 30), (160, 45)], ids=["100x30", "160x45"])
 @pytest.mark.parametrize(
-    "scenario",
-    ["xor", "proportional_2_3_1", "linear_neuron_minibatch", "circle", str(DATA / "sgd_nobias.toml")],
+    "scenario, size",
+    [
+        *[  # every kind of network at the size the app is made for
+            (name, (160, 45))
+            for name in ["xor", "proportional_2_3_1", "linear_neuron_minibatch", "circle"]
+            + [str(DATA / "sgd_nobias.toml")]
+        ],
+        ("xor", (100, 30)),  # and at a small size, where the panels are laid out otherwise
+    ],
+    ids=lambda v: "x".join(map(str, v)) if isinstance(v, tuple) else None,
 )
 async def test_a_replay_shows_the_screen_of_the_live_run_at_the_same_step(scenario, size, tmp_path):
     path = trace_of(scenario, 5, tmp_path)
