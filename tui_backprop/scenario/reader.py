@@ -23,78 +23,32 @@ from ..common.errors import BackpropError
 from ..common.escape import quoted
 from ..common.escape import shown as escaped
 from ..common.files import SCENARIO_LIMIT, Unreadable, read_resource, size_text
-from ..engine.activations import ACTIVATIONS, ALIASES
+from ..engine.activations import ALIASES
 from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZER_PARAMS
 from .csv_source import read_csv
+from .declare import check_choice, read_key, read_table
+from .format_v1 import (
+    BATCH_WORDS,
+    DATA,
+    DISPLAY,
+    INIT,
+    KEYS,
+    MAX_LAYERS,
+    MAX_NODES,
+    MAX_PASS,
+    MAX_WEIGHTS,
+    NETWORK,
+    SCENARIO,
+    TRAINING,
+)
 from .names import name_problems
 from .notation import DEFAULT as DEFAULT_NOTATION
-from .notation import NOTATIONS
-from .problems import (
-    MAX_UNKNOWN,
-    MISSING,
-    Reader,
-    described,
-    finite_number,
-    is_number,
-    shown,
-)
+from .problems import MAX_UNKNOWN, MISSING, Reader, described, finite_number, is_number, shown
 from .sources import MAX_SAMPLES, generated, source_of, split, standardized
 
 if TYPE_CHECKING:
     from .overrides import Override
-
-# each optimiser's own parameters, their defaults and the ranges they must lie in
-OPTIMIZER_KEYS = tuple(key for keys in OPTIMIZER_PARAMS.values() for key in keys)
-OPTIMIZER_DEFAULTS = {"momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
-INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
-BATCH_WORDS = ("full", "sample")
-ERROR_SPLITS = ("gradient", "proportional")  # backpropagated deltas, or the proportional split
-MAX_LAYERS = 64  # entries of [network] layers, the input layer included: the depth
-MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
-MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
-MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
-
-# every table and key of format 1; anything else is a typo and is refused
-KEYS: dict[str, tuple[str, ...]] = {
-    "scenario": ("name", "description"),
-    "network": ("layers", "activation", "activations", "bias"),
-    "init": ("method", "low", "high", "mean", "std", "value", "bias_value", "seed", "weights", "biases"),
-    "data": (
-        "inputs",
-        "targets",
-        "input_names",
-        "output_names",
-        "generator",
-        "samples",
-        "noise",
-        "seed",
-        "spread",
-        "centers",
-        "csv",
-        "target_columns",
-        "input_columns",
-        "one_hot",
-        "standardize",
-        "test_fraction",
-    ),
-    "training": (
-        "loss",
-        "learning_rate",
-        "batch",
-        "shuffle",
-        "seed",
-        "update_biases",
-        "max_steps",
-        "target_loss",
-        "error_split",
-        "l1",
-        "l2",
-        "optimizer",
-        *OPTIMIZER_KEYS,
-    ),
-    "display": ("notation",),
-}
 
 
 class ScenarioError(BackpropError):
@@ -103,14 +57,16 @@ class ScenarioError(BackpropError):
 
 @dataclass(frozen=True)
 class InitSpec:
-    method: str = "uniform"
-    low: float = -1.0
-    high: float = 1.0
-    mean: float = 0.0
-    std: float = 1.0
-    value: float | None = None
-    bias_value: float = 0.0
-    seed: int = 0
+    """[init] as read: the method and its parameters (defaults from scenario/format_v1.py)."""
+
+    method: str = INIT.default("method")
+    low: float = INIT.default("low")
+    high: float = INIT.default("high")
+    mean: float = INIT.default("mean")
+    std: float = INIT.default("std")
+    value: float | None = INIT.default("value")
+    bias_value: float = INIT.default("bias_value")
+    seed: int = INIT.default("seed")
     weights: tuple | None = None  # explicit: one (n_l, n_{l-1}) nested tuple per layer
     biases: tuple | None = None  # explicit: one (n_l,) tuple per layer
 
@@ -136,26 +92,26 @@ class Scenario:
     targets: np.ndarray = field(repr=False)  # (N, n_L), read-only
     loss: str
     learning_rate: float
-    description: str = ""
-    bias: bool = True
+    description: str = SCENARIO.default("description")
+    bias: bool = NETWORK.default("bias")
     init: InitSpec = InitSpec()
     input_names: tuple[str, ...] = ()
     output_names: tuple[str, ...] = ()
-    batch: str | int = "full"
-    shuffle: bool = False
-    seed: int = 0
-    update_biases: bool = True
-    max_steps: int = 1000
-    target_loss: float | None = None
-    error_split: str = "gradient"  # or "proportional": hidden layers learn from engine/split.py
-    notation: str = DEFAULT_NOTATION  # [display] notation: the app's vocabulary (scenario/notation.py)
-    l1: float = 0.0  # penalty l1 * sum |w| on every weight (not the biases)
-    l2: float = 0.0  # penalty (l2 / 2) * sum w^2 on every weight (not the biases)
-    optimizer: str = "gd"  # "gd", "momentum" or "adam" (engine/optimizers.py)
-    momentum: float = 0.9  # momentum only: v <- momentum v + g
-    beta1: float = 0.9  # adam only: decay of the running mean of g
-    beta2: float = 0.999  # adam only: decay of the running mean of g^2
-    epsilon: float = 1e-8  # adam only: added to sqrt(v^)
+    batch: str | int = TRAINING.default("batch")
+    shuffle: bool = TRAINING.default("shuffle")
+    seed: int = TRAINING.default("seed")
+    update_biases: bool = TRAINING.default("update_biases")
+    max_steps: int = TRAINING.default("max_steps")
+    target_loss: float | None = TRAINING.default("target_loss")
+    error_split: str = TRAINING.default("error_split")  # proportional: hidden layers learn by engine/split.py
+    notation: str = DISPLAY.default("notation")  # the app's vocabulary (scenario/notation.py)
+    l1: float = TRAINING.default("l1")  # penalty l1 * sum |w| on every weight (not the biases)
+    l2: float = TRAINING.default("l2")  # penalty (l2 / 2) * sum w^2 on every weight (not the biases)
+    optimizer: str = TRAINING.default("optimizer")  # "gd", "momentum" or "adam" (engine/optimizers.py)
+    momentum: float = TRAINING.default("momentum")  # momentum only: v <- momentum v + g
+    beta1: float = TRAINING.default("beta1")  # adam only: decay of the running mean of g
+    beta2: float = TRAINING.default("beta2")  # adam only: decay of the running mean of g^2
+    epsilon: float = TRAINING.default("epsilon")  # adam only: added to sqrt(v^)
     source: str | None = None  # the file it came from
     # where generated data came from ([data] generator, samples, ...), as (key, value) pairs
     # in the order the trace writes them; () for inline data
@@ -163,7 +119,7 @@ class Scenario:
     # the held-out test set ([data] test_fraction > 0), (N_test, n_0) and (N_test, n_L), read-only
     test_inputs: np.ndarray | None = field(default=None, repr=False)
     test_targets: np.ndarray | None = field(default=None, repr=False)
-    test_fraction: float = 0.0
+    test_fraction: float = DATA.default("test_fraction")
     # the --set and --vary flags that changed the file's keys for this run, as typed
     # ("--set network.layers=[2,5,1]"); those of [scenario] itself are left out
     overrides: tuple[str, ...] = ()
@@ -251,11 +207,11 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
         more = len(unknown) - MAX_UNKNOWN - 1
         r.problems.append(f"[{shown(unknown[MAX_UNKNOWN])}]: unknown table, and {more:,} more after it")
 
-    meta = r.table("scenario", required=True)
-    name: str | None = r.get(meta, "scenario", "name", "str") if r.has("scenario") else None
+    meta = read_table(r, r.table("scenario", required=True), SCENARIO)
+    name: str | None = meta["name"]
     if name is not None and not name.strip():
         r.problem("scenario", "name", "must not be empty")
-    description = r.get(meta, "scenario", "description", "str", "") or ""
+    description = meta["description"] or ""
 
     layers, activations, bias = _network(r)
     init = _init(r, layers, bias)
@@ -311,7 +267,7 @@ def _network(r: Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
             message = f"{weights:,} weights is more than {MAX_WEIGHTS:,}, the most this simulator steps"
             r.problem("network", "layers", message)
             layers = ()
-    bias = r.get(t, "network", "bias", "bool", True)
+    bias = read_key(r, t, "network", NETWORK["bias"])
     bias = True if bias is None else bias
 
     n_layers = len(layers) - 1 if layers else None
@@ -319,11 +275,11 @@ def _network(r: Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
     if "activation" in t and "activations" in t:
         r.problem("network", "activations", "give either activation or activations, not both")
     elif "activation" in t:
-        act = r.get(t, "network", "activation", "str")
-        if act is not None and _check_activation(r, "activation", act) and n_layers:
+        act = read_key(r, t, "network", NETWORK["activation"])
+        if act is not None and n_layers:
             activations = (act,) * n_layers
     elif "activations" in t:
-        acts = t["activations"]
+        acts, known = t["activations"], NETWORK["activation"]
         if not isinstance(acts, list) or not all(isinstance(a, str) for a in acts):
             r.problem("network", "activations", f"expected a list of activation names, got {described(acts)}")
         elif len(acts) >= MAX_LAYERS or (n_layers is not None and len(acts) != n_layers):
@@ -333,7 +289,7 @@ def _network(r: Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
                 f"expected {n_layers or f'at most {MAX_LAYERS - 1}'} names (one per non-input layer), "
                 f"got {len(acts)}",
             )
-        elif all([_check_activation(r, f"activations[{i}]", a) for i, a in enumerate(acts)]):
+        elif all([check_choice(r, "network", f"activations[{i}]", known, a) for i, a in enumerate(acts)]):
             activations = tuple(acts)
     elif r.has("network"):
         r.problem("network", "activation", "required key is missing (or give activations, one per layer)")
@@ -353,35 +309,11 @@ def _unsigned(v: Any) -> Any:
     return None if v is None else v + 0.0
 
 
-def _check_activation(r: Reader, key: str, name: str) -> bool:
-    known = list(ACTIVATIONS) + list(ALIASES)
-    if name in known:
-        return True
-    hint = difflib.get_close_matches(name, known, n=1)
-    also = f" (did you mean {hint[0]!r}?)" if hint else ""
-    r.problem("network", key, f"unknown activation {quoted(name)}{also}; expected one of {', '.join(known)}")
-    return False
-
-
 def _init(r: Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
     t = r.table("init", required=False)
-    method = r.get(t, "init", "method", "str", "uniform")
-    if method not in INIT_METHODS:
-        if method is not None:
-            r.problem("init", "method", f"expected one of {', '.join(INIT_METHODS)}, got {quoted(method)}")
-        method = "uniform"
-    spec = InitSpec(
-        method=method,
-        low=r.get(t, "init", "low", "number", -1.0),
-        high=r.get(t, "init", "high", "number", 1.0),
-        mean=r.get(t, "init", "mean", "number", 0.0),
-        std=_unsigned(r.get(t, "init", "std", "number", 1.0)),
-        value=r.get(t, "init", "value", "number", None),
-        bias_value=r.get(t, "init", "bias_value", "number", 0.0),
-        seed=r.get(t, "init", "seed", "int", 0),
-    )
-    if spec.seed is not None and spec.seed < 0:
-        r.problem("init", "seed", f"must be >= 0, got {spec.seed}")
+    v = read_table(r, t, INIT)
+    method = v["method"] or "uniform"
+    spec = InitSpec(**{**v, "method": method, "std": _unsigned(v["std"])})
     if method == "uniform" and spec.low is not None and spec.high is not None and not spec.low < spec.high:
         r.problem("init", "high", f"must be greater than low ({spec.low:g}), got {spec.high:g}")
     elif method == "uniform" and spec.low is not None and spec.high is not None:
@@ -443,13 +375,8 @@ def _explicit(r: Reader, v: Any, key: str, shapes: list[tuple[int, ...]]) -> tup
 
 def _training(r: Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     t = r.table("training", required=True)
-    loss = r.get(t, "training", "loss", "str") if r.has("training") else None
-    if loss is not None and loss not in LOSSES:
-        hint = difflib.get_close_matches(loss, LOSSES, n=1)
-        also = f" (did you mean {hint[0]!r}?)" if hint else ""
-        known = ", ".join(LOSSES)
-        r.problem("training", "loss", f"unknown loss {quoted(loss)}{also}; expected one of {known}")
-        loss = None
+    v = read_table(r, t, TRAINING, {"batch": lambda: _batch(r, t)})
+    loss = v["loss"]
     if loss is not None and activations:
         out_act = ALIASES.get(activations[-1], activations[-1])
         needs = LOSSES[loss].needs_output
@@ -457,92 +384,23 @@ def _training(r: Reader, activations: tuple[str, ...]) -> dict[str, Any]:
             r.problem("training", "loss", f"{loss} needs a {needs} output layer, got {out_act}")
         if out_act == "softmax" and loss != "cross_entropy":
             r.problem("training", "loss", f"a softmax output layer needs cross_entropy, got {loss}")
-    lr = r.get(t, "training", "learning_rate", "number") if r.has("training") else None
-    if lr is not None and not lr > 0:
-        r.problem("training", "learning_rate", f"must be > 0, got {lr:g}")
-    batch: Any = t.get("batch", "full")
-    if isinstance(batch, str):
-        if batch not in BATCH_WORDS:
-            expected = 'expected "full", "sample" or a positive integer'
-            r.problem("training", "batch", f"{expected}, got {quoted(batch)}")
-    elif not (isinstance(batch, int) and not isinstance(batch, bool) and batch >= 1):
-        expected = 'expected "full", "sample" or a positive integer'
+    return {**v, "error_split": v["error_split"] or "gradient"}
+
+
+def _batch(r: Reader, t: dict[str, Any]) -> Any:
+    """[training] batch: "full", "sample" or a positive integer (4.0 is not a batch size)."""
+    batch = t.get("batch", TRAINING.default("batch"))
+    expected = 'expected "full", "sample" or a positive integer'
+    if isinstance(batch, str) and batch not in BATCH_WORDS:
+        r.problem("training", "batch", f"{expected}, got {quoted(batch)}")
+    elif not isinstance(batch, str) and not (is_number(batch) and isinstance(batch, int) and batch >= 1):
         r.problem("training", "batch", f"{expected}, got {described(batch)}")
-    max_steps = r.get(t, "training", "max_steps", "int", 1000)
-    if max_steps is not None and max_steps < 1:
-        r.problem("training", "max_steps", f"must be >= 1, got {max_steps}")
-    target_loss = r.get(t, "training", "target_loss", "number", None)
-    if target_loss is not None and target_loss < 0:
-        r.problem("training", "target_loss", f"must be >= 0, got {target_loss:g}")
-    seed = r.get(t, "training", "seed", "int", 0)
-    if seed is not None and seed < 0:
-        r.problem("training", "seed", f"must be >= 0, got {seed}")
-    error_split = r.get(t, "training", "error_split", "str", "gradient")
-    if error_split is not None and error_split not in ERROR_SPLITS:
-        expected = " or ".join(f'"{w}"' for w in ERROR_SPLITS)
-        r.problem("training", "error_split", f"expected {expected}, got {quoted(error_split)}")
-    penalties = {key: r.get(t, "training", key, "number", 0.0) for key in ("l1", "l2")}
-    for key, v in penalties.items():
-        if v is not None and v < 0:
-            r.problem("training", key, f"must be >= 0, got {v:g}")
-    return {
-        "loss": loss,
-        "learning_rate": lr,
-        **_optimizer(r, t),
-        "batch": batch,
-        "shuffle": r.get(t, "training", "shuffle", "bool", False),
-        "seed": seed,
-        "update_biases": r.get(t, "training", "update_biases", "bool", True),
-        "max_steps": max_steps,
-        "target_loss": target_loss,
-        "error_split": error_split or "gradient",
-        **penalties,
-    }
+    return batch
 
 
 def _display(r: Reader) -> str:
-    t = r.table("display", required=False)
-    notation = r.get(t, "display", "notation", "str", DEFAULT_NOTATION)
-    if notation is not None and notation not in NOTATIONS:
-        hint = difflib.get_close_matches(notation, NOTATIONS, n=1)
-        also = f" (did you mean {hint[0]!r}?)" if hint else ""
-        r.problem(
-            "display",
-            "notation",
-            f"unknown notation {quoted(notation)}{also}; expected one of {', '.join(NOTATIONS)}",
-        )
-        notation = None
+    notation = read_key(r, r.table("display", required=False), "display", DISPLAY["notation"])
     return notation or DEFAULT_NOTATION
-
-
-def _optimizer(r: Reader, t: dict[str, Any]) -> dict[str, Any]:
-    """optimizer and its own parameters; another optimiser's parameter is an error."""
-    name = r.get(t, "training", "optimizer", "str", "gd")
-    if name not in OPTIMIZER_PARAMS:
-        if name is not None:
-            hint = difflib.get_close_matches(name, OPTIMIZER_PARAMS, n=1)
-            also = f" (did you mean {hint[0]!r}?)" if hint else ""
-            known = ", ".join(OPTIMIZER_PARAMS)
-            message = f"unknown optimizer {quoted(name)}{also}; expected one of {known}"
-            r.problem("training", "optimizer", message)
-        return {}
-    out: dict[str, Any] = {"optimizer": name}
-    for key in OPTIMIZER_KEYS:
-        if key not in OPTIMIZER_PARAMS[name]:
-            if key in t:
-                owner = next(o for o, keys in OPTIMIZER_PARAMS.items() if key in keys)
-                message = f'only used with optimizer = "{owner}", but optimizer is {quoted(name)}'
-                r.problem("training", key, message)
-            continue
-        v = r.get(t, "training", key, "number", OPTIMIZER_DEFAULTS[key])
-        if v is None:
-            continue
-        if key == "epsilon" and not v > 0:
-            r.problem("training", key, f"must be > 0, got {v:g}")
-        elif key != "epsilon" and not 0 <= v < 1:
-            r.problem("training", key, f"must be at least 0 and less than 1, got {v:g}")
-        out[key] = v
-    return out
 
 
 def _data(
@@ -553,10 +411,7 @@ def _data(
     n_in = layers[0] if layers else None
     n_out = layers[-1] if layers else None
     inputs = targets = None
-    seed = r.get(t, "data", "seed", "int", 0)
-    if seed is not None and seed < 0:
-        r.problem("data", "seed", f"must be >= 0, got {seed}")
-        seed = None
+    seed = read_key(r, t, "data", DATA["seed"])
     source = source_of(r, t)
     keys: dict[str, Any] = {}
     names: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
@@ -579,10 +434,7 @@ def _data(
             also = f" (a column name of the CSV file: give {key} to name the nodes)" if from_csv else ""
             r.problem("data", key, problem + also)
 
-    fraction = r.get(t, "data", "test_fraction", "number", 0.0)
-    if fraction is not None and not 0 <= fraction < 1:
-        r.problem("data", "test_fraction", f"must be >= 0 and < 1, got {fraction:g}")
-        fraction = None
+    fraction = read_key(r, t, "data", DATA["test_fraction"])
     test_inputs = test_targets = None
     if fraction and inputs is not None and targets is not None and seed is not None:
         n = len(inputs)
@@ -598,7 +450,7 @@ def _data(
             if source != "generator":
                 keys["seed"] = seed  # it drew the test set
 
-    standardize = r.get(t, "data", "standardize", "bool", False)
+    standardize = read_key(r, t, "data", DATA["standardize"])
     if standardize and inputs is not None:
         inputs, test_inputs = standardized(inputs, test_inputs)
         keys["standardize"] = True
