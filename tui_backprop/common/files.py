@@ -26,6 +26,7 @@ import errno
 import os
 import re
 import stat
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -277,3 +278,16 @@ def link_into_place(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
         return
     os.unlink(tmp)
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file beside it, renamed over it when
+    complete: a generated file (docs/scenario-keys.md) is never seen half written."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -92,6 +92,8 @@ class Table:
     doc: str
     keys: tuple[Key, ...]
     required: bool = True
+    rules: tuple[str, ...] = ()  # the rules between its keys, in words (the reference page)
+    schema: dict[str, Any] | None = None  # those of them a JSON Schema can say (draft 4)
 
     def __getitem__(self, name: str) -> Key:
         for key in self.keys:

@@ -43,6 +43,15 @@ def _only(key: str, *values: str) -> tuple[str, tuple[str, ...]]:
     return (key, values)
 
 
+def _not_both(a: str, b: str) -> dict:
+    return {"not": {"required": [a, b]}}
+
+
+def _when(key: str, value: str, then: dict) -> dict:
+    """JSON Schema (draft 4, which has no if/then): when ``key`` is ``value``, ``then`` holds."""
+    return {"anyOf": [{"not": {"required": [key], "properties": {key: {"enum": [value]}}}}, then]}
+
+
 _ADAM = _only("optimizer", "adam")
 
 SCENARIO = Table(
@@ -94,6 +103,13 @@ NETWORK = Table(
         ),
         Key("bias", "bool", True, "whether every non-input node has a bias"),
     ),
+    rules=(
+        "Exactly one of `activation` and `activations`; `activations` holds one name per non-input layer.",
+        '`softmax` goes on the output layer only, and only with `loss = "cross_entropy"`.',
+        f"`layers` makes at most {MAX_WEIGHTS:,} weights in all, and samples × nodes of the training set "
+        f"is at most {MAX_PASS:,}.",
+    ),
+    schema={"oneOf": [{"required": ["activation"]}, {"required": ["activations"]}]},
 )
 
 INIT = Table(
@@ -128,6 +144,21 @@ INIT = Table(
         ),
     ),
     required=False,
+    rules=(
+        "`uniform`: `low` < `high`. `normal`: `std` >= 0. `constant`: `value` is required.",
+        "`xavier`: uniform(±√(6 / (n_in + n_out))); `he`: normal(0, √(2 / n_in)).",
+        "`explicit`: `weights` is required, one matrix of n_l rows of n_{l-1} numbers a non-input layer; "
+        "`biases` is required when `[network] bias = true` and refused when it is false; `bias_value` is "
+        "refused. Other methods refuse `weights` and `biases`.",
+    ),
+    schema={
+        "allOf": [
+            _when("method", "constant", {"required": ["value"]}),
+            _when("method", "normal", {"properties": {"std": {"minimum": 0}}}),
+            _when("method", "explicit", {"required": ["weights"]}),
+            _when("method", "explicit", {"not": {"required": ["bias_value"]}}),
+        ]
+    },
 )
 
 DATA = Table(
@@ -237,6 +268,27 @@ DATA = Table(
             range=Range(0, 1, high_open=True, text=">= 0 and < 1"),
         ),
     ),
+    rules=(
+        "One source: `inputs` with `targets`, or `generator`, or `csv` with `target_columns`.",
+        "`inputs`: N rows of n_0 numbers; `targets`: N rows of n_L numbers, all finite.",
+        f"A generator must fit the network: {', '.join(g for g in GENERATORS if g != 'blobs')} make points "
+        "of a plane (2 inputs); `blobs` makes one cluster an output node (2 or more).",
+        "`bce` needs targets in [0, 1]; `cross_entropy` needs each target row to sum to 1, none negative.",
+        "`input_names` and `output_names`: one name a node, each name used once.",
+        "`test_fraction` must leave at least one sample for each of the two sets; `seed` draws them.",
+    ),
+    schema={
+        "anyOf": [{"required": ["inputs"]}, {"required": ["generator"]}, {"required": ["csv"]}],
+        "allOf": [
+            _not_both("inputs", "generator"),
+            _not_both("inputs", "csv"),
+            _not_both("generator", "csv"),
+            _not_both("targets", "generator"),
+            _not_both("targets", "csv"),
+            {"anyOf": [{"not": {"required": ["inputs"]}}, {"required": ["targets"]}]},
+            {"anyOf": [{"not": {"required": ["targets"]}}, {"required": ["inputs"]}]},
+        ],
+    },
 )
 
 TRAINING = Table(
@@ -295,6 +347,12 @@ TRAINING = Table(
             range=Range(0, low_open=True),
             only=_ADAM,
         ),
+    ),
+    rules=(
+        '`loss = "bce"` needs a sigmoid output layer, `cross_entropy` a softmax one, and a softmax output '
+        "layer needs `cross_entropy`.",
+        '`momentum` goes with `optimizer = "momentum"` only; `beta1`, `beta2`, `epsilon` with '
+        '`optimizer = "adam"` only.',
     ),
 )
 
