@@ -241,7 +241,19 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
 
 def _network(r: Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
     t = r.table("network", required=True)
-    layers: tuple[int, ...] = ()
+    layers = _layers(r, t)
+    bias = read_key(r, t, "network", NETWORK["bias"])
+    activations = _activations(r, t, len(layers) - 1 if layers else None)
+    _softmax_last(r, t, activations)
+    return layers, activations, True if bias is None else bias
+
+
+def _node_count(n: Any) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES
+
+
+def _layers(r: Reader, t: dict[str, Any]) -> tuple[int, ...]:
+    """[network] layers: 2 to MAX_LAYERS node counts, at most MAX_WEIGHTS weights; () after a problem."""
     v = t.get("layers", MISSING)
     if v is MISSING:
         if r.has("network"):
@@ -251,48 +263,43 @@ def _network(r: Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
     elif len(v) > MAX_LAYERS:
         message = f"{len(v):,} layers is more than {MAX_LAYERS}, the most this simulator steps"
         r.problem("network", "layers", message)
-    elif not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES for n in v):
-        bad = next(
-            n for n in v if not (isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_NODES)
-        )
-        r.problem(
-            "network",
-            "layers",
-            f"every node count must be an integer from 1 to {MAX_NODES}, got {described(bad)}",
-        )
+    elif not all(map(_node_count, v)):
+        bad = next(n for n in v if not _node_count(n))
+        message = f"every node count must be an integer from 1 to {MAX_NODES}, got {described(bad)}"
+        r.problem("network", "layers", message)
     else:
-        layers = tuple(v)
-        weights = sum(m * n for m, n in zip(layers, layers[1:], strict=False))
-        if weights > MAX_WEIGHTS:
-            message = f"{weights:,} weights is more than {MAX_WEIGHTS:,}, the most this simulator steps"
-            r.problem("network", "layers", message)
-            layers = ()
-    bias = read_key(r, t, "network", NETWORK["bias"])
-    bias = True if bias is None else bias
+        weights = sum(m * n for m, n in zip(v, v[1:], strict=False))
+        if weights <= MAX_WEIGHTS:
+            return tuple(v)
+        message = f"{weights:,} weights is more than {MAX_WEIGHTS:,}, the most this simulator steps"
+        r.problem("network", "layers", message)
+    return ()
 
-    n_layers = len(layers) - 1 if layers else None
-    activations: tuple[str, ...] = ()
+
+def _activations(r: Reader, t: dict[str, Any], n_layers: int | None) -> tuple[str, ...]:
+    """[network] activation (for every layer) or activations (one a layer); () after a problem."""
+    known = NETWORK["activation"]
     if "activation" in t and "activations" in t:
         r.problem("network", "activations", "give either activation or activations, not both")
     elif "activation" in t:
-        act = read_key(r, t, "network", NETWORK["activation"])
+        act = read_key(r, t, "network", known)
         if act is not None and n_layers:
-            activations = (act,) * n_layers
+            return (act,) * n_layers
     elif "activations" in t:
-        acts, known = t["activations"], NETWORK["activation"]
+        acts = t["activations"]
         if not isinstance(acts, list) or not all(isinstance(a, str) for a in acts):
             r.problem("network", "activations", f"expected a list of activation names, got {described(acts)}")
         elif len(acts) >= MAX_LAYERS or (n_layers is not None and len(acts) != n_layers):
-            r.problem(
-                "network",
-                "activations",
-                f"expected {n_layers or f'at most {MAX_LAYERS - 1}'} names (one per non-input layer), "
-                f"got {len(acts)}",
-            )
+            expected = f"expected {n_layers or f'at most {MAX_LAYERS - 1}'} names (one per non-input layer)"
+            r.problem("network", "activations", f"{expected}, got {len(acts)}")
         elif all([check_choice(r, "network", f"activations[{i}]", known, a) for i, a in enumerate(acts)]):
-            activations = tuple(acts)
+            return tuple(acts)
     elif r.has("network"):
         r.problem("network", "activation", "required key is missing (or give activations, one per layer)")
+    return ()
+
+
+def _softmax_last(r: Reader, t: dict[str, Any], activations: tuple[str, ...]) -> None:
     if activations and "softmax" in activations[:-1]:
         i = activations.index("softmax")
         if "activation" in t:  # name the key the file used
@@ -301,7 +308,6 @@ def _network(r: Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
         else:
             message = f"softmax is for the output layer only, got it on layer {i + 1}"
             r.problem("network", "activations", message)
-    return layers, activations, bias
 
 
 def _unsigned(v: Any) -> Any:
@@ -328,6 +334,13 @@ def _init(r: Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
             if key in t:
                 r.problem("init", key, f'only used with method = "explicit", but method is {quoted(method)}')
         return spec
+    return _explicit_init(r, t, spec, layers, bias)
+
+
+def _explicit_init(
+    r: Reader, t: dict[str, Any], spec: InitSpec, layers: tuple[int, ...], bias: bool
+) -> InitSpec:
+    """[init] method = "explicit": weights, and biases when [network] bias = true."""
     if "bias_value" in t:
         r.problem("init", "bias_value", 'not used with method = "explicit"; give biases instead')
     weights = biases = None
@@ -408,23 +421,10 @@ def _data(
 ) -> dict[str, Any]:
     """The Scenario fields of the [data] table: the training (and test) set, names, data source."""
     t = r.table("data", required=True)
-    n_in = layers[0] if layers else None
-    n_out = layers[-1] if layers else None
-    inputs = targets = None
+    n_in, n_out = (layers[0], layers[-1]) if layers else (None, None)
     seed = read_key(r, t, "data", DATA["seed"])
     source = source_of(r, t)
-    keys: dict[str, Any] = {}
-    names: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
-    if source == "generator":
-        made = generated(r, t, layers, activations, loss, seed)
-        if made is not None:
-            inputs, targets, keys = made
-    elif source == "csv":
-        read = read_csv(r, t, base, n_in, n_out)
-        if read is not None:
-            inputs, targets, *names, keys = read  # type: ignore[assignment]
-    elif source == "inputs":
-        inputs, targets = _inline(r, t, n_in, n_out)
+    inputs, targets, names, keys = _source(r, t, source, layers, activations, loss, seed, base)
     _check_targets(r, targets, loss, {"csv": "target_columns", "generator": "generator"}.get(source or ""))
     input_names = r.names(t, "data", "input_names", n_in) or names[0]
     output_names = r.names(t, "data", "output_names", n_out) or names[1]
@@ -433,25 +433,16 @@ def _data(
             from_csv = key not in t and source == "csv"
             also = f" (a column name of the CSV file: give {key} to name the nodes)" if from_csv else ""
             r.problem("data", key, problem + also)
-
     fraction = read_key(r, t, "data", DATA["test_fraction"])
     test_inputs = test_targets = None
     if fraction and inputs is not None and targets is not None and seed is not None:
-        n = len(inputs)
-        n_test = round(fraction * n)
-        if not 1 <= n_test <= n - 1:
-            got = f"{n_test} of the {n} samples" if n_test else f"no sample of {n}"
-            r.problem(
-                "data", "test_fraction", f"{fraction:g} leaves {got} for the test set; need 1 to {n - 1}"
-            )
-        else:
+        n_test = _test_size(r, fraction, len(inputs))
+        if n_test:
             inputs, targets, test_inputs, test_targets = split(inputs, targets, n_test, seed)
             keys["test_fraction"] = fraction
             if source != "generator":
                 keys["seed"] = seed  # it drew the test set
-
-    standardize = read_key(r, t, "data", DATA["standardize"])
-    if standardize and inputs is not None:
+    if read_key(r, t, "data", DATA["standardize"]) and inputs is not None:
         inputs, test_inputs = standardized(inputs, test_inputs)
         keys["standardize"] = True
     for arr in (inputs, targets, test_inputs, test_targets):
@@ -467,6 +458,42 @@ def _data(
         "test_targets": test_targets,
         "test_fraction": fraction or 0.0,
     }
+
+
+def _source(
+    r: Reader,
+    t: dict[str, Any],
+    source: str | None,
+    layers: tuple[int, ...],
+    activations: tuple[str, ...],
+    loss: str | None,
+    seed: int | None,
+    base: Any,
+) -> tuple[Any, Any, tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]]:
+    """Inputs (N, n_0), targets (N, n_L), the node names a CSV header gives, and the keys to record,
+    from the table's one source (None, None, ... after a problem)."""
+    n_in, n_out = (layers[0], layers[-1]) if layers else (None, None)
+    if source == "generator":
+        made = generated(r, t, layers, activations, loss, seed)
+        if made is not None:
+            return made[0], made[1], ((), ()), made[2]
+    elif source == "csv":
+        read = read_csv(r, t, base, n_in, n_out)
+        if read is not None:
+            return read[0], read[1], (read[2], read[3]), read[4]
+    elif source == "inputs":
+        return (*_inline(r, t, n_in, n_out), ((), ()), {})
+    return None, None, ((), ()), {}
+
+
+def _test_size(r: Reader, fraction: float, n: int) -> int:
+    """How many of ``n`` samples [data] test_fraction holds out; 0 after a problem."""
+    n_test = round(fraction * n)
+    if 1 <= n_test <= n - 1:
+        return n_test
+    got = f"{n_test} of the {n} samples" if n_test else f"no sample of {n}"
+    r.problem("data", "test_fraction", f"{fraction:g} leaves {got} for the test set; need 1 to {n - 1}")
+    return 0
 
 
 def _check_targets(r: Reader, targets: np.ndarray | None, loss: str | None, row_key: str | None) -> None:
