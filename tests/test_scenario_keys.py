@@ -197,3 +197,24 @@ def test_bundled_scenarios_name_the_schema_and_load_the_same_without_the_line(pa
 def test_the_training_keys_are_declared_in_todays_order():
     """The 'known keys' of a message and a trace's keys keep their order (format 1)."""
     assert TRAINING.names()[:3] == ("loss", "learning_rate", "batch")
+
+
+def test_check_names_a_stale_page_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    page, schema = tmp_path / "docs" / "scenario-keys.md", tmp_path / "scenario-v1.schema.json"
+    page.parent.mkdir()
+    page.write_text("an old page\n", encoding="utf-8")
+    schema.write_text(keys_doc.schema_text(), encoding="utf-8")
+    monkeypatch.setattr(keys_doc, "ROOT", tmp_path)
+    monkeypatch.setattr(keys_doc, "PAGE", page)
+    monkeypatch.setattr(keys_doc, "SCHEMA", schema)
+    assert keys_doc.main(["--check"]) == 1
+    assert "docs/scenario-keys.md differs from the declaration" in capsys.readouterr().err
+    assert page.read_text(encoding="utf-8") == "an old page\n"
+    assert keys_doc.main([]) == 0  # writes it
+    assert page.read_text(encoding="utf-8") == keys_doc.page_text()
+    assert keys_doc.main(["--check"]) == 0
+    assert sorted(p.name for p in tmp_path.rglob("*")) == [
+        "docs",
+        "scenario-keys.md",
+        "scenario-v1.schema.json",
+    ]

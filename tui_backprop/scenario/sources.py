@@ -23,8 +23,8 @@ SOURCES = ("inputs", "generator", "csv")  # "inputs" stands for inputs + targets
 # keys that belong to one source only: given with another, they are errors
 SOURCE_KEYS = {
     "inputs": ("inputs", "targets"),
-    "generator": ("generator", "samples", "noise", "spread", "centers"),
-    "csv": ("csv", "target_columns", "input_columns", "one_hot"),
+    # the key that names the source, then those declared only with it (scenario/format_v1.py)
+    **{src: (src, *(k.name for k in DATA if k.only and k.only[0] == src)) for src in ("generator", "csv")},
 }
 MAX_VALUES = 10_000_000  # samples x (input + output nodes) of a generated set: 80 MB of float64
 __all__ = ["MAX_SAMPLES", "MAX_SCALE", "MAX_VALUES"]  # the limits of the data's keys: scenario/format_v1.py
