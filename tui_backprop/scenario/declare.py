@@ -125,7 +125,8 @@ def read_key(r: Reader, t: dict[str, Any], table: str, key: Key) -> Any:
     if v is None:
         return None
     if key.range is not None:
-        got = f"{v:g}" if key.kind == "number" else f"{v:,}" if key.range.high is not None else f"{v}"
+        grouped = key.range.high is not None and not key.range.text  # "from 1 to 1,000,000, got 2,000,000"
+        got = f"{v:g}" if key.kind == "number" else f"{v:,}" if grouped else f"{v}"
         if key.range.below_low(v) or key.range.above_high(v):
             r.problem(table, key.name, f"must be {key.range.words(v)}, got {got}")
             return None
