@@ -233,3 +233,12 @@ def test_the_readme_opens_with_its_two_commands():
         'python3 -m venv .venv && . .venv/bin/activate && pip install ".[test]" && pytest\n'
         "```\n"
     )
+
+
+def test_the_readme_lists_every_bundled_scenario_once():
+    bundled = sorted(path.stem for path in (ROOT / "scenarios").glob("*.toml"))
+    listed = re.findall(r"^- `(\w+)`: ", TEXT[ROOT / "README.md"], flags=re.M)
+    assert sorted(listed) == bundled
+    section = TEXT[DOCS / "scenarios.md"].split("\n## Bundled scenarios\n")[1]
+    table = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    assert table == listed, "docs/scenarios.md: the table of bundled scenarios"
