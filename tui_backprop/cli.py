@@ -39,6 +39,7 @@ from .trace.verify import verify as verify_trace
 from .trace.writer import FIELDS, TraceWriter, summary_stop_reason
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_WRONG = 1  # --answers: a number is wrong
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: a run stopped by SIGTERM, as a shell reports a kill by it
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGPIPE
 
@@ -77,7 +78,34 @@ def _parser() -> _Parser:
     p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
     _add_override_flags(p)
     add_serve_flags(p)
+    _add_answers_flags(p)
     return p
+
+
+# -- check my work (tutor/) ----------------------------------------------------------------------
+
+
+def _add_answers_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--answers",
+        metavar="FILE",
+        help="grade your own numbers (a TOML answers file or a trace) against the scenario's run, "
+        "and name the slip behind the first wrong one (with --headless: exit 0 all right, 1 not)",
+    )
+
+
+def _answers(parser: _Parser, args: argparse.Namespace) -> int:
+    """--answers FILE --headless: one line a number, the first wrong one, its diagnosis."""
+    from .tutor.check import check_answers
+
+    if not args.headless:
+        parser.error("--answers goes with --headless (the app's own check is the key a)")
+    for flag, given in (("--steps", args.steps), ("--export", args.export), ("--vary", args.vary)):
+        if given:
+            parser.error(f"{flag} does not go with --answers")
+    result = check_answers(load_scenario(args.scenario[0], _sets(args)), args.answers)
+    print("\n".join(result.lines()))
+    return EXIT_OK if result.all_right else EXIT_WRONG
 
 
 def _add_override_flags(p: argparse.ArgumentParser) -> None:
@@ -221,6 +249,8 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
         if args.steps is not None and not args.headless:
             parser.error("--steps goes with --headless")
         _check_trace_size_flags(parser, args)
+        if args.answers is not None:
+            return _answers(parser, args)
         if args.serve:
             return _serve(args, argv)
         if args.vary:
