@@ -174,11 +174,13 @@ def test_a_slip_follows_into_the_next_step(tmp_path: Path) -> None:
         f'[[answer]]\nstep = 1\nname = "delta[2]"\nvalue = [[{d2[0, 0]:.6e}], [{d2[1, 0]:.6e}]]\n'
         f'[[answer]]\nstep = 1\nname = "w[2]"\nvalue = [[{one.w[1][0, 0]:.6e}, {one.w[1][0, 1]:.6e}]]\n'
         f'[[answer]]\nstep = 2\nname = "loss"\nvalue = {two.loss:.6e}\n'
+        # the full batch: the training-set loss after step 1 is the batch loss of step 2
+        f'[[answer]]\nstep = 1\nname = "train_loss"\nvalue = {two.loss:.6e}\n'
     )
     result = check_loaded(scenario, loads_answers(text, "mine.toml"))
     d = result.diagnosis
     assert d is not None and [s.id for s in d.slips] == ["update-sign"]
-    assert [g.number.name for g in d.follows] == ["w[2][0, 1]", "loss"]
+    assert [g.number.name for g in d.follows] == ["w[2][0, 1]", "train_loss", "loss"]
 
 
 # -- the package's slipped step against the engine, and slips found on random networks -----------

@@ -95,10 +95,9 @@ def diagnose(graded: Sequence[Graded], run: Run) -> Diagnosis | None:
     later = list(graded[at:])
     best: list[tuple[int, Slip, list[bool]]] = []
     seen = 0
+    train = any(g.number.quantity == "train_loss" for g in later)
     for variant_of, slip in _variants():
-        values = _slipped_run(run, slip.id, variant_of, start, {g.number.step for g in later})
-        if values is None:
-            continue
+        values = _slipped_run(run, slip.id, variant_of, start, {g.number.step for g in later}, train)
         if not _gives(values, first.number) or not all(_gives(values, g.number) for g in before):
             continue
         given = [_gives(values, g.number) for g in later]
@@ -125,10 +124,10 @@ def _variants() -> list[tuple[int, Slip]]:
 
 
 def _slipped_run(
-    run: Run, slip: str, variant: int, start: int, wanted: set[int]
-) -> dict[int, tuple[Step, float | None]] | None:
+    run: Run, slip: str, variant: int, start: int, wanted: set[int], train: bool
+) -> dict[int, tuple[Step, float | None]]:
     """The slipped steps from ``start`` to the last wanted step, from the true weights before
-    ``start``; None when an array grows non-finite (no learner writes inf)."""
+    ``start``, with the training-set loss after each wanted one when ``train``."""
     s = run.settings
     assert s is not None
     first = run.records[start]
@@ -143,8 +142,8 @@ def _slipped_run(
             got = slipped_step(W, b, run.inputs[idx], run.targets[idx], settings, slip, variant)
             W, b = list(got.w), list(got.b)
             if step in wanted:
-                train = training_loss(W, b, run.inputs, run.targets, s, slip, variant)
-                out[step] = (got, train)
+                loss = training_loss(W, b, run.inputs, run.targets, s, slip, variant) if train else None
+                out[step] = (got, loss)
     return out
 
 
