@@ -80,11 +80,16 @@ def test_a_missing_file_and_a_fifo_are_refused(tmp_path: Path, capsys) -> None:
     assert "no such file" in capsys.readouterr().err
 
 
-def test_answers_need_headless(capsys) -> None:
+def test_a_bad_file_is_refused_before_the_app_opens(capsys) -> None:
+    assert main([str(TINY), "--answers", str(BAD / "name_typo.toml")]) == 2  # no --headless: the app
+    assert "answer[0].name: unknown name" in capsys.readouterr().err
+
+
+def test_flags_that_do_not_go_with_answers(capsys) -> None:
     with pytest.raises(SystemExit) as info:
-        main([str(TINY), "--answers", str(BAD / "step_zero.toml")])
+        main([str(TINY), "--answers", str(BAD / "step_zero.toml"), "--headless", "--steps", "3"])
     assert info.value.code == 2
-    assert "--answers goes with --headless" in capsys.readouterr().err
+    assert "--steps does not go with --answers" in capsys.readouterr().err
 
 
 # -- the grading rule ----------------------------------------------------------------------------

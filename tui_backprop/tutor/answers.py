@@ -256,6 +256,17 @@ def _index_words(quantity: str) -> str:
     return f"{quantity}[l] takes two indices (sample, node)"
 
 
+def parse_written(text: str) -> Written | None:
+    """A number typed by the learner (in the app), read as a TOML number is: its value and its
+    digits; None when it is no finite number."""
+    text = text.strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        return _written(int(text))
+    if not re.fullmatch(r"[+-]?(\d+(\.\d+)?|\.\d+|\d+\.)([eE][+-]?\d+)?", text):
+        return None
+    return _float_text(text)
+
+
 def _written(v: Any) -> Written | None:
     """A number of the file with its text, or None when it is no finite number."""
     if isinstance(v, bool):

@@ -19,7 +19,7 @@ from ..common.escape import shown
 from ..engine import Trainer
 from ..engine.record import StepRecord
 from ..scenario.reader import Scenario
-from .answers import Answers, AnswersError, check_against, read_answers
+from .answers import Answers, AnswersError, Number, check_against, read_answers
 from .diagnosis import Diagnosis, Run, diagnose, inputs_said
 from .grading import Graded, grade, shown_true
 from .slips import Settings
@@ -119,6 +119,23 @@ def check_loaded(scenario: Scenario, answers: Answers) -> Result:
         why,
         records,
         batches,
+        np.asarray(scenario.inputs, float),
+        np.asarray(scenario.targets, float),
+    )
+    return Result(answers, tuple(graded), diagnose(graded, run), len(scenario.layers) - 1)
+
+
+def check_step(scenario: Scenario, record: StepRecord, numbers: tuple[Number, ...]) -> Result:
+    """Numbers of one step (the app's quiz) graded against its record, the first wrong one
+    diagnosed from the weights the record started from."""
+    answers = Answers("your answers", numbers)
+    graded = grade(numbers, {record.step: record})
+    settings, why = settings_of(scenario)
+    run = Run(
+        settings,
+        why,
+        {record.step: record},
+        {record.step: record.batch},
         np.asarray(scenario.inputs, float),
         np.asarray(scenario.targets, float),
     )
