@@ -9,8 +9,9 @@ the catalogue), and a few weights after the update. Then, R times each, interlea
 process: the baseline, ``Trainer(scenario).step()`` (the least the grader needs: one step with its
 record), and ``check_loaded`` (the same step, the grading, and the step again once per slip of
 the catalogue in tutor/slips.py's plain numpy). It prints the median of each and their ratio.
-For information: no target. A diagnosis computes the step about eleven times (once per slip), so
-a ratio near that is what the design costs; far over it would mean overhead in the grading.
+For information: no target. A diagnosis computes the step again once per slip (eleven times, in
+plain numpy without the engine's record-keeping), so a ratio well under eleven is what the design
+costs; far over it would mean overhead in the grading.
 """
 
 from __future__ import annotations

@@ -204,3 +204,13 @@ def test_a_partial_trace_is_an_answers_file_with_one_number_changed(tmp_path: Pa
     assert [(g.number.step, g.number.name) for g in wrong[:1]] == [(2, "grad_w[1][1, 0]")]
     assert wrong[0].number.key == "steps[1].layers[0].grad_w[1][0]"
     assert len(wrong) == 1  # the learner's w after it are the true ones
+
+
+def test_a_trace_of_another_network_is_refused_naming_each_array(tmp_path: Path, capsys) -> None:
+    trainer = Trainer(load_scenario("xor"))  # 2-3-1: its arrays do not fit tiny's 2-2-1
+    trainer.run(1)
+    path = tmp_path / "xor.json"
+    write_trace(path, trainer)
+    assert main([str(TINY), "--answers", str(path), "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}: steps[0].layers[0].z: expected 4 x 2 (a row of 2" in err

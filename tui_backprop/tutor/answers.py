@@ -426,7 +426,8 @@ def check_against(
         if head.startswith("steps[") or ".value" in n.key or (n.index == () and shape):
             given = [m.index for m in numbers]
             if given != list(np.ndindex(shape)):
-                problems.append(f"{head}.value: expected {_shape_words(n.quantity, shape)}")
+                where = head if head.startswith("steps[") else f"{head}.value"
+                problems.append(f"{where}: expected {_shape_words(n.quantity, shape)}")
                 continue
         elif len(n.index) != len(shape) or any(i >= s for i, s in zip(n.index, shape, strict=True)):
             problems.append(
