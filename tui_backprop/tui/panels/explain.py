@@ -8,13 +8,16 @@ this widget only wraps it to its width.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 
+from ...engine import StepRecord
 from ...engine.explain import record_split
 from ...scenario.notation import vocabulary
 from ..netinfo import NetInfo
 from .base import Panel
-from .explain_text import explain, to_text
+from .explain_text import PROSE, explain, to_text
 
 
 class ExplainPanel(Panel):
@@ -32,6 +35,8 @@ class ExplainPanel(Panel):
         super().__init__(net, key, **kwargs)
         self.update_biases = update_biases
         self.about = about
+        # the learner's graded numbers of the step on screen and the diagnosis (tui/control/quiz.py)
+        self.checked_lines: Callable[[StepRecord | None], list[str]] = lambda record: []
 
     def build(self, width: int) -> Text:
         rec, reveal = self.record, self.reveal
@@ -45,4 +50,17 @@ class ExplainPanel(Panel):
             split=record_split(rec) if rec is not None and self.net.depth > 1 else None,
             about=self.about,
         )
+        mine = self.checked_lines(rec)
+        if mine and (rec is None or self.reveal.whole or self.reveal.update):
+            lines = [(mine[0], "bold"), *((line, _style_of(line)) for line in mine[1:]), ("", None), *lines]
+        elif mine:  # mid-step: the grading of what is shown so far, after the phase's explanation
+            lines = [*lines, ("", None), (mine[0], "bold"), *((line, _style_of(line)) for line in mine[1:])]
         return to_text(lines, width)
+
+
+def _style_of(line: str) -> str | None:
+    if line.startswith("✓"):
+        return "pos"
+    if line.startswith(("✗", "first wrong")):
+        return "neg"
+    return None if line.startswith(" ") else PROSE
