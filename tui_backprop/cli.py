@@ -37,6 +37,7 @@ from .trace.reader import read_trace
 from .trace.verify import describe_kept
 from .trace.verify import verify as verify_trace
 from .trace.writer import FIELDS, TraceWriter, summary_stop_reason
+from .tutor import command as tutor_command
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: a run stopped by SIGTERM, as a shell reports a kill by it
@@ -77,6 +78,7 @@ def _parser() -> _Parser:
     p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
     _add_override_flags(p)
     add_serve_flags(p)
+    tutor_command.add_tutor_flags(p)
     return p
 
 
@@ -221,6 +223,11 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
         if args.steps is not None and not args.headless:
             parser.error("--steps goes with --headless")
         _check_trace_size_flags(parser, args)
+        # worked solutions, exercise sheets and code export: tutor/command.py
+        if problem := tutor_command.flag_problem(args):
+            parser.error(problem)
+        if tutor_command.requested(args):
+            return tutor_command.run(load_scenario(args.scenario[0], _sets(args)), args, args.force)
         if args.serve:
             return _serve(args, argv)
         if args.vary:
