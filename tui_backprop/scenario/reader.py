@@ -53,13 +53,26 @@ ERROR_SPLITS = ("gradient", "proportional")  # backpropagated deltas, or the pro
 MAX_LAYERS = 64  # entries of [network] layers, the input layer included: the depth
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
+MAX_DECIMALS = 15  # [init] decimals: a float64 holds about 15 decimal digits
 MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
 
 # every table and key of format 1; anything else is a typo and is refused
 KEYS: dict[str, tuple[str, ...]] = {
     "scenario": ("name", "description"),
     "network": ("layers", "activation", "activations", "bias"),
-    "init": ("method", "low", "high", "mean", "std", "value", "bias_value", "seed", "weights", "biases"),
+    "init": (
+        "method",
+        "low",
+        "high",
+        "mean",
+        "std",
+        "value",
+        "bias_value",
+        "seed",
+        "weights",
+        "biases",
+        "decimals",
+    ),
     "data": (
         "inputs",
         "targets",
@@ -113,6 +126,7 @@ class InitSpec:
     seed: int = 0
     weights: tuple | None = None  # explicit: one (n_l, n_{l-1}) nested tuple per layer
     biases: tuple | None = None  # explicit: one (n_l,) tuple per layer
+    decimals: int | None = None  # drawn weights rounded to this many decimals (hand arithmetic)
 
 
 def titled(name: str, overrides: Sequence[str]) -> str:
@@ -193,6 +207,8 @@ class Scenario:
             }
             init.update(params.get(self.init.method, {}))
             init["bias_value"] = self.init.bias_value
+            if self.init.decimals is not None:  # only when set: format-1 traces keep their bytes
+                init["decimals"] = self.init.decimals
         training: dict[str, Any] = {
             "loss": self.loss,
             "learning_rate": self.learning_rate,
@@ -379,9 +395,14 @@ def _init(r: Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
         value=r.get(t, "init", "value", "number", None),
         bias_value=r.get(t, "init", "bias_value", "number", 0.0),
         seed=r.get(t, "init", "seed", "int", 0),
+        decimals=r.get(t, "init", "decimals", "int", None),
     )
     if spec.seed is not None and spec.seed < 0:
         r.problem("init", "seed", f"must be >= 0, got {spec.seed}")
+    if spec.decimals is not None and not 0 <= spec.decimals <= MAX_DECIMALS:
+        r.problem("init", "decimals", f"must be 0 to {MAX_DECIMALS}, got {spec.decimals}")
+    if spec.decimals is not None and method == "explicit":
+        r.problem("init", "decimals", 'rounds drawn weights: not used with method = "explicit"')
     if method == "uniform" and spec.low is not None and spec.high is not None and not spec.low < spec.high:
         r.problem("init", "high", f"must be greater than low ({spec.low:g}), got {spec.high:g}")
     elif method == "uniform" and spec.low is not None and spec.high is not None:
