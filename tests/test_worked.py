@@ -12,30 +12,12 @@ import tomllib
 
 import numpy as np
 import pytest
+from tutor_text import TWO_TWO_TWO
 
 from tui_backprop.cli import main
 from tui_backprop.scenario.reader import load_scenario, loads_scenario
 from tui_backprop.tutor.command import document
 from tui_backprop.tutor.sheets import answer_key, latex, markdown
-
-TWO_TWO_TWO = """
-[scenario]
-name = "2-2-2 sigmoid"
-[network]
-layers = [2, 2, 2]
-activation = "sigmoid"
-[init]
-method = "explicit"
-weights = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
-biases = [[0.35, 0.35], [0.60, 0.60]]
-[data]
-inputs = [[0.05, 0.10], [0.3, -0.2]]
-targets = [[0.01, 0.99], [0.5, 0.2]]
-[training]
-loss = "half_sse"
-learning_rate = 0.5
-batch = "full"
-"""
 
 
 def sigmoid(z):

@@ -106,7 +106,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "optimizer",
         *OPTIMIZER_KEYS,
     ),
-    "display": ("notation",),
+    "display": ("notation", "digits"),
 }
 
 
@@ -163,6 +163,9 @@ class Scenario:
     target_loss: float | None = None
     error_split: str = "gradient"  # or "proportional": hidden layers learn from engine/split.py
     notation: str = DEFAULT_NOTATION  # [display] notation: the app's vocabulary (scenario/notation.py)
+    digits: int | None = (
+        None  # [display] digits: hand precision, shown beside the exact step (tutor/rounding.py)
+    )
     l1: float = 0.0  # penalty l1 * sum |w| on every weight (not the biases)
     l2: float = 0.0  # penalty (l2 / 2) * sum w^2 on every weight (not the biases)
     optimizer: str = "gd"  # "gd", "momentum" or "adam" (engine/optimizers.py)
@@ -246,6 +249,8 @@ class Scenario:
         }
         if self.notation != DEFAULT_NOTATION:  # format-1 traces keep their bytes
             out["display"] = {"notation": self.notation}
+        if self.digits is not None:  # likewise
+            out.setdefault("display", {})["digits"] = self.digits
         return out
 
 
@@ -282,6 +287,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
         too_many = f"{len(inputs):,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
         r.problems.append(f"[data]: {too_many} in one pass over the training set")
     notation = _display(r)
+    digits = _display_digits(r)
 
     if r.problems or name is None:
         raise ScenarioError(source or "<scenario>", r.problems)
@@ -295,6 +301,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
         source=source,
         **data,
         notation=notation,
+        digits=digits,
         **training,
     )
 
@@ -519,6 +526,16 @@ def _training(r: Reader, activations: tuple[str, ...]) -> dict[str, Any]:
         "error_split": error_split or "gradient",
         **penalties,
     }
+
+
+def _display_digits(r: Reader) -> int | None:
+    """[display] digits = K: each step also done by hand to K significant digits (1 to 17)."""
+    t = r.doc.get("display")  # _display reads the table itself and reports what is wrong with it
+    digits = r.get(t if isinstance(t, dict) else {}, "display", "digits", "int", None)
+    if digits is not None and not 1 <= digits <= 17:
+        r.problem("display", "digits", f"must be 1 to 17 (significant digits), got {digits}")
+        return None
+    return digits
 
 
 def _display(r: Reader) -> str:

@@ -18,9 +18,11 @@ from pathlib import Path
 from ..common.errors import BackpropError
 from ..common.files import write_whole
 from ..engine import Trainer
+from ..engine.record import StepRecord
 from ..scenario.reader import Scenario
+from .rounding import HandPrecisionUnsupported, HandStep, hand_step
 from .sheets import FORMATS, answer_key, render
-from .worked import BLANKABLE, MAX_LINES, Setting, estimate_lines, worked_document
+from .worked import BLANKABLE, MAX_LINES, Document, Setting, estimate_lines, worked_document
 
 MAX_STEPS = 100
 DEFAULT_BLANKS = "delta,grad_w,w"
@@ -50,6 +52,13 @@ def add_tutor_flags(p: argparse.ArgumentParser) -> None:
         metavar="Q1,Q2,...",
         help=f"with --exercise: the quantities to blank ({', '.join(BLANKABLE)}); default delta,grad_w,w",
     )
+    g.add_argument(
+        "--digits",
+        type=int,
+        metavar="K",
+        help="hand precision: each step also done with every number rounded to K significant digits "
+        "(1 to 17), beside the exact one (as [display] digits)",
+    )
     g.add_argument("--format", choices=FORMATS, default="md", help="with --worked or --exercise: md or tex")
     g.add_argument("-o", "--output", metavar="FILE", help="write the document or the code to FILE")
     g.add_argument(
@@ -70,6 +79,8 @@ def flag_problem(args: argparse.Namespace) -> str | None:
     chosen = [flag for flag, value in flags if value is not None]
     if len(chosen) > 1:
         return f"{' and '.join(chosen)}: give one of them"
+    if args.digits is not None and not 1 <= args.digits <= 17:
+        return f"--digits: expected 1 to 17 significant digits, got {args.digits}"
     if args.blank != DEFAULT_BLANKS and args.exercise is None:
         return "--blank goes with --exercise"
     if not chosen:
@@ -100,7 +111,8 @@ def run(scenario: Scenario, args: argparse.Namespace, force: bool = False) -> in
         return 0
     steps = args.worked if args.worked is not None else args.exercise
     chosen = blanks(args.blank) if args.exercise is not None else ()
-    doc = document(scenario, steps, chosen)
+    digits = args.digits if args.digits is not None else scenario.digits
+    doc = document(scenario, steps, chosen, digits if args.worked is not None else None)
     _emit(render(doc, args.format), args.output, force)
     if args.exercise is not None:
         _emit(answer_key(doc, scenario.title), key_path(args.output), force)
@@ -113,8 +125,11 @@ def key_path(output: str) -> str:
     return str(p.with_name(p.stem + ".key.toml"))
 
 
-def document(scenario: Scenario, steps: int, blanked: tuple[str, ...] = ()):  # -> worked.Document
-    """The worked solution (with ``blanked`` quantities, an exercise) of the first ``steps`` steps."""
+def document(
+    scenario: Scenario, steps: int, blanked: tuple[str, ...] = (), digits: int | None = None
+) -> Document:
+    """The worked solution (with ``blanked`` quantities, an exercise) of the first ``steps`` steps;
+    with ``digits``, each step also by hand to that many significant digits."""
     trainer = Trainer(scenario, history=1)
     batch = trainer.schedule.size
     lines = estimate_lines(scenario.layers, batch, steps)
@@ -144,9 +159,17 @@ def document(scenario: Scenario, steps: int, blanked: tuple[str, ...] = ()):  # 
         input_names=tuple(scenario.input_names),
         output_names=tuple(scenario.output_names),
     )
+    hand = [_by_hand(r, scenario, digits) for r in records] if digits is not None else []
     return worked_document(
-        setting, trainer.X, trainer.T, (trainer.initial_W, trainer.initial_b), records, blanked
+        setting, trainer.X, trainer.T, (trainer.initial_W, trainer.initial_b), records, blanked, hand
     )
+
+
+def _by_hand(record: StepRecord, scenario: Scenario, digits: int) -> HandStep | str:
+    try:
+        return hand_step(record, scenario.loss, digits, scenario.update_biases)
+    except HandPrecisionUnsupported as e:
+        return f"Not done by hand: {e}."
 
 
 def _emit(text: str, output: str | None, force: bool) -> None:

@@ -19,7 +19,8 @@ from .worked import Block, Document
 
 FORMATS = ("md", "tex")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~])")
-_MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")  # a heading, a quote, a list or a rule
+# what would start a heading, a quote, a list or a rule at the start of a line
+_MD_LINE_START = re.compile(r"^(\s*)([#>]|[+=-](?=\s|$)|\d+[.)](?=\s|$))")
 
 
 def _md_text(s: str) -> str:

@@ -27,6 +27,7 @@ from ..engine.record import StepRecord
 from ..scenario.names import node_names
 from ..scenario.notation import Vocabulary, vocabulary
 from . import mathtext as mt
+from .rounding import HandStep
 
 RESULT_DIGITS = 4
 BLANKABLE = ("z", "a", "delta", "grad_w", "grad_b", "w", "b", "loss")
@@ -117,8 +118,10 @@ def worked_document(
     initial: tuple[Sequence[np.ndarray], Sequence[np.ndarray]],
     records: Sequence[StepRecord],
     blanks: Sequence[str] = (),
+    hand: Sequence[HandStep | str] = (),
 ) -> Document:
-    """The worked solution of ``records`` (steps 1..n of a run from ``initial``, W and b)."""
+    """The worked solution of ``records`` (steps 1..n of a run from ``initial``, W and b);
+    ``hand``: each step done by hand (rounding.py), shown beside it, or why it cannot be."""
     doc = Document(setting.title)
     v = vocabulary(setting.notation, len(setting.layers) - 1)
     names = node_names(setting.layers, setting.input_names, setting.output_names)
@@ -126,9 +129,57 @@ def worked_document(
     _data(doc, inputs, targets, names)
     doc.heading("Initial weights")
     _weights(doc, v, *initial, blanked=False)
-    for record in records:
+    for n, record in enumerate(records):
         _Step(doc, setting, v, record, frozenset(blanks)).write()
+        if n < len(hand):
+            _hand(doc, record, hand[n])
     return doc
+
+
+HAND_NAMES = ("z", "a", "delta", "grad_w", "grad_b", "w", "b")
+
+
+def _hand(doc: Document, record: StepRecord, hand: HandStep | str) -> None:
+    """Step ``record`` beside the same step by hand: every number, exact and rounded, and how
+    far rounding alone moved it."""
+    if isinstance(hand, str):
+        doc.heading(f"Step {record.step} by hand", 3)
+        doc.text(hand)
+        return
+    K = hand.digits
+    doc.heading(f"Step {record.step} by hand, to {K} significant digits", 3)
+    doc.text(
+        f"The same step with every number written down to {K} significant digits as it is computed "
+        "(each product, each running sum, f(z), f'(z), each delta, each gradient, the update), "
+        "beside the exact step; the last column is how far rounding alone moved the number."
+    )
+    rows = [("number", "exact", f"by hand ({K} digits)", "moved by")]
+    rows.append(
+        (
+            "loss",
+            mt.plain_number(record.loss, 10),
+            mt.plain_number(hand.loss, K),
+            _moved(hand.loss, record.loss),
+        )
+    )
+    for l, (h, lr) in enumerate(zip(hand.layers, record.layers, strict=True), start=1):
+        for name in HAND_NAMES:
+            mine, exact = getattr(h, name), getattr(lr, name)
+            for index in np.ndindex(*exact.shape):
+                where = ", ".join(str(i) for i in index)
+                rows.append(
+                    (
+                        f"{name}[{l}][{where}]",
+                        mt.plain_number(float(exact[index]), 10),
+                        mt.plain_number(float(mine[index]), K),
+                        _moved(float(mine[index]), float(exact[index])),
+                    )
+                )
+    doc.table(rows)
+
+
+def _moved(hand: float, exact: float) -> str:
+    return f"{hand - exact:+.2g}" if hand != exact else "0"
 
 
 def _setting(doc: Document, s: Setting, names: Sequence[Sequence[str]]) -> None:
