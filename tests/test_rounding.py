@@ -155,6 +155,7 @@ def test_worked_digits_sets_the_hand_step_beside_the_exact_one(capsys):
     [
         (["--worked", "--digits", "0"], "--digits: expected 1 to 17 significant digits, got 0"),
         (["--worked", "--set", "display.digits=18"], "[display] digits: must be 1 to 17"),
+        (["--digits", "3", "--headless"], "--digits goes with --worked or the app"),
         (["--worked", "--set", "display.digits=true"], "[display] digits: expected an integer"),
     ],
 )
@@ -167,3 +168,12 @@ def test_bad_digits_are_named(argv, message, capsys):
         code = e.code
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_digits_for_the_app_is_the_display_key_it_stands_for():
+    from tui_backprop.cli import _parser
+    from tui_backprop.tutor.command import app_sets
+
+    assert app_sets(_parser().parse_args(["xor", "--digits", "3"])) == ["display.digits=3"]
+    assert app_sets(_parser().parse_args(["xor", "--digits", "3", "--worked"])) == []
+    assert app_sets(_parser().parse_args(["xor"])) == []

@@ -228,6 +228,7 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
             parser.error(problem)
         if tutor_command.requested(args):
             return tutor_command.run(load_scenario(args.scenario[0], _sets(args)), args, args.force)
+        args.sets.extend(tutor_command.app_sets(args))  # --digits K in the app's explain panel
         if args.serve:
             return _serve(args, argv)
         if args.vary:

@@ -84,6 +84,8 @@ def flag_problem(args: argparse.Namespace) -> str | None:
     if args.blank != DEFAULT_BLANKS and args.exercise is None:
         return "--blank goes with --exercise"
     if not chosen:
+        if args.digits is not None and args.headless:
+            return "--digits goes with --worked or the app (its explain panel), not --headless"
         return "--output goes with --worked, --exercise or --export-code" if args.output else None
     steps = args.worked if args.worked is not None else args.exercise
     if steps is not None and not 1 <= steps <= MAX_STEPS:
@@ -93,6 +95,13 @@ def flag_problem(args: argparse.Namespace) -> str | None:
     if args.headless or args.vary or args.serve or args.export:
         return f"{chosen[0]} writes a document: it does not go with --headless, --vary, --serve or --export"
     return None
+
+
+def app_sets(args: argparse.Namespace) -> list[str]:
+    """--digits K for the app: the --set display.digits=K it stands for (kept on reload)."""
+    if args.digits is None or requested(args):
+        return []
+    return [f"display.digits={args.digits}"]
 
 
 def blanks(text: str) -> tuple[str, ...]:

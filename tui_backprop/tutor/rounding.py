@@ -32,6 +32,7 @@ from ..engine.record import StepRecord
 Array = np.ndarray
 MIN_DIGITS, MAX_DIGITS = 1, 17
 GRADING_DIGITS = range(2, 9)  # the precisions a learner plausibly worked to
+MAX_PRODUCTS = 20_000  # products of one step done by hand (each is rounded in Python): ~0.1 s
 
 
 class HandPrecisionUnsupported(ValueError):
@@ -78,6 +79,12 @@ def _running_sum(terms: Array, digits: int, axis: int) -> Array:
 
 
 def check_supported(record: StepRecord, loss: str) -> None:
+    B = len(record.batch)
+    products = sum(3 * B * lr.w_before.size for lr in record.layers)  # forward, backward, gradient
+    if products > MAX_PRODUCTS:
+        raise HandPrecisionUnsupported(
+            f"a step of {products:,} products is more than {MAX_PRODUCTS:,}: no hand calculation"
+        )
     if record.penalty != 0.0:
         raise HandPrecisionUnsupported("hand precision does not model an l1 or l2 penalty")
     for lr in record.layers:

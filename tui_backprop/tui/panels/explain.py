@@ -8,13 +8,19 @@ this widget only wraps it to its width.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 from rich.text import Text
 
+from ...engine import StepRecord
 from ...engine.explain import record_split
 from ...scenario.notation import vocabulary
+from ...tutor.rounding import HandPrecisionUnsupported, hand_values
 from ..netinfo import NetInfo
 from .base import Panel
 from .explain_text import explain, to_text
+from .hand_text import hand_lines
 
 
 class ExplainPanel(Panel):
@@ -26,12 +32,16 @@ class ExplainPanel(Panel):
         key: str = "",
         update_biases: bool = True,
         about: tuple[str, str] = ("", ""),
+        digits: int | None = None,
         **kwargs,
     ) -> None:
-        """``about``: the scenario's name and description, shown before the first step."""
+        """``about``: the scenario's name and description, shown before the first step;
+        ``digits``: hand precision ([display] digits), shown after the explanation."""
         super().__init__(net, key, **kwargs)
         self.update_biases = update_biases
         self.about = about
+        self.digits = digits
+        self._hand: tuple[StepRecord, Mapping[str, np.ndarray] | str] | None = None
 
     def build(self, width: int) -> Text:
         rec, reveal = self.record, self.reveal
@@ -45,4 +55,19 @@ class ExplainPanel(Panel):
             split=record_split(rec) if rec is not None and self.net.depth > 1 else None,
             about=self.about,
         )
+        if self.digits is not None and rec is not None:
+            lines += hand_lines(rec, self.selection, self.digits, self.hand_values(rec))
         return to_text(lines, width)
+
+    def hand_values(self, rec: StepRecord) -> Mapping[str, np.ndarray] | str:
+        """The tutor's hand step of ``rec`` (kept for the record on screen), or why there is none."""
+        if self._hand is None or self._hand[0] is not rec:
+            assert self.digits is not None
+            try:
+                values: Mapping[str, np.ndarray] | str = hand_values(
+                    rec, self.net.loss, self.digits, self.update_biases
+                )
+            except HandPrecisionUnsupported as e:
+                values = str(e)
+            self._hand = (rec, values)
+        return self._hand[1]
