@@ -15,6 +15,7 @@ import pytest
 from tutor_text import TWO_TWO_TWO
 
 from tui_backprop.cli import main
+from tui_backprop.scenario.overrides import parse_set
 from tui_backprop.scenario.reader import load_scenario, loads_scenario
 from tui_backprop.tutor.command import document
 from tui_backprop.tutor.sheets import answer_key, latex, markdown
@@ -202,3 +203,22 @@ def test_the_md_of_every_small_bundled_scenario_is_made(capsys):
     for name in ("xor", "mlp_error_signal", "linear_neuron_minibatch", "proportional_2_3_1_split"):
         assert main([name, "--worked"]) == 0, name
         assert "### Update" in capsys.readouterr().out
+
+
+def test_a_blanked_loss_hides_the_samples_losses_too():
+    scenario = loads_scenario(TWO_TWO_TWO)
+    truth = expected()
+    record_losses = [
+        0.5 * ((a - t) ** 2).sum() for a, t in zip(truth["a"][1], [[0.01, 0.99], [0.5, 0.2]], strict=True)
+    ]
+    worked = markdown(document(scenario, 1))
+    sheet = markdown(document(scenario, 1, ("loss",)))
+    for value in (truth["loss"], *record_losses):
+        assert f"{value:.4g}" in worked
+        assert f"{value:.4g}" not in sheet
+
+
+def test_a_blanked_z_is_not_given_in_a_softmax_line():
+    sheet = markdown(document(load_scenario("iris", [parse_set("training.batch=1")]), 1, ("z",)))
+    line = next(s for s in sheet.splitlines() if "\\Rightarrow" in s)
+    assert "z = ({z^{[2]}}_{0}, {z^{[2]}}_{1}, {z^{[2]}}_{2})" in line

@@ -342,7 +342,10 @@ class _Step:
         self.doc.math(f"{z_sym} = {' + '.join(terms)} = {self.result('z', l, (k, j), nt.z)}")
         if nt.a_eq is None:  # softmax: the whole row at once
             row = self.r.layers[l - 1].z[k]
-            zs = ", ".join(mt.operand(float(z), RESULT_DIGITS + 2) for z in row)
+            zs = ", ".join(
+                self.given("z", float(z), self.sym("z", l, self.idx(k, m)), RESULT_DIGITS + 2)
+                for m, z in enumerate(row)
+            )
             self.doc.math(
                 f"{a_sym} = e^{{{z_sym}}} / \\sum_m e^{{z_m}},\\ z = ({zs}) "
                 f"\\Rightarrow {a_sym} = {self.result('a', l, (k, j), nt.a)}"
@@ -366,21 +369,25 @@ class _Step:
                     self.s.loss
                 ]
                 squares = " + ".join(f"({y} - {t})^2" for y, t in zip(ys, ts, strict=True))
-                self.doc.math(
-                    f"{sub} = {scale}\\left({squares}\\right) = {mt.number(lt.sample_loss, RESULT_DIGITS)}"
-                )
+                self.doc.math(f"{sub} = {scale}\\left({squares}\\right) = {self.sample_loss(lt.sample_loss)}")
             else:
-                value = mt.number(lt.sample_loss, RESULT_DIGITS)
+                value = self.sample_loss(lt.sample_loss)
                 self.doc.math(f"{sub} = \\mathrm{{{mt.text(self.s.loss)}}}(y, t) = {value}")
         lt = loss_terms(self.r, self.s.loss, 0)
         L_sym = mt.name(self.v.loss)
         if self.B > 1:
             d = lt.mean_eq.digits(RESULT_DIGITS) if lt.mean_eq is not None else RESULT_DIGITS
-            mean = " + ".join(mt.operand(x, d) for x in lt.sample_losses)
+            mean = " + ".join(
+                self.given("loss", x, f"{{{ell}}}_{{{k}}}", d) for k, x in enumerate(lt.sample_losses)
+            )
             value = self.result("loss", None, None, lt.batch_loss)
             self.doc.math(f"{L_sym} = \\frac{{1}}{{{self.B}}}\\left({mean}\\right) = {value}")
         else:
             self.doc.math(f"{L_sym} = {ell} = {self.result('loss', None, None, lt.batch_loss)}")
+
+    def sample_loss(self, value: float) -> str:
+        """A sample's loss: a gap too when the batch loss is blanked (it is made of them)."""
+        return GAP if "loss" in self.blanks else mt.number(value, RESULT_DIGITS)
 
     def delta(self, l: int, j: int, k: int) -> None:
         nt = node_terms(self.r, self.s.loss, l, j, k)
