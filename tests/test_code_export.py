@@ -3,6 +3,7 @@ losses the engine computes, to 1e-10, across activations, losses, batches, shuff
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -15,6 +16,9 @@ from tui_backprop.engine import Trainer
 from tui_backprop.scenario.overrides import parse_set
 from tui_backprop.scenario.reader import load_scenario
 from tui_backprop.tutor.code_export import script
+from tui_backprop.tutor.code_torch import torch_script
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None  # not imported here: it takes seconds
 
 STEPS = 12
 LINE = re.compile(r"^step (\d+)  loss (\S+)  train_loss (\S+)$")
@@ -32,9 +36,9 @@ CASES = [
 ]
 
 
-def printed(scenario, tmp_path):
+def printed(scenario, tmp_path, write=script):
     path = tmp_path / "lesson.py"
-    path.write_text(script(scenario))
+    path.write_text(write(scenario))
     done = subprocess.run(
         [sys.executable, str(path), str(STEPS)], capture_output=True, text=True, timeout=60, check=True
     )
@@ -81,8 +85,58 @@ def test_what_the_script_does_not_model_is_refused(tmp_path, capsys):
     assert "[training] l1, l2: the script does not model a penalty" in capsys.readouterr().err
     assert main(["proportional_2_3_1_split", "--export-code", "numpy", "-o", str(out)]) == 2
     assert "[training] error_split" in capsys.readouterr().err
-    assert main(["xor", "--export-code", "torch", "-o", str(out)]) == 2
-    assert "torch: not written yet" in capsys.readouterr().err
     assert not out.exists()
     assert main(["xor", "--export-code", "numpy", "-o", str(out)]) == 0
     assert out.read_text().startswith("#!/usr/bin/env python3\n")
+
+
+TORCH_CASES = [
+    ("circle", ("training.optimizer=momentum",)),  # bce, batches of 10, shuffled, SGD with momentum
+    ("xor", ("training.optimizer=adam", "training.learning_rate=0.05", "training.update_biases=false")),
+    ("iris", ()),  # tanh, softmax and cross_entropy, plain SGD
+]
+
+
+# one interpreter runs the three scripts: importing torch takes seconds, once
+RUN_EACH = """
+import contextlib, io, runpy, sys
+steps, paths = sys.argv[1], sys.argv[2:]
+for path in paths:
+    sys.argv = [path, steps]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        runpy.run_path(path, run_name="__main__")
+    print(out.getvalue(), end="=====\\n")
+"""
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed (it is no dependency of backprop-tui)")
+def test_the_torch_scripts_print_the_engines_losses(tmp_path):
+    paths, expected = [], []
+    for n, (name, sets) in enumerate(TORCH_CASES):
+        scenario = load_scenario(name, [parse_set(s) for s in sets])
+        trainer = Trainer(scenario, history=1)
+        trainer.run(STEPS, record=False)
+        expected.append(np.column_stack([trainer.losses, trainer.train_losses]))
+        paths.append(tmp_path / f"lesson{n}.py")
+        paths[-1].write_text(torch_script(scenario))
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_EACH, str(STEPS), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    outputs = done.stdout.split("=====\n")[:-1]
+    assert len(outputs) == len(TORCH_CASES), done.stdout
+    for (name, _), out, engine in zip(TORCH_CASES, outputs, expected, strict=True):
+        rows = [LINE.match(line) for line in out.splitlines()]
+        assert all(rows), out
+        mine = np.array([[float(m[2]), float(m[3])] for m in rows if m])
+        np.testing.assert_allclose(mine, engine, rtol=1e-9, atol=1e-13, err_msg=name)
+
+
+def test_the_torch_script_uses_autograd_and_torch_optim():
+    text = torch_script(load_scenario("xor", [parse_set("training.optimizer=adam")]))
+    assert "loss.backward()" in text and "torch.optim.Adam(params, lr=LEARNING_RATE" in text
+    compile(text, "lesson.py", "exec")

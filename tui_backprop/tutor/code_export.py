@@ -10,7 +10,8 @@ each step's batch loss and training-set loss, the numbers of the app's header an
 ``python3 script.py 50`` runs 50 steps instead of the scenario's max_steps. What the script
 does not model is refused before anything is written (NotExportable): an l1 or l2 penalty and
 the proportional error split. Everything else (every activation and loss, batches, shuffling,
-gd, momentum, adam, frozen biases, target_loss) is written out.
+gd, momentum, adam, frozen biases, target_loss) is written out. The torch script, on autograd
+and torch.optim, is code_torch.py; it shares ``header`` and ``batch_order`` with this one.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import numpy as np
 from ..common.errors import BackpropError
 from ..common.escape import shown
 from ..engine.network import initial_parameters
-
-TARGETS = ("numpy",)
 
 
 class NotExportable(BackpropError):
@@ -237,7 +236,7 @@ def _array(a: np.ndarray) -> str:
     return repr(np.asarray(a, dtype=float).tolist())
 
 
-def _check(scenario) -> None:  # noqa: ANN001 - a Scenario
+def check(scenario) -> None:  # noqa: ANN001 - a Scenario
     problems = []
     if scenario.l1 or scenario.l2:
         problems.append("[training] l1, l2: the script does not model a penalty")
@@ -249,15 +248,10 @@ def _check(scenario) -> None:  # noqa: ANN001 - a Scenario
         raise NotExportable(scenario.source or scenario.title, [f"--export-code: {p}" for p in problems])
 
 
-def script(scenario, target: str = "numpy") -> str:  # noqa: ANN001 - a Scenario
-    """The standalone script for ``scenario`` (see the module)."""
-    if target not in TARGETS:
-        raise NotExportable(
-            "--export-code", f"{target}: not written yet; the scripts written are {', '.join(TARGETS)}"
-        )
-    _check(scenario)
-    W, b = initial_parameters(scenario.layers, scenario.bias, scenario.init)
-    acts = [("identity" if a == "linear" else a) for a in scenario.activations]
+def script(scenario) -> str:  # noqa: ANN001 - a Scenario
+    """The standalone numpy script for ``scenario`` (see the module)."""
+    check(scenario)
+    acts = activations(scenario)
     out_act, loss = acts[-1], scenario.loss
     if (loss, out_act) == ("bce", "sigmoid"):
         rule, output_delta = "sigmoid with bce: (y - t) / n", "(y - t) / y.shape[1]"
@@ -268,55 +262,16 @@ def script(scenario, target: str = "numpy") -> str:  # noqa: ANN001 - a Scenario
         )
     else:
         rule, output_delta = f"{loss} after {out_act}", "loss_slope(y, t) * SLOPES[-1](zs[-1], y)"
-    batch = {"full": len(scenario.inputs), "sample": 1}.get(str(scenario.batch), scenario.batch)
-    learns_biases = bool(scenario.update_biases and scenario.bias)  # without biases, b stays 0
+    learns_biases = learns(scenario)
     frozen = "" if learns_biases else "; the biases stay as they are"
     b_line = (
         "b = [p - LEARNING_RATE * g for p, g in zip(b, grad_b)]" if learns_biases else "# the biases stay"
     )
-    if scenario.shuffle:
-        order = "np.random.default_rng([SEED, epoch]).permutation(len(X))"
-        shuffled = ", shuffled each epoch by a generator seeded with (SEED, epoch)"
-    else:
-        order, shuffled = "np.arange(len(X))", ""
-    used = list(dict.fromkeys(acts))
-    biases = [p.tolist() if p.size else [0.0] * w.shape[0] for p, w in zip(b, W, strict=True)]
-    title = shown(scenario.title).replace('"""', "'''").replace("\\", "\\\\")
     parts = [
-        "#!/usr/bin/env python3",
-        f'"""{title}: backpropagation one weight update at a time, in numpy.',
-        "",
-        "Written by backprop-tui --export-code numpy. Run: python3 THIS_FILE [STEPS]; each line printed is",
-        "one step's batch loss and the training-set loss after its update, as the app shows them.",
-        '"""',
-        "",
-        "import sys",
-        "",
-        "import numpy as np",
-        "",
-        "# -- the scenario -----------------------------------------------------------------",
-        f"LAYERS = {list(scenario.layers)!r}",
-        f"LEARNING_RATE = {float(scenario.learning_rate)!r}",
-        f"BATCH = {int(batch)!r}  # samples a step",
-        f"SEED = {int(scenario.seed)!r}",
-        f"MAX_STEPS = {int(scenario.max_steps)!r}",
-        f"TARGET_LOSS = {None if scenario.target_loss is None else float(scenario.target_loss)!r}",
-        f"UPDATE_BIASES = {learns_biases!r}",
-        f"MOMENTUM = {float(scenario.momentum)!r}",
-        f"BETA1, BETA2 = {float(scenario.beta1)!r}, {float(scenario.beta2)!r}",
-        f"EPSILON = {float(scenario.epsilon)!r}",
-        "",
-        "# the training set: one sample a row",
-        f"X = np.array({_array(scenario.inputs)})",
-        f"T = np.array({_array(scenario.targets)})",
-        "",
-        "# the initial weights W[l] (n_l, n_{l-1}) and biases b[l] (n_l,), l = 1..L",
-        f"W0 = {[np.asarray(w).tolist() for w in W]!r}",
-        f"B0 = {biases!r}",
-        "",
+        *header(scenario, "numpy"),
         "",
         "# -- activations, each with its slope f'(z) beside it -------------------------------",
-        *(ACTIVATION_CODE[a] + "\n" for a in used),
+        *(ACTIVATION_CODE[a] + "\n" for a in dict.fromkeys(acts)),
         f"ACTIVATIONS = [{', '.join(acts)}]",
         f"SLOPES = [{', '.join(a + '_slope' for a in acts)}]",
         "",
@@ -331,6 +286,67 @@ def script(scenario, target: str = "numpy") -> str:  # noqa: ANN001 - a Scenario
         "",
         UPDATES[scenario.optimizer].format(frozen=frozen, b_line=b_line),
         "",
-        MAIN.format(order=order, shuffled=shuffled),
+        MAIN.format(**batch_order(scenario)),
     ]
     return "\n".join(parts)
+
+
+def activations(scenario) -> list[str]:  # noqa: ANN001 - a Scenario
+    return [("identity" if a == "linear" else a) for a in scenario.activations]
+
+
+def learns(scenario) -> bool:  # noqa: ANN001 - a Scenario
+    """Whether the biases learn (without biases, b stays 0 in the script)."""
+    return bool(scenario.update_biases and scenario.bias)
+
+
+def batch_order(scenario) -> dict[str, str]:  # noqa: ANN001 - a Scenario
+    """The script's order of an epoch's samples: the engine's (engine/batching.py)."""
+    if scenario.shuffle:
+        return {
+            "order": "np.random.default_rng([SEED, epoch]).permutation(len(X))",
+            "shuffled": ", shuffled each epoch by a generator seeded with (SEED, epoch)",
+        }
+    return {"order": "np.arange(len(X))", "shuffled": ""}
+
+
+def header(scenario, target: str) -> list[str]:  # noqa: ANN001 - a Scenario
+    """The docstring, the imports and the scenario's settings, data and initial weights."""
+    W, b = initial_parameters(scenario.layers, scenario.bias, scenario.init)
+    batch = {"full": len(scenario.inputs), "sample": 1}.get(str(scenario.batch), scenario.batch)
+    biases = [p.tolist() if p.size else [0.0] * w.shape[0] for p, w in zip(b, W, strict=True)]
+    title = shown(scenario.title).replace('"""', "'''").replace("\\", "\\\\")
+    imports = ["import numpy as np"] if target == "numpy" else ["import numpy as np", "import torch"]
+    return [
+        "#!/usr/bin/env python3",
+        f'"""{title}: backpropagation one weight update at a time, in {target}.',
+        "",
+        f"Written by backprop-tui --export-code {target}. Run: python3 THIS_FILE [STEPS]; each line printed",
+        "is one step's batch loss and the training-set loss after its update, as the app shows them.",
+        '"""',
+        "",
+        "import sys",
+        "",
+        *imports,
+        "",
+        "# -- the scenario -----------------------------------------------------------------",
+        f"LAYERS = {list(scenario.layers)!r}",
+        f"LEARNING_RATE = {float(scenario.learning_rate)!r}",
+        f"BATCH = {int(batch)!r}  # samples a step",
+        f"SEED = {int(scenario.seed)!r}",
+        f"MAX_STEPS = {int(scenario.max_steps)!r}",
+        f"TARGET_LOSS = {None if scenario.target_loss is None else float(scenario.target_loss)!r}",
+        f"UPDATE_BIASES = {learns(scenario)!r}",
+        f"MOMENTUM = {float(scenario.momentum)!r}",
+        f"BETA1, BETA2 = {float(scenario.beta1)!r}, {float(scenario.beta2)!r}",
+        f"EPSILON = {float(scenario.epsilon)!r}",
+        "",
+        "# the training set: one sample a row",
+        f"X = np.array({_array(scenario.inputs)})",
+        f"T = np.array({_array(scenario.targets)})",
+        "",
+        "# the initial weights W[l] (n_l, n_{l-1}) and biases b[l] (n_l,), l = 1..L",
+        f"W0 = {[np.asarray(w).tolist() for w in W]!r}",
+        f"B0 = {biases!r}",
+        "",
+    ]

@@ -115,8 +115,9 @@ def blanks(text: str) -> tuple[str, ...]:
 def run(scenario: Scenario, args: argparse.Namespace, force: bool = False) -> int:
     if args.export_code is not None:
         from .code_export import script
+        from .code_torch import torch_script
 
-        _emit(script(scenario, args.export_code), args.output, force)
+        _emit((script if args.export_code == "numpy" else torch_script)(scenario), args.output, force)
         return 0
     steps = args.worked if args.worked is not None else args.exercise
     chosen = blanks(args.blank) if args.exercise is not None else ()
