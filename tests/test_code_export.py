@@ -36,26 +36,63 @@ CASES = [
 ]
 
 
+# one interpreter runs several scripts: importing numpy (or torch) once
+RUN_EACH = """
+import contextlib, io, runpy, sys
+steps, paths = sys.argv[1], sys.argv[2:]
+for path in paths:
+    sys.argv = [path, steps]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        runpy.run_path(path, run_name="__main__")
+    print(out.getvalue(), end="=====\\n")
+"""
+
+
+def run_scripts(cases, tmp_path, write):
+    """Each case's script run for STEPS steps in one fresh interpreter, and the engine's losses:
+    a list of (name, printed, engine) with (STEPS, 2) arrays of the batch and training-set loss."""
+    paths, expected = [], []
+    for n, (name, sets) in enumerate(cases):
+        scenario = load_scenario(name, [parse_set(s) for s in sets])
+        trainer = Trainer(scenario, history=1)
+        trainer.run(STEPS, record=False)
+        expected.append(np.column_stack([trainer.losses, trainer.train_losses]))
+        paths.append(tmp_path / f"lesson{n}.py")
+        paths[-1].write_text(write(scenario))
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_EACH, str(STEPS), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    outputs = done.stdout.split("=====\n")[:-1]
+    assert len(outputs) == len(cases), done.stdout
+    return [
+        (name, _rows(out), engine) for (name, _), out, engine in zip(cases, outputs, expected, strict=True)
+    ]
+
+
+def _rows(out):
+    rows = [LINE.match(line) for line in out.splitlines()]
+    assert all(rows), out
+    return np.array([[float(m[2]), float(m[3])] for m in rows if m])
+
+
 def printed(scenario, tmp_path, write=script):
     path = tmp_path / "lesson.py"
     path.write_text(write(scenario))
     done = subprocess.run(
         [sys.executable, str(path), str(STEPS)], capture_output=True, text=True, timeout=60, check=True
     )
-    rows = [LINE.match(line) for line in done.stdout.splitlines()]
-    assert all(rows), done.stdout
-    return np.array([[float(m[2]), float(m[3])] for m in rows if m])
+    return _rows(done.stdout)
 
 
-@pytest.mark.parametrize("name,sets", CASES)
-def test_the_numpy_script_prints_the_engines_losses(name, sets, tmp_path):
-    scenario = load_scenario(name, [parse_set(s) for s in sets])
-    trainer = Trainer(scenario, history=1)
-    trainer.run(STEPS, record=False)
-    engine = np.column_stack([trainer.losses, trainer.train_losses])
-    mine = printed(scenario, tmp_path)
-    assert mine.shape == engine.shape == (STEPS, 2)
-    np.testing.assert_allclose(mine, engine, rtol=1e-10, atol=1e-14)
+def test_the_numpy_scripts_print_the_engines_losses(tmp_path):
+    for name, mine, engine in run_scripts(CASES, tmp_path, script):
+        assert mine.shape == engine.shape == (STEPS, 2), name
+        np.testing.assert_allclose(mine, engine, rtol=1e-10, atol=1e-14, err_msg=name)
 
 
 def test_the_script_stops_at_the_target_loss(tmp_path):
@@ -97,42 +134,10 @@ TORCH_CASES = [
 ]
 
 
-# one interpreter runs the three scripts: importing torch takes seconds, once
-RUN_EACH = """
-import contextlib, io, runpy, sys
-steps, paths = sys.argv[1], sys.argv[2:]
-for path in paths:
-    sys.argv = [path, steps]
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        runpy.run_path(path, run_name="__main__")
-    print(out.getvalue(), end="=====\\n")
-"""
-
-
 @pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed (it is no dependency of backprop-tui)")
 def test_the_torch_scripts_print_the_engines_losses(tmp_path):
-    paths, expected = [], []
-    for n, (name, sets) in enumerate(TORCH_CASES):
-        scenario = load_scenario(name, [parse_set(s) for s in sets])
-        trainer = Trainer(scenario, history=1)
-        trainer.run(STEPS, record=False)
-        expected.append(np.column_stack([trainer.losses, trainer.train_losses]))
-        paths.append(tmp_path / f"lesson{n}.py")
-        paths[-1].write_text(torch_script(scenario))
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_EACH, str(STEPS), *map(str, paths)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    outputs = done.stdout.split("=====\n")[:-1]
-    assert len(outputs) == len(TORCH_CASES), done.stdout
-    for (name, _), out, engine in zip(TORCH_CASES, outputs, expected, strict=True):
-        rows = [LINE.match(line) for line in out.splitlines()]
-        assert all(rows), out
-        mine = np.array([[float(m[2]), float(m[3])] for m in rows if m])
+    for name, mine, engine in run_scripts(TORCH_CASES, tmp_path, torch_script):
+        assert mine.shape == engine.shape == (STEPS, 2), name
         np.testing.assert_allclose(mine, engine, rtol=1e-9, atol=1e-13, err_msg=name)
 
 
