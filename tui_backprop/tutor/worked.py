@@ -365,9 +365,11 @@ class _Step:
             ts = [mt.operand(t, d) for t in lt.t]
             sub = f"{{{ell}}}_{{{k}}}" if self.B > 1 else ell
             if lt.loss_eq is not None:
-                scale = {"mse": rf"\frac{{1}}{{{len(ys)}}}", "sse": "", "half_sse": r"\frac{1}{2}"}[
-                    self.s.loss
-                ]
+                scale = {
+                    "mse": rf"\frac{{1}}{{{len(ys)}}}" if len(ys) > 1 else "",
+                    "sse": "",
+                    "half_sse": r"\frac{1}{2}",
+                }[self.s.loss]
                 squares = " + ".join(f"({y} - {t})^2" for y, t in zip(ys, ts, strict=True))
                 self.doc.math(f"{sub} = {scale}\\left({squares}\\right) = {self.sample_loss(lt.sample_loss)}")
             else:
