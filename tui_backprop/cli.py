@@ -37,6 +37,7 @@ from .trace.reader import read_trace
 from .trace.verify import describe_kept
 from .trace.verify import verify as verify_trace
 from .trace.writer import FIELDS, TraceWriter, summary_stop_reason
+from .tutor import command as tutor_command
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_WRONG = 1  # --answers: a number is wrong
@@ -79,6 +80,7 @@ def _parser() -> _Parser:
     _add_override_flags(p)
     add_serve_flags(p)
     _add_answers_flags(p)
+    tutor_command.add_tutor_flags(p)
     return p
 
 
@@ -254,8 +256,14 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
         if args.steps is not None and not args.headless:
             parser.error("--steps goes with --headless")
         _check_trace_size_flags(parser, args)
+        # worked solutions, exercise sheets and code export: tutor/command.py
+        if problem := tutor_command.flag_problem(args):
+            parser.error(problem)
         if args.answers is not None:
             return _answers(parser, args)
+        if tutor_command.requested(args):
+            return tutor_command.run(load_scenario(args.scenario[0], _sets(args)), args, args.force)
+        args.sets.extend(tutor_command.app_sets(args))  # --digits K in the app's explain panel
         if args.serve:
             return _serve(args, argv)
         if args.vary:

@@ -192,6 +192,7 @@ class BackpropApp(PlainNotifications[None]):
                 id="explain",
                 update_biases=self.scenario.update_biases,
                 about=about(self.scenario),
+                digits=self.scenario.digits,
             )
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")
