@@ -20,9 +20,10 @@ import numpy as np
 from ..engine.record import StepRecord
 from .answers import Number
 from .grading import Graded, agrees, shown_true
+from .rounding import GRADING_DIGITS, rounding_digits, written_digits
 from .slips import CATALOGUE, Settings, Slip, Step, learner_layout, slipped_step, training_loss
 
-ROUNDING = "rounding: not checked: hand precision (every intermediate rounded to k digits) is not built yet"
+ROUNDING_DIGITS = f"{GRADING_DIGITS[0]} to {GRADING_DIGITS[-1]}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Diagnosis:
     follows: tuple[Graded, ...]  # later wrong numbers the slip gives
     other: tuple[Graded, ...]  # later wrong numbers it does not give
     why_not: str = ""  # why no slip was tried (the run is not plain gradient descent)
+    rounding: str = ""  # whether the same step done by hand, rounded to k digits, gives the number
 
     def lines(self, source: str, inputs: Sequence[str]) -> list[str]:
         f = self.first.number
@@ -76,7 +78,8 @@ class Diagnosis:
                     f"  step {g.number.step} {g.number.name} = {g.number.written.text}"
                     " does not follow from it"
                 )
-        out.append(ROUNDING)
+        if self.rounding:
+            out.append(self.rounding)
         return out
 
 
@@ -88,7 +91,7 @@ def diagnose(graded: Sequence[Graded], run: Run) -> Diagnosis | None:
         return None
     first = wrong[0]
     if run.settings is None:
-        return Diagnosis(first, (), (), tuple(wrong[1:]), run.why_not)
+        return Diagnosis(first, (), (), tuple(wrong[1:]), run.why_not, rounding=_rounding(first, run))
     start = first.number.step
     at = next(i for i, g in enumerate(graded) if g is first)
     before = [g for g in graded[:at] if g.number.step == start]
@@ -107,11 +110,48 @@ def diagnose(graded: Sequence[Graded], run: Run) -> Diagnosis | None:
         elif score == seen:
             best.append((score, slip, given))
     if not best:
-        return Diagnosis(first, (), (), tuple(wrong[1:]))
+        return Diagnosis(first, (), (), tuple(wrong[1:]), rounding=_rounding(first, run))
     slips = tuple(s for _, s, _ in best)
     given = best[0][2]
     rest = [(g, ok) for g, ok in zip(later, given, strict=True) if not g.right and g is not first]
-    return Diagnosis(first, slips, tuple(g for g, ok in rest if ok), tuple(g for g, ok in rest if not ok))
+    return Diagnosis(
+        first,
+        slips,
+        tuple(g for g, ok in rest if ok),
+        tuple(g for g, ok in rest if not ok),
+        rounding=_rounding(first, run),
+    )
+
+
+def _rounding(first: Graded, run: Run) -> str:
+    """``rounding``, not a slip: whether the first wrong number is what the same step gives when
+    done by hand with every intermediate rounded to k significant digits (tutor/rounding.py)."""
+    n = first.number
+    if run.settings is None:
+        return "rounding: not checked: hand precision models plain gradient descent only"
+    if n.written.place is None:
+        return "rounding: not checked: a number at full precision is not a hand calculation"
+    if n.quantity == "train_loss":
+        return "rounding: not checked: the training-set loss is not part of a step done by hand"
+    name = n.quantity if n.layer is None else f"{n.quantity}[{n.layer}]"
+    digits = rounding_digits(
+        run.records[n.step],
+        run.settings.loss,
+        name,
+        n.index or None,
+        n.written.value,
+        written_digits(n.written.text),
+        run.settings.update_biases,
+    )
+    if digits is None:
+        return (
+            f"rounding: no: the step done by hand with every intermediate rounded to {ROUNDING_DIGITS}"
+            f" significant digits does not give {n.written.text} either"
+        )
+    return (
+        f"rounding: not a slip: the step done by hand with every intermediate rounded to {digits}"
+        f" significant digits gives {n.written.text}: round less along the way"
+    )
 
 
 def _variants() -> list[tuple[int, Slip]]:
