@@ -20,6 +20,8 @@ from .notation import NOTATIONS
 MAX_LAYERS = 64  # entries of [network] layers, the input layer included: the depth
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
+MAX_DECIMALS = 15  # [init] decimals: a float64 holds about 15 decimal digits
+MAX_DIGITS = 17  # [display] digits: significant digits, as many as a float64 can need
 MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
 MAX_SAMPLES = 1_000_000  # samples of any data source: rows of inputs, generated points, CSV rows
 MAX_SCALE = 1e6  # noise, spread and centers: far beyond the plane's [-6, 6], far from overflow
@@ -142,6 +144,13 @@ INIT = Table(
             shown_type="list of lists of numbers",
             schema=_ROWS,
         ),
+        Key(
+            "decimals",
+            "int",
+            None,
+            "drawn weights rounded to this many decimals, for arithmetic by hand (not with explicit)",
+            range=Range(0, MAX_DECIMALS, text=f"0 to {MAX_DECIMALS}"),
+        ),
     ),
     required=False,
     rules=(
@@ -149,7 +158,7 @@ INIT = Table(
         "`xavier`: uniform(±√(6 / (n_in + n_out))); `he`: normal(0, √(2 / n_in)).",
         "`explicit`: `weights` is required, one matrix of n_l rows of n_{l-1} numbers a non-input layer; "
         "`biases` is required when `[network] bias = true` and refused when it is false; `bias_value` is "
-        "refused. Other methods refuse `weights` and `biases`.",
+        "refused, and so is `decimals`. Other methods refuse `weights` and `biases`.",
     ),
     schema={
         "allOf": [
@@ -157,6 +166,7 @@ INIT = Table(
             _when("method", "normal", {"properties": {"std": {"minimum": 0}}}),
             _when("method", "explicit", {"required": ["weights"]}),
             _when("method", "explicit", {"not": {"required": ["bias_value"]}}),
+            _when("method", "explicit", {"not": {"required": ["decimals"]}}),
         ]
     },
 )
@@ -366,6 +376,13 @@ DISPLAY = Table(
             DEFAULT_NOTATION,
             "the names the app first uses for z, a, δ, W and η (v switches)",
             choices=NOTATIONS,
+        ),
+        Key(
+            "digits",
+            "int",
+            None,
+            "each step also done by hand to this many significant digits, shown beside the exact one",
+            range=Range(1, MAX_DIGITS, text=f"1 to {MAX_DIGITS} (significant digits)"),
         ),
     ),
     required=False,

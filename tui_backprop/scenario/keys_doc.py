@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..common.files import replace_text
+from ..common.files import write_whole
 from .declare import REQUIRED, Key, Table
 from .format_v1 import FORMAT
 from .json_schema import format_schema
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         if check:
             stale.append(path)
         else:
-            replace_text(path, text)
+            write_whole(path, text.encode("utf-8"), replace=True)
             print(f"wrote {path.relative_to(ROOT)}")
     for path in stale:
         command = "python -m tui_backprop.scenario.keys_doc"

@@ -51,6 +51,7 @@ class InitSpec:
     seed: int = INIT.default("seed")
     weights: tuple | None = None  # explicit: one (n_l, n_{l-1}) nested tuple per layer
     biases: tuple | None = None  # explicit: one (n_l,) tuple per layer
+    decimals: int | None = INIT.default("decimals")  # drawn weights rounded (hand arithmetic)
 
 
 def titled(name: str, overrides: Sequence[str]) -> str:
@@ -87,6 +88,7 @@ class Scenario:
     target_loss: float | None = TRAINING.default("target_loss")
     error_split: str = TRAINING.default("error_split")  # proportional: hidden layers learn by engine/split.py
     notation: str = DISPLAY.default("notation")  # the app's vocabulary (scenario/notation.py)
+    digits: int | None = DISPLAY.default("digits")  # hand precision beside the step (tutor/rounding.py)
     l1: float = TRAINING.default("l1")  # penalty l1 * sum |w| on every weight (not the biases)
     l2: float = TRAINING.default("l2")  # penalty (l2 / 2) * sum w^2 on every weight (not the biases)
     optimizer: str = TRAINING.default("optimizer")  # "gd", "momentum" or "adam" (engine/optimizers.py)
@@ -131,6 +133,8 @@ class Scenario:
             }
             init.update(params.get(self.init.method, {}))
             init["bias_value"] = self.init.bias_value
+            if self.init.decimals is not None:  # only when set: format-1 traces keep their bytes
+                init["decimals"] = self.init.decimals
         training: dict[str, Any] = {
             "loss": self.loss,
             "learning_rate": self.learning_rate,
@@ -168,6 +172,8 @@ class Scenario:
         }
         if self.notation != DEFAULT_NOTATION:  # format-1 traces keep their bytes
             out["display"] = {"notation": self.notation}
+        if self.digits is not None:  # likewise
+            out.setdefault("display", {})["digits"] = self.digits
         return out
 
 
@@ -203,7 +209,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
     if layers and inputs is not None and len(inputs) * sum(layers) > MAX_PASS:
         too_many = f"{len(inputs):,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
         r.problems.append(f"[data]: {too_many} in one pass over the training set")
-    notation = display(r)
+    display_fields = display(r)
 
     if r.problems or name is None:
         raise ScenarioError(source or "<scenario>", r.problems)
@@ -216,7 +222,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
         init=init,
         source=source,
         **data,
-        notation=notation,
+        **display_fields,
         **training,
     )
 

@@ -21,7 +21,7 @@ from .declare import check_choice, read_key, read_table
 from .format_v1 import BATCH_WORDS, DATA, DISPLAY, INIT, MAX_LAYERS, MAX_NODES, MAX_WEIGHTS, NETWORK, TRAINING
 from .names import name_problems
 from .notation import DEFAULT as DEFAULT_NOTATION
-from .problems import MISSING, Reader, described, finite_number, is_number
+from .problems import MISSING, Reader, described, finite_number, is_int64, is_number
 from .sources import MAX_SAMPLES, generated, source_of, split, standardized
 
 
@@ -108,6 +108,8 @@ def init_fields(r: Reader, layers: tuple[int, ...], bias: bool) -> dict[str, Any
     method = spec["method"] = spec["method"] or "uniform"
     spec["std"] = std = _unsigned(spec["std"])
     low, high = spec["low"], spec["high"]
+    if method == "explicit" and _an_int(t.get("decimals")):  # out of range or not, it is not used
+        r.problem("init", "decimals", 'rounds drawn weights: not used with method = "explicit"')
     if method == "uniform" and low is not None and high is not None and not low < high:
         r.problem("init", "high", f"must be greater than low ({low:g}), got {high:g}")
     elif method == "uniform" and low is not None and high is not None:
@@ -123,6 +125,11 @@ def init_fields(r: Reader, layers: tuple[int, ...], bias: bool) -> dict[str, Any
                 r.problem("init", key, f'only used with method = "explicit", but method is {quoted(method)}')
         return spec
     return _explicit_init(r, t, spec, layers, bias)
+
+
+def _an_int(v: Any) -> bool:
+    """An integer of 64 bits (a problem of range is reported apart)."""
+    return isinstance(v, int) and not isinstance(v, bool) and is_int64(v)
 
 
 def _explicit_init(
@@ -199,9 +206,10 @@ def _batch(r: Reader, t: dict[str, Any]) -> Any:
     return batch
 
 
-def display(r: Reader) -> str:
-    notation = read_key(r, r.table("display", required=False), "display", DISPLAY["notation"])
-    return notation or DEFAULT_NOTATION
+def display(r: Reader) -> dict[str, Any]:
+    """The Scenario fields of [display]: notation, and digits (None: no hand precision)."""
+    shown = read_table(r, r.table("display", required=False), DISPLAY)
+    return {"notation": shown["notation"] or DEFAULT_NOTATION, "digits": shown["digits"]}
 
 
 def data_fields(
