@@ -21,4 +21,3 @@ def test_python_m_runs_the_command_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "3 steps" in proc.stdout and "stopped: steps" in proc.stdout
     assert "Traceback" not in proc.stderr
-
