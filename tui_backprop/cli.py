@@ -44,8 +44,32 @@ EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGP
 
 
 class _Parser(argparse.ArgumentParser):
+    """The parser; ``flags``: every argument added through ``group``, in order (what --completion
+    offers)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.flags: list[argparse.Action] = []
+
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"error: {shown(message, MAX_LINE)} (see backprop-tui --help)\n")
+
+    def group(self, title: str) -> _Flags:
+        """A section of --help, titled by what its flags are for."""
+        return _Flags(self.add_argument_group(title), self.flags)
+
+
+class _Flags:
+    """An argument group that records each argument added to it in ``flags``."""
+
+    def __init__(self, group: Any, flags: list[argparse.Action]) -> None:
+        self.group = group
+        self.flags = flags
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = self.group.add_argument(*args, **kwargs)
+        self.flags.append(action)
+        return action
 
 
 def _parser() -> _Parser:
@@ -53,34 +77,41 @@ def _parser() -> _Parser:
         prog="backprop-tui",
         description="Step a neural network through backpropagation, one weight update at a time.",
         epilog="SCENARIO is a scenario file (.toml) or the name of a bundled scenario (see --list).",
+        add_help=False,  # -h goes with --version in its own section
     )
-    p.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario file or bundled name")
-    p.add_argument("--headless", action="store_true", help="run without the app and print a summary")
-    p.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
-    p.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="overwrite a file at the export path (without it, -1, -2, ... is added to the name)",
-    )
-    p.add_argument(
+    run = p.group("what to run")
+    run.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario file or bundled name")
+    run.add_argument("--headless", action="store_true", help="run without the app and print a summary")
+    run.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
+    run.add_argument(
         "--replay", metavar="TRACE", help="open the app on a trace's recorded steps (as does a TRACE.json)"
     )
-    _trace_size_flags(p)
-    p.add_argument("--list", action="store_true", help="list the bundled scenarios")
-    p.add_argument("--check", action="store_true", help="validate the scenarios (or traces) and exit")
-    p.add_argument(
+    run.add_argument("--list", action="store_true", help="list the bundled scenarios")
+    run.add_argument("--check", action="store_true", help="validate the scenarios (or traces) and exit")
+    run.add_argument(
         "--no-verify",
         action="store_true",
         help="with --check or a trace to replay: check the trace's format but do not recompute its steps",
     )
-    p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
-    _add_override_flags(p)
-    add_serve_flags(p)
+    _add_override_flags(p.group("changing the scenario for one run"))
+    out = p.group("writing the run down")
+    out.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
+    out.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a file at the export path (without it, -1, -2, ... is added to the name)",
+    )
+    _trace_size_flags(out)
+    add_serve_flags(p.group("serving the app in a browser"))
+    about = p.group("about the command")
+    about.add_argument("-h", "--help", action="help", help="show this help and exit")
+    about.add_argument(
+        "--version", action="version", version=f"backprop-tui {__version__}", help="show the version and exit"
+    )
     return p
 
 
-def _add_override_flags(p: argparse.ArgumentParser) -> None:
+def _add_override_flags(p: _Flags) -> None:
     p.add_argument(
         "--set",
         action="append",
@@ -108,7 +139,7 @@ def _positive_int(text: str) -> int:
     return n
 
 
-def _trace_size_flags(p: argparse.ArgumentParser) -> None:
+def _trace_size_flags(p: _Flags) -> None:
     """--every and --fields: a smaller trace from --headless --export."""
     p.add_argument(
         "--every",

@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from ..common.errors import BackpropError
 from ..scenario.reader import shown
@@ -87,7 +88,13 @@ def _megabytes(text: str) -> float:
     return mb
 
 
-def add_serve_flags(p: argparse.ArgumentParser) -> None:
+class FlagGroup(Protocol):
+    """Where flags are added: a parser, or one section of its --help."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action: ...
+
+
+def add_serve_flags(p: FlagGroup) -> None:
     p.add_argument("--serve", action="store_true", help="serve the app in a browser (on localhost)")
     p.add_argument(
         "--port", type=port_number, metavar="N", help=f"with --serve: the port (default {DEFAULT_PORT})"
