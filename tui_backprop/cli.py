@@ -31,12 +31,14 @@ from .scenario.overrides import Override, OverrideError, parse_set, parse_vary
 from .scenario.reader import Scenario, bundled_names, load_scenario
 from .serve.command import add_serve_flags
 from .serve.command import flag_problem as serve_flag_problem
+from .trace.export import export_format, export_noun, writer_for
 from .trace.folder import ExportFolder
 from .trace.paths import choose_export_path
 from .trace.reader import read_trace
+from .trace.sink import StepSink
 from .trace.verify import describe_kept
 from .trace.verify import verify as verify_trace
-from .trace.writer import FIELDS, TraceWriter, summary_stop_reason
+from .trace.writer import FIELDS, summary_stop_reason
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: a run stopped by SIGTERM, as a shell reports a kill by it
@@ -95,7 +97,12 @@ def _parser() -> _Parser:
     )
     _add_override_flags(p.group("changing the scenario for one run"))
     out = p.group("writing the run down")
-    out.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
+    out.add_argument(
+        "--export",
+        metavar="PATH",
+        help="write the trace of every step to PATH (JSON); with --headless, PATH.csv: one row a step "
+        "(losses, accuracy, learning rate), PATH.npz: the last weights and biases (numpy)",
+    )
     out.add_argument(
         "--force",
         action="store_true",
@@ -176,6 +183,15 @@ def _check_trace_size_flags(parser: _Parser, args: argparse.Namespace) -> None:
         parser.error("--force goes with --export")
 
 
+def _check_export_format(parser: _Parser, args: argparse.Namespace) -> None:
+    """--export PATH.csv and PATH.npz: a headless run's (the app and a replay export JSON traces)."""
+    fmt = export_format(args.export) if args.export else ".json"
+    if fmt != ".json" and not args.headless:
+        parser.error(f"--export to a {fmt} file goes with --headless (the app exports JSON traces)")
+    if fmt != ".json" and args.fields is not None:
+        parser.error(f"--fields goes with a JSON trace, not a {fmt} export")
+
+
 def main(argv: list[str] | None = None) -> int:
     closed = _open_closed_streams()
     try:
@@ -236,6 +252,7 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     args = parser.parse_args(argv)
     if problem := serve_flag_problem(args):
         parser.error(problem)
+    _check_export_format(parser, args)
     try:
         if args.list:
             return _list()
@@ -390,7 +407,7 @@ def _headless(
         path = choose_export_path(scenario, Path(export), Path.cwd(), force=force)
     total = min(steps, scenario.max_steps) if steps else scenario.max_steps
     progress = _Progress(total)
-    writer: TraceWriter | None = None
+    writer: StepSink | None = None
     final = trainer.initial_train_loss  # training-set loss after the last step taken
     written: Path | None = None
     chunk = 1
@@ -398,7 +415,7 @@ def _headless(
         with _StopOnInterrupt() as interrupt:
             # opened once Ctrl+C is caught: one while the header (a large network's initial
             # weights) is written also ends in a complete trace, of no steps
-            writer = TraceWriter(path, trainer, every, fields, replace=force) if path else None
+            writer = writer_for(path, trainer, every, fields, force) if path else None
             while trainer.step_count < total and not trainer.done and not interrupt.requested:
                 n = min(chunk, total - trainer.step_count)
                 started = time.perf_counter()
@@ -426,11 +443,16 @@ def _headless(
         f"{name}: {count(trainer.step_count, 'step')}, epoch {trainer.epoch}, training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
         + f"stopped: {reason}{why}"
-        + (f", trace: {shown(str(_as_given(written, export)), None)}" if written and export else "")
+        + (_written(written, export) if written and export else "")
     )
     if reason == "user":
         return interrupt.exit_code
     return EXIT_DIVERGED if reason == "diverged" else EXIT_OK
+
+
+def _written(written: Path, export: str) -> str:
+    """``, trace: out.json`` (``table`` for a CSV, ``weights`` for an npz)."""
+    return f", {export_noun(written)}: {shown(str(_as_given(written, export)), None)}"
 
 
 def _as_given(written: Path, export: str) -> Path:
@@ -473,7 +495,7 @@ def _compare_headless(
     variants: list[compare.Variant],
     steps: int | None,
     export: str | None,
-    trace_writer: Callable[[Path | None, Trainer], TraceWriter | None],
+    trace_writer: Callable[[Path | None, Trainer], StepSink | None],
     force: bool = False,
 ) -> int:
     """Each variant in turn (progress on stderr), then the table on stdout."""
@@ -548,8 +570,8 @@ def _open_compare(
 
 def _trace_writer(
     every: int, fields: tuple[str, ...] | None, force: bool, path: Path | None, trainer: Trainer
-) -> TraceWriter | None:
-    return TraceWriter(path, trainer, every, fields, replace=force) if path else None
+) -> StepSink | None:
+    return writer_for(path, trainer, every, fields, force) if path else None
 
 
 def _replay(parser: _Parser, args: argparse.Namespace) -> int:

@@ -11,11 +11,12 @@ limit, before more than that is held in memory.
     CSV_LIMIT        256 MB   a [data] csv file
     TRACE_LIMIT        1 GB   a trace (.json); parsing one takes about 5 times its size in memory
 
-Writing (traces): ``target_problem`` says why a path must not be replaced (it exists and is not a
-regular file: a FIFO, a device, a socket, a directory, or a symbolic link, which is never written
-through). A trace is written to a temporary file beside its target, named
-``.NAME.bptui-PID-RANDOM.tmp``: ``remove_stale`` removes such files whose process is gone (left by
-kill -9, say) or that are older than a day, and nothing else. ``TEMPORARY`` holds the temporary files
+Writing (traces, and the CSV and npz exports through ``NewFile``): ``target_problem`` says why a
+path must not be replaced (it exists and is not a regular file: a FIFO, a device, a socket, a
+directory, or a symbolic link, which is never written through). A file is written to a temporary
+file beside its target, named ``.NAME.bptui-PID-RANDOM.tmp``: ``remove_stale`` removes such files
+of traces whose process is gone (left by kill -9, say) or that are older than a day, and nothing
+else. ``TEMPORARY`` holds the temporary files
 of this process, and any still there at exit are removed.
 """
 
@@ -26,9 +27,10 @@ import errno
 import os
 import re
 import stat
+import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import BackpropError
 
@@ -232,6 +234,20 @@ def _uid() -> int:
     return os.getuid() if hasattr(os, "getuid") else 0  # Windows: st_uid is 0 too
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux: the app's
+    threads never see it changed)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _running(pid: int) -> bool:
     if pid == os.getpid() or os.name != "posix":  # elsewhere os.kill(pid, 0) is no question
         return True
@@ -277,3 +293,66 @@ def link_into_place(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
         return
     os.unlink(tmp)
+
+
+class NewFile:
+    """A file written beside its target, under a temporary name, and put in place by ``commit``
+    only once complete: a run stopped half-way leaves nothing (``abort``, or exit). The target is
+    refused as a trace's is (``target_problem``: a FIFO, a device, a directory, a symbolic link),
+    when it opens and again right before it is put in place; ``replace``: a regular file there is
+    replaced (False: the file is put there only if nothing is there). ``file``: the open binary file."""
+
+    def __init__(self, path: str | Path, replace: bool) -> None:
+        self.path = Path(path)
+        self.replace = replace
+        if problem := target_problem(self.path):
+            raise BackpropError(str(path), problem)
+        folder = self.path.parent
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(self.path.name), suffix=".tmp", dir=folder)
+        except OSError as e:
+            raise BackpropError(str(path), f"cannot write here: {e.strerror or e}") from e
+        self.tmp = Path(tmp)
+        TEMPORARY.add(self.tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600: the file gets the mode any new file gets
+        self.file: IO[bytes] | None = os.fdopen(fd, "wb")
+
+    def commit(self) -> Path:
+        """Flush the finished file to disk and put it at ``path``."""
+        if self.file is None:
+            raise ValueError("the file was already committed or aborted")
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            self.file = None
+            if problem := target_problem(self.path):  # something else took its place meanwhile
+                raise BackpropError(str(self.path), problem)
+            if self.replace:
+                os.replace(self.tmp, self.path)
+            else:
+                link_into_place(self.tmp, self.path)
+        except FileExistsError as e:
+            self.abort()
+            message = "a file appeared there while it was written: it is not overwritten"
+            raise BackpropError(str(self.path), message) from e
+        except OSError as e:
+            self.abort()
+            raise BackpropError(str(self.path), f"cannot write: {e.strerror or e}") from e
+        except BackpropError:
+            self.abort()
+            raise
+        TEMPORARY.discard(self.tmp)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the unfinished file: close and remove the temporary file (no-op once committed)."""
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+            self.file = None
+        if self.tmp in TEMPORARY:
+            self.tmp.unlink(missing_ok=True)
+            TEMPORARY.discard(self.tmp)
