@@ -27,6 +27,7 @@ from .common.files import peek, target_problem
 from .common.words import count
 from .engine import Trainer
 from .runs import vary as compare
+from .runs.progress import progress
 from .scenario.overrides import Override, OverrideError, parse_set, parse_vary
 from .scenario.reader import Scenario, bundled_names, load_scenario
 from .serve.command import add_serve_flags
@@ -329,29 +330,6 @@ def is_trace(arg: str) -> bool:
     return head is not None and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
-class _Progress:
-    """A progress line on stderr, redrawn in place on a terminal, at most ten times a second."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.tty = sys.stderr.isatty()
-        self.last = 0.0
-        self.shown = -1  # the step of the last line drawn
-
-    def update(self, trainer: Trainer, force: bool = False) -> None:
-        now = time.monotonic()
-        if trainer.step_count == self.shown or (not force and now - self.last < (0.1 if self.tty else 2.0)):
-            return  # nothing new to show (a final forced update must not repeat the last line)
-        self.last, self.shown = now, trainer.step_count
-        loss = trainer.train_losses[-1] if trainer.train_losses else trainer.initial_train_loss
-        line = f"step {trainer.step_count}/{self.total}  epoch {trainer.epoch}  loss {loss:.6g}"
-        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self.tty:
-            print(file=sys.stderr)
-
-
 class _Terminated(KeyboardInterrupt):
     """A SIGTERM that stops a run at once (as a second Ctrl+C does): exit code 143."""
 
@@ -406,13 +384,14 @@ def _headless(
         # the rule of the app and of --vary: an existing file is kept (-1, -2, ...) unless --force
         path = choose_export_path(scenario, Path(export), Path.cwd(), force=force)
     total = min(steps, scenario.max_steps) if steps else scenario.max_steps
-    progress = _Progress(total)
+    display = progress()
     writer: StepSink | None = None
     final = trainer.initial_train_loss  # training-set loss after the last step taken
     written: Path | None = None
     chunk = 1
     try:
         with _StopOnInterrupt() as interrupt:
+            bar = display.bar(scenario.title, total)
             # opened once Ctrl+C is caught: one while the header (a large network's initial
             # weights) is written also ends in a complete trace, of no steps
             writer = writer_for(path, trainer, every, fields, force) if path else None
@@ -426,14 +405,15 @@ def _headless(
                 final = trainer.train_losses[-1]
                 if time.perf_counter() - started < CHUNK_SECONDS:
                     chunk = min(2 * chunk, MAX_CHUNK)
-                progress.update(trainer)
-            progress.update(trainer, force=True)
-            progress.done()
+                bar.update(trainer)
+            bar.update(trainer, force=True)
+            display.close()
             reason = "user" if interrupt.requested else summary_stop_reason(trainer, "steps")
             if writer:
                 writer.write_last(trainer)
                 written = writer.close(final, reason)
     finally:
+        display.close()  # a terminal's bar ends (a no-op when it has), whatever happened
         if writer:
             writer.abort()  # no-op once closed; removes the temporary file otherwise
     test = trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss
@@ -505,18 +485,22 @@ def _compare_headless(
         choose_export_path(v.scenario, compare.variant_path(base, v), cwd, force=force) if base else None
         for v in variants
     ]
+    display = progress()  # one bar a variant on a terminal
     with _StopOnInterrupt() as interrupt:
-        for variant, path in zip(variants, paths, strict=True):
-            progress = _Progress(min(steps or variant.scenario.max_steps, variant.scenario.max_steps))
-            result, trainer, trace = compare.run_variant(
-                variant, steps, partial(trace_writer, path), lambda: interrupt.requested, progress.update
-            )
-            progress.update(trainer, force=True)
-            progress.done()
-            results.append(result)
-            traces.append(trace)
-            if interrupt.requested:
-                break
+        try:
+            for variant, path in zip(variants, paths, strict=True):
+                total = min(steps or variant.scenario.max_steps, variant.scenario.max_steps)
+                bar = display.bar(variant.label, total)
+                result, trainer, trace = compare.run_variant(
+                    variant, steps, partial(trace_writer, path), lambda: interrupt.requested, bar.update
+                )
+                bar.update(trainer, force=True)
+                results.append(result)
+                traces.append(trace)
+                if interrupt.requested:
+                    break
+        finally:
+            display.close()
     rows = compare.table_rows(variants[0].override.name, results)
     if base:
         written = [str(t.relative_to(cwd) if t and t.is_relative_to(cwd) else t or "-") for t in traces]
