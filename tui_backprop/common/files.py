@@ -202,6 +202,20 @@ def temporary_prefix(name: str) -> str:
     return f".{name}.{TAG}-{os.getpid()}-"
 
 
+def temporary_size(path: str | Path) -> int | None:
+    """The bytes written so far (less what is still buffered) to this process's temporary file
+    for the file ``path``, while it is being written; None when there is none."""
+    path = Path(path)
+    prefix = temporary_prefix(path.name)
+    for tmp in list(TEMPORARY):  # a copy: a writer in another thread may add or remove one
+        if tmp.parent == path.parent and tmp.name.startswith(prefix):
+            try:
+                return tmp.stat().st_size
+            except OSError:
+                return None
+    return None
+
+
 def remove_stale(folder: str | Path, now: float | None = None) -> list[Path]:
     """Remove the temporary files of traces in ``folder`` that were left behind: named as
     ``temporary_prefix`` names them, a regular file of this user that is empty or begins as a
