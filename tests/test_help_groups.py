@@ -23,7 +23,7 @@ SECTIONS = {
     "changing the scenario for one run": {"--set", "--vary"},
     "writing the run down": {"--export", "--force", "--every", "--fields"},
     "serving the app in a browser": {"--serve", "--port", "--host", "--export-dir"},
-    "about the command": {"-h", "--help", "--version"},
+    "about the command": {"-h", "--help", "--version", "--completion"},
 }
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .common.completion import SHELLS, flags_of, script
 from .common.errors import MAX_LINE, BackpropError
 from .common.escape import shown
 from .common.files import peek, target_problem
@@ -29,6 +30,7 @@ from .engine import Trainer
 from .runs import vary as compare
 from .runs.progress import progress
 from .scenario.overrides import Override, OverrideError, parse_set, parse_vary
+from .scenario.reader import KEYS as SCENARIO_KEYS
 from .scenario.reader import Scenario, bundled_names, load_scenario
 from .serve.command import add_serve_flags
 from .serve.command import flag_problem as serve_flag_problem
@@ -113,6 +115,12 @@ def _parser() -> _Parser:
     add_serve_flags(p.group("serving the app in a browser"))
     about = p.group("about the command")
     about.add_argument("-h", "--help", action="help", help="show this help and exit")
+    about.add_argument(
+        "--completion",
+        choices=SHELLS,
+        metavar="SHELL",
+        help=f"print a completion script for SHELL ({', '.join(SHELLS)}; see docs/data-out.md) and exit",
+    )
     about.add_argument(
         "--version", action="version", version=f"backprop-tui {__version__}", help="show the version and exit"
     )
@@ -254,6 +262,8 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     if problem := serve_flag_problem(args):
         parser.error(problem)
     _check_export_format(parser, args)
+    if args.completion:
+        return _completion(parser, args.completion)
     try:
         if args.list:
             return _list()
@@ -288,6 +298,14 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     except KeyboardInterrupt as e:  # a second Ctrl+C (or SIGTERM) in a headless run, or one before it
         print("interrupted: stopped at once; a trace in progress was not written", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(e, _Terminated) else EXIT_INTERRUPTED
+
+
+def _completion(parser: _Parser, shell: str) -> int:
+    """--completion SHELL: the script, with the bundled scenarios and the scenario keys in it."""
+    keys = [f"{table}.{key}=" for table, names in SCENARIO_KEYS.items() for key in names]
+    flags = flags_of(parser.flags, {"--set": keys, "--vary": keys, "--fields": FIELDS})
+    print(script(shell, flags, bundled_names()), end="")
+    return EXIT_OK
 
 
 def _list() -> int:
