@@ -40,7 +40,8 @@ class KeptSteps:
         end = trainer.step_count + steps
         while trainer.step_count < end and not trainer.done:
             due = (trainer.step_count // self.every + 1) * self.every  # the next step to keep
-            trainer.run(min(due - 1, end) - trainer.step_count, record=False)
+            if skipped := min(due - 1, end) - trainer.step_count:  # none at all when every is 1
+                trainer.run(skipped, record=False)
             if trainer.step_count < end and not trainer.done:
                 rec = trainer.step()
                 if rec.step % self.every == 0:
