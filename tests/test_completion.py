@@ -117,3 +117,56 @@ def test_fish_completes(scripts, line, offered):
     assert proc.returncode == 0, proc.stderr
     found = {line.split("\t")[0] for line in proc.stdout.splitlines()}
     assert found == offered, found
+
+
+def test_zsh_completes_on_a_terminal(scripts, tmp_path):
+    """An interactive zsh on a pseudo-terminal, tab pressed after each partial line: what it
+    completes the line to (the script needs compinit, as a user's ~/.zshrc has it)."""
+    if shutil.which("zsh") is None:
+        pytest.skip("zsh is not installed (apt-get install zsh)")
+    import os
+    import pty
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, TERM="dumb", HOME=str(tmp_path))
+    shell = subprocess.Popen(
+        ["zsh", "-f", "-i"], stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp_path
+    )
+    os.close(slave)
+    seen = ""
+
+    def until(text: str) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 10.0
+        while text not in seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"zsh did not show {text!r} within 10 s; it showed {seen[-300:]!r}"
+            if select.select([master], [], [], min(left, 0.2))[0]:
+                seen += os.read(master, 65536).decode("utf-8", "replace").replace("\a", "")  # no bell
+
+    try:
+        os.write(
+            master, f"autoload -U compinit; compinit -D -u; source '{scripts['zsh']}'; echo READY\n".encode()
+        )
+        until("READY\r\n")
+        for typed, completed in [
+            ("backprop-tui iri", "backprop-tui iris "),  # a bundled scenario, a space after it
+            (
+                "backprop-tui xor --set training.learn",
+                "training.learning_rate=",
+            ),  # no space: the value follows
+            ("backprop-tui --headl", "backprop-tui --headless "),
+        ]:
+            seen = ""
+            os.write(master, f"\x15{typed}\t".encode())  # ctrl+u clears the line, tab completes
+            until(completed[len(typed) - len(completed) :] if completed.startswith(typed) else completed)
+    finally:
+        os.write(master, b"\x15exit\n")
+        try:
+            shell.wait(timeout=10)
+        finally:
+            if shell.poll() is None:
+                shell.kill()
+            os.close(master)
