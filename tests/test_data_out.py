@@ -215,3 +215,22 @@ def test_vary_writes_one_csv_a_variant(tmp_path, capsys):
         table = rows(tmp_path / f"cmp-learning_rate={rate}.csv")
         assert [r["step"] for r in table] == ["1", "2", "3"]
         assert {number(r["learning_rate"]) for r in table} == {float(rate)}
+
+
+def test_a_csv_export_removes_the_stale_temporary_files_of_killed_exports(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", ""])
+    proc.wait()  # a process that is gone: its temporary files are stale
+    dead = proc.pid
+    left = {
+        f".run.csv.bptui-{dead}-abc123.tmp": b"step,epoch,loss,train_loss\n1,1,0.25",  # a killed CSV
+        f".w.npz.bptui-{dead}-def456.tmp": b"PK\x03\x04\x14\x00",  # a killed npz
+        f".t.json.bptui-{dead}-ghi789.tmp": b'{\n"format": "backprop',  # a killed trace
+        f".x.csv.bptui-{dead}-jkl012.tmp": b"someone else's file",  # not ours: kept
+    }
+    for name, head in left.items():
+        (tmp_path / name).write_bytes(head)
+    run(tmp_path, capsys, str(TINY), "new.csv", "--steps", "2")
+    assert temporaries(tmp_path) == [f".x.csv.bptui-{dead}-jkl012.tmp"]

@@ -15,9 +15,9 @@ Writing (traces, and the CSV and npz exports through ``NewFile``): ``target_prob
 path must not be replaced (it exists and is not a regular file: a FIFO, a device, a socket, a
 directory, or a symbolic link, which is never written through). A file is written to a temporary
 file beside its target, named ``.NAME.bptui-PID-RANDOM.tmp``: ``remove_stale`` removes such files
-of traces whose process is gone (left by kill -9, say) or that are older than a day, and nothing
-else. ``TEMPORARY`` holds the temporary files
-of this process, and any still there at exit are removed.
+that begin as a trace, a CSV table or an npz does, and whose process is gone (left by kill -9, say)
+or that are older than a day, and nothing else. ``TEMPORARY`` holds the temporary files of this
+process, and any still there at exit are removed.
 """
 
 from __future__ import annotations
@@ -192,6 +192,8 @@ TAG = "bptui"  # in every temporary file's name: only files that carry it are ev
 STALE_SECONDS = 24 * 3600
 _TEMPORARY_NAME = re.compile(rf"^\..+\.{TAG}-(?P<pid>[0-9]+)-[a-z0-9_]+\.tmp$")
 _OURS = b'{\n"format": "backprop-tui-trace"'  # how a trace begins (trace/writer.py writes it first)
+# how the other exports begin: a CSV table's header (trace/csv_out.py), an npz's zip (npz_out.py)
+_HEADS = (_OURS, b"step,epoch,", b"PK\x03\x04")
 
 TEMPORARY: set[Path] = set()  # this process's temporary files, removed at exit if still there
 
@@ -236,7 +238,7 @@ def remove_stale(folder: str | Path, now: float | None = None) -> list[Path]:
             if not stat.S_ISREG(st.st_mode) or st.st_uid != _uid():
                 continue
             stale = now - st.st_mtime > STALE_SECONDS or not _running(int(m["pid"]))
-            if stale and _begins_as_a_trace(entry.path):
+            if stale and _begins_as_ours(entry.path):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:
@@ -274,9 +276,11 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _begins_as_a_trace(path: str) -> bool:
+def _begins_as_ours(path: str) -> bool:
+    """Whether the file begins as a trace, a CSV table or an npz that this program writes: empty,
+    or cut anywhere in the first line of a trace."""
     head = peek(path, len(_OURS))
-    return head is not None and _OURS.startswith(head)  # empty, or cut anywhere in its first line
+    return head is not None and any(h.startswith(head[: len(h)]) for h in _HEADS)
 
 
 def _remove_temporary_files() -> None:
@@ -322,6 +326,7 @@ class NewFile:
         if problem := target_problem(self.path):
             raise BackpropError(str(path), problem)
         folder = self.path.parent
+        remove_stale(folder)  # what an export killed there (kill -9) left behind
         try:
             fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(self.path.name), suffix=".tmp", dir=folder)
         except OSError as e:
