@@ -34,7 +34,7 @@ from .scenario.reader import KEYS as SCENARIO_KEYS
 from .scenario.reader import Scenario, bundled_names, load_scenario
 from .serve.command import add_serve_flags
 from .serve.command import flag_problem as serve_flag_problem
-from .trace.export import export_format, export_noun, writer_for
+from .trace.export import export_format, export_kind, export_noun, writer_for
 from .trace.folder import ExportFolder
 from .trace.paths import choose_export_path
 from .trace.reader import read_trace
@@ -397,7 +397,7 @@ def _headless(
     trainer = Trainer(scenario, history=1)
     path = None
     if export:
-        if problem := target_problem(export):  # a folder too: a single run names its file
+        if problem := target_problem(export, export_kind(export)):  # a folder too: a run names its file
             raise BackpropError(export, problem)
         # the rule of the app and of --vary: an existing file is kept (-1, -2, ...) unless --force
         path = choose_export_path(scenario, Path(export), Path.cwd(), force=force)

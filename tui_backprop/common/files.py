@@ -170,9 +170,10 @@ def peek(path: str | Path, n: int) -> bytes | None:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def target_problem(path: str | Path) -> str | None:
-    """Why a trace must not be written to ``path`` (None: nothing is there, or a regular file).
-    A symbolic link is never followed: it is refused, whatever it points to."""
+def target_problem(path: str | Path, what: str = "trace") -> str | None:
+    """Why a ``what`` (a trace, a CSV table, ...) must not be written to ``path`` (None: nothing is
+    there, or a regular file). A symbolic link is never followed: it is refused, whatever it
+    points to."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -182,10 +183,10 @@ def target_problem(path: str | Path) -> str | None:
     if stat.S_ISREG(st.st_mode):
         return None
     if stat.S_ISDIR(st.st_mode):
-        return "is a directory; give a file name for the trace"
+        return f"is a directory; give a file name for the {what}"
     if stat.S_ISLNK(st.st_mode):
-        return "is a symbolic link: a trace is never written through one (give the file's own path)"
-    return f"is {kind(st.st_mode)}, not a file a trace can be written to"
+        return f"is a symbolic link: {_article(what)} is never written through one (give the file's own path)"
+    return f"is {kind(st.st_mode)}, not a file {_article(what)} can be written to"
 
 
 TAG = "bptui"  # in every temporary file's name: only files that carry it are ever removed
@@ -316,14 +317,16 @@ def link_into_place(tmp: Path, path: Path) -> None:
 class NewFile:
     """A file written beside its target, under a temporary name, and put in place by ``commit``
     only once complete: a run stopped half-way leaves nothing (``abort``, or exit). The target is
-    refused as a trace's is (``target_problem``: a FIFO, a device, a directory, a symbolic link),
+    refused as a trace's is (``target_problem``: a FIFO, a device, a directory, a symbolic link;
+    ``what`` names the kind of file in the refusal),
     when it opens and again right before it is put in place; ``replace``: a regular file there is
     replaced (False: the file is put there only if nothing is there). ``file``: the open binary file."""
 
-    def __init__(self, path: str | Path, replace: bool) -> None:
+    def __init__(self, path: str | Path, replace: bool, what: str = "file") -> None:
         self.path = Path(path)
         self.replace = replace
-        if problem := target_problem(self.path):
+        self.what = what
+        if problem := target_problem(self.path, what):
             raise BackpropError(str(path), problem)
         folder = self.path.parent
         remove_stale(folder)  # what an export killed there (kill -9) left behind
@@ -345,7 +348,7 @@ class NewFile:
             os.fsync(self.file.fileno())
             self.file.close()
             self.file = None
-            if problem := target_problem(self.path):  # something else took its place meanwhile
+            if problem := target_problem(self.path, self.what):  # something else took its place meanwhile
                 raise BackpropError(str(self.path), problem)
             if self.replace:
                 os.replace(self.tmp, self.path)

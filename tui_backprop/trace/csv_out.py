@@ -33,6 +33,7 @@ from ..common.files import NewFile
 from ..engine import StepRecord, Trainer
 from .sink import KeptSteps
 
+WHAT = "CSV table"  # in a refusal: "is a FIFO, not a file a CSV table can be written to"
 Accuracy = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -83,7 +84,7 @@ class CsvWriter(KeptSteps):
         if self.accuracy is not None:
             self.columns.append("accuracy")
         self.columns.append("learning_rate")
-        self.out = NewFile(self.path, replace)
+        self.out = NewFile(self.path, replace, WHAT)
         assert self.out.file is not None
         self.text = io.TextIOWrapper(self.out.file, encoding="utf-8", newline="")
         self.rows = csv.writer(self.text, lineterminator="\n")

@@ -12,19 +12,27 @@ from pathlib import Path
 
 from ..common.errors import BackpropError
 from ..engine import Trainer
+from .csv_out import WHAT as CSV_WHAT
 from .csv_out import CsvWriter
+from .npz_out import WHAT as NPZ_WHAT
 from .npz_out import NpzWriter
 from .sink import StepSink
 from .writer import TraceWriter
 
 FORMATS = {".json": "a JSON trace", ".csv": "a CSV table", ".npz": "numpy arrays"}
 NOUNS = {".json": "trace", ".csv": "table", ".npz": "weights"}  # in a headless run's summary
+KINDS = {".json": "trace", ".csv": CSV_WHAT, ".npz": NPZ_WHAT}  # in a refusal of its path
 
 
 def export_format(path: str | Path) -> str:
     """The suffix that chooses the export's format: ``.csv``, ``.npz``, or ``.json`` for any other."""
     suffix = Path(path).suffix.lower()
     return suffix if suffix in FORMATS else ".json"
+
+
+def export_kind(path: str | Path) -> str:
+    """What the export at ``path`` is, for a refusal: ``trace``, ``CSV table``, ``NumPy archive``."""
+    return KINDS[export_format(path)]
 
 
 def export_noun(path: str | Path) -> str:

@@ -23,6 +23,8 @@ from ..common.files import NewFile
 from ..engine import StepRecord, Trainer
 from .sink import KeptSteps
 
+WHAT = "NumPy archive"  # in a refusal: "is a FIFO, not a file a NumPy archive can be written to"
+
 
 class NpzWriter(KeptSteps):
     """``every`` > 1 keeps every ``every``-th step's weights; 1 only the last ones."""
@@ -33,7 +35,7 @@ class NpzWriter(KeptSteps):
         self.trainer = trainer
         self.keep = every > 1
         self.kept: list[int] = []
-        self.out = NewFile(self.path, replace)
+        self.out = NewFile(self.path, replace, WHAT)
         assert self.out.file is not None  # open until commit or abort
         self.zip = zipfile.ZipFile(self.out.file, "w", zipfile.ZIP_STORED, allowZip64=True)
 
