@@ -39,7 +39,7 @@ def sections(text: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     current = None
     for line in text.splitlines():
-        if re.fullmatch(r"[a-z][a-z ]+:", line):
+        if re.fullmatch(r"[a-z][^:]*:", line) and not line.startswith("usage"):
             current = out.setdefault(line[:-1], set())
         elif current is not None and line.startswith("  -"):
             current.update(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", line.split("  ", 2)[1]))

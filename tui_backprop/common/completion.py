@@ -37,7 +37,7 @@ class Flag:
 
 def flags_of(actions: Iterable[argparse.Action], words: Mapping[str, Sequence[str]] = {}) -> list[Flag]:
     """The flags of a parser's ``actions`` that --help shows; ``words``: what a flag's value may be
-    (by its first long name), besides an action's own ``choices``. A metavar PATH or TRACE takes a
+    (by its first long name), besides an action's own ``choices``. A metavar PATH, TRACE or FILE takes a
     file, DIR a folder."""
     out = []
     for a in actions:
@@ -49,7 +49,7 @@ def flags_of(actions: Iterable[argparse.Action], words: Mapping[str, Sequence[st
             follows, choices = "none", ()
         elif long in words or a.choices:
             follows, choices = "words", tuple(words.get(long) or [str(c) for c in a.choices or ()])
-        elif a.metavar in ("PATH", "TRACE"):
+        elif a.metavar in ("PATH", "TRACE", "FILE"):
             follows, choices = "file", ()
         elif a.metavar == "DIR":
             follows, choices = "dir", ()

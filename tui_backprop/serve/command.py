@@ -25,9 +25,9 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
 from ..common.errors import BackpropError
+from ..common.flags import FlagGroup
 from ..scenario.reader import shown
 from ..trace.folder import LOCK_NAME, ExportFolder, megabytes
 
@@ -86,12 +86,6 @@ def _megabytes(text: str) -> float:
     if not 0 < mb < 1e12:  # not nan, not inf
         raise argparse.ArgumentTypeError(f"expected a number of megabytes above 0, got {text}")
     return mb
-
-
-class FlagGroup(Protocol):
-    """Where flags are added: a parser, or one section of its --help."""
-
-    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action: ...
 
 
 def add_serve_flags(p: FlagGroup) -> None:
