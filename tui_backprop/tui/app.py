@@ -45,6 +45,7 @@ from ..trace.folder import ExportFolder
 from ..trace.paths import choose_export_path
 from ..trace.writer import ExportCancelled, trace_size, write_trace
 from ..tutor.check import Result
+from .control.export_notes import ExportNotes
 from .control.keys import BINDINGS, key_rows
 from .control.phases import Phases, phase_activity
 from .control.play import Runner, Stepper, current_record
@@ -152,6 +153,7 @@ class BackpropApp(PlainNotifications[None]):
         self.last_export_path: Path | None = None
         self.exporting = False
         self.export_progress = (0, 0)  # steps written and to write, while exporting
+        self.export_notes: ExportNotes | None = None  # a long export's progress notifications
         self.force_export = False  # --force: an export overwrites a regular file at its path
         self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
         self.export_folder: ExportFolder | None = None  # served: exports only there, within caps
@@ -658,6 +660,8 @@ class BackpropApp(PlainNotifications[None]):
     def _begin_export(self, snapshot: Stepper, path: Path) -> None:
         self.exporting, self.export_progress = True, (0, snapshot.step_count)
         self.notify(f"exporting {count(snapshot.step_count, 'step')} to {path} …", title="export")
+        estimate = trace_size(snapshot, snapshot.step_count).total
+        self.export_notes = ExportNotes(self.notify, path.absolute(), estimate)  # megabytes, as it goes
         self._draw_header()
         # a file this session wrote (or any, with --force) is replaced; else only a new one is made
         self._export(snapshot, path, self.force_export or path.resolve() in self._written)
@@ -704,6 +708,8 @@ class BackpropApp(PlainNotifications[None]):
         if self.exporting:
             self.export_progress = (done, total)
             self._draw_header()
+            if self.export_notes is not None:
+                self.export_notes.update(done, total)
 
     @on(Exported)
     def _export_done(self, message: Exported) -> None:
