@@ -10,15 +10,14 @@ up in ``app.pending`` (bounded). Play and "+100 / +1000 steps" run in one thread
 "trainer") that steps under ``app.trainer_lock`` in chunks and posts ``Progress`` messages
 with the newest record; a Progress may replace an older one still queued, so the screen
 draws the newest record, never a backlog. Any key that changes the trainer first pauses
-that worker (``pause``). Export replays the run in a second worker (group "export") and
-never touches the live trainer; it checks for cancellation before each step, so that quitting
-the app (q, or SIGTERM when ``quit_on_sigterm``) mid-export removes its temporary file. R reads
-the scenario file in a third worker (tui/control/reload.py).
+that worker (``pause``). Export (``app.exporter``, tui/control/export.py) replays the run in a
+second worker (group "export") and never touches the live trainer; it checks for cancellation
+before each step, so that quitting the app (q, or SIGTERM when ``quit_on_sigterm``) mid-export
+removes its temporary file. R reads the scenario file in a third worker (tui/control/reload.py).
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 import time
@@ -34,7 +33,6 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
-from ..common.errors import BackpropError
 from ..common.words import count
 from ..engine import StepRecord, Trainer
 from ..engine.phases import FULL, Reveal
@@ -42,8 +40,8 @@ from ..engine.trainer import HISTORY_STEPS
 from ..scenario.notation import vocabulary
 from ..scenario.reader import Scenario
 from ..trace.folder import ExportFolder
-from ..trace.paths import choose_export_path
-from ..trace.writer import ExportCancelled, trace_size, write_trace
+from ..trace.writer import write_trace
+from .control.export import Exported, Exporter, ExportProgress, no_progress
 from .control.keys import BINDINGS, key_rows
 from .control.phases import Phases, phase_activity
 from .control.play import Runner, Stepper, current_record
@@ -58,7 +56,6 @@ from .panels.chart import LossChart, chart_title
 from .panels.explain import ExplainPanel
 from .panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .panels.network import NetworkView
-from .screens.export_question import CONFIRM_BYTES, ExportConfirmScreen, advice
 from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
 from .screens.neuron import NeuronScreen
@@ -70,13 +67,6 @@ from .widgets.warnings_bar import WarningsBar
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 10000.0, math.inf)
 DEFAULT_RATE = RATES.index(10.0)
-
-
-ExportProgress = Callable[[int, int], None]  # (steps written, steps to write)
-
-
-def no_progress(done: int, total: int) -> None:
-    pass
 
 
 def rate_text(rate: float) -> str:
@@ -113,13 +103,6 @@ class BackpropApp(PlainNotifications[None]):
             super().__init__()
             self.generation, self.outcome = generation, outcome
 
-    class Exported(Message):
-        """From the export worker: the file written (None: it failed), and what to say."""
-
-        def __init__(self, path: Path | None, detail: str) -> None:
-            super().__init__()
-            self.path, self.detail = path, detail
-
     def __init__(
         self,
         scenario: Scenario,
@@ -147,10 +130,8 @@ class BackpropApp(PlainNotifications[None]):
         self.rate_index = DEFAULT_RATE
         self.export_path = export_path
         self.last_export_path: Path | None = None
-        self.exporting = False
-        self.export_progress = (0, 0)  # steps written and to write, while exporting
         self.force_export = False  # --force: an export overwrites a regular file at its path
-        self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
+        self.exporter = Exporter(self)  # e (tui/control/export.py)
         self.export_folder: ExportFolder | None = None  # served: exports only there, within caps
         self.reloader = Reloader(self)  # R (tui/control/reload.py)
         self.quit_on_sigterm = False  # the command line sets it: SIGTERM quits as q does
@@ -235,7 +216,7 @@ class BackpropApp(PlainNotifications[None]):
             self.query_one(LossChart).set_losses(
                 t.losses, t.train_losses, t.initial_train_loss, steps, t.test_losses, t.initial_test_loss
             )
-            self._draw_header()
+            self.draw_header()
             banner = self.query_one("#banner", Static)
             diverged = record is not None and record.diverged
             if record is not None and record.diverged:
@@ -248,7 +229,7 @@ class BackpropApp(PlainNotifications[None]):
         with self.batch_update():
             for panel in self.query(Panel):
                 panel.show(self.record, self.selection, self.reveal)
-            self._draw_header()
+            self.draw_header()
 
     def status_activity(self) -> str:
         """What the header says the app is doing: playing, paused, stopped: ..."""
@@ -263,7 +244,7 @@ class BackpropApp(PlainNotifications[None]):
             return f"stopped: {rec.stop_reason}"
         return "paused"
 
-    def _draw_header(self) -> None:
+    def draw_header(self) -> None:
         rec = self.record
         self.query_one(Header).show(
             Status.of(
@@ -276,9 +257,11 @@ class BackpropApp(PlainNotifications[None]):
                 export=self.last_export_path,
                 reveal=self.reveal,
                 train_loss_before=self._train_loss_before(rec),
-                exporting=self.export_progress if self.exporting else None,
+                exporting=self.exporter.header_progress,
             )
         )
+
+    _draw_header = draw_header  # the name before the controllers: for branches merged beside them
 
     def _train_loss_before(self, rec: StepRecord | None) -> float | None:
         """While a step taken by phases has not reached its update: the training-set loss
@@ -342,7 +325,7 @@ class BackpropApp(PlainNotifications[None]):
         """One step, step back or reset: at once, or queued while the worker applies others."""
         if self.busy:
             if self.pending.push(kind):
-                self._draw_header()
+                self.draw_header()
             return
         self.pause()
         if kind == "step" and self.say_if_stopped():
@@ -363,7 +346,7 @@ class BackpropApp(PlainNotifications[None]):
         self.busy = True
         self.pending.began(ops)
         self._worker = self._applying(self._generation, ops)
-        self._draw_header()
+        self.draw_header()
 
     @work(thread=True, exclusive=True, group="trainer", exit_on_error=False)
     def _applying(self, generation: int, ops: list[tuple[str, int]]) -> None:
@@ -413,7 +396,7 @@ class BackpropApp(PlainNotifications[None]):
 
     def _set_rate(self, index: int) -> None:
         self.rate_index = max(0, min(index, len(RATES) - 1))
-        self._draw_header()
+        self.draw_header()
 
     def _start(self, steps: int | None, activity: str, undo: bool = False) -> None:
         self.pause()
@@ -422,7 +405,7 @@ class BackpropApp(PlainNotifications[None]):
         self._generation += 1
         self.playing, self.activity = True, activity
         self._worker = self._stepping(self._generation, steps, undo)
-        self._draw_header()
+        self.draw_header()
 
     @work(thread=True, exclusive=True, group="trainer", exit_on_error=False)
     def _stepping(self, generation: int, steps: int | None, undo: bool) -> None:
@@ -597,31 +580,12 @@ class BackpropApp(PlainNotifications[None]):
     # -- export ------------------------------------------------------------------------------
 
     def action_export(self) -> None:
-        if self.exporting:
-            self.notify("an export is already running", severity="warning")
-            return
-        self.pause()
-        try:
-            path = choose_export_path(
-                self.scenario, self.export_path, Path.cwd(), self._written, self.force_export
-            )
-        except BackpropError as e:  # a FIFO, a device, a link at the path: refused
-            detail = f"{e.title}: {'; '.join(e.problems)}"
-            self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)
-            return
-        snapshot = copy.copy(self.trainer)  # the step count now: keys pressed meanwhile do not move it
-        size = trace_size(snapshot, snapshot.step_count)
-        if size.total > CONFIRM_BYTES:  # a big trace: say how big, and how to make it smaller
-            text = advice(size, self.export_command(snapshot.step_count, path), CONFIRM_BYTES)
-            self.push_screen(ExportConfirmScreen(text), partial(self._confirmed, snapshot, path))
-            return
-        self._begin_export(snapshot, path)
+        self.exporter.start()  # tui/control/export.py: the path, the size question, a worker
 
-    def _confirmed(self, snapshot: Stepper, path: Path, yes: bool | None) -> None:
-        if yes:
-            self._begin_export(snapshot, path)
-        else:
-            self.notify("nothing exported", title="export")
+    @property
+    def exporting(self) -> bool:
+        """A trace is being written."""
+        return self.exporter.exporting
 
     def export_command(self, steps: int, path: Path) -> list[str] | None:
         """The command line that writes this run's first ``steps`` steps to ``path`` headless
@@ -633,35 +597,6 @@ class BackpropApp(PlainNotifications[None]):
         sets = [arg for o in source.overrides for arg in ("--set", f"{o.name}={o.text}")]
         export = display_path(path)
         return ["backprop-tui", source.spec, *sets, "--headless", "--steps", str(steps), "--export", export]
-
-    def _begin_export(self, snapshot: Stepper, path: Path) -> None:
-        self.exporting, self.export_progress = True, (0, snapshot.step_count)
-        self.notify(f"exporting {count(snapshot.step_count, 'step')} to {path} …", title="export")
-        self._draw_header()
-        # a file this session wrote (or any, with --force) is replaced; else only a new one is made
-        self._export(snapshot, path, self.force_export or path.resolve() in self._written)
-
-    @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, snapshot: Stepper, path: Path, replace: bool) -> None:
-        worker = get_current_worker()
-        shown_at = 0.0
-
-        def progress(done: int, total: int) -> None:  # to the header, ten times a second at most
-            nonlocal shown_at
-            if time.monotonic() - shown_at >= 0.1 or done == total:
-                shown_at = time.monotonic()
-                self.call_from_thread(self._export_step, done, total)
-
-        try:
-            written = self.write(path, snapshot, replace, lambda: worker.is_cancelled, progress)
-        except ExportCancelled:
-            return  # the app quit: the temporary file is removed and nothing is written
-        except BackpropError as e:
-            self.post_message(self.Exported(None, f"{path}: {'; '.join(e.problems)}"))
-        except OSError as e:
-            self.post_message(self.Exported(None, f"{path}: {e.strerror or e}"))
-        else:
-            self.post_message(self.Exported(written, count(snapshot.step_count, "step")))
 
     def write(
         self,
@@ -679,23 +614,9 @@ class BackpropApp(PlainNotifications[None]):
             return self.export_folder.write(path, snapshot, replace, cancelled, progress)
         return write_trace(path, snapshot, replace=replace, cancelled=cancelled, progress=progress)
 
-    def _export_step(self, done: int, total: int) -> None:
-        if self.exporting:
-            self.export_progress = (done, total)
-            self._draw_header()
-
     @on(Exported)
     def _export_done(self, message: Exported) -> None:
-        path, detail = message.path, message.detail
-        self.exporting = False
-        if path is None:
-            self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)
-            self._draw_header()
-            return
-        self._written.add(path.resolve())
-        self.last_export_path = path
-        self.notify(f"trace written to {path} ({detail})", title="export")
-        self._draw_header()
+        self.exporter.finish(message)
 
     # -- keys: footer, help screen, command palette ------------------------------------------
 
