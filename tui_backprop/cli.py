@@ -38,8 +38,10 @@ from .trace.reader import read_trace
 from .trace.verify import describe_kept
 from .trace.verify import verify as verify_trace
 from .trace.writer import FIELDS, TraceWriter, summary_stop_reason
+from .tutor import command as tutor_command
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_WRONG = 1  # --answers: a number is wrong
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: a run stopped by SIGTERM, as a shell reports a kill by it
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGPIPE
 
@@ -78,7 +80,40 @@ def _parser() -> _Parser:
     p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
     _add_override_flags(p)
     add_serve_flags(p)
+    _add_answers_flags(p)
+    tutor_command.add_tutor_flags(p)
     return p
+
+
+# -- check my work (tutor/) ----------------------------------------------------------------------
+
+
+def _add_answers_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--answers",
+        metavar="FILE",
+        help="grade your own numbers (a TOML answers file or a trace) against the scenario's run and "
+        "name the slip behind the first wrong one: in the app, or printed with --headless (exit 0 "
+        "when all are right, 1 when not)",
+    )
+
+
+def _answers(parser: _Parser, args: argparse.Namespace) -> int:
+    """--answers FILE: with --headless, one line a number, the first wrong one, its diagnosis;
+    without, the app with the answered numbers marked and the diagnosis in the explain panel."""
+    from .tutor.check import check_answers
+
+    for flag, given in (("--steps", args.steps), ("--vary", args.vary), ("--serve", args.serve)):
+        if given:
+            parser.error(f"{flag} does not go with --answers")
+    if args.headless and args.export:
+        parser.error("--export does not go with --answers --headless")
+    scenario = load_scenario(args.scenario[0], _sets(args))
+    result = check_answers(scenario, args.answers)  # refused here, before the app opens
+    if not args.headless:
+        return _open_app(scenario, args.export, (args.scenario[0], _sets(args)), None, args.force, result)
+    print("\n".join(result.lines()))
+    return EXIT_OK if result.all_right else EXIT_WRONG
 
 
 def _add_override_flags(p: argparse.ArgumentParser) -> None:
@@ -222,6 +257,14 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
         if args.steps is not None and not args.headless:
             parser.error("--steps goes with --headless")
         _check_trace_size_flags(parser, args)
+        # worked solutions, exercise sheets and code export: tutor/command.py
+        if problem := tutor_command.flag_problem(args):
+            parser.error(problem)
+        if args.answers is not None:
+            return _answers(parser, args)
+        if tutor_command.requested(args):
+            return tutor_command.run(load_scenario(args.scenario[0], _sets(args)), args, args.force)
+        args.sets.extend(tutor_command.app_sets(args))  # --digits K in the app's explain panel
         if args.serve:
             return _serve(args, argv)
         if args.vary:
@@ -543,10 +586,11 @@ def _open_app(
     source: tuple[str, list[Override]],
     folder: ExportFolder | None = None,
     force: bool = False,
+    answers: Any = None,
 ) -> int:
     """The app; ``source`` (SCENARIO as given, its --set overrides) is what the reload key reads;
     ``folder``: an app that --serve started exports only there, within its caps; ``force``: its
-    exports overwrite an existing file."""
+    exports overwrite an existing file; ``answers``: a graded answers file (tutor/check.py)."""
     from .tui.app import BackpropApp  # here, so that the other commands never load Textual
     from .tui.control.reload import ScenarioSource
 
@@ -554,6 +598,8 @@ def _open_app(
     app.scenario_source = ScenarioSource(source[0], tuple(source[1]))
     app.export_folder = folder
     app.force_export, app.quit_on_sigterm = force, True
+    if answers is not None:
+        app.show_answers(answers)
     app.run()
     return EXIT_TERMINATED if app.return_code == EXIT_TERMINATED else EXIT_OK
 

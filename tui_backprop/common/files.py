@@ -284,3 +284,48 @@ def link_into_place(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
         return
     os.unlink(tmp)
+
+
+def write_whole(path: str | Path, data: bytes, replace: bool = False) -> Path:
+    """Write ``data`` to ``path`` whole or not at all: into a temporary file beside it, then put in
+    place (a worked solution, an answer key, a script). An existing regular file is replaced only
+    with ``replace``; anything else at the path (a FIFO, a device, a folder, a symbolic link) never
+    is. BackpropError names the path and the reason."""
+    import tempfile  # here: the other commands never need it
+
+    target = Path(path)
+    if problem := target_problem(target):
+        raise BackpropError(str(path), _for_any_file(problem))
+    if target.exists() and not replace:
+        raise BackpropError(str(path), "already exists (give --force to replace it)")
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, name = tempfile.mkstemp(prefix=temporary_prefix(target.name), suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise BackpropError(str(path), f"cannot write: {e.strerror or e}") from e
+    tmp = Path(name)
+    TEMPORARY.add(tmp)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if replace:
+            if problem := target_problem(target):  # swapped in meanwhile
+                raise BackpropError(str(path), _for_any_file(problem))
+            os.replace(tmp, target)
+        else:
+            link_into_place(tmp, target)
+    except FileExistsError as e:
+        raise BackpropError(str(path), "already exists (give --force to replace it)") from e
+    except OSError as e:
+        raise BackpropError(str(path), f"cannot write: {e.strerror or e}") from e
+    finally:
+        tmp.unlink(missing_ok=True)
+        TEMPORARY.discard(tmp)
+    return target
+
+
+def _for_any_file(problem: str) -> str:
+    """target_problem's words for a trace, said of any file."""
+    return problem.replace("a file a trace can be written to", "a regular file").replace("a trace", "a file")

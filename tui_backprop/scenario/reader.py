@@ -53,13 +53,26 @@ ERROR_SPLITS = ("gradient", "proportional")  # backpropagated deltas, or the pro
 MAX_LAYERS = 64  # entries of [network] layers, the input layer included: the depth
 MAX_NODES = 100_000  # per layer: far beyond anything worth stepping, short of exhausting memory
 MAX_WEIGHTS = 10_000_000  # in all: 80 MB of float64 a copy of W, of which a step makes several
+MAX_DECIMALS = 15  # [init] decimals: a float64 holds about 15 decimal digits
 MAX_PASS = 50_000_000  # samples x nodes: the numbers of one forward pass over the training set
 
 # every table and key of format 1; anything else is a typo and is refused
 KEYS: dict[str, tuple[str, ...]] = {
     "scenario": ("name", "description"),
     "network": ("layers", "activation", "activations", "bias"),
-    "init": ("method", "low", "high", "mean", "std", "value", "bias_value", "seed", "weights", "biases"),
+    "init": (
+        "method",
+        "low",
+        "high",
+        "mean",
+        "std",
+        "value",
+        "bias_value",
+        "seed",
+        "weights",
+        "biases",
+        "decimals",
+    ),
     "data": (
         "inputs",
         "targets",
@@ -93,7 +106,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "optimizer",
         *OPTIMIZER_KEYS,
     ),
-    "display": ("notation",),
+    "display": ("notation", "digits"),
 }
 
 
@@ -113,6 +126,7 @@ class InitSpec:
     seed: int = 0
     weights: tuple | None = None  # explicit: one (n_l, n_{l-1}) nested tuple per layer
     biases: tuple | None = None  # explicit: one (n_l,) tuple per layer
+    decimals: int | None = None  # drawn weights rounded to this many decimals (hand arithmetic)
 
 
 def titled(name: str, overrides: Sequence[str]) -> str:
@@ -149,6 +163,9 @@ class Scenario:
     target_loss: float | None = None
     error_split: str = "gradient"  # or "proportional": hidden layers learn from engine/split.py
     notation: str = DEFAULT_NOTATION  # [display] notation: the app's vocabulary (scenario/notation.py)
+    digits: int | None = (
+        None  # [display] digits: hand precision, shown beside the exact step (tutor/rounding.py)
+    )
     l1: float = 0.0  # penalty l1 * sum |w| on every weight (not the biases)
     l2: float = 0.0  # penalty (l2 / 2) * sum w^2 on every weight (not the biases)
     optimizer: str = "gd"  # "gd", "momentum" or "adam" (engine/optimizers.py)
@@ -193,6 +210,8 @@ class Scenario:
             }
             init.update(params.get(self.init.method, {}))
             init["bias_value"] = self.init.bias_value
+            if self.init.decimals is not None:  # only when set: format-1 traces keep their bytes
+                init["decimals"] = self.init.decimals
         training: dict[str, Any] = {
             "loss": self.loss,
             "learning_rate": self.learning_rate,
@@ -230,6 +249,8 @@ class Scenario:
         }
         if self.notation != DEFAULT_NOTATION:  # format-1 traces keep their bytes
             out["display"] = {"notation": self.notation}
+        if self.digits is not None:  # likewise
+            out.setdefault("display", {})["digits"] = self.digits
         return out
 
 
@@ -266,6 +287,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
         too_many = f"{len(inputs):,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
         r.problems.append(f"[data]: {too_many} in one pass over the training set")
     notation = _display(r)
+    digits = _display_digits(r)
 
     if r.problems or name is None:
         raise ScenarioError(source or "<scenario>", r.problems)
@@ -279,6 +301,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
         source=source,
         **data,
         notation=notation,
+        digits=digits,
         **training,
     )
 
@@ -379,9 +402,14 @@ def _init(r: Reader, layers: tuple[int, ...], bias: bool) -> InitSpec:
         value=r.get(t, "init", "value", "number", None),
         bias_value=r.get(t, "init", "bias_value", "number", 0.0),
         seed=r.get(t, "init", "seed", "int", 0),
+        decimals=r.get(t, "init", "decimals", "int", None),
     )
     if spec.seed is not None and spec.seed < 0:
         r.problem("init", "seed", f"must be >= 0, got {spec.seed}")
+    if spec.decimals is not None and not 0 <= spec.decimals <= MAX_DECIMALS:
+        r.problem("init", "decimals", f"must be 0 to {MAX_DECIMALS}, got {spec.decimals}")
+    if spec.decimals is not None and method == "explicit":
+        r.problem("init", "decimals", 'rounds drawn weights: not used with method = "explicit"')
     if method == "uniform" and spec.low is not None and spec.high is not None and not spec.low < spec.high:
         r.problem("init", "high", f"must be greater than low ({spec.low:g}), got {spec.high:g}")
     elif method == "uniform" and spec.low is not None and spec.high is not None:
@@ -498,6 +526,16 @@ def _training(r: Reader, activations: tuple[str, ...]) -> dict[str, Any]:
         "error_split": error_split or "gradient",
         **penalties,
     }
+
+
+def _display_digits(r: Reader) -> int | None:
+    """[display] digits = K: each step also done by hand to K significant digits (1 to 17)."""
+    t = r.doc.get("display")  # _display reads the table itself and reports what is wrong with it
+    digits = r.get(t if isinstance(t, dict) else {}, "display", "digits", "int", None)
+    if digits is not None and not 1 <= digits <= 17:
+        r.problem("display", "digits", f"must be 1 to 17 (significant digits), got {digits}")
+        return None
+    return digits
 
 
 def _display(r: Reader) -> str:

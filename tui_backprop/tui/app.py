@@ -40,10 +40,12 @@ from ..scenario.notation import vocabulary
 from ..scenario.reader import Scenario
 from ..trace.folder import ExportFolder
 from ..trace.writer import write_trace
+from ..tutor.check import Result
 from .control.export import Exported, Exporter, ExportProgress, no_progress
 from .control.keys import BINDINGS, key_rows
 from .control.phases import Phases, phase_activity
 from .control.play import Stepper, current_record
+from .control.quiz import Checked, Quiz
 from .control.reload import Reloader, ScenarioRead, ScenarioSource
 from .control.selection import GOTO_FORMS, Selection
 from .control.signals import quit_on_sigterm
@@ -56,6 +58,7 @@ from .panels.chart import LossChart, chart_title
 from .panels.explain import ExplainPanel
 from .panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .panels.network import NetworkView
+from .screens.answer import AnswerScreen
 from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
 from .screens.neuron import NeuronScreen
@@ -113,6 +116,8 @@ class BackpropApp(PlainNotifications[None]):
         self.background_steps = background_steps
         self.phases = Phases(self)  # v, s and x (tui/control/phases.py)
         self.stepping = Stepping(self)  # the stepping keys and workers (tui/control/stepping.py)
+        self.checked = Checked()  # the learner's graded numbers (--answers, a): tui/control/quiz.py
+        self.quiz = Quiz(self)  # a
 
     # what the stepping controller is doing, for the header, the phases and the tests
     @property
@@ -153,6 +158,7 @@ class BackpropApp(PlainNotifications[None]):
                 id="explain",
                 update_biases=self.scenario.update_biases,
                 about=about(self.scenario),
+                digits=self.scenario.digits,
             )
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")
@@ -167,6 +173,9 @@ class BackpropApp(PlainNotifications[None]):
         yield AppFooter()
 
     def on_mount(self) -> None:
+        for panel in self.query(Panel):
+            panel.answered = self.checked.cells
+        self.query_one(ExplainPanel).checked_lines = self.checked.lines
         # the trainer's step: 0 for a new run; a variant's trainer from the comparison is further on
         self.show_record(current_record(self.trainer))
         self.phases.apply_notation()
@@ -358,6 +367,18 @@ class BackpropApp(PlainNotifications[None]):
                 self.notify(str(e), title="go to", severity="warning")
             return
         self.draw_selection()
+
+    def action_answer(self) -> None:
+        self.quiz.ask()
+
+    def ask(self, prompt: str, then: Callable[[str | None], None]) -> None:
+        """Ask for a typed value (the quiz, key a); ``then`` receives it, or None on escape."""
+        self.push_screen(AnswerScreen(prompt), then)
+
+    def show_answers(self, result: Result) -> None:
+        """Mark the numbers an answers file graded (--answers) and put its diagnosis in the
+        explain panel: what the tutor computed, drawn as it is."""
+        self.checked.add(result)  # drawn when the panels mount, or with the next record
 
     def action_neuron(self) -> None:
         sel = self.selection
