@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from ..engine import Trainer
-from ..trace.writer import TraceWriter
+from ..trace.sink import StepSink
 
 CHUNK_SECONDS = 0.05  # at most about this long between two checks for Ctrl+C and progress
 MAX_CHUNK = 4096
@@ -19,12 +19,12 @@ MAX_CHUNK = 4096
 def run_in_chunks(
     trainer: Trainer,
     total: int,
-    writer: TraceWriter | None = None,
+    writer: StepSink | None = None,
     cancelled: Callable[[], bool] = lambda: False,
     progress: Callable[[Trainer], None] = lambda t: None,
 ) -> None:
     """Step ``trainer`` until it has taken ``total`` steps, stops by itself or ``cancelled()``;
-    each step goes through ``writer`` into its trace when one is given. ``progress(trainer)``
+    each step goes through ``writer`` (a trace, a CSV or npz export) when one is given. ``progress(trainer)``
     after each chunk. A chunk starts at one step and doubles (up to MAX_CHUNK) while it takes
     less than CHUNK_SECONDS."""
     chunk = 1

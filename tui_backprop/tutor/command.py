@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..common.errors import BackpropError
 from ..common.files import write_whole
+from ..common.flags import Sections
 from ..engine import Trainer
 from ..engine.record import StepRecord
 from ..scenario.reader import Scenario
@@ -28,7 +29,7 @@ MAX_STEPS = 100
 DEFAULT_BLANKS = "delta,grad_w,w"
 
 
-def add_tutor_flags(p: argparse.ArgumentParser) -> None:
+def add_tutor_flags(p: Sections) -> None:
     g = p.add_argument_group("worked solutions, exercise sheets and code (docs/worked-solutions.md)")
     g.add_argument(
         "--worked",

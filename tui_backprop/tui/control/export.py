@@ -36,6 +36,7 @@ from ...scenario.reader import Scenario
 from ...trace.paths import choose_export_path
 from ...trace.writer import ExportCancelled, trace_size
 from ..screens.export_question import CONFIRM_BYTES, ExportConfirmScreen, advice
+from .export_notes import ExportNotes
 from .play import Stepper
 
 ExportProgress = Callable[[int, int], None]  # (steps written, steps to write)
@@ -92,6 +93,7 @@ class Exporter:
         self.exporting = False  # a worker is writing a trace
         self.progress = (0, 0)  # steps written and to write, while exporting
         self.written: set[Path] = set()  # traces this session wrote: the only files it overwrites
+        self.notes: ExportNotes | None = None  # a long export's progress notifications
 
     def start(self) -> None:
         """What e does (see the module docstring)."""
@@ -126,6 +128,8 @@ class Exporter:
         app = self.app
         self.exporting, self.progress = True, (0, snapshot.step_count)
         app.notify(f"exporting {count(snapshot.step_count, 'step')} to {path} …", title="export")
+        estimate = trace_size(snapshot, snapshot.step_count).total
+        self.notes = ExportNotes(app.notify, path.absolute(), estimate)  # megabytes, as it goes
         app.draw_header()
         # a file this session wrote (or any, with --force) is replaced; else only a new one is made
         replace = app.force_export or path.resolve() in self.written
@@ -161,6 +165,8 @@ class Exporter:
         if self.exporting:
             self.progress = (done, total)
             self.app.draw_header()
+            if self.notes is not None:
+                self.notes.update(done, total)
 
     def finish(self, message: Exported) -> None:
         """On the UI thread, from the app's handler of ``Exported``: say how it went."""
