@@ -18,9 +18,9 @@ from tui_backprop.cli import main
 from tui_backprop.runs.vary import load_variants
 from tui_backprop.scenario.overrides import parse_vary
 from tui_backprop.trace.reader import read_trace
-from tui_backprop.tui import app as app_module
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.compare_app import CompareApp
+from tui_backprop.tui.control import export as export_module
 from tui_backprop.tui.control.reload import ScenarioSource
 from tui_backprop.tui.replay_app import ReplayApp
 from tui_backprop.tui.screens.export_question import ExportConfirmScreen
@@ -206,7 +206,7 @@ async def test_a_replay_names_its_trace_as_written(scenario_path):
 
 async def test_the_big_export_question_shows_the_command_as_written(scenario_path, monkeypatch):
     monkeypatch.chdir(scenario_path.parent)
-    monkeypatch.setattr(app_module, "CONFIRM_BYTES", 1_000)  # any trace is big
+    monkeypatch.setattr(export_module, "CONFIRM_BYTES", 1_000)  # any trace is big
     app = open_app(scenario_path)
     app.scenario_source = ScenarioSource(str(scenario_path), ())
     async with drive(app, size=WIDE, notifications=True) as s:

@@ -15,7 +15,7 @@ from tui_backprop.engine.diagnostics import Diagnostic
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.panels.network import NetworkView
 from tui_backprop.tui.widgets.numbers import style
-from tui_backprop.tui.widgets.warning_text import describe
+from tui_backprop.tui.widgets.warning_text import warning_line
 
 WIDE = (160, 45)
 
@@ -48,7 +48,7 @@ async def test_a_steps_warnings_show_under_the_header_in_the_explain_panel_and_o
         explained = s.panel("explain")
         assert "warnings of step 1" in explained
         for d in warnings:  # every one, with its layer and node names
-            assert describe(d, app.net).split(":")[0] in explained
+            assert warning_line(d, app.net).split(":")[0] in explained
         copies = next(d for d in warnings if d.kind == "identical_units")
         names = [app.net.names[copies.layer][n] for n in copies.nodes]
         assert f"layer {copies.layer} ({', '.join(names)})" in explained

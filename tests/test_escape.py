@@ -189,7 +189,7 @@ def test_the_app_s_names_are_escaped_before_any_widget_sees_them():
     from tui_backprop.engine.diagnostics import Diagnostic
     from tui_backprop.tui.netinfo import NetInfo, about
     from tui_backprop.tui.widgets.header import Status, display_path
-    from tui_backprop.tui.widgets.warning_text import describe
+    from tui_backprop.tui.widgets.warning_text import warning_line
 
     s = loads_scenario(scenario_text(EVIL, description=f"line one\n{EVIL}", names=(EVIL, "b", "y\x07")))
     t = Trainer(s)
@@ -200,7 +200,7 @@ def test_the_app_s_names_are_escaped_before_any_widget_sees_them():
     assert description == "line one\n" + ESCAPED.replace("\\n", "\n")  # its own newlines kept
     assert Status.of(s, None, 1.0, "", "", "", None).name == ESCAPED
     assert display_path(Path(f"/tmp/{EVIL}.json")) == f"/tmp/{ESCAPED}.json"
-    assert describe(Diagnostic("saturated", 1, (0,), EVIL), net) == f"saturated · layer 1 (h1): {ESCAPED}"
+    assert warning_line(Diagnostic("saturated", 1, (0,), EVIL), net) == f"saturated · layer 1 (h1): {ESCAPED}"
 
 
 async def test_the_app_shows_no_raw_control_character(tmp_path):

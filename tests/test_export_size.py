@@ -17,8 +17,8 @@ from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
 from tui_backprop.scenario.overrides import parse_set
 from tui_backprop.trace.writer import trace_size, write_trace
-from tui_backprop.tui import app as app_module
 from tui_backprop.tui.app import BackpropApp
+from tui_backprop.tui.control import export as export_module
 from tui_backprop.tui.control.reload import ScenarioSource
 from tui_backprop.tui.screens.export_question import ExportConfirmScreen
 
@@ -60,13 +60,13 @@ def test_fields_shrink_the_estimate():
 
 async def test_a_big_export_asks_first_offers_smaller_traces_and_shows_its_progress(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(app_module, "CONFIRM_BYTES", 20_000)  # xor's trace of 30 steps is bigger
+    monkeypatch.setattr(export_module, "CONFIRM_BYTES", 20_000)  # xor's trace of 30 steps is bigger
     app = BackpropApp(load_scenario("xor"))
     app.scenario_source = ScenarioSource("xor", ())
     seen: list[tuple[int, int]] = []
-    step = app._export_step
+    step = app.exporter.step_written
     monkeypatch.setattr(
-        app, "_export_step", lambda done, total: (seen.append((done, total)), step(done, total))
+        app.exporter, "step_written", lambda done, total: (seen.append((done, total)), step(done, total))
     )
     async with drive(app) as s:
         app.trainer.run(29, record=False)
@@ -101,8 +101,8 @@ async def test_a_big_export_asks_first_offers_smaller_traces_and_shows_its_progr
 async def test_the_header_says_an_export_is_running():
     app = BackpropApp(load_scenario("xor"))
     async with drive(app) as s:
-        app.exporting, app.export_progress = True, (3, 12)
-        app._draw_header()
+        app.exporter.exporting, app.exporter.progress = True, (3, 12)
+        app.draw_header()
         await s.pilot.pause()
         assert "▶ exporting 3/12 steps" in s.header()
 

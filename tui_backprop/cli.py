@@ -13,7 +13,6 @@ import difflib
 import os
 import signal
 import sys
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -28,6 +27,7 @@ from .common.files import peek, target_problem
 from .common.words import count
 from .engine import Trainer
 from .runs import vary as compare
+from .runs.headless import run_in_chunks
 from .runs.progress import progress
 from .scenario.overrides import Override, OverrideError, parse_set, parse_vary
 from .scenario.reader import KEYS as SCENARIO_KEYS
@@ -436,10 +436,6 @@ class _StopOnInterrupt:
             signal.signal(s, old)
 
 
-CHUNK_SECONDS = 0.05  # steps run between checks for Ctrl+C and progress updates
-MAX_CHUNK = 4096
-
-
 def _headless(
     scenario: Scenario,
     steps: int | None,
@@ -460,24 +456,15 @@ def _headless(
     writer: StepSink | None = None
     final = trainer.initial_train_loss  # training-set loss after the last step taken
     written: Path | None = None
-    chunk = 1
     try:
         with _StopOnInterrupt() as interrupt:
             bar = display.bar(scenario.title, total)
             # opened once Ctrl+C is caught: one while the header (a large network's initial
             # weights) is written also ends in a complete trace, of no steps
             writer = writer_for(path, trainer, every, fields, force) if path else None
-            while trainer.step_count < total and not trainer.done and not interrupt.requested:
-                n = min(chunk, total - trainer.step_count)
-                started = time.perf_counter()
-                if writer:
-                    writer.run(trainer, n)
-                else:
-                    trainer.run(n, record=False)
+            run_in_chunks(trainer, total, writer, lambda: interrupt.requested, bar.update)
+            if trainer.step_count:
                 final = trainer.train_losses[-1]
-                if time.perf_counter() - started < CHUNK_SECONDS:
-                    chunk = min(2 * chunk, MAX_CHUNK)
-                bar.update(trainer)
             bar.update(trainer, force=True)
             display.close()
             reason = "user" if interrupt.requested else summary_stop_reason(trainer, "steps")

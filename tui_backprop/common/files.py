@@ -84,6 +84,13 @@ def _cannot(e: OSError) -> str:
     return f"cannot read: {e.strerror or e}"
 
 
+def not_utf8(data: bytes, e: UnicodeDecodeError, byte: bool = True) -> str:
+    """Where ``data`` stops being UTF-8 (``e`` from decoding it), as every reader says it:
+    ``not UTF-8 text (line 3, byte 41)``, or without the byte."""
+    line = data[: e.start].count(b"\n") + 1
+    return f"not UTF-8 text (line {line}, byte {e.start})" if byte else f"not UTF-8 text (line {line})"
+
+
 def read_regular(path: str | Path, limit: int, what: str, label: str | None = None) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit``; ``what`` names the kind of
     file in a refusal (``scenario file``), ``label`` the file (default: ``path``). Raises

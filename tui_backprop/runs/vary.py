@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,9 +19,7 @@ from ..scenario.overrides import Override, OverrideError
 from ..scenario.reader import Scenario, ScenarioError, load_scenario, titled
 from ..trace.sink import StepSink
 from ..trace.writer import summary_stop_reason
-
-CHUNK_SECONDS = 0.05  # at most about this long between two checks for Ctrl+C and progress
-MAX_CHUNK = 4096
+from .headless import run_in_chunks
 
 
 @dataclass(frozen=True)
@@ -107,17 +104,7 @@ def run_variant(
     total = min(steps, variant.scenario.max_steps) if steps else variant.scenario.max_steps
     writer = writer_for(trainer)
     try:
-        chunk = 1  # doubled while a chunk takes less than CHUNK_SECONDS, as for one run
-        while trainer.step_count < total and not trainer.done and not cancelled():
-            n = min(chunk, total - trainer.step_count)
-            started = time.perf_counter()
-            if writer:
-                writer.run(trainer, n)
-            else:
-                trainer.run(n, record=False)
-            if time.perf_counter() - started < CHUNK_SECONDS:
-                chunk = min(2 * chunk, MAX_CHUNK)
-            progress(trainer)
+        run_in_chunks(trainer, total, writer, cancelled, progress)  # as for one run
         # as for one run: "user" after Ctrl+C, "steps" when --steps ended it
         reason = "user" if cancelled() else summary_stop_reason(trainer, "steps")
         written = None

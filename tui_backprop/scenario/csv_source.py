@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from ..common.escape import listed, quoted, shown
-from ..common.files import CSV_LIMIT, Unreadable, read_resource
+from ..common.files import CSV_LIMIT, Unreadable, not_utf8, read_resource
 from .sources import MAX_VALUES
 
 if TYPE_CHECKING:
@@ -118,8 +118,7 @@ def _lines(r: Reader, name: str, base: Any) -> Iterator[str]:
     try:
         data.decode("utf-8")  # here, for the line of a bad byte; then again line by line
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        r.problem("data", "csv", f"{label}: not UTF-8 text (line {line})")
+        r.problem("data", "csv", f"{label}: {not_utf8(data, e, byte=False)}")
         raise _Refused from e
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..common.errors import BackpropError
 from ..common.escape import quoted
 from ..common.escape import shown as escaped
-from ..common.files import SCENARIO_LIMIT, Unreadable, read_resource, size_text
+from ..common.files import SCENARIO_LIMIT, Unreadable, not_utf8, read_resource, size_text
 from ..engine.optimizers import OPTIMIZER_PARAMS
 from .declare import read_table
 from .format_v1 import DATA, DISPLAY, INIT, KEYS, MAX_PASS, NETWORK, SCENARIO, TRAINING
@@ -268,9 +268,7 @@ def loads_scenario(
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
-            line = data[: e.start].count(b"\n") + 1
-            message = f"not UTF-8 text (line {line}, byte {e.start}): a scenario file is TOML"
-            raise ScenarioError(source, message) from e
+            raise ScenarioError(source, f"{not_utf8(data, e)}: a scenario file is TOML") from e
     else:
         text = data
     text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark, which some editors write

@@ -493,17 +493,8 @@ class _Builder:
         """The i-th step of the file (0-based) with its numbering, batch, epoch and shapes checked;
         None after a problem that leaves nothing to check further."""
         path = _StepPath(i)  # steps[i], made into text only for a message
-        number = int(step["step"])  # an integer, as the schema says: maybe written 3.0
-        low, high, why = (i + 1, i + 1, "") if self.every == 1 else self.number(i, last)
-        if not low <= number <= high:
-            why = why or self.number(i, last)[2]
-            skipped = (
-                " (replay needs every step; was it exported with --every?)"
-                if self.whole and number > high
-                else ""
-            )
-            allowed = str(high) if low == high else f"{low} to {high}"
-            self.problem(f"{path}.step", f"expected {allowed} ({why}), got {step['step']}{skipped}")
+        number = self.step_number(step, i, last, path)
+        if number is None:
             return None
         if "layers" in step and len(step["layers"]) != self.L:
             self.problem(
@@ -511,8 +502,45 @@ class _Builder:
                 f"expected {self.L} (one per layer after the input), got {len(step['layers'])}",
             )
             return None
-        epoch, expected = self.batch(number)
         values: dict[str, Any] = {}
+        B = self.step_batch(step, number, path, values)
+        if B is None:
+            return None
+        layers = []
+        for l, layer in enumerate(step.get("layers", ()), 1):
+            arrays = self.layer_arrays(layer, i, l, B)
+            if arrays is None:
+                return None
+            layers.append(arrays)
+        for key in ("loss", "train_loss", "test_loss", "penalty"):
+            if key in step:
+                values[key] = _num(step[key])
+        if "warnings" in step:
+            values["warnings"] = self.warnings(step["warnings"], f"{path}.warnings")
+        return KeptStep(number, MappingProxyType(values), tuple(layers))
+
+    def step_number(self, step: dict[str, Any], i: int, last: bool, path: _StepPath) -> int | None:
+        """The number of the i-th step, checked against ``every`` (None: a problem)."""
+        number = int(step["step"])  # an integer, as the schema says: maybe written 3.0
+        low, high, why = (i + 1, i + 1, "") if self.every == 1 else self.number(i, last)
+        if low <= number <= high:
+            return number
+        why = why or self.number(i, last)[2]
+        skipped = (
+            " (replay needs every step; was it exported with --every?)"
+            if self.whole and number > high
+            else ""
+        )
+        allowed = str(high) if low == high else f"{low} to {high}"
+        self.problem(f"{path}.step", f"expected {allowed} ({why}), got {step['step']}{skipped}")
+        return None
+
+    def step_batch(
+        self, step: dict[str, Any], number: int, path: _StepPath, values: dict[str, Any]
+    ) -> int | None:
+        """The batch and epoch of step ``number`` checked against the schedule and put in
+        ``values`` where the file has them; the batch size (None: the batch is wrong)."""
+        epoch, expected = self.batch(number)
         if "batch" in step:
             batch = step["batch"]
             if batch != list(expected):  # (equal lists are the fast path: 3.0 == 3 as in JSON)
@@ -530,39 +558,36 @@ class _Builder:
             if step["epoch"] != epoch:
                 self.problem(f"{path}.epoch", f"expected {epoch} ({self._order()}), got {step['epoch']}")
             values["epoch"] = epoch
-        B = len(expected)
-        layers = []
-        for l, layer in enumerate(step.get("layers", ()), 1):
-            where = _StepPath(i, l - 1)
-            if self.whole and not layer.keys() >= _LAYER_FIELDS:
-                missing = [k for k in LAYER_FIELDS if k not in layer]
-                self.problem(
-                    where, f"no {', '.join(missing)}: replay shows {', '.join(LAYER_FIELDS)} of every layer"
-                )
-                return None
-            names = self.names.get(order := tuple(layer))  # in the order of the file
-            if names is None:
-                names = self.names[order] = tuple(k for k in SHAPE_ORDER if k in layer)
-            columns = self.columns.get(l, {})
-            for k in names if (i, l) in self.loose else ():  # not converted with the other steps':
-                if k in columns and columns[k].has(i):  # each alone, with what is wrong with it
-                    continue
-                if k in PER_SAMPLE:
-                    n = self.layers[l]
-                    array = self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
-                elif k in WEIGHT_SHAPED:
-                    array = self.weights(layer, where, k, l)
-                else:
-                    array = self.biases(layer, where, k, l)
-                self.column(l, k).own(i, array)
-                columns = self.columns[l]
-            layers.append(_LayerArrays(columns, i, names))
-        for key in ("loss", "train_loss", "test_loss", "penalty"):
-            if key in step:
-                values[key] = _num(step[key])
-        if "warnings" in step:
-            values["warnings"] = self.warnings(step["warnings"], f"{path}.warnings")
-        return KeptStep(number, MappingProxyType(values), tuple(layers))
+        return len(expected)
+
+    def layer_arrays(self, layer: dict[str, Any], i: int, l: int, B: int) -> _LayerArrays | None:
+        """Layer l of the i-th step (a batch of B): its arrays from the columns, and each one
+        that could not be converted with the other steps' converted alone, with what is wrong
+        with it (None: a field replay needs is missing)."""
+        where = _StepPath(i, l - 1)
+        if self.whole and not layer.keys() >= _LAYER_FIELDS:
+            missing = [k for k in LAYER_FIELDS if k not in layer]
+            self.problem(
+                where, f"no {', '.join(missing)}: replay shows {', '.join(LAYER_FIELDS)} of every layer"
+            )
+            return None
+        names = self.names.get(order := tuple(layer))  # in the order of the file
+        if names is None:
+            names = self.names[order] = tuple(k for k in SHAPE_ORDER if k in layer)
+        columns = self.columns.get(l, {})
+        for k in names if (i, l) in self.loose else ():  # not converted with the other steps':
+            if k in columns and columns[k].has(i):  # each alone, with what is wrong with it
+                continue
+            if k in PER_SAMPLE:
+                n = self.layers[l]
+                array = self.matrix(layer[k], f"{where}.{k}", B, n, f"the batch of {B} x n_{l}")
+            elif k in WEIGHT_SHAPED:
+                array = self.weights(layer, where, k, l)
+            else:
+                array = self.biases(layer, where, k, l)
+            self.column(l, k).own(i, array)
+            columns = self.columns[l]
+        return _LayerArrays(columns, i, names)
 
     def records(
         self, kept: list[KeptStep], W0: tuple[Array, ...], b0: tuple[Array, ...]

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..common.files import not_utf8
 from ..common.values import BadNumber
 from .writer import TraceError
 
@@ -82,8 +83,7 @@ def parse(box: list[bytes], source: str) -> tuple[Parsed, str]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise TraceError(source, f"not UTF-8 text (line {line}, byte {e.start}): a trace is JSON") from e
+        raise TraceError(source, f"{not_utf8(data, e)}: a trace is JSON") from e
     del data
     return _in_lines(text, source, overflow) or parse_whole(text, source, overflow), text
 

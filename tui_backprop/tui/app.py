@@ -1,59 +1,56 @@
-"""BackpropApp: owns the Trainer, the keys and their actions, the stepping worker and export.
+"""BackpropApp: composes the screen, routes the keys, and owns the Trainer and the controllers.
 
 State that tests and benchmarks can read: ``app.trainer``, ``app.record`` (the StepRecord
 on screen, None at step 0), ``app.selection``, ``app.playing``, ``app.rate``,
 ``app.last_export_path`` and ``app.exporting``.
 
-Threads: single steps, step back and reset run on the UI thread for a small network and, for a
-big one (tui/control/step_queue.py), in a thread worker (``app.busy``), keys pressed meanwhile queueing
-up in ``app.pending`` (bounded). Play and "+100 / +1000 steps" run in one thread worker (group
-"trainer") that steps under ``app.trainer_lock`` in chunks and posts ``Progress`` messages
-with the newest record; a Progress may replace an older one still queued, so the screen
-draws the newest record, never a backlog. Any key that changes the trainer first pauses
-that worker (``pause``). Export replays the run in a second worker (group "export") and
-never touches the live trainer; it checks for cancellation before each step, so that quitting
-the app (q, or SIGTERM when ``quit_on_sigterm``) mid-export removes its temporary file. R reads
-the scenario file in a third worker (tui/control/reload.py).
+The keys' jobs live in controllers the app owns (tui/control/), each knowing the app through a
+Protocol of what it uses:
+
+    app.stepping   space, n, b, r, p, f, + and -: single steps on the UI thread or, for a big
+                   network, in a worker with a bounded queue; play and "+100 / +1000 steps" in a
+                   worker that steps under ``app.trainer_lock`` and posts the newest record
+    app.phases     v, s and x: the notation, a step phase by phase, the explain panel
+    app.exporter   e: a trace written by a second worker (group "export"), which never touches
+                   the live trainer and checks for cancellation before each step, so that
+                   quitting (q, or SIGTERM when ``quit_on_sigterm``) removes its temporary file
+    app.reloader   R: the scenario file read again in a third worker
+
+Any key that changes the trainer first pauses the stepping worker (``pause``). The action_*
+methods stay here, thin, so that the bindings (tui/control/keys.py) name them on the app.
 """
 
 from __future__ import annotations
 
-import copy
-import math
 import threading
-import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Container, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
-from textual.worker import Worker, get_current_worker
 
-from ..common.errors import BackpropError
-from ..common.words import count
 from ..engine import StepRecord, Trainer
 from ..engine.phases import FULL, Reveal
 from ..engine.trainer import HISTORY_STEPS
 from ..scenario.notation import vocabulary
 from ..scenario.reader import Scenario
 from ..trace.folder import ExportFolder
-from ..trace.paths import choose_export_path
-from ..trace.writer import ExportCancelled, trace_size, write_trace
+from ..trace.writer import write_trace
 from ..tutor.check import Result
-from .control.export_notes import ExportNotes
+from .control.export import Exported, Exporter, ExportProgress, no_progress
 from .control.keys import BINDINGS, key_rows
 from .control.phases import Phases, phase_activity
-from .control.play import Runner, Stepper, current_record
+from .control.play import Stepper, current_record
 from .control.quiz import Checked, Quiz
 from .control.reload import Reloader, ScenarioRead, ScenarioSource
 from .control.selection import GOTO_FORMS, Selection
 from .control.signals import quit_on_sigterm
-from .control.step_queue import Outcome, Pending, apply, busy_text, in_background
+from .control.step_queue import Pending, busy_text, in_background
+from .control.stepping import Applied, Progress, Stepping, rate_text
 from .netinfo import NetInfo, about
 from .panels.base import Panel
 from .panels.boundary import BoundaryPanel, ChartCell
@@ -62,29 +59,13 @@ from .panels.explain import ExplainPanel
 from .panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .panels.network import NetworkView
 from .screens.answer import AnswerScreen
-from .screens.export_question import CONFIRM_BYTES, ExportConfirmScreen, advice
 from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
 from .screens.neuron import NeuronScreen
 from .widgets.footer import AppFooter
 from .widgets.header import Header, Status, display_path, divergence_text
 from .widgets.plain import PlainNotifications, plain
-from .widgets.stats import WARM_SIZE, warm
 from .widgets.warnings_bar import WarningsBar
-
-RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 10000.0, math.inf)
-DEFAULT_RATE = RATES.index(10.0)
-
-
-ExportProgress = Callable[[int, int], None]  # (steps written, steps to write)
-
-
-def no_progress(done: int, total: int) -> None:
-    pass
-
-
-def rate_text(rate: float) -> str:
-    return "at max speed" if math.isinf(rate) else f"{rate:g}/s"
 
 
 class MainScreen(Screen):
@@ -99,30 +80,6 @@ class BackpropApp(PlainNotifications[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (28, "-tall")]
 
     BINDINGS = BINDINGS  # tui/control/keys.py: the footer, the help screen and the command palette
-
-    class Progress(Message):
-        """From the stepping worker: the newest record; ``final`` when the worker has ended."""
-
-        def __init__(self, generation: int, record: StepRecord | None, final: bool) -> None:
-            super().__init__()
-            self.generation, self.record, self.final = generation, record, final
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, BackpropApp.Progress)
-
-    class Applied(Message):
-        """From the worker of single steps: what they did."""
-
-        def __init__(self, generation: int, outcome: Outcome) -> None:
-            super().__init__()
-            self.generation, self.outcome = generation, outcome
-
-    class Exported(Message):
-        """From the export worker: the file written (None: it failed), and what to say."""
-
-        def __init__(self, path: Path | None, detail: str) -> None:
-            super().__init__()
-            self.path, self.detail = path, detail
 
     def __init__(
         self,
@@ -146,35 +103,42 @@ class BackpropApp(PlainNotifications[None]):
         self.reveal: Reveal = FULL  # the part of the record computed, when stepping by phases
         self.notation: str = scenario.notation  # notation.NOTATIONS, switched by v
         self.selection = Selection()
-        self.playing = False
-        self.activity = "paused"
-        self.rate_index = DEFAULT_RATE
         self.export_path = export_path
         self.last_export_path: Path | None = None
-        self.exporting = False
-        self.export_progress = (0, 0)  # steps written and to write, while exporting
-        self.export_notes: ExportNotes | None = None  # a long export's progress notifications
         self.force_export = False  # --force: an export overwrites a regular file at its path
-        self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
+        self.exporter = Exporter(self)  # e (tui/control/export.py)
         self.export_folder: ExportFolder | None = None  # served: exports only there, within caps
         self.reloader = Reloader(self)  # R (tui/control/reload.py)
         self.quit_on_sigterm = False  # the command line sets it: SIGTERM quits as q does
         self._undo_sigterm = lambda: None
-        self._generation = 0  # bumped whenever the screen stops listening to a worker
-        self._worker: Worker | None = None
-        self._draw_seconds = 0.0  # moving average of the time show_record takes during a run
         if background_steps is None:  # a recorded run steps at once; a replay's continuation says
             background_steps = isinstance(self.trainer, Trainer) and in_background(self.trainer)
         self.background_steps = background_steps
         self.phases = Phases(self)  # v, s and x (tui/control/phases.py)
+        self.stepping = Stepping(self)  # the stepping keys and workers (tui/control/stepping.py)
         self.checked = Checked()  # the learner's graded numbers (--answers, a): tui/control/quiz.py
         self.quiz = Quiz(self)  # a
-        self.pending = Pending()  # single-step keys pressed while the worker applies others
-        self.busy = False  # that worker runs
 
+    # what the stepping controller is doing, for the header, the phases and the tests
     @property
     def rate(self) -> float:
-        return RATES[self.rate_index]
+        return self.stepping.rate
+
+    @property
+    def playing(self) -> bool:
+        return self.stepping.playing
+
+    @property
+    def activity(self) -> str:
+        return self.stepping.activity
+
+    @property
+    def busy(self) -> bool:
+        return self.stepping.busy
+
+    @property
+    def pending(self) -> Pending:
+        return self.stepping.pending
 
     def get_default_screen(self) -> Screen:
         return MainScreen(id="_default")
@@ -246,7 +210,7 @@ class BackpropApp(PlainNotifications[None]):
             self.query_one(LossChart).set_losses(
                 t.losses, t.train_losses, t.initial_train_loss, steps, t.test_losses, t.initial_test_loss
             )
-            self._draw_header()
+            self.draw_header()
             banner = self.query_one("#banner", Static)
             diverged = record is not None and record.diverged
             if record is not None and record.diverged:
@@ -259,7 +223,7 @@ class BackpropApp(PlainNotifications[None]):
         with self.batch_update():
             for panel in self.query(Panel):
                 panel.show(self.record, self.selection, self.reveal)
-            self._draw_header()
+            self.draw_header()
 
     def status_activity(self) -> str:
         """What the header says the app is doing: playing, paused, stopped: ..."""
@@ -274,7 +238,7 @@ class BackpropApp(PlainNotifications[None]):
             return f"stopped: {rec.stop_reason}"
         return "paused"
 
-    def _draw_header(self) -> None:
+    def draw_header(self) -> None:
         rec = self.record
         self.query_one(Header).show(
             Status.of(
@@ -287,9 +251,11 @@ class BackpropApp(PlainNotifications[None]):
                 export=self.last_export_path,
                 reveal=self.reveal,
                 train_loss_before=self._train_loss_before(rec),
-                exporting=self.export_progress if self.exporting else None,
+                exporting=self.exporter.header_progress,
             )
         )
+
+    _draw_header = draw_header  # the name before the controllers: for branches merged beside them
 
     def _train_loss_before(self, rec: StepRecord | None) -> float | None:
         """While a step taken by phases has not reached its update: the training-set loss
@@ -307,16 +273,7 @@ class BackpropApp(PlainNotifications[None]):
 
     def pause(self) -> None:
         """Stop the stepping worker, if one runs, and draw the trainer's state."""
-        if self._worker is None:
-            return
-        self._worker.cancel()
-        with self.trainer_lock:  # waits for the chunk (or the single step) in progress
-            self._worker = None
-            self._generation += 1
-            self.playing = self.busy = False
-            self.pending.clear()
-            record = current_record(self.trainer)
-        self.show_record(record)
+        self.stepping.pause()
 
     def say_if_stopped(self) -> bool:
         """Notify and say so when the run has stopped by itself."""
@@ -332,7 +289,7 @@ class BackpropApp(PlainNotifications[None]):
     def action_step(self) -> None:
         if self.phases.complete():
             return
-        self._single("step")
+        self.stepping.single("step")
 
     def action_substep(self) -> None:
         self.phases.substep()
@@ -344,133 +301,33 @@ class BackpropApp(PlainNotifications[None]):
         self.phases.toggle_explain()
 
     def action_step_back(self) -> None:
-        self._single("back")
+        self.stepping.single("back")
 
     def action_reset(self) -> None:
-        self._single("reset")
-
-    def _single(self, kind: str) -> None:
-        """One step, step back or reset: at once, or queued while the worker applies others."""
-        if self.busy:
-            if self.pending.push(kind):
-                self._draw_header()
-            return
-        self.pause()
-        if kind == "step" and self.say_if_stopped():
-            return
-        if kind == "back" and self.trainer.step_count == 0:
-            self.notify("already at step 0", severity="information")
-            return
-        if kind == "back" and self.trainer.undo_replays and not self.background_steps:
-            # beyond the steps kept in memory, step back replays from the start: off the UI thread
-            self._start(None, "stepping back (replaying)", undo=True)
-        elif self.background_steps:
-            self.apply_in_worker([(kind, 1)])
-        else:
-            self._applied(apply(self.trainer, [(kind, 1)]))
+        self.stepping.single("reset")
 
     def apply_in_worker(self, ops: list[tuple[str, int]]) -> None:
-        self._generation += 1
-        self.busy = True
-        self.pending.began(ops)
-        self._worker = self._applying(self._generation, ops)
-        self._draw_header()
-
-    @work(thread=True, exclusive=True, group="trainer", exit_on_error=False)
-    def _applying(self, generation: int, ops: list[tuple[str, int]]) -> None:
-        worker = get_current_worker()
-        with self.trainer_lock:
-            try:
-                outcome = apply(self.trainer, ops, lambda: worker.is_cancelled)
-            except Exception as e:  # as in _stepping: say it, never crash
-                self.call_from_thread(self.notify, f"{type(e).__name__}: {e}", severity="error")
-                outcome = Outcome(current_record(self.trainer))
-        warm(outcome.record, WARM_SIZE)
-        self.post_message(self.Applied(generation, outcome))
+        self.stepping.apply_in_worker(ops)
 
     @on(Applied)
     def _on_applied(self, message: Applied) -> None:
-        if message.generation != self._generation:
-            return  # from a worker the screen no longer follows (pause)
-        self._worker, self.busy = None, False
-        self.pending.ended()
-        self._applied(message.outcome)
-        if self.pending.runs:
-            self.apply_in_worker(self.pending.take())
-
-    def _applied(self, outcome: Outcome) -> None:
-        if outcome.stopped:
-            self.say_if_stopped()
-        if outcome.at_zero:
-            self.notify("already at step 0", severity="information")
-        self.show_record(outcome.record, self.phases.first_phase(outcome.record))
-        if outcome.ended:
-            self.announce(outcome.record)
+        self.stepping.applied(message)
 
     def action_play(self) -> None:
-        if self.playing:
-            self.pause()
-            return
-        self._start(None, "playing")
+        self.stepping.play()
 
     def action_run(self, steps: int) -> None:
-        self._start(int(steps), f"running {count(int(steps), 'step')}")
+        self.stepping.run(int(steps))
 
     def action_faster(self) -> None:
-        self._set_rate(self.rate_index + 1)
+        self.stepping.set_rate(self.stepping.rate_index + 1)
 
     def action_slower(self) -> None:
-        self._set_rate(self.rate_index - 1)
-
-    def _set_rate(self, index: int) -> None:
-        self.rate_index = max(0, min(index, len(RATES) - 1))
-        self._draw_header()
-
-    def _start(self, steps: int | None, activity: str, undo: bool = False) -> None:
-        self.pause()
-        if not undo and self.say_if_stopped():
-            return
-        self._generation += 1
-        self.playing, self.activity = True, activity
-        self._worker = self._stepping(self._generation, steps, undo)
-        self._draw_header()
-
-    @work(thread=True, exclusive=True, group="trainer", exit_on_error=False)
-    def _stepping(self, generation: int, steps: int | None, undo: bool) -> None:
-        worker = get_current_worker()
-
-        def publish(record: StepRecord | None, final: bool) -> None:
-            if self.background_steps:  # a big network: its display statistics, off the UI thread
-                warm(record, WARM_SIZE)
-            self.post_message(self.Progress(generation, record, final))
-
-        try:
-            if undo:
-                with self.trainer_lock:
-                    if not worker.is_cancelled:
-                        publish(self.trainer.undo(), True)
-                return
-            rate = (lambda: self.rate) if steps is None else (lambda: math.inf)
-            runner = Runner(self.trainer, self.trainer_lock, lambda: 5 * self._draw_seconds)
-            runner.run(steps, rate, lambda: worker.is_cancelled, publish)
-        except Exception as e:  # an app never crashes on a bug in a step: say it and stop
-            self.call_from_thread(self.notify, f"{type(e).__name__}: {e}", title="error", severity="error")
-            with self.trainer_lock:
-                self.post_message(self.Progress(generation, current_record(self.trainer), True))
+        self.stepping.set_rate(self.stepping.rate_index - 1)
 
     @on(Progress)
     def _on_progress(self, message: Progress) -> None:
-        if message.generation != self._generation:
-            return  # from a worker the screen no longer follows
-        if message.final:
-            self._worker, self.playing = None, False
-        started = time.perf_counter()
-        self.show_record(message.record)
-        # what a frame costs the UI thread (the compositor's share is about as much again):
-        # the worker sends records no faster than the screen draws them with time to spare
-        self._draw_seconds = 0.8 * self._draw_seconds + 0.2 * (time.perf_counter() - started)
-        if message.final:
-            self.announce(message.record)
+        self.stepping.progress(message)
 
     def announce(self, record: StepRecord | None) -> None:
         if record is None or not record.stop_reason:
@@ -620,31 +477,12 @@ class BackpropApp(PlainNotifications[None]):
     # -- export ------------------------------------------------------------------------------
 
     def action_export(self) -> None:
-        if self.exporting:
-            self.notify("an export is already running", severity="warning")
-            return
-        self.pause()
-        try:
-            path = choose_export_path(
-                self.scenario, self.export_path, Path.cwd(), self._written, self.force_export
-            )
-        except BackpropError as e:  # a FIFO, a device, a link at the path: refused
-            detail = f"{e.title}: {'; '.join(e.problems)}"
-            self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)
-            return
-        snapshot = copy.copy(self.trainer)  # the step count now: keys pressed meanwhile do not move it
-        size = trace_size(snapshot, snapshot.step_count)
-        if size.total > CONFIRM_BYTES:  # a big trace: say how big, and how to make it smaller
-            text = advice(size, self.export_command(snapshot.step_count, path), CONFIRM_BYTES)
-            self.push_screen(ExportConfirmScreen(text), partial(self._confirmed, snapshot, path))
-            return
-        self._begin_export(snapshot, path)
+        self.exporter.start()  # tui/control/export.py: the path, the size question, a worker
 
-    def _confirmed(self, snapshot: Stepper, path: Path, yes: bool | None) -> None:
-        if yes:
-            self._begin_export(snapshot, path)
-        else:
-            self.notify("nothing exported", title="export")
+    @property
+    def exporting(self) -> bool:
+        """A trace is being written."""
+        return self.exporter.exporting
 
     def export_command(self, steps: int, path: Path) -> list[str] | None:
         """The command line that writes this run's first ``steps`` steps to ``path`` headless
@@ -656,37 +494,6 @@ class BackpropApp(PlainNotifications[None]):
         sets = [arg for o in source.overrides for arg in ("--set", f"{o.name}={o.text}")]
         export = display_path(path)
         return ["backprop-tui", source.spec, *sets, "--headless", "--steps", str(steps), "--export", export]
-
-    def _begin_export(self, snapshot: Stepper, path: Path) -> None:
-        self.exporting, self.export_progress = True, (0, snapshot.step_count)
-        self.notify(f"exporting {count(snapshot.step_count, 'step')} to {path} …", title="export")
-        estimate = trace_size(snapshot, snapshot.step_count).total
-        self.export_notes = ExportNotes(self.notify, path.absolute(), estimate)  # megabytes, as it goes
-        self._draw_header()
-        # a file this session wrote (or any, with --force) is replaced; else only a new one is made
-        self._export(snapshot, path, self.force_export or path.resolve() in self._written)
-
-    @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, snapshot: Stepper, path: Path, replace: bool) -> None:
-        worker = get_current_worker()
-        shown_at = 0.0
-
-        def progress(done: int, total: int) -> None:  # to the header, ten times a second at most
-            nonlocal shown_at
-            if time.monotonic() - shown_at >= 0.1 or done == total:
-                shown_at = time.monotonic()
-                self.call_from_thread(self._export_step, done, total)
-
-        try:
-            written = self.write(path, snapshot, replace, lambda: worker.is_cancelled, progress)
-        except ExportCancelled:
-            return  # the app quit: the temporary file is removed and nothing is written
-        except BackpropError as e:
-            self.post_message(self.Exported(None, f"{path}: {'; '.join(e.problems)}"))
-        except OSError as e:
-            self.post_message(self.Exported(None, f"{path}: {e.strerror or e}"))
-        else:
-            self.post_message(self.Exported(written, count(snapshot.step_count, "step")))
 
     def write(
         self,
@@ -704,25 +511,9 @@ class BackpropApp(PlainNotifications[None]):
             return self.export_folder.write(path, snapshot, replace, cancelled, progress)
         return write_trace(path, snapshot, replace=replace, cancelled=cancelled, progress=progress)
 
-    def _export_step(self, done: int, total: int) -> None:
-        if self.exporting:
-            self.export_progress = (done, total)
-            self._draw_header()
-            if self.export_notes is not None:
-                self.export_notes.update(done, total)
-
     @on(Exported)
     def _export_done(self, message: Exported) -> None:
-        path, detail = message.path, message.detail
-        self.exporting = False
-        if path is None:
-            self.notify(f"export failed: {detail}", title="export", severity="error", timeout=8)
-            self._draw_header()
-            return
-        self._written.add(path.resolve())
-        self.last_export_path = path
-        self.notify(f"trace written to {path} ({detail})", title="export")
-        self._draw_header()
+        self.exporter.finish(message)
 
     # -- keys: footer, help screen, command palette ------------------------------------------
 

@@ -21,7 +21,8 @@ from ..engine import Trainer
 from ..engine.trainer import HISTORY_STEPS
 from ..trace.reader import Recording
 from ..trace.recorded import RecordedRun, continue_from, write_trace
-from .app import BackpropApp, ExportProgress, no_progress, rate_text
+from .app import BackpropApp, rate_text
+from .control.export import ExportProgress, no_progress
 from .control.step_queue import in_background
 from .widgets.header import display_path
 

@@ -31,11 +31,12 @@ class PhaseHost(Protocol):
     record: StepRecord | None
     reveal: Reveal
     notation: str
-    busy: bool
     trainer: Stepper
     net: NetInfo
     background_steps: bool
 
+    @property
+    def busy(self) -> bool: ...
     def query(self, selector: type[Panel]) -> DOMQuery[Panel]: ...
     def query_one(self, selector: type[ExplainPanel]) -> ExplainPanel: ...
     def show_record(self, record: StepRecord | None, reveal: Reveal = FULL) -> None: ...

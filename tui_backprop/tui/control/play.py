@@ -1,9 +1,10 @@
 """Many steps off the UI thread: in chunks, at a rate, handing the screen only the newest record.
 
-No Textual here: the app runs ``Runner.run`` inside a thread worker and passes it three
-callables (the rate, whether to stop, and where to publish a record). The Trainer is not
-thread-safe; the runner holds ``lock`` while it steps, one chunk at a time, and the app
-takes the same lock before it touches the trainer, so a key never meets a half-done step.
+No Textual here: the stepping controller (stepping.py) runs ``Runner.run`` inside a thread
+worker and passes it three callables (the rate, whether to stop, and where to publish a
+record). The Trainer is not thread-safe; the runner holds ``lock`` while it steps, one chunk
+at a time, and the app takes the same lock before it touches the trainer, so a key never
+meets a half-done step.
 """
 
 from __future__ import annotations

@@ -101,7 +101,36 @@ def chart_title(test: bool, width: int | None = None, log: bool = False) -> str:
     return next((f for f in forms if Text.from_markup(f).cell_len <= width - 4), forms[-1])
 
 
-class LossChart(PlotextPlot):
+class _CachedPlot(PlotextPlot):
+    """A chart drawn again only when what it shows changed: ``_key()`` says what it shows
+    (counts, sizes, the theme), ``_draw()`` draws it. A key press that redraws the screen
+    (a selection move) then costs the chart nothing."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._cache_key: tuple | None = None
+        self._cache: Text | None = None
+
+    def _key(self) -> tuple:
+        raise NotImplementedError
+
+    def _draw(self) -> Text:
+        raise NotImplementedError
+
+    def _plotext(self) -> RenderResult:
+        """What plotext draws of the figure ``_draw`` has set up."""
+        return super().render()
+
+    def render(self) -> RenderResult:
+        key = self._key()
+        if key == self._cache_key and self._cache is not None:
+            return self._cache
+        rendered = self._draw()
+        self._cache_key, self._cache = key, rendered
+        return rendered
+
+
+class LossChart(_CachedPlot):
     """Give it the trainer's loss lists with ``set_losses``; it draws at its own width."""
 
     ALLOW_MAXIMIZE = True
@@ -113,8 +142,6 @@ class LossChart(PlotextPlot):
         self._has_test = False
         self.test_legend = False  # whether the title's legend names a test line
         self.log_scale = False
-        self._cache_key: tuple | None = None
-        self._cache: Text | None = None
 
     def set_losses(
         self,
@@ -148,8 +175,8 @@ class LossChart(PlotextPlot):
     def steps(self) -> int:
         return self._batch.count
 
-    def render(self) -> RenderResult:
-        key = (
+    def _key(self) -> tuple:
+        return (
             self._batch.count,
             self._train.count,
             self._test.count,
@@ -159,11 +186,6 @@ class LossChart(PlotextPlot):
             self.log_scale,
             self.app.theme,
         )
-        if key == self._cache_key and self._cache is not None:
-            return self._cache
-        rendered = self._draw()
-        self._cache_key, self._cache = key, rendered
-        return rendered
 
     def _draw(self) -> Text:
         columns = max(self.size.width - 12, 8)
@@ -206,7 +228,7 @@ class LossChart(PlotextPlot):
         plt.yticks(yt, [f"{v:.4g}" for v in yt])
         plt.xlabel("step")
         try:
-            rendered = super().render()
+            rendered = self._plotext()
         except Exception as e:  # plotext 5 has corner cases of its own: a chart is never worth a crash
             return Text(f"the chart cannot be drawn: {type(e).__name__}: {e}", style="dim")
         return rendered if isinstance(rendered, Text) else Text.from_ansi(str(rendered))
@@ -230,7 +252,7 @@ def _value_ticks(values: Sequence[float], height: int, log: bool) -> list[float]
     return sorted(set(float(v) for v in spaced)) if hi > lo else [lo]
 
 
-class OverlayChart(PlotextPlot):
+class OverlayChart(_CachedPlot):
     """The training-set loss of several runs against step, one colour each, with a legend.
 
     ``set_runs`` gives it, for each run, its label, its training-set losses after each step
@@ -246,8 +268,6 @@ class OverlayChart(PlotextPlot):
         self._series: list[_Series] = []
         self._initial: list[float] = []
         self.log_scale = False
-        self._cache_key: tuple | None = None
-        self._cache: Text | None = None
 
     def set_runs(self, runs: Sequence[tuple[str, Sequence[float], float, int]]) -> None:
         """``runs``: (label, training-set losses, initial loss, steps shown) for each run."""
@@ -269,8 +289,8 @@ class OverlayChart(PlotextPlot):
         """The steps shown of each run."""
         return [s.count for s in self._series]
 
-    def render(self) -> RenderResult:
-        key = (
+    def _key(self) -> tuple:
+        return (
             tuple(self.counts),
             tuple(self._labels),
             tuple(self._initial),
@@ -278,11 +298,6 @@ class OverlayChart(PlotextPlot):
             self.log_scale,
             self.app.theme,
         )
-        if key == self._cache_key and self._cache is not None:
-            return self._cache
-        rendered = self._draw()
-        self._cache_key, self._cache = key, rendered
-        return rendered
 
     def _draw(self) -> Text:
         columns = max(self.size.width - 12, 8)
@@ -310,7 +325,7 @@ class OverlayChart(PlotextPlot):
         plt.yticks(yt, [f"{v:.4g}" for v in yt])
         plt.xlabel("step")
         try:
-            rendered = super().render()
+            rendered = self._plotext()
         except Exception as e:  # as in LossChart: a chart is never worth a crash
             return Text(f"the chart cannot be drawn: {type(e).__name__}: {e}", style="dim")
         return rendered if isinstance(rendered, Text) else Text.from_ansi(str(rendered))

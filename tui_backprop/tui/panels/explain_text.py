@@ -41,7 +41,7 @@ from ...scenario.notation import Vocabulary
 from ..control.selection import Selection
 from ..netinfo import NetInfo
 from ..widgets.numbers import exact, style
-from ..widgets.warning_text import describe
+from ..widgets.warning_text import warning_line
 
 MAX_TERMS = 12  # terms of a sum listed one by one; beyond, the rest is counted
 MAX_SAMPLES = 8  # samples of a batch listed one by one
@@ -138,7 +138,7 @@ def explain(
     if record.warnings:
         out.heading(f"warnings of step {record.step}")
         for d in record.warnings:
-            out.line(f"⚠ {describe(d, net)}", "warn")
+            out.line(f"⚠ {warning_line(d, net)}", "warn")
     return out.lines
 
 

@@ -9,9 +9,10 @@ that belong to it.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 
+import numpy as np
 from rich.text import Text
 
 from ...common.words import count
@@ -287,6 +288,18 @@ class GradientsPanel(Panel):
         return grid(blocks, net.names[l], width, marked_row=sel[0] if sel else None)
 
 
+@dataclass(frozen=True)
+class _LayerWeights:
+    """A layer's weights (n_l, n_{l-1}) and biases (n_l,) before and after a step; ``record``:
+    its LayerRecord (None before the first step)."""
+
+    record: LayerRecord | None
+    before: np.ndarray
+    after: np.ndarray
+    b_before: np.ndarray
+    b_after: np.ndarray
+
+
 class WeightsPanel(Panel):
     TITLE = "weights: before → after (Δ = −lr·grad)"
 
@@ -304,51 +317,64 @@ class WeightsPanel(Panel):
             _pending(out, "the update (these are the weights the step started from)", width)
         now = rec is not None and self.reveal.fresh is not None and self.reveal.fresh.kind == "update"
         for l in range(1, net.depth + 1):
-            lr = rec.layers[l - 1] if rec else None
-            if lr is not None and not self.reveal.update:
-                lr = replace(lr, w=lr.w_before, b=lr.b_before)  # before the update: nothing changed yet
-            before = lr.w_before if lr else net.initial_W[l - 1]
-            after = lr.w if lr else before
-            b_before = lr.b_before if lr else net.initial_b[l - 1]
-            b_after = lr.b if lr else b_before
+            w = self._weights(l)
             here = (sel.j, sel.i) if sel.mode == "weight" and sel.layer == l else None
-            n, m = before.shape
+            n, m = w.before.shape
             title = f"W[{l}]" + (f" and b[{l}]" if net.bias else "")
             _section(out, width, title, f"{n}×{m}, into layer {l}", fresh=now)
             if net.big(l) or net.big(l - 1) or n * (m + 1) > 4 * BIG:
-                out.append_text(
-                    self._heat(l, lr if self.reveal.update else None, after, b_after, width, here)
-                )
+                shown = w.record if self.reveal.update else None
+                out.append_text(self._heat(l, shown, w.after, w.b_after, width, here))
                 continue
-            bad = rec.nonfinite if rec and rec.nonfinite and rec.nonfinite.layer == l else None
-            dw, db = (lr.dw, lr.db) if lr and self.reveal.update else (None, None)
-            rows = []
-            mine_w, mine_b = self.answered(rec, "w", l), self.answered(rec, "b", l)
-            for j in range(n):
-                for i in range(m + (1 if net.bias else 0)):
-                    is_b = i == m
-                    first = (
-                        bad is not None
-                        and bad.quantity == ("b" if is_b else "w")
-                        and bad.index == ((j,) if is_b else (j, i))
-                    )
-                    rows.append(
-                        WeightRow(
-                            label=f"{net.bias_label if is_b else net.names[l - 1][i]}→{net.names[l][j]}",
-                            meta=("weight", l, j, i),
-                            before=float(b_before[j] if is_b else before[j, i]),
-                            after=float(b_after[j] if is_b else after[j, i]),
-                            change=None if dw is None or db is None else float(db[j] if is_b else dw[j, i]),
-                            chosen=here == (j, i),
-                            first=first,
-                            answered=mine_b.get((j, 0)) if is_b else mine_w.get((j, i)),
-                        )
-                    )
             top = len(out.plain.splitlines())
-            chosen_at = write_rows(out, rows, width)
+            chosen_at = write_rows(out, self._rows(l, w, here), width)
             if chosen_at is not None:
                 self.focus_line = top + chosen_at
         return out
+
+    def _weights(self, l: int) -> _LayerWeights:
+        """Layer l's weights and biases before and after the step on screen (the initial ones
+        before the first step; the same before and after until the phases reach the update)."""
+        net, rec = self.net, self.record
+        lr = rec.layers[l - 1] if rec else None
+        if lr is not None and not self.reveal.update:
+            lr = replace(lr, w=lr.w_before, b=lr.b_before)  # before the update: nothing changed yet
+        before = lr.w_before if lr else net.initial_W[l - 1]
+        b_before = lr.b_before if lr else net.initial_b[l - 1]
+        return _LayerWeights(lr, before, lr.w if lr else before, b_before, lr.b if lr else b_before)
+
+    def _rows(self, l: int, w: _LayerWeights, here: tuple[int, int] | None) -> list[WeightRow]:
+        """A row for each weight into layer l and then its bias, node by node: before, after,
+        the change once the update is shown, ``here`` the selected one, and the first number
+        that stopped being finite marked."""
+        net, rec = self.net, self.record
+        n, m = w.before.shape
+        bad = rec.nonfinite if rec and rec.nonfinite and rec.nonfinite.layer == l else None
+        lr = w.record
+        dw, db = (lr.dw, lr.db) if lr and self.reveal.update else (None, None)
+        rows = []
+        mine_w, mine_b = self.answered(rec, "w", l), self.answered(rec, "b", l)
+        for j in range(n):
+            for i in range(m + (1 if net.bias else 0)):
+                is_b = i == m
+                first = (
+                    bad is not None
+                    and bad.quantity == ("b" if is_b else "w")
+                    and bad.index == ((j,) if is_b else (j, i))
+                )
+                rows.append(
+                    WeightRow(
+                        label=f"{net.bias_label if is_b else net.names[l - 1][i]}→{net.names[l][j]}",
+                        meta=("weight", l, j, i),
+                        before=float(w.b_before[j] if is_b else w.before[j, i]),
+                        after=float(w.b_after[j] if is_b else w.after[j, i]),
+                        change=None if dw is None or db is None else float(db[j] if is_b else dw[j, i]),
+                        chosen=here == (j, i),
+                        first=first,
+                        answered=mine_b.get((j, 0)) if is_b else mine_w.get((j, i)),
+                    )
+                )
+        return rows
 
     def _heat(self, l: int, lr: LayerRecord | None, after, b_after, width: int, here) -> Text:
         net = self.net

@@ -36,6 +36,20 @@ class _Entry:
     value: float | None = None
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where the diagram's parts go, in cells: a column's x, a node's row y, the bias row."""
+
+    labels: list[list[str]]  # each column's labels, all as wide
+    widths: list[int]  # each column's width
+    xs: list[int]  # each column's left edge
+    ys: list[list[int]]  # each label's row
+    space: int  # rows between two nodes
+    bias_y: int  # the row of the bias units
+    width: int
+    height: int
+
+
 class NetworkView(Panel):
     TITLE = "network"
     CROP = True  # laid out to the panel's width
@@ -90,6 +104,15 @@ class NetworkView(Panel):
         ]
 
     def _draw(self, columns: list[list[_Entry]], W, b, width: int) -> list[Text]:
+        """The diagram: its layout, then the weights as lines, then the labels over them."""
+        layout = self._layout(columns, width)
+        canvas = Canvas(layout.width, layout.height)
+        self._draw_weights(canvas, layout, columns, W, b)
+        self._draw_labels(canvas, layout, columns)
+        return canvas.lines()
+
+    def _layout(self, columns: list[list[_Entry]], width: int) -> _Layout:
+        """Where each column and each row goes: values beside the names when they fit ``width``."""
         L, net = len(columns) - 1, self.net
         for with_value in (True, False):
             labels = [self._labels(col, with_value) for col in columns]
@@ -111,18 +134,22 @@ class NetworkView(Panel):
         # columns: steeper lines are hard to follow
         space = next((s for s in (4, 3, 2) if height(s) <= room and 3 * s <= gap), 1)
         ys = [[(space * (rows - len(col))) // 2 + space * r for r in range(len(col))] for col in columns]
-        bias_y = height(space) - 1
-        canvas = Canvas(xs[-1] + widths[-1], height(space))
+        return _Layout(labels, widths, xs, ys, space, height(space) - 1, xs[-1] + widths[-1], height(space))
 
+    def _draw_weights(self, canvas: Canvas, at: _Layout, columns: list[list[_Entry]], W, b) -> None:
+        """Every weight (and bias) as a line, the larger |w| drawn over the smaller, and the
+        selected weight over them all."""
+        L, net = len(columns) - 1, self.net
+        xs, ys, widths, space = at.xs, at.ys, at.widths, at.space
         scale = max([largest(w) for w in W] + [largest(v) for v in b])  # cached: tui/widgets/stats.py
-        sel, focus = self.selection, self.selection.focus_node()
+        sel = self.selection
         chosen = None
         for l in range(1, L + 1):
             lines = []
             # (node index, row) of the sources: the nodes, then the bias unit (index n_{l-1})
             srcs = [(e.node, ys[l - 1][r]) for r, e in enumerate(columns[l - 1]) if e.node is not None]
             if net.bias:
-                srcs.append((net.layers[l - 1], bias_y))
+                srcs.append((net.layers[l - 1], at.bias_y))
             dsts = [(e.node, ys[l][r]) for r, e in enumerate(columns[l]) if e.node is not None]
             # a line starts one cell after its source's label and ends one cell before its
             # destination's: the labels stay clear of every dot
@@ -141,27 +168,35 @@ class NetworkView(Panel):
         if chosen is not None:
             canvas.line(*chosen[0], style("marked"), _thickness(abs(chosen[1]), scale))
 
+    def _draw_labels(self, canvas: Canvas, at: _Layout, columns: list[list[_Entry]]) -> None:
+        """Every node's label in its style, and the bias units."""
+        L, net = len(columns) - 1, self.net
         warned = warned_nodes(self.record)
         for l, col in enumerate(columns):
             for r, e in enumerate(col):
                 meta = ("node", l, e.node) if e.node is not None else None
-                if e.node is not None and sel.mode == "node" and (l, e.node) == focus:
-                    name = "selected"
-                elif e.node is not None and self._touches(l, e.node):
-                    name = "marked"
-                elif e.node is None:
-                    name = "dim"
-                elif e.value is not None and not np.isfinite(e.value):
-                    name = "bad"
-                elif (l, e.node) in warned:
-                    name = "warn"
-                else:
-                    name = "bold"
-                canvas.text(xs[l], ys[l][r], labels[l][r], style(name, meta))
+                canvas.text(
+                    at.xs[l], at.ys[l][r], at.labels[l][r], style(self._node_style(l, e, warned), meta)
+                )
             if net.bias and l < L:
                 bias = "marked" if self._touches(l, net.layers[l]) else "dim"
-                canvas.text(xs[l], bias_y, BIAS.rjust(widths[l]), style(bias))
-        return canvas.lines()
+                canvas.text(at.xs[l], at.bias_y, BIAS.rjust(at.widths[l]), style(bias))
+
+    def _node_style(self, l: int, e: _Entry, warned: set[tuple[int, int]]) -> str:
+        """The style of a node's label: selected, an end of the selected weight, the ⋮ row, a
+        value that is not finite, named by a warning, or plain."""
+        sel = self.selection
+        if e.node is None:
+            return "dim"
+        if sel.mode == "node" and (l, e.node) == sel.focus_node():
+            return "selected"
+        if self._touches(l, e.node):
+            return "marked"
+        if e.value is not None and not np.isfinite(e.value):
+            return "bad"
+        if (l, e.node) in warned:
+            return "warn"
+        return "bold"
 
     def _touches(self, l: int, node: int) -> bool:
         """Is (l, node) an end of the selected weight?"""

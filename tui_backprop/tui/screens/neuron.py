@@ -72,22 +72,34 @@ class NeuronPanel(Panel, can_focus=True):
         return w, lr.grad_w[j], w - lr.w_before[j], float(lr.b[j]) if self.net.bias else math.nan, grad_b
 
     def build(self, width: int) -> Text:
-        net, l, j, rec = self.net, self.layer_no, self.j, self.record
-        m = net.layers[l - 1]
-        kind = "output" if l == net.depth else "hidden"
+        net, l, j = self.net, self.layer_no, self.j
         self.border_title = plain(f"neuron {net.names[l][j]}: W[{l}][{j}, :]")  # a name from the file
         w, grad, dw, b, grad_b = self.row()
+        sel = self.selection
+        m = net.layers[l - 1]
+        mark = sel.i if sel.mode == "weight" and (sel.layer, sel.j) == (l, j) and sel.i < m else None
         out = Text(no_wrap=True)
+        self._heading(out)
+        self._heatmaps(out, w, grad, mark, width)
+        self._summaries(out, w, grad, dw, b, grad_b, width)
+        self._table(out, w, grad, dw, mark)
+        return out
+
+    def _heading(self, out: Text) -> None:
+        """Which neuron, of which kind, at which step, and the keys."""
+        net, l, j, rec = self.net, self.layer_no, self.j, self.record
+        kind = "output" if l == net.depth else "hidden"
         head = f"{net.names[l][j]}: {kind} node {j} of layer {l} ({net.activations[l - 1]}), "
-        head += f"its {m} incoming weights W[{l}][{j}, :]" + (" and bias" if net.bias else "")
+        head += f"its {net.layers[l - 1]} incoming weights W[{l}][{j}, :]" + (" and bias" if net.bias else "")
         out.append(head, style("bold"))
         when = f"after step {rec.step}, with that step's gradient" if rec else "initial weights (step 0)"
         out.append(f"\n{when}   ←/→ neuron · ↑/↓ pgup/pgdn scroll · esc closes\n\n", style("dim"))
-        sel = self.selection
-        mark = sel.i if sel.mode == "weight" and (sel.layer, sel.j) == (l, j) and sel.i < m else None
-        rows, cols = grid_shape(m)
+
+    def _heatmaps(self, out: Text, w: Array, grad: Array | None, mark: int | None, width: int) -> None:
+        """The row w (and grad_w) as grid heatmaps: side by side when both fit ``width``."""
+        rows, cols = grid_shape(len(w))
         cell = 2 if 2 * cols <= width else 1
-        maps = [row_heatmap(f"w{' after' if rec else ''}", w, mark, cell)]
+        maps = [row_heatmap(f"w{' after' if self.record else ''}", w, mark, cell)]
         if grad is not None:
             maps.append(row_heatmap("grad_w", grad, mark, cell))
         side_by_side = len(maps) == 1 or 2 * cols * cell + 3 <= width
@@ -101,21 +113,36 @@ class NeuronPanel(Panel, can_focus=True):
                     line.pad_right(cols * cell - line.cell_len)
                     out.append_text(line)
                 out.append("\n")
+
+    def _summaries(
+        self,
+        out: Text,
+        w: Array,
+        grad: Array | None,
+        dw: Array | None,
+        b: float,
+        grad_b: float | None,
+        width: int,
+    ) -> None:
+        """The summary figures of w, grad_w and Δw, and the bias with its gradient."""
         out.append_text(fit("w:", summary(w), width))
         if grad is not None and dw is not None:
             out.append("\n")
             out.append_text(fit("grad_w:", summary(grad), width))
             out.append("\n")
             out.append_text(fit("Δw:", summary(dw), width))
-        if net.bias:
+        if self.net.bias:
             value = exact(b, signed=True) + (f"   grad {fmt(grad_b)}" if grad_b is not None else "")
             out.append("\n")
-            out.append_text(fit(f"b[{l}][{j}]:", value, width))
+            out.append_text(fit(f"b[{self.layer_no}][{self.j}]:", value, width))
         out.append("\n\n")
-        out.append(f"{'i':>5}  {'from':<8} {'w' + (' after' if rec else ''):<24}", style("bold"))
+
+    def _table(self, out: Text, w: Array, grad: Array | None, dw: Array | None, mark: int | None) -> None:
+        """One line an input: its index and name, w at full precision, grad_w and Δw."""
+        out.append(f"{'i':>5}  {'from':<8} {'w' + (' after' if self.record else ''):<24}", style("bold"))
         out.append(f" {'grad_w':>9} {'Δw':>9}\n" if grad is not None else "\n", style("bold"))
-        names = net.names[l - 1]
-        for i in range(m):
+        names = self.net.names[self.layer_no - 1]
+        for i in range(len(w)):
             out.append(f"{i:>5}  ", style("marked" if i == mark else "dim"))
             out.append(f"{names[i]:<8} ", style("marked" if i == mark else "dim"))
             out.append(f"{exact(w[i], signed=True):<24}", style("selected" if i == mark else _sign(w[i])))
@@ -123,7 +150,6 @@ class NeuronPanel(Panel, can_focus=True):
                 out.append(f" {fmt(grad[i]):>9}", style(_sign(grad[i])))
                 out.append(f" {fmt(dw[i]):>9}", style(_sign(dw[i])))
             out.append("\n")
-        return out
 
 
 def _sign(x: float) -> str:

@@ -22,7 +22,7 @@ def warnings_of(record: StepRecord | None) -> Sequence:
     return () if record is None else record.warnings
 
 
-def describe(diagnostic, net: NetInfo) -> str:
+def warning_line(diagnostic, net: NetInfo) -> str:
     """``saturated · layer 1 (h1, h3): message``."""
     where = ""
     if diagnostic.layer is not None:

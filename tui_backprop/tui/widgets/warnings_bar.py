@@ -11,7 +11,7 @@ from textual.widgets import Static
 from ...engine import StepRecord
 from ..netinfo import NetInfo
 from .plain import plain
-from .warning_text import describe, warnings_of
+from .warning_text import warning_line, warnings_of
 
 
 class WarningsBar(Static):
@@ -21,7 +21,7 @@ class WarningsBar(Static):
     def show(self, record: StepRecord | None, net: NetInfo) -> None:
         found = warnings_of(record)
         if found:
-            where, _, message = describe(found[0], net).partition(": ")
+            where, _, message = warning_line(found[0], net).partition(": ")
             more = f" (+{len(found) - 1} more in the explain panel)" if len(found) > 1 else ""
             self.update(plain(f"⚠ {where}{more}: {message}"))  # node names come from the file
         if self.display != bool(found):
