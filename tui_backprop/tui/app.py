@@ -255,7 +255,6 @@ class BackpropApp(PlainNotifications[None]):
             )
         )
 
-    _draw_header = draw_header  # the name before the controllers: for branches merged beside them
 
     def _train_loss_before(self, rec: StepRecord | None) -> float | None:
         """While a step taken by phases has not reached its update: the training-set loss
