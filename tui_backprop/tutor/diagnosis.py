@@ -47,6 +47,9 @@ class Diagnosis:
     other: tuple[Graded, ...]  # later wrong numbers it does not give
     why_not: str = ""  # why no slip was tried (the run is not plain gradient descent)
     rounding: str = ""  # whether the same step done by hand, rounded to k digits, gives the number
+    # right numbers of the first wrong one's step that the slip does not give: the learner's step
+    # is the true one, and the wrong number came from another, slipped, calculation
+    contradicted: tuple[Graded, ...] = ()
 
     def lines(self, source: str, inputs: Sequence[str]) -> list[str]:
         f = self.first.number
@@ -69,6 +72,13 @@ class Diagnosis:
             for s in self.slips:
                 out.append(f"diagnosis: {s.id}: {s.sentence}")
                 out.append(f"  correct: {s.formula}")
+            if self.contradicted:
+                names = ", ".join(g.number.name for g in self.contradicted[:4])
+                more = f" and {len(self.contradicted) - 4} more" if len(self.contradicted) > 4 else ""
+                out.append(
+                    f"  but {names}{more} of step {f.step} are the true ones, not what the slip gives:"
+                    f" {f.name} came from another calculation than they did"
+                )
             for g in self.follows:
                 out.append(
                     f"  step {g.number.step} {g.number.name} = {g.number.written.text} follows from it"
@@ -96,23 +106,33 @@ def diagnose(graded: Sequence[Graded], run: Run) -> Diagnosis | None:
     at = next(i for i, g in enumerate(graded) if g is first)
     before = [g for g in graded[:at] if g.number.step == start]
     later = list(graded[at:])
-    best: list[tuple[int, Slip, list[bool]]] = []
-    seen = 0
+    # slips that give the first wrong number and every right number before it in its step; failing
+    # those, slips that give it while the learner's other numbers of the step are the true ones: a
+    # published worked example may print the true step and a figure of another, slipped, program
+    strict: list[tuple[int, Slip, list[bool]]] = []
+    loose: list[tuple[int, Slip, list[bool], tuple[Graded, ...]]] = []
     train = any(g.number.quantity == "train_loss" for g in later)
     for variant_of, slip in _variants():
         values = _slipped_run(run, slip.id, variant_of, start, {g.number.step for g in later}, train)
-        if not _gives(values, first.number) or not all(_gives(values, g.number) for g in before):
+        if not _gives(values, first.number):
             continue
         given = [_gives(values, g.number) for g in later]
-        score = sum(given)
-        if score > seen:
-            best, seen = [(score, slip, given)], score
-        elif score == seen:
-            best.append((score, slip, given))
-    if not best:
+        contradicted = tuple(g for g in before if not _gives(values, g.number))
+        if contradicted:
+            loose.append((sum(given), slip, given, contradicted))
+        else:
+            strict.append((sum(given), slip, given))
+    best: list[tuple[Slip, list[bool], tuple[Graded, ...]]]
+    if strict:
+        top = max(score for score, _, _ in strict)
+        best = [(slip, given, ()) for score, slip, given in strict if score == top]
+    elif loose:
+        top = max(score for score, *_ in loose)
+        best = [(slip, given, contradicted) for score, slip, given, contradicted in loose if score == top]
+    else:
         return Diagnosis(first, (), (), tuple(wrong[1:]), rounding=_rounding(first, run))
-    slips = tuple(s for _, s, _ in best)
-    given = best[0][2]
+    slips = tuple(slip for slip, _, _ in best)
+    given = best[0][1]
     rest = [(g, ok) for g, ok in zip(later, given, strict=True) if not g.right and g is not first]
     return Diagnosis(
         first,
@@ -120,6 +140,7 @@ def diagnose(graded: Sequence[Graded], run: Run) -> Diagnosis | None:
         tuple(g for g, ok in rest if ok),
         tuple(g for g, ok in rest if not ok),
         rounding=_rounding(first, run),
+        contradicted=best[0][2],
     )
 
 
