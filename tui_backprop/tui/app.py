@@ -255,7 +255,6 @@ class BackpropApp(PlainNotifications[None]):
             )
         )
 
-
     def _train_loss_before(self, rec: StepRecord | None) -> float | None:
         """While a step taken by phases has not reached its update: the training-set loss
         before it, which the step before it left (the trainer keeps them all), or the initial
