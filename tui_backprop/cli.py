@@ -295,7 +295,7 @@ class _Progress:
         if trainer.step_count == self.shown or (not force and now - self.last < (0.1 if self.tty else 2.0)):
             return  # nothing new to show (a final forced update must not repeat the last line)
         self.last, self.shown = now, trainer.step_count
-        loss = trainer.train_losses[-1] if trainer.train_losses else trainer.initial_train_loss
+        loss = trainer.final_train_loss
         line = f"step {trainer.step_count}/{self.total}  epoch {trainer.epoch}  loss {loss:.6g}"
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
@@ -375,7 +375,7 @@ def _headless(
                     writer.run(trainer, n)
                 else:
                     trainer.run(n, record=False)
-                final = trainer.train_losses[-1]
+                final = trainer.final_train_loss
                 if time.perf_counter() - started < CHUNK_SECONDS:
                     chunk = min(2 * chunk, MAX_CHUNK)
                 progress.update(trainer)

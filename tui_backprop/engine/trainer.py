@@ -95,6 +95,9 @@ class Trainer(Generic[S]):
         self.proportional = s.error_split == "proportional"  # hidden layers learn from the split
         # whether the output layer learns through f'(z[L]): not under bce, whose delta is y - t
         self._output_slope = s.loss != "bce" or self.proportional
+        # the training- and test-set losses after every K-th step only (and the last one of a
+        # run that reaches max_steps); nan in train_losses and test_losses for the others
+        self.evaluate_every = int(getattr(s, "evaluate_every", 1))
         self.penalty = Penalty(s.l1, s.l2)  # added to both losses; its gradient to grad_w
         self._penalised = bool(self.penalty)
         self.optimizer = optimizer_for(s)
@@ -223,6 +226,20 @@ class Trainer(Generic[S]):
         self._history.clear()
         self._train_cache = None
         self.last_record = None
+
+    @property
+    def final_train_loss(self) -> float:
+        """The training-set loss of the current weights: the initial one at step 0, the last
+        step's own when it was evaluated, otherwise computed now ([training] evaluate_every:
+        a run ends between evaluations; nothing is recorded)."""
+        k = self.step_count
+        if k == 0 or not self.train_losses:
+            return self.initial_train_loss
+        last = self.train_losses[-1]
+        if self.evaluate_every == 1 or k % self.evaluate_every == 0 or not math.isnan(last):
+            return last
+        with np.errstate(all="ignore"):
+            return self._train_forward()[2] + self._penalty_of(self.W)
 
     @property
     def start_step(self) -> int:
@@ -370,8 +387,12 @@ class Trainer(Generic[S]):
             penalty, grad_w, step_w = self._add_penalty(W, grad_w, step_w)
             loss += penalty
         best = self._update(step_w, step_b, next_pos)
-        train_zs, train_loss, test_loss = self._evaluate(loss)
-        self._check_stop(loss, train_loss, train_zs)
+        if self._evaluates():
+            train_zs, train_loss, test_loss = self._evaluate(loss)
+            self._check_stop(loss, train_loss, train_zs)
+        else:
+            train_zs, train_loss, test_loss = self._skip_evaluation(loss)
+            self._check_stop_unevaluated(loss)
         if not record:
             self.last_record = None
             return None
@@ -425,6 +446,29 @@ class Trainer(Generic[S]):
             self.test_losses.append(test_loss)
         return train_zs, train_loss, test_loss
 
+    def _evaluates(self) -> bool:
+        """Whether the step just taken computes the training- and test-set losses: every
+        evaluate_every-th step, and the last one max_steps allows."""
+        k = self.step_count
+        return self.evaluate_every == 1 or k % self.evaluate_every == 0 or k >= self.scenario.max_steps
+
+    def _skip_evaluation(self, loss: float) -> tuple[list[Array], float, float | None]:
+        """A step between evaluations: its batch loss, and nan for the losses it did not compute."""
+        self.losses.append(loss)
+        self.train_losses.append(math.nan)
+        if self.X_test is not None:
+            self.test_losses.append(math.nan)
+            return [], math.nan, math.nan
+        return [], math.nan, None
+
+    def _check_stop_unevaluated(self, loss: float) -> None:
+        """Whether a step without the training-set loss ends the run: it diverged when its batch
+        loss or a weight or bias is not finite (no target_loss without the loss to compare)."""
+        if not (math.isfinite(loss) and _all_finite(self.W) and _all_finite(self.b)):
+            self.stop_reason = "diverged"
+        elif self.step_count >= self.scenario.max_steps:
+            self.stop_reason = "max_steps"
+
     def _check_stop(self, loss: float, train_loss: float, train_zs: list[Array]) -> None:
         """Whether this step ends the run: diverged, target_loss reached, or max_steps."""
         if train_loss > self.divergence_limit or not (
@@ -471,7 +515,10 @@ class Trainer(Generic[S]):
             for l in range(len(W))
         )
         diverged = self.stop_reason == "diverged"
-        nonfinite = find_nonfinite(layers, loss, train_loss, train_zs) if diverged else None
+        evaluated = bool(train_zs)
+        # a step without the training-set loss has none to blame: only its own numbers
+        checked_loss = train_loss if evaluated else 0.0
+        nonfinite = find_nonfinite(layers, loss, checked_loss, train_zs) if diverged else None
         blowup = loss_blowup(train_loss, self.initial_train_loss) if diverged and nonfinite is None else None
         warnings = step_warnings(
             layers,
@@ -500,6 +547,7 @@ class Trainer(Generic[S]):
             blowup=blowup,
             warnings=warnings,
             penalty=penalty,
+            evaluated=evaluated,
         )
 
 
@@ -541,7 +589,7 @@ def _mean(sample_losses: Array) -> float:
     return float(_sum(sample_losses) / sample_losses.size)
 
 
-def _all_finite(train_zs: list[Array]) -> bool:
+def _all_finite(train_zs: Sequence[Array]) -> bool:
     """Whether every weight and bias is finite, read off the training-set pre-activations.
 
     A non-finite W[l] or b[l] always makes a column of z[l] = a[l-1] @ W[l].T + b[l]

@@ -87,6 +87,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "update_biases",
         "max_steps",
         "target_loss",
+        "evaluate_every",
         "error_split",
         "l1",
         "l2",
@@ -147,6 +148,7 @@ class Scenario:
     update_biases: bool = True
     max_steps: int = 1000
     target_loss: float | None = None
+    evaluate_every: int = 1  # the training- and test-set losses every K steps only (issue 15)
     error_split: str = "gradient"  # or "proportional": hidden layers learn from engine/split.py
     notation: str = DEFAULT_NOTATION  # [display] notation: the app's vocabulary (scenario/notation.py)
     l1: float = 0.0  # penalty l1 * sum |w| on every weight (not the biases)
@@ -204,6 +206,8 @@ class Scenario:
         }
         if self.target_loss is not None:
             training["target_loss"] = self.target_loss
+        if self.evaluate_every != 1:  # only when set, so that format-1 traces keep their bytes
+            training["evaluate_every"] = self.evaluate_every
         if self.error_split != "gradient":  # only when in use: format-1 traces keep their bytes
             training["error_split"] = self.error_split
         for key in ("l1", "l2"):  # written only when set, so that format-1 traces keep their bytes
@@ -474,6 +478,9 @@ def _training(r: Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     target_loss = r.get(t, "training", "target_loss", "number", None)
     if target_loss is not None and target_loss < 0:
         r.problem("training", "target_loss", f"must be >= 0, got {target_loss:g}")
+    evaluate_every = r.get(t, "training", "evaluate_every", "int", 1)
+    if evaluate_every is not None and evaluate_every < 1:
+        r.problem("training", "evaluate_every", f"must be >= 1, got {evaluate_every}")
     seed = r.get(t, "training", "seed", "int", 0)
     if seed is not None and seed < 0:
         r.problem("training", "seed", f"must be >= 0, got {seed}")
@@ -495,6 +502,7 @@ def _training(r: Reader, activations: tuple[str, ...]) -> dict[str, Any]:
         "update_biases": r.get(t, "training", "update_biases", "bool", True),
         "max_steps": max_steps,
         "target_loss": target_loss,
+        "evaluate_every": evaluate_every or 1,
         "error_split": error_split or "gradient",
         **penalties,
     }

@@ -381,7 +381,7 @@ def write_trace(
             writer.write_step(replay.step())
             if progress is not None:
                 progress(done, total)
-        final = replay.train_losses[-1] if replay.train_losses else replay.initial_train_loss
+        final = replay.final_train_loss
         return writer.close(final, summary_stop_reason(replay, stop_reason))
 
 
