@@ -24,6 +24,7 @@ from . import __version__
 from .common.errors import MAX_LINE, BackpropError
 from .common.escape import shown
 from .common.files import peek, target_problem
+from .common.threads import blas_threads, limit_blas_threads
 from .common.words import count
 from .engine import Trainer
 from .runs import vary as compare
@@ -206,6 +207,7 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     if problem := serve_flag_problem(args):
         parser.error(problem)
     try:
+        limit_blas_threads(blas_threads())  # one BLAS thread unless asked (common/threads.py)
         if args.list:
             return _list()
         if args.check:
