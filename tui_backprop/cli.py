@@ -97,6 +97,14 @@ def _add_override_flags(p: argparse.ArgumentParser) -> None:
         metavar="TABLE.KEY=V1,V2,...",
         help="compare one run per value: a table (--headless) or the comparison view",
     )
+    # --jobs: the variants of --vary --headless in N processes (runs/pool.py)
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="with --vary --headless: run N variants at a time, in N processes (default 1)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -222,6 +230,8 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
             parser.error("give exactly one SCENARIO" if args.scenario else "a SCENARIO is required")
         if args.steps is not None and not args.headless:
             parser.error("--steps goes with --headless")
+        if args.jobs > 1 and not (args.vary and args.headless):
+            parser.error("--jobs goes with --vary and --headless")
         _check_trace_size_flags(parser, args)
         if args.serve:
             return _serve(args, argv)
@@ -427,7 +437,7 @@ def _compare(parser: _Parser, args: argparse.Namespace) -> int:
     variants = _variants(args)
     if args.headless:
         writer = partial(_trace_writer, args.every, args.fields, args.force)
-        return _compare_headless(variants, args.steps, args.export, writer, args.force)
+        return _compare_headless(variants, args.steps, args.export, writer, args.force, args.jobs)
     folder = _served_folder(args)
     export = str(folder.path) if folder else args.export
     return _open_compare(variants, export, (args.scenario[0], _sets(args)), folder, args.force)
@@ -446,8 +456,10 @@ def _compare_headless(
     export: str | None,
     trace_writer: Callable[[Path | None, Trainer], TraceWriter | None],
     force: bool = False,
+    jobs: int = 1,
 ) -> int:
-    """Each variant in turn (progress on stderr), then the table on stdout."""
+    """Each variant in turn (progress on stderr), or ``jobs`` at a time in as many processes
+    (a line on stderr as each ends), then the table on stdout."""
     base = compare.export_base(export, variants[0].scenario) if export else None
     results, traces, cwd = [], [], Path.cwd()
     paths = [  # every target checked before any variant runs
@@ -455,17 +467,21 @@ def _compare_headless(
         for v in variants
     ]
     with _StopOnInterrupt() as interrupt:
-        for variant, path in zip(variants, paths, strict=True):
-            progress = _Progress(min(steps or variant.scenario.max_steps, variant.scenario.max_steps))
-            result, trainer, trace = compare.run_variant(
-                variant, steps, partial(trace_writer, path), lambda: interrupt.requested, progress.update
-            )
-            progress.update(trainer, force=True)
-            progress.done()
-            results.append(result)
-            traces.append(trace)
-            if interrupt.requested:
-                break
+        if jobs > 1:
+            outcomes = _run_jobs(variants, steps, trace_writer, paths, jobs, lambda: interrupt.requested)
+            results, traces = [r for r, _ in outcomes], [t for _, t in outcomes]
+        else:
+            for variant, path in zip(variants, paths, strict=True):
+                progress = _Progress(min(steps or variant.scenario.max_steps, variant.scenario.max_steps))
+                result, trainer, trace = compare.run_variant(
+                    variant, steps, partial(trace_writer, path), lambda: interrupt.requested, progress.update
+                )
+                progress.update(trainer, force=True)
+                progress.done()
+                results.append(result)
+                traces.append(trace)
+                if interrupt.requested:
+                    break
     rows = compare.table_rows(variants[0].override.name, results)
     if base:
         written = [str(t.relative_to(cwd) if t and t.is_relative_to(cwd) else t or "-") for t in traces]
@@ -477,6 +493,23 @@ def _compare_headless(
     if interrupt.requested:
         return interrupt.exit_code
     return EXIT_DIVERGED if any(r.diverged for r in results) else EXIT_OK
+
+
+def _run_jobs(
+    variants: list[compare.Variant],
+    steps: int | None,
+    trace_writer: Callable[[Path | None, Trainer], TraceWriter | None],
+    paths: list[Path | None],
+    jobs: int,
+    stop: Callable[[], bool],
+) -> list[tuple[compare.Result, Path | None]]:
+    """--jobs N: the variants in N processes (runs/pool.py), a line on stderr as each ends."""
+    from .runs.pool import run_variants
+
+    def ended(i: int, result: compare.Result) -> None:
+        print(f"{variants[i].label}: {count(result.steps, 'step')}, done", file=sys.stderr, flush=True)
+
+    return run_variants(variants, steps, trace_writer, paths, jobs, blas_threads(), stop, ended)
 
 
 def _open_compare(
