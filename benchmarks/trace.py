@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from tui_backprop import Trainer, load_scenario
+from tui_backprop.common.threads import blas_threads, limit_blas_threads
 from tui_backprop.trace.writer import TraceWriter, step_dict
 
 
@@ -89,6 +90,7 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, help="steps a run (default 500 for xor, 5 for 784)")
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args(argv)
+    limit_blas_threads(blas_threads())  # as the command line does: one BLAS thread unless asked
     print(f"{os.cpu_count()} cores; load average: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     ok = True
     with tempfile.TemporaryDirectory() as d:

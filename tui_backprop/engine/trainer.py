@@ -392,7 +392,7 @@ class Trainer(Generic[S]):
             self._check_stop(loss, train_loss, train_zs)
         else:
             train_zs, train_loss, test_loss = self._skip_evaluation(loss)
-            self._check_stop_unevaluated(loss)
+            self._check_stop_unevaluated(loss, zs)
         if not record:
             self.last_record = None
             return None
@@ -461,10 +461,12 @@ class Trainer(Generic[S]):
             return [], math.nan, math.nan
         return [], math.nan, None
 
-    def _check_stop_unevaluated(self, loss: float) -> None:
+    def _check_stop_unevaluated(self, loss: float, zs: list[Array]) -> None:
         """Whether a step without the training-set loss ends the run: it diverged when its batch
-        loss or a weight or bias is not finite (no target_loss without the loss to compare)."""
-        if not (math.isfinite(loss) and _all_finite(self.W) and _all_finite(self.b)):
+        loss or its batch's z is not finite (no target_loss without the loss to compare). A weight
+        or bias that the update made non-finite shows in the next step's z (see _all_finite):
+        checking the batch's z, (B, n_l) a layer, is far cheaper than every parameter."""
+        if not (math.isfinite(loss) and _all_finite(zs)):
             self.stop_reason = "diverged"
         elif self.step_count >= self.scenario.max_steps:
             self.stop_reason = "max_steps"
