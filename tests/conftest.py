@@ -30,7 +30,6 @@ from hypothesis import settings  # noqa: E402
 from tui_backprop.scenario.reader import InitSpec, Scenario, loads_scenario  # noqa: E402
 from tui_backprop.tui.widgets import numbers as matrices  # noqa: E402
 
-
 # The tests allocate as the app does, a great many short-lived objects a frame; Python's cyclic
 # garbage collector, at its default threshold of 700 allocations, took a quarter of the CPU of
 # ten app sessions of five steps (7.4 s against 9.4 s to 11 s, process time, three runs each).

@@ -40,6 +40,7 @@ from trace_schema import validate_trace
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.tui.app import BackpropApp, MainScreen
 from tui_backprop.tui.control.play import Runner
+from tui_backprop.tui.screens.answer import AnswerScreen
 from tui_backprop.tui.screens.help import HelpScreen
 from tui_backprop.tui.screens.neuron import NeuronScreen
 
@@ -661,6 +662,10 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         assert app.notation == "signals"
         await command("substep")  # the first phase of step 2
         assert app.trainer.step_count == 2 and app.reveal.index == 1
+        await command("answer")  # mid-step: asks for the number the next phase computes
+        assert isinstance(app.screen, AnswerScreen)
+        await s.press("escape")  # escape: no answer, the step stays where it is
+        assert not isinstance(app.screen, AnswerScreen) and app.reveal.index == 1
         await command("step_back")  # back to step 1, drawn whole
         assert app.trainer.step_count == 1 and app.reveal.whole
 

@@ -211,3 +211,21 @@ def test_private_attributes_are_used_only_by_their_own_class(module):
         and not own(node.value)
     ]
     assert not wrong, wrong
+
+
+def test_every_folder_of_the_package_is_a_package_that_installs():
+    """A folder of modules is only installed when pyproject.toml lists it and it has an
+    __init__.py (an editable install hides a missing one; CI's install does not)."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    folders = {
+        ".".join(path.relative_to(PACKAGE.parent).parts)
+        for path in [PACKAGE, *PACKAGE.rglob("*")]
+        if path.is_dir() and path.name != "__pycache__" and any(path.glob("*.py"))
+    }
+    assert folders <= listed, sorted(folders - listed)
+    missing = [f for f in listed if f.startswith(NAME + ".") and f != NAME + ".scenarios"]
+    assert all((PACKAGE.parent / f.replace(".", "/") / "__init__.py").is_file() for f in missing), missing

@@ -63,7 +63,8 @@ def to_target(trace: dict) -> str:
 
 
 CASES = [
-    # the README's two commands: batch modes, and step sizes (1 and 10 diverge: their loss blows up)
+    # the two commands of docs/scenarios.md, "Comparing runs": batch modes, and step sizes
+    # (1 and 10 diverge: their loss blows up)
     ("linear_neuron_full", "training", "batch", ["full", "sample", "4"], ['"full"', '"sample"', "4"], None),
     ("linear_neuron_full", "training", "learning_rate", ["0.01", "0.1", "1", "10"], None, None),
     ("xor", "init", "seed", ["1", "2", "3"], None, 200),

@@ -8,7 +8,7 @@ columns takes minutes when every name is compared with every other), while the t
 takes well under a second or two. Python's allocations (numpy's arrays among them) are traced,
 and the peak asserted: a 200 KB file that once made a 6 GB array now stays within a few MB.
 
-The limits (README, "Limits"): a scenario file of 4 MB, at most 64 layers, 100,000 nodes a
+The limits (docs/scenarios.md, "Limits"): a scenario file of 4 MB, at most 64 layers, 100,000 nodes a
 layer, 100,000 cells a CSV row, 500,000 lines a CSV file, 1,000 classes a one-hot column,
 1,000,000 samples, 10,000,000 generated or CSV numbers, generator scales up to 1e6; a trace parsed
 at once makes at most 250 MB of Python objects (estimated from its text), and holds at most 200,000

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .common.completion import SHELLS, flags_of, script
 from .common.errors import MAX_LINE, BackpropError
 from .common.escape import shown
 from .common.files import peek, target_problem
@@ -28,25 +29,66 @@ from .common.threads import blas_threads, limit_blas_threads
 from .common.words import count
 from .engine import Trainer
 from .runs import vary as compare
+from .runs.progress import progress
 from .scenario.overrides import Override, OverrideError, parse_set, parse_vary
+from .scenario.reader import KEYS as SCENARIO_KEYS
 from .scenario.reader import Scenario, bundled_names, load_scenario
 from .serve.command import add_serve_flags
 from .serve.command import flag_problem as serve_flag_problem
+from .trace.export import export_format, export_kind, export_noun, writer_for
 from .trace.folder import ExportFolder
 from .trace.paths import choose_export_path
 from .trace.reader import read_trace
+from .trace.sink import StepSink
 from .trace.verify import describe_kept
 from .trace.verify import verify as verify_trace
-from .trace.writer import FIELDS, TraceWriter, summary_stop_reason
+from .trace.writer import FIELDS, summary_stop_reason
+from .tutor import command as tutor_command
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_WRONG = 1  # --answers: a number is wrong
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: a run stopped by SIGTERM, as a shell reports a kill by it
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command killed by SIGPIPE
 
 
 class _Parser(argparse.ArgumentParser):
+    """The parser; ``flags``: every argument added through ``group``, in order (what --completion
+    offers)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.flags: list[argparse.Action] = []
+
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"error: {shown(message, MAX_LINE)} (see backprop-tui --help)\n")
+
+    def group(self, title: str) -> _Flags:
+        """A section of --help, titled by what its flags are for."""
+        return _Flags(self.add_argument_group(title), self.flags)
+
+
+class _Sections:
+    """The parser as a part of the package sees it (common/flags.Sections): each section it adds
+    is one of the parser's groups, whose flags are recorded."""
+
+    def __init__(self, parser: _Parser) -> None:
+        self.parser = parser
+
+    def add_argument_group(self, title: str | None = None, description: str | None = None) -> _Flags:
+        return self.parser.group(title or "")
+
+
+class _Flags:
+    """An argument group that records each argument added to it in ``flags``."""
+
+    def __init__(self, group: Any, flags: list[argparse.Action]) -> None:
+        self.group = group
+        self.flags = flags
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = self.group.add_argument(*args, **kwargs)
+        self.flags.append(action)
+        return action
 
 
 def _parser() -> _Parser:
@@ -54,34 +96,85 @@ def _parser() -> _Parser:
         prog="backprop-tui",
         description="Step a neural network through backpropagation, one weight update at a time.",
         epilog="SCENARIO is a scenario file (.toml) or the name of a bundled scenario (see --list).",
+        add_help=False,  # -h goes with --version in its own section
     )
-    p.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario file or bundled name")
-    p.add_argument("--headless", action="store_true", help="run without the app and print a summary")
-    p.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
-    p.add_argument("--export", metavar="PATH", help="write the trace of every step to PATH (JSON)")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="overwrite a file at the export path (without it, -1, -2, ... is added to the name)",
-    )
-    p.add_argument(
+    run = p.group("what to run")
+    run.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario file or bundled name")
+    run.add_argument("--headless", action="store_true", help="run without the app and print a summary")
+    run.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
+    run.add_argument(
         "--replay", metavar="TRACE", help="open the app on a trace's recorded steps (as does a TRACE.json)"
     )
-    _trace_size_flags(p)
-    p.add_argument("--list", action="store_true", help="list the bundled scenarios")
-    p.add_argument("--check", action="store_true", help="validate the scenarios (or traces) and exit")
-    p.add_argument(
+    run.add_argument("--list", action="store_true", help="list the bundled scenarios")
+    run.add_argument("--check", action="store_true", help="validate the scenarios (or traces) and exit")
+    run.add_argument(
         "--no-verify",
         action="store_true",
         help="with --check or a trace to replay: check the trace's format but do not recompute its steps",
     )
-    p.add_argument("--version", action="version", version=f"backprop-tui {__version__}")
-    _add_override_flags(p)
-    add_serve_flags(p)
+    _add_override_flags(p.group("changing the scenario for one run"))
+    out = p.group("writing the run down")
+    out.add_argument(
+        "--export",
+        metavar="PATH",
+        help="write the trace of every step to PATH (JSON); with --headless, PATH.csv: one row a step "
+        "(losses, accuracy, learning rate), PATH.npz: the last weights and biases (numpy)",
+    )
+    out.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a file at the export path (without it, -1, -2, ... is added to the name)",
+    )
+    _trace_size_flags(out)
+    add_serve_flags(p.group("serving the app in a browser"))
+    _add_answers_flags(p.group("checking your own numbers (docs/check-my-work.md)"))
+    tutor_command.add_tutor_flags(_Sections(p))
+    about = p.group("about the command")
+    about.add_argument("-h", "--help", action="help", help="show this help and exit")
+    about.add_argument(
+        "--completion",
+        choices=SHELLS,
+        metavar="SHELL",
+        help=f"print a completion script for SHELL ({', '.join(SHELLS)}; see docs/data-out.md) and exit",
+    )
+    about.add_argument(
+        "--version", action="version", version=f"backprop-tui {__version__}", help="show the version and exit"
+    )
     return p
 
 
-def _add_override_flags(p: argparse.ArgumentParser) -> None:
+# -- check my work (tutor/) ----------------------------------------------------------------------
+
+
+def _add_answers_flags(p: _Flags) -> None:
+    p.add_argument(
+        "--answers",
+        metavar="FILE",
+        help="grade your own numbers (a TOML answers file or a trace) against the scenario's run and "
+        "name the slip behind the first wrong one: in the app, or printed with --headless (exit 0 "
+        "when all are right, 1 when not)",
+    )
+
+
+def _answers(parser: _Parser, args: argparse.Namespace) -> int:
+    """--answers FILE: with --headless, one line a number, the first wrong one, its diagnosis;
+    without, the app with the answered numbers marked and the diagnosis in the explain panel."""
+    from .tutor.check import check_answers
+
+    for flag, given in (("--steps", args.steps), ("--vary", args.vary), ("--serve", args.serve)):
+        if given:
+            parser.error(f"{flag} does not go with --answers")
+    if args.headless and args.export:
+        parser.error("--export does not go with --answers --headless")
+    scenario = load_scenario(args.scenario[0], _sets(args))
+    result = check_answers(scenario, args.answers)  # refused here, before the app opens
+    if not args.headless:
+        return _open_app(scenario, args.export, (args.scenario[0], _sets(args)), None, args.force, result)
+    print("\n".join(result.lines()))
+    return EXIT_OK if result.all_right else EXIT_WRONG
+
+
+def _add_override_flags(p: _Flags) -> None:
     p.add_argument(
         "--set",
         action="append",
@@ -117,7 +210,7 @@ def _positive_int(text: str) -> int:
     return n
 
 
-def _trace_size_flags(p: argparse.ArgumentParser) -> None:
+def _trace_size_flags(p: _Flags) -> None:
     """--every and --fields: a smaller trace from --headless --export."""
     p.add_argument(
         "--every",
@@ -152,6 +245,15 @@ def _check_trace_size_flags(parser: _Parser, args: argparse.Namespace) -> None:
             parser.error(f"{flag} goes with --headless --export")
     if args.force and args.headless and not args.export:
         parser.error("--force goes with --export")
+
+
+def _check_export_format(parser: _Parser, args: argparse.Namespace) -> None:
+    """--export PATH.csv and PATH.npz: a headless run's (the app and a replay export JSON traces)."""
+    fmt = export_format(args.export) if args.export else ".json"
+    if fmt != ".json" and not args.headless:
+        parser.error(f"--export to a {fmt} file goes with --headless (the app exports JSON traces)")
+    if fmt != ".json" and args.fields is not None:
+        parser.error(f"--fields goes with a JSON trace, not a {fmt} export")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,6 +316,9 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     args = parser.parse_args(argv)
     if problem := serve_flag_problem(args):
         parser.error(problem)
+    _check_export_format(parser, args)
+    if args.completion:
+        return _completion(parser, args.completion)
     try:
         limit_blas_threads(blas_threads())  # one BLAS thread unless asked (common/threads.py)
         if args.list:
@@ -233,6 +338,14 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
         if args.jobs > 1 and not (args.vary and args.headless):
             parser.error("--jobs goes with --vary and --headless")
         _check_trace_size_flags(parser, args)
+        # worked solutions, exercise sheets and code export: tutor/command.py
+        if problem := tutor_command.flag_problem(args):
+            parser.error(problem)
+        if args.answers is not None:
+            return _answers(parser, args)
+        if tutor_command.requested(args):
+            return tutor_command.run(load_scenario(args.scenario[0], _sets(args)), args, args.force)
+        args.sets.extend(tutor_command.app_sets(args))  # --digits K in the app's explain panel
         if args.serve:
             return _serve(args, argv)
         if args.vary:
@@ -251,6 +364,14 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     except KeyboardInterrupt as e:  # a second Ctrl+C (or SIGTERM) in a headless run, or one before it
         print("interrupted: stopped at once; a trace in progress was not written", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(e, _Terminated) else EXIT_INTERRUPTED
+
+
+def _completion(parser: _Parser, shell: str) -> int:
+    """--completion SHELL: the script, with the bundled scenarios and the scenario keys in it."""
+    keys = [f"{table}.{key}=" for table, names in SCENARIO_KEYS.items() for key in names]
+    flags = flags_of(parser.flags, {"--set": keys, "--vary": keys, "--fields": FIELDS})
+    print(script(shell, flags, bundled_names()), end="")
+    return EXIT_OK
 
 
 def _list() -> int:
@@ -291,29 +412,6 @@ def is_trace(arg: str) -> bool:
         return True
     head = peek(arg, 64)  # None for anything but a regular file: a FIFO is never waited on
     return head is not None and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
-
-
-class _Progress:
-    """A progress line on stderr, redrawn in place on a terminal, at most ten times a second."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.tty = sys.stderr.isatty()
-        self.last = 0.0
-        self.shown = -1  # the step of the last line drawn
-
-    def update(self, trainer: Trainer, force: bool = False) -> None:
-        now = time.monotonic()
-        if trainer.step_count == self.shown or (not force and now - self.last < (0.1 if self.tty else 2.0)):
-            return  # nothing new to show (a final forced update must not repeat the last line)
-        self.last, self.shown = now, trainer.step_count
-        loss = trainer.final_train_loss
-        line = f"step {trainer.step_count}/{self.total}  epoch {trainer.epoch}  loss {loss:.6g}"
-        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self.tty:
-            print(file=sys.stderr)
 
 
 class _Terminated(KeyboardInterrupt):
@@ -365,21 +463,22 @@ def _headless(
     trainer = Trainer(scenario, history=1)
     path = None
     if export:
-        if problem := target_problem(export):  # a folder too: a single run names its file
+        if problem := target_problem(export, export_kind(export)):  # a folder too: a run names its file
             raise BackpropError(export, problem)
         # the rule of the app and of --vary: an existing file is kept (-1, -2, ...) unless --force
         path = choose_export_path(scenario, Path(export), Path.cwd(), force=force)
     total = min(steps, scenario.max_steps) if steps else scenario.max_steps
-    progress = _Progress(total)
-    writer: TraceWriter | None = None
+    display = progress()
+    writer: StepSink | None = None
     final = trainer.initial_train_loss  # training-set loss after the last step taken
     written: Path | None = None
     chunk = 1
     try:
         with _StopOnInterrupt() as interrupt:
+            bar = display.bar(scenario.title, total)
             # opened once Ctrl+C is caught: one while the header (a large network's initial
             # weights) is written also ends in a complete trace, of no steps
-            writer = TraceWriter(path, trainer, every, fields, replace=force) if path else None
+            writer = writer_for(path, trainer, every, fields, force) if path else None
             while trainer.step_count < total and not trainer.done and not interrupt.requested:
                 n = min(chunk, total - trainer.step_count)
                 started = time.perf_counter()
@@ -390,14 +489,15 @@ def _headless(
                 final = trainer.final_train_loss
                 if time.perf_counter() - started < CHUNK_SECONDS:
                     chunk = min(2 * chunk, MAX_CHUNK)
-                progress.update(trainer)
-            progress.update(trainer, force=True)
-            progress.done()
+                bar.update(trainer)
+            bar.update(trainer, force=True)
+            display.close()
             reason = "user" if interrupt.requested else summary_stop_reason(trainer, "steps")
             if writer:
                 writer.write_last(trainer)
                 written = writer.close(final, reason)
     finally:
+        display.close()  # a terminal's bar ends (a no-op when it has), whatever happened
         if writer:
             writer.abort()  # no-op once closed; removes the temporary file otherwise
     test = trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss
@@ -407,11 +507,16 @@ def _headless(
         f"{name}: {count(trainer.step_count, 'step')}, epoch {trainer.epoch}, training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
         + f"stopped: {reason}{why}"
-        + (f", trace: {shown(str(_as_given(written, export)), None)}" if written and export else "")
+        + (_written(written, export) if written and export else "")
     )
     if reason == "user":
         return interrupt.exit_code
     return EXIT_DIVERGED if reason == "diverged" else EXIT_OK
+
+
+def _written(written: Path, export: str) -> str:
+    """``, trace: out.json`` (``table`` for a CSV, ``weights`` for an npz)."""
+    return f", {export_noun(written)}: {shown(str(_as_given(written, export)), None)}"
 
 
 def _as_given(written: Path, export: str) -> Path:
@@ -454,7 +559,7 @@ def _compare_headless(
     variants: list[compare.Variant],
     steps: int | None,
     export: str | None,
-    trace_writer: Callable[[Path | None, Trainer], TraceWriter | None],
+    trace_writer: Callable[[Path | None, Trainer], StepSink | None],
     force: bool = False,
     jobs: int = 1,
 ) -> int:
@@ -466,22 +571,26 @@ def _compare_headless(
         choose_export_path(v.scenario, compare.variant_path(base, v), cwd, force=force) if base else None
         for v in variants
     ]
+    display = progress()  # one bar a variant on a terminal
     with _StopOnInterrupt() as interrupt:
-        if jobs > 1:
-            outcomes = _run_jobs(variants, steps, trace_writer, paths, jobs, lambda: interrupt.requested)
-            results, traces = [r for r, _ in outcomes], [t for _, t in outcomes]
-        else:
-            for variant, path in zip(variants, paths, strict=True):
-                progress = _Progress(min(steps or variant.scenario.max_steps, variant.scenario.max_steps))
-                result, trainer, trace = compare.run_variant(
-                    variant, steps, partial(trace_writer, path), lambda: interrupt.requested, progress.update
-                )
-                progress.update(trainer, force=True)
-                progress.done()
-                results.append(result)
-                traces.append(trace)
-                if interrupt.requested:
-                    break
+        try:
+            if jobs > 1:
+                outcomes = _run_jobs(variants, steps, trace_writer, paths, jobs, lambda: interrupt.requested)
+                results, traces = [r for r, _ in outcomes], [t for _, t in outcomes]
+            else:
+                for variant, path in zip(variants, paths, strict=True):
+                    total = min(steps or variant.scenario.max_steps, variant.scenario.max_steps)
+                    bar = display.bar(variant.label, total)
+                    result, trainer, trace = compare.run_variant(
+                        variant, steps, partial(trace_writer, path), lambda: interrupt.requested, bar.update
+                    )
+                    bar.update(trainer, force=True)
+                    results.append(result)
+                    traces.append(trace)
+                    if interrupt.requested:
+                        break
+        finally:
+            display.close()
     rows = compare.table_rows(variants[0].override.name, results)
     if base:
         written = [str(t.relative_to(cwd) if t and t.is_relative_to(cwd) else t or "-") for t in traces]
@@ -498,7 +607,7 @@ def _compare_headless(
 def _run_jobs(
     variants: list[compare.Variant],
     steps: int | None,
-    trace_writer: Callable[[Path | None, Trainer], TraceWriter | None],
+    trace_writer: Callable[[Path | None, Trainer], StepSink | None],
     paths: list[Path | None],
     jobs: int,
     stop: Callable[[], bool],
@@ -552,8 +661,8 @@ def _open_compare(
 
 def _trace_writer(
     every: int, fields: tuple[str, ...] | None, force: bool, path: Path | None, trainer: Trainer
-) -> TraceWriter | None:
-    return TraceWriter(path, trainer, every, fields, replace=force) if path else None
+) -> StepSink | None:
+    return writer_for(path, trainer, every, fields, force) if path else None
 
 
 def _replay(parser: _Parser, args: argparse.Namespace) -> int:
@@ -590,10 +699,11 @@ def _open_app(
     source: tuple[str, list[Override]],
     folder: ExportFolder | None = None,
     force: bool = False,
+    answers: Any = None,
 ) -> int:
     """The app; ``source`` (SCENARIO as given, its --set overrides) is what the reload key reads;
     ``folder``: an app that --serve started exports only there, within its caps; ``force``: its
-    exports overwrite an existing file."""
+    exports overwrite an existing file; ``answers``: a graded answers file (tutor/check.py)."""
     from .tui.app import BackpropApp  # here, so that the other commands never load Textual
     from .tui.control.reload import ScenarioSource
 
@@ -601,6 +711,8 @@ def _open_app(
     app.scenario_source = ScenarioSource(source[0], tuple(source[1]))
     app.export_folder = folder
     app.force_export, app.quit_on_sigterm = force, True
+    if answers is not None:
+        app.show_answers(answers)
     app.run()
     return EXIT_TERMINATED if app.return_code == EXIT_TERMINATED else EXIT_OK
 

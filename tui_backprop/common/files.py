@@ -11,12 +11,13 @@ limit, before more than that is held in memory.
     CSV_LIMIT        256 MB   a [data] csv file
     TRACE_LIMIT        1 GB   a trace (.json); parsing one takes about 5 times its size in memory
 
-Writing (traces): ``target_problem`` says why a path must not be replaced (it exists and is not a
-regular file: a FIFO, a device, a socket, a directory, or a symbolic link, which is never written
-through). A trace is written to a temporary file beside its target, named
-``.NAME.bptui-PID-RANDOM.tmp``: ``remove_stale`` removes such files whose process is gone (left by
-kill -9, say) or that are older than a day, and nothing else. ``TEMPORARY`` holds the temporary files
-of this process, and any still there at exit are removed.
+Writing (traces, and the CSV and npz exports through ``NewFile``): ``target_problem`` says why a
+path must not be replaced (it exists and is not a regular file: a FIFO, a device, a socket, a
+directory, or a symbolic link, which is never written through). A file is written to a temporary
+file beside its target, named ``.NAME.bptui-PID-RANDOM.tmp``: ``remove_stale`` removes such files
+that begin as a trace, a CSV table or an npz does, and whose process is gone (left by kill -9, say)
+or that are older than a day, and nothing else. ``TEMPORARY`` holds the temporary files of this
+process, and any still there at exit are removed.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import errno
 import os
 import re
 import stat
+import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import BackpropError
 
@@ -168,9 +170,10 @@ def peek(path: str | Path, n: int) -> bytes | None:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def target_problem(path: str | Path) -> str | None:
-    """Why a trace must not be written to ``path`` (None: nothing is there, or a regular file).
-    A symbolic link is never followed: it is refused, whatever it points to."""
+def target_problem(path: str | Path, what: str = "trace") -> str | None:
+    """Why a ``what`` (a trace, a CSV table, ...) must not be written to ``path`` (None: nothing is
+    there, or a regular file). A symbolic link is never followed: it is refused, whatever it
+    points to."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -180,16 +183,18 @@ def target_problem(path: str | Path) -> str | None:
     if stat.S_ISREG(st.st_mode):
         return None
     if stat.S_ISDIR(st.st_mode):
-        return "is a directory; give a file name for the trace"
+        return f"is a directory; give a file name for the {what}"
     if stat.S_ISLNK(st.st_mode):
-        return "is a symbolic link: a trace is never written through one (give the file's own path)"
-    return f"is {kind(st.st_mode)}, not a file a trace can be written to"
+        return f"is a symbolic link: {_article(what)} is never written through one (give the file's own path)"
+    return f"is {kind(st.st_mode)}, not a file {_article(what)} can be written to"
 
 
 TAG = "bptui"  # in every temporary file's name: only files that carry it are ever removed
 STALE_SECONDS = 24 * 3600
 _TEMPORARY_NAME = re.compile(rf"^\..+\.{TAG}-(?P<pid>[0-9]+)-[a-z0-9_]+\.tmp$")
 _OURS = b'{\n"format": "backprop-tui-trace"'  # how a trace begins (trace/writer.py writes it first)
+# how the other exports begin: a CSV table's header (trace/csv_out.py), an npz's zip (npz_out.py)
+_HEADS = (_OURS, b"step,epoch,", b"PK\x03\x04")
 
 TEMPORARY: set[Path] = set()  # this process's temporary files, removed at exit if still there
 
@@ -198,6 +203,20 @@ def temporary_prefix(name: str) -> str:
     """The start of a temporary file's name for the trace ``name``; mkstemp adds the random part
     and the caller the ``.tmp`` suffix: ``.out.json.bptui-4242-k3j4h2l1.tmp``."""
     return f".{name}.{TAG}-{os.getpid()}-"
+
+
+def temporary_size(path: str | Path) -> int | None:
+    """The bytes written so far (less what is still buffered) to this process's temporary file
+    for the file ``path``, while it is being written; None when there is none."""
+    path = Path(path)
+    prefix = temporary_prefix(path.name)
+    for tmp in list(TEMPORARY):  # a copy: a writer in another thread may add or remove one
+        if tmp.parent == path.parent and tmp.name.startswith(prefix):
+            try:
+                return tmp.stat().st_size
+            except OSError:
+                return None
+    return None
 
 
 def remove_stale(folder: str | Path, now: float | None = None) -> list[Path]:
@@ -220,7 +239,7 @@ def remove_stale(folder: str | Path, now: float | None = None) -> list[Path]:
             if not stat.S_ISREG(st.st_mode) or st.st_uid != _uid():
                 continue
             stale = now - st.st_mtime > STALE_SECONDS or not _running(int(m["pid"]))
-            if stale and _begins_as_a_trace(entry.path):
+            if stale and _begins_as_ours(entry.path):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:
@@ -230,6 +249,20 @@ def remove_stale(folder: str | Path, now: float | None = None) -> list[Path]:
 
 def _uid() -> int:
     return os.getuid() if hasattr(os, "getuid") else 0  # Windows: st_uid is 0 too
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux: the app's
+    threads never see it changed)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _running(pid: int) -> bool:
@@ -244,9 +277,11 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _begins_as_a_trace(path: str) -> bool:
+def _begins_as_ours(path: str) -> bool:
+    """Whether the file begins as a trace, a CSV table or an npz that this program writes: empty,
+    or cut anywhere in the first line of a trace."""
     head = peek(path, len(_OURS))
-    return head is not None and _OURS.startswith(head)  # empty, or cut anywhere in its first line
+    return head is not None and any(h.startswith(head[: len(h)]) for h in _HEADS)
 
 
 def _remove_temporary_files() -> None:
@@ -277,3 +312,114 @@ def link_into_place(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
         return
     os.unlink(tmp)
+
+
+class NewFile:
+    """A file written beside its target, under a temporary name, and put in place by ``commit``
+    only once complete: a run stopped half-way leaves nothing (``abort``, or exit). The target is
+    refused as a trace's is (``target_problem``: a FIFO, a device, a directory, a symbolic link;
+    ``what`` names the kind of file in the refusal),
+    when it opens and again right before it is put in place; ``replace``: a regular file there is
+    replaced (False: the file is put there only if nothing is there). ``file``: the open binary file."""
+
+    def __init__(self, path: str | Path, replace: bool, what: str = "file") -> None:
+        self.path = Path(path)
+        self.replace = replace
+        self.what = what
+        if problem := target_problem(self.path, what):
+            raise BackpropError(str(path), problem)
+        folder = self.path.parent
+        remove_stale(folder)  # what an export killed there (kill -9) left behind
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(self.path.name), suffix=".tmp", dir=folder)
+        except OSError as e:
+            raise BackpropError(str(path), f"cannot write here: {e.strerror or e}") from e
+        self.tmp = Path(tmp)
+        TEMPORARY.add(self.tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600: the file gets the mode any new file gets
+        self.file: IO[bytes] | None = os.fdopen(fd, "wb")
+
+    def commit(self) -> Path:
+        """Flush the finished file to disk and put it at ``path``."""
+        if self.file is None:
+            raise ValueError("the file was already committed or aborted")
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            self.file = None
+            if problem := target_problem(self.path, self.what):  # something else took its place meanwhile
+                raise BackpropError(str(self.path), problem)
+            if self.replace:
+                os.replace(self.tmp, self.path)
+            else:
+                link_into_place(self.tmp, self.path)
+        except FileExistsError as e:
+            self.abort()
+            message = "a file appeared there while it was written: it is not overwritten"
+            raise BackpropError(str(self.path), message) from e
+        except OSError as e:
+            self.abort()
+            raise BackpropError(str(self.path), f"cannot write: {e.strerror or e}") from e
+        except BackpropError:
+            self.abort()
+            raise
+        TEMPORARY.discard(self.tmp)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the unfinished file: close and remove the temporary file (no-op once committed)."""
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+            self.file = None
+        if self.tmp in TEMPORARY:
+            self.tmp.unlink(missing_ok=True)
+            TEMPORARY.discard(self.tmp)
+
+
+def write_whole(path: str | Path, data: bytes, replace: bool = False) -> Path:
+    """Write ``data`` to ``path`` whole or not at all: into a temporary file beside it, then put in
+    place (a worked solution, an answer key, a script). An existing regular file is replaced only
+    with ``replace``; anything else at the path (a FIFO, a device, a folder, a symbolic link) never
+    is. BackpropError names the path and the reason."""
+    import tempfile  # here: the other commands never need it
+
+    target = Path(path)
+    if problem := target_problem(target):
+        raise BackpropError(str(path), _for_any_file(problem))
+    if target.exists() and not replace:
+        raise BackpropError(str(path), "already exists (give --force to replace it)")
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, name = tempfile.mkstemp(prefix=temporary_prefix(target.name), suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise BackpropError(str(path), f"cannot write: {e.strerror or e}") from e
+    tmp = Path(name)
+    TEMPORARY.add(tmp)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if replace:
+            if problem := target_problem(target):  # swapped in meanwhile
+                raise BackpropError(str(path), _for_any_file(problem))
+            os.replace(tmp, target)
+        else:
+            link_into_place(tmp, target)
+    except FileExistsError as e:
+        raise BackpropError(str(path), "already exists (give --force to replace it)") from e
+    except OSError as e:
+        raise BackpropError(str(path), f"cannot write: {e.strerror or e}") from e
+    finally:
+        tmp.unlink(missing_ok=True)
+        TEMPORARY.discard(tmp)
+    return target
+
+
+def _for_any_file(problem: str) -> str:
+    """target_problem's words for a trace, said of any file."""
+    return problem.replace("a file a trace can be written to", "a regular file").replace("a trace", "a file")

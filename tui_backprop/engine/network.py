@@ -86,8 +86,11 @@ def initial_parameters(
 ) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
     """W[l] (n_l, n_{l-1}) and b[l] (n_l,) from an init spec (see scenario.InitSpec).
 
-    Random methods draw the layers in order from one generator seeded with ``init.seed``.
+    Random methods draw the layers in order from one generator seeded with ``init.seed``;
+    with ``init.decimals`` = N every drawn weight and bias is rounded to N decimals (numbers a
+    learner can multiply by hand).
     """
+    decimals = getattr(init, "decimals", None)  # a spec made before the key existed has none
     rng = np.random.default_rng(init.seed)
     W: list[Array] = []
     b: list[Array] = []
@@ -112,6 +115,8 @@ def initial_parameters(
             else:
                 raise ValueError(f"unknown init method {init.method!r}")
             bl = np.full(n_out, float(init.bias_value)) if bias else _EMPTY
+            if decimals is not None:
+                Wl, bl = np.round(Wl, decimals), np.round(bl, decimals)
         W.append(_frozen(Wl))
         b.append(_frozen(bl))
     return tuple(W), tuple(b)

@@ -34,6 +34,8 @@ class InitLike(Protocol):
     def weights(self) -> tuple | None: ...  # explicit: one (n_l, n_{l-1}) nested tuple per layer
     @property
     def biases(self) -> tuple | None: ...  # explicit: one (n_l,) tuple per layer
+    @property
+    def decimals(self) -> int | None: ...  # the drawn weights and biases rounded to this many decimals
 
 
 class RunSpec(Protocol):

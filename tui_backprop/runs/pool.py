@@ -22,10 +22,10 @@ from typing import Any
 
 from ..common.threads import limit_blas_threads
 from ..engine import Trainer
-from ..trace.writer import TraceWriter
+from ..trace.sink import StepSink
 from .vary import Result, Variant, run_variant
 
-WriterFor = Callable[[Path | None, Trainer], TraceWriter | None]
+WriterFor = Callable[[Path | None, Trainer], StepSink | None]
 
 _stop: Any = None  # the shared "stop now" flag, in a worker
 

@@ -18,7 +18,8 @@ from ..common.escape import shown
 from ..engine import Trainer
 from ..scenario.overrides import Override, OverrideError
 from ..scenario.reader import Scenario, ScenarioError, load_scenario, titled
-from ..trace.writer import TraceWriter, summary_stop_reason
+from ..trace.sink import StepSink
+from ..trace.writer import summary_stop_reason
 
 CHUNK_SECONDS = 0.05  # at most about this long between two checks for Ctrl+C and progress
 MAX_CHUNK = 4096
@@ -95,12 +96,13 @@ def load_variants(path_or_name: str, sets: Sequence[Override], vary: Sequence[Ov
 def run_variant(
     variant: Variant,
     steps: int | None,
-    writer_for: Callable[[Trainer], TraceWriter | None] = lambda t: None,
+    writer_for: Callable[[Trainer], StepSink | None] = lambda t: None,
     cancelled: Callable[[], bool] = lambda: False,
     progress: Callable[[Trainer], None] = lambda t: None,
 ) -> tuple[Result, Trainer, Path | None]:
     """Run one variant headless: ``steps`` steps or until it stops by itself (or is cancelled);
-    ``writer_for(trainer)`` opens its trace (None: no trace). Returns where the trace went."""
+    ``writer_for(trainer)`` opens its trace, or its CSV or npz export (None: none). Returns where
+    it went."""
     trainer = Trainer(variant.scenario, history=1)
     total = min(steps, variant.scenario.max_steps) if steps else variant.scenario.max_steps
     writer = writer_for(trainer)

@@ -7,7 +7,7 @@
 
 Every message is one line, ``[table] key: what was expected, what was found``; a value from the
 file is described in TOML's words (common/values.py) and escaped (common/escape.py). The format
-itself (which tables and keys, their ranges and defaults) is scenario/reader.py's.
+itself (which tables and keys, their ranges and defaults) is declared in scenario/format_v1.py.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..engine.activations import ALIASES
-from ..engine.datasets import GENERATORS, REGRESSION, generate
+from ..engine.datasets import REGRESSION, generate
+from .declare import read_key
+from .format_v1 import DATA, MAX_SAMPLES, MAX_SCALE
 
 if TYPE_CHECKING:
     from .problems import Reader
@@ -21,12 +23,11 @@ SOURCES = ("inputs", "generator", "csv")  # "inputs" stands for inputs + targets
 # keys that belong to one source only: given with another, they are errors
 SOURCE_KEYS = {
     "inputs": ("inputs", "targets"),
-    "generator": ("generator", "samples", "noise", "spread", "centers"),
-    "csv": ("csv", "target_columns", "input_columns", "one_hot"),
+    # the key that names the source, then those declared only with it (scenario/format_v1.py)
+    **{src: (src, *(k.name for k in DATA if k.only and k.only[0] == src)) for src in ("generator", "csv")},
 }
 MAX_VALUES = 10_000_000  # samples x (input + output nodes) of a generated set: 80 MB of float64
-MAX_SAMPLES = 1_000_000  # samples of any data source: rows of inputs, generated points, CSV rows
-MAX_SCALE = 1e6  # noise, spread and centers: far beyond the plane's [-6, 6], far from overflow
+__all__ = ["MAX_SAMPLES", "MAX_SCALE", "MAX_VALUES"]  # the limits of the data's keys: scenario/format_v1.py
 
 
 def source_of(r: Reader, t: dict[str, Any]) -> str | None:
@@ -55,17 +56,9 @@ def generated(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
     """X (N, n_0), T (N, n_L) and the keys to record, from [data] generator = "..." drawn
     from ``seed`` (the [data] seed, None after a problem with it)."""
-    name = r.get(t, "data", "generator", "str")
-    if name is not None and name not in GENERATORS:
-        r.problem("data", "generator", f"unknown generator {name!r}; expected one of {', '.join(GENERATORS)}")
-        name = None
-    samples = r.get(t, "data", "samples", "int", 200)
-    if samples is not None and not 1 <= samples <= MAX_SAMPLES:
-        r.problem("data", "samples", f"must be from 1 to {MAX_SAMPLES:,}, got {samples:,}")
-        samples = None
-    noise = _scale(r, t, "noise", 0.0)
-    spread = _scale(r, t, "spread", 1.0)
-    centers = _scale(r, t, "centers", 3.0)
+    name = read_key(r, t, "data", DATA["generator"])
+    samples = read_key(r, t, "data", DATA["samples"])
+    noise, spread, centers = (_scale(r, t, key) for key in ("noise", "spread", "centers"))
     for key in ("spread", "centers"):
         if key in t and name is not None and name != "blobs":
             r.problem("data", key, f'only used with generator = "blobs", got {name!r}')
@@ -92,16 +85,10 @@ def generated(
     return X, T, keys
 
 
-def _scale(r: Reader, t: dict[str, Any], key: str, default: float) -> float | None:
+def _scale(r: Reader, t: dict[str, Any], key: str) -> float | None:
     """[data] noise, spread or centers: a standard deviation or a range, from 0 to MAX_SCALE
     (so that no point drawn from it can overflow, nor its square); None after a problem."""
-    v = r.get(t, "data", key, "number", default)
-    if v is not None and v < 0:
-        r.problem("data", key, f"must be >= 0, got {v:g}")
-        return None
-    if v is not None and v > MAX_SCALE:
-        r.problem("data", key, f"must be at most {MAX_SCALE:g} (the plane is about [-6, 6]), got {v:g}")
-        return None
+    v = read_key(r, t, "data", DATA[key])
     return None if v is None else v + 0.0  # -0.0 as 0.0: numpy's uniform(0.0, -0.0) refuses
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..common.errors import BackpropError
+from ..common.flags import FlagGroup
 from ..scenario.reader import shown
 from ..trace.folder import LOCK_NAME, ExportFolder, megabytes
 
@@ -87,7 +88,7 @@ def _megabytes(text: str) -> float:
     return mb
 
 
-def add_serve_flags(p: argparse.ArgumentParser) -> None:
+def add_serve_flags(p: FlagGroup) -> None:
     p.add_argument("--serve", action="store_true", help="serve the app in a browser (on localhost)")
     p.add_argument(
         "--port", type=port_number, metavar="N", help=f"with --serve: the port (default {DEFAULT_PORT})"

@@ -44,9 +44,12 @@ from ..scenario.reader import Scenario
 from ..trace.folder import ExportFolder
 from ..trace.paths import choose_export_path
 from ..trace.writer import ExportCancelled, trace_size, write_trace
+from ..tutor.check import Result
+from .control.export_notes import ExportNotes
 from .control.keys import BINDINGS, key_rows
 from .control.phases import Phases, phase_activity
 from .control.play import Runner, Stepper, current_record
+from .control.quiz import Checked, Quiz
 from .control.reload import Reloader, ScenarioRead, ScenarioSource
 from .control.selection import GOTO_FORMS, Selection
 from .control.signals import quit_on_sigterm
@@ -58,6 +61,7 @@ from .panels.chart import LossChart, chart_title
 from .panels.explain import ExplainPanel
 from .panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .panels.network import NetworkView
+from .screens.answer import AnswerScreen
 from .screens.export_question import CONFIRM_BYTES, ExportConfirmScreen, advice
 from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
@@ -149,6 +153,7 @@ class BackpropApp(PlainNotifications[None]):
         self.last_export_path: Path | None = None
         self.exporting = False
         self.export_progress = (0, 0)  # steps written and to write, while exporting
+        self.export_notes: ExportNotes | None = None  # a long export's progress notifications
         self.force_export = False  # --force: an export overwrites a regular file at its path
         self._written: set[Path] = set()  # traces this session wrote: the only files it overwrites
         self.export_folder: ExportFolder | None = None  # served: exports only there, within caps
@@ -162,6 +167,8 @@ class BackpropApp(PlainNotifications[None]):
             background_steps = isinstance(self.trainer, Trainer) and in_background(self.trainer)
         self.background_steps = background_steps
         self.phases = Phases(self)  # v, s and x (tui/control/phases.py)
+        self.checked = Checked()  # the learner's graded numbers (--answers, a): tui/control/quiz.py
+        self.quiz = Quiz(self)  # a
         self.pending = Pending()  # single-step keys pressed while the worker applies others
         self.busy = False  # that worker runs
 
@@ -187,6 +194,7 @@ class BackpropApp(PlainNotifications[None]):
                 id="explain",
                 update_biases=self.scenario.update_biases,
                 about=about(self.scenario),
+                digits=self.scenario.digits,
             )
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")
@@ -201,6 +209,9 @@ class BackpropApp(PlainNotifications[None]):
         yield AppFooter()
 
     def on_mount(self) -> None:
+        for panel in self.query(Panel):
+            panel.answered = self.checked.cells
+        self.query_one(ExplainPanel).checked_lines = self.checked.lines
         # the trainer's step: 0 for a new run; a variant's trainer from the comparison is further on
         self.show_record(current_record(self.trainer))
         self.phases.apply_notation()
@@ -500,6 +511,18 @@ class BackpropApp(PlainNotifications[None]):
             return
         self.draw_selection()
 
+    def action_answer(self) -> None:
+        self.quiz.ask()
+
+    def ask(self, prompt: str, then: Callable[[str | None], None]) -> None:
+        """Ask for a typed value (the quiz, key a); ``then`` receives it, or None on escape."""
+        self.push_screen(AnswerScreen(prompt), then)
+
+    def show_answers(self, result: Result) -> None:
+        """Mark the numbers an answers file graded (--answers) and put its diagnosis in the
+        explain panel: what the tutor computed, drawn as it is."""
+        self.checked.add(result)  # drawn when the panels mount, or with the next record
+
     def action_neuron(self) -> None:
         sel = self.selection
         layer, j = sel.focus_node()
@@ -637,6 +660,8 @@ class BackpropApp(PlainNotifications[None]):
     def _begin_export(self, snapshot: Stepper, path: Path) -> None:
         self.exporting, self.export_progress = True, (0, snapshot.step_count)
         self.notify(f"exporting {count(snapshot.step_count, 'step')} to {path} …", title="export")
+        estimate = trace_size(snapshot, snapshot.step_count).total
+        self.export_notes = ExportNotes(self.notify, path.absolute(), estimate)  # megabytes, as it goes
         self._draw_header()
         # a file this session wrote (or any, with --force) is replaced; else only a new one is made
         self._export(snapshot, path, self.force_export or path.resolve() in self._written)
@@ -683,6 +708,8 @@ class BackpropApp(PlainNotifications[None]):
         if self.exporting:
             self.export_progress = (done, total)
             self._draw_header()
+            if self.export_notes is not None:
+                self.export_notes.update(done, total)
 
     @on(Exported)
     def _export_done(self, message: Exported) -> None:

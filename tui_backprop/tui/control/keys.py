@@ -44,6 +44,9 @@ _KEYS: list[tuple[str, str, str, bool, str]] = [
      "Selection right: the column i of a weight (past b, the next layer), or the layer of a node"),
     ("g", "goto", "Go to", False,
      "Go to a typed index: a weight j,i (or layer:j,i), a node k (or layer:k) or a sample k"),
+    ("a", "answer", "Answer", False,
+     "Quiz: type your value of the number the next phase (s) computes at the selection; it is "
+     "checked, marked right or wrong, and a wrong one diagnosed (docs/check-my-work.md)"),
     ("w", "neuron", "Neuron", False,
      "Neuron view: every incoming weight of the selected neuron, as a grid and as numbers"),
     ("left_square_bracket", "sample(-1)", "Prev sample", False, "Previous sample of the batch, in any mode"),

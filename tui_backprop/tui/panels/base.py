@@ -13,6 +13,8 @@ are turned into strips, so a long panel costs no more to draw than a short one.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -27,6 +29,10 @@ from ...engine.phases import FULL, Reveal
 from ...scenario.notation import DEFAULT, vocabulary
 from ..control.selection import Selection
 from ..netinfo import NetInfo
+
+
+def no_answers(record: StepRecord | None, quantity: str, layer: int | None) -> Mapping[tuple[int, int], bool]:
+    return {}
 
 
 class Panel(ScrollView, can_focus=False):
@@ -55,6 +61,10 @@ class Panel(ScrollView, can_focus=False):
         self._strips: dict[int, Strip] = {}
         self._drawn_size = (0, 0)
         self._base_style: Style | None = None
+        # the cells of an array of the record's step that the learner answered: {(row, col): right}
+        # (the app sets it to its Checked's cells: tui/control/quiz.py)
+        self.answered: Callable[[StepRecord | None, str, int | None], Mapping[tuple[int, int], bool]]
+        self.answered = no_answers
 
     def show(self, record: StepRecord | None, selection: Selection, reveal: Reveal = FULL) -> None:
         self.record, self.selection, self.reveal = record, selection, reveal

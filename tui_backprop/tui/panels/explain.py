@@ -8,13 +8,19 @@ this widget only wraps it to its width.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
+import numpy as np
 from rich.text import Text
 
+from ...engine import StepRecord
 from ...engine.explain import record_split
 from ...scenario.notation import vocabulary
+from ...tutor.rounding import HandPrecisionUnsupported, hand_values
 from ..netinfo import NetInfo
 from .base import Panel
-from .explain_text import explain, to_text
+from .explain_text import PROSE, explain, to_text
+from .hand_text import hand_lines
 
 
 class ExplainPanel(Panel):
@@ -26,12 +32,18 @@ class ExplainPanel(Panel):
         key: str = "",
         update_biases: bool = True,
         about: tuple[str, str] = ("", ""),
+        digits: int | None = None,
         **kwargs,
     ) -> None:
-        """``about``: the scenario's name and description, shown before the first step."""
+        """``about``: the scenario's name and description, shown before the first step;
+        ``digits``: hand precision ([display] digits), shown after the explanation."""
         super().__init__(net, key, **kwargs)
         self.update_biases = update_biases
         self.about = about
+        # the learner's graded numbers of the step on screen and the diagnosis (tui/control/quiz.py)
+        self.checked_lines: Callable[[StepRecord | None], list[str]] = lambda record: []
+        self.digits = digits
+        self._hand: tuple[StepRecord, Mapping[str, np.ndarray] | str] | None = None
 
     def build(self, width: int) -> Text:
         rec, reveal = self.record, self.reveal
@@ -45,4 +57,32 @@ class ExplainPanel(Panel):
             split=record_split(rec) if rec is not None and self.net.depth > 1 else None,
             about=self.about,
         )
+        if self.digits is not None and rec is not None:
+            lines += hand_lines(rec, self.selection, self.digits, self.hand_values(rec))
+        mine = self.checked_lines(rec)
+        if mine and (rec is None or self.reveal.whole or self.reveal.update):
+            lines = [(mine[0], "bold"), *((line, _style_of(line)) for line in mine[1:]), ("", None), *lines]
+        elif mine:  # mid-step: the grading of what is shown so far, after the phase's explanation
+            lines = [*lines, ("", None), (mine[0], "bold"), *((line, _style_of(line)) for line in mine[1:])]
         return to_text(lines, width)
+
+    def hand_values(self, rec: StepRecord) -> Mapping[str, np.ndarray] | str:
+        """The tutor's hand step of ``rec`` (kept for the record on screen), or why there is none."""
+        if self._hand is None or self._hand[0] is not rec:
+            assert self.digits is not None
+            try:
+                values: Mapping[str, np.ndarray] | str = hand_values(
+                    rec, self.net.loss, self.digits, self.update_biases
+                )
+            except HandPrecisionUnsupported as e:
+                values = str(e)
+            self._hand = (rec, values)
+        return self._hand[1]
+
+
+def _style_of(line: str) -> str | None:
+    if line.startswith("✓"):
+        return "pos"
+    if line.startswith(("✗", "first wrong")):
+        return "neg"
+    return None if line.startswith(" ") else PROSE

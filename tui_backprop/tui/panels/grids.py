@@ -126,7 +126,13 @@ class ForwardPanel(_BatchPanel):
             cols, names, hit = self.focus_columns(l), net.names[l], partial(_node_click, l)
             blocks = [
                 Block(
-                    f"{q}[{l}]", v, names, related_cols=cols, first_bad=_cell(_bad_at(rec, q, l)), click=hit
+                    f"{q}[{l}]",
+                    v,
+                    names,
+                    related_cols=cols,
+                    first_bad=_cell(_bad_at(rec, q, l)),
+                    click=hit,
+                    answered=self.answered(rec, q, l),
                 )
                 for q, v in (("z", lr.z), ("a", lr.a))
             ]
@@ -198,6 +204,7 @@ class BackwardPanel(_BatchPanel):
                     related_cols=self.focus_columns(l),
                     first_bad=_cell(_bad_at(rec, quantity, l)),
                     click=partial(_node_click, l),
+                    answered=self.answered(rec, quantity, l),
                 )
                 for title, quantity, v in (
                     ("delta", "delta", lr.delta),
@@ -262,6 +269,7 @@ class GradientsPanel(Panel):
                 selected=sel if sel and sel[1] < m else None,
                 first_bad=_cell(_bad_at(rec, "grad_w", l)),
                 click=partial(_weight_click, l),
+                answered=self.answered(rec, "grad_w", l),
             )
         ]
         if net.bias:
@@ -273,6 +281,7 @@ class GradientsPanel(Panel):
                     selected=(sel[0], 0) if sel and sel[1] == m else None,
                     first_bad=_cell(_bad_at(rec, "grad_b", l)),
                     click=partial(_bias_click, l, m),
+                    answered=self.answered(rec, "grad_b", l),
                 )
             )
         return grid(blocks, net.names[l], width, marked_row=sel[0] if sel else None)
@@ -314,6 +323,7 @@ class WeightsPanel(Panel):
             bad = rec.nonfinite if rec and rec.nonfinite and rec.nonfinite.layer == l else None
             dw, db = (lr.dw, lr.db) if lr and self.reveal.update else (None, None)
             rows = []
+            mine_w, mine_b = self.answered(rec, "w", l), self.answered(rec, "b", l)
             for j in range(n):
                 for i in range(m + (1 if net.bias else 0)):
                     is_b = i == m
@@ -331,6 +341,7 @@ class WeightsPanel(Panel):
                             change=None if dw is None or db is None else float(db[j] if is_b else dw[j, i]),
                             chosen=here == (j, i),
                             first=first,
+                            answered=mine_b.get((j, 0)) if is_b else mine_w.get((j, i)),
                         )
                     )
             top = len(out.plain.splitlines())

@@ -31,6 +31,7 @@ class WeightRow:
     change: float | None  # after − before; None while the update is not computed yet
     chosen: bool  # the selected weight
     first: bool  # where the first non-finite value appeared
+    answered: bool | None = None  # the learner's value after the update: right, wrong, or not given
 
     def texts(self) -> tuple[str, str, str]:
         """before, after and Δ as printed (after and Δ empty while the update is not computed)."""
@@ -86,6 +87,8 @@ def _row(out: Text, row: WeightRow, text: tuple[str, str, str], cols: Columns) -
     change = row.change
     if change is not None:
         name = "bad" if not math.isfinite(row.after) else ("changed" if change else "dim")
+        if row.answered is not None:
+            name = "right" if row.answered else "wrong"
         out.append(" → ", style("dim"))
         out.append(after.rjust(cols.after), style(row_style or name, row.meta))
         arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")

@@ -14,8 +14,8 @@ StepRecords and are only formatted, coloured and, for big matrices, pooled for d
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -47,6 +47,8 @@ COLOURS: dict[str, tuple[str, str]] = {
     "first_bad": ("bold #ffffff on #ff0000", "where the first non-finite value appeared"),
     "warn": ("bold underline #ffaf00", "a node that a warning of this step names (network diagram)"),
     "dim": ("#808080", "labels and unchanged values"),
+    "right": ("bold #000000 on #5fd75f", "a number you answered (--answers, or a) and got right"),
+    "wrong": ("bold #ffffff on #d70000", "a number you answered (--answers, or a) and got wrong"),
 }
 SHADES = "·░▒▓█"  # heatmap: magnitude relative to the largest |value| of the matrix
 
@@ -156,6 +158,7 @@ class Block:
     related_cols: Collection[int] = ()
     first_bad: tuple[int, int] | None = None
     click: Callable[[int, int], tuple] | None = None  # the selection a click on a cell makes
+    answered: Mapping[tuple[int, int], bool] = field(default_factory=dict)  # cells answered: right?
 
     @property
     def heat(self) -> bool:
@@ -249,6 +252,8 @@ def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Text
                 name = "first_bad"
             elif (r, c) == b.selected:
                 name = "selected"
+            elif (r, c) in b.answered:
+                name = "right" if b.answered[r, c] else "wrong"
             elif not math.isfinite(x):
                 name = "bad"
             else:
