@@ -24,6 +24,7 @@ from .common.completion import SHELLS, flags_of, script
 from .common.errors import MAX_LINE, BackpropError
 from .common.escape import shown
 from .common.files import peek, target_problem
+from .common.threads import blas_threads, limit_blas_threads
 from .common.words import count
 from .engine import Trainer
 from .runs import vary as compare
@@ -189,6 +190,14 @@ def _add_override_flags(p: _Flags) -> None:
         metavar="TABLE.KEY=V1,V2,...",
         help="compare one run per value: a table (--headless) or the comparison view",
     )
+    # --jobs: the variants of --vary --headless in N processes (runs/pool.py)
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="with --vary --headless: run N variants at a time, in N processes (default 1)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -311,6 +320,7 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     if args.completion:
         return _completion(parser, args.completion)
     try:
+        limit_blas_threads(blas_threads())  # one BLAS thread unless asked (common/threads.py)
         if args.list:
             return _list()
         if args.check:
@@ -325,6 +335,8 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
             parser.error("give exactly one SCENARIO" if args.scenario else "a SCENARIO is required")
         if args.steps is not None and not args.headless:
             parser.error("--steps goes with --headless")
+        if args.jobs > 1 and not (args.vary and args.headless):
+            parser.error("--jobs goes with --vary and --headless")
         _check_trace_size_flags(parser, args)
         # worked solutions, exercise sheets and code export: tutor/command.py
         if problem := tutor_command.flag_problem(args):
@@ -464,7 +476,7 @@ def _headless(
             writer = writer_for(path, trainer, every, fields, force) if path else None
             run_in_chunks(trainer, total, writer, lambda: interrupt.requested, bar.update)
             if trainer.step_count:
-                final = trainer.train_losses[-1]
+                final = trainer.final_train_loss
             bar.update(trainer, force=True)
             display.close()
             reason = "user" if interrupt.requested else summary_stop_reason(trainer, "steps")
@@ -517,7 +529,7 @@ def _compare(parser: _Parser, args: argparse.Namespace) -> int:
     variants = _variants(args)
     if args.headless:
         writer = partial(_trace_writer, args.every, args.fields, args.force)
-        return _compare_headless(variants, args.steps, args.export, writer, args.force)
+        return _compare_headless(variants, args.steps, args.export, writer, args.force, args.jobs)
     folder = _served_folder(args)
     export = str(folder.path) if folder else args.export
     return _open_compare(variants, export, (args.scenario[0], _sets(args)), folder, args.force)
@@ -536,8 +548,10 @@ def _compare_headless(
     export: str | None,
     trace_writer: Callable[[Path | None, Trainer], StepSink | None],
     force: bool = False,
+    jobs: int = 1,
 ) -> int:
-    """Each variant in turn (progress on stderr), then the table on stdout."""
+    """Each variant in turn (progress on stderr), or ``jobs`` at a time in as many processes
+    (a line on stderr as each ends), then the table on stdout."""
     base = compare.export_base(export, variants[0].scenario) if export else None
     results, traces, cwd = [], [], Path.cwd()
     paths = [  # every target checked before any variant runs
@@ -547,17 +561,21 @@ def _compare_headless(
     display = progress()  # one bar a variant on a terminal
     with _StopOnInterrupt() as interrupt:
         try:
-            for variant, path in zip(variants, paths, strict=True):
-                total = min(steps or variant.scenario.max_steps, variant.scenario.max_steps)
-                bar = display.bar(variant.label, total)
-                result, trainer, trace = compare.run_variant(
-                    variant, steps, partial(trace_writer, path), lambda: interrupt.requested, bar.update
-                )
-                bar.update(trainer, force=True)
-                results.append(result)
-                traces.append(trace)
-                if interrupt.requested:
-                    break
+            if jobs > 1:
+                outcomes = _run_jobs(variants, steps, trace_writer, paths, jobs, lambda: interrupt.requested)
+                results, traces = [r for r, _ in outcomes], [t for _, t in outcomes]
+            else:
+                for variant, path in zip(variants, paths, strict=True):
+                    total = min(steps or variant.scenario.max_steps, variant.scenario.max_steps)
+                    bar = display.bar(variant.label, total)
+                    result, trainer, trace = compare.run_variant(
+                        variant, steps, partial(trace_writer, path), lambda: interrupt.requested, bar.update
+                    )
+                    bar.update(trainer, force=True)
+                    results.append(result)
+                    traces.append(trace)
+                    if interrupt.requested:
+                        break
         finally:
             display.close()
     rows = compare.table_rows(variants[0].override.name, results)
@@ -571,6 +589,23 @@ def _compare_headless(
     if interrupt.requested:
         return interrupt.exit_code
     return EXIT_DIVERGED if any(r.diverged for r in results) else EXIT_OK
+
+
+def _run_jobs(
+    variants: list[compare.Variant],
+    steps: int | None,
+    trace_writer: Callable[[Path | None, Trainer], StepSink | None],
+    paths: list[Path | None],
+    jobs: int,
+    stop: Callable[[], bool],
+) -> list[tuple[compare.Result, Path | None]]:
+    """--jobs N: the variants in N processes (runs/pool.py), a line on stderr as each ends."""
+    from .runs.pool import run_variants
+
+    def ended(i: int, result: compare.Result) -> None:
+        print(f"{variants[i].label}: {count(result.steps, 'step')}, done", file=sys.stderr, flush=True)
+
+    return run_variants(variants, steps, trace_writer, paths, jobs, blas_threads(), stop, ended)
 
 
 def _open_compare(

@@ -90,8 +90,10 @@ def step_warnings(
     """Every warning of one step: the per-unit kinds layer by layer, then the others.
 
     layers: the step's LayerRecords, l = 1..L. train_zs: z[l] over the training set with
-    the updated weights, (N, n_l) each. best_train_loss: the lowest training loss before
-    this step (the initial one included). zero_init: per layer, whether W[l] started all 0.
+    the updated weights, (N, n_l) each; empty on a step that did not evaluate the training set
+    ([training] evaluate_every), which then reports no dead_relu. best_train_loss: the lowest
+    training loss before this step (the initial one included). zero_init: per layer, whether
+    W[l] started all 0.
     output_slope: whether the output delta carries f'(z[L]); with bce it is y - t, and a
     saturated sigmoid output learns as fast as any, so it is not reported. nonfinite, blowup:
     why the step diverged, when it did (at most one of them is given).
@@ -107,7 +109,7 @@ def step_warnings(
             # one look at the first sample (a short list, no reduction) clears most layers
             if max(map(abs, layer.z[0].tolist())) > _CALM_Z[act] and (l < L or output_slope):
                 found += saturated(l, layer)
-        elif act == "relu":
+        elif act == "relu" and train_zs:  # none on a step without the training-set loss
             found += dead_relu(l, train_zs[l - 1])
         # copies share their first incoming weight: exact, and no arithmetic
         if l < L and len(set(layer.w[:, 0].tolist())) < len(layer.w):

@@ -112,9 +112,9 @@ class GD(Optimizer):
 
     def step(self, W, b, grad_w, grad_b, state):  # the hot path of small networks: no loop machinery
         lr = self.lr
-        new_W = tuple([Wl - lr * g for Wl, g in zip(W, grad_w, strict=True)])
+        new_W = tuple([_descend(Wl, lr, g) for Wl, g in zip(W, grad_w, strict=True)])
         if self.update_biases:
-            new_b = tuple([bl - lr * g if bl.size else bl for bl, g in zip(b, grad_b, strict=True)])
+            new_b = tuple([_descend(bl, lr, g) if bl.size else bl for bl, g in zip(b, grad_b, strict=True)])
         else:
             new_b = tuple(b)
         return new_W, new_b, state
@@ -194,3 +194,11 @@ def _frozen(x: Array) -> Array:
     if x.flags.writeable:
         x.flags.writeable = False
     return x
+
+
+def _descend(p: Array, lr: float, g: Array) -> Array:
+    """p - lr g as a new array, in one allocation: lr g is computed into a fresh array and p
+    subtracted into it (the same bits as ``p - lr * g``; a big layer's second 1.6 MB array and
+    pass are saved)."""
+    step = np.multiply(g, lr)
+    return np.subtract(p, step, out=step)

@@ -123,7 +123,9 @@ class StepRecord:
     t: Array  # (B, n_L) the targets
     sample_losses: Array  # (B,) l(y_k, t_k) before the update
     loss: float  # mean of sample_losses + penalty: the batch loss before the update
-    train_loss: float  # training-set loss after the update (its penalty with the updated weights)
+    # training-set loss after the update (its penalty with the updated weights); nan on a step
+    # that did not evaluate it ([training] evaluate_every)
+    train_loss: float
     learning_rate: float
     layers: tuple[LayerRecord, ...]
     stop_reason: str | None = None  # set when this step ended the run by itself
@@ -134,6 +136,9 @@ class StepRecord:
     test_loss: float | None = None  # test-set loss after the update; None without a test set
     warnings: tuple[Diagnostic, ...] = ()  # what engine/diagnostics.py found wrong in this step
     penalty: float = 0.0  # the l1/l2 penalty of the weights before the update, included in loss
+    # whether this step computed the training- and test-set losses ([training] evaluate_every = K:
+    # every K-th step and the last); when not, train_loss and test_loss are nan
+    evaluated: bool = True
 
     @property
     def diverged(self) -> bool:

@@ -95,6 +95,9 @@ class Trainer(Generic[S]):
         self.proportional = s.error_split == "proportional"  # hidden layers learn from the split
         # whether the output layer learns through f'(z[L]): not under bce, whose delta is y - t
         self._output_slope = s.loss != "bce" or self.proportional
+        # the training- and test-set losses after every K-th step only (and the last one of a
+        # run that reaches max_steps); nan in train_losses and test_losses for the others
+        self.evaluate_every = int(getattr(s, "evaluate_every", 1))
         self.penalty = Penalty(s.l1, s.l2)  # added to both losses; its gradient to grad_w
         self._penalised = bool(self.penalty)
         self.optimizer = optimizer_for(s)
@@ -225,6 +228,20 @@ class Trainer(Generic[S]):
         self.last_record = None
 
     @property
+    def final_train_loss(self) -> float:
+        """The training-set loss of the current weights: the initial one at step 0, the last
+        step's own when it was evaluated, otherwise computed now ([training] evaluate_every:
+        a run ends between evaluations; nothing is recorded)."""
+        k = self.step_count
+        if k == 0 or not self.train_losses:
+            return self.initial_train_loss
+        last = self.train_losses[-1]
+        if self.evaluate_every == 1 or k % self.evaluate_every == 0 or not math.isnan(last):
+            return last
+        with np.errstate(all="ignore"):
+            return self._train_forward()[2] + self._penalty_of(self.W)
+
+    @property
     def start_step(self) -> int:
         """The step reset() and undo() go back to: 0, or the step given to start_from()."""
         return self._origin.step
@@ -353,58 +370,135 @@ class Trainer(Generic[S]):
         return self.penalty(W), new_grad_w, new_step_w
 
     def _advance(self, record: bool) -> StepRecord | None:
-        net, W, b, scenario = self.network, self.W, self.b, self.scenario
+        """One step, in the order the maths takes it: the batch and its forward pass, the
+        backward pass, what the update descends, the update, the losses after it, whether the
+        run stops, and (``record``) the StepRecord of it all."""
+        W, b = self.W, self.b
         indices, next_pos = self.schedule.next_batch(self.position)
-        if self._full_in_order:
-            x, t = self.X, self.T
-            zs, acts, loss, sample_losses = self._train_forward()
-        else:
-            x, t = self.X[indices], self.T[indices]
-            zs, acts = net.forward(W, b, x)
-            sample_losses = net.sample_losses(acts[-1], t, zs[-1])
-            loss = _mean(sample_losses)
-        deltas, grad_w, grad_b = net.backward(W, x, t, zs, acts)
-        errors = None
-        step_w, step_b = grad_w, grad_b  # what the update descends: the gradient, or ...
+        x, t, zs, acts, sample_losses, loss = self._batch_forward(indices)
+        deltas, grad_w, grad_b = self.network.backward(W, x, t, zs, acts)
+        errors, step_w, step_b = None, grad_w, grad_b  # what the update descends: the gradient, or ...
         if self.proportional:  # ... the step the split errors ask for (engine/split.py)
-            errors, step_w, step_b = split_gradients(net.activations, net.bias, W, x, t, zs, acts)
+            errors, step_w, step_b = split_gradients(
+                self.network.activations, self.network.bias, W, x, t, zs, acts
+            )
         penalty = 0.0
         if self._penalised:  # the loss and what the update descends include the weights' penalty
             penalty, grad_w, step_w = self._add_penalty(W, grad_w, step_w)
             loss += penalty
-        opt = self.opt_state
-        new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt)
-        for arr in new_W + new_b:
-            arr.flags.writeable = False
+        best = self._update(step_w, step_b, next_pos)
+        if self._evaluates():
+            train_zs, train_loss, test_loss = self._evaluate(loss)
+            self._check_stop(loss, train_loss, train_zs)
+        else:
+            train_zs, train_loss, test_loss = self._skip_evaluation(loss)
+            self._check_stop_unevaluated(loss, zs)
+        if not record:
+            self.last_record = None
+            return None
+        passes = (x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors)
+        rec = self._record(
+            indices, next_pos, W, b, passes, loss, penalty, best, train_zs, train_loss, test_loss
+        )
+        self.last_record = rec
+        return rec
 
+    def _batch_forward(self, indices: Array) -> tuple[Array, Array, list[Array], list[Array], Array, float]:
+        """The batch's inputs x (B, n_0) and targets t (B, n_L), z and a of every layer, the
+        per-sample losses (B,) and their mean. The full batch in file order reuses the
+        training-set forward pass the previous step computed for its train_loss."""
+        if self._full_in_order:
+            zs, acts, loss, sample_losses = self._train_forward()
+            return self.X, self.T, zs, acts, sample_losses, loss
+        x, t = self.X[indices], self.T[indices]
+        zs, acts = self.network.forward(self.W, self.b, x)
+        sample_losses = self.network.sample_losses(acts[-1], t, zs[-1])
+        return x, t, zs, acts, sample_losses, _mean(sample_losses)
+
+    def _update(self, step_w: list[Array], step_b: list[Array], next_pos: Position) -> float:
+        """The optimiser's update: the state before it goes on the undo history, the new (read-
+        only) parameters become current. Returns the best training loss before this step."""
+        W, b, opt = self.W, self.b, self.opt_state
+        new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt)
+        for arr in new_W:
+            arr.flags.writeable = False
+        for arr in new_b:
+            arr.flags.writeable = False
         best = self.best_train_loss
         self._history.append(_State(W, b, opt, self.step_count, self.position, self.stop_reason, best))
         self.W, self.b, self.opt_state = new_W, new_b, new_opt
         self.step_count += 1
         self.position = next_pos
+        return best
+
+    def _evaluate(self, loss: float) -> tuple[list[Array], float, float | None]:
+        """The losses after the update: the batch loss ``loss`` goes on the record of losses,
+        with the training-set loss (and its z per layer, (N, n_l)) and the test-set loss."""
         train_zs, _, train_loss, _ = self._train_forward()
         if self._penalised:
-            train_loss += self.penalty(new_W)
-        if train_loss < best:
+            train_loss += self.penalty(self.W)
+        if train_loss < self.best_train_loss:
             self.best_train_loss = train_loss
         self.losses.append(loss)
         self.train_losses.append(train_loss)
         test_loss = self._test_loss()
         if test_loss is not None:
             self.test_losses.append(test_loss)
+        return train_zs, train_loss, test_loss
 
+    def _evaluates(self) -> bool:
+        """Whether the step just taken computes the training- and test-set losses: every
+        evaluate_every-th step, and the last one max_steps allows."""
+        k = self.step_count
+        return self.evaluate_every == 1 or k % self.evaluate_every == 0 or k >= self.scenario.max_steps
+
+    def _skip_evaluation(self, loss: float) -> tuple[list[Array], float, float | None]:
+        """A step between evaluations: its batch loss, and nan for the losses it did not compute."""
+        self.losses.append(loss)
+        self.train_losses.append(math.nan)
+        if self.X_test is not None:
+            self.test_losses.append(math.nan)
+            return [], math.nan, math.nan
+        return [], math.nan, None
+
+    def _check_stop_unevaluated(self, loss: float, zs: list[Array]) -> None:
+        """Whether a step without the training-set loss ends the run: it diverged when its batch
+        loss or its batch's z is not finite (no target_loss without the loss to compare). A weight
+        or bias that the update made non-finite shows in the next step's z (see _all_finite):
+        checking the batch's z, (B, n_l) a layer, is far cheaper than every parameter."""
+        if not (math.isfinite(loss) and _all_finite(zs)):
+            self.stop_reason = "diverged"
+        elif self.step_count >= self.scenario.max_steps:
+            self.stop_reason = "max_steps"
+
+    def _check_stop(self, loss: float, train_loss: float, train_zs: list[Array]) -> None:
+        """Whether this step ends the run: diverged, target_loss reached, or max_steps."""
         if train_loss > self.divergence_limit or not (
             math.isfinite(loss) and math.isfinite(train_loss) and _all_finite(train_zs)
         ):
             self.stop_reason = "diverged"
-        elif scenario.target_loss is not None and train_loss < scenario.target_loss:
+        elif self.scenario.target_loss is not None and train_loss < self.scenario.target_loss:
             self.stop_reason = "target_loss"
-        elif self.step_count >= scenario.max_steps:
+        elif self.step_count >= self.scenario.max_steps:
             self.stop_reason = "max_steps"
 
-        if not record:
-            self.last_record = None
-            return None
+    def _record(
+        self,
+        indices: Array,
+        next_pos: Position,
+        W: tuple[Array, ...],
+        b: tuple[Array, ...],
+        passes: tuple,
+        loss: float,
+        penalty: float,
+        best: float,
+        train_zs: list[Array],
+        train_loss: float,
+        test_loss: float | None,
+    ) -> StepRecord:
+        """The StepRecord of the step just taken from weights W, biases b: every array frozen."""
+        x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors = passes
+        net, new_W, new_b, new_opt = self.network, self.W, self.b, self.opt_state
         layers = tuple(
             LayerRecord(
                 activation=net.activations[l].name,
@@ -423,7 +517,10 @@ class Trainer(Generic[S]):
             for l in range(len(W))
         )
         diverged = self.stop_reason == "diverged"
-        nonfinite = find_nonfinite(layers, loss, train_loss, train_zs) if diverged else None
+        evaluated = bool(train_zs)
+        # a step without the training-set loss has none to blame: only its own numbers
+        checked_loss = train_loss if evaluated else 0.0
+        nonfinite = find_nonfinite(layers, loss, checked_loss, train_zs) if diverged else None
         blowup = loss_blowup(train_loss, self.initial_train_loss) if diverged and nonfinite is None else None
         warnings = step_warnings(
             layers,
@@ -435,26 +532,25 @@ class Trainer(Generic[S]):
             zero_init=self._zero_init,
             output_slope=self._output_slope,
         )
-        rec = StepRecord(
+        return StepRecord(
             step=self.step_count,
             epoch=_epoch_of_last_step(next_pos),
-            batch=tuple(int(i) for i in indices),
+            batch=tuple(indices.tolist()),
             x=_frozen(x),
             t=_frozen(t),
             sample_losses=_frozen(sample_losses),
             loss=loss,
             train_loss=train_loss,
             test_loss=test_loss,
-            learning_rate=scenario.learning_rate,
+            learning_rate=self.scenario.learning_rate,
             layers=layers,
             stop_reason=self.stop_reason,
             nonfinite=nonfinite,
             blowup=blowup,
             warnings=warnings,
             penalty=penalty,
+            evaluated=evaluated,
         )
-        self.last_record = rec
-        return rec
 
 
 def divergence_limit(initial: float) -> float:
@@ -495,7 +591,7 @@ def _mean(sample_losses: Array) -> float:
     return float(_sum(sample_losses) / sample_losses.size)
 
 
-def _all_finite(train_zs: list[Array]) -> bool:
+def _all_finite(train_zs: Sequence[Array]) -> bool:
     """Whether every weight and bias is finite, read off the training-set pre-activations.
 
     A non-finite W[l] or b[l] always makes a column of z[l] = a[l-1] @ W[l].T + b[l]

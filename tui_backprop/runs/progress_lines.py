@@ -23,7 +23,11 @@ class Tracked(Protocol):
 
 
 def current_loss(trainer: Tracked) -> float:
-    """The training-set loss after the last step (before the first: the initial one)."""
+    """The training-set loss after the last step (before the first: the initial one); a Trainer
+    between evaluations ([training] evaluate_every) computes it for its current weights."""
+    final = getattr(trainer, "final_train_loss", None)
+    if final is not None:
+        return float(final)
     return trainer.train_losses[-1] if trainer.train_losses else trainer.initial_train_loss
 
 

@@ -58,7 +58,7 @@ class Result:
         return cls(
             value=variant.value,
             steps=trainer.step_count,
-            final_loss=trainer.train_losses[-1] if trainer.step_count else trainer.initial_train_loss,
+            final_loss=trainer.final_train_loss,
             steps_to_target=trainer.step_count if reason == "target_loss" else None,
             diverged=reason == "diverged",
             stop_reason=reason,
@@ -109,7 +109,7 @@ def run_variant(
         reason = "user" if cancelled() else summary_stop_reason(trainer, "steps")
         written = None
         if writer:
-            final = trainer.train_losses[-1] if trainer.step_count else trainer.initial_train_loss
+            final = trainer.final_train_loss
             writer.write_last(trainer)
             written = writer.close(final, reason)
     finally:

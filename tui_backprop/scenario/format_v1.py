@@ -329,6 +329,13 @@ TRAINING = Table(
             range=_NOT_NEGATIVE,
         ),
         Key(
+            "evaluate_every",
+            "int",
+            1,
+            "the training- and test-set losses after every K-th step only (and the last one)",
+            range=Range(1),
+        ),
+        Key(
             "error_split",
             "str",
             "gradient",

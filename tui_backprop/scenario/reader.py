@@ -86,6 +86,7 @@ class Scenario:
     update_biases: bool = TRAINING.default("update_biases")
     max_steps: int = TRAINING.default("max_steps")
     target_loss: float | None = TRAINING.default("target_loss")
+    evaluate_every: int = TRAINING.default("evaluate_every")  # the losses every K steps (issue 15)
     error_split: str = TRAINING.default("error_split")  # proportional: hidden layers learn by engine/split.py
     notation: str = DISPLAY.default("notation")  # the app's vocabulary (scenario/notation.py)
     digits: int | None = DISPLAY.default("digits")  # hand precision beside the step (tutor/rounding.py)
@@ -146,6 +147,8 @@ class Scenario:
         }
         if self.target_loss is not None:
             training["target_loss"] = self.target_loss
+        if self.evaluate_every != 1:  # only when set, so that format-1 traces keep their bytes
+            training["evaluate_every"] = self.evaluate_every
         if self.error_split != "gradient":  # only when in use: format-1 traces keep their bytes
             training["error_split"] = self.error_split
         for key in ("l1", "l2"):  # written only when set, so that format-1 traces keep their bytes

@@ -646,6 +646,7 @@ class _Builder:
                     test_loss=None if test_loss is None or np.isnan(test_loss) else test_loss,
                     warnings=values.get("warnings", ()),
                     penalty=values.get("penalty", 0.0),
+                    evaluated=_evaluated(self.s, k.step),
                 )
             )
             W, b = tuple(lr.w for lr in layers), tuple(lr.b for lr in layers)
@@ -811,3 +812,11 @@ def _layer_record(
 def _frozen(x: Array) -> Array:
     x.flags.writeable = False
     return x
+
+
+def _evaluated(s: Scenario, step: int) -> bool:
+    """Whether step ``step`` of a run of ``s`` computed the training- and test-set losses
+    ([training] evaluate_every = K: every K-th step and the last one max_steps allows); a step
+    that did not has null for them in the trace."""
+    K = s.evaluate_every
+    return K == 1 or step % K == 0 or step >= s.max_steps

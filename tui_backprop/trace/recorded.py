@@ -179,10 +179,10 @@ def write_trace(
         again = Trainer(run.scenario, history=1)
         if origin:
             again.start_from(records[origin - 1])
-        final = again.train_losses[-1] if origin else run.initial_train_loss
+        final = again.final_train_loss if origin else run.initial_train_loss
         for done in range(origin + 1, live.step_count + 1):
             check()
             writer.write_step(again.step())
-            final = again.train_losses[-1]
+            final = again.final_train_loss
             progress(done, total)
         return writer.close(final, summary_stop_reason(again, "steps"))

@@ -324,7 +324,7 @@ class _Verifier:
     def check_summary(self) -> None:
         t, rec = self.trainer, self.rec
         k = t.step_count
-        final = t.train_losses[-1] if k else t.initial_train_loss
+        final = t.final_train_loss if k else t.initial_train_loss
         self.compare([("summary", "final_loss", rec.final_loss, final, "")])
         said, own = rec.stop_reason, t.stop_reason
         if own is not None and said not in (own, "user"):

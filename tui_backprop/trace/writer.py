@@ -27,6 +27,7 @@ from ..engine import Diagnostic, LayerRecord, StepRecord, Trainer
 from ..engine.regularization import Penalty
 from ..engine.split import proportional_errors
 from ..scenario.reader import Scenario
+from .numbers import dumps
 
 FORMAT = "backprop-tui-trace"
 VERSION = 1
@@ -90,11 +91,12 @@ FIELDS = STEP_FIELDS + LAYER_FIELDS
 
 
 def step_dict(
-    rec: StepRecord, penalty: bool = False, fields: Collection[str] | None = None
+    rec: StepRecord, penalty: bool = False, fields: Collection[str] | None = None, raw: bool = False
 ) -> dict[str, Any]:
     """One step of the trace; ``penalty``: the run is regularised, so its penalty is written;
     ``fields``: only these fields of the step and of each layer ("step" always), None for all.
-    A step without any layer field has no "layers"."""
+    A step without any layer field has no "layers". ``raw``: arrays stay numpy arrays (for
+    trace/numbers.py's dumps, which writes them as the nested lists), not lists."""
     d: dict[str, Any] = {
         "step": rec.step,
         "epoch": rec.epoch,
@@ -108,11 +110,11 @@ def step_dict(
         d["penalty"] = _num(rec.penalty)
     errors = split_errors(rec) if fields is None or "error" in fields else [None] * len(rec.layers)
     if fields is None:
-        d["layers"] = [layer_dict(lr, error=e) for lr, e in zip(rec.layers, errors, strict=True)]
+        d["layers"] = [layer_dict(lr, error=e, raw=raw) for lr, e in zip(rec.layers, errors, strict=True)]
     else:
         d = {key: value for key, value in d.items() if key == "step" or key in fields}
         if any(f in fields for f in LAYER_FIELDS):
-            d["layers"] = [layer_dict(lr, fields, e) for lr, e in zip(rec.layers, errors, strict=True)]
+            d["layers"] = [layer_dict(lr, fields, e, raw) for lr, e in zip(rec.layers, errors, strict=True)]
     # only when there are some: a step without problems keeps its bytes
     if rec.warnings and (fields is None or "warnings" in fields):
         d["warnings"] = [_warning_dict(w) for w in rec.warnings]
@@ -136,11 +138,16 @@ def split_errors(rec: StepRecord) -> list[np.ndarray | None]:
 
 
 def layer_dict(
-    lr: LayerRecord, fields: Collection[str] | None = None, error: np.ndarray | None = None
+    lr: LayerRecord,
+    fields: Collection[str] | None = None,
+    error: np.ndarray | None = None,
+    raw: bool = False,
 ) -> dict[str, Any]:
-    """One layer of a step: its arrays as nested lists; ``fields``: only these, None for all;
-    ``error``: its split error e, when the step's record does not hold it (see split_errors)."""
-    return {key: _arr(v) for key, v in layer_arrays(lr, error).items() if fields is None or key in fields}
+    """One layer of a step: its arrays as nested lists (``raw``: as arrays); ``fields``: only
+    these, None for all; ``error``: its split error e, when the step's record does not hold it
+    (see split_errors)."""
+    arrays = layer_arrays(lr, error).items()
+    return {key: v if raw else _arr(v) for key, v in arrays if fields is None or key in fields}
 
 
 def layer_arrays(lr: LayerRecord, error: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -165,8 +172,15 @@ def layer_arrays(lr: LayerRecord, error: np.ndarray | None = None) -> dict[str, 
     return arrays
 
 
-def _dump(obj: Any) -> str:
+RAW_WEIGHTS = 2048  # networks with more weights than this have their steps written by orjson
+
+
+def _dump_lists(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+
+
+def _dump(obj: Any) -> str:
+    return dumps(obj)  # json.dumps's text, its arrays written by orjson (trace/numbers.py)
 
 
 class TraceWriter:
@@ -218,6 +232,9 @@ class TraceWriter:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600: the trace gets the mode any new file gets
         self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         self._penalty = bool(trainer.penalty)
+        # a big network's arrays go to orjson (trace/numbers.py); a small one's steps are quicker
+        # as nested lists through one json.dumps: the same bytes either way
+        self._raw = sum(w.size for w in trainer.initial_W) > RAW_WEIGHTS
         try:
             self._header(trainer)
         except BaseException:  # Ctrl+C, say: no caller holds this writer yet to abort it
@@ -234,16 +251,16 @@ class TraceWriter:
 
     def _header(self, trainer: TraceSource) -> None:
         s: Scenario = trainer.scenario
-        initial = {"w": [_arr(w) for w in trainer.initial_W], "b": [_arr(b) for b in trainer.initial_b]}
+        initial = {"w": list(trainer.initial_W), "b": list(trainer.initial_b)}
         lines = [
             f'"format": {_dump(FORMAT)}',
             f'"version": {VERSION}',
             f'"scenario": {_dump(s.to_dict())}',
-            f'"data": {_dump({"inputs": _arr(trainer.X), "targets": _arr(trainer.T)})}',
+            f'"data": {_dump({"inputs": trainer.X, "targets": trainer.T})}',
             f'"initial": {_dump(initial)}',
         ]
         if trainer.X_test is not None and trainer.T_test is not None:  # [data] test_fraction > 0
-            test = {"inputs": _arr(trainer.X_test), "targets": _arr(trainer.T_test)}
+            test = {"inputs": trainer.X_test, "targets": trainer.T_test}
             lines.insert(4, f'"test_data": {_dump(test)}')
         if self.every > 1:
             lines.append(f'"every": {self.every}')
@@ -252,7 +269,8 @@ class TraceWriter:
         self._write("{\n" + ",\n".join(lines) + ',\n"steps": [')
 
     def write_step(self, rec: StepRecord) -> None:
-        self._write(("\n" if self._first else ",\n") + _dump(step_dict(rec, self._penalty, self.fields)))
+        step = step_dict(rec, self._penalty, self.fields, raw=self._raw)
+        self._write(("\n" if self._first else ",\n") + (_dump(step) if self._raw else _dump_lists(step)))
         self._first = False
         self.steps += 1
         self.last_step = rec.step
@@ -381,7 +399,7 @@ def write_trace(
             writer.write_step(replay.step())
             if progress is not None:
                 progress(done, total)
-        final = replay.train_losses[-1] if replay.train_losses else replay.initial_train_loss
+        final = replay.final_train_loss
         return writer.close(final, summary_stop_reason(replay, stop_reason))
 
 

@@ -41,6 +41,7 @@ class Status:
     before_update: bool = False  # a step taken by phases has not reached its update: train_loss is
     # the training-set loss before that step, the one its own forward pass starts from
     exporting: tuple[int, int] | None = None  # an export in progress: steps written, steps to write
+    evaluate_every: int = 0  # the step on screen did not compute train_loss: it comes every K steps
 
     @classmethod
     def of(
@@ -72,6 +73,7 @@ class Status:
             batch=record.batch if record else None,
             loss=record.loss if record and reveal.loss else None,
             train_loss=train_loss,
+            evaluate_every=0 if record is None or record.evaluated else scenario.evaluate_every,
             before_update=before,
             exporting=exporting,
             learning_rate=scenario.learning_rate,
@@ -180,6 +182,8 @@ class Header(Static):
         t.append("\n")
         item("loss", *(number(s.loss) if s.loss is not None else ("–", "bold")))
         train, train_style = number(s.train_loss)
+        if s.evaluate_every and not s.before_update:  # between evaluations: not computed, not nan
+            train, train_style = (f"– (every {s.evaluate_every} steps)" if wide else "–"), "bold"
         if s.before_update:
             train += f" (before step {s.step})" if wide else " (before)"
         item(

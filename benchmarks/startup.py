@@ -1,0 +1,76 @@
+"""Start-up time of the command against a bare interpreter, in one run.
+
+    python benchmarks/startup.py [--repeats R]
+
+Each command is a fresh process, started R times, interleaved with the baseline
+``python -c pass`` (the same interpreter), and scored by its median wall time:
+
+    --version          answered by tui_backprop/__main__.py before anything else is imported
+    --help, --list     the whole command line (numpy included), no app
+    --check xor        reads and checks a bundled scenario
+
+Target (issue 15): each within 3 x the bare interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+TARGET = 3.0
+COMMANDS = {
+    "--version": ["--version"],
+    "--help": ["--help"],
+    "--list": ["--list"],
+    "--check xor": ["--check", "xor"],
+}
+
+
+def command() -> list[str]:
+    """The installed backprop-tui script, run by this interpreter."""
+    here = os.path.dirname(sys.executable)
+    script = shutil.which("backprop-tui", path=here) or shutil.which("backprop-tui")
+    if script is None:
+        sys.exit("backprop-tui is not installed in this environment")
+    return [sys.executable, script]
+
+
+def timed(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=15)
+    args = p.parse_args(argv)
+    base_argv = [sys.executable, "-c", "pass"]
+    cmd = command()
+    runs = {"python -c pass": base_argv} | {name: cmd + extra for name, extra in COMMANDS.items()}
+    for run in runs.values():  # warm the file cache
+        timed(run)
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(args.repeats):
+        for name, run in runs.items():
+            times[name].append(timed(run) * 1000)
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.repeats} runs each, interleaved")
+    print("load average: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    base = statistics.median(times["python -c pass"])
+    failed = False
+    print(f"{'command':<16} {'median ms':>10} {'ratio':>7}")
+    for name, ts in times.items():
+        ratio = statistics.median(ts) / base
+        verdict = "" if name == "python -c pass" else ("PASS" if ratio <= TARGET else "FAIL")
+        failed |= verdict == "FAIL"
+        print(f"{name:<16} {statistics.median(ts):>10.1f} {ratio:>6.2f}x  {verdict}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
