@@ -76,6 +76,22 @@ def _replay(name: str, steps: int) -> Callable[[Path], App]:
     return make
 
 
+def _answers(scenario: str, answers: str) -> Callable[[Path], App]:
+    """The app with an answers file graded (--answers without --headless)."""
+
+    def make(_: Path) -> App:
+        from tui_backprop.tui.app import BackpropApp
+        from tui_backprop.tutor.check import check_answers
+
+        with contextlib.chdir(HERE.parent):  # the paths as the page writes them, from the checkout
+            loaded = load_scenario(scenario)
+            app = BackpropApp(loaded)
+            app.show_answers(check_answers(loaded, answers))
+        return app
+
+    return make
+
+
 SHOTS = [
     Shot("worked-step0", _app("xor_identity_worked")),
     Shot("worked-step1", _app("xor_identity_worked"), ["space"]),
@@ -93,6 +109,7 @@ SHOTS = [
     Shot("blobs", _app("blobs_784"), ["space", "space", "space"]),
     Shot("blobs-neuron", _app("blobs_784"), ["space", "w"]),
     Shot("replay", _replay("xor", 300), ["f", "f", "b"]),
+    Shot("check-my-work", _answers("docs/examples/net.toml", "docs/examples/mine.toml"), ["space"]),
     # the README's two pictures
     Shot("readme-xor", _app("xor"), ["space"] * 40),
     Shot(
