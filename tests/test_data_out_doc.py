@@ -48,3 +48,24 @@ def test_the_pages_commands_write_what_its_snippets_load(tmp_path, monkeypatch, 
         with contextlib.redirect_stdout(printed):
             exec(compile(code, "docs/data-out.md", "exec"), {})
         assert printed.getvalue().strip(), code
+
+
+def test_the_readmes_data_out_example_works(tmp_path, monkeypatch, capsys):
+    """The README's CSV and npz lines: its two exports, then its two snippets that load them."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    found = blocks(readme)
+    snippets = [text for language, text in found if language == "python"]
+    assert len(snippets) == 2
+    for language, text in found:
+        for line in text.splitlines():
+            if language == "" and line.startswith("backprop-tui ") and "--export run.csv" in line:
+                assert main(shlex.split(line)[1:]) == 0, line
+            if language == "" and line.startswith("backprop-tui ") and "--export weights.npz" in line:
+                assert main(shlex.split(line)[1:]) == 0, line
+    capsys.readouterr()
+    for code in snippets:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, "README.md", "exec"), {})
+        assert printed.getvalue().strip(), code
