@@ -8,6 +8,7 @@ the app opens (cli.py). ``backprop-tui --version`` needs none of it.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -16,7 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     if args == ["--version"]:
         from . import __version__
 
-        print(f"backprop-tui {__version__}")
+        try:
+            if sys.stdout is not None:  # None: started with stdout closed (>&-)
+                print(f"backprop-tui {__version__}", flush=True)
+        except BrokenPipeError:  # the reader went away: as argparse's --version, exit 0 quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
     from .cli import main as cli_main
 
