@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_harness import drive
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_code_export import run_scripts
@@ -28,8 +29,10 @@ from tui_backprop.engine import Trainer
 from tui_backprop.engine.activations import ACTIVATIONS, get_activation
 from tui_backprop.scenario import format_v1
 from tui_backprop.scenario.notation import vocabulary
-from tui_backprop.scenario.reader import loads_scenario
+from tui_backprop.scenario.overrides import parse_set
+from tui_backprop.scenario.reader import load_scenario, loads_scenario
 from tui_backprop.trace.reader import read_trace
+from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.control.selection import Selection
 from tui_backprop.tui.netinfo import NetInfo
 from tui_backprop.tui.panels.explain_text import explain, plain
@@ -354,3 +357,14 @@ def test_the_help_lists_every_activation_with_both_formulas():
     text = help_text([("q", "quit")], width=200).plain
     for name, act in ACTIVATIONS.items():
         assert f"f(z) = {act.formula};  f′(z) = {act.grad_formula}" in text, name
+
+
+async def test_the_app_explains_a_gelu_node_with_its_formulas():
+    app = BackpropApp(load_scenario("xor", [parse_set("network.activation=gelu")]))
+    async with drive(app, size=(160, 45)) as s:
+        await s.press("space")  # space: step 1
+        await s.press("tab")  # tab: select a node (input x1)
+        await s.press("right")  # right: the hidden layer, h1
+        assert (app.selection.mode, app.selection.node_layer) == ("node", 1)
+        screen = s.screen()
+        assert "gelu(z) = z/2 (1 + tanh u)" in screen and "f′ of gelu: (1 + tanh u)/2" in screen, screen
