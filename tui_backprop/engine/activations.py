@@ -4,6 +4,10 @@ Every activation maps z of shape (B, n) to a = f(z) of the same shape. ``grad(z,
 returns f'(z) elementwise; it receives a = f(z) as well, because for sigmoid and tanh
 the derivative is cheapest (and easiest to check by eye) in terms of a.
 
+elu, softplus, gelu and swish are computed through the stable sigmoid, expm1 and log1p, so
+that no intermediate overflows for large |z| (see each function's comment); elu's alpha is fixed
+at 1 (its derivative is then continuous at 0), and gelu is the tanh approximation.
+
 Softmax is the exception: its Jacobian is not diagonal, so it has no elementwise
 derivative. It is only allowed on the output layer together with the cross_entropy
 loss, where the output delta simplifies to y - t (see ``losses.output_delta``).
@@ -19,6 +23,9 @@ import numpy as np
 Array = np.ndarray
 
 LEAKY_SLOPE = 0.01
+GELU_C = float(np.sqrt(2.0 / np.pi))  # gelu: u = GELU_C (z + GELU_K z^3)
+GELU_K = 0.044715
+GELU_CLIP = 50.0  # |z| beyond which gelu's tanh(u) is exactly +-1 in float64 (u > 4000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,65 @@ def _identity_grad(z: Array, a: Array) -> Array:
     return np.ones_like(z)
 
 
+# elu with alpha = 1: z for z > 0, e^z - 1 below (expm1: precise near 0; min(z, 0): no overflow).
+def _elu(z: Array) -> Array:
+    return np.where(z > 0.0, z, np.expm1(np.minimum(z, 0.0)))
+
+
+def _elu_grad(z: Array, a: Array) -> Array:
+    return np.where(z > 0.0, 1.0, np.exp(np.minimum(z, 0.0)))  # e^z = a + 1 for z <= 0
+
+
+def _softplus(z: Array) -> Array:
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))  # ln(1 + e^z), finite for any finite z
+
+
+def _softplus_grad(z: Array, a: Array) -> Array:
+    return _sigmoid(z)  # softplus'(z) = sigma(z)
+
+
+def _sigmoid_pair(x: Array) -> tuple[Array, Array]:
+    """sigma(x) and sigma(-x) = 1 - sigma(x), both to full relative precision, from one exp."""
+    e = np.exp(-np.abs(x))
+    r = 1.0 / (1.0 + e)
+    er = e * r
+    negative = x < 0.0
+    return np.where(negative, er, r), np.where(negative, r, er)
+
+
+# gelu (tanh form): z/2 (1 + tanh u) = z sigma(2u), u = c (z + k z^3). Through sigma, the negative
+# tail keeps its relative precision (1 + tanh u cancels there); z is clipped inside u so that z^3
+# never overflows, which changes nothing: beyond the clip sigma(2u) is exactly 0 or 1.
+def _gelu_u(z: Array) -> tuple[Array, Array]:
+    zc = np.clip(z, -GELU_CLIP, GELU_CLIP)
+    return GELU_C * (zc + GELU_K * (zc * zc * zc)), zc  # zc * zc * zc: 50x faster than zc**3
+
+
+def _gelu(z: Array) -> Array:
+    u, _ = _gelu_u(z)
+    return z * _sigmoid(2.0 * u)
+
+
+def _gelu_grad(z: Array, a: Array) -> Array:
+    u, zc = _gelu_u(z)
+    s, s_neg = _sigmoid_pair(2.0 * u)  # sigma(2u) and 1 - sigma(2u), without cancelling
+    du = GELU_C * (1.0 + 3.0 * GELU_K * zc * zc)
+    return s + 2.0 * zc * s * s_neg * du  # d/dz [z sigma(2u)] = sigma(2u) + z 2 sigma' u'
+
+
+def _swish(z: Array) -> Array:
+    return z * _sigmoid(z)  # z sigma(z), also called silu
+
+
+def _swish_grad(z: Array, a: Array) -> Array:
+    s, s_neg = _sigmoid_pair(z)
+    return s + z * s * s_neg  # sigma + z sigma (1 - sigma) = a + sigma (1 - a)
+
+
+def _sine_grad(z: Array, a: Array) -> Array:
+    return np.cos(z)
+
+
 def _softmax(z: Array) -> Array:
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -98,6 +164,17 @@ ACTIVATIONS: dict[str, Activation] = {
             "leaky_relu", _leaky_relu, _leaky_relu_grad, "z if z > 0 else 0.01 z", "1 if z > 0 else 0.01"
         ),
         Activation("identity", _identity, _identity_grad, "z", "1"),
+        Activation("elu", _elu, _elu_grad, "z if z > 0 else e^z - 1 (alpha = 1)", "1 if z > 0 else e^z"),
+        Activation("softplus", _softplus, _softplus_grad, "ln(1 + e^z)", "1 / (1 + e^-z)"),
+        Activation(
+            "gelu",
+            _gelu,
+            _gelu_grad,
+            "z/2 (1 + tanh u), u = sqrt(2/pi) (z + 0.044715 z^3)",
+            "(1 + tanh u)/2 + z/2 (1 - tanh^2 u) sqrt(2/pi) (1 + 0.134145 z^2)",
+        ),
+        Activation("swish", _swish, _swish_grad, "z / (1 + e^-z)", "a + sigma(z) (1 - a)"),
+        Activation("sine", np.sin, _sine_grad, "sin(z)", "cos(z)"),
         Activation("softmax", _softmax, _softmax_grad, "e^z_j / sum_k e^z_k", "(with cross_entropy) y - t"),
     )
 }

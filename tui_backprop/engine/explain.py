@@ -207,6 +207,8 @@ class NodeTerms:
     j: int
     k: int
     activation: str
+    formula: str = ""  # f(z) and f'(z) as Activation writes them (e.g. "1 / (1 + e^-z)", "a (1 - a)")
+    grad_formula: str = ""
     weights: tuple[float, ...] = ()  # w_ji, i over layer l-1 (W before the update)
     inputs: tuple[float, ...] = ()  # a[l-1][k, i]
     products: tuple[float, ...] = ()  # w_ji * a_i
@@ -256,6 +258,8 @@ def node_terms(record: StepRecord, loss: str, layer: int, j: int, k: int) -> Nod
         j=j,
         k=k,
         activation=lr.activation,
+        formula=act.formula,
+        grad_formula=act.grad_formula,
         weights=_floats(w),
         inputs=_floats(a_prev),
         products=_floats(products),

@@ -65,6 +65,52 @@ def leaky_relu_slope(z, a):
 def identity_slope(z, a):
     return np.ones_like(z)
 """,
+    "elu": """def elu(z):
+    return np.where(z > 0.0, z, np.expm1(np.minimum(z, 0.0)))  # alpha = 1
+
+
+def elu_slope(z, a):
+    return np.where(z > 0.0, 1.0, np.exp(np.minimum(z, 0.0)))  # e^z = a + 1 below 0
+""",
+    "softplus": '''def softplus(z):
+    """ln(1 + e^z), without overflow."""
+    return np.logaddexp(0.0, z)
+
+
+def softplus_slope(z, a):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # sigma(z) = 1 / (1 + e^-z)
+''',
+    "gelu": '''def gelu(z):
+    """z/2 (1 + tanh u), u = sqrt(2/pi) (z + 0.044715 z^3): the tanh form of gelu."""
+    return 0.5 * z * (1.0 + np.tanh(gelu_u(z)))
+
+
+def gelu_u(z):
+    z = np.clip(z, -50.0, 50.0)  # beyond it tanh u is +-1 anyway, and z^3 cannot overflow
+    return np.sqrt(2.0 / np.pi) * (z + 0.044715 * z**3)
+
+
+def gelu_slope(z, a):
+    th = np.tanh(gelu_u(z))
+    z = np.clip(z, -50.0, 50.0)
+    du = np.sqrt(2.0 / np.pi) * (1.0 + 3 * 0.044715 * z * z)
+    return 0.5 * (1.0 + th) + 0.5 * z * (1.0 - th * th) * du
+''',
+    "swish": """def swish(z):
+    return z * 0.5 * (1.0 + np.tanh(0.5 * z))  # z sigma(z)
+
+
+def swish_slope(z, a):
+    s = 0.5 * (1.0 + np.tanh(0.5 * z))
+    return a + s * (1.0 - a)  # sigma + z sigma (1 - sigma)
+""",
+    "sine": """def sine(z):
+    return np.sin(z)
+
+
+def sine_slope(z, a):
+    return np.cos(z)
+""",
     "softmax": """def softmax(z):
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)

@@ -17,6 +17,11 @@ ACTIVATION_CODE = {
     "leaky_relu": "leaky_relu",
     "identity": "identity",
     "softmax": "softmax",
+    "elu": "elu",
+    "softplus": "softplus",
+    "gelu": "gelu",
+    "swish": "torch.nn.functional.silu",
+    "sine": "torch.sin",
 }
 
 HELPERS = """def leaky_relu(z):
@@ -29,6 +34,18 @@ def identity(z):
 
 def softmax(z):
     return torch.softmax(z, dim=1)
+
+
+def elu(z):
+    return torch.nn.functional.elu(z, alpha=1.0)
+
+
+def softplus(z):
+    return torch.logaddexp(z, torch.zeros_like(z))  # ln(1 + e^z), with no threshold
+
+
+def gelu(z):
+    return torch.nn.functional.gelu(z, approximate="tanh")
 """
 
 LOSS_CODE = {

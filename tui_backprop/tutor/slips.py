@@ -137,6 +137,16 @@ def activate(name: str, z: Array) -> Array:
         return np.where(z > 0, z, 0.01 * z)
     if name in ("identity", "linear"):
         return z.copy()
+    if name == "elu":  # alpha = 1
+        return np.where(z > 0, z, np.exp(np.minimum(z, 0.0)) - 1.0)
+    if name == "softplus":
+        return np.logaddexp(0.0, z)
+    if name == "gelu":  # the tanh form
+        return 0.5 * z * (1.0 + np.tanh(_gelu_u(z)))
+    if name == "swish":
+        return z * activate("sigmoid", z)
+    if name == "sine":
+        return np.sin(z)
     if name == "softmax":
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
@@ -154,7 +164,31 @@ def slope(name: str, z: Array) -> Array:
         return (z > 0).astype(float)
     if name == "leaky_relu":
         return np.where(z > 0, 1.0, 0.01)
-    return np.ones_like(z)
+    if name == "elu":
+        return np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))
+    if name == "softplus":
+        return activate("sigmoid", z)
+    if name == "gelu":  # (1 + tanh u)/2 + z/2 (1 - tanh^2 u) u'
+        th = np.tanh(_gelu_u(z))
+        zc = np.clip(z, -50.0, 50.0)
+        return 0.5 * (1.0 + th) + 0.5 * zc * (1.0 - th * th) * GELU_C * (1.0 + 3 * GELU_K * zc * zc)
+    if name == "swish":
+        s = activate("sigmoid", z)
+        return s * (1.0 + z * (1.0 - s))
+    if name == "sine":
+        return np.cos(z)
+    if name in ("identity", "linear", "softmax"):
+        return np.ones_like(z)
+    raise ValueError(f"no activation {name!r}")
+
+
+GELU_C, GELU_K = np.sqrt(2.0 / np.pi), 0.044715
+
+
+def _gelu_u(z: Array) -> Array:
+    """u = sqrt(2/pi) (z + 0.044715 z^3), z clipped at 50 (beyond it tanh u is exactly +-1)."""
+    zc = np.clip(z, -50.0, 50.0)
+    return GELU_C * (zc + GELU_K * zc**3)
 
 
 def sample_losses(loss: str, y: Array, t: Array, z: Array) -> Array:

@@ -42,6 +42,11 @@ ACTIVATION_TEX = {
     "linear": r"\mathrm{id}",
     "softmax": r"\mathrm{softmax}",
     "leaky_relu": r"\mathrm{leaky\_relu}",
+    "elu": r"\mathrm{elu}",
+    "softplus": r"\mathrm{softplus}",
+    "gelu": r"\mathrm{gelu}",
+    "swish": r"\mathrm{swish}",
+    "sine": r"\sin",
 }
 
 

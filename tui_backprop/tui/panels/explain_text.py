@@ -308,6 +308,7 @@ def _node(
         if nt.activation == "softmax":
             out.line(f"  = e^{z_el} / Σ_m e^z_m = {num(nt.a)}", "marked")
         else:
+            out.note(f"  {nt.activation}(z) = {nt.formula}")
             out.line(f"  = {nt.activation}({num(nt.z, d)}) = {num(nt.a)}", "marked")
     if "delta" in parts:
         if nt.output:
@@ -349,6 +350,7 @@ def _output_delta(out: _Out, nt: NodeTerms, v: Vocabulary, l: int, delta_el: str
     if v.notation == "signals":
         out.line(f"  FE = {y} − {t} = {num(nt.y)} − {num(nt.t)}")
     out.line(f"  {v.dl_dy} = {num(nt.dl_dy, d)}")
+    out.note(f"  f′ of {nt.activation}: {nt.grad_formula}")
     out.line(f"  {fp} = {num(nt.fprime, d)}")
     out.line(f"  = {par(nt.dl_dy, d)} × {par(nt.fprime, d)} = {num(nt.delta)}", "marked")
 
@@ -369,6 +371,7 @@ def _hidden_delta(out: _Out, net: NetInfo, nt: NodeTerms, v: Vocabulary, l: int,
         dd = ops(nt.down_eqs[m], d_terms)
         out.line(f"  {'+' if m else ' '} {par(w, dd)} × {par(dm, dd)} = {num(p, d_terms)}   ({names[m]})")
     out.line(f"  Σ = {num(nt.down_sum, d)}")
+    out.note(f"  f′ of {nt.activation}: {nt.grad_formula}")
     out.line(f"  {fp} = {num(nt.fprime, d)}")
     out.line(f"  = {par(nt.down_sum, d)} × {par(nt.fprime, d)} = {num(nt.delta)}", "marked")
 

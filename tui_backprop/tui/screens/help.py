@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ...engine.activations import ACTIVATIONS, ALIASES
 from ...scenario.notation import NOTATIONS, Vocabulary
 from ..panels.chart import BATCH_COLOUR, TEST_COLOUR, TRAIN_COLOUR
 from ..widgets.numbers import COLOURS, SHADES, style
@@ -113,6 +114,19 @@ SYMBOLS = [
     ("◂ this phase", "what the phase just taken with s computed (highlighted); later phases are named"),
 ]
 
+
+def activation_rows() -> list[tuple[str, str]]:
+    """Each activation [network] activation takes, with f(z) and f'(z) as the engine writes them."""
+    aliases = {name: alias for alias, name in ALIASES.items()}
+    return [
+        (
+            f"{name}/{aliases[name]}" if name in aliases else name,
+            f"f(z) = {act.formula};  f′(z) = {act.grad_formula}",
+        )
+        for name, act in ACTIVATIONS.items()
+    ]
+
+
 INTRO = (
     "One step = one forward pass, one backward pass and one update of every weight, on one batch. "
     "Select with the arrows: tab switches between selecting a weight, a node and a sample of the batch; "
@@ -189,6 +203,8 @@ def help_text(
     append_rows(t, PANELS, width)
     heading("Symbols")
     append_rows(t, SYMBOLS, width)
+    heading("Activations ([network] activation)")
+    append_rows(t, activation_rows(), width)
     if vocab is not None:
         others = ", ".join(n for n in NOTATIONS if n != vocab.notation)
         heading(f"Notation: {vocab.notation} (v switches to {others})")
