@@ -7,7 +7,12 @@ each step's batch loss and training-set loss, the numbers of the app's header an
 
     step 1  loss 0.2983711  train_loss 0.2910278
 
-``python3 script.py 50`` runs 50 steps instead of the scenario's max_steps. What the script
+``python3 script.py 50`` runs 50 steps instead of the scenario's max_steps; ``python3 script.py
+50 run.json`` also writes every number of every step to run.json, a trace in format 1 that keeps the
+fields step, epoch, batch, loss, train_loss, z, a, delta, grad_w, grad_b, w and b (write_trace, at
+the script's end). Its arithmetic is the engine's, operation for operation, so that the trace is
+the engine's trace of the run (tests/test_code_trace.py), which --check recomputes and --answers
+grades as a learner's own. What the script
 does not model is refused before anything is written (NotExportable): an l1 or l2 penalty and
 the proportional error split. Everything else (every activation and loss, batches, shuffling,
 gd, momentum, adam, frozen biases, target_loss) is written out. The torch script, on autograd
@@ -15,6 +20,9 @@ and torch.optim, is code_torch.py; it shares ``header`` and ``batch_order`` with
 """
 
 from __future__ import annotations
+
+import json
+import pprint
 
 import numpy as np
 
@@ -31,7 +39,8 @@ ACTIVATION_CODE = {
     "sigmoid": '''def sigmoid(z):
     """1 / (1 + e^-z), computed without overflow for large |z|."""
     e = np.exp(-np.abs(z))
-    return np.where(z < 0.0, e / (1.0 + e), 1.0 / (1.0 + e))
+    r = 1.0 / (1.0 + e)
+    return np.where(z < 0.0, e * r, r)  # e^z / (1 + e^z) for z < 0
 
 
 def sigmoid_slope(z, a):
@@ -129,7 +138,7 @@ LOSS_CODE = {
 
 
 def loss_slope(y, t):
-    return 2.0 * (y - t) / y.shape[1]  # dl/dy
+    return (2.0 / y.shape[1]) * (y - t)  # dl/dy
 ''',
     "sse": '''def sample_losses(y, t, z):
     """sum_j (y_j - t_j)^2 for each sample."""
@@ -181,20 +190,22 @@ FORWARD = '''def forward(W, b, x):
 '''
 
 BACKWARD = '''def backward(W, zs, acts, t):
-    """delta[l] = dl/dz[l] per sample, and the batch mean gradients dL/dW[l], dL/db[l].
+    """delta[l] = dl/dz[l] for each sample, shape (B, n_l), and the gradients of the batch loss,
+    dL/dW[l] and dL/db[l] (means over the batch).
 
     At the output delta = dl/dy * f'(z) ({output_rule}); below it
     delta[l] = (delta[l+1] W[l+1]) * f'(z[l]), with W as it was before the update."""
     L, B = len(W), len(t)
     y = acts[-1]
     delta = {output_delta}
-    grad_w, grad_b = [None] * L, [None] * L
+    deltas, grad_w, grad_b = [None] * L, [None] * L, [None] * L
     for l in range(L - 1, -1, -1):
+        deltas[l] = delta
         grad_w[l] = delta.T @ acts[l] / B  # acts[l] is a[l-1] in the maths' numbering
         grad_b[l] = delta.sum(axis=0) / B
         if l > 0:
             delta = (delta @ W[l]) * SLOPES[l - 1](zs[l - 1], acts[l])
-    return grad_w, grad_b
+    return deltas, grad_w, grad_b
 '''
 
 UPDATES = {
@@ -252,7 +263,9 @@ MAIN = '''def batches(epoch):
     return [order[k : k + BATCH] for k in range(0, len(order), BATCH)]
 
 
-def main(steps):
+def train(steps):
+    """Train for up to ``steps`` steps, printing each step's losses; yields what each step
+    computed: the batch, the losses, and per layer z, a, delta, the gradients and the new W, b."""
     W, b = [np.array(w) for w in W0], [np.array(p) for p in B0]
     state = new_state(W, b)
     step, epoch = 0, 1
@@ -261,19 +274,84 @@ def main(steps):
             x, t = X[batch], T[batch]
             zs, acts = forward(W, b, x)
             loss = sample_losses(acts[-1], t, zs[-1]).mean()
-            grad_w, grad_b = backward(W, zs, acts, t)
+            deltas, grad_w, grad_b = backward(W, zs, acts, t)
             W, b, state = update(W, b, grad_w, grad_b, state)
             step += 1
             zs_all, acts_all = forward(W, b, X)
             train_loss = sample_losses(acts_all[-1], T, zs_all[-1]).mean()
             print(f"step {{step}}  loss {{float(loss)!r}}  train_loss {{float(train_loss)!r}}")
+            yield dict(step=step, epoch=epoch, batch=batch, loss=loss, train_loss=train_loss,
+                       z=zs, a=acts[1:], delta=deltas, grad_w=grad_w, grad_b=grad_b, w=W, b=b)
             if step >= steps or (TARGET_LOSS is not None and train_loss < TARGET_LOSS):
                 return
         epoch += 1
+'''
+
+# the script's last part: the trace. SCENARIO (the scenario as a trace writes it) goes before it.
+TRACE = '''LAYER_FIELDS = ["z", "a", "delta", "grad_w", "grad_b", "w", "b"]
+
+
+def numbers(a):
+    """An array as nested lists of floats, each written as the shortest decimal that reads back
+    as itself (Python's repr); inf and nan, which JSON does not have, as null."""
+    a = np.asarray(a, dtype=float)
+    return a.tolist() if np.isfinite(a).all() else np.where(np.isfinite(a), a, None).tolist()
+
+
+def layer(r, l):
+    """Layer l of a step's record r, each field as the trace writes it; [] for the biases of a
+    network without any."""
+    return {f: numbers(r[f][l]) if BIAS or f not in ("grad_b", "b") else [] for f in LAYER_FIELDS}
+
+
+def write_trace(path, records):
+    """The run as a trace in backprop-tui's format 1 (its docs/traces.md): the scenario, the data,
+    the initial weights, the fields each step keeps, one line a step, and a summary. Check it with
+    backprop-tui --check PATH; grade it with backprop-tui SCENARIO --answers PATH."""
+    header = {
+        "format": "backprop-tui-trace",
+        "version": 1,
+        "scenario": SCENARIO,
+        "data": {"inputs": numbers(X), "targets": numbers(T)},
+        "initial": {"w": [numbers(w) for w in W0], "b": [numbers(p) if BIAS else [] for p in B0]},
+        "fields": ["step", "epoch", "batch", "loss", "train_loss", *LAYER_FIELDS],
+    }
+    if TEST_DATA is not None:
+        header["test_data"] = TEST_DATA
+    with open(path + ".part", "w", encoding="utf-8") as f:  # renamed into place when complete
+        f.write("{\\n")
+        for key, value in header.items():
+            f.write(f"{json.dumps(key)}: {json.dumps(value, allow_nan=False)},\\n")
+        f.write('"steps": [')
+        n, last = 0, float("nan")
+        for r in records:
+            step = {
+                "step": r["step"],
+                "epoch": r["epoch"],
+                "batch": [int(k) for k in r["batch"]],
+                "loss": numbers(r["loss"]),
+                "train_loss": numbers(r["train_loss"]),
+                "layers": [layer(r, l) for l in range(len(W0))],
+            }
+            f.write((",\\n" if n else "\\n") + json.dumps(step, allow_nan=False))
+            n, last = n + 1, r["train_loss"]
+        if TARGET_LOSS is not None and last < TARGET_LOSS:
+            stop = "target_loss"
+        else:
+            stop = "max_steps" if n >= MAX_STEPS else "steps"
+        summary = {"steps": n, "final_loss": numbers(last), "stop_reason": stop}
+        f.write('\\n],\\n"summary": ' + json.dumps(summary) + "\\n}\\n")
+    os.replace(path + ".part", path)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else MAX_STEPS)
+    steps = int(sys.argv[1]) if len(sys.argv) > 1 else MAX_STEPS
+    records = train(steps)
+    if len(sys.argv) > 2:
+        write_trace(sys.argv[2], records)
+    else:
+        for _ in records:  # train, printing each step
+            pass
 '''
 
 
@@ -333,8 +411,36 @@ def script(scenario) -> str:  # noqa: ANN001 - a Scenario
         UPDATES[scenario.optimizer].format(frozen=frozen, b_line=b_line),
         "",
         MAIN.format(**batch_order(scenario)),
+        "",
+        *trace_part(scenario),
     ]
     return "\n".join(parts)
+
+
+def trace_part(scenario) -> list[str]:  # noqa: ANN001 - a Scenario
+    """The script's end: the scenario as a trace writes it (a Python literal of Scenario.to_dict(),
+    every string escaped by repr), and write_trace with the __main__ that calls it."""
+    as_written = json.loads(json.dumps(scenario.to_dict()))  # plain lists, floats and strings
+    return [
+        "# -- the run as a trace that backprop-tui reads (docs/traces.md) -----------------------",
+        "# the scenario as backprop-tui's trace writes it",
+        f"SCENARIO = {pprint.pformat(as_written, width=100, sort_dicts=False)}",
+        "",
+        *test_set(scenario),
+        "",
+        TRACE,
+    ]
+
+
+def test_set(scenario) -> list[str]:  # noqa: ANN001 - a Scenario
+    """The held-out test set, which the script never trains on, for the trace's test_data."""
+    if scenario.test_inputs is None or scenario.test_targets is None:
+        return ["TEST_DATA = None  # the scenario holds no test set"]
+    return [
+        "# the held-out test set ([data] test_fraction): never trained on, written in the trace",
+        f"TEST_DATA = {{'inputs': {_array(scenario.test_inputs)},",
+        f"             'targets': {_array(scenario.test_targets)}}}",
+    ]
 
 
 def activations(scenario) -> list[str]:  # noqa: ANN001 - a Scenario
@@ -367,10 +473,14 @@ def header(scenario, target: str) -> list[str]:  # noqa: ANN001 - a Scenario
         "#!/usr/bin/env python3",
         f'"""{title}: backpropagation one weight update at a time, in {target}.',
         "",
-        f"Written by backprop-tui --export-code {target}. Run: python3 THIS_FILE [STEPS]; each line printed",
-        "is one step's batch loss and the training-set loss after its update, as the app shows them.",
+        f"Written by backprop-tui --export-code {target}. Run: python3 THIS_FILE [STEPS] [TRACE.json].",
+        "Each line printed is one step's batch loss and the training-set loss after its update, as the",
+        "app shows them; with TRACE.json every number of every step is also written there, as a trace",
+        "that backprop-tui reads (--check TRACE.json, or SCENARIO --answers TRACE.json to grade it).",
         '"""',
         "",
+        "import json",
+        "import os",
         "import sys",
         "",
         *imports,
@@ -382,6 +492,7 @@ def header(scenario, target: str) -> list[str]:  # noqa: ANN001 - a Scenario
         f"SEED = {int(scenario.seed)!r}",
         f"MAX_STEPS = {int(scenario.max_steps)!r}",
         f"TARGET_LOSS = {None if scenario.target_loss is None else float(scenario.target_loss)!r}",
+        f"BIAS = {bool(scenario.bias)!r}  # without biases, b stays 0 and the trace writes none",
         f"UPDATE_BIASES = {learns(scenario)!r}",
         f"MOMENTUM = {float(scenario.momentum)!r}",
         f"BETA1, BETA2 = {float(scenario.beta1)!r}, {float(scenario.beta2)!r}",
