@@ -5,6 +5,7 @@ learner's partial trace."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import subprocess
@@ -17,6 +18,7 @@ from tui_backprop.cli import main
 from tui_backprop.scenario.overrides import parse_set
 from tui_backprop.scenario.reader import load_scenario
 from tui_backprop.tutor.code_export import script
+from tui_backprop.tutor.code_torch import torch_script
 
 FIELDS = "step,epoch,batch,loss,train_loss,z,a,delta,grad_w,grad_b,w,b"
 
@@ -171,3 +173,29 @@ def test_a_learners_partial_trace_with_one_number_changed_is_graded(xor_trace, t
     first = next(line for line in lines if line.startswith("first wrong:"))
     assert first.endswith(f"({mine}: steps[1].layers[0].delta[2][1])"), first
     assert main(["xor", "--answers", str(xor_trace), "--headless"]) == 0  # unchanged: all right
+
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None  # not imported here: it takes seconds
+
+TORCH_CASES = [
+    ("circle", ("training.optimizer=momentum",), 30),  # bce, batches of 10, shuffled, SGD with momentum
+    ("xor", ("training.optimizer=adam", "training.learning_rate=0.05", "training.update_biases=false"), 30),
+    ("iris", (), 30),  # tanh, softmax and cross_entropy, plain SGD
+]
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed (it is no dependency of backprop-tui)")
+def test_the_torch_scripts_trace_is_the_engines_trace(tmp_path, capsys):
+    """What autograd and torch.optim computed, delta included (B dL/dz), agrees with the engine to
+    1e-9, and --check recomputes it."""
+    jobs, engines = [], []
+    for n, (name, sets, steps) in enumerate(TORCH_CASES):
+        path = tmp_path / f"torch{n}.py"
+        path.write_text(torch_script(load_scenario(name, [parse_set(s) for s in sets])))
+        jobs.append((path, [steps, tmp_path / f"mine{n}.json"]))
+        engines.append(engine_trace(tmp_path, n, name, sets, steps, capsys))
+    run_scripts(jobs)
+    for n, ((name, sets, _), engine) in enumerate(zip(TORCH_CASES, engines, strict=True)):
+        mine = tmp_path / f"mine{n}.json"
+        assert differences(json.loads(mine.read_text()), engine, rtol=1e-9) == [], (name, sets)
+        assert main(["--check", str(mine)]) == 0, capsys.readouterr().err

@@ -4,11 +4,17 @@ The same lesson as the numpy script (code_export.py), with the backward pass lef
 and the update to torch.optim: SGD, SGD with momentum (dampening 0: v <- mu v + g, as the
 engine's), or Adam, as the scenario says. Float64 throughout, so that its losses agree with the
 engine's to about 1e-12. torch is the learner's to install: it is no dependency of backprop-tui.
+
+With a second argument the script writes a trace as the numpy script does (its write_trace, at the
+end), of what torch computed: the losses, each layer's z and a, the gradients autograd left in
+W.grad and b.grad, the weights after torch.optim's step, and delta, read off autograd too: z[l]
+asks to keep its gradient (retain_grad), and as the batch loss is the mean of the samples' losses,
+each of which depends on its own row of z only, a sample's delta dl/dz is B times its row of dL/dz.
 """
 
 from __future__ import annotations
 
-from .code_export import batch_order, check, header
+from .code_export import batch_order, check, header, trace_part
 
 ACTIVATION_CODE = {
     "sigmoid": "torch.sigmoid",
@@ -89,7 +95,8 @@ BODY = '''def forward(W, b, x):
 
 def backward(loss):
     """Backpropagation by autograd: W[l].grad and b[l].grad become dL/dW[l] and dL/db[l], L the
-    batch loss (the mean of the samples' losses)."""
+    batch loss (the mean of the samples' losses), and z[l].grad becomes dL/dz[l] for each z[l]
+    that asked for it (retain_grad)."""
     loss.backward()
 
 
@@ -98,10 +105,11 @@ def new_optimizer(W, b):
     return {optimizer}
 
 
-def update(optimizer):
+def update(optimizer, W, b):
     """One step of the optimiser on the gradients backward() left, which are then cleared."""
     optimizer.step()
-    optimizer.zero_grad()
+    for p in W + b:
+        p.grad = None
 
 
 def batches(epoch):
@@ -110,9 +118,18 @@ def batches(epoch):
     return [order[k : k + BATCH] for k in range(0, len(order), BATCH)]
 
 
-def main(steps):
+def values(tensors):
+    """Tensors as numpy arrays, copied (the optimiser changes W and b in place)."""
+    return [p.detach().numpy().copy() for p in tensors]
+
+
+def train(steps):
+    """Train for up to ``steps`` steps, printing each step's losses; yields what torch computed
+    in each: the batch, the losses, and per layer z, a, delta, the gradients and the new W, b."""
     W = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in W0]
-    b = [torch.tensor(p, dtype=torch.float64, requires_grad=UPDATE_BIASES) for p in B0]
+    # b's gradient is computed even when the biases stay (the trace records it); only the
+    # optimiser's parameters change
+    b = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in B0]
     optimizer = new_optimizer(W, b)
     X_all, T_all = torch.tensor(X), torch.tensor(T)
     step, epoch = 0, 1
@@ -121,21 +138,24 @@ def main(steps):
             rows = torch.as_tensor(batch)
             x, t = X_all[rows], T_all[rows]
             zs, acts = forward(W, b, x)
+            for z in zs:
+                z.retain_grad()  # autograd keeps dL/dz[l]: each sample's delta is B dL/dz[l]
             loss = sample_losses(acts[-1], t, zs[-1]).mean()
             backward(loss)
-            update(optimizer)
+            computed = dict(z=values(zs), a=values(acts[1:]), grad_w=values(w.grad for w in W),
+                            grad_b=values(p.grad for p in b))
+            computed["delta"] = [len(batch) * d for d in values(z.grad for z in zs)]
+            update(optimizer, W, b)
             step += 1
             with torch.no_grad():
                 zs_all, acts_all = forward(W, b, X_all)
-                train_loss = sample_losses(acts_all[-1], T_all, zs_all[-1]).mean()
-            print(f"step {{step}}  loss {{loss.item()!r}}  train_loss {{train_loss.item()!r}}")
-            if step >= steps or (TARGET_LOSS is not None and train_loss.item() < TARGET_LOSS):
+                train_loss = sample_losses(acts_all[-1], T_all, zs_all[-1]).mean().item()
+            print(f"step {{step}}  loss {{loss.item()!r}}  train_loss {{train_loss!r}}")
+            yield dict(step=step, epoch=epoch, batch=batch, loss=loss.item(), train_loss=train_loss,
+                       w=values(W), b=values(b), **computed)
+            if step >= steps or (TARGET_LOSS is not None and train_loss < TARGET_LOSS):
                 return
         epoch += 1
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else MAX_STEPS)
 '''
 
 
@@ -156,5 +176,7 @@ def torch_script(scenario) -> str:  # noqa: ANN001 - a Scenario
         "",
         "# -- one step: forward, backward (autograd), update (torch.optim) --------------------",
         BODY.format(optimizer=OPTIMIZER_CODE[scenario.optimizer], **batch_order(scenario)),
+        "",
+        *trace_part(scenario),
     ]
     return "\n".join(parts)
