@@ -175,6 +175,23 @@ def test_a_learners_partial_trace_with_one_number_changed_is_graded(xor_trace, t
     assert main(["xor", "--answers", str(xor_trace), "--headless"]) == 0  # unchanged: all right
 
 
+def test_a_slip_in_the_learners_copy_of_the_script_is_diagnosed(tmp_path, capsys):
+    """The script as a learner's starting point: the update's minus sign turned into a plus in their
+    copy, its trace graded, and the slip named at the first weight it changes."""
+    text = script(load_scenario("mlp_error_signal"))
+    right = "W = [w - LEARNING_RATE * g for w, g in zip(W, grad_w)]"
+    assert text.count(right) == 1
+    path = tmp_path / "mine.py"
+    path.write_text(text.replace(right, right.replace("w - ", "w + ")))
+    run_scripts([(path, [1, tmp_path / "mine.json"])])
+    assert main(["mlp_error_signal", "--answers", str(tmp_path / "mine.json"), "--headless"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    first = next(line for line in lines if line.startswith("first wrong:"))
+    assert first.startswith("first wrong: step 1 w[1]") and ": steps[0].layers[0].w[" in first, first
+    assert next(line for line in lines if line.startswith("diagnosis:")).startswith("diagnosis: update-sign:")
+    assert all(line.startswith("✓") for line in lines if " delta[" in line or " grad_w[" in line)
+
+
 HAS_TORCH = importlib.util.find_spec("torch") is not None  # not imported here: it takes seconds
 
 TORCH_CASES = [

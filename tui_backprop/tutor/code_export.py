@@ -12,10 +12,11 @@ each step's batch loss and training-set loss, the numbers of the app's header an
 fields step, epoch, batch, loss, train_loss, z, a, delta, grad_w, grad_b, w and b (write_trace, at
 the script's end). Its arithmetic is the engine's, operation for operation, so that the trace is
 the engine's trace of the run (tests/test_code_trace.py), which --check recomputes and --answers
-grades as a learner's own. What the script
-does not model is refused before anything is written (NotExportable): an l1 or l2 penalty and
-the proportional error split. Everything else (every activation and loss, batches, shuffling,
-gd, momentum, adam, frozen biases, target_loss) is written out. The torch script, on autograd
+grades as a learner's own.
+
+What the script does not model is refused before anything is written (NotExportable): an l1 or
+l2 penalty and the proportional error split. Everything else (every activation and loss, batches,
+shuffling, gd, momentum, adam, frozen biases, target_loss) is written out. The torch script, on autograd
 and torch.optim, is code_torch.py; it shares ``header`` and ``batch_order`` with this one.
 """
 
