@@ -175,6 +175,14 @@ def test_a_learners_partial_trace_with_one_number_changed_is_graded(xor_trace, t
     assert main(["xor", "--answers", str(xor_trace), "--headless"]) == 0  # unchanged: all right
 
 
+def test_the_script_stops_at_max_steps_as_the_app_does(tmp_path, capsys):
+    path, max_steps = write_script(tmp_path, 0, "xor", ("training.max_steps=5",))
+    run_scripts([(path, [max_steps + 3, tmp_path / "mine.json"])])
+    summary = json.loads((tmp_path / "mine.json").read_text())["summary"]
+    assert (summary["steps"], summary["stop_reason"]) == (5, "max_steps")
+    assert main(["--check", str(tmp_path / "mine.json")]) == 0, capsys.readouterr().err
+
+
 def test_a_slip_in_the_learners_copy_of_the_script_is_diagnosed(tmp_path, capsys):
     """The script as a learner's starting point: the update's minus sign turned into a plus in their
     copy, its trace graded, and the slip named at the first weight it changes."""

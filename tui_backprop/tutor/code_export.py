@@ -266,7 +266,9 @@ MAIN = '''def batches(epoch):
 
 def train(steps):
     """Train for up to ``steps`` steps, printing each step's losses; yields what each step
-    computed: the batch, the losses, and per layer z, a, delta, the gradients and the new W, b."""
+    computed: the batch, the losses, and per layer z, a, delta, the gradients and the new W, b.
+    The run stops at MAX_STEPS at the latest, as the app's does."""
+    steps = min(steps, MAX_STEPS)
     W, b = [np.array(w) for w in W0], [np.array(p) for p in B0]
     state = new_state(W, b)
     step, epoch = 0, 1

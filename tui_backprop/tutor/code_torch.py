@@ -125,7 +125,9 @@ def values(tensors):
 
 def train(steps):
     """Train for up to ``steps`` steps, printing each step's losses; yields what torch computed
-    in each: the batch, the losses, and per layer z, a, delta, the gradients and the new W, b."""
+    in each: the batch, the losses, and per layer z, a, delta, the gradients and the new W, b.
+    The run stops at MAX_STEPS at the latest, as the app's does."""
+    steps = min(steps, MAX_STEPS)
     W = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in W0]
     # b's gradient is computed even when the biases stay (the trace records it); only the
     # optimiser's parameters change
