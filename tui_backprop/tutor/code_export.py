@@ -264,6 +264,12 @@ MAIN = '''def batches(epoch):
     return [order[k : k + BATCH] for k in range(0, len(order), BATCH)]
 
 
+def evaluated(step):
+    """Whether the app computes the training-set loss after this step: every EVALUATE_EVERY steps
+    and at MAX_STEPS. Only then can the run stop at TARGET_LOSS; the trace has null between."""
+    return step % EVALUATE_EVERY == 0 or step >= MAX_STEPS
+
+
 def train(steps):
     """Train for up to ``steps`` steps, printing each step's losses; yields what each step
     computed: the batch, the losses, and per layer z, a, delta, the gradients and the new W, b.
@@ -285,7 +291,7 @@ def train(steps):
             print(f"step {{step}}  loss {{float(loss)!r}}  train_loss {{float(train_loss)!r}}")
             yield dict(step=step, epoch=epoch, batch=batch, loss=loss, train_loss=train_loss,
                        z=zs, a=acts[1:], delta=deltas, grad_w=grad_w, grad_b=grad_b, w=W, b=b)
-            if step >= steps or (TARGET_LOSS is not None and train_loss < TARGET_LOSS):
+            if step >= steps or (TARGET_LOSS is not None and train_loss < TARGET_LOSS and evaluated(step)):
                 return
         epoch += 1
 '''
@@ -333,7 +339,7 @@ def write_trace(path, records):
                 "epoch": r["epoch"],
                 "batch": [int(k) for k in r["batch"]],
                 "loss": numbers(r["loss"]),
-                "train_loss": numbers(r["train_loss"]),
+                "train_loss": numbers(r["train_loss"]) if evaluated(r["step"]) else None,
                 "layers": [layer(r, l) for l in range(len(W0))],
             }
             f.write((",\\n" if n else "\\n") + json.dumps(step, allow_nan=False))
@@ -495,6 +501,7 @@ def header(scenario, target: str) -> list[str]:  # noqa: ANN001 - a Scenario
         f"SEED = {int(scenario.seed)!r}",
         f"MAX_STEPS = {int(scenario.max_steps)!r}",
         f"TARGET_LOSS = {None if scenario.target_loss is None else float(scenario.target_loss)!r}",
+        f"EVALUATE_EVERY = {int(scenario.evaluate_every)!r}  # steps between the app's training-set losses",
         f"BIAS = {bool(scenario.bias)!r}  # without biases, b stays 0 and the trace writes none",
         f"UPDATE_BIASES = {learns(scenario)!r}",
         f"MOMENTUM = {float(scenario.momentum)!r}",

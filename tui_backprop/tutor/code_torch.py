@@ -118,6 +118,12 @@ def batches(epoch):
     return [order[k : k + BATCH] for k in range(0, len(order), BATCH)]
 
 
+def evaluated(step):
+    """Whether the app computes the training-set loss after this step: every EVALUATE_EVERY steps
+    and at MAX_STEPS. Only then can the run stop at TARGET_LOSS; the trace has null between."""
+    return step % EVALUATE_EVERY == 0 or step >= MAX_STEPS
+
+
 def values(tensors):
     """Tensors as numpy arrays, copied (the optimiser changes W and b in place)."""
     return [p.detach().numpy().copy() for p in tensors]
@@ -155,7 +161,7 @@ def train(steps):
             print(f"step {{step}}  loss {{loss.item()!r}}  train_loss {{train_loss!r}}")
             yield dict(step=step, epoch=epoch, batch=batch, loss=loss.item(), train_loss=train_loss,
                        w=values(W), b=values(b), **computed)
-            if step >= steps or (TARGET_LOSS is not None and train_loss < TARGET_LOSS):
+            if step >= steps or (TARGET_LOSS is not None and train_loss < TARGET_LOSS and evaluated(step)):
                 return
         epoch += 1
 '''
