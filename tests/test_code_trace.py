@@ -31,6 +31,7 @@ CASES = [
     ("xor", ("training.optimizer=adam", "training.learning_rate=0.05", "training.update_biases=false"), 60),
     ("xor", ("network.bias=false", "network.activation=leaky_relu", "training.loss=sse"), 30),
     ("xor", ("training.evaluate_every=4",), 30),  # train_loss null but every 4th (step 30 too)
+    *(("xor", (f"network.activation={f}",), 40) for f in ("softplus", "gelu", "swish")),  # through sigmoid
 ]
 
 # one interpreter runs every script (numpy is imported once), each with its argv: STEPS TRACE

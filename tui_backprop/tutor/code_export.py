@@ -83,36 +83,36 @@ def elu_slope(z, a):
     return np.where(z > 0.0, 1.0, np.exp(np.minimum(z, 0.0)))  # e^z = a + 1 below 0
 """,
     "softplus": '''def softplus(z):
-    """ln(1 + e^z), without overflow."""
-    return np.logaddexp(0.0, z)
+    """ln(1 + e^z), computed without overflow."""
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
 def softplus_slope(z, a):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # sigma(z) = 1 / (1 + e^-z)
+    return sigmoid(z)  # softplus'(z) = sigma(z)
 ''',
     "gelu": '''def gelu(z):
-    """z/2 (1 + tanh u), u = sqrt(2/pi) (z + 0.044715 z^3): the tanh form of gelu."""
-    return 0.5 * z * (1.0 + np.tanh(gelu_u(z)))
+    """z/2 (1 + tanh u) = z sigma(2u), u = sqrt(2/pi) (z + 0.044715 z^3): the tanh form of gelu."""
+    return z * sigmoid(2.0 * gelu_u(z))
 
 
 def gelu_u(z):
-    z = np.clip(z, -50.0, 50.0)  # beyond it tanh u is +-1 anyway, and z^3 cannot overflow
-    return np.sqrt(2.0 / np.pi) * (z + 0.044715 * z**3)
+    z = np.clip(z, -50.0, 50.0)  # beyond it sigma(2u) is 0 or 1 anyway, and z^3 cannot overflow
+    return np.sqrt(2.0 / np.pi) * (z + 0.044715 * (z * z * z))
 
 
 def gelu_slope(z, a):
-    th = np.tanh(gelu_u(z))
+    s, s_neg = sigmoid_pair(2.0 * gelu_u(z))  # sigma(2u) and 1 - sigma(2u)
     z = np.clip(z, -50.0, 50.0)
-    du = np.sqrt(2.0 / np.pi) * (1.0 + 3 * 0.044715 * z * z)
-    return 0.5 * (1.0 + th) + 0.5 * z * (1.0 - th * th) * du
+    du = np.sqrt(2.0 / np.pi) * (1.0 + 3.0 * 0.044715 * z * z)
+    return s + 2.0 * z * s * s_neg * du  # d/dz [z sigma(2u)] = sigma(2u) + z 2 sigma'(2u) u'
 ''',
     "swish": """def swish(z):
-    return z * 0.5 * (1.0 + np.tanh(0.5 * z))  # z sigma(z)
+    return z * sigmoid(z)  # z sigma(z)
 
 
 def swish_slope(z, a):
-    s = 0.5 * (1.0 + np.tanh(0.5 * z))
-    return a + s * (1.0 - a)  # sigma + z sigma (1 - sigma)
+    s, s_neg = sigmoid_pair(z)  # sigma(z) and 1 - sigma(z)
+    return s + z * s * s_neg  # sigma + z sigma (1 - sigma)
 """,
     "sine": """def sine(z):
     return np.sin(z)
@@ -130,6 +130,17 @@ def softmax_slope(z, a):
     raise ValueError("softmax is used with cross_entropy only: its delta is y - t")
 """,
 }
+
+# what some activations are written with: the code of each, before theirs
+HELPER_CODE = {
+    "sigmoid_pair": '''def sigmoid_pair(x):
+    """sigma(x) and 1 - sigma(x) = sigma(-x), each to full precision, from one exp."""
+    e = np.exp(-np.abs(x))
+    r = 1.0 / (1.0 + e)
+    return np.where(x < 0.0, e * r, r), np.where(x < 0.0, r, e * r)
+''',
+}
+USES = {"softplus": ("sigmoid",), "gelu": ("sigmoid", "sigmoid_pair"), "swish": ("sigmoid", "sigmoid_pair")}
 
 LOSS_CODE = {
     "mse": '''def sample_losses(y, t, z):
@@ -404,7 +415,7 @@ def script(scenario) -> str:  # noqa: ANN001 - a Scenario
         *header(scenario, "numpy"),
         "",
         "# -- activations, each with its slope f'(z) beside it -------------------------------",
-        *(ACTIVATION_CODE[a] + "\n" for a in dict.fromkeys(acts)),
+        *({**ACTIVATION_CODE, **HELPER_CODE}[name] + "\n" for name in functions(acts)),
         f"ACTIVATIONS = [{', '.join(acts)}]",
         f"SLOPES = [{', '.join(a + '_slope' for a in acts)}]",
         "",
@@ -450,6 +461,11 @@ def test_set(scenario) -> list[str]:  # noqa: ANN001 - a Scenario
         f"TEST_DATA = {{'inputs': {_array(scenario.test_inputs)},",
         f"             'targets': {_array(scenario.test_targets)}}}",
     ]
+
+
+def functions(acts: list[str]) -> list[str]:
+    """The activations' code to write, each once, the functions some are written with first."""
+    return list(dict.fromkeys(name for a in acts for name in (*USES.get(a, ()), a)))
 
 
 def activations(scenario) -> list[str]:  # noqa: ANN001 - a Scenario
