@@ -23,6 +23,7 @@ from rich.style import Style
 from rich.text import Text
 
 from ..netinfo import BIG
+from .palette import Palette, current
 from .stats import sparkline, stats
 
 Array = np.ndarray
@@ -31,31 +32,18 @@ MAX_ROWS = 8  # rows of a grid shown at once; a window follows the marked row
 HEAT_ROWS = 16  # rows of a heatmap; more are pooled
 CELL = 9  # characters a number takes in a grid, its separating space included
 
-# the colours and what they mean (the help screen shows this table)
-COLOURS: dict[str, tuple[str, str]] = {
-    "pos": ("#5fafff", "positive value"),
-    "neg": ("#ff875f", "negative value"),
-    "zero": ("#808080", "exactly zero"),
-    "selected": ("bold #000000 on #ffd75f", "the selected weight, node or sample"),
-    "related": (
-        "bold underline",
-        "the columns of the selected node, or of the two ends of the selected weight",
-    ),
-    "marked": ("bold #ffd75f", "the selected sample's row (▸), the selected weight's line and its end nodes"),
-    "changed": ("bold", "a weight this step changed"),
-    "bad": ("bold #ffffff on #870000", "a non-finite value (nan, inf)"),
-    "first_bad": ("bold #ffffff on #ff0000", "where the first non-finite value appeared"),
-    "warn": ("bold underline #ffaf00", "a node that a warning of this step names (network diagram)"),
-    "dim": ("#808080", "labels and unchanged values"),
-    "right": ("bold #000000 on #5fd75f", "a number you answered (--answers, or a) and got right"),
-    "wrong": ("bold #ffffff on #d70000", "a number you answered (--answers, or a) and got wrong"),
-}
 SHADES = "·░▒▓█"  # heatmap: magnitude relative to the largest |value| of the matrix
 
 
-@lru_cache(maxsize=256)
 def style(name: str, meta: tuple | None = None) -> Style:
-    s = Style.parse(COLOURS[name][0]) if name in COLOURS else Style.parse(name)
+    """The style ``name`` of the palette in use (widgets/palette.py), or ``name`` parsed as a Rich
+    style; ``meta``: the selection a click on it makes."""
+    return _style(current(), name, meta)
+
+
+@lru_cache(maxsize=256)
+def _style(palette: Palette, name: str, meta: tuple | None) -> Style:
+    s = Style.parse(palette.styles[name]) if name in palette.styles else Style.parse(name)
     return s + Style(meta={"select": meta}) if meta is not None else s
 
 
