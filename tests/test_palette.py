@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import colorsys
 import dataclasses
+import json
 import re
 
 import pytest
@@ -16,10 +17,12 @@ from app_harness import drive
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
+from trace_schema import validate_trace
 
-from tui_backprop import load_scenario
+from tui_backprop import Trainer, load_scenario, write_trace
 from tui_backprop.scenario.format_v1 import PALETTES
 from tui_backprop.scenario.reader import ScenarioError
+from tui_backprop.trace.reader import read_trace
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.control.keys import PANELS
 from tui_backprop.tui.panels.base import Panel
@@ -207,3 +210,22 @@ async def test_no_color_draws_in_grey_and_signs_and_markers_still_carry_the_mean
         assert "•" in boundary.text and "▲" in boundary.text  # and drawn with it
         numbers = re.findall(r"(?<![\w.])([+-])\d+\.\d{4}\b", app.query_one("#weights").text)
         assert {"+", "-"} <= set(numbers), "every number carries its sign"
+
+
+# -- the trace -----------------------------------------------------------------------------------
+
+
+def test_a_trace_keeps_the_palette_and_a_default_one_keeps_its_bytes(tmp_path):
+    base = load_scenario("xor")
+    written = {}
+    for name, palette in (("plain", None), ("default", "default"), ("colorblind", "colorblind")):
+        s = base if palette is None else dataclasses.replace(base, palette=palette)
+        trainer = Trainer(s)
+        trainer.run(2)
+        written[name] = write_trace(tmp_path / f"{name}.json", trainer)
+    assert written["plain"].read_bytes() == written["default"].read_bytes()  # "default" is not written
+    doc = json.loads(written["colorblind"].read_text())
+    validate_trace(doc)
+    assert doc["scenario"]["display"] == {"palette": "colorblind"}
+    assert read_trace(written["colorblind"]).scenario.palette == "colorblind"  # a replay opens in it
+    assert read_trace(written["plain"]).scenario.palette == "default"
