@@ -12,6 +12,7 @@ import dataclasses
 import json
 import re
 
+import numpy as np
 import pytest
 from app_harness import drive
 from rich.color import Color
@@ -28,8 +29,16 @@ from tui_backprop.tui.control.keys import PANELS
 from tui_backprop.tui.panels.base import Panel
 from tui_backprop.tui.panels.boundary import BoundaryPanel
 from tui_backprop.tui.panels.chart import LossChart
-from tui_backprop.tui.widgets.numbers import style
-from tui_backprop.tui.widgets.palette import COLORBLIND, DEFAULT, MARKERS, MEANINGS, PALETTE_OF, current
+from tui_backprop.tui.widgets.numbers import SHADES, shade_line, style
+from tui_backprop.tui.widgets.palette import (
+    COLORBLIND,
+    DEFAULT,
+    MARKERS,
+    MEANINGS,
+    NEG_SHADES,
+    PALETTE_OF,
+    current,
+)
 
 Rgb = tuple[int, int, int]
 PLOTEXT = {"orange": "color(208)"}  # plotext's colour names that Rich does not know, as plotext draws them
@@ -210,6 +219,7 @@ async def test_no_color_draws_in_grey_and_signs_and_markers_still_carry_the_mean
         assert "•" in boundary.text and "▲" in boundary.text  # and drawn with it
         numbers = re.findall(r"(?<![\w.])([+-])\d+\.\d{4}\b", app.query_one("#weights").text)
         assert {"+", "-"} <= set(numbers), "every number carries its sign"
+        assert "line: signs: panel 5" in app.query_one("#network").text  # no colour names it cannot show
 
 
 # -- the trace -----------------------------------------------------------------------------------
@@ -229,3 +239,14 @@ def test_a_trace_keeps_the_palette_and_a_default_one_keeps_its_bytes(tmp_path):
     assert doc["scenario"]["display"] == {"palette": "colorblind"}
     assert read_trace(written["colorblind"]).scenario.palette == "colorblind"  # a replay opens in it
     assert read_trace(written["plain"]).scenario.palette == "default"
+
+
+def test_no_color_draws_a_heatmaps_negative_values_in_shades_of_their_own(monkeypatch):
+    row = np.array([-1.0, -0.1, 0.0, 0.1, 1.0, np.nan])
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    coloured = shade_line(row, scale=1.0, selected=None).plain
+    assert coloured == "█░·░█✖"  # the sign is the colour's alone
+    monkeypatch.setenv("NO_COLOR", "1")
+    grey = shade_line(row, scale=1.0, selected=None).plain
+    assert grey == NEG_SHADES[4] + NEG_SHADES[1] + "·░█✖"  # same magnitudes, the negative ones apart
+    assert set(NEG_SHADES[1:]).isdisjoint(SHADES)

@@ -20,7 +20,7 @@ from ...engine import StepRecord
 from ..netinfo import BIG
 from ..widgets.braille import Canvas
 from ..widgets.numbers import fmt, fmt_short, largest, sign_name, style
-from ..widgets.palette import current
+from ..widgets.palette import current, no_colour
 from ..widgets.warning_text import warned_nodes
 from .base import Panel
 
@@ -218,7 +218,8 @@ class NetworkView(Panel):
         else:
             out.append("selecting a sample of the batch: ↑/↓", style("marked"))
         plus, minus = current().signs
-        out.append(f"\nline: {plus} +, {minus} −, thicker = larger |w|", style("dim"))
+        signs = "signs: panel 5" if no_colour() else f"{plus} +, {minus} −"  # greys cannot tell them
+        out.append(f"\nline: {signs}, thicker = larger |w|", style("dim"))
         return out
 
 

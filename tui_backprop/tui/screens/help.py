@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from ...scenario.notation import NOTATIONS, Vocabulary
 from ..widgets.numbers import SHADES, style
-from ..widgets.palette import MARKERS, MEANINGS, current, following
+from ..widgets.palette import MARKERS, MEANINGS, NEG_SHADES, current, following
 
 PANELS = [
     (
@@ -102,6 +102,7 @@ SYMBOLS = [
         "heatmap: each character is the entry of largest magnitude of its group, "
         "shaded by |value| relative to the largest |value| in the matrix, coloured by sign",
     ),
+    (NEG_SHADES, "heatmap with NO_COLOR set: a negative value's shade (the other shades are positive)"),
     ("✖", "a heatmap group holding a non-finite value"),
     ("●", "in a heatmap, the group of the selected weight"),
     (

@@ -23,7 +23,7 @@ from rich.style import Style
 from rich.text import Text
 
 from ..netinfo import BIG
-from .palette import Palette, current
+from .palette import NEG_SHADES, Palette, current, no_colour
 from .stats import sparkline, stats
 
 Array = np.ndarray
@@ -337,6 +337,7 @@ def largest(values: Array) -> float:
 
 
 _CHARS = np.array([*SHADES, "✖"])
+_NEG_CHARS = np.array([*NEG_SHADES, "✖"])  # under NO_COLOR, where colour cannot tell the sign
 _RUN_STYLES = ("neg", "zero", "pos", "bad", "selected")  # codes 0..4 of a heatmap cell
 
 
@@ -358,7 +359,8 @@ def shade_line(row: Array, scale: float, selected: int | None, cell: int = 1) ->
     code[~finite] = 3
     if selected is not None and 0 <= selected < len(code):
         code[selected] = 4
-    chars = "".join(np.repeat(_CHARS[level], cell).tolist())
+    glyphs = np.where(code == 0, _NEG_CHARS[level], _CHARS[level]) if no_colour() else _CHARS[level]
+    chars = "".join(np.repeat(glyphs, cell).tolist())
     if selected is not None and 0 <= selected < len(code):  # a dot on the highlight: a full
         chars = chars[: selected * cell] + "●" * cell + chars[(selected + 1) * cell :]  # block hides it
     bounds = [0, *(np.flatnonzero(np.diff(code)) + 1).tolist(), len(code)]

@@ -14,6 +14,7 @@ reads under NO_COLOR (which Textual honours by drawing in grey).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,6 +38,9 @@ MEANINGS: dict[str, str] = {
     "right": "a number you answered (--answers, or a) and got right",
     "wrong": "a number you answered (--answers, or a) and got wrong",
 }
+
+# a heatmap's negative values under NO_COLOR, by magnitude as numbers.SHADES draws the positive ones
+NEG_SHADES = "·-=≡▬"
 
 # the decision boundary's class markers: class k is drawn as MARKERS[k % len(MARKERS)]
 MARKERS = ("•", "▲", "■", "◆", "✚", "▼", "★", "●", "✖", "♦")
@@ -151,6 +155,12 @@ def use(name: str) -> Palette:
 def following(name: str) -> str:
     """The palette after ``name`` in PALETTES (what C switches to)."""
     return PALETTES[(PALETTES.index(name) + 1) % len(PALETTES)]
+
+
+def no_colour() -> bool:
+    """NO_COLOR is set (to anything, as Textual reads it): the app is drawn in greys, so what a
+    colour alone would say is drawn otherwise (NEG_SHADES; the network diagram's legend)."""
+    return "NO_COLOR" in os.environ
 
 
 def marker(k: int) -> str:
