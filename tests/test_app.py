@@ -660,6 +660,10 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         assert not app.query_one("#explain").display and app.query_one("#chart").display
         await command("notation")
         assert app.notation == "signals"
+        await command("palette")  # C: the colour-blind-safe palette, and back
+        assert app.palette == "colorblind"
+        await command("palette")
+        assert app.palette == "default"
         await command("substep")  # the first phase of step 2
         assert app.trainer.step_count == 2 and app.reveal.index == 1
         await command("answer")  # mid-step: asks for the number the next phase computes

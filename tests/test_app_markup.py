@@ -133,9 +133,9 @@ async def test_the_warnings_bar_shows_the_node_name(scenario_path):
 
 async def test_the_boundary_legend_shows_the_output_name(scenario_path):
     async with drive(open_app(scenario_path), size=WIDE, notifications=True) as s:
-        assert f"■ {OUTPUT}=0" in s.screen()
+        assert f"• {OUTPUT}=0" in s.screen()
         await s.press("8")  # 8: the boundary zoomed, with the whole legend in its bottom border
-        assert f"■ {OUTPUT}=0  ■ {OUTPUT}=1" in s.screen()
+        assert f"• {OUTPUT}=0  ▲ {OUTPUT}=1" in s.screen()
 
 
 async def test_the_neuron_view_title_shows_the_node_name(scenario_path):

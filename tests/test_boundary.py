@@ -15,7 +15,7 @@ from tui_backprop.engine.boundary import Extent, extent, grid_points, output_gri
 from tui_backprop.engine.losses import get_loss
 from tui_backprop.engine.network import Network
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.panels.boundary import PALETTE, POINT, STYLES_KEPT, BoundaryPanel, cell_style
+from tui_backprop.tui.panels.boundary import PALETTE, STYLES_KEPT, BoundaryPanel, cell_style
 
 # -- the engine ----------------------------------------------------------------------------------
 
@@ -182,12 +182,14 @@ async def test_panel_draws_the_records_output_grid_and_the_points(size):
         np.testing.assert_array_equal(panel.grid, Y)  # the record's weights, after the update
         colours = panel.pixel_colours(Y)
         pr, pc = pixel_of(app.trainer.X, panel.extent, cols, 2 * rows)
-        point_cells = {(r // 2, c) for r, c in zip(pr, pc, strict=True)}
+        point_cells: dict[tuple[int, int], str] = {}  # the first point of a cell is drawn, by its class:
+        for r, c, t in zip(pr, pc, app.trainer.T[:, 0], strict=True):  # • outside (0), ▲ inside (1)
+            point_cells.setdefault((r // 2, c), "▲" if t == 1 else "•")
         left = panel._lines[0].cell_len - cols
         for r, line in enumerate(cell_styles(panel)):
             for c, (ch, fg, bg) in enumerate(line[left:]):
                 if (r, c) in point_cells:
-                    assert ch == POINT
+                    assert ch == point_cells[r, c]
                 else:  # upper half block: the top pixel in front, the bottom one behind
                     assert ch == "▀"
                     assert fg.get_truecolor() == tuple(colours[2 * r, c])

@@ -13,7 +13,10 @@ from trace_schema import trace_is_valid, validate_trace
 from tui_backprop import Trainer, load_scenario, loads_scenario, write_trace
 from tui_backprop.cli import main
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.panels.chart import TEST_COLOUR, LossChart, chart_title
+from tui_backprop.tui.panels.chart import LossChart, chart_title
+from tui_backprop.tui.widgets.palette import DEFAULT
+
+TEST_COLOUR = DEFAULT.test  # the test-set loss line, in the palette the app starts in
 
 # one linear neuron y = w x + b on y = 3x - 1 plus noise: its mse is easy to write out in a test
 LINE = """

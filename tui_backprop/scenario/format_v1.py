@@ -30,6 +30,7 @@ ACTIVATION_NAMES = (*ACTIVATIONS, *ALIASES)
 INIT_METHODS = ("constant", "uniform", "normal", "xavier", "he", "explicit")
 BATCH_WORDS = ("full", "sample")
 ERROR_SPLITS = ("gradient", "proportional")  # backpropagated deltas, or the proportional split
+PALETTES = ("default", "colorblind")  # [display] palette: the app's colours (tui/widgets/palette.py)
 
 _SEED = Range(0)
 _NOT_NEGATIVE = Range(0)
@@ -390,6 +391,13 @@ DISPLAY = Table(
             None,
             "each step also done by hand to this many significant digits, shown beside the exact one",
             range=Range(1, MAX_DIGITS, text=f"1 to {MAX_DIGITS} (significant digits)"),
+        ),
+        Key(
+            "palette",
+            "str",
+            PALETTES[0],
+            "the app's colours: colorblind has no red/green pair, its signs blue and orange (C switches)",
+            choices=PALETTES,
         ),
     ),
     required=False,

@@ -90,6 +90,7 @@ class Scenario:
     error_split: str = TRAINING.default("error_split")  # proportional: hidden layers learn by engine/split.py
     notation: str = DISPLAY.default("notation")  # the app's vocabulary (scenario/notation.py)
     digits: int | None = DISPLAY.default("digits")  # hand precision beside the step (tutor/rounding.py)
+    palette: str = DISPLAY.default("palette")  # the app's colours (tui/widgets/palette.py)
     l1: float = TRAINING.default("l1")  # penalty l1 * sum |w| on every weight (not the biases)
     l2: float = TRAINING.default("l2")  # penalty (l2 / 2) * sum w^2 on every weight (not the biases)
     optimizer: str = TRAINING.default("optimizer")  # "gd", "momentum" or "adam" (engine/optimizers.py)
@@ -177,6 +178,8 @@ class Scenario:
             out["display"] = {"notation": self.notation}
         if self.digits is not None:  # likewise
             out.setdefault("display", {})["digits"] = self.digits
+        if self.palette != DISPLAY.default("palette"):  # likewise
+            out.setdefault("display", {})["palette"] = self.palette
         return out
 
 

@@ -207,9 +207,10 @@ def _batch(r: Reader, t: dict[str, Any]) -> Any:
 
 
 def display(r: Reader) -> dict[str, Any]:
-    """The Scenario fields of [display]: notation, and digits (None: no hand precision)."""
+    """The Scenario fields of [display]: notation, digits (None: no hand precision), palette."""
     shown = read_table(r, r.table("display", required=False), DISPLAY)
-    return {"notation": shown["notation"] or DEFAULT_NOTATION, "digits": shown["digits"]}
+    palette = shown["palette"] or DISPLAY.default("palette")
+    return {"notation": shown["notation"] or DEFAULT_NOTATION, "digits": shown["digits"], "palette": palette}
 
 
 def data_fields(

@@ -64,6 +64,7 @@ from .screens.help import HelpScreen
 from .screens.neuron import NeuronScreen
 from .widgets.footer import AppFooter
 from .widgets.header import Header, Status, display_path, divergence_text
+from .widgets.palette import DEFAULT, current, following, use
 from .widgets.plain import PlainNotifications, plain
 from .widgets.warnings_bar import WarningsBar
 
@@ -144,6 +145,7 @@ class BackpropApp(PlainNotifications[None]):
         return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
+        use(self.scenario.palette)  # before the panels, whose legends are drawn in it
         net = self.net
         with Vertical(id="top"):
             yield Header(id="header")
@@ -184,6 +186,24 @@ class BackpropApp(PlainNotifications[None]):
 
     def on_unmount(self) -> None:
         self._undo_sigterm()
+        use(DEFAULT.name)  # the palette is the process's: the next app starts from its own
+
+    @property
+    def palette(self) -> str:
+        """The name of the palette in use (scenario/format_v1.py PALETTES; C switches)."""
+        return current().name
+
+    def action_palette(self) -> None:
+        """C: the next palette (tui/widgets/palette.py), every panel drawn again in it."""
+        palette = use(following(current().name))
+        chart = self.query_one(LossChart)
+        with self.batch_update():
+            chart.border_title = chart_title(chart.test_legend, chart.size.width or None, chart.log_scale)
+            chart.refresh()
+            for boundary in self.query(BoundaryPanel):
+                boundary.recolour()
+            self.show_record(self.record, self.reveal)
+        self.notify(f"palette: {palette}", timeout=2)
 
     def on_resize(self, event: events.Resize) -> None:
         footer = self.query_one(AppFooter)  # at 80 columns every key of the footer still fits

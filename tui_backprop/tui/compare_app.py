@@ -45,6 +45,7 @@ from ..runs.vary import NUMERIC, Result, Variant, comparison_title, table_header
 from .control.keys import key_rows
 from .panels.chart import OverlayChart, series_colour
 from .screens.compare_help import CompareHelpScreen
+from .widgets.palette import DEFAULT, current, use
 from .widgets.plain import PlainNotifications, plain
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, math.inf)
@@ -146,6 +147,7 @@ class CompareApp(PlainNotifications[int | None]):
         return RATES[self.rate_index]
 
     def compose(self) -> ComposeResult:
+        use(self.variants[0].scenario.palette)  # the file's palette: the runs' colours, the diverged rows
         yield Static(id="status")
         with Container(id="body"):
             chart = OverlayChart(id="chart")
@@ -157,6 +159,9 @@ class CompareApp(PlainNotifications[int | None]):
             table.border_title = plain(f"{len(self.variants)} variants of {self.key_name}")
             yield table
         yield Footer()
+
+    def on_unmount(self) -> None:
+        use(DEFAULT.name)  # the palette is the process's: the next app starts from its own
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -197,7 +202,7 @@ class CompareApp(PlainNotifications[int | None]):
             table = self.query_one(DataTable)
             rows = table_rows(self.key_name, self.results, running="-")[1:]
             for i, (row, r) in enumerate(zip(rows, self.results, strict=True)):
-                style = "bold red" if r.diverged else ""
+                style = current().diverged if r.diverged else ""
                 for name, cell in zip(self.columns, row, strict=True):
                     text = Text(
                         cell.upper() if name == "diverged" and r.diverged else cell,

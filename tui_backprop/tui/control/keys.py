@@ -54,6 +54,8 @@ _KEYS: list[tuple[str, str, str, bool, str]] = [
     ("l", "log_scale", "Log scale", False, "Loss chart: log scale on or off"),
     ("v", "notation", "Notation", False,
      "Notation: symbols (z, a, δ, η), signals (S_preA, S_postA, S_ERROR, LR) or delta (z, delta_0, α)"),
+    ("C", "palette", "Palette", False,
+     "Palette: default or colorblind (no red/green pair; signs blue and orange), for every panel"),
     ("x", "toggle_explain", "Explain", True,
      "Explain panel on or off (below 150 columns it takes the loss chart's place)"),
     ("pageup", "scroll_panels(-1)", "Page up", False, "Scroll the panels up (on small screens they stack)"),

@@ -2,7 +2,8 @@
 
 ``Checked`` holds what the tutor graded (tutor/check.py): an answers file given with
 ``--answers``, and the numbers typed with ``a``. The panels read ``marks`` for the step on screen
-(a right number on green, a wrong one on red); the explain panel reads ``lines``. The app computes
+(a right number on the palette's right colour, green by default and blue under colorblind, a wrong
+one on its wrong colour, red or orange); the explain panel reads ``lines``. The app computes
 nothing here: the grading and the diagnosis are the tutor's.
 
 The quiz (key a): while a step is taken phase by phase (s), ``a`` asks for the number the next

@@ -9,8 +9,10 @@ engine.boundary from the record's weights; this module only turns outputs into c
 - several output nodes (softmax): the colour of the arg-max class, deeper where the network is
   more certain (its largest output further above 1/n_L).
 
-The training points sit on top as ``•`` in their class colours, lightened. ``ChartCell`` is the
-loss chart's grid cell: the chart, with this panel beside it, sized to keep the plane about square.
+The training points sit on top in their class colours, lightened, each class with its own marker
+(``•``, ``▲``, ``■``, ...: widgets/palette.py MARKERS), so that they read without colour too.
+``ChartCell`` is the loss chart's grid cell: the chart, with this panel beside it, sized to keep
+the plane about square.
 """
 
 from __future__ import annotations
@@ -27,30 +29,22 @@ from textual.content import Content
 
 from ...engine.boundary import Extent, extent, output_grid, pixel_of
 from ...engine.network import Network
+from ..widgets.palette import DEFAULT, current, marker
 from .base import Panel
 
 Array = np.ndarray
 
-# class colours: the playground's orange and blue for the first two, then distinct hues
-PALETTE = np.array(
-    [
-        (245, 147, 34),
-        (8, 119, 189),
-        (60, 180, 75),
-        (200, 70, 200),
-        (230, 200, 40),
-        (70, 200, 220),
-        (220, 50, 50),
-        (160, 110, 60),
-        (150, 150, 150),
-        (120, 90, 230),
-    ],
-    dtype=float,
-)
+# the class colours of the default palette (the one in use: class_colours())
+PALETTE = np.array(DEFAULT.classes, dtype=float)
 BASE = np.array((34, 34, 34), dtype=float)  # an undecided pixel
-POINT = "•"
+MIDDLE = "○"  # one output: a point whose target is the middle of the range, neither end's class
 AXES_FROM = 16  # a panel this many rows tall (zoomed) also shows the range of each axis
 STYLES_KEPT = 4096  # cell styles cached: more than the cells of the plane zoomed at 160x45 (39x77)
+
+
+def class_colours() -> Array:
+    """(n, 3) the class colours of the palette in use."""
+    return np.array(current().classes, dtype=float)
 
 
 def _rgb(values: Array) -> Array:
@@ -80,6 +74,7 @@ class BoundaryPanel(Panel):
         self.t_range = (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
         self.grid: Array | None = None  # the last output grid drawn, (2 rows, cols, n_L)
         self.plane = (0, 0)  # rows and columns of characters the plane takes
+        self.markers = self.point_markers()
         self.border_subtitle = self._legend()
 
     def set_notation(self, notation: str) -> None:  # the title names no symbol of a notation
@@ -96,22 +91,33 @@ class BoundaryPanel(Panel):
         """(rows, cols, 3) colours of the outputs Y (rows, cols, n_L)."""
         if Y.shape[2] == 1:
             s = self._signed(Y[..., 0])[..., None]
-            hue = np.where(s > 0, PALETTE[1], PALETTE[0])
+            classes = class_colours()
+            hue = np.where(s > 0, classes[1], classes[0])
             return _rgb(BASE + (hue - BASE) * 0.75 * np.abs(s))
         k = Y.shape[2]
         top = Y.max(axis=2)
         sure = np.clip((top - 1 / k) / (1 - 1 / k), 0.0, 1.0)[..., None]
-        hue = PALETTE[np.argmax(Y, axis=2) % len(PALETTE)]
+        classes = class_colours()
+        hue = classes[np.argmax(Y, axis=2) % len(classes)]
         return _rgb(BASE + (hue - BASE) * (0.2 + 0.6 * sure))
 
     def point_colours(self) -> Array:
         """(N, 3) colours of the training points: their class (or the side of the range they are on)."""
+        classes = class_colours()
         if self.T.shape[1] == 1:
             s = self._signed(self.T[:, 0])
-            hue = np.where((s > 0)[:, None], PALETTE[1], np.where((s < 0)[:, None], PALETTE[0], 200.0))
+            hue = np.where((s > 0)[:, None], classes[1], np.where((s < 0)[:, None], classes[0], 200.0))
         else:
-            hue = PALETTE[np.argmax(self.T, axis=1) % len(PALETTE)]
+            hue = classes[np.argmax(self.T, axis=1) % len(classes)]
         return _rgb(hue + (255 - hue) * 0.35)  # lighter than any pixel of the plane
+
+    def point_markers(self) -> list[str]:
+        """The marker of each training point: its class's (one output: the end of the range it is
+        on, MIDDLE at the middle)."""
+        if self.T.shape[1] == 1:
+            s = self._signed(self.T[:, 0])
+            return [marker(1) if v > 0 else (marker(0) if v < 0 else MIDDLE) for v in s.tolist()]
+        return [marker(k) for k in np.argmax(self.T, axis=1).tolist()]
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -140,9 +146,10 @@ class BoundaryPanel(Panel):
         colours = self.pixel_colours(np.clip(np.nan_to_num(Y), -1e6, 1e6))
         pixels = [[tuple(rgb) for rgb in line] for line in colours.tolist()]  # cell_style's keys
         pr, pc = pixel_of(self.X, self.extent, cols, 2 * rows)
-        points: dict[tuple[int, int], tuple[tuple[int, ...], int]] = {}
-        for r, c, colour in zip(pr, pc, self.point_colours().tolist(), strict=True):
-            points.setdefault((r // 2, c), (tuple(colour), r))  # the first point in a cell is drawn
+        points: dict[tuple[int, int], tuple[tuple[int, ...], int, str]] = {}
+        drawn = zip(pr, pc, self.point_colours().tolist(), self.markers, strict=True)
+        for r, c, colour, mark in drawn:
+            points.setdefault((r // 2, c), (tuple(colour), r, mark))  # the first point in a cell is drawn
         out = Text(no_wrap=True, overflow="crop")
         for row in range(rows):
             if row:
@@ -153,8 +160,8 @@ class BoundaryPanel(Panel):
                 if point is None:
                     out.append("▀", cell_style(pixels[2 * row][c], pixels[2 * row + 1][c]))
                 else:
-                    colour, r = point
-                    out.append(POINT, cell_style(colour, pixels[r][c], bold=True))
+                    colour, r, mark = point
+                    out.append(mark, cell_style(colour, pixels[r][c], bold=True))
         if axes:
             e, (x1, x2) = self.extent, self.net.names[0]
             line = Text(
@@ -177,18 +184,25 @@ class BoundaryPanel(Panel):
         return cols, rows
 
     def _legend(self) -> Content:
-        """The bottom border: each class (or each end of the output's range) in its colour; the
-        output names come from the file and are shown as written (never as markup)."""
+        """The bottom border: each class (or each end of the output's range) as its marker in its
+        colour; the output names come from the file and are shown as written (never as markup)."""
         names = self.net.names[-1]
+        classes = class_colours()
         if self.T.shape[1] == 1:
             lo, hi = self.t_range
-            entries = [(PALETTE[0], f"{names[0]}={lo:g}"), (PALETTE[1], f"{names[0]}={hi:g}")]
+            entries = [(0, f"{names[0]}={lo:g}"), (1, f"{names[0]}={hi:g}")]
         else:
-            entries = [(PALETTE[k % len(PALETTE)], name) for k, name in enumerate(names)]
+            entries = list(enumerate(names))
         parts: list[str | tuple[str, str]] = []
-        for n, (c, name) in enumerate(entries):
-            parts += [*(("  ",) if n else ()), ("■", f"rgb({','.join(map(str, _rgb(c)))})"), f" {name}"]
+        for n, (k, name) in enumerate(entries):
+            c = classes[k % len(classes)]
+            parts += [*(("  ",) if n else ()), (marker(k), f"rgb({','.join(map(str, _rgb(c)))})"), f" {name}"]
         return Content.assemble(*parts)
+
+    def recolour(self) -> None:
+        """Draw again in the palette in use (C switched it): the legend, the plane and the points."""
+        self.border_subtitle = self._legend()
+        self.redraw()
 
 
 class ChartCell(Grid):

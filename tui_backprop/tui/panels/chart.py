@@ -16,8 +16,8 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
-BATCH_COLOUR, TRAIN_COLOUR = "orange", "cyan"  # plotext colour names; the help screen names them
-TEST_COLOUR = "magenta"  # the test-set loss, when the scenario holds a test set out
+from ..widgets.palette import current  # the loss colours: plotext colour names, which help names
+
 DRAWABLE = 1e30  # plotext 5 draws an empty chart when a value is much larger (a diverging run)
 
 
@@ -88,7 +88,8 @@ def chart_title(test: bool, width: int | None = None, log: bool = False) -> str:
     """The panel title: a legend with its marks in the chart's colours, the longest of its forms
     that fits a border ``width`` cells wide (None: the longest); ``log``: the loss axis is on a
     log scale, which the title says first."""
-    b, tr, te = f"[{BATCH_COLOUR}]•[/]", f"[{TRAIN_COLOUR}]─[/]", f"[{TEST_COLOUR}]─[/]"
+    p = current()
+    b, tr, te = f"[{p.batch}]•[/]", f"[{p.train}]─[/]", f"[{p.test}]─[/]"
     name = "6 loss (log scale)" if log else "6 loss"
     short = "6 loss (log)" if log else "6 loss"
     if test:
@@ -184,6 +185,7 @@ class LossChart(_CachedPlot):
             self._initial_test,
             self.size,
             self.log_scale,
+            current().name,
             self.app.theme,
         )
 
@@ -210,11 +212,11 @@ class LossChart(_CachedPlot):
         # the batch loss is noisy (SGD, mini-batches) and lines through noise are slow to
         # draw: dots for it, a line for the smooth training-set loss
         if sx:  # under the training line: where they part, the network has begun to overfit
-            plt.plot(sx, sy, marker="hd", color=TEST_COLOUR)
+            plt.plot(sx, sy, marker="hd", color=current().test)
         if tx:
-            plt.plot(tx, ty, marker="hd", color=TRAIN_COLOUR)
+            plt.plot(tx, ty, marker="hd", color=current().train)
         if bx:  # on top: the spread of the batch losses around the line is what they show
-            plt.scatter(bx, by, marker="hd", color=BATCH_COLOUR)
+            plt.scatter(bx, by, marker="hd", color=current().batch)
         plt.yscale("log" if self.log_scale else "linear")
         plt.xlim(0, max(n, 1))
         ticks = _step_ticks(n, max(2, self.size.width // 12))
@@ -236,13 +238,12 @@ class LossChart(_CachedPlot):
 
 # -- several runs on one chart (the comparison view) ---------------------------------------
 
-# 256-colour codes, which plotext and Rich both draw: blue, orange, green, pink, yellow, violet, ...
-SERIES_COLOURS = (39, 208, 40, 199, 226, 141, 51, 160, 250, 94)
-
 
 def series_colour(i: int) -> int:
-    """The colour of run ``i`` (0-based), in the chart and in the table beside it."""
-    return SERIES_COLOURS[i % len(SERIES_COLOURS)]
+    """The colour of run ``i`` (0-based), in the chart and in the table beside it: a 256-colour
+    code of the palette in use, which plotext and Rich both draw."""
+    series = current().series
+    return series[i % len(series)]
 
 
 def _value_ticks(values: Sequence[float], height: int, log: bool) -> list[float]:
@@ -296,6 +297,7 @@ class OverlayChart(_CachedPlot):
             tuple(self._initial),
             self.size,
             self.log_scale,
+            current().name,
             self.app.theme,
         )
 

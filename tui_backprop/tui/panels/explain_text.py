@@ -46,7 +46,7 @@ from ..widgets.warning_text import warning_line
 MAX_TERMS = 12  # terms of a sum listed one by one; beyond, the rest is counted
 MAX_SAMPLES = 8  # samples of a batch listed one by one
 
-Line = tuple[str, str | None]  # text, style name (matrices.COLOURS), PROSE or None
+Line = tuple[str, str | None]  # text, style name (widgets/palette.py MEANINGS), PROSE or None
 PROSE = "prose"  # a paragraph of text: wrapped flush left, unstyled
 
 FIRST_KEYS = "space step, s phase, tab select, ? help"  # the footer's labels of these keys

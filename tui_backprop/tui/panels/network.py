@@ -2,11 +2,11 @@
 
 Each node shows its activation a for the selected sample of the batch (x for the input
 layer). Each weight W[l][j, i] is a line from node i of layer l-1 to node j of layer l:
-blue when positive, red when negative, one dot thick, or two when |w| is at least half the
-largest |weight|. The lines are the weights this step's forward pass used (W before the
-update). A layer with more than BIG nodes shows its first and last few, with ⋮ between.
-The bias units (+1) sit on one row of their own under the nodes. Lines stop one cell short
-of every label, so that no dot ever touches its text.
+in the palette's sign colours (default: blue when positive, red when negative), one dot
+thick, or two when |w| is at least half the largest |weight|. The lines are the weights this
+step's forward pass used (W before the update). A layer with more than BIG nodes shows its
+first and last few, with ⋮ between. The bias units (+1) sit on one row of their own under the
+nodes. Lines stop one cell short of every label, so that no dot ever touches its text.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ...engine import StepRecord
 from ..netinfo import BIG
 from ..widgets.braille import Canvas
 from ..widgets.numbers import fmt, fmt_short, largest, sign_name, style
+from ..widgets.palette import current, no_colour
 from ..widgets.warning_text import warned_nodes
 from .base import Panel
 
@@ -216,7 +217,9 @@ class NetworkView(Panel):
             out.append(f"selected {net.node_label(sel.node_layer, sel.node)}", style("marked"))
         else:
             out.append("selecting a sample of the batch: ↑/↓", style("marked"))
-        out.append("\nline: blue +, red −, thicker = larger |w|", style("dim"))
+        plus, minus = current().signs
+        signs = "signs: panel 5" if no_colour() else f"{plus} +, {minus} −"  # greys cannot tell them
+        out.append(f"\nline: {signs}, thicker = larger |w|", style("dim"))
         return out
 
 

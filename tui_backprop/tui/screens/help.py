@@ -16,8 +16,8 @@ from textual.widgets import Static
 
 from ...engine.activations import ACTIVATIONS, ALIASES
 from ...scenario.notation import NOTATIONS, Vocabulary
-from ..panels.chart import BATCH_COLOUR, TEST_COLOUR, TRAIN_COLOUR
-from ..widgets.numbers import COLOURS, SHADES, style
+from ..widgets.numbers import SHADES, style
+from ..widgets.palette import MARKERS, MEANINGS, NEG_SHADES, current, following
 
 PANELS = [
     (
@@ -84,7 +84,8 @@ PANELS = [
     (
         "8 boundary",
         "two-input networks only, beside the loss chart: the network's output over the input plane "
-        "(the data's range plus a tenth), two pixels a character, with the training points • on it. "
+        "(the data's range plus a tenth), two pixels a character, with the training points on it, "
+        f"each class with its own marker ({' '.join(MARKERS[:5])} ...) as well as its colour. "
         "One output: orange at the lowest target, dark in the middle, blue at the highest; several "
         "(softmax): the colour of the most likely class, deeper where the network is surer. "
         "8 zooms it, with the range of each axis.",
@@ -102,6 +103,7 @@ SYMBOLS = [
         "heatmap: each character is the entry of largest magnitude of its group, "
         "shaded by |value| relative to the largest |value| in the matrix, coloured by sign",
     ),
+    (NEG_SHADES, "heatmap with NO_COLOR set: a negative value's shade (the other shades are positive)"),
     ("✖", "a heatmap group holding a non-finite value"),
     ("●", "in a heatmap, the group of the selected weight"),
     (
@@ -213,9 +215,10 @@ def help_text(
             "Phases (s): forward layer 1 .. L, loss, output delta, hidden deltas L-1 .. 1, "
             "gradients, update; the part a phase computed is marked ◂ this phase."
         )
-    heading("Colours")
+    palette = current()
+    heading(f"Colours: the {palette} palette (C switches to {following(palette.name)})")
     column = 2 + len(" sample ") + GAP
-    for name, (_, meaning) in COLOURS.items():
+    for name, meaning in MEANINGS.items():
         t.append("  ")
         t.append(" sample ", style(name))
         t.append(
@@ -227,8 +230,9 @@ def help_text(
     t.append(" line ", style("neg"))
     t.append("\n")
     paragraph("network lines: positive and negative weights; thicker = larger |w|")
-    paragraph(f"loss chart: {BATCH_COLOUR} dots = batch loss, {TRAIN_COLOUR} line = training-set loss")
-    paragraph(f"({TEST_COLOUR} line = test-set loss, when the scenario holds a test set out)")
+    paragraph(f"loss chart: {palette.batch} dots = batch loss, {palette.train} line = training-set loss")
+    paragraph(f"({palette.test} line = test-set loss, when the scenario holds a test set out)")
+    paragraph("every number is printed with its sign, so nothing depends on colour alone (NO_COLOR)")
     return t
 
 

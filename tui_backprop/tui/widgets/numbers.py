@@ -23,6 +23,7 @@ from rich.style import Style
 from rich.text import Text
 
 from ..netinfo import BIG
+from .palette import NEG_SHADES, Palette, current, no_colour
 from .stats import sparkline, stats
 
 Array = np.ndarray
@@ -31,31 +32,18 @@ MAX_ROWS = 8  # rows of a grid shown at once; a window follows the marked row
 HEAT_ROWS = 16  # rows of a heatmap; more are pooled
 CELL = 9  # characters a number takes in a grid, its separating space included
 
-# the colours and what they mean (the help screen shows this table)
-COLOURS: dict[str, tuple[str, str]] = {
-    "pos": ("#5fafff", "positive value"),
-    "neg": ("#ff875f", "negative value"),
-    "zero": ("#808080", "exactly zero"),
-    "selected": ("bold #000000 on #ffd75f", "the selected weight, node or sample"),
-    "related": (
-        "bold underline",
-        "the columns of the selected node, or of the two ends of the selected weight",
-    ),
-    "marked": ("bold #ffd75f", "the selected sample's row (▸), the selected weight's line and its end nodes"),
-    "changed": ("bold", "a weight this step changed"),
-    "bad": ("bold #ffffff on #870000", "a non-finite value (nan, inf)"),
-    "first_bad": ("bold #ffffff on #ff0000", "where the first non-finite value appeared"),
-    "warn": ("bold underline #ffaf00", "a node that a warning of this step names (network diagram)"),
-    "dim": ("#808080", "labels and unchanged values"),
-    "right": ("bold #000000 on #5fd75f", "a number you answered (--answers, or a) and got right"),
-    "wrong": ("bold #ffffff on #d70000", "a number you answered (--answers, or a) and got wrong"),
-}
 SHADES = "·░▒▓█"  # heatmap: magnitude relative to the largest |value| of the matrix
 
 
-@lru_cache(maxsize=256)
 def style(name: str, meta: tuple | None = None) -> Style:
-    s = Style.parse(COLOURS[name][0]) if name in COLOURS else Style.parse(name)
+    """The style ``name`` of the palette in use (widgets/palette.py), or ``name`` parsed as a Rich
+    style; ``meta``: the selection a click on it makes."""
+    return _style(current(), name, meta)
+
+
+@lru_cache(maxsize=256)
+def _style(palette: Palette, name: str, meta: tuple | None) -> Style:
+    s = Style.parse(palette.styles[name]) if name in palette.styles else Style.parse(name)
     return s + Style(meta={"select": meta}) if meta is not None else s
 
 
@@ -349,6 +337,7 @@ def largest(values: Array) -> float:
 
 
 _CHARS = np.array([*SHADES, "✖"])
+_NEG_CHARS = np.array([*NEG_SHADES, "✖"])  # under NO_COLOR, where colour cannot tell the sign
 _RUN_STYLES = ("neg", "zero", "pos", "bad", "selected")  # codes 0..4 of a heatmap cell
 
 
@@ -370,7 +359,8 @@ def shade_line(row: Array, scale: float, selected: int | None, cell: int = 1) ->
     code[~finite] = 3
     if selected is not None and 0 <= selected < len(code):
         code[selected] = 4
-    chars = "".join(np.repeat(_CHARS[level], cell).tolist())
+    glyphs = np.where(code == 0, _NEG_CHARS[level], _CHARS[level]) if no_colour() else _CHARS[level]
+    chars = "".join(np.repeat(glyphs, cell).tolist())
     if selected is not None and 0 <= selected < len(code):  # a dot on the highlight: a full
         chars = chars[: selected * cell] + "●" * cell + chars[(selected + 1) * cell :]  # block hides it
     bounds = [0, *(np.flatnonzero(np.diff(code)) + 1).tolist(), len(code)]
