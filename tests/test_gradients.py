@@ -39,6 +39,7 @@ RTOL = 1e-6
 FLOOR = 1e-4  # absolute floor of the relative error's denominator
 KINK_MARGIN = 1e-3
 
+FUZZING = settings.default.max_examples >= 1000  # HYPOTHESIS_PROFILE=fuzz: draw as many as it says
 SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -220,7 +221,7 @@ def check_step(ref, activations, loss, W, b, X, T, rec) -> None:
 
 
 @pytest.mark.parametrize("loss", list(OUTPUTS))
-@settings(SETTINGS, max_examples=100)
+@settings(SETTINGS, max_examples=settings.default.max_examples if FUZZING else 60)  # 360 over six losses
 @given(data=st.data())
 def test_step_gradients_match_finite_differences(ref, loss, data):
     p = data.draw(problems(loss))
@@ -267,7 +268,7 @@ def expected_sizes(batch, n: int) -> list[int]:
     return [size] * (n // size) + ([n % size] if n % size else [])
 
 
-@settings(SETTINGS, max_examples=150)
+@settings(SETTINGS, max_examples=settings.default.max_examples if FUZZING else 90)
 @given(data=st.data())
 def test_every_batch_mode_steps_on_the_right_samples_with_the_right_gradients(ref, data):
     n = data.draw(st.integers(1, 7), label="N")
