@@ -22,7 +22,10 @@ ROOT = HERE.parent
 BUNDLED = sorted((ROOT / "scenarios").glob("*.toml"))
 GOOD = BUNDLED + sorted((HERE / "data").glob("*.toml"))
 BAD = sorted((HERE / "bad_scenarios").glob("*.toml"))
-SCHEMA = json.loads(keys_doc.SCHEMA.read_text(encoding="utf-8"))
+# the checkout's files (CI tests an installed package, whose keys_doc.ROOT is site-packages)
+PAGE_FILE = ROOT / keys_doc.PAGE.relative_to(keys_doc.ROOT)
+SCHEMA_FILE = ROOT / keys_doc.SCHEMA.relative_to(keys_doc.ROOT)
+SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 MINIMAL = """\
 [scenario]
@@ -103,14 +106,14 @@ def schema_errors(path: Path) -> list[str]:
 
 
 def test_committed_page_and_schema_are_what_the_declaration_generates():
-    assert keys_doc.PAGE.read_text(encoding="utf-8") == keys_doc.page_text(), "run keys_doc"
-    assert keys_doc.SCHEMA.read_text(encoding="utf-8") == keys_doc.schema_text(), "run keys_doc"
+    assert PAGE_FILE.read_text(encoding="utf-8") == keys_doc.page_text(), "run keys_doc"
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == keys_doc.schema_text(), "run keys_doc"
     assert keys_doc.main(["--check"]) == 0
     jsonschema.Draft4Validator.check_schema(SCHEMA)
 
 
 def test_every_declared_key_is_on_the_page_and_in_the_schema():
-    page = keys_doc.PAGE.read_text(encoding="utf-8")
+    page = PAGE_FILE.read_text(encoding="utf-8")
     for table in FORMAT:
         assert f"## [{table.name}]" in page
         assert list(SCHEMA["properties"][table.name]["properties"]) == list(KEYS[table.name])
@@ -185,7 +188,7 @@ def test_bundled_scenarios_name_the_schema_and_load_the_same_without_the_line(pa
     first, rest = text.split("\n", 1)
     assert first == keys_doc.SCHEMA_LINE
     target = (path.parent / first.removeprefix("#:schema ").strip()).resolve()
-    assert target == keys_doc.SCHEMA.resolve()
+    assert target == SCHEMA_FILE.resolve()
     if path.stem == "blobs_784":
         return  # 1,000 samples of 784 inputs: the comment is the same comment in every file
     with_line = loads_scenario(text, str(path), base=path.parent)
