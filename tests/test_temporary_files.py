@@ -158,7 +158,7 @@ def test_a_writer_left_open_at_exit_has_its_temporary_file_removed(tmp_path):
         "from tui_backprop import Trainer, load_scenario\n"
         "from tui_backprop.trace.writer import TraceWriter\n"
         f"t = Trainer(load_scenario({str(TINY)!r})); w = TraceWriter({str(tmp_path / 't.json')!r}, t)\n"
-        "w.write_step(t.step()); w._file.flush(); print('open', flush=True); sys.exit(0)\n"
+        "w.write_step(t.step()); w._out.file.flush(); print('open', flush=True); sys.exit(0)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout == "open\n", done.stderr

@@ -388,12 +388,19 @@ class _FailingFile:
     def __getattr__(self, name):
         return getattr(self._real, name)
 
+    def __enter__(self) -> _FailingFile:  # common/files.py also reads files through os.fdopen
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._real.close()
+
 
 def _os_with(monkeypatch, **overrides):
-    """Replace what trace/writer.py sees as ``os`` with the real module plus ``overrides``."""
+    """Replace what common/files.py, which writes a trace's file, sees as ``os`` with the real
+    module plus ``overrides``."""
     import os
 
-    import tui_backprop.trace.writer as trace_module
+    import tui_backprop.common.files as trace_module
 
     fake = SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
     for key, value in overrides.items():

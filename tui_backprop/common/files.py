@@ -329,22 +329,34 @@ class NewFile:
     when it opens and again right before it is put in place; ``replace``: a regular file there is
     replaced (False: the file is put there only if nothing is there). ``file``: the open binary file."""
 
-    def __init__(self, path: str | Path, replace: bool, what: str = "file") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        replace: bool,
+        what: str = "file",
+        error: type[BackpropError] = BackpropError,
+        text: bool = False,
+    ) -> None:
+        """``error``: the BackpropError subclass every refusal raises; ``text``: ``file`` takes
+        str, written as UTF-8 with "\n" line ends (otherwise bytes)."""
         self.path = Path(path)
         self.replace = replace
         self.what = what
+        self.error = error
         if problem := target_problem(self.path, what):
-            raise BackpropError(str(path), problem)
+            raise error(str(path), problem)
         folder = self.path.parent
         remove_stale(folder)  # what an export killed there (kill -9) left behind
         try:
             fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(self.path.name), suffix=".tmp", dir=folder)
         except OSError as e:
-            raise BackpropError(str(path), f"cannot write here: {e.strerror or e}") from e
+            raise error(str(path), f"cannot write here: {e.strerror or e}") from e
         self.tmp = Path(tmp)
         TEMPORARY.add(self.tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600: the file gets the mode any new file gets
-        self.file: IO[bytes] | None = os.fdopen(fd, "wb")
+        self.file: IO[Any] | None = (
+            os.fdopen(fd, "w", encoding="utf-8", newline="\n") if text else os.fdopen(fd, "wb")
+        )
 
     def commit(self) -> Path:
         """Flush the finished file to disk and put it at ``path``."""
@@ -356,18 +368,18 @@ class NewFile:
             self.file.close()
             self.file = None
             if problem := target_problem(self.path, self.what):  # something else took its place meanwhile
-                raise BackpropError(str(self.path), problem)
+                raise self.error(str(self.path), problem)
             if self.replace:
                 os.replace(self.tmp, self.path)
             else:
                 link_into_place(self.tmp, self.path)
         except FileExistsError as e:
             self.abort()
-            message = "a file appeared there while it was written: it is not overwritten"
-            raise BackpropError(str(self.path), message) from e
+            message = f"a file appeared there while the {self.what} was written: it is not overwritten"
+            raise self.error(str(self.path), message) from e
         except OSError as e:
             self.abort()
-            raise BackpropError(str(self.path), f"cannot write: {e.strerror or e}") from e
+            raise self.error(str(self.path), f"cannot write: {e.strerror or e}") from e
         except BackpropError:
             self.abort()
             raise
@@ -388,43 +400,23 @@ class NewFile:
 
 
 def write_whole(path: str | Path, data: bytes, replace: bool = False) -> Path:
-    """Write ``data`` to ``path`` whole or not at all: into a temporary file beside it, then put in
-    place (a worked solution, an answer key, a script). An existing regular file is replaced only
-    with ``replace``; anything else at the path (a FIFO, a device, a folder, a symbolic link) never
-    is. BackpropError names the path and the reason."""
-    import tempfile  # here: the other commands never need it
-
+    """Write ``data`` to ``path`` whole or not at all, through a NewFile (a worked solution, an
+    answer key, a script). An existing regular file is replaced only with ``replace``; anything
+    else at the path (a FIFO, a device, a folder, a symbolic link) never is. BackpropError names
+    the path and the reason."""
     target = Path(path)
     if problem := target_problem(target):
         raise BackpropError(str(path), _for_any_file(problem))
     if target.exists() and not replace:
         raise BackpropError(str(path), "already exists (give --force to replace it)")
-    folder = target.parent if str(target.parent) else Path(".")
+    new = NewFile(target, replace)
     try:
-        fd, name = tempfile.mkstemp(prefix=temporary_prefix(target.name), suffix=".tmp", dir=folder)
+        assert new.file is not None
+        new.file.write(data)
     except OSError as e:
+        new.abort()
         raise BackpropError(str(path), f"cannot write: {e.strerror or e}") from e
-    tmp = Path(name)
-    TEMPORARY.add(tmp)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if replace:
-            if problem := target_problem(target):  # swapped in meanwhile
-                raise BackpropError(str(path), _for_any_file(problem))
-            os.replace(tmp, target)
-        else:
-            link_into_place(tmp, target)
-    except FileExistsError as e:
-        raise BackpropError(str(path), "already exists (give --force to replace it)") from e
-    except OSError as e:
-        raise BackpropError(str(path), f"cannot write: {e.strerror or e}") from e
-    finally:
-        tmp.unlink(missing_ok=True)
-        TEMPORARY.discard(tmp)
-    return target
+    return new.commit()
 
 
 def _for_any_file(problem: str) -> str:

@@ -11,18 +11,16 @@ temporary file left by a process that was killed is removed by the next export t
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..common.errors import BackpropError
-from ..common.files import TEMPORARY, link_into_place, remove_stale, target_problem, temporary_prefix
+from ..common.files import NewFile
 from ..engine import Diagnostic, LayerRecord, StepRecord, Trainer
 from ..engine.regularization import Penalty
 from ..engine.split import proportional_errors
@@ -217,20 +215,8 @@ class TraceWriter:
         self.steps = 0
         self.last_step = 0  # the number of the last step written
         self._first = True
-        self._file: IO[str] | None = None
-        self._replace = replace
-        if problem := target_problem(self.path):
-            raise TraceError(str(path), problem)
-        folder = self.path.parent or Path(".")
-        remove_stale(folder)  # what an export killed there (kill -9) left behind
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(self.path.name), suffix=".tmp", dir=folder)
-        except OSError as e:
-            raise TraceError(str(path), f"cannot write here: {e.strerror or e}") from e
-        self._tmp = Path(tmp)
-        TEMPORARY.add(self._tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600: the trace gets the mode any new file gets
-        self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        # written under a temporary name beside the target, put in place by close() when whole
+        self._out = NewFile(self.path, replace, "trace", error=TraceError, text=True)
         self._penalty = bool(trainer.penalty)
         # a big network's arrays go to orjson (trace/numbers.py); a small one's steps are quicker
         # as nested lists through one json.dumps: the same bytes either way
@@ -242,9 +228,9 @@ class TraceWriter:
             raise
 
     def _write(self, text: str) -> None:
-        assert self._file is not None
+        assert self._out.file is not None
         try:
-            self._file.write(text)
+            self._out.file.write(text)
         except OSError as e:
             self.abort()
             raise TraceError(str(self.path), f"cannot write: {e.strerror or e}") from e
@@ -304,59 +290,18 @@ class TraceWriter:
             raise ValueError(f"unknown stop reason {stop_reason!r}")
         summary = {"steps": self.steps, "final_loss": _num(final_loss), "stop_reason": stop_reason}
         self._write(("\n" if not self._first else "") + f'],\n"summary": {_dump(summary)}\n}}\n')
-        assert self._file is not None
-        try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            self._file = None
-            if problem := target_problem(self.path):  # something else took its place meanwhile
-                self.abort()
-                raise TraceError(str(self.path), problem)
-            if self._replace:
-                os.replace(self._tmp, self.path)
-            else:
-                link_into_place(self._tmp, self.path)
-        except FileExistsError as e:
-            self.abort()
-            message = "a file appeared there while the trace was written: it is not overwritten"
-            raise TraceError(str(self.path), message) from e
-        except OSError as e:
-            self.abort()
-            raise TraceError(str(self.path), f"cannot write: {e.strerror or e}") from e
-        TEMPORARY.discard(self._tmp)
-        return self.path
+        return self._out.commit()
 
     def abort(self) -> None:
         """Drop the unfinished trace: close and remove the temporary file."""
-        if self._file is not None:
-            try:
-                self._file.close()
-            except OSError:
-                pass
-            self._file = None
-        self._tmp.unlink(missing_ok=True)
-        TEMPORARY.discard(self._tmp)
+        self._out.abort()
 
     def __enter__(self) -> TraceWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None or self._file is not None:
+        if exc_type is not None or self._out.file is not None:
             self.abort()
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where the system allows (Linux)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def summary_stop_reason(trainer: Trainer, otherwise: str) -> str:
