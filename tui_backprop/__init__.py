@@ -11,13 +11,20 @@ that needs one part of the package do not load the others.
 
 from __future__ import annotations
 
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = metadata.version("backprop-tui")  # pyproject.toml's, as installed
-except metadata.PackageNotFoundError:  # a source tree that is not installed
-    __version__ = "0+unknown"
+
+def _version() -> str:
+    """pyproject.toml's version, as installed (importlib.metadata costs some 40 ms to import:
+    read only when __version__ is asked for, not on every start)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("backprop-tui")
+    except metadata.PackageNotFoundError:  # a source tree that is not installed
+        return "0+unknown"
+
 
 _WHERE = {
     "BackpropError": ".common.errors",
@@ -47,6 +54,7 @@ __all__ = [  # the names of _WHERE, and the version
 ]
 
 if TYPE_CHECKING:
+    __version__: str
     from .common.errors import BackpropError
     from .engine import LayerRecord, StepRecord, Trainer, TrainingStopped
     from .scenario.reader import Scenario, ScenarioError, load_scenario, loads_scenario
@@ -54,6 +62,9 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = version = _version()
+        return version
     if name in _WHERE:
         value = getattr(import_module(_WHERE[name], __name__), name)
         globals()[name] = value

@@ -19,7 +19,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
 from .common.completion import SHELLS, flags_of, script
 from .common.errors import MAX_LINE, BackpropError
 from .common.escape import shown
@@ -91,6 +90,21 @@ class _Flags:
         return action
 
 
+class _Version(argparse.Action):
+    """--version: the version is read from the package metadata only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option: Any = None
+    ) -> None:
+        from . import __version__
+
+        sys.stdout.write(f"backprop-tui {__version__}\n")  # as argparse's version action, on stdout
+        parser.exit()
+
+
 def _parser() -> _Parser:
     p = _Parser(
         prog="backprop-tui",
@@ -137,9 +151,7 @@ def _parser() -> _Parser:
         metavar="SHELL",
         help=f"print a completion script for SHELL ({', '.join(SHELLS)}; see docs/data-out.md) and exit",
     )
-    about.add_argument(
-        "--version", action="version", version=f"backprop-tui {__version__}", help="show the version and exit"
-    )
+    about.add_argument("--version", action=_Version, help="show the version and exit")
     return p
 
 
