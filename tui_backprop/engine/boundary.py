@@ -3,6 +3,7 @@
     ext = extent(X)                                   # the data's range, plus a margin
     Y = output_grid(network, W, b, ext, cols, rows)   # (rows, cols, n_L), row 0 at the top
     r, c = pixel_of(X, ext, cols, rows)               # where each data point falls on that grid
+    x1, x2 = pixel_centre(r, c, ext, cols, rows)      # the point at the centre of a pixel (a click)
 
 The grid's pixel (r, c) is the network's output at the centre of that pixel: x1 grows to the
 right along the columns, x2 grows upwards (row 0 is the highest x2), as on a plot.
@@ -61,3 +62,11 @@ def pixel_of(X: Array, ext: Extent, cols: int, rows: int) -> tuple[Array, Array]
     c = np.floor((X[:, 0] - ext.x1_lo) / (ext.x1_hi - ext.x1_lo) * cols).astype(int)
     r = np.floor((ext.x2_hi - X[:, 1]) / (ext.x2_hi - ext.x2_lo) * rows).astype(int)
     return np.clip(r, 0, rows - 1), np.clip(c, 0, cols - 1)
+
+
+def pixel_centre(r: int, c: int, ext: Extent, cols: int, rows: int) -> tuple[float, float]:
+    """The point (x1, x2) at the centre of pixel (r, c) of a rows x cols grid over ``ext``: the
+    inverse of ``pixel_of``, which puts this point back in (r, c)."""
+    x1 = ext.x1_lo + (c + 0.5) * (ext.x1_hi - ext.x1_lo) / cols
+    x2 = ext.x2_hi - (r + 0.5) * (ext.x2_hi - ext.x2_lo) / rows
+    return x1, x2
