@@ -7,6 +7,7 @@ terminal. Everything it computes reaches the outside world as immutable StepReco
 from .activations import ACTIVATIONS, Activation, get_activation
 from .batching import BatchSchedule, Position, batch_size
 from .diagnostics import Diagnostic
+from .edits import Edit, Point
 from .losses import LOSSES, Loss, get_loss, output_delta
 from .network import Network, initial_parameters
 from .optimizers import OPTIMIZERS, Optimizer, OptimizerState, make_optimizer, optimizer_for
@@ -22,6 +23,7 @@ __all__ = [
     "Activation",
     "BatchSchedule",
     "Diagnostic",
+    "Edit",
     "LayerRecord",
     "Loss",
     "LossBlowUp",
@@ -30,6 +32,7 @@ __all__ = [
     "Optimizer",
     "OptimizerState",
     "Penalty",
+    "Point",
     "Position",
     "StepRecord",
     "Trainer",

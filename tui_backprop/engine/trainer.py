@@ -9,9 +9,16 @@ A run stops by itself when it reaches max_steps or target_loss, or when it diver
 number of the step is not finite, or its training-set loss is over DIVERGENCE_FACTOR times
 max(initial, 1), where initial is the training-set loss before the first step.
 
-The state is (W, b, optimiser state, step, position in the sample order, stop reason).
-Parameters and optimiser state are never changed in place, so a saved state is a handful
-of references and undo is exact: stepping again after an undo gives an identical record.
+The state is (W, b, optimiser state, step, position in the sample order, stop reason, and
+the era: the data and learning rate that edits change). Parameters and optimiser state are
+never changed in place, so a saved state is a handful of references and undo is exact:
+stepping again after an undo gives an identical record.
+
+Edits (engine/edits.py) change the state between two steps: ``edit(what, new, layer=, index=)``
+makes one, ``apply_edit(edit)`` makes a recorded one again, ``edits`` holds those in effect.
+``undo()`` takes back the last thing done, a step or an edit; replaying from the start (the
+history spent) makes the kept edits again at their steps; ``reset()`` goes back to step 0 of
+the scenario as written, dropping every edit (or to the step and edits of start_from()).
 """
 
 from __future__ import annotations
@@ -28,6 +35,20 @@ import numpy as np
 from .activations import get_activation
 from .batching import BatchSchedule, Position
 from .diagnostics import step_warnings
+from .edits import (
+    PARAMETERS,
+    RESIZES,
+    Edit,
+    Era,
+    Value,
+    check_new,
+    current,
+    edited_era,
+    edited_parameters,
+    new_epoch,
+    same,
+    timeline_position,
+)
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .optimizers import OptimizerState, optimizer_for
@@ -64,6 +85,15 @@ class _State(NamedTuple):  # a NamedTuple: built on every step, and cheaper than
     pos: Position
     stop_reason: str | None
     best: float  # the lowest training loss so far (for the loss_rising diagnostic)
+    era: Era  # the data, its schedule and the base learning rate: what edits change besides W, b
+
+
+class _Saved(NamedTuple):
+    """What undoing an edit puts back: the state before it, and the losses it recomputed."""
+
+    state: _State
+    train_loss: float  # the training-set loss after the step (the initial one at step 0)
+    test_loss: float | None
 
 
 S = TypeVar("S", bound=RunSpec)
@@ -89,6 +119,9 @@ class Trainer(Generic[S]):
         self.X_test = None if s.test_inputs is None else _frozen(np.asarray(s.test_inputs, dtype=float))
         self.T_test = None if s.test_targets is None else _frozen(np.asarray(s.test_targets, dtype=float))
         self.schedule = BatchSchedule(len(self.X), s.batch, s.shuffle, s.seed)
+        # the rate the optimiser steps with, before any schedule: the scenario's, or a
+        # learning_rate edit's (engine/edits.py)
+        self.base_learning_rate: float = s.learning_rate
         # the full batch in file order: each step's forward pass is the training-set forward
         # pass that the previous step already computed for its train_loss, and is reused
         self._full_in_order = self.schedule.size == len(self.X) and not s.shuffle
@@ -101,6 +134,8 @@ class Trainer(Generic[S]):
         self.penalty = Penalty(s.l1, s.l2)  # added to both losses; its gradient to grad_w
         self._penalised = bool(self.penalty)
         self.optimizer = optimizer_for(s)
+        self._era = self._base_era = Era(self.X, self.T, self.schedule, s.learning_rate)
+        self._origin_edits: tuple[Edit, ...] = ()  # the edits start_from() began with
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
         self._zero_init = tuple(not w.any() for w in self.initial_W)  # layers that start all 0
         self.initial_opt = self.optimizer.init(self.initial_W, self.initial_b)
@@ -111,7 +146,9 @@ class Trainer(Generic[S]):
         self.history_limit = self._history_limit(history)
         self._history: deque[_State] = deque(maxlen=self.history_limit)
         # where reset() and undo() go back to: step 0, or the recorded step of start_from()
-        self._origin = _State(self.initial_W, self.initial_b, self.initial_opt, 0, Position(), None, math.inf)
+        self._origin = _State(
+            self.initial_W, self.initial_b, self.initial_opt, 0, Position(), None, math.inf, self._era
+        )
         self._origin_record: StepRecord | None = None
         self._origin_losses: tuple[list[float], list[float], list[float]] = ([], [], [])
         self.reset()
@@ -136,9 +173,12 @@ class Trainer(Generic[S]):
     # -- state ---------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to the start: the initial weights, step 0, the first sample of epoch 1 (or the
-        step a start_from() began at)."""
+        """Back to the start: the initial weights, step 0, the first sample of epoch 1, the
+        scenario's data and learning rate, no edits (or the step and edits a start_from() began at)."""
         origin = self._origin
+        self._set_era(origin.era)
+        self.edits: tuple[Edit, ...] = self._origin_edits  # in effect, in the order made
+        self._edit_saves: tuple[_Saved, ...] = ()  # the state before each edit made since
         self.W, self.b, self.opt_state = origin.W, origin.b, origin.opt
         self.step_count = origin.step
         self.position = origin.pos
@@ -168,6 +208,7 @@ class Trainer(Generic[S]):
         losses: Sequence[float] = (),
         train_losses: Sequence[float] = (),
         test_losses: Sequence[float] = (),
+        edits: Sequence[Edit] = (),
     ) -> None:
         """Carry on from a recorded step as if this trainer had just taken it: the weights and
         biases the step left, its optimiser state (velocity; m and v), its step number, the
@@ -177,10 +218,23 @@ class Trainer(Generic[S]):
 
         ``losses``, ``train_losses``, ``test_losses``: the batch, training-set and test-set
         losses of steps 1..k, for the loss chart (missing ones are nan, the record's own are
-        its). reset() and undo() go back no further than this step; ``start_step`` says which."""
+        its). reset() and undo() go back no further than this step; ``start_step`` says which.
+
+        ``edits``: the run's edits (those after step k are left out): their data and learning
+        rate are in effect, and those made after step k itself change the record's weights;
+        they stay in ``edits``, and neither undo() nor reset() takes them back."""
         k = record.step
         W = tuple(lr.w for lr in record.layers)
         b = tuple(lr.b for lr in record.layers)
+        edits = tuple(e for e in edits if e.step <= k)
+        era = self._base_era
+        for e in edits:
+            if e.what in PARAMETERS:
+                if e.step == k:
+                    W, b = edited_parameters(e, W, b)
+            else:
+                era = edited_era(e, era, self.scenario.batch, self.scenario.shuffle, self.scenario.seed)
+        pos = timeline_position(k, len(self._base_era.X), self.scenario.batch, edits)
         test_loss = record.test_loss
         self._origin_losses = (
             _losses(losses, k, record.loss),
@@ -193,9 +247,13 @@ class Trainer(Generic[S]):
             if train_loss < best:
                 best = train_loss
         opt = self._opt_state_of(record)
-        self._origin = _State(W, b, opt, k, self.schedule.position_after(k), record.stop_reason, best)
+        self._origin = _State(W, b, opt, k, pos, record.stop_reason, best, era)
         self._origin_record = record
+        self._origin_edits = edits
         self.reset()
+        if edits and edits[-1].step == k:  # the losses after them, for the chart
+            self._refresh_losses()
+            self._origin_losses = (list(self.losses), list(self.train_losses), list(self.test_losses))
 
     def _opt_state_of(self, record: StepRecord) -> OptimizerState:
         """The optimiser's state after a recorded step: its arrays, per layer in the record; one
@@ -262,12 +320,130 @@ class Trainer(Generic[S]):
         return self.step_count - self._origin.step > 1 and len(self._history) < 2
 
     def _restore(self, state: _State) -> None:
+        if state.era is not self._era:
+            self._set_era(state.era)
         self.W, self.b, self.opt_state = state.W, state.b, state.opt
         self.step_count, self.position, self.stop_reason = state.step, state.pos, state.stop_reason
         self.best_train_loss = state.best
         del self.losses[state.step :]
         del self.train_losses[state.step :]
         del self.test_losses[state.step :]
+
+    # -- edits ---------------------------------------------------------------------------
+
+    def edit(
+        self, what: str, new: Value = None, *, layer: int | None = None, index: Sequence[int] = ()
+    ) -> Edit:
+        """Change one number (or training point) of the state from the next step on, and
+        return the Edit made (engine/edits.py says each kind). ``old`` is read from the state;
+        an added point goes last (its index is N). ValueError for a place the run does not
+        have, a value that is not finite (a learning rate <= 0), or a run that has stopped."""
+        place = (len(self.X),) if what == "add_point" else tuple(int(i) for i in index)
+        old = current(what, layer, place, self.W, self.b, self._era)
+        edit = Edit(self.step_count, what, layer, place, old, check_new(what, new, self._era))
+        self.apply_edit(edit)
+        return edit
+
+    def apply_edit(self, edit: Edit) -> None:
+        """Make ``edit`` (one recorded, or one ``edit()`` made): it must be for the step the run
+        is at, and its ``old`` the value the state holds, to the bit (ValueError otherwise,
+        saying which). The training-set loss is recomputed with it (the last of
+        ``train_losses``, or ``initial_train_loss`` at step 0), and the test-set loss."""
+        if self.done:
+            raise ValueError(f"the run has stopped ({self.stop_reason}): step back to edit it")
+        if edit.step != self.step_count:
+            raise ValueError(
+                f"{edit.place()}: the edit is for step {edit.step}, the run is at {self.step_count}"
+            )
+        now = current(edit.what, edit.layer, edit.index, self.W, self.b, self._era)
+        if not same(edit.old, now):
+            raise ValueError(f"{edit.place()}: the edit says it was {edit.old}, the run holds {now}")
+        check_new(edit.what, edit.new, self._era)
+        saved = _State(
+            self.W,
+            self.b,
+            self.opt_state,
+            self.step_count,
+            self.position,
+            self.stop_reason,
+            self.best_train_loss,
+            self._era,
+        )
+        train, test = self._last_losses()
+        self._edit_saves += (_Saved(saved, train, test),)
+        if edit.what in PARAMETERS:
+            self.W, self.b = edited_parameters(edit, self.W, self.b)
+            self._train_cache = None  # keyed by W, and b may have changed alone
+        else:
+            s = self.scenario
+            self._set_era(edited_era(edit, self._era, s.batch, s.shuffle, s.seed))
+            if edit.what in RESIZES:
+                self.position = new_epoch(self.position)
+        self.edits += (edit,)
+        self._refresh_losses()
+
+    def _last_losses(self) -> tuple[float, float | None]:
+        """The training- and test-set losses of the state now: the last step's, or the initial ones."""
+        if self.train_losses:
+            return self.train_losses[-1], (self.test_losses[-1] if self.test_losses else None)
+        return self.initial_train_loss, self.initial_test_loss
+
+    def _refresh_losses(self) -> None:
+        """The training- and test-set losses recomputed for the edited state (not on a step
+        between evaluations of [training] evaluate_every, which has none)."""
+        if self.train_losses and math.isnan(self.train_losses[-1]):
+            return
+        with np.errstate(all="ignore"):
+            train = self._train_forward()[2] + self._penalty_of(self.W)
+            test = self._test_loss()
+        if not self.train_losses:
+            self.initial_train_loss, self.initial_test_loss = train, test
+            return
+        self.train_losses[-1] = train
+        if test is not None and self.test_losses:
+            self.test_losses[-1] = test
+
+    def _unedit(self) -> None:
+        """Take back the last edit made since the start (or start_from()): the state before it."""
+        saved = self._edit_saves[-1]
+        self._edit_saves, self.edits = self._edit_saves[:-1], self.edits[:-1]
+        self._restore(saved.state)
+        self._train_cache = None
+        if not self.train_losses:
+            self.initial_train_loss, self.initial_test_loss = saved.train_loss, saved.test_loss
+            return
+        self.train_losses[-1] = saved.train_loss
+        if saved.test_loss is not None and self.test_losses:
+            self.test_losses[-1] = saved.test_loss
+
+    def _edits_after_last_step(self) -> tuple[Edit, ...]:
+        """The edits made since the start that follow the last step taken (undo takes them back first)."""
+        made = self.edits[len(self.edits) - len(self._edit_saves) :]
+        n = 0
+        while n < len(made) and made[len(made) - 1 - n].step == self.step_count:
+            n += 1
+        return made[len(made) - n :]
+
+    def _replay_to(self, step: int) -> None:
+        """Run again from the start to ``step``, making the edits in effect at their steps (none
+        after ``step`` is in effect when this is called)."""
+        edits = self.edits[len(self._origin_edits) :]
+        self.reset()
+        for e in edits:
+            self.run(e.step - self.step_count, record=False)
+            self.apply_edit(e)
+        self.run(step - self.step_count, record=False)
+
+    def _set_era(self, era: Era) -> None:
+        """Take the data, its schedule and the base learning rate of ``era``."""
+        self._era = era
+        self.X, self.T, self.schedule = era.X, era.T, era.schedule
+        self._full_in_order = self.schedule.size == len(self.X) and not self.scenario.shuffle
+        if era.learning_rate != self.optimizer.lr:  # a copy: a fork shares the optimiser
+            self.optimizer = copy.copy(self.optimizer)
+            self.optimizer.lr = era.learning_rate
+        self.base_learning_rate = era.learning_rate
+        self._train_cache = None
 
     # -- stepping ------------------------------------------------------------------------
 
@@ -297,16 +473,18 @@ class Trainer(Generic[S]):
         return records
 
     def undo(self) -> StepRecord | None:
-        """Return to the state before the last step; the record of the step now current."""
+        """Return to the state before the last step, or before the last edit when it was made
+        after the last step; the record of the step now current."""
+        if self._edit_saves and self.edits[-1].step == self.step_count:
+            self._unedit()
+            return self.current_record()
         if self.step_count == self._origin.step:
             return self.last_record
         if self._history:
             self._restore(self._history.pop())
             self._train_cache = None
         else:
-            target = self.step_count - 1
-            self.reset()
-            self.run(target - self._origin.step, record=False)
+            self._replay_to(self.step_count - 1)
         self.last_record = self._recompute_last()
         return self.last_record
 
@@ -327,15 +505,21 @@ class Trainer(Generic[S]):
         """
         if self.step_count == self._origin.step:
             return self._origin_record  # None at step 0
+        tail = self._edits_after_last_step()
+        if tail:  # made after the step: taken back, the step redone, then made again
+            for _ in tail:
+                self._unedit()
         if not self._history:  # a history of one state, spent by the replay in undo()
-            target = self.step_count
-            self.reset()
-            self.run(target - 1 - self._origin.step, record=False)
+            self._replay_to(self.step_count - 1)
         else:
             self._restore(self._history.pop())
             self._train_cache = None
         with np.errstate(all="ignore"):
-            return self._advance(record=True)
+            record = self._advance(record=True)
+        for e in tail:
+            self.apply_edit(e)
+        self.last_record = record
+        return record
 
     def _train_forward(self) -> tuple[list[Array], list[Array], float, Array]:
         """z, a, loss and per-sample losses over the whole training set for the current weights."""
@@ -425,7 +609,9 @@ class Trainer(Generic[S]):
         for arr in new_b:
             arr.flags.writeable = False
         best = self.best_train_loss
-        self._history.append(_State(W, b, opt, self.step_count, self.position, self.stop_reason, best))
+        self._history.append(
+            _State(W, b, opt, self.step_count, self.position, self.stop_reason, best, self._era)
+        )
         self.W, self.b, self.opt_state = new_W, new_b, new_opt
         self.step_count += 1
         self.position = next_pos
@@ -542,7 +728,7 @@ class Trainer(Generic[S]):
             loss=loss,
             train_loss=train_loss,
             test_loss=test_loss,
-            learning_rate=self.scenario.learning_rate,
+            learning_rate=self.base_learning_rate,
             layers=layers,
             stop_reason=self.stop_reason,
             nonfinite=nonfinite,
