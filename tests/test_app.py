@@ -43,6 +43,7 @@ from tui_backprop.tui.control.play import Runner
 from tui_backprop.tui.screens.answer import AnswerScreen
 from tui_backprop.tui.screens.help import HelpScreen
 from tui_backprop.tui.screens.neuron import NeuronScreen
+from tui_backprop.tui.screens.value import ValueScreen
 
 # -- stepping ----------------------------------------------------------------------------------
 
@@ -223,13 +224,13 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
         assert app.trainer.step_count == 0 and step_of(s.header()) == 0
 
 
-async def test_plus_equals_and_minus_change_the_play_rate_within_bounds():
+async def test_plus_and_minus_change_the_play_rate_within_bounds():
     app = BackpropApp(load_scenario("xor"))
     async with drive(app) as s:
         assert app.rate == 10 and "p plays 10/s" in s.header()
         await s.press("plus")  # +: faster
         assert app.rate == 20 and "p plays 20/s" in s.header()
-        await s.press("equals_sign")  # = (+ without shift): faster too
+        await s.press("plus")  # + again (= edits a number: tests/test_app_edits.py)
         assert app.rate == 50 and "p plays 50/s" in s.header()
         await s.press("minus")  # -: slower
         assert app.rate == 20
@@ -686,6 +687,24 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         await command("neuron")
         assert isinstance(app.screen, NeuronScreen) and "W[1][1, :]" in app.screen.panel.text
         await s.press("escape")  # escape: close the neuron view
+
+        await command("learning_rate(0.5)")  # <: the learning rate halved (tests/test_app_edits.py)
+        assert app.trainer.base_learning_rate == 0.25
+        await command("learning_rate(2)")  # >
+        assert app.trainer.base_learning_rate == 0.5
+        await command("edit")  # =: asks for the selected weight's new value
+        assert isinstance(app.screen, ValueScreen)
+        await s.press(*"0.5", "enter")
+        assert app.trainer.W[0][1, 1] == 0.5
+        await command("point_class")  # k: the class of the next point a click adds
+        assert s.noted("adds a point of class y=1")
+        await command("save_scenario")  # W: asks where to save the state
+        assert isinstance(app.screen, ValueScreen)
+        await s.press("enter")
+        await s.until(lambda: (tmp_path / "long-step1.toml").exists(), what="the saved scenario")
+        await command("save_data")  # D: asks where to save the data
+        await s.press("enter")
+        await s.until(lambda: (tmp_path / "long-data.csv").exists(), what="the saved data")
 
         await command("help")
         assert isinstance(app.screen, HelpScreen)

@@ -18,8 +18,9 @@ The saved scenario is the scenario as loaded (``Scenario.to_dict``: every defaul
 
 Without shuffling, the training rows are rotated so that the next batch of the run comes first.
 With gd and no shuffling the saved run's first step is then the live run's next step, bit for
-bit (its training-set loss, a mean over rows rotated, may differ in the last bit). What a scenario file cannot hold is said by ``caveats``: the optimiser's state (momentum's
-velocity, adam's moments) starts afresh, and a shuffled order is drawn anew from epoch 1.
+bit (its training-set loss, a mean over rows rotated, may differ in the last bit). What a
+scenario file cannot hold is said by ``caveats``: the optimiser's state (momentum's velocity,
+adam's moments) starts afresh, and a shuffled order is drawn anew from epoch 1.
 """
 
 from __future__ import annotations

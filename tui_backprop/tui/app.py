@@ -15,6 +15,8 @@ Protocol of what it uses:
                    the live trainer and checks for cancellation before each step, so that
                    quitting (q, or SIGTERM when ``quit_on_sigterm``) removes its temporary file
     app.reloader   R: the scenario file read again in a third worker
+    app.editing    =, <, >, k and clicks on the boundary: edits of the run (Trainer.edit)
+    app.saver      W and D: the state on screen as a scenario file, the data as CSV (a worker)
 
 Any key that changes the trainer first pauses the stepping worker (``pause``). The action_*
 methods stay here, thin, so that the bindings (tui/control/keys.py) name them on the app.
@@ -33,7 +35,7 @@ from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ..engine import StepRecord, Trainer
+from ..engine import Edit, StepRecord, Trainer
 from ..engine.phases import FULL, Reveal
 from ..engine.trainer import HISTORY_STEPS
 from ..scenario.notation import vocabulary
@@ -41,12 +43,14 @@ from ..scenario.reader import Scenario
 from ..trace.folder import ExportFolder
 from ..trace.writer import write_trace
 from ..tutor.check import Result
+from .control.editing import AFTER, Editing, edits_now, edits_text
 from .control.export import Exported, Exporter, ExportProgress, no_progress
 from .control.keys import BINDINGS, key_rows
 from .control.phases import Phases, phase_activity
 from .control.play import Stepper, current_record
 from .control.quiz import Checked, Quiz
 from .control.reload import Reloader, ScenarioRead, ScenarioSource
+from .control.saving import Saved, Saver
 from .control.selection import GOTO_FORMS, Selection
 from .control.signals import quit_on_sigterm
 from .control.step_queue import Pending, busy_text, in_background
@@ -119,6 +123,8 @@ class BackpropApp(PlainNotifications[None]):
         self.stepping = Stepping(self)  # the stepping keys and workers (tui/control/stepping.py)
         self.checked = Checked()  # the learner's graded numbers (--answers, a): tui/control/quiz.py
         self.quiz = Quiz(self)  # a
+        self.editing = Editing(self)  # =, <, >, k, clicks on the boundary (tui/control/editing.py)
+        self.saver = Saver(self)  # W and D (tui/control/saving.py)
 
     # what the stepping controller is doing, for the header, the phases and the tests
     @property
@@ -150,6 +156,7 @@ class BackpropApp(PlainNotifications[None]):
         with Vertical(id="top"):
             yield Header(id="header")
             yield Static(id="banner")
+            yield Static(id="edited")  # the edits made since the step on screen (control/editing.py)
             yield WarningsBar(id="warnings")
         with Container(id="panels"):
             yield NetworkView(net, "1", id="network")
@@ -224,6 +231,7 @@ class BackpropApp(PlainNotifications[None]):
         self.selection = self.selection.with_sample(self.selection.sample, len(record.batch) if record else 1)
         t = self.trainer
         with self.batch_update():
+            self.show_edits()
             for panel in self.query(Panel):
                 panel.show(record, self.selection, reveal)
             steps = (record.step if record else 0) - (0 if reveal.update else 1)
@@ -238,6 +246,33 @@ class BackpropApp(PlainNotifications[None]):
             if banner.display != diverged:
                 banner.display = diverged
             self.query_one(WarningsBar).show(record, self.net)
+
+    def show_edits(self) -> None:
+        """What the edits since the step on screen change on it: the line under the header, the
+        explain panel's first lines, and the boundary's weights and points (the trainer's own)."""
+        t, edits = self.trainer, edits_now(self.trainer)
+        text = edits_text(edits, self.net, t.step_count)
+        line = self.query_one("#edited", Static)
+        line.update(plain(f"{text}  ({AFTER})"))
+        if line.display != bool(text):
+            line.display = bool(text)
+        self.query_one(ExplainPanel).edited = text
+        for boundary in self.query(BoundaryPanel):
+            boundary.edited = (t.W, t.b) if edits and isinstance(t, Trainer) else None
+            if boundary.X is not t.X:  # a point added or removed, now or by undo and reset
+                boundary.set_data(t.X, t.T)
+
+    def edited(self, edit: Edit) -> None:
+        """After an edit (tui/control/editing.py): the record on screen drawn again with it."""
+        self.show_record(self.record, self.reveal)
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next step: the trainer's (< and > change it), or a replay's
+        recorded one."""
+        if isinstance(self.trainer, Trainer):
+            return self.trainer.base_learning_rate
+        return self.record.learning_rate if self.record is not None else self.scenario.learning_rate
 
     def draw_selection(self) -> None:
         with self.batch_update():
@@ -272,8 +307,17 @@ class BackpropApp(PlainNotifications[None]):
                 reveal=self.reveal,
                 train_loss_before=self._train_loss_before(rec),
                 exporting=self.exporter.header_progress,
+                learning_rate=self.learning_rate,
+                train_loss_now=self._train_loss_now(rec),
             )
         )
+
+    def _train_loss_now(self, rec: StepRecord | None) -> float | None:
+        """The training-set loss with the edits since the step on screen (None: none made)."""
+        t = self.trainer
+        if not edits_now(t) or not self.reveal.update:
+            return None
+        return t.train_losses[-1] if rec is not None and t.train_losses else t.initial_train_loss
 
     def _train_loss_before(self, rec: StepRecord | None) -> float | None:
         """While a step taken by phases has not reached its update: the training-set loss
@@ -385,6 +429,31 @@ class BackpropApp(PlainNotifications[None]):
                 self.notify(str(e), title="go to", severity="warning")
             return
         self.draw_selection()
+
+    # -- edits and saving (issue 14) ---------------------------------------------------------
+
+    def action_edit(self) -> None:
+        self.editing.ask()
+
+    def action_learning_rate(self, factor: float) -> None:
+        self.editing.scale_rate(float(factor))
+
+    def action_point_class(self) -> None:
+        self.editing.next_class()
+
+    @on(BoundaryPanel.Clicked)
+    def _on_boundary_clicked(self, message: BoundaryPanel.Clicked) -> None:
+        self.editing.clicked(message.point, message.sample)
+
+    def action_save_scenario(self) -> None:
+        self.saver.scenario()
+
+    def action_save_data(self) -> None:
+        self.saver.data()
+
+    @on(Saved)
+    def _on_saved(self, message: Saved) -> None:
+        self.saver.finish(message)
 
     def action_answer(self) -> None:
         self.quiz.ask()

@@ -124,13 +124,20 @@ def apply(
             advance(trainer, count)
             ended = trainer.done
         else:
-            if trainer.step_count == 0:
+            if not can_undo(trainer):
                 at_zero = True
                 continue
-            for _ in range(min(count, trainer.step_count)):
+            for _ in range(count):  # each takes back a step, or an edit made after the last one
+                if not can_undo(trainer):
+                    break
                 trainer.undo()
             ended = False
     return Outcome(current_record(trainer), stopped, at_zero, ended)
+
+
+def can_undo(trainer: Stepper) -> bool:
+    """Whether b has something to take back: a step, or an edit made at step 0."""
+    return trainer.step_count > 0 or bool(getattr(trainer, "edits", ()))
 
 
 def busy_text(pending: Pending) -> str:

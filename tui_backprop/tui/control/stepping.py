@@ -31,7 +31,7 @@ from ...engine import StepRecord
 from ...engine.phases import FULL, Reveal
 from ..widgets.stats import WARM_SIZE, warm
 from .play import Runner, Stepper, current_record
-from .step_queue import Outcome, Pending, apply
+from .step_queue import Outcome, Pending, apply, can_undo
 
 RATES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 10000.0, math.inf)
 DEFAULT_RATE = RATES.index(10.0)
@@ -142,7 +142,7 @@ class Stepping:
         self.pause()
         if kind == "step" and app.say_if_stopped():
             return
-        if kind == "back" and app.trainer.step_count == 0:
+        if kind == "back" and not can_undo(app.trainer):
             app.notify("already at step 0", severity="information")
             return
         if kind == "back" and app.trainer.undo_replays and not app.background_steps:

@@ -26,8 +26,9 @@ from rich.text import Text
 from textual import events
 from textual.containers import Grid
 from textual.content import Content
+from textual.message import Message
 
-from ...engine.boundary import Extent, extent, output_grid, pixel_of
+from ...engine.boundary import Extent, extent, output_grid, pixel_centre, pixel_of
 from ...engine.network import Network
 from ..widgets.palette import DEFAULT, current, marker
 from .base import Panel
@@ -63,6 +64,14 @@ class BoundaryPanel(Panel):
     TITLE = "boundary"
     CROP = True
 
+    class Clicked(Message):
+        """A click on the plane at ``point`` (x1, x2): the centre of the cell clicked; ``sample``:
+        the index in X of the training point drawn in that cell, None when none is."""
+
+        def __init__(self, point: tuple[float, float], sample: int | None) -> None:
+            super().__init__()
+            self.point, self.sample = point, sample
+
     def __init__(self, net, network: Network, X: Array, T: Array, key: str = "", **kwargs) -> None:
         """``network`` (its activations and loss), ``X`` (N, 2) and ``T`` (N, n_L): the training set."""
         super().__init__(net, key, **kwargs)
@@ -74,6 +83,10 @@ class BoundaryPanel(Panel):
         self.t_range = (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
         self.grid: Array | None = None  # the last output grid drawn, (2 rows, cols, n_L)
         self.plane = (0, 0)  # rows and columns of characters the plane takes
+        self.left = 0  # blank columns before the plane (it is centred)
+        self.drawn: dict[tuple[int, int], int] = {}  # the training point drawn in a cell (row, column)
+        # W and b edited since the step on screen (tui/control/editing.py): drawn in its place
+        self.edited: tuple[tuple[Array, ...], tuple[Array, ...]] | None = None
         self.markers = self.point_markers()
         self.border_subtitle = self._legend()
 
@@ -123,8 +136,11 @@ class BoundaryPanel(Panel):
 
     def weights(self) -> tuple[tuple[Array, ...], tuple[Array, ...]]:
         """W and b to draw: the record's after its update (before it, while a step is taken by
-        phases and the update is still to come); the initial ones before the first step."""
+        phases and the update is still to come); the initial ones before the first step; those
+        edited since, when the app hands them over (``edited``)."""
         rec = self.record
+        if self.edited is not None:
+            return self.edited
         if rec is None:
             return self.net.initial_W, self.net.initial_b
         if self.reveal.update:
@@ -147,9 +163,12 @@ class BoundaryPanel(Panel):
         pixels = [[tuple(rgb) for rgb in line] for line in colours.tolist()]  # cell_style's keys
         pr, pc = pixel_of(self.X, self.extent, cols, 2 * rows)
         points: dict[tuple[int, int], tuple[tuple[int, ...], int, str]] = {}
-        drawn = zip(pr, pc, self.point_colours().tolist(), self.markers, strict=True)
-        for r, c, colour, mark in drawn:
-            points.setdefault((r // 2, c), (tuple(colour), r, mark))  # the first point in a cell is drawn
+        self.left, self.drawn = len(left), {}
+        drawn = zip(pr.tolist(), pc.tolist(), self.point_colours().tolist(), self.markers, strict=True)
+        for k, (r, c, colour, mark) in enumerate(drawn):
+            if (r // 2, c) not in points:  # the first point in a cell is drawn
+                points[r // 2, c] = (tuple(colour), r, mark)
+                self.drawn[r // 2, c] = k
         out = Text(no_wrap=True, overflow="crop")
         for row in range(rows):
             if row:
@@ -198,6 +217,35 @@ class BoundaryPanel(Panel):
             c = classes[k % len(classes)]
             parts += [*(("  ",) if n else ()), (marker(k), f"rgb({','.join(map(str, _rgb(c)))})"), f" {name}"]
         return Content.assemble(*parts)
+
+    # -- clicks ----------------------------------------------------------------------------
+
+    def cell_at(self, x: int, y: int) -> tuple[int, int] | None:
+        """The cell (row, column) of the plane at ``x``, ``y`` of the panel's content (scrolled
+        lines included); None outside the plane (its margin, the axes line)."""
+        rows, cols = self.plane
+        row, col = y + round(self.scroll_y), x - self.left
+        return (row, col) if 0 <= row < rows and 0 <= col < cols else None
+
+    def point_of(self, row: int, col: int) -> tuple[float, float]:
+        """The input-plane point (x1, x2) at the centre of the cell (row, col)."""
+        assert self.extent is not None
+        rows, cols = self.plane
+        return pixel_centre(row, col, self.extent, cols, rows)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        cell = None if offset is None or self.extent is None else self.cell_at(offset.x, offset.y)
+        if cell is not None:
+            event.stop()
+            self.post_message(self.Clicked(self.point_of(*cell), self.drawn.get(cell)))
+
+    def set_data(self, X: Array, T: Array) -> None:
+        """Draw the training set X (N, 2), T (N, n_L) from now on (points added or removed); the
+        plane keeps its extent and its colours their range, so that nothing moves."""
+        self.X, self.T = X, T
+        self.markers = self.point_markers()
+        self.redraw()
 
     def recolour(self) -> None:
         """Draw again in the palette in use (C switched it): the legend, the plane and the points."""

@@ -43,6 +43,7 @@ class ExplainPanel(Panel):
         # the learner's graded numbers of the step on screen and the diagnosis (tui/control/quiz.py)
         self.checked_lines: Callable[[StepRecord | None], list[str]] = lambda record: []
         self.digits = digits
+        self.edited = ""  # the edits made since the step on screen, in words (tui/control/editing.py)
         self._hand: tuple[StepRecord, Mapping[str, np.ndarray] | str] | None = None
 
     def build(self, width: int) -> Text:
@@ -64,6 +65,13 @@ class ExplainPanel(Panel):
             lines = [(mine[0], "bold"), *((line, _style_of(line)) for line in mine[1:]), ("", None), *lines]
         elif mine:  # mid-step: the grading of what is shown so far, after the phase's explanation
             lines = [*lines, ("", None), (mine[0], "bold"), *((line, _style_of(line)) for line in mine[1:])]
+        if self.edited and (rec is None or self.reveal.update):
+            lines = [
+                (self.edited, "bold"),
+                ("below: the step on screen as it was computed; the next step starts from the edits", PROSE),
+                ("", None),
+                *lines,
+            ]
         return to_text(lines, width)
 
     def hand_values(self, rec: StepRecord) -> Mapping[str, np.ndarray] | str:

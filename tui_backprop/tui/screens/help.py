@@ -32,6 +32,13 @@ PANELS = [
         "non-finite value appeared (that number is highlighted in its panel) or, every number still "
         "finite, the training-set loss that went over 1e8 x max(its initial value, 1).",
     ),
+    (
+        "edited",
+        "under the header, after an edit (=, <, >, a click on the boundary) and until the next step: "
+        "what changed since the step on screen. The panels show that step as it was computed; the "
+        "header's learning rate and training-set loss, the chart's last loss and the boundary are "
+        "the edited state's. b takes the last edit back.",
+    ),
     ("footer", "the main keys; ctrl+p opens the command palette, where every action can be searched."),
     (
         "1 network",
@@ -88,7 +95,8 @@ PANELS = [
         f"each class with its own marker ({' '.join(MARKERS[:5])} ...) as well as its colour. "
         "One output: orange at the lowest target, dark in the middle, blue at the highest; several "
         "(softmax): the colour of the most likely class, deeper where the network is surer. "
-        "8 zooms it, with the range of each axis.",
+        "8 zooms it, with the range of each axis. A click on it adds a training point of the current "
+        "class at that place (k: the next class), a click on a point removes it.",
     ),
 ]
 

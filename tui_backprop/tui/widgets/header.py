@@ -56,15 +56,22 @@ class Status:
         reveal: Reveal = FULL,
         train_loss_before: float | None = None,
         exporting: tuple[int, int] | None = None,
+        learning_rate: float | None = None,
+        train_loss_now: float | None = None,
     ) -> Status:
         """The status shown with ``record`` on screen (None: before the first step). ``reveal``:
         what of the record a step taken phase by phase has computed so far: its batch loss from
         the loss phase on, its training-set loss once the update is done; before that, the
-        header shows ``train_loss_before``, the training-set loss before this step."""
+        header shows ``train_loss_before``, the training-set loss before this step.
+        ``learning_rate``: the rate of the next step, when < or > changed the scenario's;
+        ``train_loss_now``: the training-set loss with the edits made since the step on screen."""
         before = record is not None and not reveal.update and train_loss_before is not None
         train_loss = record.train_loss if record else initial_train_loss
         if before and train_loss_before is not None:
             train_loss = train_loss_before
+        if train_loss_now is not None:
+            train_loss = train_loss_now
+        lr = scenario.learning_rate if learning_rate is None else learning_rate
         return cls(
             name=shown(scenario.title),
             step=record.step if record else 0,
@@ -76,21 +83,22 @@ class Status:
             evaluate_every=0 if record is None or record.evaluated else scenario.evaluate_every,
             before_update=before,
             exporting=exporting,
-            learning_rate=scenario.learning_rate,
+            learning_rate=lr,
             batch_mode=str(scenario.batch),
             loss_name=scenario.loss,
             activity=activity,
             rate=rate,
             selection=selection,
             export=display_path(export) if export else None,
-            **_optimizer_texts(scenario),
+            **_optimizer_texts(scenario, lr),
         )
 
 
-def _optimizer_texts(scenario: Scenario) -> dict[str, str]:
+def _optimizer_texts(scenario: Scenario, lr: float) -> dict[str, str]:
     if scenario.optimizer == "gd":
         return {}
     opt = optimizer_for(scenario)
+    opt.lr = lr  # the rate of the next step (< and >)
     return {"optimizer": str(opt), "optimizer_short": f"{type(opt).__name__}(lr={opt.lr:g})"}
 
 
