@@ -20,11 +20,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import App
+from textual.pilot import Pilot
 
 from tui_backprop import cli, load_scenario
 from tui_backprop.runs.vary import load_variants
@@ -36,12 +37,33 @@ OUT = HERE / "img"
 SIZE = (160, 45)
 
 
+Action = Callable[[Pilot], Awaitable[None]]  # a mouse click, say, where a key will not do
+
+
 @dataclass(frozen=True)
 class Shot:
     name: str
     app: Callable[[Path], App]  # given a scratch directory
-    keys: Sequence[str] = ()
+    keys: Sequence[str | Action] = ()  # a key's name, or an action on the pilot
     size: tuple[int, int] = SIZE
+
+
+def _click_plane(across: float, up: float) -> Action:
+    """A click on the decision boundary at a fraction ``across`` of its width and ``up`` of its
+    height: on the empty cell nearest there (a click on a point would remove it)."""
+
+    async def click(pilot: Pilot) -> None:
+        from tui_backprop.tui.panels.boundary import BoundaryPanel
+
+        panel = pilot.app.query_one(BoundaryPanel)
+        rows, cols = panel.plane
+        aim = ((1 - up) * (rows - 1), across * (cols - 1))
+        cells = [(r, c) for r in range(rows) for c in range(cols) if (r, c) not in panel.drawn]
+        row, col = min(cells, key=lambda rc: (rc[0] - aim[0]) ** 2 + (rc[1] - aim[1]) ** 2)
+        offset = (panel.gutter.left + panel.left + col, panel.gutter.top + row)
+        await pilot.click(BoundaryPanel, offset=offset)
+
+    return click
 
 
 def _app(name: str, *sets: str) -> Callable[[Path], App]:
@@ -105,6 +127,12 @@ SHOTS = [
     Shot("compare-lr", _compare("linear_neuron_full", "training.learning_rate=0.01,0.1,1,10"), ["f"]),
     Shot("circle", _app("circle"), ["f", "f", "f"]),
     Shot("circle-zoom", _app("circle"), ["f", "f", "f", "8"]),
+    Shot(
+        "circle-edited",
+        _app("circle"),
+        ["f", "f", _click_plane(0.5, 0.55), "k", _click_plane(0.15, 0.85), _click_plane(0.85, 0.15)]
+        + ["right", "right", "right", "equals_sign", "2", ".", "5", "enter"],
+    ),
     Shot("iris-chart", _app("iris"), ["f", "f", "f", "6"]),
     Shot("blobs", _app("blobs_784"), ["space", "space", "space"]),
     Shot("blobs-neuron", _app("blobs_784"), ["space", "w"]),
@@ -126,7 +154,7 @@ async def _take(shot: Shot, scratch: Path) -> str:
     async with app.run_test(size=shot.size) as pilot:
         await _settle(pilot)
         for key in shot.keys:
-            await pilot.press(key)
+            await (pilot.press(key) if isinstance(key, str) else key(pilot))
             await _settle(pilot)
         await pilot.pause(0.3)
         svg = app.export_screenshot()
