@@ -344,6 +344,11 @@ class Trainer(Generic[S]):
         self.apply_edit(edit)
         return edit
 
+    def value_at(self, what: str, layer: int | None = None, index: Sequence[int] = ()) -> Value:
+        """What an edit of ``what`` at (layer, index) would change, as the state holds it now
+        (a Point for remove_point; None for add_point); ValueError for a place the run lacks."""
+        return current(what, layer, tuple(int(i) for i in index), self.W, self.b, self._era)
+
     def apply_edit(self, edit: Edit) -> None:
         """Make ``edit`` (one recorded, or one ``edit()`` made): it must be for the step the run
         is at, and its ``old`` the value the state holds, to the bit (ValueError otherwise,
