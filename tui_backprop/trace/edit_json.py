@@ -87,7 +87,7 @@ def read_edits(
             problems.append(f"{path}: a {what} edit has {', '.join(wanted)}; this one {said}")
             break
         if not before <= step <= last_step:
-            why = f"the edits are in the order made (the one before is after step {before})"
+            why = f"the edits are in the order made: the one before is after step {before}"
             if step > last_step:
                 why = f"the trace ends at step {last_step}"
             problems.append(f"{path}.step: expected {before} to {last_step} ({why}), got {step}")
