@@ -57,8 +57,15 @@ def test_the_trace_lists_every_edit_after_the_summary(exported) -> None:
         (9, "remove_point"),
         (12, "weight"),
     ]
-    assert doc["edits"][1] == {"step": 5, "what": "weight", "layer": 1, "index": [0, 1], "old": t.edits[1].old,
-                               "new": 1.25}  # fmt: skip
+    old = t.edits[1].old
+    assert doc["edits"][1] == {
+        "step": 5,
+        "what": "weight",
+        "layer": 1,
+        "index": [0, 1],
+        "old": old,
+        "new": 1.25,
+    }
     assert doc["edits"][4]["new"] == {"inputs": [0.5, 0.5], "targets": [1.0]}
     assert doc["edits"][5]["old"] == {"inputs": [0.0, 1.0], "targets": [1.0]}  # sample 1 of xor
     # the final loss is after the last edit: the weights as the run left them
@@ -153,19 +160,62 @@ def test_check_reports_a_tampered_edit(exported, tmp_path: Path, capsys, name) -
 
 BAD_EDITS = {
     # one defect each: the edit, and the place and words of the message
-    "step_after_the_end": ({"step": 99, "what": "learning_rate", "old": 0.5, "new": 1.0}, "edits[0].step: expected 0 to"),
+    "step_after_the_end": (
+        {"step": 99, "what": "learning_rate", "old": 0.5, "new": 1.0},
+        "edits[0].step: expected 0 to",
+    ),
     "out_of_order": (None, "edits[1].step: expected 3 to"),
-    "unknown_kind": ({"step": 1, "what": "momentum", "old": 0.5, "new": 1.0}, "edits[0].what: expected one of"),
-    "no_layer": ({"step": 1, "what": "weight", "index": [0, 0], "old": 0.5, "new": 1.0}, 'edits[0]: missing field "layer"'),
-    "layer_too_deep": ({"step": 1, "what": "weight", "layer": 3, "index": [0, 0], "old": 0.5, "new": 1.0}, "edits[0]: weight: layer must be 1 to 2"),
-    "index_outside": ({"step": 1, "what": "input", "index": [4, 0], "old": 0.5, "new": 1.0}, "edits[0]: input: index [4, 0] is outside [4, 2]"),
-    "point_width": ({"step": 1, "what": "add_point", "index": [4], "new": {"inputs": [1.0], "targets": [1.0]}}, "edits[0]: new: expected 2 inputs and 1 targets"),
-    "point_index": ({"step": 1, "what": "add_point", "index": [2], "new": {"inputs": [1.0, 1.0], "targets": [1.0]}}, "edits[0]: add_point: a point is added as sample 4"),
+    "unknown_kind": (
+        {"step": 1, "what": "momentum", "old": 0.5, "new": 1.0},
+        "edits[0].what: expected one of",
+    ),
+    "no_layer": (
+        {"step": 1, "what": "weight", "index": [0, 0], "old": 0.5, "new": 1.0},
+        'edits[0]: missing field "layer"',
+    ),
+    "layer_too_deep": (
+        {"step": 1, "what": "weight", "layer": 3, "index": [0, 0], "old": 0.5, "new": 1.0},
+        "edits[0]: weight: layer must be 1 to 2",
+    ),
+    "index_outside": (
+        {"step": 1, "what": "input", "index": [4, 0], "old": 0.5, "new": 1.0},
+        "edits[0]: input: index [4, 0] is outside [4, 2]",
+    ),
+    "point_width": (
+        {"step": 1, "what": "add_point", "index": [4], "new": {"inputs": [1.0], "targets": [1.0]}},
+        "edits[0]: new: expected 2 inputs and 1 targets",
+    ),
+    "point_index": (
+        {"step": 1, "what": "add_point", "index": [2], "new": {"inputs": [1.0, 1.0], "targets": [1.0]}},
+        "edits[0]: add_point: a point is added as sample 4",
+    ),
     "rate_zero": ({"step": 1, "what": "learning_rate", "old": 0.5, "new": 0.0}, "edits[0].new"),
-    "string_value": ({"step": 1, "what": "bias", "layer": 1, "index": [0], "old": 0.5, "new": "1"}, "edits[0].new"),
-    "points_for_a_weight": ({"step": 1, "what": "weight", "layer": 1, "index": [0, 0], "old": {"inputs": [1.0, 1.0], "targets": [1.0]}, "new": 1.0}, "edits[0].old"),
-    "remove_with_new": ({"step": 1, "what": "remove_point", "index": [0], "old": {"inputs": [0.0, 0.0], "targets": [0.0]}, "new": 1.0}, "edits[0]: a remove_point edit has index, old; this one has new"),
-}  # fmt: skip
+    "string_value": (
+        {"step": 1, "what": "bias", "layer": 1, "index": [0], "old": 0.5, "new": "1"},
+        "edits[0].new",
+    ),
+    "points_for_a_weight": (
+        {
+            "step": 1,
+            "what": "weight",
+            "layer": 1,
+            "index": [0, 0],
+            "old": {"inputs": [1.0, 1.0], "targets": [1.0]},
+            "new": 1.0,
+        },
+        "edits[0].old",
+    ),
+    "remove_with_new": (
+        {
+            "step": 1,
+            "what": "remove_point",
+            "index": [0],
+            "old": {"inputs": [0.0, 0.0], "targets": [0.0]},
+            "new": 1.0,
+        },
+        "edits[0]: a remove_point edit has index, old; this one has new",
+    ),
+}
 
 
 @pytest.mark.parametrize("name", sorted(BAD_EDITS))
