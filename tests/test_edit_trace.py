@@ -127,6 +127,26 @@ def test_check_of_an_edit_at_step_5_headless_api(tmp_path: Path, capsys) -> None
     assert path.read_bytes() == write_trace(tmp_path / "again.json", t).read_bytes()
 
 
+def test_a_trace_of_every_third_step_with_edits_between_is_checked(tmp_path: Path, capsys) -> None:
+    """--every K keeps some steps; the edits made between them are made again where they were."""
+    t = Trainer(load_scenario("xor"))
+    with TraceWriter(tmp_path / "every.json", t, every=3) as writer:
+        writer.run(t, 4)
+        t.edit("add_point", Point((0.25, 0.75), (1.0,)))
+        writer.run(t, 3)
+        t.edit("input", 0.5, index=(2, 0))
+        writer.run(t, 4)
+        writer.write_last(t)
+        path = writer.close(t.final_train_loss, "steps")
+    assert main(["--check", str(path)]) == 0, capsys.readouterr().err
+    doc = json.loads(path.read_text())
+    doc["edits"][1]["new"] = 0.75
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    assert main(["--check", str(bad)]) == 2
+    assert "step 9, " in capsys.readouterr().err
+
+
 TAMPERED = {
     # what is changed in the file, the message --check gives
     "old_weight": (("edits", 1, "old"), 0.125, "edits[1] (W[1][0, 1] after step 5), old: recorded 0.125"),

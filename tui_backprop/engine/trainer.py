@@ -316,7 +316,10 @@ class Trainer(Generic[S]):
     @property
     def undo_replays(self) -> bool:
         """Whether undo() has to replay the run from the start (its history is spent), which
-        costs as much as the steps taken so far; otherwise it is as cheap as one step."""
+        costs as much as the steps taken so far; otherwise it is as cheap as one step (or, when
+        it takes back an edit made after the last step, cheaper)."""
+        if self._edit_saves and self.edits[-1].step == self.step_count:
+            return False
         return self.step_count - self._origin.step > 1 and len(self._history) < 2
 
     def _restore(self, state: _State) -> None:
