@@ -4,16 +4,21 @@ live export byte for byte."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from trace_schema import trace_is_valid
 
 from tui_backprop import Trainer, load_scenario
 from tui_backprop.cli import main
 from tui_backprop.engine import Point
+from tui_backprop.trace.edit_json import FIELDS
 from tui_backprop.trace.reader import read_trace
 from tui_backprop.trace.recorded import RecordedRun, continue_from
 from tui_backprop.trace.recorded import write_trace as write_recorded
@@ -307,3 +312,62 @@ def test_a_playback_exported_part_way_is_the_run_as_it_was_then(exported, tmp_pa
     doc = json.loads(out.read_text())
     assert [e["step"] for e in doc["edits"]] == [0, 5, 5, 7, 7]
     assert main(["--check", str(out)]) == 0, capsys.readouterr().err
+
+
+# -- any "edits" at all: a clear refusal or a run that checks, never a traceback -----------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 10) | st.floats(-4, 4) | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["inputs", "targets", "x"]), inner)
+    ),
+    max_leaves=6,
+)
+EDIT_OBJECTS = st.dictionaries(
+    st.sampled_from(["step", "what", "layer", "index", "old", "new", "extra"]),
+    st.one_of(
+        st.sampled_from(["weight", "bias", "input", "learning_rate", "add_point", "remove_point"]),
+        JSON_VALUES,
+    ),
+    max_size=7,
+)
+
+POINTS = st.fixed_dictionaries(
+    {
+        "inputs": st.lists(st.floats(-2, 2), min_size=1, max_size=3),
+        "targets": st.lists(st.floats(0, 1), max_size=2),
+    }
+)
+NUMBERS = st.floats(-3, 3) | st.integers(-1, 5) | st.floats(1e300, 1e308)
+
+
+@st.composite
+def plausible_edit(draw) -> dict:
+    """An edit of the shape its kind has, with any place and value: most check, some do not."""
+    what = draw(st.sampled_from(sorted(FIELDS)))
+    values = {
+        "layer": draw(st.integers(0, 3)),
+        "index": draw(st.lists(st.integers(0, 5), min_size=1, max_size=2)),
+        "old": draw(POINTS if what == "remove_point" else NUMBERS),
+        "new": draw(POINTS if what == "add_point" else NUMBERS),
+    }
+    return {"step": draw(st.integers(0, 4)), "what": what, **{k: values[k] for k in FIELDS[what]}}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(EDIT_OBJECTS | plausible_edit(), max_size=4))
+def test_any_edits_list_is_refused_clearly_or_checks(tmp_path_factory, edits) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    t = Trainer(load_scenario("xor"))
+    t.run(3)
+    doc = json.loads(write_trace(folder / "good.json", t).read_text())
+    doc["edits"] = edits
+    path = folder / "fuzzed.json"
+    path.write_text(json.dumps(doc))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--check", str(path)])
+    assert code in (0, 2), err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    if code == 2:
+        assert all(line.startswith(f"error: {path}: ") for line in err.getvalue().splitlines())
