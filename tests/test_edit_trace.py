@@ -371,3 +371,36 @@ def test_any_edits_list_is_refused_clearly_or_checks(tmp_path_factory, edits) ->
     assert "Traceback" not in err.getvalue()
     if code == 2:
         assert all(line.startswith(f"error: {path}: ") for line in err.getvalue().splitlines())
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["circle", "iris", "linear_neuron_minibatch", "proportional_2_3_1_split", str(DATA / "adam_l2.toml"),
+     str(DATA / "sgd_nobias.toml")],
+)  # fmt: skip
+def test_every_kind_of_edit_checks_on_other_optimisers_batches_and_test_sets(tmp_path, capsys, name) -> None:
+    s = load_scenario(name)
+    t = Trainer(s)
+    t.run(3)
+    t.edit("weight", 0.25, layer=1, index=(0, 0))
+    if s.bias:
+        t.edit("bias", -0.25, layer=len(s.layers) - 1, index=(0,))
+    t.run(2)
+    t.edit("learning_rate", t.base_learning_rate * 2)
+    t.edit("input", float(t.X[1, 0]) + 0.5, index=(1, 0))
+    t.run(2)
+    t.edit("add_point", Point(tuple(t.X[0].tolist()), tuple(t.T[-1].tolist())))
+    t.run(3)
+    t.edit("remove_point", index=(2,))
+    t.run(2)
+    path = write_trace(tmp_path / "run.json", t)
+    assert main(["--check", str(path)]) == 0, capsys.readouterr().err
+    recording = read_trace(path)
+    assert recording.edits == t.edits
+    last = recording.records[-1]
+    mine = t.current_record()
+    assert last.batch == mine.batch and np.array_equal(last.x, mine.x)
+    assert last.learning_rate == mine.learning_rate == t.base_learning_rate
