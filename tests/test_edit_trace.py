@@ -115,6 +115,7 @@ def test_the_trace_reads_back_as_the_records_of_the_live_run(exported) -> None:
 def test_check_recomputes_a_trace_with_edits(exported, capsys) -> None:
     _, path = exported
     assert main(["--check", str(path)]) == 0, capsys.readouterr().err
+    assert "12 steps, 7 edits, stopped: steps, every number recomputed" in capsys.readouterr().out
 
 
 def test_check_of_an_edit_at_step_5_headless_api(tmp_path: Path, capsys) -> None:

@@ -500,11 +500,14 @@ def _warning(w: Any) -> str:
 
 
 def describe_kept(recording: Recording) -> str:
-    """How many steps the file keeps, for --check: ``3 steps``, ``3 of 7 steps (every 3)``."""
+    """How many steps the file keeps, for --check: ``3 steps``, ``3 of 7 steps (every 3)``, and
+    the run's edits (``12 steps, 7 edits``)."""
     n = recording.steps
     text = f"{n} step{'s' if n != 1 else ''}"
     if recording.every > 1 and recording.kept:
         text = f"{n} of {recording.kept[-1].step} steps (every {recording.every})"
     if recording.fields is not None:
         text += f", fields {', '.join(recording.fields)}"
+    if recording.edits:
+        text += f", {len(recording.edits)} edit{'s' if len(recording.edits) != 1 else ''}"
     return text
