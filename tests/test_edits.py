@@ -366,6 +366,8 @@ def test_start_from_a_step_with_edits_goes_on_as_the_run_did() -> None:
             same_record(rec, expected[rec.step - 1])
         t.reset()
         assert t.step_count == k and t.edits == tuple(e for e in all_edits if e.step <= k)
+        t.undo()  # no further back than the step it started from, its edits kept
+        assert t.step_count == k and t.edits == tuple(e for e in all_edits if e.step <= k)
 
 
 def test_evaluate_every_step_between_evaluations_keeps_nan_after_an_edit() -> None:
@@ -410,6 +412,7 @@ ACTIONS = st.lists(
         st.just(("step",)),
         st.just(("undo",)),
         st.tuples(st.just("weight"), st.integers(0, 2), st.integers(0, 1), st.floats(-2, 2)),
+        st.tuples(st.just("bias"), st.integers(1, 2), st.floats(-2, 2)),
         st.tuples(st.just("input"), st.integers(0, 3), st.integers(0, 1), st.floats(-1, 1)),
         st.tuples(st.just("learning_rate"), st.floats(0.05, 2.0)),
         st.tuples(st.just("add_point"), st.floats(-1, 1), st.floats(-1, 1), st.sampled_from([0.0, 1.0])),
@@ -427,6 +430,8 @@ def act(t: Trainer, action: tuple) -> None:
         t.undo()
     elif kind == "weight":
         t.edit("weight", action[3], layer=1, index=(action[1], action[2]))
+    elif kind == "bias":
+        t.edit("bias", action[2], layer=action[1], index=(0,))
     elif kind == "input":
         t.edit("input", action[3], index=(min(action[1], len(t.X) - 1), action[2]))
     elif kind == "learning_rate":

@@ -235,3 +235,57 @@ def timeline_position(steps: int, n_samples: int, batch: str | int, edits: Seque
             pos = new_epoch(advanced(pos, e.step - done, n, batch))
             n, done = n + (1 if e.what == "add_point" else -1), e.step
     return advanced(pos, steps - done, n, batch)
+
+
+class Timeline:
+    """The data, sample order and base learning rate of each step of a run that made ``edits``
+    (what a trace's reader needs of them, without running it): the run's data X (N, n_0) and
+    T (N, n_L) and learning rate before any edit, and its [training] batch, shuffle and seed."""
+
+    def __init__(
+        self,
+        X: Array,
+        T: Array,
+        learning_rate: float,
+        batch: str | int,
+        shuffle: bool,
+        seed: int,
+        edits: Sequence[Edit],
+    ) -> None:
+        self.batch_mode = batch
+        era = Era(X, T, BatchSchedule(len(X), batch, shuffle, seed), learning_rate)
+        # (s, the position after step s, the era of the steps after s): one for each step after
+        # which data or the learning rate changed, in order
+        self.eras: list[tuple[int, Position, Era]] = [(0, Position(), era)]
+        self._parameters: dict[int, list[Edit]] = {}
+        for e in edits:
+            if e.what in PARAMETERS:
+                self._parameters.setdefault(e.step, []).append(e)
+                continue
+            s, pos, era = self.eras[-1]
+            pos = advanced(pos, e.step - s, len(era.X), batch)
+            era = edited_era(e, era, batch, shuffle, seed)
+            if e.what in RESIZES:
+                pos = new_epoch(pos)
+            if e.step == s:
+                self.eras[-1] = (s, pos, era)
+            else:
+                self.eras.append((e.step, pos, era))
+
+    def at(self, number: int) -> tuple[Era, Position]:
+        """The era of step ``number`` (1-based) and the position of its batch."""
+        i = len(self.eras) - 1
+        while self.eras[i][0] > number - 1:
+            i -= 1
+        s, pos, era = self.eras[i]
+        return era, advanced(pos, number - 1 - s, len(era.X), self.batch_mode)
+
+    def batch(self, number: int) -> tuple[int, Array, Era]:
+        """The epoch of step ``number``, the sample indices of its batch, and its era."""
+        era, pos = self.at(number)
+        indices, _ = era.schedule.next_batch(pos)
+        return pos.epoch, indices, era
+
+    def parameter_edits(self, step: int) -> list[Edit]:
+        """The weight and bias edits made after step ``step`` (0: before the first), in order."""
+        return self._parameters.get(step, [])

@@ -316,7 +316,10 @@ class Trainer(Generic[S]):
     @property
     def undo_replays(self) -> bool:
         """Whether undo() has to replay the run from the start (its history is spent), which
-        costs as much as the steps taken so far; otherwise it is as cheap as one step."""
+        costs as much as the steps taken so far; otherwise it is as cheap as one step (or, when
+        it takes back an edit made after the last step, cheaper)."""
+        if self._edit_saves and self.edits[-1].step == self.step_count:
+            return False
         return self.step_count - self._origin.step > 1 and len(self._history) < 2
 
     def _restore(self, state: _State) -> None:
@@ -343,6 +346,11 @@ class Trainer(Generic[S]):
         edit = Edit(self.step_count, what, layer, place, old, check_new(what, new, self._era))
         self.apply_edit(edit)
         return edit
+
+    def value_at(self, what: str, layer: int | None = None, index: Sequence[int] = ()) -> Value:
+        """What an edit of ``what`` at (layer, index) would change, as the state holds it now
+        (a Point for remove_point; None for add_point); ValueError for a place the run lacks."""
+        return current(what, layer, tuple(int(i) for i in index), self.W, self.b, self._era)
 
     def apply_edit(self, edit: Edit) -> None:
         """Make ``edit`` (one recorded, or one ``edit()`` made): it must be for the step the run

@@ -51,11 +51,13 @@ from ..common.values import describe
 from ..common.words import count
 from ..engine import BatchSchedule, LayerRecord, StepRecord, get_activation, get_loss
 from ..engine.diagnostics import Diagnostic
+from ..engine.edits import Edit, Timeline, edited_parameters
 from ..engine.network import Network
 from ..engine.record import find_nonfinite
 from ..engine.regularization import Penalty
 from ..engine.trainer import loss_blowup
 from ..scenario.reader import Scenario, ScenarioError, parse_scenario
+from .edit_json import read_edits
 from .schema_check import Check, at
 from .text import NotInLines, Parsed, parse, parse_whole
 from .writer import FORMAT, VERSION, TraceError
@@ -109,6 +111,7 @@ class Recording:
     kept: tuple[KeptStep, ...] = ()  # every step of the file, as written
     every: int = 1  # --every K: the file keeps steps K, 2K, 3K, ... and the run's last one
     fields: tuple[str, ...] | None = None  # --fields: the fields each step keeps; None: all
+    edits: tuple[Edit, ...] = ()  # the run's edits, in the order made (trace/edit_json.py)
 
     @property
     def steps(self) -> int:
@@ -357,6 +360,18 @@ class _Builder:
             raise TraceError(self.source, self.problems)
         self.W0 = tuple(self.weights(initial["w"], "initial.w", l - 1, l) for l in range(1, self.L + 1))
         self.b0 = tuple(self.biases(initial["b"], "initial.b", l - 1, l) for l in range(1, self.L + 1))
+        self.start_edits()
+
+    def start_edits(self) -> None:
+        """The run's edits, checked; with them, each step's data and order come from a Timeline."""
+        s = self.s
+        last = self.total * self.every  # the last step the file can hold (verify says more)
+        edits, problems = read_edits(self.doc.get("edits", ()), last, self.W0, self.b0, s)
+        for p in problems:
+            self.problem(p.split(": ", 1)[0], p.split(": ", 1)[1])
+        self.edits = edits
+        self.timeline = Timeline(s.inputs, s.targets, s.learning_rate, s.batch, s.shuffle, s.seed, edits)
+        self.timed = any(e.what not in ("weight", "bias") for e in edits)  # data or rate changes
 
     def steps(self, steps: list[Any], start: int) -> None:
         """Steps ``start``, ``start + 1``, ... of the file: converted, checked and kept."""
@@ -416,6 +431,7 @@ class _Builder:
             kept=tuple(self.kept),
             every=self.every,
             fields=self.fields,
+            edits=self.edits,
         )
 
     def number(self, i: int, last: bool) -> tuple[int, int, str]:
@@ -428,12 +444,17 @@ class _Builder:
 
     def batch_size(self, number: int) -> int:
         """The number of samples in the batch of step ``number`` (the last of an epoch may be short)."""
+        if self.timed:
+            return len(self.timeline.batch(number)[1])
         offset = (number - 1) % self.per_epoch * self.schedule.size
         return min(self.schedule.size, self.N - offset)
 
     def batch(self, number: int) -> tuple[int, tuple[int, ...]]:
         """The epoch of step ``number`` and the sample indices of its batch, as the Trainer's
         schedule draws them (the same batches again in each epoch without shuffling: kept)."""
+        if self.timed:
+            epoch, indices, _ = self.timeline.batch(number)
+            return epoch, tuple(indices.tolist())
         epoch, k = divmod(number - 1, self.per_epoch)  # as schedule.position_after counts
         key = (epoch if self.s.shuffle else 0, k)
         batch = self.batches.get(key)
@@ -595,15 +616,20 @@ class _Builder:
         """The StepRecord of every step of a whole trace: what it holds, and what follows from it
         (w_before and b_before are the step before's w and b; x and t the rows of its batch; its
         per-sample losses those of its output, computed for all the steps of a batch size at once)."""
-        by_size: dict[int, list[int]] = {}
+        # the steps of one batch size over the same data (one era of edits: engine/edits.py)
+        by_size: dict[tuple[int, int], list[int]] = {}
+        eras = [self.timeline.at(k.step)[0] for k in kept] if self.timed else []
+        era_number: dict[int, int] = {}
         for i, k in enumerate(kept):
-            by_size.setdefault(len(k.values["batch"]), []).append(i)
+            era = era_number.setdefault(id(eras[i]), len(era_number)) if eras else 0
+            by_size.setdefault((era, len(k.values["batch"])), []).append(i)
         xs: list[Array] = [_EMPTY] * len(kept)
         ts: list[Array] = [_EMPTY] * len(kept)
         losses: list[Array] = [_EMPTY] * len(kept)
         for members in by_size.values():
             idx = np.array([kept[i].values["batch"] for i in members], dtype=np.intp)
-            x, t = _frozen(self.s.inputs[idx]), _frozen(self.s.targets[idx])
+            X, T = (eras[members[0]].X, eras[members[0]].T) if eras else (self.s.inputs, self.s.targets)
+            x, t = _frozen(X[idx]), _frozen(T[idx])
             out = [kept[i].layers[-1] for i in members]
             a, z = np.stack([o["a"] for o in out]), np.stack([o["z"] for o in out])
             n = a.shape[-1]
@@ -620,7 +646,7 @@ class _Builder:
         summary = self.doc["summary"]["stop_reason"]
         stop_last = summary if summary in SELF_STOPS else None
         records: list[StepRecord] = []
-        W, b = W0, b0
+        W, b = self.edited(W0, b0, 0)
         for i, k in enumerate(kept):
             layers = tuple(
                 _layer_record(names[l], W[l], b[l], arrays, split) for l, arrays in enumerate(k.layers)
@@ -639,7 +665,7 @@ class _Builder:
                     sample_losses=losses[i],
                     loss=loss,
                     train_loss=train_loss,
-                    learning_rate=self.s.learning_rate,
+                    learning_rate=eras[i].learning_rate if eras else self.s.learning_rate,
                     layers=layers,
                     stop_reason=stop,
                     nonfinite=find_nonfinite(layers, loss, train_loss) if stop == "diverged" else None,
@@ -649,8 +675,14 @@ class _Builder:
                     evaluated=_evaluated(self.s, k.step),
                 )
             )
-            W, b = tuple(lr.w for lr in layers), tuple(lr.b for lr in layers)
+            W, b = self.edited(tuple(lr.w for lr in layers), tuple(lr.b for lr in layers), k.step)
         return tuple(records)
+
+    def edited(self, W: Arrays, b: Arrays, step: int) -> tuple[Arrays, Arrays]:
+        """W and b with the weight and bias edits made after step ``step``: the next step's w_before."""
+        for e in self.timeline.parameter_edits(step):
+            W, b = edited_parameters(e, W, b)
+        return W, b
 
     def warnings(self, items: list[dict[str, Any]], path: str) -> tuple[Diagnostic, ...]:
         """The step's diagnostics; a layer or node that the network does not have is a problem."""

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import Network, StepRecord, Trainer, TrainingStopped, get_activation, get_loss
+from ..engine import Edit, Network, StepRecord, Trainer, TrainingStopped, get_activation, get_loss
 from ..engine.regularization import Penalty
 from .reader import Recording
-from .writer import ExportCancelled, TraceWriter, never, summary_stop_reason
+from .writer import ExportCancelled, TraceWriter, never, replay_edits, summary_stop_reason
 
 END = "end of the recording"  # the stop reason at the last step of a recording that did not stop by itself
 
@@ -51,6 +51,11 @@ class RecordedRun:
         self.losses: list[float] = []
         self.train_losses: list[float] = []
         self.test_losses: list[float] = []  # empty without a test set
+
+    @property
+    def edits(self) -> tuple[Edit, ...]:
+        """The recorded edits made up to the step the playback is at (those after it included)."""
+        return tuple(e for e in self.recording.edits if e.step <= self.step_count)
 
     @property
     def steps(self) -> int:
@@ -120,6 +125,8 @@ def _nan(x: float | None) -> float:
 def continue_from(run: RecordedRun, history: int) -> Trainer:
     """A live Trainer that carries on from the step ``run`` is at, as the original run did.
 
+    The recorded edits made up to that step (those after it included) are in effect.
+
     ValueError for a step where the run stopped by itself or whose weights are not finite (no
     step can follow), or at step 0 for
     a trace whose initial weights are not those its scenario makes (only a hand-made one)."""
@@ -135,13 +142,15 @@ def continue_from(run: RecordedRun, history: int) -> Trainer:
     if not all(np.isfinite(a).all() for a in record_W + record_b):
         raise ValueError(f"the weights after step {run.step_count} are not finite: no step can follow")
     if record is not None:
-        trainer.start_from(record, run.losses, run.train_losses, run.test_losses)
+        trainer.start_from(record, run.losses, run.train_losses, run.test_losses, run.edits)
     elif not all(
         np.array_equal(a, b) for a, b in zip(trainer.W + trainer.b, record_W + record_b, strict=True)
     ):
         raise ValueError(
             "the trace's initial weights are not those its [init] makes: continue from step 1 on"
         )
+    else:
+        replay_edits(trainer, run.edits, 0)
     return trainer
 
 
@@ -175,14 +184,23 @@ def write_trace(
         if live is None:
             last = records[run.step_count - 1] if run.step_count else None
             final = last.train_loss if last else run.initial_train_loss
-            return writer.close(final, (last.stop_reason if last else None) or "steps")
+            reason = (last.stop_reason if last else None) or "steps"
+            if run.step_count == len(records):  # the whole run: its edits after its last step too
+                return writer.close(run.recording.final_loss, reason, run.recording.edits)
+            # the run as it was at that step: its edits after the step before
+            return writer.close(final, reason, [e for e in run.recording.edits if e.step < run.step_count])
         again = Trainer(run.scenario, history=1)
+        made = 0
         if origin:
-            again.start_from(records[origin - 1])
-        final = again.final_train_loss if origin else run.initial_train_loss
+            kept = tuple(e for e in run.recording.edits if e.step <= origin)  # continue_from's
+            again.start_from(records[origin - 1], edits=kept)
+            made = len(kept)
+        made = replay_edits(again, live.edits, made)
+        final = again.final_train_loss if origin or made else run.initial_train_loss
         for done in range(origin + 1, live.step_count + 1):
             check()
             writer.write_step(again.step())
+            made = replay_edits(again, live.edits, made)
             final = again.final_train_loss
             progress(done, total)
-        return writer.close(final, summary_stop_reason(again, "steps"))
+        return writer.close(final, summary_stop_reason(again, "steps"), live.edits)

@@ -21,8 +21,12 @@ What is recomputed, and from what:
   appears, once, and does not cascade;
 - steps a trace skips (--every) by running on from the last step's state; a state a trace
   leaves out (--fields) is the recomputed one;
-- the summary: final_loss is the training-set loss after the last step, and stop_reason
-  is the run's own (a run that says target_loss reached it), or steps or user.
+- the edits ("edits", trace/edit_json.py), each made at its step as the run made it: its
+  ``old`` is compared with the value the recomputed state holds there (a disagreement is
+  reported, and the edit made from the state's value, so that it does not cascade);
+- the summary: final_loss is the training-set loss after the last step (and the edits made
+  after it), and stop_reason is the run's own (a run that says target_loss reached it), or
+  steps or user.
 
 Two numbers agree when |recorded - recomputed| <= RTOL |recorded| + ATOL s, s being the
 largest finite magnitude of the recomputed array (1 when that is below 1): a relative
@@ -42,6 +46,7 @@ import numpy as np
 
 from ..engine import Trainer
 from ..engine.batching import batch_size
+from ..engine.edits import Edit, Point
 from ..engine.network import initial_parameters
 from ..engine.trainer import divergence_limit
 from ..scenario.reader import ScenarioError, parse_scenario
@@ -105,6 +110,7 @@ class _Verifier:
         self.fields = None if recording.fields is None else frozenset(recording.fields)
         self.layer_fields = self.fields is None or not self.fields.isdisjoint(LAYER_FIELDS)
         self.identical = False  # whether the last compare() found every number equal to the bit
+        self.made = 0  # how many of the recording's edits the trainer has made
 
     def problem(self, message: str) -> None:
         self.problems.append(message)
@@ -121,7 +127,8 @@ class _Verifier:
                     break
                 self.check_step(kept)
             else:
-                self.check_summary()
+                if self.edit_until(self.trainer.step_count):
+                    self.check_summary()
         except _Stop:
             self.problems.append(f"... (stopped after {MAX_DISAGREEMENTS} disagreements)")
         if self.problems:
@@ -233,6 +240,8 @@ class _Verifier:
         """Run on to the step before ``kept`` (the steps --every skipped); False when the run
         stops by itself before it."""
         t = self.trainer
+        if not self.edit_until(kept.step - 1):
+            return False
         if t.step_count < kept.step - 1 and not t.done:
             t.run(kept.step - 1 - t.step_count, record=False)
         if t.done:
@@ -242,6 +251,43 @@ class _Verifier:
             )
             return False
         return True
+
+    def edit_until(self, step: int) -> bool:
+        """Run on making the recording's edits up to those after step ``step``; False when the
+        run stopped by itself before one of them (a problem)."""
+        t, edits = self.trainer, self.rec.edits
+        while self.made < len(edits) and edits[self.made].step <= step:
+            e = edits[self.made]
+            if t.step_count < e.step and not t.done:
+                t.run(e.step - t.step_count, record=False)
+            if t.done:
+                self.problem(
+                    f"edits[{self.made}]: made after step {e.step}, but the run stops by itself at step "
+                    f"{t.step_count} ({t.stop_reason})"
+                )
+                return False
+            self.check_edit(self.made, e)
+            self.made += 1
+        return True
+
+    def check_edit(self, i: int, e: Edit) -> None:
+        """Edit ``e`` (the i-th) compared with the state it was made in, then made."""
+        t = self.trainer
+        now = t.value_at(e.what, e.layer, e.index)
+        where = f"edits[{i}] ({e.place()} after step {e.step})"
+        if isinstance(now, Point) and isinstance(e.old, Point):
+            self.compare(
+                [
+                    (where, "old.inputs", np.array(e.old.inputs), np.array(now.inputs), ""),
+                    (where, "old.targets", np.array(e.old.targets), np.array(now.targets), ""),
+                ]
+            )
+        elif isinstance(now, float) and isinstance(e.old, float):
+            self.compare([(where, "old", e.old, now, "")])
+        try:
+            t.apply_edit(replace(e, old=now))
+        except ValueError as error:  # a place or value the recomputed run does not allow
+            self.problem(f"{where}: {error}")
 
     def check_step(self, kept: KeptStep) -> None:
         """Recompute step ``kept.step`` from the trainer's state, compare what the trace holds,
@@ -454,11 +500,14 @@ def _warning(w: Any) -> str:
 
 
 def describe_kept(recording: Recording) -> str:
-    """How many steps the file keeps, for --check: ``3 steps``, ``3 of 7 steps (every 3)``."""
+    """How many steps the file keeps, for --check: ``3 steps``, ``3 of 7 steps (every 3)``, and
+    the run's edits (``12 steps, 7 edits``)."""
     n = recording.steps
     text = f"{n} step{'s' if n != 1 else ''}"
     if recording.every > 1 and recording.kept:
         text = f"{n} of {recording.kept[-1].step} steps (every {recording.every})"
     if recording.fields is not None:
         text += f", fields {', '.join(recording.fields)}"
+    if recording.edits:
+        text += f", {len(recording.edits)} edit{'s' if len(recording.edits) != 1 else ''}"
     return text

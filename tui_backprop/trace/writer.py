@@ -11,7 +11,7 @@ temporary file left by a process that was killed is removed by the next export t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,10 +21,11 @@ import numpy as np
 
 from ..common.errors import BackpropError
 from ..common.files import NewFile
-from ..engine import Diagnostic, LayerRecord, StepRecord, Trainer
+from ..engine import Diagnostic, Edit, LayerRecord, StepRecord, Trainer
 from ..engine.regularization import Penalty
 from ..engine.split import proportional_errors
 from ..scenario.reader import Scenario
+from .edit_json import edit_dict
 from .numbers import dumps
 
 FORMAT = "backprop-tui-trace"
@@ -215,6 +216,7 @@ class TraceWriter:
         self.steps = 0
         self.last_step = 0  # the number of the last step written
         self._first = True
+        self._trainer: Trainer | None = None  # the one run() steps: its edits go in the trace
         # written under a temporary name beside the target, put in place by close() when whole
         self._out = NewFile(self.path, replace, "trace", error=TraceError, text=True)
         self._penalty = bool(trainer.penalty)
@@ -268,6 +270,7 @@ class TraceWriter:
     def run(self, trainer: Trainer, steps: int) -> None:
         """Up to ``steps`` more steps of ``trainer``, writing each step this trace keeps as it
         is taken: one record at a time in memory, and none for the steps ``every`` skips."""
+        self._trainer = trainer
         end = trainer.step_count + steps
         while trainer.step_count < end and not trainer.done:
             due = (trainer.step_count // self.every + 1) * self.every  # the next step to keep
@@ -284,12 +287,16 @@ class TraceWriter:
             assert rec is not None
             self.write_step(rec)
 
-    def close(self, final_loss: float, stop_reason: str) -> Path:
-        """Write the summary, then move the finished file into place."""
+    def close(self, final_loss: float, stop_reason: str, edits: Sequence[Edit] | None = None) -> Path:
+        """Write the summary and the run's edits (``edits``, or those of the trainer ``run()``
+        stepped; none: no "edits"), then move the finished file into place."""
         if stop_reason not in STOP_REASONS:
             raise ValueError(f"unknown stop reason {stop_reason!r}")
+        if edits is None:
+            edits = self._trainer.edits if self._trainer is not None else ()
         summary = {"steps": self.steps, "final_loss": _num(final_loss), "stop_reason": stop_reason}
-        self._write(("\n" if not self._first else "") + f'],\n"summary": {_dump(summary)}\n}}\n')
+        tail = f',\n"edits": {_dump_lists([edit_dict(e) for e in edits])}' if edits else ""
+        self._write(("\n" if not self._first else "") + f'],\n"summary": {_dump(summary)}{tail}\n}}\n')
         return self._out.commit()
 
     def abort(self) -> None:
@@ -337,15 +344,27 @@ def write_trace(
     """
     replay = Trainer(trainer.scenario, history=1)
     total = trainer.step_count
+    edits = trainer.edits
     with writer_class(path, replay, replace=replace) as writer:
+        made = replay_edits(replay, edits, 0)
         for done in range(1, total + 1):
             if cancelled():
                 raise ExportCancelled(str(path))
             writer.write_step(replay.step())
+            made = replay_edits(replay, edits, made)
             if progress is not None:
                 progress(done, total)
         final = replay.final_train_loss
-        return writer.close(final, summary_stop_reason(replay, stop_reason))
+        return writer.close(final, summary_stop_reason(replay, stop_reason), edits)
+
+
+def replay_edits(trainer: Trainer, edits: Sequence[Edit], made: int) -> int:
+    """Make the edits of ``edits[made:]`` that are for the step ``trainer`` is at; how many of
+    ``edits`` are made then."""
+    while made < len(edits) and edits[made].step == trainer.step_count:
+        trainer.apply_edit(edits[made])
+        made += 1
+    return made
 
 
 # -- how big a trace will be ---------------------------------------------------------------
