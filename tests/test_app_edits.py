@@ -20,9 +20,11 @@ from conftest import ref_batch_loss
 from textual.widgets import Input
 
 from tui_backprop import Trainer, load_scenario
+from tui_backprop.cli import main
 from tui_backprop.engine import Point
 from tui_backprop.engine.boundary import pixel_centre, pixel_of
 from tui_backprop.trace.reader import read_trace
+from tui_backprop.trace.writer import write_trace
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.panels.boundary import BoundaryPanel
 from tui_backprop.tui.replay_app import ReplayApp
@@ -408,3 +410,45 @@ async def test_a_replay_takes_no_edit_until_c_continues_it(tmp_path):
         assert s.noted("a replay shows a recorded run: c continues it live", "warning")
         await s.press("c", "less_than_sign")  # c: live from step 1; <: now it takes the edit
         assert [e.new for e in app.trainer.edits] == [1.0]
+
+
+# -- the trace ------------------------------------------------------------------------------------
+
+
+async def test_edits_at_step_5_are_exported_checked_and_replayed_as_the_python_api_makes_them(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    app = BackpropApp(XOR)
+    async with drive(app) as s:
+        await s.press(*["space"] * 5)  # space x5: step 5
+        await s.press("equals_sign")  # =: W[1][0,0]
+        await type_in(s, "1.5")
+        await s.press("less_than_sign")  # <: η 1
+        await click_cell(s, *empty_cell(app.query_one(BoundaryPanel)))  # a point added
+        await s.press("space", "space")  # space x2: steps 6 and 7 from the edits
+        await s.press("e")  # e: export
+        await s.until(lambda: not app.exporting and app.last_export_path is not None, what="the export")
+        made = app.trainer.edits
+        live = app.record
+    exported = (tmp_path / "xor-trace.json").read_bytes()
+
+    # the same steps and edits through the Python API: the same bytes
+    t = Trainer(XOR)
+    t.run(5)
+    t.edit("weight", 1.5, layer=1, index=(0, 0))
+    t.edit("learning_rate", 1.0)
+    t.edit("add_point", made[2].new)
+    t.run(2)
+    assert [(e.step, e.what) for e in t.edits] == [(5, "weight"), (5, "learning_rate"), (5, "add_point")]
+    write_trace(tmp_path / "api.json", t)
+    assert (tmp_path / "api.json").read_bytes() == exported
+
+    assert main(["--check", "xor-trace.json"]) == 0, capsys.readouterr().err  # recomputed, edits and all
+
+    replay = ReplayApp(read_trace(tmp_path / "xor-trace.json"))
+    async with drive(replay) as s:
+        await s.press(*["space"] * 5)  # space x5: recorded step 5, then its edits
+        assert "✎ edited after step 5: W[1][0,0] x1→h1" in s.screen()
+        await s.press("space", "space")  # space x2: step 7
+        same_record(replay.record, live)

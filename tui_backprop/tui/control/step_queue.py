@@ -136,8 +136,9 @@ def apply(
 
 
 def can_undo(trainer: Stepper) -> bool:
-    """Whether b has something to take back: a step, or an edit made at step 0."""
-    return trainer.step_count > 0 or bool(getattr(trainer, "edits", ()))
+    """Whether b has something to take back: a step, or a live run's edit made at step 0 (a
+    replay's recorded edits are not taken back, only passed)."""
+    return trainer.step_count > 0 or (isinstance(trainer, Trainer) and bool(trainer.edits))
 
 
 def busy_text(pending: Pending) -> str:
