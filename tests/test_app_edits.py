@@ -452,3 +452,23 @@ async def test_edits_at_step_5_are_exported_checked_and_replayed_as_the_python_a
         assert "✎ edited after step 5: W[1][0,0] x1→h1" in s.screen()
         await s.press("space", "space")  # space x2: step 7
         same_record(replay.record, live)
+
+
+async def test_w_puts_data_too_big_to_be_inline_in_a_csv_file_beside_the_scenario(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = (
+        (XOR_FILE.parent / "circle.toml")
+        .read_text(encoding="utf-8")
+        .replace("samples = 200", "samples = 120000")
+    )
+    app = BackpropApp(scenario_file(tmp_path, text, "big.toml"))  # inline, its rows would pass 4 MB
+    async with drive(app) as s:
+        await s.press("space", "W", "enter")  # space: step 1; W, enter: saved
+        await s.until(lambda: not app.saver.saving, timeout=60, what="the save")
+        assert s.noted("saved as a scenario: big-step1.toml and big-step1-data.csv")
+    saved_text = (tmp_path / "big-step1.toml").read_text(encoding="utf-8")
+    assert 'csv = "big-step1-data.csv"' in saved_text and len(saved_text) < 10_000
+    saved = load_scenario(str(tmp_path / "big-step1.toml"))
+    t = app.trainer
+    assert np.array_equal(saved.inputs, t.X) and np.array_equal(saved.test_inputs, t.X_test)
+    assert all(np.array_equal(a, b) for a, b in zip(Trainer(saved).initial_W, t.W, strict=True))
