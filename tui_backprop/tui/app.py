@@ -168,7 +168,9 @@ class BackpropApp(PlainNotifications[None]):
                 chart.border_title = chart_title(chart.test_legend)
                 yield chart
                 t = self.trainer
-                yield BoundaryPanel(net, t.network, t.X, t.T, "8", id="boundary")
+                s = self.scenario  # with [data] features, the plane is the raw inputs'
+                X = t.X if s.features is None or s.raw_inputs is None else s.raw_inputs
+                yield BoundaryPanel(net, t.network, X, t.T, "8", id="boundary", features=s.features)
             yield BackwardPanel(net, "3", id="backward")
             yield GradientsPanel(net, "4", id="gradients")
             yield WeightsPanel(net, "5", id="weights")
