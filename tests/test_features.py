@@ -257,3 +257,19 @@ def test_a_bad_features_key_on_the_command_line_names_the_key(tmp_path, capsys):
     assert err.startswith(f"error: {path}: [data] features[2]: 'log(x2)' is not a feature")
     with pytest.raises(ScenarioError):
         loads_scenario(INLINE.replace("layers = [4, 3, 1]", "layers = [3, 3, 1]"))
+
+
+def test_input_names_with_features_name_the_feature_nodes(tmp_path, capsys):
+    named = loads_scenario(INLINE.replace("[data]\n", '[data]\ninput_names = ["a", "b", "c", "d"]\n'))
+    assert named.input_names == ("a", "b", "c", "d")
+    path = tmp_path / "two.toml"
+    path.write_text(INLINE.replace("[data]\n", '[data]\ninput_names = ["u", "v"]\n'), encoding="utf-8")
+    assert main(["--check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "[data] input_names: expected 4 names" in err and "one name a feature" in err
+
+
+def test_a_script_export_is_refused_with_features_rather_than_wrong(capsys):
+    assert main(["spiral_features", "--export-code", "numpy"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--export-code: [data] features:" in err

@@ -242,3 +242,49 @@ def test_a_replay_continues_the_schedule_exactly(tmp_path):
         assert a.learning_rate == b.learning_rate
         for la, lb in zip(a.layers, b.layers, strict=True):
             np.testing.assert_array_equal(la.w, lb.w)
+
+
+# -- the app: the header and the explain panel -------------------------------------------------
+
+
+async def test_the_header_and_the_explain_panel_show_the_rate_of_the_step_on_screen():
+    from app_harness import drive
+
+    from tui_backprop.tui.app import BackpropApp
+
+    app = BackpropApp(scenario(SCHEDULES["cosine"]))
+    cosine = [0.1 + 0.7 * (1 + math.cos(math.pi * (k % 7) / 7)) / 2 for k in range(10)]
+    async with drive(app) as s:
+        assert "lr 0.8 (cosine)" in s.header()  # before the first step: step 1's rate, the base
+        await s.press("space", "space", "space", "space")  # space x4: steps 1 to 4
+        assert f"lr {cosine[3]:.4g} (cosine)" in s.header()
+        await s.press("b")  # b: back to step 3, and its rate
+        assert f"lr {cosine[2]:.4g} (cosine)" in s.header()
+        while app.selection.mode != "weight":
+            await s.press("tab")  # tab: select a weight, whose update the explain panel shows
+        explained = s.panel("explain")
+        assert "η of step 3: the cosine schedule" in explained
+        assert "η_k = 0.1 + (η − 0.1) · (1 + cos(π · (k mod 7) / 7)) / 2" in explained
+        assert f"η = 0.8, k = 2 (the updates before this step): η_k = {cosine[2]:.4g}" in explained
+
+
+async def test_without_a_schedule_the_header_and_explain_panel_are_as_before():
+    from app_harness import drive
+
+    from tui_backprop.tui.app import BackpropApp
+
+    app = BackpropApp(scenario())
+    async with drive(app) as s:
+        await s.press("space")  # space: one step
+        assert "lr 0.8  " in s.header() and "(constant)" not in s.header()
+        while app.selection.mode != "weight":
+            await s.press("tab")  # tab: select a weight
+        assert "schedule" not in s.panel("explain")
+
+
+def test_a_script_export_is_refused_with_a_schedule_rather_than_wrong(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text(TINY + SCHEDULES["step"], encoding="utf-8")
+    assert main([str(path), "--export-code", "numpy"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--export-code: [training] schedule:" in err

@@ -244,7 +244,10 @@ def data_fields(
         note = f" (the raw inputs x1..x{features.n_raw} that [data] features names)"
         r.problems[before:] = [p + note if "input" in p else p for p in r.problems[before:]]
     _check_targets(r, targets, loss, {"csv": "target_columns", "generator": "generator"}.get(source or ""))
+    before = len(r.problems)
     input_names = r.names(t, "data", "input_names", n_in) or (features.names if features else names[0])
+    if features is not None and len(r.problems) > before:
+        r.problems[-1] += " (with features, one name a feature: without input_names, each is its term)"
     output_names = r.names(t, "data", "output_names", n_out) or names[1]
     if layers:  # every node a name of its own (scenario/names.py)
         for key, problem in name_problems(layers, input_names, output_names):

@@ -35,6 +35,7 @@ from textual.widgets import Static
 
 from ..engine import StepRecord, Trainer
 from ..engine.phases import FULL, Reveal
+from ..engine.schedule import schedule_for
 from ..engine.trainer import HISTORY_STEPS
 from ..scenario.notation import vocabulary
 from ..scenario.reader import Scenario
@@ -161,6 +162,7 @@ class BackpropApp(PlainNotifications[None]):
                 update_biases=self.scenario.update_biases,
                 about=about(self.scenario),
                 digits=self.scenario.digits,
+                schedule=(schedule_for(self.scenario), self.scenario.learning_rate),
             )
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ...engine import StepRecord
 from ...engine.explain import record_split
+from ...engine.schedule import Schedule
 from ...scenario.notation import vocabulary
 from ...tutor.rounding import HandPrecisionUnsupported, hand_values
 from ..netinfo import NetInfo
@@ -33,16 +34,19 @@ class ExplainPanel(Panel):
         update_biases: bool = True,
         about: tuple[str, str] = ("", ""),
         digits: int | None = None,
+        schedule: tuple[Schedule, float] | None = None,
         **kwargs,
     ) -> None:
         """``about``: the scenario's name and description, shown before the first step;
-        ``digits``: hand precision ([display] digits), shown after the explanation."""
+        ``digits``: hand precision ([display] digits), shown after the explanation; ``schedule``:
+        the learning-rate schedule and its base rate, whose formula a weight's update shows."""
         super().__init__(net, key, **kwargs)
         self.update_biases = update_biases
         self.about = about
         # the learner's graded numbers of the step on screen and the diagnosis (tui/control/quiz.py)
         self.checked_lines: Callable[[StepRecord | None], list[str]] = lambda record: []
         self.digits = digits
+        self.schedule = schedule
         self._hand: tuple[StepRecord, Mapping[str, np.ndarray] | str] | None = None
 
     def build(self, width: int) -> Text:
@@ -56,6 +60,7 @@ class ExplainPanel(Panel):
             phase=reveal.fresh,
             split=record_split(rec) if rec is not None and self.net.depth > 1 else None,
             about=self.about,
+            schedule=self.schedule,
         )
         if self.digits is not None and rec is not None:
             lines += hand_lines(rec, self.selection, self.digits, self.hand_values(rec))
