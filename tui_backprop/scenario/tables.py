@@ -266,12 +266,11 @@ def data_fields(
     if read_key(r, t, "data", DATA["standardize"]) and inputs is not None:
         inputs, test_inputs = standardized(inputs, test_inputs)
         keys["standardize"] = True
-    raw_inputs, raw_test_inputs = inputs, test_inputs  # the network's inputs are their features
-    if features is not None and inputs is not None:
+    raw_inputs = raw_test_inputs = None
+    if features is not None and inputs is not None:  # the network's inputs are the raw ones' features
+        raw_inputs, raw_test_inputs = inputs, test_inputs
         inputs = _featured(r, features, inputs, "")
         test_inputs = None if test_inputs is None else _featured(r, features, test_inputs, "test ")
-    else:
-        raw_inputs = raw_test_inputs = None
     for arr in (inputs, targets, test_inputs, test_targets, raw_inputs, raw_test_inputs):
         if arr is not None:
             arr.flags.writeable = False
