@@ -288,3 +288,15 @@ def test_a_script_export_is_refused_with_a_schedule_rather_than_wrong(tmp_path, 
     assert main([str(path), "--export-code", "numpy"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "--export-code: [training] schedule:" in err
+
+
+def test_a_worked_solution_names_the_schedule_and_updates_at_each_steps_rate(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(TINY + SCHEDULES["cosine"], encoding="utf-8")
+    out = tmp_path / "worked.md"
+    assert main([str(path), "--worked", "2", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "learning rate 0.8 on the schedule cosine(period=7, minimum=0.1)" in text
+    second = 0.1 + 0.7 * (1 + math.cos(math.pi / 7)) / 2  # step 2: k = 1
+    step2 = text.split("Step 2")[1]
+    assert f" - {second:.4g} \\times " in step2 and " - 0.8 \\times " not in step2
