@@ -133,6 +133,7 @@ SHOTS = [
         ["f", "f", _click_plane(0.5, 0.55), "k", _click_plane(0.15, 0.85), _click_plane(0.85, 0.15)]
         + ["right", "right", "right", "equals_sign", "2", ".", "5", "enter"],
     ),
+    Shot("spiral-features", _app("spiral_features"), ["F", "8"]),
     Shot("iris-chart", _app("iris"), ["f", "f", "f", "6"]),
     Shot("blobs", _app("blobs_784"), ["space", "space", "space"]),
     Shot("blobs-neuron", _app("blobs_784"), ["space", "w"]),

@@ -95,6 +95,14 @@ BEYOND_THE_SCHEMA = {
     **{p.stem: "the CSV file" for p in BAD if p.stem.startswith("csv_") and p.stem != "csv_and_inputs"},
     "input_columns_overlap": "the CSV file's columns",
     "one_hot_unknown_column": "the CSV file's columns",
+    # [data] features: its grammar, the count against [network] layers, the data through it
+    "features_unknown_term": "the features' grammar",
+    "features_escape_code": "the features' grammar",
+    "features_duplicate": "the same feature spelt two ways",
+    "features_count": "one feature an input node",
+    "features_past_the_data": "the raw inputs the features name",
+    "features_not_finite": "the features of the data",
+    "min_learning_rate_above_rate": "one key against another's value",
     # names in a message that the schema sees as well-formed
     "key_control_character": "kept as an unknown key: refused",
 }
@@ -157,12 +165,8 @@ def test_the_defaults_of_a_minimal_scenario_are_the_declared_ones():
 
 
 def _with(table: str, key: str, value: str) -> str:
-    extra = {"optimizer": 'optimizer = "adam"\n', "momentum": 'optimizer = "momentum"\n'}
-    lines = (
-        extra["momentum" if key == "momentum" else "optimizer"]
-        if key in ("beta1", "beta2", "epsilon", "momentum")
-        else ""
-    )
+    only = next(t for t in FORMAT if t.name == table)[key].only  # the key its use depends on
+    lines = f'{only[0]} = "{only[1][0]}"\n' if only else ""
     text = re.sub(rf"(?m)^{key} = .*\n", "", MINIMAL) + ("" if f"[{table}]" in MINIMAL else f"[{table}]\n")
     return text.replace(f"[{table}]\n", f"[{table}]\n{lines}{key} = {value}\n", 1)
 

@@ -6,7 +6,10 @@
     x1, x2 = pixel_centre(r, c, ext, cols, rows)      # the point at the centre of a pixel (a click)
 
 The grid's pixel (r, c) is the network's output at the centre of that pixel: x1 grows to the
-right along the columns, x2 grows upwards (row 0 is the highest x2), as on a plot.
+right along the columns, x2 grows upwards (row 0 is the highest x2), as on a plot. With
+engineered features ([data] features, engine/features.py) the plane is still the raw inputs'
+(x1, x2): each pixel centre goes through the features before the network (plane_inputs), as
+every data point did.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .features import Features
 from .network import Network
 
 Array = np.ndarray
@@ -48,11 +52,25 @@ def grid_points(ext: Extent, cols: int, rows: int) -> Array:
     return np.column_stack([g1.ravel(), g2.ravel()])
 
 
+def plane_inputs(ext: Extent, cols: int, rows: int, features: Features | None = None) -> Array:
+    """The network's inputs a[0] at every pixel centre of the raw plane, (rows * cols, n_0) row by
+    row from the top: the points themselves, or their ``features``."""
+    points = grid_points(ext, cols, rows)
+    return points if features is None else features(points)
+
+
 def output_grid(
-    network: Network, W: Sequence[Array], b: Sequence[Array], ext: Extent, cols: int, rows: int
+    network: Network,
+    W: Sequence[Array],
+    b: Sequence[Array],
+    ext: Extent,
+    cols: int,
+    rows: int,
+    features: Features | None = None,
 ) -> Array:
-    """The network's output y = a[L] at every pixel centre, shape (rows, cols, n_L)."""
-    _, acts = network.forward(W, b, grid_points(ext, cols, rows))
+    """The network's output y = a[L] at every pixel centre of the raw plane (through the
+    ``features`` when the network has them), shape (rows, cols, n_L)."""
+    _, acts = network.forward(W, b, plane_inputs(ext, cols, rows, features))
     y = acts[-1]
     return y.reshape(rows, cols, y.shape[1])
 

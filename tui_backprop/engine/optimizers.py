@@ -6,11 +6,12 @@
               m^ = m / (1 - b1^t);  v^ = v / (1 - b2^t);  W <- W - lr m^ / (sqrt(v^) + eps)
 
 The same rule applies to every bias, unless the biases are frozen. Each optimiser has one
-method, ``step(W, b, grad_w, grad_b, state) -> (new_W, new_b, new_state)``: g may be the
-true gradient or any other direction (the proportional error split), and nothing is
-changed in place. The state is immutable like the parameters: read-only arrays, one per
-layer under each name ("velocity_w", "velocity_b"; "m_w", "v_w", "m_b", "v_b"), so that
-undo restores it by reference.
+method, ``step(W, b, grad_w, grad_b, state, lr=None) -> (new_W, new_b, new_state)``: g may
+be the true gradient or any other direction (the proportional error split), and nothing is
+changed in place. ``lr`` is this update's rate (a learning-rate schedule's, engine/schedule.py),
+passed in rather than set on the optimiser, which forked trainers share; None is ``self.lr``.
+The state is immutable like the parameters: read-only arrays, one per layer under each name
+("velocity_w", "velocity_b"; "m_w", "v_w", "m_b", "v_b"), so that undo restores it by reference.
 """
 
 from __future__ import annotations
@@ -70,12 +71,15 @@ class Optimizer:
         grad_w: Sequence[Array],
         grad_b: Sequence[Array],
         state: OptimizerState,
+        lr: float | None = None,
     ) -> tuple[Params, Params, OptimizerState]:
-        """New W and b (n_l, n_{l-1}) and (n_l,) per layer, and the state after this update."""
+        """New W and b (n_l, n_{l-1}) and (n_l,) per layer, and the state after this update, at
+        the rate ``lr`` (None: the optimiser's own)."""
         t = state.t + 1
+        rate = self.lr if lr is None else lr
         arrays: dict[str, Params] = {}
-        new_W = self._apply("w", W, grad_w, state, t, arrays)
-        new_b = self._apply("b", b, grad_b, state, t, arrays) if self.update_biases else tuple(b)
+        new_W = self._apply("w", W, grad_w, state, (t, rate), arrays)
+        new_b = self._apply("b", b, grad_b, state, (t, rate), arrays) if self.update_biases else tuple(b)
         return new_W, new_b, OptimizerState(t, arrays)
 
     def _apply(
@@ -84,16 +88,17 @@ class Optimizer:
         params: Sequence[Array],
         grads: Sequence[Array],
         state: OptimizerState,
-        t: int,
+        when: tuple[int, float],
         arrays: dict[str, Params],
     ) -> Params:
+        t, lr = when  # the update's number from 1, and its rate
         names = [f"{slot}_{kind}" for slot in self.slots]
         new_params: list[Array] = []
         new_slots: list[list[Array]] = [[] for _ in names]
         for l, (p, g) in enumerate(zip(params, grads, strict=True)):
             slots = tuple(state.arrays[name][l] for name in names)
             if p.size:
-                p, slots = self.rule(p, g, slots, t)
+                p, slots = self.rule(p, g, slots, t, lr)
             new_params.append(p)
             for i, s in enumerate(slots):
                 new_slots[i].append(_frozen(s))
@@ -101,7 +106,10 @@ class Optimizer:
             arrays[name] = tuple(per_layer)
         return tuple(new_params)
 
-    def rule(self, p: Array, g: Array, slots: tuple[Array, ...], t: int) -> tuple[Array, tuple[Array, ...]]:
+    def rule(
+        self, p: Array, g: Array, slots: tuple[Array, ...], t: int, lr: float
+    ) -> tuple[Array, tuple[Array, ...]]:
+        """One array's update at rate ``lr``: the new p and its slots."""
         raise NotImplementedError
 
 
@@ -110,8 +118,9 @@ class GD(Optimizer):
 
     name = "gd"
 
-    def step(self, W, b, grad_w, grad_b, state):  # the hot path of small networks: no loop machinery
-        lr = self.lr
+    def step(self, W, b, grad_w, grad_b, state, lr=None):  # the hot path of small networks: no loop
+        if lr is None:
+            lr = self.lr
         new_W = tuple([_descend(Wl, lr, g) for Wl, g in zip(W, grad_w, strict=True)])
         if self.update_biases:
             new_b = tuple([_descend(bl, lr, g) if bl.size else bl for bl, g in zip(b, grad_b, strict=True)])
@@ -133,10 +142,10 @@ class Momentum(Optimizer):
     def params(self) -> dict[str, float]:
         return {"lr": self.lr, "momentum": self.momentum}
 
-    def rule(self, p, g, slots, t):
+    def rule(self, p, g, slots, t, lr):
         (v,) = slots
         v = self.momentum * v + g
-        return p - self.lr * v, (v,)
+        return p - lr * v, (v,)
 
 
 class Adam(Optimizer):
@@ -160,14 +169,14 @@ class Adam(Optimizer):
     def params(self) -> dict[str, float]:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
 
-    def rule(self, p, g, slots, t):
+    def rule(self, p, g, slots, t, lr):
         m, v = slots
         b1, b2 = self.beta1, self.beta2
         m = b1 * m + (1.0 - b1) * g
         v = b2 * v + (1.0 - b2) * (g * g)
         m_hat = m / (1.0 - b1**t)
         v_hat = v / (1.0 - b2**t)
-        return p - self.lr * m_hat / (np.sqrt(v_hat) + self.epsilon), (m, v)
+        return p - lr * m_hat / (np.sqrt(v_hat) + self.epsilon), (m, v)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"gd": GD, "momentum": Momentum, "adam": Adam}

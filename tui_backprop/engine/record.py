@@ -119,14 +119,14 @@ class StepRecord:
     step: int  # 1-based
     epoch: int  # 1-based
     batch: tuple[int, ...]  # 0-based sample indices, in the order used
-    x: Array  # (B, n_0) the inputs a[0]
+    x: Array  # (B, n_0) the inputs a[0] (with [data] features: the features of the batch's raw rows)
     t: Array  # (B, n_L) the targets
     sample_losses: Array  # (B,) l(y_k, t_k) before the update
     loss: float  # mean of sample_losses + penalty: the batch loss before the update
     # training-set loss after the update (its penalty with the updated weights); nan on a step
     # that did not evaluate it ([training] evaluate_every)
     train_loss: float
-    learning_rate: float
+    learning_rate: float  # the rate this step's update used: its schedule's (engine/schedule.py)
     layers: tuple[LayerRecord, ...]
     stop_reason: str | None = None  # set when this step ended the run by itself
     # why this step diverged (one of the two is set when it did): the first non-finite number,

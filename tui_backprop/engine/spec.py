@@ -85,3 +85,7 @@ class RunSpec(Protocol):
     def max_steps(self) -> int: ...
     @property
     def evaluate_every(self) -> int: ...  # the training- and test-set losses every K steps
+
+    # read with getattr, so that a plain namespace without them is a constant-rate run on its own
+    # inputs: schedule ("constant", "step", ...) with its keys (schedule.SCHEDULE_PARAMS), and
+    # features (a features.Features, or None) with raw_inputs, the rows that inputs are features of

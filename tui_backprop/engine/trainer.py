@@ -54,6 +54,7 @@ from .network import Network, initial_parameters
 from .optimizers import OptimizerState, optimizer_for
 from .record import LayerRecord, LossBlowUp, StepRecord, find_nonfinite
 from .regularization import Penalty
+from .schedule import schedule_for
 from .spec import RunSpec
 from .split import split_gradients
 
@@ -115,13 +116,18 @@ class Trainer(Generic[S]):
         self.network = Network(tuple(get_activation(a) for a in s.activations), get_loss(s.loss), s.bias)
         self.X = _frozen(np.asarray(s.inputs, dtype=float))  # (N, n_0)
         self.T = _frozen(np.asarray(s.targets, dtype=float))  # (N, n_L)
+        # [data] features: X holds the features (engine/features.py) of the raw inputs X_raw
+        # (N, n_raw), which the decision boundary is drawn over; without them X_raw is X
+        self.features = getattr(s, "features", None)
+        raw = getattr(s, "raw_inputs", None)
+        self.X_raw = self.X if self.features is None or raw is None else _frozen(np.asarray(raw, dtype=float))
         # the held-out test set, (N_test, n_0) and (N_test, n_L), or None: never trained on
         self.X_test = None if s.test_inputs is None else _frozen(np.asarray(s.test_inputs, dtype=float))
         self.T_test = None if s.test_targets is None else _frozen(np.asarray(s.test_targets, dtype=float))
         self.schedule = BatchSchedule(len(self.X), s.batch, s.shuffle, s.seed)
         # the rate the optimiser steps with, before any schedule: the scenario's, or a
         # learning_rate edit's (engine/edits.py)
-        self.base_learning_rate: float = s.learning_rate
+        self.base_learning_rate: float = float(s.learning_rate)
         # the full batch in file order: each step's forward pass is the training-set forward
         # pass that the previous step already computed for its train_loss, and is reused
         self._full_in_order = self.schedule.size == len(self.X) and not s.shuffle
@@ -134,8 +140,11 @@ class Trainer(Generic[S]):
         self.penalty = Penalty(s.l1, s.l2)  # added to both losses; its gradient to grad_w
         self._penalised = bool(self.penalty)
         self.optimizer = optimizer_for(s)
-        self._era = self._base_era = Era(self.X, self.T, self.schedule, s.learning_rate)
+        self._era = self._base_era = Era(self.X, self.T, self.schedule, self.base_learning_rate)
         self._origin_edits: tuple[Edit, ...] = ()  # the edits start_from() began with
+        # the rate of step k is lr_schedule.rate(base_learning_rate, k - 1) (engine/schedule.py):
+        # the base rate is the scenario's learning_rate, or a learning_rate edit's
+        self.lr_schedule = schedule_for(s)
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
         self._zero_init = tuple(not w.any() for w in self.initial_W)  # layers that start all 0
         self.initial_opt = self.optimizer.init(self.initial_W, self.initial_b)
@@ -298,6 +307,10 @@ class Trainer(Generic[S]):
             return last
         with np.errstate(all="ignore"):
             return self._train_forward()[2] + self._penalty_of(self.W)
+
+    def rate_of(self, step: int) -> float:
+        """The learning rate step ``step`` (1-based) updates with: the schedule's, from the base rate."""
+        return self.lr_schedule.rate(self.base_learning_rate, step - 1)
 
     @property
     def start_step(self) -> int:
@@ -578,7 +591,8 @@ class Trainer(Generic[S]):
         if self._penalised:  # the loss and what the update descends include the weights' penalty
             penalty, grad_w, step_w = self._add_penalty(W, grad_w, step_w)
             loss += penalty
-        best = self._update(step_w, step_b, next_pos)
+        rate = self.lr_schedule.rate(self.base_learning_rate, self.step_count)  # rate_of(step_count + 1)
+        best = self._update(step_w, step_b, next_pos, rate)
         if self._evaluates():
             train_zs, train_loss, test_loss = self._evaluate(loss)
             self._check_stop(loss, train_loss, train_zs)
@@ -590,7 +604,7 @@ class Trainer(Generic[S]):
             return None
         passes = (x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors)
         rec = self._record(
-            indices, next_pos, W, b, passes, loss, penalty, best, train_zs, train_loss, test_loss
+            indices, next_pos, W, b, passes, loss, penalty, best, train_zs, train_loss, test_loss, rate
         )
         self.last_record = rec
         return rec
@@ -607,11 +621,12 @@ class Trainer(Generic[S]):
         sample_losses = self.network.sample_losses(acts[-1], t, zs[-1])
         return x, t, zs, acts, sample_losses, _mean(sample_losses)
 
-    def _update(self, step_w: list[Array], step_b: list[Array], next_pos: Position) -> float:
-        """The optimiser's update: the state before it goes on the undo history, the new (read-
-        only) parameters become current. Returns the best training loss before this step."""
+    def _update(self, step_w: list[Array], step_b: list[Array], next_pos: Position, rate: float) -> float:
+        """The optimiser's update at the learning rate ``rate``: the state before it goes on the
+        undo history, the new (read-only) parameters become current. Returns the best training
+        loss before this step."""
         W, b, opt = self.W, self.b, self.opt_state
-        new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt)
+        new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate)
         for arr in new_W:
             arr.flags.writeable = False
         for arr in new_b:
@@ -689,8 +704,10 @@ class Trainer(Generic[S]):
         train_zs: list[Array],
         train_loss: float,
         test_loss: float | None,
+        rate: float,
     ) -> StepRecord:
-        """The StepRecord of the step just taken from weights W, biases b: every array frozen."""
+        """The StepRecord of the step just taken from weights W, biases b at the learning rate
+        ``rate``: every array frozen."""
         x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors = passes
         net, new_W, new_b, new_opt = self.network, self.W, self.b, self.opt_state
         layers = tuple(
@@ -736,7 +753,7 @@ class Trainer(Generic[S]):
             loss=loss,
             train_loss=train_loss,
             test_loss=test_loss,
-            learning_rate=self.base_learning_rate,
+            learning_rate=rate,
             layers=layers,
             stop_reason=self.stop_reason,
             nonfinite=nonfinite,

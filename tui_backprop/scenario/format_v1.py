@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from ..engine.activations import ACTIVATIONS, ALIASES
 from ..engine.datasets import GENERATORS
+from ..engine.features import GRAMMAR as FEATURE_GRAMMAR
 from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZER_PARAMS
+from ..engine.schedule import SCHEDULES
 from .declare import REQUIRED, Key, Range, Table
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
@@ -56,6 +58,7 @@ def _when(key: str, value: str, then: dict) -> dict:
 
 
 _ADAM = _only("optimizer", "adam")
+_POSITIVE = Range(0, low_open=True)
 
 SCENARIO = Table(
     "scenario",
@@ -278,6 +281,14 @@ DATA = Table(
             "the fraction of the samples held out as a test set",
             range=Range(0, 1, high_open=True, text=">= 0 and < 1"),
         ),
+        Key(
+            "features",
+            "custom",
+            None,
+            "the network's inputs as functions of the raw inputs x1, x2, ...: one term an input node",
+            shown_type="list of strings",
+            schema={"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_NODES},
+        ),
     ),
     rules=(
         "One source: `inputs` with `targets`, or `generator`, or `csv` with `target_columns`.",
@@ -287,6 +298,10 @@ DATA = Table(
         "`bce` needs targets in [0, 1]; `cross_entropy` needs each target row to sum to 1, none negative.",
         "`input_names` and `output_names`: one name a node, each name used once.",
         "`test_fraction` must leave at least one sample for each of the two sets; `seed` draws them.",
+        f"`features`: each term is one of {FEATURE_GRAMMAR}, each given once; there are as many as "
+        "the first entry of `[network] layers`. The data then holds the raw inputs x1..xn (n: the highest "
+        "index a term names), which `standardize` and `test_fraction` work on; `input_names` default to "
+        "the terms.",
     ),
     schema={
         "anyOf": [{"required": ["inputs"]}, {"required": ["generator"]}, {"required": ["csv"]}],
@@ -365,12 +380,61 @@ TRAINING = Table(
             range=Range(0, low_open=True),
             only=_ADAM,
         ),
+        Key(
+            "schedule",
+            "str",
+            "constant",
+            "how the rate of each step follows from learning_rate (the formulas: docs/maths.md)",
+            choices=SCHEDULES,
+        ),
+        Key(
+            "step_factor",
+            "number",
+            0.5,
+            "step: the rate is multiplied by this every step_every steps",
+            range=_POSITIVE,
+            only=_only("schedule", "step"),
+        ),
+        Key(
+            "step_every",
+            "int",
+            100,
+            "step: the steps between two multiplications by step_factor",
+            range=Range(1),
+            only=_only("schedule", "step"),
+        ),
+        Key(
+            "gamma",
+            "number",
+            0.99,
+            "exponential: the rate is multiplied by this every step",
+            range=_POSITIVE,
+            only=_only("schedule", "exponential"),
+        ),
+        Key(
+            "cosine_period",
+            "int",
+            None,
+            "cosine: the steps from learning_rate down to min_learning_rate, then again (default max_steps)",
+            range=Range(1),
+            only=_only("schedule", "cosine"),
+        ),
+        Key(
+            "min_learning_rate",
+            "number",
+            0.0,
+            "cosine: the lowest rate, at most learning_rate",
+            range=_NOT_NEGATIVE,
+            only=_only("schedule", "cosine"),
+        ),
     ),
     rules=(
         '`loss = "bce"` needs a sigmoid output layer, `cross_entropy` a softmax one, and a softmax output '
         "layer needs `cross_entropy`.",
         '`momentum` goes with `optimizer = "momentum"` only; `beta1`, `beta2`, `epsilon` with '
         '`optimizer = "adam"` only.',
+        '`step_factor` and `step_every` go with `schedule = "step"` only, `gamma` with `"exponential"`, '
+        '`cosine_period` and `min_learning_rate` with `"cosine"`; `min_learning_rate` <= `learning_rate`.',
     ),
 )
 

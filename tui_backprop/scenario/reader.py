@@ -22,7 +22,9 @@ from ..common.errors import BackpropError
 from ..common.escape import quoted
 from ..common.escape import shown as escaped
 from ..common.files import SCENARIO_LIMIT, Unreadable, not_utf8, read_resource, size_text
+from ..engine.features import Features
 from ..engine.optimizers import OPTIMIZER_PARAMS
+from ..engine.schedule import SCHEDULE_PARAMS
 from .declare import read_table
 from .format_v1 import DATA, DISPLAY, INIT, KEYS, MAX_PASS, NETWORK, SCENARIO, TRAINING
 from .notation import DEFAULT as DEFAULT_NOTATION
@@ -98,6 +100,13 @@ class Scenario:
     beta1: float = TRAINING.default("beta1")  # adam only: decay of the running mean of g
     beta2: float = TRAINING.default("beta2")  # adam only: decay of the running mean of g^2
     epsilon: float = TRAINING.default("epsilon")  # adam only: added to sqrt(v^)
+    # the learning rate of each step (engine/schedule.py) and each schedule's own parameters
+    schedule: str = TRAINING.default("schedule")
+    step_factor: float = TRAINING.default("step_factor")  # step only: the rate x this ...
+    step_every: int = TRAINING.default("step_every")  # ... every this many steps
+    gamma: float = TRAINING.default("gamma")  # exponential only: the rate x gamma every step
+    cosine_period: int | None = TRAINING.default("cosine_period")  # cosine only (read: max_steps if unset)
+    min_learning_rate: float = TRAINING.default("min_learning_rate")  # cosine only: the lowest rate
     source: str | None = None  # the file it came from
     # where generated data came from ([data] generator, samples, ...), as (key, value) pairs
     # in the order the trace writes them; () for inline data
@@ -106,6 +115,11 @@ class Scenario:
     test_inputs: np.ndarray | None = field(default=None, repr=False)
     test_targets: np.ndarray | None = field(default=None, repr=False)
     test_fraction: float = DATA.default("test_fraction")
+    # [data] features: inputs and test_inputs are then the features (the network's inputs a[0])
+    # of raw_inputs (N, n_raw) and raw_test_inputs, the data as the file gives it (read-only)
+    features: Features | None = None
+    raw_inputs: np.ndarray | None = field(default=None, repr=False)
+    raw_test_inputs: np.ndarray | None = field(default=None, repr=False)
     # the --set and --vary flags that changed the file's keys for this run, as typed
     # ("--set network.layers=[2,5,1]"); those of [scenario] itself are left out
     overrides: tuple[str, ...] = ()
@@ -159,6 +173,10 @@ class Scenario:
             training["optimizer"] = self.optimizer
             for key in OPTIMIZER_PARAMS[self.optimizer]:
                 training[key] = getattr(self, key)
+        if self.schedule != "constant":  # likewise: a constant rate keeps a trace's bytes
+            training["schedule"] = self.schedule
+            for key in SCHEDULE_PARAMS[self.schedule]:
+                training[key] = getattr(self, key)
         out: dict[str, Any] = {
             "scenario": {"name": self.title, "description": self.description},
             "network": {
@@ -171,6 +189,7 @@ class Scenario:
                 "input_names": list(self.input_names),
                 "output_names": list(self.output_names),
                 **{k: list(v) if isinstance(v, tuple) else v for k, v in self.data_source},
+                **({"features": list(self.features.names)} if self.features else {}),
             },
             "training": training,
         }

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..common.escape import quoted
 from ..engine.activations import ALIASES
+from ..engine.features import FeatureError, Features, parse_features, parse_term
 from ..engine.losses import LOSSES
 from .csv_source import read_csv
 from .declare import check_choice, read_key, read_table
@@ -192,7 +193,21 @@ def training_fields(r: Reader, activations: tuple[str, ...]) -> dict[str, Any]:
             r.problem("training", "loss", f"{loss} needs a {needs} output layer, got {out_act}")
         if out_act == "softmax" and loss != "cross_entropy":
             r.problem("training", "loss", f"a softmax output layer needs cross_entropy, got {loss}")
-    return {**v, "error_split": v["error_split"] or "gradient"}
+    _schedule(r, v)
+    return {**v, "error_split": v["error_split"] or "gradient", "schedule": v["schedule"] or "constant"}
+
+
+def _schedule(r: Reader, v: dict[str, Any]) -> None:
+    """The learning-rate schedule's keys that depend on others: a cosine's period is max_steps
+    unless given, and its lowest rate is at most learning_rate."""
+    if v.get("schedule") != "cosine":
+        return
+    if v.get("cosine_period") is None and v.get("max_steps") is not None:
+        v["cosine_period"] = v["max_steps"]
+    lowest, rate = v.get("min_learning_rate"), v.get("learning_rate")
+    if lowest is not None and rate is not None and lowest > rate:
+        message = f"must be at most learning_rate ({rate:g}), got {lowest:g}"
+        r.problem("training", "min_learning_rate", message)
 
 
 def _batch(r: Reader, t: dict[str, Any]) -> Any:
@@ -221,9 +236,18 @@ def data_fields(
     n_in, n_out = (layers[0], layers[-1]) if layers else (None, None)
     seed = read_key(r, t, "data", DATA["seed"])
     source = source_of(r, t)
-    inputs, targets, names, keys = _source(r, t, source, layers, activations, loss, seed, base)
+    features = _features(r, t, n_in)
+    raw_layers = layers if "features" not in t else () if features is None else (features.n_raw, *layers[1:])
+    before = len(r.problems)
+    inputs, targets, names, keys = _source(r, t, source, raw_layers, activations, loss, seed, base)
+    if features is not None:  # the data's problems are about the raw inputs that the features name
+        note = f" (the raw inputs x1..x{features.n_raw} that [data] features names)"
+        r.problems[before:] = [p + note if "input" in p else p for p in r.problems[before:]]
     _check_targets(r, targets, loss, {"csv": "target_columns", "generator": "generator"}.get(source or ""))
-    input_names = r.names(t, "data", "input_names", n_in) or names[0]
+    before = len(r.problems)
+    input_names = r.names(t, "data", "input_names", n_in) or (features.names if features else names[0])
+    if features is not None and len(r.problems) > before:
+        r.problems[-1] += " (with features, one name a feature: without input_names, each is its term)"
     output_names = r.names(t, "data", "output_names", n_out) or names[1]
     if layers:  # every node a name of its own (scenario/names.py)
         for key, problem in name_problems(layers, input_names, output_names):
@@ -242,7 +266,12 @@ def data_fields(
     if read_key(r, t, "data", DATA["standardize"]) and inputs is not None:
         inputs, test_inputs = standardized(inputs, test_inputs)
         keys["standardize"] = True
-    for arr in (inputs, targets, test_inputs, test_targets):
+    raw_inputs = raw_test_inputs = None
+    if features is not None and inputs is not None:  # the network's inputs are the raw ones' features
+        raw_inputs, raw_test_inputs = inputs, test_inputs
+        inputs = _featured(r, features, inputs, "")
+        test_inputs = None if test_inputs is None else _featured(r, features, test_inputs, "test ")
+    for arr in (inputs, targets, test_inputs, test_targets, raw_inputs, raw_test_inputs):
         if arr is not None:
             arr.flags.writeable = False
     return {
@@ -254,7 +283,60 @@ def data_fields(
         "test_inputs": test_inputs,
         "test_targets": test_targets,
         "test_fraction": fraction or 0.0,
+        "features": features,
+        "raw_inputs": raw_inputs,
+        "raw_test_inputs": raw_test_inputs,
     }
+
+
+def _features(r: Reader, t: dict[str, Any], n_in: int | None) -> Features | None:
+    """[data] features: terms of the grammar (engine/features.py), one a node of the input layer;
+    None without the key, or after a problem."""
+    if "features" not in t:
+        return None
+    v = t["features"]
+    if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
+        r.problem("data", "features", f"expected a non-empty list of terms (strings), got {described(v)}")
+        return None
+    if len(v) > MAX_NODES:
+        r.problem(
+            "data", "features", f"{len(v):,} features is more than {MAX_NODES:,}, the most nodes a layer"
+        )
+        return None
+    bad = 0
+    for i, text in enumerate(v):
+        try:
+            parse_term(text)
+        except FeatureError as e:
+            bad += 1
+            if bad <= 3:  # a few are enough to see the grammar's point
+                r.problem("data", f"features[{i}]", f"{quoted(text)} {e.why}")
+    if bad:
+        return None
+    try:
+        features = parse_features(v)
+    except FeatureError as e:
+        r.problem("data", "features", f"{quoted(e.term or '')} {e.why}")
+        return None
+    if n_in is not None and len(features) != n_in:
+        message = (
+            f"{len(features)} features, but [network] layers begins with {n_in} input nodes: "
+            "the input layer has one node a feature"
+        )
+        r.problem("data", "features", message)
+    return features
+
+
+def _featured(r: Reader, features: Features, X: np.ndarray, which: str) -> np.ndarray | None:
+    """The network's inputs, features(X) (N, n_features); None (and a problem) when one is not
+    finite (a cube of a number past 1e102)."""
+    A = features(X)
+    if np.isfinite(A).all():
+        return A
+    i, k = np.argwhere(~np.isfinite(A))[0]
+    message = f"{features.names[k]} of {which}data row {i + 1} is not a finite number (raw row: {_row(X[i])})"
+    r.problem("data", "features", message)
+    return None
 
 
 def _source(

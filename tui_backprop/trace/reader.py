@@ -55,6 +55,7 @@ from ..engine.edits import Edit, Timeline, edited_parameters
 from ..engine.network import Network
 from ..engine.record import find_nonfinite
 from ..engine.regularization import Penalty
+from ..engine.schedule import schedule_for
 from ..engine.trainer import loss_blowup
 from ..scenario.reader import Scenario, ScenarioError, parse_scenario
 from .edit_json import read_edits
@@ -90,7 +91,7 @@ class KeptStep:
 
     step: int
     # the step's fields besides "step" and "layers": epoch (int), batch (tuple of int), loss,
-    # train_loss, test_loss, penalty (float), warnings (tuple of Diagnostic)
+    # train_loss, test_loss, penalty, learning_rate (float), warnings (tuple of Diagnostic)
     values: Mapping[str, Any]
     layers: tuple[Mapping[str, Array], ...]  # layer l = 1..L: the arrays written; () without "layers"
 
@@ -251,9 +252,11 @@ def _scenario(doc: dict[str, Any], source: str) -> Scenario:
     tables = {name: dict(table) for name, table in doc["scenario"].items()}
     # the rows were recorded: where they came from (a generator and its keys) is kept as it
     # was written, and not run again
+    # the rows are the raw inputs: [data] features makes the network's inputs of them again
     written = tables["data"]
-    names = {k: written[k] for k in ("input_names", "output_names") if written.get(k)}
-    origin = tuple((k, v) for k, v in written.items() if k not in ("input_names", "output_names"))
+    kept = ("input_names", "output_names", "features")
+    names = {k: written[k] for k in kept if written.get(k)}
+    origin = tuple((k, v) for k, v in written.items() if k not in kept)
     tables["data"] = {**names, "inputs": doc["data"]["inputs"], "targets": doc["data"]["targets"]}
     init = tables["init"]
     if init.get("biases") == [] and not tables["network"].get("bias", True):
@@ -397,9 +400,9 @@ class _Builder:
         test_loss = None
         if "test_data" in doc:
             test = doc["test_data"]
-            X_test = self.matrix(
-                test["inputs"], "test_data.inputs", len(test["inputs"]), self.layers[0], "n_0"
-            )
+            features = s.features  # the test rows are raw inputs too, the network's are their features
+            n_raw, names = (self.layers[0], "n_0") if features is None else (features.n_raw, "raw inputs")
+            X_test = self.matrix(test["inputs"], "test_data.inputs", len(test["inputs"]), n_raw, names)
             T_test = self.matrix(
                 test["targets"], "test_data.targets", len(test["inputs"]), self.layers[-1], "n_L"
             )
@@ -407,6 +410,13 @@ class _Builder:
                 self.problem("test_data", "expected finite numbers, got null")
             if self.problems:
                 raise TraceError(self.source, self.problems)
+            if features is not None:
+                X_raw, X_test = X_test, _frozen(features(X_test))
+                s = replace(s, raw_test_inputs=X_raw)
+                if not np.isfinite(X_test).all():
+                    raise TraceError(
+                        self.source, "test_data.inputs: a feature of a row is not a finite number"
+                    )
             s = self.s = replace(s, test_inputs=X_test, test_targets=T_test)
             with np.errstate(all="ignore"):
                 zs, acts = self.network.forward(W0, b0, X_test)
@@ -533,7 +543,7 @@ class _Builder:
             if arrays is None:
                 return None
             layers.append(arrays)
-        for key in ("loss", "train_loss", "test_loss", "penalty"):
+        for key in ("loss", "train_loss", "test_loss", "penalty", "learning_rate"):
             if key in step:
                 values[key] = _num(step[key])
         if "warnings" in step:
@@ -647,6 +657,7 @@ class _Builder:
         stop_last = summary if summary in SELF_STOPS else None
         records: list[StepRecord] = []
         W, b = self.edited(W0, b0, 0)
+        rates = schedule_for(self.s)  # each step's rate when the trace does not say it
         for i, k in enumerate(kept):
             layers = tuple(
                 _layer_record(names[l], W[l], b[l], arrays, split) for l, arrays in enumerate(k.layers)
@@ -665,7 +676,10 @@ class _Builder:
                     sample_losses=losses[i],
                     loss=loss,
                     train_loss=train_loss,
-                    learning_rate=eras[i].learning_rate if eras else self.s.learning_rate,
+                    learning_rate=values.get(
+                        "learning_rate",
+                        rates.rate(eras[i].learning_rate if eras else self.s.learning_rate, k.step - 1),
+                    ),
                     layers=layers,
                     stop_reason=stop,
                     nonfinite=find_nonfinite(layers, loss, train_loss) if stop == "diverged" else None,

@@ -51,7 +51,7 @@ from ..engine.network import initial_parameters
 from ..engine.trainer import divergence_limit
 from ..scenario.reader import ScenarioError, parse_scenario
 from .reader import KeptStep, Recording, trace_place
-from .writer import LAYER_FIELDS, TraceError, layer_arrays, split_errors
+from .writer import LAYER_FIELDS, TraceError, layer_arrays, scheduled, split_errors
 
 Array = np.ndarray
 
@@ -68,7 +68,8 @@ SECONDS_A_STEP_COMPARED = 100e-6
 SECONDS_A_STEP_RUN = 40e-6
 MULTIPLY_ADDS_A_SECOND = 4e10
 MAX_SECONDS = 6.0
-SCALARS = ("loss", "train_loss", "test_loss", "penalty")  # a step's own numbers, in the order written
+# a step's own numbers, in the order written (learning_rate: a run with a schedule)
+SCALARS = ("loss", "train_loss", "test_loss", "penalty", "learning_rate")
 
 
 def verify(recording: Recording) -> None:
@@ -199,8 +200,10 @@ class _Verifier:
             self.s = replace(
                 s,
                 inputs=fresh.inputs,
+                raw_inputs=fresh.raw_inputs,
                 targets=fresh.targets,
                 test_inputs=fresh.test_inputs,
+                raw_test_inputs=fresh.raw_test_inputs,
                 test_targets=fresh.test_targets,
             )
 
@@ -301,6 +304,8 @@ class _Verifier:
             computed["test_loss"] = rec.test_loss
         if t.penalty:
             computed["penalty"] = rec.penalty
+        if scheduled(self.s):
+            computed["learning_rate"] = rec.learning_rate
         for name in SCALARS:
             if self.present(items, place, name, name in kept.values, name in computed):
                 items.append((place, name, kept.values[name], computed[name], ""))

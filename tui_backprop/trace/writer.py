@@ -79,7 +79,10 @@ def _arr(a: np.ndarray) -> list:
 
 
 # every field a step and a layer of a step can have, in the order written: what --fields names
-STEP_FIELDS = ("step", "epoch", "batch", "loss", "train_loss", "test_loss", "penalty", "warnings")
+STEP_FIELDS = (
+    *("step", "epoch", "batch", "loss", "train_loss", "test_loss", "penalty"),
+    *("learning_rate", "warnings"),  # learning_rate: a run with a [training] schedule
+)
 LAYER_FIELDS = (
     *("z", "a", "delta", "grad_w", "grad_b", "w", "b"),
     # error: the proportional split's e (update_w, update_b: error_split = "proportional" only)
@@ -90,9 +93,14 @@ FIELDS = STEP_FIELDS + LAYER_FIELDS
 
 
 def step_dict(
-    rec: StepRecord, penalty: bool = False, fields: Collection[str] | None = None, raw: bool = False
+    rec: StepRecord,
+    penalty: bool = False,
+    fields: Collection[str] | None = None,
+    raw: bool = False,
+    rates: bool = False,
 ) -> dict[str, Any]:
     """One step of the trace; ``penalty``: the run is regularised, so its penalty is written;
+    ``rates``: the run's learning rate follows a schedule, so each step's rate is written;
     ``fields``: only these fields of the step and of each layer ("step" always), None for all.
     A step without any layer field has no "layers". ``raw``: arrays stay numpy arrays (for
     trace/numbers.py's dumps, which writes them as the nested lists), not lists."""
@@ -107,6 +115,8 @@ def step_dict(
         d["test_loss"] = _num(rec.test_loss)
     if penalty:
         d["penalty"] = _num(rec.penalty)
+    if rates:
+        d["learning_rate"] = _num(rec.learning_rate)
     errors = split_errors(rec) if fields is None or "error" in fields else [None] * len(rec.layers)
     if fields is None:
         d["layers"] = [layer_dict(lr, error=e, raw=raw) for lr, e in zip(rec.layers, errors, strict=True)]
@@ -118,6 +128,18 @@ def step_dict(
     if rec.warnings and (fields is None or "warnings" in fields):
         d["warnings"] = [_warning_dict(w) for w in rec.warnings]
     return d
+
+
+def _raw(s: Scenario, raw: np.ndarray | None, X: np.ndarray) -> np.ndarray:
+    """The rows a trace's data holds: the raw inputs when [data] features makes the network's
+    inputs X of them (the reader makes them again), X otherwise."""
+    return raw if s.features is not None and raw is not None else X
+
+
+def scheduled(scenario: Any) -> bool:
+    """Whether a run's learning rate follows a schedule ([training] schedule), so that each
+    step of its trace says its rate."""
+    return getattr(scenario, "schedule", "constant") != "constant"
 
 
 def _warning_dict(w: Diagnostic) -> dict[str, Any]:
@@ -220,6 +242,7 @@ class TraceWriter:
         # written under a temporary name beside the target, put in place by close() when whole
         self._out = NewFile(self.path, replace, "trace", error=TraceError, text=True)
         self._penalty = bool(trainer.penalty)
+        self._rates = scheduled(trainer.scenario)
         # a big network's arrays go to orjson (trace/numbers.py); a small one's steps are quicker
         # as nested lists through one json.dumps: the same bytes either way
         self._raw = sum(w.size for w in trainer.initial_W) > RAW_WEIGHTS
@@ -244,11 +267,11 @@ class TraceWriter:
             f'"format": {_dump(FORMAT)}',
             f'"version": {VERSION}',
             f'"scenario": {_dump(s.to_dict())}',
-            f'"data": {_dump({"inputs": trainer.X, "targets": trainer.T})}',
+            f'"data": {_dump({"inputs": _raw(s, s.raw_inputs, trainer.X), "targets": trainer.T})}',
             f'"initial": {_dump(initial)}',
         ]
         if trainer.X_test is not None and trainer.T_test is not None:  # [data] test_fraction > 0
-            test = {"inputs": trainer.X_test, "targets": trainer.T_test}
+            test = {"inputs": _raw(s, s.raw_test_inputs, trainer.X_test), "targets": trainer.T_test}
             lines.insert(4, f'"test_data": {_dump(test)}')
         if self.every > 1:
             lines.append(f'"every": {self.every}')
@@ -257,7 +280,7 @@ class TraceWriter:
         self._write("{\n" + ",\n".join(lines) + ',\n"steps": [')
 
     def write_step(self, rec: StepRecord) -> None:
-        step = step_dict(rec, self._penalty, self.fields, raw=self._raw)
+        step = step_dict(rec, self._penalty, self.fields, raw=self._raw, rates=self._rates)
         self._write(("\n" if self._first else ",\n") + (_dump(step) if self._raw else _dump_lists(step)))
         self._first = False
         self.steps += 1

@@ -37,6 +37,7 @@ from textual.widgets import Static
 
 from ..engine import Edit, StepRecord, Trainer
 from ..engine.phases import FULL, Reveal
+from ..engine.schedule import schedule_for
 from ..engine.trainer import HISTORY_STEPS
 from ..scenario.notation import vocabulary
 from ..scenario.reader import Scenario
@@ -168,6 +169,7 @@ class BackpropApp(PlainNotifications[None]):
                 update_biases=self.scenario.update_biases,
                 about=about(self.scenario),
                 digits=self.scenario.digits,
+                schedule=(schedule_for(self.scenario), self.scenario.learning_rate),
             )
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")
@@ -175,7 +177,9 @@ class BackpropApp(PlainNotifications[None]):
                 chart.border_title = chart_title(chart.test_legend)
                 yield chart
                 t = self.trainer
-                yield BoundaryPanel(net, t.network, t.X, t.T, "8", id="boundary")
+                s = self.scenario  # with [data] features, the plane is the raw inputs'
+                X = t.X if s.features is None or s.raw_inputs is None else s.raw_inputs
+                yield BoundaryPanel(net, t.network, X, t.T, "8", id="boundary", features=s.features)
             yield BackwardPanel(net, "3", id="backward")
             yield GradientsPanel(net, "4", id="gradients")
             yield WeightsPanel(net, "5", id="weights")

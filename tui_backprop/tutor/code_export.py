@@ -388,6 +388,14 @@ def check(scenario) -> None:  # noqa: ANN001 - a Scenario
         problems.append(
             "[training] error_split: the script backpropagates; it does not model the proportional split"
         )
+    if scenario.schedule != "constant":
+        problems.append(
+            "[training] schedule: the script keeps one learning rate; it does not model a schedule"
+        )
+    if scenario.features is not None:
+        problems.append(
+            "[data] features: the script trains on the data's own inputs; it does not model features"
+        )
     if problems:
         raise NotExportable(scenario.source or scenario.title, [f"--export-code: {p}" for p in problems])
 

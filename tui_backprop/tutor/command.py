@@ -169,6 +169,7 @@ def document(
         optimizer=scenario.optimizer,
         input_names=tuple(scenario.input_names),
         output_names=tuple(scenario.output_names),
+        schedule="" if scenario.schedule == "constant" else str(trainer.lr_schedule),
     )
     hand = [_by_hand(r, scenario, digits) for r in records] if digits is not None else []
     return worked_document(

@@ -106,6 +106,7 @@ class Setting:
     optimizer: str
     input_names: tuple[str, ...] = ()
     output_names: tuple[str, ...] = ()
+    schedule: str = ""  # a learning-rate schedule with its parameters, "cosine(period=10, minimum=0)"
 
 
 def estimate_lines(layers: Sequence[int], batch: int, steps: int) -> int:
@@ -197,7 +198,9 @@ def _setting(doc: Document, s: Setting, names: Sequence[Sequence[str]]) -> None:
         str(s.batch), f"batches of {s.batch}"
     )
     doc.text(
-        f"Layers {arch} ({acts}); loss {s.loss}; learning rate {s.learning_rate:g}; {batch}; "
+        f"Layers {arch} ({acts}); loss {s.loss}; learning rate {s.learning_rate:g}"
+        + (f" on the schedule {s.schedule}, each step's rate in its update" if s.schedule else "")
+        + f"; {batch}; "
         f"optimiser {s.optimizer}" + ("" if s.update_biases else "; the biases are not updated") + "."
     )
     doc.text(

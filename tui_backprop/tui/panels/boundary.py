@@ -29,6 +29,7 @@ from textual.content import Content
 from textual.message import Message
 
 from ...engine.boundary import Extent, extent, output_grid, pixel_centre, pixel_of
+from ...engine.features import Features
 from ...engine.network import Network
 from ..widgets.palette import DEFAULT, current, marker
 from .base import Panel
@@ -68,17 +69,27 @@ class BoundaryPanel(Panel):
         """A click on the plane at ``point`` (x1, x2): the centre of the cell clicked; ``sample``:
         the index in X of the training point drawn in that cell, None when none is."""
 
-        def __init__(self, point: tuple[float, float], sample: int | None) -> None:
-            super().__init__()
-            self.point, self.sample = point, sample
-
-    def __init__(self, net, network: Network, X: Array, T: Array, key: str = "", **kwargs) -> None:
-        """``network`` (its activations and loss), ``X`` (N, 2) and ``T`` (N, n_L): the training set."""
+        def __init__(
+        self,
+        net,
+        network: Network,
+        X: Array,
+        T: Array,
+        key: str = "",
+        features: Features | None = None,
+        **kwargs,
+    ) -> None:
+        """``network`` (its activations and loss), ``X`` (N, 2) and ``T`` (N, n_L): the training set,
+        its raw inputs; ``features``: the map from them to the network's inputs ([data] features)."""
         super().__init__(net, key, **kwargs)
         self.network = network
         self.X, self.T = X, T
-        self.display = net.layers[0] == 2  # only a plane can be drawn
-        self.extent: Extent | None = extent(X) if net.layers[0] == 2 else None
+        self.features = features
+        plane = X.shape[1] == 2  # only a plane can be drawn: two raw inputs
+        self.display = plane
+        self.extent: Extent | None = extent(X) if plane else None
+        # the axes: the raw inputs, x1 and x2 as the features name them, or the input nodes
+        self.axes = features.raw_names if features is not None else net.names[0]
         lo, hi = float(T.min()), float(T.max())
         self.t_range = (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
         self.grid: Array | None = None  # the last output grid drawn, (2 rows, cols, n_L)
@@ -156,7 +167,7 @@ class BoundaryPanel(Panel):
         left = " " * ((width - cols) // 2)  # a plane narrower than the panel is centred
         W, b = self.weights()
         with np.errstate(all="ignore"):
-            Y = output_grid(self.network, W, b, self.extent, cols, 2 * rows)
+            Y = output_grid(self.network, W, b, self.extent, cols, 2 * rows, self.features)
         self.grid = Y
         # a diverged network's outputs: nan is undecided, the infinities the ends of the range
         colours = self.pixel_colours(np.clip(np.nan_to_num(Y), -1e6, 1e6))
@@ -182,7 +193,7 @@ class BoundaryPanel(Panel):
                     colour, r, mark = point
                     out.append(mark, cell_style(colour, pixels[r][c], bold=True))
         if axes:
-            e, (x1, x2) = self.extent, self.net.names[0]
+            e, (x1, x2) = self.extent, self.axes
             line = Text(
                 f"{x1} {e.x1_lo:.3g}..{e.x1_hi:.3g} →  {x2} {e.x2_lo:.3g}..{e.x2_hi:.3g} ↑", style="dim"
             )

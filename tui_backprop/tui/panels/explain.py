@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ...engine import StepRecord
 from ...engine.explain import record_split
+from ...engine.schedule import Schedule
 from ...scenario.notation import vocabulary
 from ...tutor.rounding import HandPrecisionUnsupported, hand_values
 from ..netinfo import NetInfo
@@ -33,10 +34,12 @@ class ExplainPanel(Panel):
         update_biases: bool = True,
         about: tuple[str, str] = ("", ""),
         digits: int | None = None,
+        schedule: tuple[Schedule, float] | None = None,
         **kwargs,
     ) -> None:
         """``about``: the scenario's name and description, shown before the first step;
-        ``digits``: hand precision ([display] digits), shown after the explanation."""
+        ``digits``: hand precision ([display] digits), shown after the explanation; ``schedule``:
+        the learning-rate schedule and its base rate, whose formula a weight's update shows."""
         super().__init__(net, key, **kwargs)
         self.update_biases = update_biases
         self.about = about
@@ -44,6 +47,7 @@ class ExplainPanel(Panel):
         self.checked_lines: Callable[[StepRecord | None], list[str]] = lambda record: []
         self.digits = digits
         self.edited = ""  # the edits made since the step on screen, in words (tui/control/editing.py)
+        self.schedule = schedule
         self._hand: tuple[StepRecord, Mapping[str, np.ndarray] | str] | None = None
 
     def build(self, width: int) -> Text:
@@ -57,6 +61,7 @@ class ExplainPanel(Panel):
             phase=reveal.fresh,
             split=record_split(rec) if rec is not None and self.net.depth > 1 else None,
             about=self.about,
+            schedule=self.schedule,
         )
         if self.digits is not None and rec is not None:
             lines += hand_lines(rec, self.selection, self.digits, self.hand_values(rec))

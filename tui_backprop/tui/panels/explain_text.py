@@ -37,6 +37,7 @@ from ...engine.explain import (
     weight_terms,
 )
 from ...engine.phases import Phase
+from ...engine.schedule import Schedule
 from ...scenario.notation import Vocabulary
 from ..control.selection import Selection
 from ..netinfo import NetInfo
@@ -117,11 +118,13 @@ def explain(
     phase: Phase | None = None,
     split: Sequence[np.ndarray] | None = None,
     about: tuple[str, str] = ("", ""),
+    schedule: tuple[Schedule, float] | None = None,
 ) -> list[Line]:
     """The explanation of the selection in ``record`` (None: before the first step) or, with
     ``phase``, of what that phase of the step computed. ``split``: the proportional errors e of
     every layer, (B, n_l) each (l = 1..L), shown beside a hidden node's delta. ``about``: the
-    scenario's name and description, shown before the first step."""
+    scenario's name and description, shown before the first step. ``schedule``: the run's
+    learning-rate schedule and its base rate, whose formula follows a weight's update."""
     out = _Out()
     if record is None:
         _before_first_step(out, net, sel, vocab, about)
@@ -129,8 +132,11 @@ def explain(
     k = min(sel.sample, len(record.batch) - 1)
     if phase is not None:
         _phase(out, net, record, sel, vocab, phase, k, update_biases, split)
+        if phase.kind == "update":
+            _rate(out, record, vocab, schedule)
     elif sel.mode == "weight":
         _weight(out, net, record, sel.layer, sel.j, sel.i, vocab, update_biases, ("gradient", "update"))
+        _rate(out, record, vocab, schedule)
     elif sel.mode == "node":
         _node(out, net, record, sel.node_layer, sel.node, k, vocab, split, ("z", "a", "delta"))
     else:
@@ -277,6 +283,18 @@ def _update(
     for name, value in wt.state.items():
         out.line(f"  {name} = {num(value)}  (optimiser state after the step)")
     out.line(f"{w_el} = {exact(wt.w_after)}  (after)")
+
+
+def _rate(out: _Out, record: StepRecord, v: Vocabulary, schedule: tuple[Schedule, float] | None) -> None:
+    """Where the step's learning rate came from: its schedule's formula at k = step - 1."""
+    if schedule is None or schedule[0].name == "constant":
+        return
+    rule, base = schedule
+    k = record.step - 1
+    out.heading(f"{v.lr} of step {record.step}: the {rule.name} schedule")
+    out.line(rule.formula().replace("η", v.lr))
+    rate = num(record.learning_rate)
+    out.line(f"  {v.lr} = {base:g}, k = {k} (the updates before this step): {v.lr}_k = {rate}", "marked")
 
 
 # -- a node ------------------------------------------------------------------------------------

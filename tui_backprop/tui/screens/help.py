@@ -23,7 +23,8 @@ PANELS = [
     (
         "header",
         "scenario name; step taken / the step where the run stops by itself; epoch; the indices "
-        "of the samples in the last batch (0-based, as in the data); learning rate; batch mode and loss; "
+        "of the samples in the last batch (0-based, as in the data); learning rate (with a schedule: the "
+        "rate the step on screen used, and the schedule's name); batch mode and loss; "
         "the last step's batch loss and the training-set loss after it; what is running; the selection.",
     ),
     (
@@ -96,7 +97,9 @@ PANELS = [
         "One output: orange at the lowest target, dark in the middle, blue at the highest; several "
         "(softmax): the colour of the most likely class, deeper where the network is surer. "
         "8 zooms it, with the range of each axis. A click on it adds a training point of the current "
-        "class at that place (k: the next class), a click on a point removes it.",
+        "class at that place (k: the next class), a click on a point removes it. With engineered "
+        "features ([data] features) of two raw inputs, the plane is x1, x2, each point through the "
+        "features.",
     ),
 ]
 

@@ -42,6 +42,8 @@ class Status:
     # the training-set loss before that step, the one its own forward pass starts from
     exporting: tuple[int, int] | None = None  # an export in progress: steps written, steps to write
     evaluate_every: int = 0  # the step on screen did not compute train_loss: it comes every K steps
+    schedule: str = ""  # the learning-rate schedule's name ("cosine"), "" for a constant rate:
+    # learning_rate is then the rate of the step on screen (the next step's before the first)
 
     @classmethod
     def of(
@@ -83,7 +85,9 @@ class Status:
             evaluate_every=0 if record is None or record.evaluated else scenario.evaluate_every,
             before_update=before,
             exporting=exporting,
-            learning_rate=lr,
+            # under a schedule, the rate the step on screen used; otherwise the rate of the next step
+            learning_rate=lr if scenario.schedule == "constant" or record is None else record.learning_rate,
+            schedule="" if scenario.schedule == "constant" else scenario.schedule,
             batch_mode=str(scenario.batch),
             loss_name=scenario.loss,
             activity=activity,
@@ -184,7 +188,9 @@ class Header(Static):
         item("batch", batch_text(s.batch) if s.batch else "–")
         if s.optimizer:
             item("", s.optimizer if wide else s.optimizer_short)
-        else:
+        if s.schedule:  # the rate the step on screen used, and the schedule that gave it
+            item("lr", f"{s.learning_rate:.4g}" + (f" ({s.schedule})" if wide else ""))
+        elif not s.optimizer:
             item("lr", f"{s.learning_rate:g}")
         item("", f"{batch_words(s.batch_mode)}, {s.loss_name}", "")
         t.append("\n")
