@@ -164,6 +164,8 @@ def _with(table: str, key: str, value: str) -> str:
         else ""
     )
     text = re.sub(rf"(?m)^{key} = .*\n", "", MINIMAL) + ("" if f"[{table}]" in MINIMAL else f"[{table}]\n")
+    if key == "target_accuracy":  # a classifier's key: a sigmoid output on the 0/1 targets
+        text = text.replace('activation = "tanh"', 'activation = "sigmoid"')
     return text.replace(f"[{table}]\n", f"[{table}]\n{lines}{key} = {value}\n", 1)
 
 

@@ -42,6 +42,13 @@ class RecordedRun:
         self._train_losses = [r.train_loss for r in self._records]
         has_test = self.X_test is not None
         self._test_losses = [_nan(r.test_loss) for r in self._records] if has_test else []
+        # a classifier's accuracies (engine/accuracy.py), as recorded; none for another run
+        self.initial_train_accuracy = recording.initial_train_accuracy
+        self.initial_test_accuracy = recording.initial_test_accuracy
+        classifier = self.initial_train_accuracy is not None
+        self._train_accuracies = [_nan(r.train_accuracy) for r in self._records] if classifier else []
+        test_accuracies = classifier and self.initial_test_accuracy is not None
+        self._test_accuracies = [_nan(r.test_accuracy) for r in self._records] if test_accuracies else []
         self.reset()
 
     def reset(self) -> None:
@@ -51,6 +58,8 @@ class RecordedRun:
         self.losses: list[float] = []
         self.train_losses: list[float] = []
         self.test_losses: list[float] = []  # empty without a test set
+        self.train_accuracies: list[float] = []  # empty for a run that is not a classifier
+        self.test_accuracies: list[float] = []  # ... or without a test set
 
     @property
     def steps(self) -> int:
@@ -81,6 +90,10 @@ class RecordedRun:
         lists = [(self.losses, self._losses), (self.train_losses, self._train_losses)]
         if self._test_losses:
             lists.append((self.test_losses, self._test_losses))
+        if self._train_accuracies:
+            lists.append((self.train_accuracies, self._train_accuracies))
+        if self._test_accuracies:
+            lists.append((self.test_accuracies, self._test_accuracies))
         for shown, recorded in lists:
             if step < self.step_count:
                 del shown[step:]
@@ -135,7 +148,9 @@ def continue_from(run: RecordedRun, history: int) -> Trainer:
     if not all(np.isfinite(a).all() for a in record_W + record_b):
         raise ValueError(f"the weights after step {run.step_count} are not finite: no step can follow")
     if record is not None:
-        trainer.start_from(record, run.losses, run.train_losses, run.test_losses)
+        trainer.start_from(
+            record, run.losses, run.train_losses, run.test_losses, run.train_accuracies, run.test_accuracies
+        )
     elif not all(
         np.array_equal(a, b) for a, b in zip(trainer.W + trainer.b, record_W + record_b, strict=True)
     ):
