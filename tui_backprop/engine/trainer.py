@@ -21,7 +21,7 @@ import copy
 import math
 from array import array
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -103,7 +103,7 @@ class Trainer(Generic[S]):
         # a classifier's outputs read as classes (engine/accuracy.py), or None: then no accuracy
         self.classifier: Classifier | None = classifier_of(s.activations[-1], s.loss, self.T, self.T_test)
         self.target_accuracy: float | None = getattr(s, "target_accuracy", None)
-        self._labels: dict[int, tuple[Array, Array]] = {}  # id(T): (T, its classes), see _accuracy
+        self._scorers: dict[int, tuple[Array, Callable[[Array], float]]] = {}  # see _accuracy
         self.penalty = Penalty(s.l1, s.l2)  # added to both losses; its gradient to grad_w
         self._penalised = bool(self.penalty)
         self.optimizer = optimizer_for(s)
@@ -414,10 +414,10 @@ class Trainer(Generic[S]):
         the run is not a classifier. The classes of T are worked out once for each array."""
         if self.classifier is None or T is None:
             return None
-        kept = self._labels.get(id(T))
-        if kept is None or kept[0] is not T:
-            kept = self._labels[id(T)] = (T, self.classifier.labels(T))
-        return self.classifier.accuracy(y, kept[1])
+        kept = self._scorers.get(id(T))
+        if kept is None or kept[0] is not T:  # a new array: T keeps its id while it is kept here
+            kept = self._scorers[id(T)] = (T, self.classifier.scorer(T))
+        return kept[1](y)
 
     def _penalty_of(self, W: tuple[Array, ...]) -> float:
         """The l1/l2 penalty of weights W, 0.0 without regularisation."""
