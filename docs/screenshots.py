@@ -106,6 +106,7 @@ SHOTS = [
     Shot("circle", _app("circle"), ["f", "f", "f"]),
     Shot("circle-zoom", _app("circle"), ["f", "f", "f", "8"]),
     Shot("iris-chart", _app("iris"), ["f", "f", "f", "6"]),
+    Shot("iris-confusion", _app("iris"), ["f", "f", "f", "8"]),
     Shot("blobs", _app("blobs_784"), ["space", "space", "space"]),
     Shot("blobs-neuron", _app("blobs_784"), ["space", "w"]),
     Shot("replay", _replay("xor", 300), ["f", "f", "b"]),

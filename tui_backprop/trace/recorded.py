@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine import Network, StepRecord, Trainer, TrainingStopped, get_activation, get_loss
+from ..engine.accuracy import classifier_of
 from ..engine.regularization import Penalty
 from .reader import Recording
 from .writer import ExportCancelled, TraceWriter, never, summary_stop_reason
@@ -34,6 +35,7 @@ class RecordedRun:
         self.X_test, self.T_test = recording.scenario.test_inputs, recording.scenario.test_targets
         s = recording.scenario
         self.network = Network(tuple(get_activation(a) for a in s.activations), get_loss(s.loss), s.bias)
+        self.classifier = classifier_of(s.activations[-1], s.loss, self.T, self.T_test)
         self.penalty = Penalty(s.l1, s.l2)
         self.initial_train_loss = recording.initial_train_loss
         self.initial_test_loss = recording.initial_test_loss

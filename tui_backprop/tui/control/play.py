@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from ...engine import Network, StepRecord
+from ...engine.accuracy import Classifier
 from ...scenario.reader import Scenario
 
 Array = np.ndarray
@@ -58,6 +59,10 @@ class Stepper(Protocol):
     def initial_test_accuracy(self) -> float | None: ...
     @property
     def X_test(self) -> Array | None: ...
+    @property
+    def T_test(self) -> Array | None: ...
+    @property
+    def classifier(self) -> Classifier | None: ...  # engine/accuracy.py; None: not a classifier
     @property
     def X(self) -> Array: ...
     @property
