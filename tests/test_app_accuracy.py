@@ -1,6 +1,6 @@
 """Accuracy in the app: the header, the chart's accuracy lines and A, the confusion matrices of
 the boundary panel (iris in place of the plane, spiral's beside its zoomed plane), a step taken
-by phases, and a replay.
+by phases, a replay, and the comparison view's columns.
 
 Every accuracy expected is counted here from the weights on screen with the reference forward
 pass of tests/conftest.py, never read from the engine.
@@ -14,10 +14,15 @@ import numpy as np
 import pytest
 from app_harness import drive, headless_trace
 from conftest import ref_forward_sample
+from textual.widgets import DataTable
 
 from tui_backprop import load_scenario
+from tui_backprop.common.percent import percent
+from tui_backprop.runs.vary import load_variants
+from tui_backprop.scenario.overrides import parse_vary
 from tui_backprop.trace.reader import read_trace
 from tui_backprop.tui.app import BackpropApp
+from tui_backprop.tui.compare_app import CompareApp
 from tui_backprop.tui.panels.boundary import BoundaryPanel
 from tui_backprop.tui.panels.chart import LossChart
 from tui_backprop.tui.replay_app import ReplayApp
@@ -194,3 +199,21 @@ async def test_a_replayed_trace_shows_its_recorded_accuracies(tmp_path):
         assert app.query_one(LossChart)._accuracy.values.tolist() == [
             r.train_accuracy for r in recording.records[:2]
         ]
+
+
+async def test_the_comparison_view_has_the_accuracy_columns_of_its_classifiers():
+    scenario = load_scenario("iris")
+    variants = load_variants("iris", [], parse_vary("training.learning_rate=0.05,0.5"))
+    app = CompareApp(variants)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert ("accuracy", "test accuracy") == app.columns[4:6]
+        await pilot.press("space")  # space: one step of each variant
+        await pilot.pause()
+        table = app.query_one(DataTable)
+        for i, trainer in enumerate(app.trainers):
+            row = dict(zip(("colour", *app.columns), map(str, table.get_row(str(i))), strict=True))
+            W, b = trainer.W, trainer.b
+            train = accuracy_of(W, b, scenario.activations, scenario.inputs, scenario.targets)
+            test = accuracy_of(W, b, scenario.activations, scenario.test_inputs, scenario.test_targets)
+            assert row["accuracy"] == percent(train) and row["test accuracy"] == percent(test)
+    assert app._exception is None
