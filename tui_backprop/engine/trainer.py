@@ -411,12 +411,17 @@ class Trainer(Generic[S]):
 
     def _accuracy(self, y: Array, T: Array | None) -> float | None:
         """A classifier's accuracy of outputs y (N, n_L) against targets T (N, n_L); None when
-        the run is not a classifier. The classes of T are worked out once for each array."""
+        the run is not a classifier (or there is no T)."""
         if self.classifier is None or T is None:
             return None
+        return self._score(self.classifier, y, T)
+
+    def _score(self, classifier: Classifier, y: Array, T: Array) -> float:
+        """The accuracy of outputs y against targets T, the classes of T worked out once for
+        each array (classifier.scorer): the hot path of every evaluated step."""
         kept = self._scorers.get(id(T))
         if kept is None or kept[0] is not T:  # a new array: T keeps its id while it is kept here
-            kept = self._scorers[id(T)] = (T, self.classifier.scorer(T))
+            kept = self._scorers[id(T)] = (T, classifier.scorer(T))
         return kept[1](y)
 
     def _penalty_of(self, W: tuple[Array, ...]) -> float:
@@ -510,10 +515,11 @@ class Trainer(Generic[S]):
         test_loss = None if test is None else test[0]
         if test_loss is not None:
             self.test_losses.append(test_loss)
-        if self.classifier is not None:
-            self.train_accuracies.append(self._accuracy(train_acts[-1], self.T))  # type: ignore[arg-type]
-            if test is not None:
-                self.test_accuracies.append(self._accuracy(test[1], self.T_test))  # type: ignore[arg-type]
+        classifier = self.classifier
+        if classifier is not None:
+            self.train_accuracies.append(self._score(classifier, train_acts[-1], self.T))
+            if test is not None and self.T_test is not None:
+                self.test_accuracies.append(self._score(classifier, test[1], self.T_test))
         return train_zs, train_loss, test_loss
 
     def _evaluates(self) -> bool:
@@ -554,14 +560,15 @@ class Trainer(Generic[S]):
             self.stop_reason = "diverged"
         elif self.scenario.target_loss is not None and train_loss < self.scenario.target_loss:
             self.stop_reason = "target_loss"
-        elif self.target_accuracy is not None and self._accuracy_reached():
+        elif self._accuracy_reached():
             self.stop_reason = "target_accuracy"
         elif self.step_count >= self.scenario.max_steps:
             self.stop_reason = "max_steps"
 
     def _accuracy_reached(self) -> bool:
         """Whether the training-set accuracy of the step just taken is at or over target_accuracy."""
-        return bool(self.train_accuracies) and self.train_accuracies[-1] >= self.target_accuracy  # type: ignore[operator]
+        target = self.target_accuracy
+        return target is not None and bool(self.train_accuracies) and self.train_accuracies[-1] >= target
 
     def _record(
         self,
