@@ -421,6 +421,8 @@ class Trainer(Generic[S]):
         each array (classifier.scorer): the hot path of every evaluated step."""
         kept = self._scorers.get(id(T))
         if kept is None or kept[0] is not T:  # a new array: T keeps its id while it is kept here
+            if len(self._scorers) >= 4:  # data replaced (an edit): the old sets' scorers go
+                self._scorers.clear()
             kept = self._scorers[id(T)] = (T, classifier.scorer(T))
         return kept[1](y)
 
