@@ -135,6 +135,7 @@ SHOTS = [
     ),
     Shot("spiral-features", _app("spiral_features"), ["F", "8"]),
     Shot("iris-chart", _app("iris"), ["f", "f", "f", "6"]),
+    Shot("iris-confusion", _app("iris"), ["f", "f", "f", "8"]),
     Shot("blobs", _app("blobs_784"), ["space", "space", "space"]),
     Shot("blobs-neuron", _app("blobs_784"), ["space", "w"]),
     Shot("replay", _replay("xor", 300), ["f", "f", "b"]),

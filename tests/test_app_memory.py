@@ -6,7 +6,8 @@ uses), and the memory still held at each point is compared. A step's record of t
 about 3 KB, so anything kept per step (records, chart points as Python objects, selection
 history) grows by thousands of bytes a step. The
 loss curves are the one thing that must grow: 8 bytes a step for each of the trainer's two
-losses and each of the chart's two copies of them, or 32 bytes for each list of Python floats.
+losses and each of the chart's two copies of them, or 32 bytes for each list of Python floats;
+the network is a classifier, so its training-set accuracy adds 8 bytes a step in each place.
 The trainer's undo history is bounded by its size (``history``; 100 here, so that it fills
 before N).
 """
@@ -20,7 +21,8 @@ from app_harness import LONG_RUN, drive, scenario_file
 
 from tui_backprop.tui.app import BackpropApp
 
-PER_STEP = 120  # bytes a step that the app may keep: the loss curves (80 B), with room to spare
+# bytes a step that the app may keep: the loss and accuracy curves (96 B), with room to spare
+PER_STEP = 144
 
 
 OURS = [tracemalloc.Filter(True, "*/tui_backprop/*")]  # made by the app's or the engine's code

@@ -28,7 +28,8 @@ BAD = Path(__file__).parent / "bad_scenarios" / "learning_rate_negative.toml"
 DIVERGING = (DATA / "diverges_1_1.toml").read_text()
 
 SUMMARY = re.compile(
-    r"^(?P<name>.+): (?P<steps>\d+) steps?, epoch \d+, training loss \S+, stopped: (?P<reason>\w+)"
+    r"^(?P<name>.+): (?P<steps>\d+) steps?, epoch \d+, training loss \S+, "
+    r"(?:training accuracy \S+, )?stopped: (?P<reason>\w+)"
 )
 
 

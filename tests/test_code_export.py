@@ -122,6 +122,8 @@ def test_what_the_script_does_not_model_is_refused(tmp_path, capsys):
     assert "[training] l1, l2: the script does not model a penalty" in capsys.readouterr().err
     assert main(["proportional_2_3_1_split", "--export-code", "numpy", "-o", str(out)]) == 2
     assert "[training] error_split" in capsys.readouterr().err
+    assert main(["xor", "--set", "training.target_accuracy=1", "--export-code", "torch", "-o", str(out)]) == 2
+    assert "[training] target_accuracy: the script does not count accuracy" in capsys.readouterr().err
     assert not out.exists()
     assert main(["xor", "--export-code", "numpy", "-o", str(out)]) == 0
     assert out.read_text().startswith("#!/usr/bin/env python3\n")

@@ -78,12 +78,13 @@ def test_the_csv_holds_the_traces_numbers(tmp_path, capsys, scenario, flags):
     expected = ["step", "epoch", "loss", "train_loss"]
     expected += ["test_loss"] if "test_data" in trace else []
     expected += ["penalty"] if "penalty" in steps[0] else []
-    expected += ["accuracy"] if scenario != "linear_neuron_full" else []
+    if scenario != "linear_neuron_full":  # a classifier: the batch's, the training and test sets'
+        expected += ["accuracy", "train_accuracy", *(["test_accuracy"] if "test_data" in trace else [])]
     assert list(table[0]) == [*expected, "learning_rate"]
     rate = trace["scenario"]["training"]["learning_rate"]
     for row, step in zip(table, steps, strict=True):
         assert int(row["epoch"]) == step["epoch"]
-        for key in ("loss", "train_loss", "test_loss", "penalty"):
+        for key in ("loss", "train_loss", "test_loss", "penalty", "train_accuracy", "test_accuracy"):
             if key in row:
                 assert same(step[key], row[key]), (key, step["step"])
         assert number(row["learning_rate"]) == pytest.approx(rate, **TOL)

@@ -57,7 +57,9 @@ EXPECTED = {
     "missing_layer_field": 'steps[1].layers[1]: missing field "delta"',
     "loss_string": 'steps[0].loss: expected a number or null, got the string "0.25"',
     "batch_bool": "steps[0].batch[2]: expected an integer, got true",
-    "stop_reason_unknown": 'summary.stop_reason: expected one of "max_steps", "target_loss", "diverged"',
+    "stop_reason_unknown": (
+        'summary.stop_reason: expected one of "max_steps", "target_loss", "target_accuracy"'
+    ),
     "scenario_learning_rate": "scenario.training.learning_rate: must be > 0, got -0.5",
     "scenario_softmax_hidden": "scenario.network.activations: softmax is for the output layer only",
     "scenario_unknown_key": 'scenario.training: unknown field "learning_rat"',

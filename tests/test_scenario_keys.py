@@ -168,6 +168,8 @@ def _with(table: str, key: str, value: str) -> str:
     only = next(t for t in FORMAT if t.name == table)[key].only  # the key its use depends on
     lines = f'{only[0]} = "{only[1][0]}"\n' if only else ""
     text = re.sub(rf"(?m)^{key} = .*\n", "", MINIMAL) + ("" if f"[{table}]" in MINIMAL else f"[{table}]\n")
+    if key == "target_accuracy":  # a classifier's key: a sigmoid output on the 0/1 targets
+        text = text.replace('activation = "tanh"', 'activation = "sigmoid"')
     return text.replace(f"[{table}]\n", f"[{table}]\n{lines}{key} = {value}\n", 1)
 
 

@@ -101,7 +101,8 @@ def _xor_text() -> str:
 
 
 async def test_the_loss_chart_title_says_log_scale():
-    app = BackpropApp(load_scenario("iris"))  # no decision boundary: the chart has its cell's width
+    # three inputs and no classifier: no boundary nor confusion matrix, the chart has its cell's width
+    app = BackpropApp(load_scenario("mlp_error_signal"))
     async with drive(app, size=(140, 40)) as s:
         assert "log" not in s.screen().split("6 loss")[1].split("─╮")[0]
         await s.press("l")  # l: a log scale

@@ -27,7 +27,7 @@ from .common.threads import blas_threads, limit_blas_threads
 from .common.words import count
 from .engine import Trainer
 from .runs import vary as compare
-from .runs.headless import run_in_chunks
+from .runs.headless import accuracy_summary, run_in_chunks
 from .runs.progress import progress
 from .scenario.overrides import Override, OverrideError, parse_set, parse_vary
 from .scenario.reader import KEYS as SCENARIO_KEYS
@@ -505,6 +505,7 @@ def _headless(
     print(
         f"{name}: {count(trainer.step_count, 'step')}, epoch {trainer.epoch}, training loss {final:.6g}, "
         + (f"test loss {test:.6g}, " if test is not None else "")
+        + accuracy_summary(trainer)
         + f"stopped: {reason}{why}"
         + (_written(written, export) if written and export else "")
     )

@@ -139,6 +139,11 @@ class StepRecord:
     # whether this step computed the training- and test-set losses ([training] evaluate_every = K:
     # every K-th step and the last); when not, train_loss and test_loss are nan
     evaluated: bool = True
+    # a classifier's (engine/accuracy.py) fraction of the training and test set classified
+    # right after the update; None for a run that is not a classifier (and test_accuracy
+    # without a test set), nan on a step that did not evaluate ([training] evaluate_every)
+    train_accuracy: float | None = None
+    test_accuracy: float | None = None
 
     @property
     def diverged(self) -> bool:

@@ -5,7 +5,8 @@
     trainer.undo()                 # back to exactly the state before that step
     trainer.run(1000, record=False)  # the fast path: no StepRecords are built
 
-A run stops by itself when it reaches max_steps or target_loss, or when it diverges: a
+A run stops by itself when it reaches max_steps, target_loss or target_accuracy (a
+classifier's, engine/accuracy.py), or when it diverges: a
 number of the step is not finite, or its training-set loss is over DIVERGENCE_FACTOR times
 max(initial, 1), where initial is the training-set loss before the first step.
 
@@ -27,11 +28,12 @@ import copy
 import math
 from array import array
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 
+from .accuracy import Classifier, classifier_of
 from .activations import get_activation
 from .batching import BatchSchedule, Position
 from .diagnostics import step_warnings
@@ -72,6 +74,7 @@ HISTORY_BYTES = 256 * 2**20  # ... and never more parameter memory than this
 # long before a float overflows: linear_neuron_full at learning_rate 1 grows about 6% a step and
 # crosses it at step 310, where overflow would take thousands more.
 DIVERGENCE_FACTOR = 1e8
+DATA_EDITS = ("input", "add_point", "remove_point")  # the edits that change the training set
 
 
 class TrainingStopped(Exception):
@@ -137,6 +140,10 @@ class Trainer(Generic[S]):
         # the training- and test-set losses after every K-th step only (and the last one of a
         # run that reaches max_steps); nan in train_losses and test_losses for the others
         self.evaluate_every = int(getattr(s, "evaluate_every", 1))
+        # a classifier's outputs read as classes (engine/accuracy.py), or None: then no accuracy
+        self.classifier: Classifier | None = classifier_of(s.activations[-1], s.loss, self.T, self.T_test)
+        self.target_accuracy: float | None = getattr(s, "target_accuracy", None)
+        self._scorers: dict[int, tuple[Array, Callable[[Array], float]]] = {}  # see _accuracy
         self.penalty = Penalty(s.l1, s.l2)  # added to both losses; its gradient to grad_w
         self._penalised = bool(self.penalty)
         self.optimizer = optimizer_for(s)
@@ -160,6 +167,7 @@ class Trainer(Generic[S]):
         )
         self._origin_record: StepRecord | None = None
         self._origin_losses: tuple[list[float], list[float], list[float]] = ([], [], [])
+        self._origin_accuracies: tuple[list[float], list[float]] = ([], [])
         self.reset()
 
     def _history_limit(self, history: int) -> int:
@@ -175,6 +183,8 @@ class Trainer(Generic[S]):
         other.losses = array("d", self.losses)
         other.train_losses = array("d", self.train_losses)
         other.test_losses = array("d", self.test_losses)
+        other.train_accuracies = array("d", self.train_accuracies)
+        other.test_accuracies = array("d", self.test_accuracies)
         other.history_limit = other._history_limit(history)
         other._history = deque(self._history, maxlen=other.history_limit)
         return other
@@ -198,6 +208,10 @@ class Trainer(Generic[S]):
         self.losses = array("d", self._origin_losses[0])  # batch loss of each step, before its update
         self.train_losses = array("d", self._origin_losses[1])  # training-set loss after each step
         self.test_losses = array("d", self._origin_losses[2])  # test-set loss after each step (or none)
+        # a classifier's training- and test-set accuracy after each step (empty when it is not one,
+        # or has no test set); nan, as the losses, on a step that did not evaluate
+        self.train_accuracies = array("d", self._origin_accuracies[0])
+        self.test_accuracies = array("d", self._origin_accuracies[1])
         self._history.clear()
         self._train_cache: tuple[tuple[Array, ...], tuple] | None = None
         self.best_train_loss = origin.best
@@ -205,6 +219,10 @@ class Trainer(Generic[S]):
             with np.errstate(all="ignore"):
                 self.initial_train_loss = self._train_forward()[2] + self._penalty_of(self.W)
                 self.initial_test_loss = self._test_loss()  # None without a test set
+                # a classifier's accuracies before the first step (None when not one / no test set)
+                self.initial_train_accuracy = self._accuracy(self._train_forward()[1][-1], self.T)
+                test = self._test_pass()
+                self.initial_test_accuracy = None if test is None else self._accuracy(test[1], self.T_test)
             initial = self.initial_train_loss
             self.best_train_loss = initial if math.isfinite(initial) else math.inf
             # the training-set loss above which a step diverges; the same for the whole run
@@ -217,6 +235,8 @@ class Trainer(Generic[S]):
         losses: Sequence[float] = (),
         train_losses: Sequence[float] = (),
         test_losses: Sequence[float] = (),
+        train_accuracies: Sequence[float] = (),
+        test_accuracies: Sequence[float] = (),
         edits: Sequence[Edit] = (),
     ) -> None:
         """Carry on from a recorded step as if this trainer had just taken it: the weights and
@@ -227,7 +247,8 @@ class Trainer(Generic[S]):
 
         ``losses``, ``train_losses``, ``test_losses``: the batch, training-set and test-set
         losses of steps 1..k, for the loss chart (missing ones are nan, the record's own are
-        its). reset() and undo() go back no further than this step; ``start_step`` says which.
+        its); ``train_accuracies``, ``test_accuracies`` likewise for a classifier's accuracies.
+        reset() and undo() go back no further than this step; ``start_step`` says which.
 
         ``edits``: the run's edits (those after step k are left out): their data and learning
         rate are in effect, and those made after step k itself change the record's weights;
@@ -249,6 +270,11 @@ class Trainer(Generic[S]):
             _losses(losses, k, record.loss),
             _losses(train_losses, k, record.train_loss),
             _losses(test_losses, k, test_loss) if test_loss is not None else [],
+        )
+        train_acc, test_acc = record.train_accuracy, record.test_accuracy
+        self._origin_accuracies = (
+            _losses(train_accuracies, k, train_acc) if train_acc is not None else [],
+            _losses(test_accuracies, k, test_acc) if test_acc is not None else [],
         )
         # the lowest training loss up to step k, as stepping there would have left it
         best = self.initial_train_loss if math.isfinite(self.initial_train_loss) else math.inf
@@ -313,6 +339,26 @@ class Trainer(Generic[S]):
         return self.lr_schedule.rate(self.base_learning_rate, step - 1)
 
     @property
+    def final_accuracies(self) -> tuple[float | None, float | None]:
+        """A classifier's training- and test-set accuracy of the current weights, as
+        final_train_loss: the last step's own when it was evaluated, otherwise computed now;
+        (None, None) when the run is not a classifier, None for the test set without one."""
+        if self.classifier is None:
+            return None, None
+        k = self.step_count
+        if k == 0 or not self.train_accuracies:
+            return self.initial_train_accuracy, self.initial_test_accuracy
+        train = self.train_accuracies[-1]
+        if not math.isnan(train):
+            return train, self.test_accuracies[-1] if self.test_accuracies else None
+        with np.errstate(all="ignore"):
+            test = self._test_pass()
+            return (
+                self._accuracy(self._train_forward()[1][-1], self.T),
+                None if test is None else self._accuracy(test[1], self.T_test),
+            )
+
+    @property
     def start_step(self) -> int:
         """The step reset() and undo() go back to: 0, or the step given to start_from()."""
         return self._origin.step
@@ -344,6 +390,8 @@ class Trainer(Generic[S]):
         del self.losses[state.step :]
         del self.train_losses[state.step :]
         del self.test_losses[state.step :]
+        del self.train_accuracies[state.step :]
+        del self.test_accuracies[state.step :]
 
     # -- edits ---------------------------------------------------------------------------
 
@@ -369,7 +417,13 @@ class Trainer(Generic[S]):
         """Make ``edit`` (one recorded, or one ``edit()`` made): it must be for the step the run
         is at, and its ``old`` the value the state holds, to the bit (ValueError otherwise,
         saying which). The training-set loss is recomputed with it (the last of
-        ``train_losses``, or ``initial_train_loss`` at step 0), and the test-set loss."""
+        ``train_losses``, or ``initial_train_loss`` at step 0), and the test-set loss.
+        A run on [data] features takes no data edit: its inputs are made from raw points."""
+        if self.features is not None and edit.what in DATA_EDITS:
+            raise ValueError(
+                f"{edit.what}: the data of a run with [data] features cannot be edited (its inputs are "
+                "features of the raw points)"
+            )
         if self.done:
             raise ValueError(f"the run has stopped ({self.stop_reason}): step back to edit it")
         if edit.step != self.step_count:
@@ -555,10 +609,34 @@ class Trainer(Generic[S]):
 
     def _test_loss(self) -> float | None:
         """The loss over the test set for the current weights; None without a test set."""
+        test = self._test_pass()
+        return None if test is None else test[0]
+
+    def _test_pass(self) -> tuple[float, Array] | None:
+        """The loss over the test set for the current weights and the outputs y (N_test, n_L)
+        it came from; None without a test set."""
         if self.X_test is None or self.T_test is None:
             return None
         zs, acts = self.network.forward(self.W, self.b, self.X_test)
-        return _mean(self.network.sample_losses(acts[-1], self.T_test, zs[-1])) + self._penalty_of(self.W)
+        loss = _mean(self.network.sample_losses(acts[-1], self.T_test, zs[-1])) + self._penalty_of(self.W)
+        return loss, acts[-1]
+
+    def _accuracy(self, y: Array, T: Array | None) -> float | None:
+        """A classifier's accuracy of outputs y (N, n_L) against targets T (N, n_L); None when
+        the run is not a classifier (or there is no T)."""
+        if self.classifier is None or T is None:
+            return None
+        return self._score(self.classifier, y, T)
+
+    def _score(self, classifier: Classifier, y: Array, T: Array) -> float:
+        """The accuracy of outputs y against targets T, the classes of T worked out once for
+        each array (classifier.scorer): the hot path of every evaluated step."""
+        kept = self._scorers.get(id(T))
+        if kept is None or kept[0] is not T:  # a new array: T keeps its id while it is kept here
+            if len(self._scorers) >= 4:  # data replaced (an edit): the old sets' scorers go
+                self._scorers.clear()
+            kept = self._scorers[id(T)] = (T, classifier.scorer(T))
+        return kept[1](y)
 
     def _penalty_of(self, W: tuple[Array, ...]) -> float:
         """The l1/l2 penalty of weights W, 0.0 without regularisation."""
@@ -642,17 +720,24 @@ class Trainer(Generic[S]):
 
     def _evaluate(self, loss: float) -> tuple[list[Array], float, float | None]:
         """The losses after the update: the batch loss ``loss`` goes on the record of losses,
-        with the training-set loss (and its z per layer, (N, n_l)) and the test-set loss."""
-        train_zs, _, train_loss, _ = self._train_forward()
+        with the training-set loss (and its z per layer, (N, n_l)) and the test-set loss; a
+        classifier's accuracies come from the same forward passes (engine/accuracy.py)."""
+        train_zs, train_acts, train_loss, _ = self._train_forward()
         if self._penalised:
             train_loss += self.penalty(self.W)
         if train_loss < self.best_train_loss:
             self.best_train_loss = train_loss
         self.losses.append(loss)
         self.train_losses.append(train_loss)
-        test_loss = self._test_loss()
+        test = self._test_pass()
+        test_loss = None if test is None else test[0]
         if test_loss is not None:
             self.test_losses.append(test_loss)
+        classifier = self.classifier
+        if classifier is not None:
+            self.train_accuracies.append(self._score(classifier, train_acts[-1], self.T))
+            if test is not None and self.T_test is not None:
+                self.test_accuracies.append(self._score(classifier, test[1], self.T_test))
         return train_zs, train_loss, test_loss
 
     def _evaluates(self) -> bool:
@@ -665,6 +750,10 @@ class Trainer(Generic[S]):
         """A step between evaluations: its batch loss, and nan for the losses it did not compute."""
         self.losses.append(loss)
         self.train_losses.append(math.nan)
+        if self.classifier is not None:
+            self.train_accuracies.append(math.nan)
+            if self.X_test is not None:
+                self.test_accuracies.append(math.nan)
         if self.X_test is not None:
             self.test_losses.append(math.nan)
             return [], math.nan, math.nan
@@ -681,15 +770,23 @@ class Trainer(Generic[S]):
             self.stop_reason = "max_steps"
 
     def _check_stop(self, loss: float, train_loss: float, train_zs: list[Array]) -> None:
-        """Whether this step ends the run: diverged, target_loss reached, or max_steps."""
+        """Whether this step ends the run: diverged, target_loss reached, target_accuracy
+        reached (the training-set accuracy at or over it), or max_steps; the first that holds."""
         if train_loss > self.divergence_limit or not (
             math.isfinite(loss) and math.isfinite(train_loss) and _all_finite(train_zs)
         ):
             self.stop_reason = "diverged"
         elif self.scenario.target_loss is not None and train_loss < self.scenario.target_loss:
             self.stop_reason = "target_loss"
+        elif self._accuracy_reached():
+            self.stop_reason = "target_accuracy"
         elif self.step_count >= self.scenario.max_steps:
             self.stop_reason = "max_steps"
+
+    def _accuracy_reached(self) -> bool:
+        """Whether the training-set accuracy of the step just taken is at or over target_accuracy."""
+        target = self.target_accuracy
+        return target is not None and bool(self.train_accuracies) and self.train_accuracies[-1] >= target
 
     def _record(
         self,
@@ -761,7 +858,18 @@ class Trainer(Generic[S]):
             warnings=warnings,
             penalty=penalty,
             evaluated=evaluated,
+            **self._accuracies_of_step(),
         )
+
+    def _accuracies_of_step(self) -> dict[str, float]:
+        """The record's train_accuracy and test_accuracy, those of the step just taken, for a
+        classifier (and a test set); nothing otherwise (the record's None)."""
+        if self.classifier is None:
+            return {}
+        accs = {"train_accuracy": self.train_accuracies[-1]}
+        if self.test_accuracies:
+            accs["test_accuracy"] = self.test_accuracies[-1]
+        return accs
 
 
 def divergence_limit(initial: float) -> float:

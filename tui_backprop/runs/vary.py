@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..common.errors import BackpropError
 from ..common.escape import shown
+from ..common.percent import percent
 from ..engine import Trainer
 from ..scenario.overrides import Override, OverrideError
 from ..scenario.reader import Scenario, ScenarioError, load_scenario, titled
@@ -51,18 +52,25 @@ class Result:
     diverged: bool
     stop_reason: str  # "" while the run could go on
     test_loss: float | None = None  # test-set loss after the last step; None without a test set
+    # a classifier's training- and test-set accuracy after the last step (engine/accuracy.py);
+    # None when it is not one (test_accuracy: or without a test set)
+    train_accuracy: float | None = None
+    test_accuracy: float | None = None
 
     @classmethod
     def of(cls, variant: Variant, trainer: Trainer) -> Result:
         reason = trainer.stop_reason or ""
+        train_accuracy, test_accuracy = trainer.final_accuracies
         return cls(
             value=variant.value,
             steps=trainer.step_count,
             final_loss=trainer.final_train_loss,
-            steps_to_target=trainer.step_count if reason == "target_loss" else None,
+            steps_to_target=trainer.step_count if reason in ("target_loss", "target_accuracy") else None,
             diverged=reason == "diverged",
             stop_reason=reason,
             test_loss=trainer.test_losses[-1] if trainer.test_losses else trainer.initial_test_loss,
+            train_accuracy=train_accuracy,
+            test_accuracy=test_accuracy,
         )
 
 
@@ -127,10 +135,12 @@ def fmt_loss(x: float) -> str:
 
 def table_rows(key: str, results: Sequence[Result], running: str = "steps") -> list[tuple[str, ...]]:
     """The header and one row per result: value, steps, final loss (and test loss when the runs
-    have a test set), steps to target, diverged, stop reason (``running``: what a run that has
-    not stopped by itself shows there, "steps" after --steps)."""
+    have a test set; accuracy and test accuracy when they are classifiers), steps to target,
+    diverged, stop reason (``running``: what a run that has not stopped by itself shows
+    there, "steps" after --steps)."""
     test = any(r.test_loss is not None for r in results)
-    rows: list[tuple[str, ...]] = [table_header(key, test)]
+    accuracy = any(r.train_accuracy is not None for r in results)
+    rows: list[tuple[str, ...]] = [table_header(key, test, accuracy)]
     for r in results:
         target = str(r.steps_to_target) if r.steps_to_target is not None else "-"
         rows.append(
@@ -139,6 +149,7 @@ def table_rows(key: str, results: Sequence[Result], running: str = "steps") -> l
                 str(r.steps),
                 fmt_loss(r.final_loss),
                 *((fmt_loss(r.test_loss) if r.test_loss is not None else "-",) if test else ()),
+                *(_accuracy_cells(r, test) if accuracy else ()),
                 target,
                 "yes" if r.diverged else "no",
                 r.stop_reason or running,
@@ -147,11 +158,20 @@ def table_rows(key: str, results: Sequence[Result], running: str = "steps") -> l
     return rows
 
 
-def table_header(key: str, test: bool) -> tuple[str, ...]:
-    return (key, "steps", "final loss", *(("test loss",) if test else ()), "to target", "diverged", "stopped")
+def _accuracy_cells(r: Result, test: bool) -> tuple[str, ...]:
+    """A classifier's accuracy (and test accuracy) as percentages; "-" for a run that has none."""
+    cells = [r.train_accuracy, *((r.test_accuracy,) if test else ())]
+    return tuple(percent(a) if a is not None else "-" for a in cells)
 
 
-NUMERIC = ("steps", "final loss", "test loss", "to target")
+def table_header(key: str, test: bool, accuracy: bool = False) -> tuple[str, ...]:
+    """The columns; ``test``: the runs have a test set, ``accuracy``: they are classifiers."""
+    accuracies = ("accuracy", *(("test accuracy",) if test else ())) if accuracy else ()
+    losses = ("final loss", *(("test loss",) if test else ()))
+    return (key, "steps", *losses, *accuracies, "to target", "diverged", "stopped")
+
+
+NUMERIC = ("steps", "final loss", "test loss", "accuracy", "test accuracy", "to target")
 
 
 def format_table(rows: Sequence[Sequence[str]]) -> str:

@@ -345,6 +345,13 @@ TRAINING = Table(
             range=_NOT_NEGATIVE,
         ),
         Key(
+            "target_accuracy",
+            "number",
+            None,
+            "a classifier's run also stops once the training-set accuracy reaches it (at or over)",
+            range=Range(0, 1, low_open=True, text="> 0 and <= 1"),
+        ),
+        Key(
             "evaluate_every",
             "int",
             1,

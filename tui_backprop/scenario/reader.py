@@ -29,7 +29,7 @@ from .declare import read_table
 from .format_v1 import DATA, DISPLAY, INIT, KEYS, MAX_PASS, NETWORK, SCENARIO, TRAINING
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .problems import MAX_UNKNOWN, Reader, shown
-from .tables import data_fields, display, init_fields, network, training_fields
+from .tables import check_target_accuracy, data_fields, display, init_fields, network, training_fields
 
 if TYPE_CHECKING:
     from .overrides import Override
@@ -88,6 +88,8 @@ class Scenario:
     update_biases: bool = TRAINING.default("update_biases")
     max_steps: int = TRAINING.default("max_steps")
     target_loss: float | None = TRAINING.default("target_loss")
+    # a classifier's (engine/accuracy.py) training-set accuracy that stops the run
+    target_accuracy: float | None = TRAINING.default("target_accuracy")
     evaluate_every: int = TRAINING.default("evaluate_every")  # the losses every K steps (issue 15)
     error_split: str = TRAINING.default("error_split")  # proportional: hidden layers learn by engine/split.py
     notation: str = DISPLAY.default("notation")  # the app's vocabulary (scenario/notation.py)
@@ -162,6 +164,8 @@ class Scenario:
         }
         if self.target_loss is not None:
             training["target_loss"] = self.target_loss
+        if self.target_accuracy is not None:
+            training["target_accuracy"] = self.target_accuracy
         if self.evaluate_every != 1:  # only when set, so that format-1 traces keep their bytes
             training["evaluate_every"] = self.evaluate_every
         if self.error_split != "gradient":  # only when in use: format-1 traces keep their bytes
@@ -230,6 +234,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
     init = InitSpec(**init_fields(r, layers, bias))
     training = training_fields(r, activations)
     data = data_fields(r, layers, activations, training.get("loss"), base)
+    check_target_accuracy(r, training, activations, data)
     inputs = data.get("inputs")
     if layers and inputs is not None and len(inputs) * sum(layers) > MAX_PASS:
         too_many = f"{len(inputs):,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..common.escape import quoted
+from ..engine.accuracy import classifier_of
 from ..engine.activations import ALIASES
 from ..engine.features import FeatureError, Features, parse_features, parse_term
 from ..engine.losses import LOSSES
@@ -208,6 +209,33 @@ def _schedule(r: Reader, v: dict[str, Any]) -> None:
     if lowest is not None and rate is not None and lowest > rate:
         message = f"must be at most learning_rate ({rate:g}), got {lowest:g}"
         r.problem("training", "min_learning_rate", message)
+
+
+def check_target_accuracy(
+    r: Reader, training: dict[str, Any], activations: tuple[str, ...], data: dict[str, Any]
+) -> None:
+    """[training] target_accuracy only for a classifier (engine/accuracy.py): a sigmoid output
+    with bce or mse on 0/1 targets, or softmax with cross_entropy on one-hot targets."""
+    if training.get("target_accuracy") is None or not activations or data.get("targets") is None:
+        return
+    out_act, loss = ALIASES.get(activations[-1], activations[-1]), training.get("loss")
+    if loss is None or classifier_of(out_act, loss, data["targets"], data.get("test_targets")) is None:
+        r.problem(
+            "training",
+            "target_accuracy",
+            f"needs a classifier (a sigmoid output with bce or mse and every target 0 or 1, or "
+            f"softmax with cross_entropy and one-hot targets); this is {out_act} with {loss}"
+            + _why_not_classes(out_act, loss),
+        )
+
+
+def _why_not_classes(out_act: str, loss: str | None) -> str:
+    """The end of target_accuracy's refusal: why the targets spoil a classifier that the output
+    and loss would make."""
+    sigmoid = out_act == "sigmoid" and loss in ("bce", "mse")
+    if sigmoid or (out_act == "softmax" and loss == "cross_entropy"):
+        return ", but its targets are not classes (0 or 1; one-hot rows)"
+    return ""
 
 
 def _batch(r: Reader, t: dict[str, Any]) -> Any:

@@ -1,7 +1,7 @@
 """``--export run.csv``: one row a step of the step-level numbers, for a spreadsheet or pandas.
 
-    step,epoch,loss,train_loss,test_loss,accuracy,learning_rate
-    1,1,0.2615,0.2598,0.2611,0.5,0.5
+    step,epoch,loss,train_loss,test_loss,accuracy,train_accuracy,test_accuracy,learning_rate
+    1,1,0.2615,0.2598,0.2611,0.5,0.5,0.5,0.5
 
 The columns, in this order (a column the run has no value for is left out, never left empty):
 
@@ -11,7 +11,10 @@ The columns, in this order (a column the run has no value for is left out, never
     test_loss        the test-set loss after the update: a scenario with [data] test_fraction only
     penalty          the l1/l2 penalty of the weights before the update: a regularised run only
     accuracy         the fraction of the batch classified right, from the same outputs as ``loss``:
-                     a classifier only (see ``classifier``)
+                     a classifier only (engine/accuracy.py says which runs are)
+    train_accuracy   the fraction of the training set classified right after the update, as the
+                     trace's train_accuracy: a classifier only
+    test_accuracy    the same of the test set: a classifier with a test set only
     learning_rate    the rate the step's update used
 
 Numbers are written to full precision (Python's repr: they read back to the same float), and a
@@ -31,38 +34,16 @@ import numpy as np
 from ..common.errors import BackpropError
 from ..common.files import NewFile
 from ..engine import StepRecord, Trainer
+from ..engine.accuracy import Classifier
 from .sink import KeptSteps
 
 WHAT = "CSV table"  # in a refusal: "is a FIFO, not a file a CSV table can be written to"
-Accuracy = Callable[[np.ndarray, np.ndarray], float]
 
 
-def classifier(T: np.ndarray) -> Accuracy | None:
-    """How a batch's accuracy is counted from its outputs y and targets t (both (B, n_L)), when
-    the training targets ``T`` are classes; None when they are not (a regression):
-
-        one output, targets 0 and 1      y >= 0.5 is class 1 (a sigmoid's threshold)
-        one output, targets -1 and 1     y >= 0 is class 1 (a tanh's)
-        several outputs, one-hot rows    the largest output is the class (softmax's argmax)
-    """
-    if T.ndim != 2 or T.size == 0:
-        return None
-    if T.shape[1] == 1:
-        values = set(np.unique(T).tolist())
-        for classes, threshold in (({0.0, 1.0}, 0.5), ({-1.0, 1.0}, 0.0)):
-            if values <= classes:
-                return _thresholded(threshold)
-        return None
-    if np.isin(T, (0.0, 1.0)).all() and (T.sum(axis=1) == 1).all():
-        return lambda y, t: np.count_nonzero(np.argmax(y, axis=1) == np.argmax(t, axis=1)) / len(t)
-    return None
-
-
-def _thresholded(h: float) -> Accuracy:
-    def accuracy(y: np.ndarray, t: np.ndarray) -> float:
-        return np.count_nonzero((y[:, 0] >= h) == (t[:, 0] > h)) / len(t)
-
-    return accuracy
+def batch_accuracy(classifier: Classifier) -> Callable[[np.ndarray, np.ndarray], float]:
+    """The accuracy of a batch from its outputs y and targets t (both (B, n_L)), as the engine
+    counts a set's (engine/accuracy.py: one definition of a classifier everywhere)."""
+    return lambda y, t: classifier.accuracy(y, classifier.labels(t))
 
 
 def _number(x: float) -> str:
@@ -75,14 +56,17 @@ class CsvWriter(KeptSteps):
     def __init__(self, path: str | Path, trainer: Trainer, every: int = 1, replace: bool = True) -> None:
         super().__init__(every)
         self.path = Path(path)
-        self.accuracy = classifier(trainer.T)
+        classifier = trainer.classifier
+        self.accuracy = None if classifier is None else batch_accuracy(classifier)
         self.columns = ["step", "epoch", "loss", "train_loss"]
         if trainer.X_test is not None:
             self.columns.append("test_loss")
         if trainer.penalty:
             self.columns.append("penalty")
         if self.accuracy is not None:
-            self.columns.append("accuracy")
+            self.columns += ["accuracy", "train_accuracy"]
+            if trainer.X_test is not None:
+                self.columns.append("test_accuracy")
         self.columns.append("learning_rate")
         self.out = NewFile(self.path, replace, WHAT)
         assert self.out.file is not None
@@ -110,6 +94,9 @@ class CsvWriter(KeptSteps):
         }
         if self.accuracy is not None:
             cells["accuracy"] = _number(self.accuracy(rec.layers[-1].a, rec.t))
+            for name in ("train_accuracy", "test_accuracy"):
+                value = getattr(rec, name)
+                cells[name] = _number(value) if value is not None else ""
         return [cells[c] for c in self.columns]
 
     def write_step(self, rec: StepRecord) -> None:

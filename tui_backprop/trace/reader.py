@@ -50,6 +50,7 @@ from ..common.files import TRACE_LIMIT, Unreadable, read_regular
 from ..common.values import describe
 from ..common.words import count
 from ..engine import BatchSchedule, LayerRecord, StepRecord, get_activation, get_loss
+from ..engine.accuracy import classifier_of
 from ..engine.diagnostics import Diagnostic
 from ..engine.edits import Edit, Timeline, edited_parameters
 from ..engine.network import Network
@@ -71,7 +72,8 @@ MAX_PROBLEMS = 20
 # its layers' mappings, a row in each array's column), and a whole trace's StepRecord 2 KB more
 # for replay; a trace of a 1-1 network, the smallest step, holds 146,000 steps in 50 MB
 MAX_STEPS = 200_000
-SELF_STOPS = ("diverged", "target_loss", "max_steps")  # summary reasons that belong to the last step
+# summary reasons that belong to the last step
+SELF_STOPS = ("diverged", "target_loss", "target_accuracy", "max_steps")
 
 # every field of a layer that replay shows
 LAYER_FIELDS = ("z", "a", "delta", "grad_w", "grad_b", "w", "b")
@@ -91,7 +93,8 @@ class KeptStep:
 
     step: int
     # the step's fields besides "step" and "layers": epoch (int), batch (tuple of int), loss,
-    # train_loss, test_loss, penalty, learning_rate (float), warnings (tuple of Diagnostic)
+    # train_loss, test_loss, train_accuracy, test_accuracy, penalty, learning_rate (float),
+    # warnings (tuple of Diagnostic)
     values: Mapping[str, Any]
     layers: tuple[Mapping[str, Array], ...]  # layer l = 1..L: the arrays written; () without "layers"
 
@@ -113,6 +116,10 @@ class Recording:
     every: int = 1  # --every K: the file keeps steps K, 2K, 3K, ... and the run's last one
     fields: tuple[str, ...] | None = None  # --fields: the fields each step keeps; None: all
     edits: tuple[Edit, ...] = ()  # the run's edits, in the order made (trace/edit_json.py)
+    # a classifier's accuracies before the first step (engine/accuracy.py); None when it is not
+    # one (and for the test set without one)
+    initial_train_accuracy: float | None = None
+    initial_test_accuracy: float | None = None
 
     @property
     def steps(self) -> int:
@@ -397,7 +404,7 @@ class _Builder:
         if self.problems:
             raise TraceError(self.source, self.problems)
         penalty = Penalty(s.l1, s.l2)(W0) if Penalty(s.l1, s.l2) else 0.0  # in both losses, as trained
-        test_loss = None
+        test_loss = test_y = None
         if "test_data" in doc:
             test = doc["test_data"]
             features = s.features  # the test rows are raw inputs too, the network's are their features
@@ -422,12 +429,14 @@ class _Builder:
                 zs, acts = self.network.forward(W0, b0, X_test)
                 sample_losses = self.network.sample_losses(acts[-1], T_test, zs[-1])
                 test_loss = float(np.add.reduce(sample_losses) / sample_losses.size) + penalty
+                test_y = acts[-1]
         with np.errstate(all="ignore"):
             zs, acts = self.network.forward(W0, b0, s.inputs)
             sample_losses = self.network.sample_losses(acts[-1], s.targets, zs[-1])
             initial_loss = (
                 float(np.add.reduce(sample_losses) / sample_losses.size) + penalty
             )  # as the Trainer sums
+        train_accuracy, test_accuracy = _initial_accuracies(s, acts[-1], test_y)
         return Recording(
             source=self.source,
             scenario=s,
@@ -442,6 +451,8 @@ class _Builder:
             every=self.every,
             fields=self.fields,
             edits=self.edits,
+            initial_train_accuracy=train_accuracy,
+            initial_test_accuracy=test_accuracy,
         )
 
     def number(self, i: int, last: bool) -> tuple[int, int, str]:
@@ -543,7 +554,15 @@ class _Builder:
             if arrays is None:
                 return None
             layers.append(arrays)
-        for key in ("loss", "train_loss", "test_loss", "penalty", "learning_rate"):
+        for key in (
+            "loss",
+            "train_loss",
+            "test_loss",
+            "train_accuracy",
+            "test_accuracy",
+            "penalty",
+            "learning_rate",
+        ):
             if key in step:
                 values[key] = _num(step[key])
         if "warnings" in step:
@@ -687,6 +706,8 @@ class _Builder:
                     warnings=values.get("warnings", ()),
                     penalty=values.get("penalty", 0.0),
                     evaluated=_evaluated(self.s, k.step),
+                    train_accuracy=values.get("train_accuracy"),
+                    test_accuracy=values.get("test_accuracy"),
                 )
             )
             W, b = self.edited(tuple(lr.w for lr in layers), tuple(lr.b for lr in layers), k.step)
@@ -866,3 +887,15 @@ def _evaluated(s: Scenario, step: int) -> bool:
     that did not has null for them in the trace."""
     K = s.evaluate_every
     return K == 1 or step % K == 0 or step >= s.max_steps
+
+
+def _initial_accuracies(s: Scenario, y: Array, test_y: Array | None) -> tuple[float | None, float | None]:
+    """A classifier's training- and test-set accuracy before the first step, from the outputs
+    y (N, n_L) and test_y (N_test, n_L) of the initial weights; None when not a classifier."""
+    classifier = classifier_of(s.activations[-1], s.loss, s.targets, s.test_targets)
+    if classifier is None:
+        return None, None
+    train = classifier.accuracy(y, classifier.labels(s.targets))
+    if test_y is None or s.test_targets is None:
+        return train, None
+    return train, classifier.accuracy(test_y, classifier.labels(s.test_targets))

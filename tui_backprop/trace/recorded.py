@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine import Edit, Network, StepRecord, Trainer, TrainingStopped, get_activation, get_loss
+from ..engine.accuracy import classifier_of
 from ..engine.regularization import Penalty
 from .reader import Recording
 from .writer import ExportCancelled, TraceWriter, never, replay_edits, summary_stop_reason
@@ -34,6 +35,7 @@ class RecordedRun:
         self.X_test, self.T_test = recording.scenario.test_inputs, recording.scenario.test_targets
         s = recording.scenario
         self.network = Network(tuple(get_activation(a) for a in s.activations), get_loss(s.loss), s.bias)
+        self.classifier = classifier_of(s.activations[-1], s.loss, self.T, self.T_test)
         self.penalty = Penalty(s.l1, s.l2)
         self.initial_train_loss = recording.initial_train_loss
         self.initial_test_loss = recording.initial_test_loss
@@ -42,6 +44,13 @@ class RecordedRun:
         self._train_losses = [r.train_loss for r in self._records]
         has_test = self.X_test is not None
         self._test_losses = [_nan(r.test_loss) for r in self._records] if has_test else []
+        # a classifier's accuracies (engine/accuracy.py), as recorded; none for another run
+        self.initial_train_accuracy = recording.initial_train_accuracy
+        self.initial_test_accuracy = recording.initial_test_accuracy
+        classifier = self.initial_train_accuracy is not None
+        self._train_accuracies = [_nan(r.train_accuracy) for r in self._records] if classifier else []
+        test_accuracies = classifier and self.initial_test_accuracy is not None
+        self._test_accuracies = [_nan(r.test_accuracy) for r in self._records] if test_accuracies else []
         self.reset()
 
     def reset(self) -> None:
@@ -51,6 +60,8 @@ class RecordedRun:
         self.losses: list[float] = []
         self.train_losses: list[float] = []
         self.test_losses: list[float] = []  # empty without a test set
+        self.train_accuracies: list[float] = []  # empty for a run that is not a classifier
+        self.test_accuracies: list[float] = []  # ... or without a test set
 
     @property
     def edits(self) -> tuple[Edit, ...]:
@@ -86,6 +97,10 @@ class RecordedRun:
         lists = [(self.losses, self._losses), (self.train_losses, self._train_losses)]
         if self._test_losses:
             lists.append((self.test_losses, self._test_losses))
+        if self._train_accuracies:
+            lists.append((self.train_accuracies, self._train_accuracies))
+        if self._test_accuracies:
+            lists.append((self.test_accuracies, self._test_accuracies))
         for shown, recorded in lists:
             if step < self.step_count:
                 del shown[step:]
@@ -142,7 +157,15 @@ def continue_from(run: RecordedRun, history: int) -> Trainer:
     if not all(np.isfinite(a).all() for a in record_W + record_b):
         raise ValueError(f"the weights after step {run.step_count} are not finite: no step can follow")
     if record is not None:
-        trainer.start_from(record, run.losses, run.train_losses, run.test_losses, run.edits)
+        trainer.start_from(
+            record,
+            run.losses,
+            run.train_losses,
+            run.test_losses,
+            run.train_accuracies,
+            run.test_accuracies,
+            edits=run.edits,
+        )
     elif not all(
         np.array_equal(a, b) for a, b in zip(trainer.W + trainer.b, record_W + record_b, strict=True)
     ):

@@ -13,7 +13,9 @@ What is recomputed, and from what:
 - every recorded step, from the scenario and the state the step before it recorded: its
   weights, biases and optimiser arrays (momentum's velocity, Adam's m and v; the step
   number gives Adam's count and the position in the sample order). Every field the step
-  holds is compared: loss, train_loss, test_loss, penalty, warnings, and each layer's z, a,
+  holds is compared: loss, train_loss, test_loss, a classifier's train_accuracy and
+  test_accuracy (counted again from the recomputed outputs; traces written before they were
+  added have none), penalty, warnings, and each layer's z, a,
   delta, grad_w, grad_b, w, b, error (the proportional split's e, beside delta in gradient
   mode, where traces written before it have none), update_w, update_b and optimiser arrays
   (epoch and batch are checked by the reader). A state that disagrees is replaced by the recomputed
@@ -25,8 +27,8 @@ What is recomputed, and from what:
   ``old`` is compared with the value the recomputed state holds there (a disagreement is
   reported, and the edit made from the state's value, so that it does not cascade);
 - the summary: final_loss is the training-set loss after the last step (and the edits made
-  after it), and stop_reason is the run's own (a run that says target_loss reached it), or
-  steps or user.
+  after it), and stop_reason is the run's own (a run that says target_loss or target_accuracy
+  reached it), or steps or user.
 
 Two numbers agree when |recorded - recomputed| <= RTOL |recorded| + ATOL s, s being the
 largest finite magnitude of the recomputed array (1 when that is below 1): a relative
@@ -69,7 +71,7 @@ SECONDS_A_STEP_RUN = 40e-6
 MULTIPLY_ADDS_A_SECOND = 4e10
 MAX_SECONDS = 6.0
 # a step's own numbers, in the order written (learning_rate: a run with a schedule)
-SCALARS = ("loss", "train_loss", "test_loss", "penalty", "learning_rate")
+SCALARS = ("loss", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "penalty", "learning_rate")
 
 
 def verify(recording: Recording) -> None:
@@ -302,6 +304,9 @@ class _Verifier:
         computed = {"loss": rec.loss, "train_loss": rec.train_loss}
         if rec.test_loss is not None:
             computed["test_loss"] = rec.test_loss
+        for name in ("train_accuracy", "test_accuracy"):  # a classifier's (engine/accuracy.py),
+            if getattr(rec, name) is not None and name in kept.values:  # which older traces lack
+                computed[name] = getattr(rec, name)
         if t.penalty:
             computed["penalty"] = rec.penalty
         if scheduled(self.s):
@@ -396,10 +401,23 @@ class _Verifier:
                 return "the scenario has no target_loss"
             loss = f"the training-set loss after step {k} is {final:.6g}"
             return f"{loss}, not below target_loss {s.target_loss:g}"
+        if said == "target_accuracy":
+            return self.why_not_accuracy()
         if said == "max_steps":
             return f"step {k} is before max_steps ({s.max_steps})"
         limit = divergence_limit(self.trainer.initial_train_loss)
         return f"every number of step {k} is finite and its training-set loss is below the limit {limit:.3g}"
+
+    def why_not_accuracy(self) -> str:
+        """Why the run did not stop for target_accuracy after its last step."""
+        s, t = self.s, self.trainer
+        if s.target_accuracy is None:
+            return "the scenario has no target_accuracy"
+        accuracy = t.final_accuracies[0]
+        if accuracy is None:
+            return "the run is not a classifier"
+        said = f"the training-set accuracy after step {t.step_count} is {accuracy:.6g}"
+        return f"{said}, under target_accuracy {s.target_accuracy:g}"
 
     # -- comparing -----------------------------------------------------------------------
 

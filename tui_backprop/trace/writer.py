@@ -30,7 +30,7 @@ from .numbers import dumps
 
 FORMAT = "backprop-tui-trace"
 VERSION = 1
-STOP_REASONS = ("max_steps", "target_loss", "diverged", "steps", "user")
+STOP_REASONS = ("max_steps", "target_loss", "target_accuracy", "diverged", "steps", "user")
 
 
 class TraceSource(Protocol):
@@ -80,7 +80,8 @@ def _arr(a: np.ndarray) -> list:
 
 # every field a step and a layer of a step can have, in the order written: what --fields names
 STEP_FIELDS = (
-    *("step", "epoch", "batch", "loss", "train_loss", "test_loss", "penalty"),
+    *("step", "epoch", "batch", "loss", "train_loss", "test_loss"),
+    *("train_accuracy", "test_accuracy", "penalty"),
     *("learning_rate", "warnings"),  # learning_rate: a run with a [training] schedule
 )
 LAYER_FIELDS = (
@@ -113,6 +114,10 @@ def step_dict(
     }
     if rec.test_loss is not None:  # a scenario with a test set ([data] test_fraction) only
         d["test_loss"] = _num(rec.test_loss)
+    if rec.train_accuracy is not None:  # a classifier only (engine/accuracy.py): others keep their bytes
+        d["train_accuracy"] = _num(rec.train_accuracy)
+        if rec.test_accuracy is not None:
+            d["test_accuracy"] = _num(rec.test_accuracy)
     if penalty:
         d["penalty"] = _num(rec.penalty)
     if rates:

@@ -59,7 +59,7 @@ from .control.stepping import Applied, Progress, Stepping, rate_text
 from .netinfo import NetInfo, about
 from .panels.base import Panel
 from .panels.boundary import BoundaryPanel, ChartCell
-from .panels.chart import LossChart, chart_title
+from .panels.chart import LossChart
 from .panels.explain import ExplainPanel
 from .panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .panels.network import NetworkView
@@ -68,7 +68,7 @@ from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
 from .screens.neuron import NeuronScreen
 from .widgets.footer import AppFooter
-from .widgets.header import Header, Status, display_path, divergence_text
+from .widgets.header import Header, Status, display_path, divergence_text, shown_accuracies
 from .widgets.palette import DEFAULT, current, following, use
 from .widgets.plain import PlainNotifications, plain
 from .widgets.warnings_bar import WarningsBar
@@ -174,12 +174,24 @@ class BackpropApp(PlainNotifications[None]):
             with ChartCell(id="chart-cell"):  # the decision boundary beside the chart (2 inputs only)
                 chart = LossChart(id="chart")
                 chart.test_legend = self.trainer.X_test is not None
-                chart.border_title = chart_title(chart.test_legend)
+                chart.has_accuracy = self.trainer.initial_train_accuracy is not None  # a classifier's
+                chart.retitle()
                 yield chart
                 t = self.trainer
                 s = self.scenario  # with [data] features, the plane is the raw inputs'
                 X = t.X if s.features is None or s.raw_inputs is None else s.raw_inputs
-                yield BoundaryPanel(net, t.network, X, t.T, "8", id="boundary", features=s.features)
+                yield BoundaryPanel(
+                    net,
+                    t.network,
+                    X,
+                    t.T,
+                    "8",
+                    id="boundary",
+                    features=s.features,
+                    classifier=t.classifier,
+                    X_test=t.X_test,
+                    T_test=t.T_test,
+                )
             yield BackwardPanel(net, "3", id="backward")
             yield GradientsPanel(net, "4", id="gradients")
             yield WeightsPanel(net, "5", id="weights")
@@ -209,7 +221,7 @@ class BackpropApp(PlainNotifications[None]):
         palette = use(following(current().name))
         chart = self.query_one(LossChart)
         with self.batch_update():
-            chart.border_title = chart_title(chart.test_legend, chart.size.width or None, chart.log_scale)
+            chart.retitle()
             chart.refresh()
             for boundary in self.query(BoundaryPanel):
                 boundary.recolour()
@@ -239,8 +251,16 @@ class BackpropApp(PlainNotifications[None]):
             for panel in self.query(Panel):
                 panel.show(record, self.selection, reveal)
             steps = (record.step if record else 0) - (0 if reveal.update else 1)
-            self.query_one(LossChart).set_losses(
+            chart = self.query_one(LossChart)
+            chart.set_losses(
                 t.losses, t.train_losses, t.initial_train_loss, steps, t.test_losses, t.initial_test_loss
+            )
+            chart.set_accuracies(
+                t.train_accuracies,
+                t.initial_train_accuracy,
+                steps,
+                t.test_accuracies,
+                t.initial_test_accuracy,
             )
             self.draw_header()
             banner = self.query_one("#banner", Static)
@@ -263,7 +283,7 @@ class BackpropApp(PlainNotifications[None]):
         self.query_one(ExplainPanel).edited = text
         for boundary in self.query(BoundaryPanel):
             boundary.edited = (t.W, t.b) if edits and isinstance(t, Trainer) else None
-            if boundary.X is not t.X:  # a point added or removed, now or by undo and reset
+            if self.scenario.features is None and boundary.X is not t.X:  # a point added or removed
                 boundary.set_data(t.X, t.T)
 
     def edited(self, edit: Edit) -> None:
@@ -313,6 +333,7 @@ class BackpropApp(PlainNotifications[None]):
                 exporting=self.exporter.header_progress,
                 learning_rate=self.learning_rate,
                 train_loss_now=self._train_loss_now(rec),
+                accuracies=shown_accuracies(self.trainer, rec, self.reveal.update),
             )
         )
 
@@ -504,7 +525,7 @@ class BackpropApp(PlainNotifications[None]):
 
     def action_zoom(self, panel: str) -> None:
         widget = self.query_one(f"#{panel}")
-        if isinstance(widget, BoundaryPanel) and widget.extent is None:
+        if isinstance(widget, BoundaryPanel) and widget.extent is None and not widget.confusion_only:
             self.notify("the decision boundary is drawn for networks with 2 inputs", title="boundary")
             return
         if not (widget.display and widget.parent is not None and widget.parent.display):
@@ -520,6 +541,15 @@ class BackpropApp(PlainNotifications[None]):
             panels.scroll_page_down(animate=False)
         else:
             panels.scroll_page_up(animate=False)
+
+    def action_toggle_accuracy(self) -> None:
+        """A: the accuracy lines on the loss chart shown or hidden (a classifier's only)."""
+        chart = self.query_one(LossChart)
+        if not chart.has_accuracy:
+            self.notify("no accuracy to show: this run is not a classifier", timeout=3)
+            return
+        shown = chart.toggle_accuracy()
+        self.notify(f"accuracy on the chart: {'shown' if shown else 'hidden'}", timeout=2)
 
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)

@@ -132,7 +132,11 @@ class CompareApp(PlainNotifications[int | None]):
         self.left: CompareState | None = None  # how o left it, to open it again like that
         self.trainers = state.trainers
         # the table's columns, by key: "value", "steps", "final loss", ("test loss",) "to target", ...
-        self.columns = table_header("value", any(t.initial_test_loss is not None for t in self.trainers))
+        self.columns = table_header(
+            "value",
+            any(t.initial_test_loss is not None for t in self.trainers),
+            any(t.classifier is not None for t in self.trainers),
+        )
         self.trainer_lock = threading.Lock()
         self.results: list[Result] = []
         self.playing = False

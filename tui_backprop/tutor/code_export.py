@@ -15,8 +15,9 @@ the engine's trace of the run (tests/test_code_trace.py), which --check recomput
 grades as a learner's own.
 
 What the script does not model is refused before anything is written (NotExportable): an l1 or
-l2 penalty and the proportional error split. Everything else (every activation and loss, batches,
-shuffling, gd, momentum, adam, frozen biases, target_loss) is written out. The torch script, on autograd
+l2 penalty, the proportional error split and target_accuracy (the script counts no accuracy).
+Everything else (every activation and loss, batches, shuffling, gd, momentum, adam, frozen
+biases, target_loss) is written out. The torch script, on autograd
 and torch.optim, is code_torch.py; it shares ``header`` and ``batch_order`` with this one.
 """
 
@@ -395,6 +396,10 @@ def check(scenario) -> None:  # noqa: ANN001 - a Scenario
     if scenario.features is not None:
         problems.append(
             "[data] features: the script trains on the data's own inputs; it does not model features"
+        )
+    if getattr(scenario, "target_accuracy", None) is not None:  # it would train on past the stop
+        problems.append(
+            "[training] target_accuracy: the script does not count accuracy, so it would not stop there"
         )
     if problems:
         raise NotExportable(scenario.source or scenario.title, [f"--export-code: {p}" for p in problems])

@@ -45,6 +45,12 @@ from .selection import Selection
 
 MAX_CLASSES = 10  # one output with more distinct targets than this: a regression, its two ends
 
+# the data of a run with [data] features is the raw points; its network's inputs are made from them
+FEATURES_DATA = (
+    "the data of a run with [data] features cannot be edited: its network's inputs are features of "
+    "x1, x2, not numbers of their own (weights, biases and the learning rate can)"
+)
+
 
 class Target(NamedTuple):
     """What ``=`` changes: Trainer.edit's arguments, and the words for it."""
@@ -210,6 +216,9 @@ class Editing:
                 return Target("bias", layer, (j,), label, float(t.b[layer - 1][j]))
             return Target("weight", layer, (j, i), label, float(t.W[layer - 1][j, i]))
         if sel.mode == "sample":
+            if t.features is not None:
+                app.notify(FEATURES_DATA, title="edit", severity="warning")
+                return None
             k = self.selected_sample(t)
             if k is None:
                 return None
@@ -312,6 +321,9 @@ class Editing:
         or add one of the current class."""
         t = self._trainer("a click adds or removes a point")
         if t is None:
+            return
+        if t.features is not None:
+            self.app.notify(FEATURES_DATA, title="points", severity="warning")
             return
         if sample is not None:
             self._edit(t, "remove_point", index=(sample,))

@@ -66,6 +66,9 @@ _KEYS: list[tuple[str, str, str, bool, str]] = [
     ("left_square_bracket", "sample(-1)", "Prev sample", False, "Previous sample of the batch, in any mode"),
     ("right_square_bracket", "sample(1)", "Next sample", False, "Next sample of the batch, in any mode"),
     ("l", "log_scale", "Log scale", False, "Loss chart: log scale on or off"),
+    ("A", "toggle_accuracy", "Accuracy", False,
+     "Loss chart: a classifier's training- and test-set accuracy (• and +, right axis 0 to 100%) "
+     "shown or hidden"),
     ("v", "notation", "Notation", False,
      "Notation: symbols (z, a, δ, η), signals (S_preA, S_postA, S_ERROR, LR) or delta (z, delta_0, α)"),
     ("C", "palette", "Palette", False,

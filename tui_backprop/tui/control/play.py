@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from ...engine import Network, StepRecord
+from ...engine.accuracy import Classifier
 from ...scenario.reader import Scenario
 
 Array = np.ndarray
@@ -49,7 +50,19 @@ class Stepper(Protocol):
     @property
     def initial_test_loss(self) -> float | None: ...
     @property
+    def train_accuracies(self) -> Sequence[float]: ...  # a classifier's; empty otherwise
+    @property
+    def test_accuracies(self) -> Sequence[float]: ...
+    @property
+    def initial_train_accuracy(self) -> float | None: ...  # None: not a classifier
+    @property
+    def initial_test_accuracy(self) -> float | None: ...
+    @property
     def X_test(self) -> Array | None: ...
+    @property
+    def T_test(self) -> Array | None: ...
+    @property
+    def classifier(self) -> Classifier | None: ...  # engine/accuracy.py; None: not a classifier
     @property
     def X(self) -> Array: ...
     @property

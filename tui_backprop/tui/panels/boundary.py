@@ -11,6 +11,11 @@ engine.boundary from the record's weights; this module only turns outputs into c
 
 The training points sit on top in their class colours, lightened, each class with its own marker
 (``•``, ``▲``, ``■``, ...: widgets/palette.py MARKERS), so that they read without colour too.
+
+A softmax network's confusion matrices (engine/accuracy.py: the test set's, and the training
+set's) are shown below the plane when the panel is zoomed (8), and in place of the plane when
+the network has more than two inputs and at most CONFUSION_CLASSES classes (iris): such a
+network has no plane to draw, and its panel is then titled "confusion" (panels/confusion.py).
 ``ChartCell`` is the loss chart's grid cell: the chart, with this panel beside it, sized to keep
 the plane about square.
 """
@@ -28,11 +33,13 @@ from textual.containers import Grid
 from textual.content import Content
 from textual.message import Message
 
+from ...engine.accuracy import Classifier, confusion_matrix
 from ...engine.boundary import Extent, extent, output_grid, pixel_centre, pixel_of
 from ...engine.features import Features
 from ...engine.network import Network
 from ..widgets.palette import DEFAULT, current, marker
 from .base import Panel
+from .confusion import confusion_lines, confusion_text, confusion_width
 
 Array = np.ndarray
 
@@ -42,6 +49,11 @@ BASE = np.array((34, 34, 34), dtype=float)  # an undecided pixel
 MIDDLE = "○"  # one output: a point whose target is the middle of the range, neither end's class
 AXES_FROM = 16  # a panel this many rows tall (zoomed) also shows the range of each axis
 STYLES_KEPT = 4096  # cell styles cached: more than the cells of the plane zoomed at 160x45 (39x77)
+# the most classes whose confusion matrix takes the place of a plane that cannot be drawn: its
+# matrix fits beside the loss chart (blobs_784's ten would not, and would cost a forward pass of
+# its 1,000 samples a frame)
+CONFUSION_CLASSES = 6
+PLANE_BESIDE = 30  # zoomed, the matrices go beside the plane when it keeps this many columns
 
 
 def class_colours() -> Array:
@@ -69,7 +81,11 @@ class BoundaryPanel(Panel):
         """A click on the plane at ``point`` (x1, x2): the centre of the cell clicked; ``sample``:
         the index in X of the training point drawn in that cell, None when none is."""
 
-        def __init__(
+        def __init__(self, point: tuple[float, float], sample: int | None) -> None:
+            super().__init__()
+            self.point, self.sample = point, sample
+
+    def __init__(
         self,
         net,
         network: Network,
@@ -77,16 +93,29 @@ class BoundaryPanel(Panel):
         T: Array,
         key: str = "",
         features: Features | None = None,
+        *,
+        classifier: Classifier | None = None,
+        X_test: Array | None = None,
+        T_test: Array | None = None,
         **kwargs,
     ) -> None:
         """``network`` (its activations and loss), ``X`` (N, 2) and ``T`` (N, n_L): the training set,
-        its raw inputs; ``features``: the map from them to the network's inputs ([data] features)."""
+        its raw inputs; ``features``: the map from them to the network's inputs ([data] features);
+        a softmax classifier's ``classifier`` and test set ``X_test``, ``T_test`` (or None) give
+        its confusion matrices (over the network's inputs: the test set's features)."""
         super().__init__(net, key, **kwargs)
         self.network = network
         self.X, self.T = X, T
         self.features = features
+        self.classifier = classifier if classifier is not None and classifier.kind == "multiclass" else None
+        self.test_set = (X_test, T_test) if X_test is not None and T_test is not None else None
         plane = X.shape[1] == 2  # only a plane can be drawn: two raw inputs
-        self.display = plane
+        # no plane to draw: the confusion matrix in its place, when there is one that fits
+        self.confusion_only = not plane and self.classifier is not None
+        self.confusion_only &= net.layers[-1] <= CONFUSION_CLASSES
+        self.display = plane or self.confusion_only
+        if self.confusion_only:
+            self.border_title = f"{key} confusion".strip()
         self.extent: Extent | None = extent(X) if plane else None
         # the axes: the raw inputs, x1 and x2 as the features name them, or the input nodes
         self.axes = features.raw_names if features is not None else net.names[0]
@@ -159,20 +188,37 @@ class BoundaryPanel(Panel):
         return tuple(lr.w_before for lr in rec.layers), tuple(lr.b_before for lr in rec.layers)
 
     def build(self, width: int) -> Text:
-        if self.extent is None:
-            return Text("")
         height = self.scrollable_content_region.height or self.size.height or 10
+        if self.extent is None:
+            return self.confusion(width, height) if self.confusion_only else Text("")
+        side = self.confusion_beside(width, height)
+        if side:  # zoomed: the plane on the left, the matrices on its right
+            plane = self.plane_text(width - side, height)
+            return beside(plane, self.confusion(side - 2, height), width - side)
+        below = self.confusion_below(height)
+        if below:
+            plane = self.plane_text(width, height - below - 1)
+            plane.append("\n\n")
+            plane.append_text(self.confusion(width, below))
+            return plane
+        return self.plane_text(width, height)
+
+    def plane_text(self, width: int, height: int) -> Text:
+        """The plane in ``width`` x ``height`` cells, with the range of its axes below it when
+        it is tall enough."""
+        e = self.extent
+        assert e is not None  # a network with two inputs
         axes = height >= AXES_FROM
         cols, rows = self._plane_size(max(width, 2), max(height - axes, 1))
         left = " " * ((width - cols) // 2)  # a plane narrower than the panel is centred
         W, b = self.weights()
         with np.errstate(all="ignore"):
-            Y = output_grid(self.network, W, b, self.extent, cols, 2 * rows, self.features)
+            Y = output_grid(self.network, W, b, e, cols, 2 * rows, self.features)
         self.grid = Y
         # a diverged network's outputs: nan is undecided, the infinities the ends of the range
         colours = self.pixel_colours(np.clip(np.nan_to_num(Y), -1e6, 1e6))
         pixels = [[tuple(rgb) for rgb in line] for line in colours.tolist()]  # cell_style's keys
-        pr, pc = pixel_of(self.X, self.extent, cols, 2 * rows)
+        pr, pc = pixel_of(self.X, e, cols, 2 * rows)
         points: dict[tuple[int, int], tuple[tuple[int, ...], int, str]] = {}
         self.left, self.drawn = len(left), {}
         drawn = zip(pr.tolist(), pc.tolist(), self.point_colours().tolist(), self.markers, strict=True)
@@ -193,7 +239,7 @@ class BoundaryPanel(Panel):
                     colour, r, mark = point
                     out.append(mark, cell_style(colour, pixels[r][c], bold=True))
         if axes:
-            e, (x1, x2) = self.extent, self.axes
+            x1, x2 = self.axes
             line = Text(
                 f"{x1} {e.x1_lo:.3g}..{e.x1_hi:.3g} →  {x2} {e.x2_lo:.3g}..{e.x2_hi:.3g} ↑", style="dim"
             )
@@ -201,6 +247,70 @@ class BoundaryPanel(Panel):
             out.append("\n")
             out.append_text(line)
         return out
+
+    # -- the confusion matrices --------------------------------------------------------------
+
+    def sets(self) -> list[tuple[str, Array, Array]]:
+        """The data sets whose confusion matrix is shown: the test set first, when there is one."""
+        shown = [("test set", *self.test_set)] if self.test_set is not None else []
+        # the network's inputs: the raw points drawn, through the features when there are some
+        X = self.X if self.features is None else self.features(self.X)
+        return [*shown, ("training set", X, self.T)]
+
+    def confusion_beside(self, width: int, height: int) -> int:
+        """The columns the confusion matrices take beside the plane: none unless the panel is
+        zoomed (and the network a softmax classifier). With their long headings when the plane
+        keeps all the width its height gives it; otherwise with short ones, when that does (or
+        at least leaves it PLANE_BESIDE columns); otherwise none (then they go below it)."""
+        if self.classifier is None or not self.is_maximized:
+            return 0
+        rows = max(height - (height >= AXES_FROM), 1)
+        plane = self._plane_size(10**4, rows)[0]  # its width when nothing else needs room
+        wide, narrow = self.confusion_width(long=True) + 2, self.confusion_width() + 2
+        fits = [side for side in (wide, narrow) if width - side >= plane]
+        if fits:
+            return fits[0]
+        return narrow if width - narrow >= PLANE_BESIDE else 0
+
+    def confusion_below(self, height: int) -> int:
+        """The lines the confusion matrices take below the plane when they are not beside it:
+        none unless the panel is zoomed (and the network a softmax classifier); as many
+        matrices as leave the plane the height to show its axes."""
+        if self.classifier is None or not self.is_maximized:
+            return 0
+        one = confusion_lines(self.classifier.classes) + 1
+        fit = min(len(self.sets()), max(height - AXES_FROM, 0) // one)
+        return fit * one - 1 if fit else 0
+
+    def confusion(self, width: int, height: int) -> Text:
+        """The confusion matrices of the weights drawn (the test set's first), as many as fit in
+        ``height`` lines (at least one)."""
+        assert self.classifier is not None
+        W, b = self.weights()
+        one = confusion_lines(self.classifier.classes) + 1
+        out = Text(no_wrap=True, overflow="crop")
+        for i, (label, X, T) in enumerate(self.sets()[: max(1, (height + 1) // one)]):
+            with np.errstate(all="ignore"):
+                counts = confusion_matrix(self.network, W, b, X, T, self.classifier)
+            assert counts is not None  # a multiclass classifier's
+            if i:
+                out.append("\n\n")
+            out.append_text(confusion_text(counts, self.net.names[-1], label, width))
+        return out
+
+    def confusion_width(self, long: bool = False) -> int:
+        """The columns the confusion matrices take at their widest (ChartCell sizes the panel by
+        it), with their short headings ("test: 27/30 90.0%"), or their ``long`` ones ("test set:
+        27 of 30 samples right (90.0%)")."""
+        k = self.net.layers[-1]
+        width = confusion_width(np.full((k, k), len(self.X)), self.net.names[-1])
+        for label, X, _ in self.sets():
+            n = len(X)
+            said = (
+                f"{label}: {n} of {n} samples right (99.9%)" if long else f"{label.split()[0]}: {n}/{n} 99.9%"
+            )
+            width = max(width, len(said))
+        return width
 
     def _plane_size(self, width: int, height: int) -> tuple[int, int]:
         """(cols, rows) of the plane in a width x height space: all of it, or less of one side
@@ -264,6 +374,22 @@ class BoundaryPanel(Panel):
         self.redraw()
 
 
+def beside(left: Text, right: Text, width: int) -> Text:
+    """``right``'s lines to the right of ``left``'s, which are padded to ``width`` cells and
+    followed by two spaces."""
+    lines_l, lines_r = left.split("\n", allow_blank=True), right.split("\n", allow_blank=True)
+    out = Text(no_wrap=True, overflow="crop")
+    for k in range(max(len(lines_l), len(lines_r))):
+        if k:
+            out.append("\n")
+        line = lines_l[k] if k < len(lines_l) else Text()
+        out.append_text(line)
+        out.append(" " * (max(width - line.cell_len, 0) + 2))
+        if k < len(lines_r):
+            out.append_text(lines_r[k])
+    return out
+
+
 class ChartCell(Grid):
     """The loss chart's grid cell: the chart, and the boundary panel beside it when it is shown,
     as wide as its height needs for an about square plane (at most 45% of the cell)."""
@@ -277,6 +403,10 @@ class ChartCell(Grid):
         if not shown:
             self.styles.grid_size_columns = 1
             self.styles.grid_columns = "1fr"
+            return
+        if shown[0].confusion_only:  # the matrix's own width (and its heading's), plus the border's 5
+            width = max(shown[0].confusion_width(), 30) + 5
+            self.styles.grid_columns = f"1fr {min(width, int(event.size.width * 0.45))}"
             return
         # two pixels a row and one a column: the plane's rows give its width; the border, the
         # padding and the scrollbar gutter take 5 columns

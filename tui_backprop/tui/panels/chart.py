@@ -1,4 +1,6 @@
-"""The loss chart: batch loss (dots), training-set loss and test-set loss (lines) against step.
+"""The loss chart: batch loss (dots), training-set loss and test-set loss (lines) against step,
+and a classifier's training- and test-set accuracy (marked lines) on an axis of its own, 0 to
+100% on the right (A shows or hides them).
 
 This is the only module that imports plotext (through textual-plotext), so that moving
 to plotext 6 changes this file alone. Plotext's cost grows with the points it is given,
@@ -84,22 +86,43 @@ def _step_ticks(n: int, count: int) -> list[int]:
     return list(range(0, n + 1, int(step)))
 
 
-def chart_title(test: bool, width: int | None = None, log: bool = False) -> str:
+ACCURACY_MARKERS = ("•", "+")  # the training- and test-set accuracy lines: marked, unlike the losses
+# the accuracy lines' plotext colours and the same colours in the title's markup, by palette: apart
+# from the loss colours (and, in the colorblind palette, from every red and green)
+ACCURACY_COLOURS = {
+    "default": (("green", "green"), ("white", "white")),
+    "colorblind": (("white", "white"), ("orange+", "bright_yellow")),
+}
+
+
+def chart_title(test: bool, width: int | None = None, log: bool = False, accuracy: bool = False) -> str:
     """The panel title: a legend with its marks in the chart's colours, the longest of its forms
     that fits a border ``width`` cells wide (None: the longest); ``log``: the loss axis is on a
-    log scale, which the title says first."""
+    log scale, which the title says first; ``accuracy``: the accuracy lines are drawn."""
     p = current()
     b, tr, te = f"[{p.batch}]•[/]", f"[{p.train}]─[/]", f"[{p.test}]─[/]"
     name = "6 loss (log scale)" if log else "6 loss"
     short = "6 loss (log)" if log else "6 loss"
+    colours = ACCURACY_COLOURS.get(p.name, ACCURACY_COLOURS["default"])
+    ta, ea = (f"[{markup}]{mark}[/]" for (_, markup), mark in zip(colours, ACCURACY_MARKERS, strict=True))
     if test:
+        long_acc, short_acc, tiny_acc = f"  {ta}{ea} accuracy", f" {ta}{ea}acc", f"{ta}{ea}"
         forms = [f"{name}: {b} batch  {tr} training  {te} test", f"{short}: {b}batch {tr}train {te}test"]
     else:
+        long_acc, short_acc, tiny_acc = f"  {ta} accuracy", f" {ta}acc", ta
         forms = [f"{name}: {b} batch  {tr} training set", f"{short}: {b}batch {tr}training"]
-    forms.append(f"{short} {b}{tr}{te if test else ''}")
+    if accuracy:
+        forms = [forms[0] + long_acc, forms[1] + short_acc]
+    forms.append(f"{short} {b}{tr}{te if test else ''}{tiny_acc if accuracy else ''}")
     if width is None:
         return forms[0]
     return next((f for f in forms if Text.from_markup(f).cell_len <= width - 4), forms[-1])
+
+
+def accuracy_colours() -> tuple[str, str]:
+    """The plotext colours of the training- and test-set accuracy lines in the palette in use."""
+    train, test = ACCURACY_COLOURS.get(current().name, ACCURACY_COLOURS["default"])
+    return train[0], test[0]
 
 
 class _CachedPlot(PlotextPlot):
@@ -143,6 +166,12 @@ class LossChart(_CachedPlot):
         self._has_test = False
         self.test_legend = False  # whether the title's legend names a test line
         self.log_scale = False
+        # a classifier's accuracies (set_accuracies), on the right axis while show_accuracy (A)
+        self._accuracy, self._test_accuracy = _Series(), _Series()
+        self._initial_accuracy = self._initial_test_accuracy = float("nan")
+        self.has_accuracy = False  # the run is a classifier: there are accuracies to draw
+        self.show_accuracy = True
+        self._right_axis = False  # whether the last figure had the accuracy axis
 
     def set_losses(
         self,
@@ -164,12 +193,48 @@ class LossChart(_CachedPlot):
         self._has_test = initial_test is not None
         self.refresh()
 
+    def set_accuracies(
+        self,
+        accuracies: Sequence[float],
+        initial: float | None,
+        steps: int,
+        test_accuracies: Sequence[float] = (),
+        initial_test: float | None = None,
+    ) -> None:
+        """A classifier's accuracies as set_losses takes the losses: ``accuracies[k]`` the
+        training-set accuracy after step k+1, ``initial`` before any step (None: the run is not
+        a classifier, and nothing is drawn); the test set's likewise."""
+        self._accuracy.sync(accuracies, min(steps, len(accuracies)))
+        self._test_accuracy.sync(test_accuracies, min(steps, len(test_accuracies)))
+        self._initial_accuracy = float("nan") if initial is None else float(initial)
+        self._initial_test_accuracy = float("nan") if initial_test is None else float(initial_test)
+        if self.has_accuracy != (initial is not None):
+            self.has_accuracy = initial is not None
+            self.retitle()
+        self.refresh()
+
+    def toggle_accuracy(self) -> bool:
+        """A: the accuracy lines shown or hidden; whether they are shown now."""
+        self.show_accuracy = not self.show_accuracy
+        self.retitle()
+        self.refresh()
+        return self.show_accuracy
+
+    @property
+    def accuracy_drawn(self) -> bool:
+        return self.has_accuracy and self.show_accuracy
+
+    def retitle(self, width: int | None = None) -> None:
+        """The border title for ``width`` columns (None: the chart's own, or the longest)."""
+        width = width or self.size.width or None
+        self.border_title = chart_title(self.test_legend, width, self.log_scale, self.accuracy_drawn)
+
     def on_resize(self) -> None:
-        self.border_title = chart_title(self.test_legend, self.size.width, self.log_scale)
+        self.retitle(self.size.width)
 
     def set_log_scale(self, log: bool) -> None:
         self.log_scale = log
-        self.border_title = chart_title(self.test_legend, self.size.width or None, log)
+        self.retitle()
         self.refresh()
 
     @property
@@ -183,6 +248,10 @@ class LossChart(_CachedPlot):
             self._test.count,
             self._initial,
             self._initial_test,
+            self._accuracy.count,
+            self._test_accuracy.count,
+            self._initial_accuracy,
+            self.accuracy_drawn,
             self.size,
             self.log_scale,
             current().name,
@@ -208,6 +277,8 @@ class LossChart(_CachedPlot):
                 style="dim",
             )
         plt = self.plt
+        if self._right_axis:  # the accuracy axis of the last figure: gone with its ticks
+            plt.clear_figure()
         plt.clear_data()
         # the batch loss is noisy (SGD, mini-batches) and lines through noise are slow to
         # draw: dots for it, a line for the smooth training-set loss
@@ -229,11 +300,33 @@ class LossChart(_CachedPlot):
         yt = sorted(set(float(v) for v in spaced)) if hi > lo else [lo]
         plt.yticks(yt, [f"{v:.4g}" for v in yt])
         plt.xlabel("step")
+        self._right_axis = self.accuracy_drawn and self._plot_accuracies(columns)
         try:
             rendered = self._plotext()
         except Exception as e:  # plotext 5 has corner cases of its own: a chart is never worth a crash
             return Text(f"the chart cannot be drawn: {type(e).__name__}: {e}", style="dim")
         return rendered if isinstance(rendered, Text) else Text.from_ansi(str(rendered))
+
+    def _plot_accuracies(self, columns: int) -> bool:
+        """The accuracy lines on the right axis, 0 to 100% (test first, under the training
+        line, as the losses); whether there was any to draw."""
+        lines = [(self._test_accuracy, self._initial_test_accuracy), (self._accuracy, self._initial_accuracy)]
+        colours = accuracy_colours()[::-1]
+        markers = ACCURACY_MARKERS[::-1]
+        drawn = False
+        plt = self.plt
+        for (series, initial), colour, mark in zip(lines, colours, markers, strict=True):
+            if np.isnan(initial):
+                continue
+            xs, ys = envelope(np.concatenate([[initial], series.values]), 0, columns)
+            if xs:
+                plt.plot(xs, ys, marker=mark, color=colour, yside="right")
+                drawn = True
+        if drawn:
+            # plotext 5's annotations call yside a float; its code takes "left" or "right"
+            plt.ylim(0.0, 1.0, yside="right")  # type: ignore[arg-type]
+            plt.yticks([0.0, 0.5, 1.0], ["0%", "50%", "100%"], yside="right")  # type: ignore[arg-type]
+        return drawn
 
 
 # -- several runs on one chart (the comparison view) ---------------------------------------

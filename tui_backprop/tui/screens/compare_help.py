@@ -24,13 +24,22 @@ COLUMNS = [
     ("steps", "the steps taken so far"),
     ("final loss", "the training-set loss after the last step (before any: the initial loss)"),
     ("test loss", "the held-out test set's loss after the last step (only when the scenario has a test set)"),
-    ("to target", "the step at which the loss went below [training] target_loss; - not (yet), or no target"),
+    ("accuracy", "a classifier's training-set accuracy after the last step (only for classifiers)"),
+    ("test accuracy", "the test set's accuracy after the last step (classifiers with a test set)"),
+    (
+        "to target",
+        "the step at which the loss went below [training] target_loss, or the accuracy reached "
+        "target_accuracy; - not (yet), or no target",
+    ),
     (
         "diverged",
         "YES in red when the run diverged: a number stopped being finite, or the training-set loss "
         "went over 1e8 x max(its initial loss, 1); the run stops, its curve ends there",
     ),
-    ("stopped", "why the run stopped by itself: target_loss, max_steps or diverged; - while it runs"),
+    (
+        "stopped",
+        "why the run stopped by itself: target_loss, target_accuracy, max_steps or diverged; - while it runs",
+    ),
 ]
 
 

@@ -25,7 +25,9 @@ PANELS = [
         "scenario name; step taken / the step where the run stops by itself; epoch; the indices "
         "of the samples in the last batch (0-based, as in the data); learning rate (with a schedule: the "
         "rate the step on screen used, and the schedule's name); batch mode and loss; "
-        "the last step's batch loss and the training-set loss after it; what is running; the selection.",
+        "the last step's batch loss and the training-set loss after it; a classifier's accuracy "
+        "(the share of the training set, and of the test set, classified right); what is running; "
+        "the selection.",
     ),
     (
         "banner",
@@ -87,7 +89,9 @@ PANELS = [
         "6 loss",
         "batch loss (before each update) and training-set loss (after it) against step; with many "
         "steps each column shows the lowest and highest loss of its steps. l switches to a log scale. "
-        "With a test set, the test-set loss is a third line.",
+        "With a test set, the test-set loss is a third line. A classifier's training-set (•) and "
+        "test-set (+) accuracy are marked lines on their own axis, 0 to 100% on the right; A hides "
+        "or shows them.",
     ),
     (
         "8 boundary",
@@ -96,10 +100,13 @@ PANELS = [
         f"each class with its own marker ({' '.join(MARKERS[:5])} ...) as well as its colour. "
         "One output: orange at the lowest target, dark in the middle, blue at the highest; several "
         "(softmax): the colour of the most likely class, deeper where the network is surer. "
-        "8 zooms it, with the range of each axis. A click on it adds a training point of the current "
-        "class at that place (k: the next class), a click on a point removes it. With engineered "
-        "features ([data] features) of two raw inputs, the plane is x1, x2, each point through the "
-        "features.",
+        "8 zooms it, with the range of each axis, and for softmax the confusion matrices beside it. "
+        "A click on it adds a training point of the current class at that place (k: the next "
+        "class), a click on a point removes it. With engineered features ([data] features) of two "
+        "raw inputs, the plane is x1, x2, each point through the features. "
+        "A softmax network with more inputs (iris) shows its confusion matrices here instead: "
+        "samples by true class (rows) and predicted class (columns), the test set's and the "
+        "training set's, the diagonal right.",
     ),
 ]
 

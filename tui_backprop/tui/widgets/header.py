@@ -1,15 +1,19 @@
-"""The header: where the run is (scenario, step, epoch, batch, loss, learning rate, batch mode)."""
+"""The header: where the run is (scenario, step, epoch, batch, loss, learning rate, batch mode,
+and a classifier's training- and test-set accuracy)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from rich.text import Text
 from textual.widgets import Static
 
 from ...common.escape import shown
+from ...common.percent import percent
 from ...common.words import count
 from ...engine import StepRecord
 from ...engine.optimizers import optimizer_for
@@ -44,6 +48,9 @@ class Status:
     evaluate_every: int = 0  # the step on screen did not compute train_loss: it comes every K steps
     schedule: str = ""  # the learning-rate schedule's name ("cosine"), "" for a constant rate:
     # learning_rate is then the rate of the step on screen (the next step's before the first)
+    # a classifier's training- and test-set accuracy of the weights on screen (shown_accuracies);
+    # None: not a classifier (the test one: no test set); nan: a step that did not evaluate it
+    accuracies: tuple[float | None, float | None] = (None, None)
 
     @classmethod
     def of(
@@ -60,6 +67,7 @@ class Status:
         exporting: tuple[int, int] | None = None,
         learning_rate: float | None = None,
         train_loss_now: float | None = None,
+        accuracies: tuple[float | None, float | None] = (None, None),
     ) -> Status:
         """The status shown with ``record`` on screen (None: before the first step). ``reveal``:
         what of the record a step taken phase by phase has computed so far: its batch loss from
@@ -94,8 +102,37 @@ class Status:
             rate=rate,
             selection=selection,
             export=display_path(export) if export else None,
+            accuracies=accuracies,
             **_optimizer_texts(scenario, lr),
         )
+
+
+class Accuracies(Protocol):
+    """What shown_accuracies reads of a Trainer (or of a recorded run played back)."""
+
+    @property
+    def train_accuracies(self) -> Sequence[float]: ...
+    @property
+    def test_accuracies(self) -> Sequence[float]: ...
+    @property
+    def initial_train_accuracy(self) -> float | None: ...
+    @property
+    def initial_test_accuracy(self) -> float | None: ...
+
+
+def shown_accuracies(
+    run: Accuracies, record: StepRecord | None, updated: bool = True
+) -> tuple[float | None, float | None]:
+    """The accuracies of the weights on screen: the record's (``updated``: its update is
+    shown), the step's before it while a step taken by phases has not reached its update, the
+    initial ones before any step; (None, None) for a run that is not a classifier."""
+    if record is not None and updated:
+        return record.train_accuracy, record.test_accuracy
+    k = 0 if record is None else record.step - 1  # the step whose weights are on screen
+    if k <= 0 or k > len(run.train_accuracies):
+        return run.initial_train_accuracy, run.initial_test_accuracy
+    test = run.test_accuracies[k - 1] if k <= len(run.test_accuracies) else None
+    return run.train_accuracies[k - 1], test
 
 
 def _optimizer_texts(scenario: Scenario, lr: float) -> dict[str, str]:
@@ -148,6 +185,20 @@ def divergence_text(record: StepRecord) -> str:
     """The banner's words: ``diverged at step 7: the first non-finite value is delta[1][0, 2]``,
     or the training-set loss that blew up."""
     return f"diverged at step {record.step}: {record.divergence}"
+
+
+def accuracy_item(accuracies: tuple[float | None, float | None], width: int) -> tuple[str, str]:
+    """The label and value of a classifier's accuracies in a header ``width`` columns wide:
+    ``accuracy 97.5% test 96.7%`` from 150 columns, ``acc 97.5% test 96.7%`` from 120 (an
+    exported path keeps its room), ``acc 97.5%/96.7%`` below; – for a step that did not
+    evaluate them."""
+    train, test = accuracies
+    label = "accuracy" if width >= 150 else "acc"
+    if test is None:
+        return label, percent(train)
+    if width >= 120:
+        return label, f"{percent(train)} test {percent(test)}"
+    return label, f"{percent(train)}/{percent(test)}"
 
 
 def number(x: float) -> tuple[str, str]:
@@ -205,6 +256,8 @@ class Header(Static):
             train + (" (initial)" if s.step == 0 and wide else ""),
             train_style,
         )
+        if s.accuracies[0] is not None:
+            item(*accuracy_item(s.accuracies, width))
         if s.activity == "playing":
             t.append(f"▶ playing {s.rate}  ", style("marked"))
         elif s.activity == "paused":
