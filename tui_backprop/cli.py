@@ -695,6 +695,7 @@ def _open_compare(
     ``force``: as for _open_app. ``run(app)`` runs an app to its end and returns its return
     value (tests drive them with Pilot instead)."""
     # here, so that the other commands never load Textual
+    from .runs import vary as compare
     from .tui.compare_app import CompareApp, CompareState
     from .tui.control.reload import ScenarioSource
     from .tui.variant_app import VariantApp
