@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import math
-from array import array
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Generic, NamedTuple, TypeVar
@@ -28,6 +27,7 @@ import numpy as np
 from .activations import get_activation
 from .batching import BatchSchedule, Position
 from .diagnostics import step_warnings
+from .loss_series import LossSeries
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .optimizers import OptimizerState, optimizer_for
@@ -126,9 +126,9 @@ class Trainer(Generic[S]):
         states from now on); stepping, undoing or resetting one never moves the other. The
         parameter arrays are shared, as they are never changed in place."""
         other = copy.copy(self)
-        other.losses = array("d", self.losses)
-        other.train_losses = array("d", self.train_losses)
-        other.test_losses = array("d", self.test_losses)
+        other.losses = self.losses.copy()
+        other.train_losses = self.train_losses.copy()
+        other.test_losses = self.test_losses.copy()
         other.history_limit = other._history_limit(history)
         other._history = deque(self._history, maxlen=other.history_limit)
         return other
@@ -144,11 +144,11 @@ class Trainer(Generic[S]):
         self.position = origin.pos
         self.stop_reason: str | None = origin.stop_reason
         self.last_record: StepRecord | None = self._origin_record
-        # float64 arrays that grow by amortised doubling: 8 bytes a step each, 1.6 MB for both
-        # over 100,000 steps (the chart draws the whole curve)
-        self.losses = array("d", self._origin_losses[0])  # batch loss of each step, before its update
-        self.train_losses = array("d", self._origin_losses[1])  # training-set loss after each step
-        self.test_losses = array("d", self._origin_losses[2])  # test-set loss after each step (or none)
+        # bounded whatever the run's length: the last 32,768 exactly, older steps as the lowest
+        # and highest loss of each of at most 4,096 groups (engine/loss_series.py)
+        self.losses = LossSeries(self._origin_losses[0])  # batch loss of each step, before its update
+        self.train_losses = LossSeries(self._origin_losses[1])  # training-set loss after each step
+        self.test_losses = LossSeries(self._origin_losses[2])  # test-set loss after each step (or none)
         self._history.clear()
         self._train_cache: tuple[tuple[Array, ...], tuple] | None = None
         self.best_train_loss = origin.best
