@@ -45,9 +45,10 @@ class LossSeries(Sequence[float]):
     # -- as an array of floats --------------------------------------------------------------
 
     def append(self, value: float) -> None:
-        self._exact.append(value)
-        if len(self._exact) >= 2 * self.window:
-            self._fold(len(self._exact) - self.window)
+        exact = self._exact  # a step of the engine appends three: kept to two calls each
+        exact.append(value)
+        if len(exact) >= 2 * self.window:
+            self._fold(len(exact) - self.window)
 
     def __len__(self) -> int:
         return self.offset + len(self._exact)
