@@ -440,17 +440,17 @@ def measure(
             asyncio.run(inprocess_steps(maker(scenario), size, steps, gap))
         )
         if use_tmux:
-            paints, steps = [], []
+            paints, times = [], []
             for r in range(repeats):
                 tmux, first = tmux_session(scenario, size, tmp)
                 try:
                     paints.append(first)
                     if r == 0:
-                        steps = tmux_steps(tmux, steps, gap)
+                        times = tmux_steps(tmux, steps, gap)
                 finally:
                     tmux.close()
             paint[name, "tmux"] = statistics.median(paints)
-            step[name, "tmux"] = statistics.median(steps)
+            step[name, "tmux"] = statistics.median(times)
         print(f"measured {name}", file=sys.stderr)
     return paint, step
 
