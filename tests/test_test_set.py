@@ -184,7 +184,7 @@ async def test_app_draws_the_test_loss_for_iris(tmp_path):
         await pilot.pause()
         chart = app.query_one(LossChart)
         assert "test" in str(chart.border_title)
-        assert chart._test.count == 1 and chart._test.values[0] == app.trainer.test_losses[0]
+        assert chart._test.count == 1 and chart._test.series[0] == app.trainer.test_losses[0]
 
 
 @pytest.mark.parametrize("name", ["iris", "circle", "spiral"])
