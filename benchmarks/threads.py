@@ -29,24 +29,30 @@ def timed(s, steps: int, threads: int | None) -> float:
         return (time.perf_counter() - start) / steps * 1000
 
 
+def measure(steps: int, repeats: int) -> tuple[str, dict[str, list[float]]]:
+    """The BLAS library's name, and the ms a blobs_784 step takes with each setting, by name."""
+    s = dataclasses.replace(load_scenario("blobs_784"), max_steps=10**9)
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    default = blas[0]["num_threads"] if blas else None
+    names = ", ".join(f"{i['internal_api']} {i['version']}" for i in blas)
+    settings = {"1 thread": 1, f"default ({default} threads)": None}
+    times: dict[str, list[float]] = {name: [] for name in settings}
+    for threads in settings.values():
+        timed(s, 4, threads)  # warm up
+    for _ in range(repeats):
+        for name, threads in settings.items():
+            times[name].append(timed(s, steps, threads))
+    return names, times
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=48)
     p.add_argument("--repeats", type=int, default=7)
     args = p.parse_args(argv)
-    s = dataclasses.replace(load_scenario("blobs_784"), max_steps=10**9)
-    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
-    default = blas[0]["num_threads"] if blas else None
-    names = ", ".join(f"{i['internal_api']} {i['version']}" for i in blas)
+    names, times = measure(args.steps, args.repeats)
     print(f"{os.cpu_count()} cores; BLAS: {names}")
     print("load average: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    settings = {"1 thread": 1, f"default ({default} threads)": None}
-    times: dict[str, list[float]] = {name: [] for name in settings}
-    for threads in settings.values():
-        timed(s, 4, threads)  # warm up
-    for _ in range(args.repeats):
-        for name, threads in settings.items():
-            times[name].append(timed(s, args.steps, threads))
     one = statistics.median(times["1 thread"])
     for name, ts in times.items():
         m = statistics.median(ts)

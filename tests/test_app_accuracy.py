@@ -107,7 +107,7 @@ async def test_a_toggles_the_accuracy_lines_of_the_chart():
         chart = app.query_one(LossChart)
         await s.press("6")  # 6: zoom the chart, wide enough for the legend's words
         assert chart.has_accuracy and chart.show_accuracy and chart.accuracy_drawn
-        assert chart._accuracy.values.tolist() == list(app.trainer.train_accuracies)
+        assert chart._accuracy.series.tolist() == list(app.trainer.train_accuracies)
         assert "accuracy" in str(chart.border_title)
         assert "100%" in str(chart.render())  # the right axis, 0 to 100%
         await s.press("A")  # A: hide them
@@ -196,7 +196,7 @@ async def test_a_replayed_trace_shows_its_recorded_accuracies(tmp_path):
         await s.press("space", "space")  # space twice: recorded steps 1 and 2
         rec = recording.records[1]
         assert percent_in(s.header(), "accuracy") == pytest.approx(100 * rec.train_accuracy, abs=0.05)
-        assert app.query_one(LossChart)._accuracy.values.tolist() == [
+        assert app.query_one(LossChart)._accuracy.series.tolist() == [
             r.train_accuracy for r in recording.records[:2]
         ]
 

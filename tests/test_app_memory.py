@@ -5,9 +5,9 @@ drawn its first screen; the app then runs N = 1,000 steps and 4 N (key F, the wo
 uses), and the memory still held at each point is compared. A step's record of the 2-2-1 network is
 about 3 KB, so anything kept per step (records, chart points as Python objects, selection
 history) grows by thousands of bytes a step. The
-loss curves are the one thing that must grow: 8 bytes a step for each of the trainer's two
-losses and each of the chart's two copies of them, or 32 bytes for each list of Python floats;
-the network is a classifier, so its training-set accuracy adds 8 bytes a step in each place.
+loss curves are the one thing that grows here: 8 bytes a step for each of the trainer's two
+losses and each of the chart's two copies of them, until each holds its 65,535 exact steps
+(engine/loss_series.py; tests/test_loss_series.py proves them bounded past that).
 The trainer's undo history is bounded by its size (``history``; 100 here, so that it fills
 before N).
 """

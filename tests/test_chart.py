@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 
+from tui_backprop.engine.loss_series import LossSeries
 from tui_backprop.tui.panels.chart import LossChart, envelope
 
 
@@ -62,3 +63,22 @@ async def test_plotext_gets_points_in_proportion_to_the_width_not_the_steps(step
         assert "step" in text.plain  # it drew a chart, not an error
     columns = 80 - 12
     assert len(given) == 2 and all(n <= 2 * columns + 1 for n in given)
+
+
+async def test_a_long_run_is_kept_bounded_and_a_spike_in_its_grouped_steps_is_drawn():
+    steps, spike = 200_000, 9.0
+    values = np.exp(-np.linspace(0, 5, steps))
+    values[100_000] = spike  # long before the steps kept exactly: only its group's range is left
+    losses = LossSeries(values.tolist())
+    app = _ChartApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        chart = app.query_one(LossChart)
+        chart.set_losses(losses, losses, 1.0, steps)
+        await pilot.pause()
+        assert "step" in chart.render().plain
+        kept = chart._batch.series
+        assert len(kept) == steps and kept.offset > 0 and kept.stored <= 2 * kept.window + 2 * kept.buckets
+        assert max(envelope(kept, 1, columns=68)[1]) == spike
+        losses.append(0.02)  # the run goes on: the chart copies the new step only
+        chart.set_losses(losses, losses, 1.0, steps + 1)
+        assert chart._batch.series[-1] == 0.02 and len(chart._batch.series) == steps + 1

@@ -39,7 +39,8 @@ from hypothesis import strategies as st
 
 from tui_backprop.cli import main
 from tui_backprop.common.errors import BackpropError
-from tui_backprop.scenario.reader import _bundled_root, bundled_names, loads_scenario
+from tui_backprop.scenario.listing import bundled_root
+from tui_backprop.scenario.reader import bundled_names, loads_scenario
 from tui_backprop.trace.reader import loads_trace
 
 DEADLINE = timedelta(seconds=10)  # an example that runs longer than this is a hang
@@ -60,11 +61,11 @@ FEW = settings(BUDGET, max_examples=settings.default.max_examples if FUZZING els
 # budget on generating data, not on the loader; a small blobs stands for it, so that its keys
 # (spread, centers) are mutated too
 SCENARIOS = {
-    name: tomllib.loads(_bundled_root().joinpath(f"{name}.toml").read_text("utf-8"))
+    name: tomllib.loads(bundled_root().joinpath(f"{name}.toml").read_text("utf-8"))
     for name in bundled_names()
     if name != "blobs_784"
 }
-SCENARIOS["blobs_small"] = tomllib.loads(_bundled_root().joinpath("blobs_784.toml").read_text("utf-8"))
+SCENARIOS["blobs_small"] = tomllib.loads(bundled_root().joinpath("blobs_784.toml").read_text("utf-8"))
 SCENARIOS["blobs_small"]["network"]["layers"] = [4, 5, 3]
 SCENARIOS["blobs_small"]["data"].update({"samples": 30, "spread": 1.0, "centers": 3.0, "noise": 0.1})
 
@@ -377,7 +378,7 @@ def test_random_bytes_are_refused_clearly(raw, bom, tmp_path, capsys):
     junk=st.binary(min_size=1, max_size=8),
 )
 def test_scenario_bytes_cut_or_spliced_with_non_utf8_are_refused_clearly(name, cut, junk):
-    raw = _bundled_root().joinpath(f"{name}.toml").read_bytes()
+    raw = bundled_root().joinpath(f"{name}.toml").read_bytes()
     load_or_refuse(raw[: cut % (len(raw) + 1)] + junk + raw[cut % (len(raw) + 1) :])
     load_or_refuse(raw[: cut % (len(raw) + 1)])
 

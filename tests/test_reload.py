@@ -35,7 +35,7 @@ def xor_file(tmp_path):
 def chart_losses(app: BackpropApp) -> list[list[float]]:
     """The batch and training-set losses the chart holds (and draws)."""
     chart = app.query_one(LossChart)
-    return [series._buf[: series.count].tolist() for series in (chart._batch, chart._train)]
+    return [list(series.series) for series in (chart._batch, chart._train)]
 
 
 async def test_r_after_a_valid_change_starts_the_new_scenario(xor_file):

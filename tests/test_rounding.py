@@ -172,7 +172,7 @@ def test_bad_digits_are_named(argv, message, capsys):
 
 def test_digits_for_the_app_is_the_display_key_it_stands_for():
     from tui_backprop.cli import _parser
-    from tui_backprop.tutor.command import app_sets
+    from tui_backprop.tutor.flags import app_sets
 
     assert app_sets(_parser().parse_args(["xor", "--digits", "3"])) == ["display.digits=3"]
     assert app_sets(_parser().parse_args(["xor", "--digits", "3", "--worked"])) == []

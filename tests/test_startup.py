@@ -1,4 +1,5 @@
-"""Start-up: the command answers --version without loading the app, the chart or numpy."""
+"""Start-up: the command answers --version, --help and --list without loading the app, the chart or
+numpy, and --check of a scenario without the app or the trace reader (benchmarks/startup.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tui_backprop import __version__
 from tui_backprop.__main__ import main
+from tui_backprop.common.escape import shown
+from tui_backprop.scenario.reader import bundled_names, load_scenario
 
 UI = ("textual", "plotext", "rich")
 
@@ -43,3 +48,31 @@ def test_the_entry_point_prints_the_version_and_hands_the_rest_on(capsys):
     assert capsys.readouterr().out == f"backprop-tui {__version__}\n"
     assert main(["--list"]) == 0  # cli.main's answer
     assert "xor" in capsys.readouterr().out
+
+
+HEAVY = (*UI, "numpy", "asyncio", "threadpoolctl")
+
+
+@pytest.mark.parametrize("flag", ["--help", "--list"])
+def test_help_and_list_load_neither_numpy_nor_the_ui(flag):
+    code = f"from tui_backprop.__main__ import main\ntry:\n    main([{flag!r}])\nexcept SystemExit:\n    pass"
+    loaded = loaded_after(code)
+    assert "tui_backprop.cli" in loaded  # the real command line answered
+    assert not offenders(loaded, HEAVY), f"{flag} loaded {offenders(loaded, HEAVY)}"
+
+
+def test_check_of_a_scenario_loads_neither_the_ui_nor_the_trace_reader():
+    loaded = loaded_after("from tui_backprop.__main__ import main\nmain(['--check', 'xor'])")
+    assert "tui_backprop.scenario.reader" in loaded
+    unneeded = ("tui_backprop.trace.reader", "tui_backprop.runs.vary", "tui_backprop.tutor.worked")
+    assert not offenders(loaded, UI) and not [m for m in unneeded if m in loaded]
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_each_line_of_list_agrees_with_the_scenario_as_loaded(name, capsys):
+    assert main(["--list"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.split()[0] == name)
+    scenario = load_scenario(name)
+    arch = "-".join(str(n) for n in scenario.layers)
+    assert line.split()[1] == arch
+    assert line.split(None, 2)[2] == shown(scenario.name)

@@ -187,7 +187,7 @@ async def test_app_draws_the_test_loss_for_iris(tmp_path):
         # shares its cell with the confusion matrix)
         title = chart.border_title
         assert getattr(title, "plain", str(title)).count("─") == 2  # the training and test lines
-        assert chart._test.count == 1 and chart._test.values[0] == app.trainer.test_losses[0]
+        assert chart._test.count == 1 and chart._test.series[0] == app.trainer.test_losses[0]
 
 
 @pytest.mark.parametrize("name", ["iris", "circle", "spiral"])

@@ -32,10 +32,11 @@ def run(code: str, env_value: str | None) -> str:
     return done.stdout.strip() + done.stderr.strip()
 
 
-PROBE = (
+PROBE = (  # numpy loaded first, so that threadpool_info sees its BLAS whatever the command loads
+    "import numpy\n"
     "from threadpoolctl import threadpool_info\n"
     "from tui_backprop.cli import main\n"
-    "code = main(['--list'])\n"
+    "code = main(['xor', '--headless', '--steps', '1'])\n"
     "import sys; sys.stdout.flush()\n"
     "print('THREADS', [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'], code)\n"
 )

@@ -9,7 +9,6 @@ imported only when it is about to open.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import signal
 import sys
@@ -17,7 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .common.completion import SHELLS, flags_of, script
 from .common.errors import MAX_LINE, BackpropError
@@ -25,24 +24,18 @@ from .common.escape import shown
 from .common.files import peek, target_problem
 from .common.threads import blas_threads, limit_blas_threads
 from .common.words import count
-from .engine import Trainer
-from .runs import vary as compare
-from .runs.headless import accuracy_summary, run_in_chunks
-from .runs.progress import progress
-from .scenario.overrides import Override, OverrideError, parse_set, parse_vary
-from .scenario.reader import KEYS as SCENARIO_KEYS
-from .scenario.reader import Scenario, bundled_names, load_scenario
-from .serve.command import add_serve_flags
-from .serve.command import flag_problem as serve_flag_problem
-from .trace.export import export_format, export_kind, export_noun, writer_for
-from .trace.folder import ExportFolder
-from .trace.paths import choose_export_path
-from .trace.reader import read_trace
-from .trace.sink import StepSink
-from .trace.verify import describe_kept
-from .trace.verify import verify as verify_trace
-from .trace.writer import FIELDS, summary_stop_reason
-from .tutor import command as tutor_command
+from .serve.flags import add_serve_flags
+from .serve.flags import flag_problem as serve_flag_problem
+from .trace.fields import FIELDS
+from .tutor import flags as tutor_flags
+
+if TYPE_CHECKING:  # imported where they are used: --help and --list load no numpy (benchmarks/startup.py)
+    from .engine import Trainer
+    from .runs import vary as compare
+    from .scenario.overrides import Override
+    from .scenario.reader import Scenario
+    from .trace.folder import ExportFolder
+    from .trace.sink import StepSink
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_WRONG = 1  # --answers: a number is wrong
@@ -64,6 +57,28 @@ class _Parser(argparse.ArgumentParser):
     def group(self, title: str) -> _Flags:
         """A section of --help, titled by what its flags are for."""
         return _Flags(self.add_argument_group(title), self.flags)
+
+
+class _Help(argparse.HelpFormatter):
+    """argparse's help, told the terminal's width: left to ask, argparse imports shutil (and
+    with it bz2 and lzma), some 5 ms of the 25 that --help costs over a bare interpreter."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)  # argparse's own margin
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size finds it: $COLUMNS, else the terminal
+    of standard output, else 80."""
+    try:
+        if (columns := int(os.environ.get("COLUMNS", "0"))) > 0:
+            return columns
+    except ValueError:
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 class _Sections:
@@ -111,6 +126,7 @@ def _parser() -> _Parser:
         description="Step a neural network through backpropagation, one weight update at a time.",
         epilog="SCENARIO is a scenario file (.toml) or the name of a bundled scenario (see --list).",
         add_help=False,  # -h goes with --version in its own section
+        formatter_class=_Help,
     )
     run = p.group("what to run")
     run.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario file or bundled name")
@@ -142,7 +158,7 @@ def _parser() -> _Parser:
     _trace_size_flags(out)
     add_serve_flags(p.group("serving the app in a browser"))
     _add_answers_flags(p.group("checking your own numbers (docs/check-my-work.md)"))
-    tutor_command.add_tutor_flags(_Sections(p))
+    tutor_flags.add_tutor_flags(_Sections(p))
     about = p.group("about the command")
     about.add_argument("-h", "--help", action="help", help="show this help and exit")
     about.add_argument(
@@ -171,6 +187,7 @@ def _add_answers_flags(p: _Flags) -> None:
 def _answers(parser: _Parser, args: argparse.Namespace) -> int:
     """--answers FILE: with --headless, one line a number, the first wrong one, its diagnosis;
     without, the app with the answered numbers marked and the diagnosis in the explain panel."""
+    from .scenario.reader import load_scenario
     from .tutor.check import check_answers
 
     for flag, given in (("--steps", args.steps), ("--vary", args.vary), ("--serve", args.serve)):
@@ -243,6 +260,8 @@ def _field_list(text: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in text.split(","))
     for name in names:
         if name not in FIELDS:
+            import difflib
+
             hint = difflib.get_close_matches(name, FIELDS, n=1)
             also = f" (did you mean {hint[0]!r}?)" if hint else ""
             raise argparse.ArgumentTypeError(
@@ -261,7 +280,11 @@ def _check_trace_size_flags(parser: _Parser, args: argparse.Namespace) -> None:
 
 def _check_export_format(parser: _Parser, args: argparse.Namespace) -> None:
     """--export PATH.csv and PATH.npz: a headless run's (the app and a replay export JSON traces)."""
-    fmt = export_format(args.export) if args.export else ".json"
+    if not args.export:
+        return
+    from .trace.export import export_format
+
+    fmt = export_format(args.export)
     if fmt != ".json" and not args.headless:
         parser.error(f"--export to a {fmt} file goes with --headless (the app exports JSON traces)")
     if fmt != ".json" and args.fields is not None:
@@ -332,13 +355,16 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
     if args.completion:
         return _completion(parser, args.completion)
     try:
-        limit_blas_threads(blas_threads())  # one BLAS thread unless asked (common/threads.py)
+        threads = blas_threads()  # a bad BACKPROP_TUI_BLAS_THREADS is refused by every command
         if args.list:
             return _list()
         if args.check:
             if not args.scenario:
                 parser.error("--check needs at least one SCENARIO")
             return _check(args.scenario, _sets(args), verify=not args.no_verify)
+        limit_blas_threads(threads)  # one BLAS thread unless asked (common/threads.py)
+        from .scenario.reader import load_scenario
+
         if args.replay is not None or (len(args.scenario) == 1 and is_trace(args.scenario[0])):
             return _replay(parser, args)
         if args.no_verify:
@@ -351,13 +377,15 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
             parser.error("--jobs goes with --vary and --headless")
         _check_trace_size_flags(parser, args)
         # worked solutions, exercise sheets and code export: tutor/command.py
-        if problem := tutor_command.flag_problem(args):
+        if problem := tutor_flags.flag_problem(args):
             parser.error(problem)
         if args.answers is not None:
             return _answers(parser, args)
-        if tutor_command.requested(args):
+        if tutor_flags.requested(args):
+            from .tutor import command as tutor_command
+
             return tutor_command.run(load_scenario(args.scenario[0], _sets(args)), args, args.force)
-        args.sets.extend(tutor_command.app_sets(args))  # --digits K in the app's explain panel
+        args.sets.extend(tutor_flags.app_sets(args))  # --digits K in the app's explain panel
         if args.serve:
             return _serve(args, argv)
         if args.vary:
@@ -380,6 +408,9 @@ def _main(argv: list[str] | None, stdout_closed: bool = False) -> int:
 
 def _completion(parser: _Parser, shell: str) -> int:
     """--completion SHELL: the script, with the bundled scenarios and the scenario keys in it."""
+    from .scenario.reader import KEYS as SCENARIO_KEYS
+    from .scenario.reader import bundled_names
+
     keys = [f"{table}.{key}=" for table, names in SCENARIO_KEYS.items() for key in names]
     flags = flags_of(parser.flags, {"--set": keys, "--vary": keys, "--fields": FIELDS})
     print(script(shell, flags, bundled_names()), end="")
@@ -387,21 +418,31 @@ def _completion(parser: _Parser, shell: str) -> int:
 
 
 def _list() -> int:
-    rows = [(name, load_scenario(name)) for name in bundled_names()]
-    archs = ["-".join(str(n) for n in s.layers) for _, s in rows]
+    """--list: one line a bundled scenario, read without numpy (scenario/listing.py)."""
+    from .scenario.listing import bundled_names, summary
+
+    rows = [(name, *summary(name)) for name in bundled_names()]
+    archs = ["-".join(str(n) for n in layers) for _, _, layers in rows]
     width = max(8, *map(len, archs))  # 2-16-16-2 and 784-256-10 are wider than most
-    for (name, s), arch in zip(rows, archs, strict=True):
-        print(f"{name:<26} {arch:<{width}} {shown(s.name)}")
+    for (name, title, _), arch in zip(rows, archs, strict=True):
+        print(f"{name:<26} {arch:<{width}} {shown(title)}")
     return EXIT_OK
 
 
 def _check(paths: list[str], overrides: Sequence[Override] = (), verify: bool = True) -> int:
     """Validate scenario files and traces (see is_trace); ``verify``: recompute each trace's
     numbers (trace/verify.py), not only its format and shapes."""
+    from .scenario.reader import load_scenario
+
     failed = False
     for path in paths:
         try:
             if is_trace(path):
+                from .trace.reader import read_trace
+                from .trace.verify import describe_kept
+                from .trace.verify import verify as verify_trace
+
+                limit_blas_threads(blas_threads())  # recomputing a trace's steps: numpy's BLAS
                 rec = read_trace(path, whole=False)  # a trace of --every or --fields too
                 if verify:
                     verify_trace(rec)
@@ -468,6 +509,13 @@ def _headless(
     fields: tuple[str, ...] | None = None,
     force: bool = False,
 ) -> int:
+    from .engine import Trainer
+    from .runs.headless import accuracy_summary, run_in_chunks
+    from .runs.progress import progress
+    from .trace.export import export_kind, writer_for
+    from .trace.paths import choose_export_path
+    from .trace.writer import summary_stop_reason
+
     trainer = Trainer(scenario, history=1)
     path = None
     if export:
@@ -516,6 +564,8 @@ def _headless(
 
 def _written(written: Path, export: str) -> str:
     """``, trace: out.json`` (``table`` for a CSV, ``weights`` for an npz)."""
+    from .trace.export import export_noun
+
     return f", {export_noun(written)}: {shown(str(_as_given(written, export)), None)}"
 
 
@@ -534,6 +584,10 @@ def _why_diverged(trainer: Trainer) -> str:
 
 
 def _sets(args: argparse.Namespace) -> list[Override]:
+    if not args.sets:
+        return []
+    from .scenario.overrides import parse_set
+
     return [parse_set(a) for a in args.sets]
 
 
@@ -549,6 +603,9 @@ def _compare(parser: _Parser, args: argparse.Namespace) -> int:
 
 
 def _variants(args: argparse.Namespace) -> list[compare.Variant]:
+    from .runs import vary as compare
+    from .scenario.overrides import OverrideError, parse_vary
+
     if len(args.vary) > 1:
         names = ", ".join(a.partition("=")[0] for a in args.vary)
         raise OverrideError("--vary", f"one key at a time, got {len(args.vary)} ({names})")
@@ -565,6 +622,10 @@ def _compare_headless(
 ) -> int:
     """Each variant in turn (progress on stderr), or ``jobs`` at a time in as many processes
     (a line on stderr as each ends), then the table on stdout."""
+    from .runs import vary as compare
+    from .runs.progress import progress
+    from .trace.paths import choose_export_path
+
     base = compare.export_base(export, variants[0].scenario) if export else None
     results, traces, cwd = [], [], Path.cwd()
     paths = [  # every target checked before any variant runs
@@ -635,6 +696,7 @@ def _open_compare(
     ``force``: as for _open_app. ``run(app)`` runs an app to its end and returns its return
     value (tests drive them with Pilot instead)."""
     # here, so that the other commands never load Textual
+    from .runs import vary as compare
     from .tui.compare_app import CompareApp, CompareState
     from .tui.control.reload import ScenarioSource
     from .tui.variant_app import VariantApp
@@ -662,11 +724,16 @@ def _open_compare(
 def _trace_writer(
     every: int, fields: tuple[str, ...] | None, force: bool, path: Path | None, trainer: Trainer
 ) -> StepSink | None:
+    from .trace.export import writer_for
+
     return writer_for(path, trainer, every, fields, force) if path else None
 
 
 def _replay(parser: _Parser, args: argparse.Namespace) -> int:
     """``--replay TRACE``, or a trace given as SCENARIO: the app on the recorded steps."""
+    from .trace.reader import read_trace
+    from .trace.verify import verify as verify_trace
+
     if args.replay is not None and args.scenario:
         parser.error("give a SCENARIO or --replay TRACE, not both")
     path = args.replay if args.replay is not None else args.scenario[0]
@@ -720,6 +787,8 @@ def _open_app(
 def _serve(args: argparse.Namespace, argv: list[str] | None) -> int:
     """--serve: the same command, without the serving flags, in a browser (see serve/command.py). It
     is served only once the scenario, or every variant of --vary, has loaded here."""
+    from .runs import vary as compare
+    from .scenario.reader import load_scenario
     from .serve.command import Options, serve
 
     if args.vary:
@@ -733,6 +802,8 @@ def _serve(args: argparse.Namespace, argv: list[str] | None) -> int:
 
 def _served_folder(args: argparse.Namespace) -> ExportFolder | None:
     """The export folder of an app that --serve started (its hidden flags), if it is one."""
+    from .trace.folder import ExportFolder
+
     if args.served_export_dir is None:
         return None
     path = Path(args.served_export_dir)

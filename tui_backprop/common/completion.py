@@ -17,15 +17,14 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SHELLS = ("bash", "zsh", "fish")
 COMMAND = "backprop-tui"
 _SAFE = re.compile(r"^[A-Za-z0-9_.,=+:/@%-]+$")  # a word that needs no quoting in any of the three
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):  # not a dataclass: importing dataclasses costs --help some 10 ms
     """One flag: its spellings (``-h``, ``--help``), what follows it (``none``: nothing, ``file``,
     ``dir``, ``words``: one of ``words``, ``value``: something to type), and its help line."""
 

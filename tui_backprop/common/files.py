@@ -27,7 +27,6 @@ import errno
 import os
 import re
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -348,6 +347,8 @@ class NewFile:
         folder = self.path.parent
         remove_stale(folder)  # what an export killed there (kill -9) left behind
         try:
+            import tempfile  # here: the command line's --help and --list write nothing
+
             fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(self.path.name), suffix=".tmp", dir=folder)
         except OSError as e:
             raise error(str(path), f"cannot write here: {e.strerror or e}") from e

@@ -39,6 +39,7 @@ def limit_blas_threads(threads: int | None) -> None:
     """Limit the BLAS library to ``threads`` threads for the rest of the process (None: leave it)."""
     if threads is None:
         return
-    from threadpoolctl import threadpool_limits  # loaded with numpy already there, not before
+    import numpy  # noqa: F401  (threadpoolctl limits the libraries loaded by then: numpy's BLAS first)
+    from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=threads, user_api="blas")

@@ -22,11 +22,13 @@ into target rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 Array = np.ndarray
-Rng = np.random.Generator
+if TYPE_CHECKING:  # numpy.random loads when a set is drawn: checking a scenario does not need it
+    Rng = np.random.Generator
 
 PLANE = 6.0  # the 2-D sets lie in about [-PLANE, PLANE]^2 (before noise)
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import math
-from array import array
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Generic, NamedTuple, TypeVar
@@ -51,6 +50,7 @@ from .edits import (
     same,
     timeline_position,
 )
+from .loss_series import LossSeries
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .optimizers import OptimizerState, optimizer_for
@@ -180,11 +180,11 @@ class Trainer(Generic[S]):
         states from now on); stepping, undoing or resetting one never moves the other. The
         parameter arrays are shared, as they are never changed in place."""
         other = copy.copy(self)
-        other.losses = array("d", self.losses)
-        other.train_losses = array("d", self.train_losses)
-        other.test_losses = array("d", self.test_losses)
-        other.train_accuracies = array("d", self.train_accuracies)
-        other.test_accuracies = array("d", self.test_accuracies)
+        other.losses = self.losses.copy()
+        other.train_losses = self.train_losses.copy()
+        other.test_losses = self.test_losses.copy()
+        other.train_accuracies = self.train_accuracies.copy()
+        other.test_accuracies = self.test_accuracies.copy()
         other.history_limit = other._history_limit(history)
         other._history = deque(self._history, maxlen=other.history_limit)
         return other
@@ -203,15 +203,15 @@ class Trainer(Generic[S]):
         self.position = origin.pos
         self.stop_reason: str | None = origin.stop_reason
         self.last_record: StepRecord | None = self._origin_record
-        # float64 arrays that grow by amortised doubling: 8 bytes a step each, 1.6 MB for both
-        # over 100,000 steps (the chart draws the whole curve)
-        self.losses = array("d", self._origin_losses[0])  # batch loss of each step, before its update
-        self.train_losses = array("d", self._origin_losses[1])  # training-set loss after each step
-        self.test_losses = array("d", self._origin_losses[2])  # test-set loss after each step (or none)
+        # bounded whatever the run's length: the last 32,768 exactly, older steps as the lowest
+        # and highest loss of each of at most 4,096 groups (engine/loss_series.py)
+        self.losses = LossSeries(self._origin_losses[0])  # batch loss of each step, before its update
+        self.train_losses = LossSeries(self._origin_losses[1])  # training-set loss after each step
+        self.test_losses = LossSeries(self._origin_losses[2])  # test-set loss after each step (or none)
         # a classifier's training- and test-set accuracy after each step (empty when it is not one,
-        # or has no test set); nan, as the losses, on a step that did not evaluate
-        self.train_accuracies = array("d", self._origin_accuracies[0])
-        self.test_accuracies = array("d", self._origin_accuracies[1])
+        # or has no test set); nan, as the losses, on a step that did not evaluate; bounded alike
+        self.train_accuracies = LossSeries(self._origin_accuracies[0])
+        self.test_accuracies = LossSeries(self._origin_accuracies[1])
         self._history.clear()
         self._train_cache: tuple[tuple[Array, ...], tuple] | None = None
         self.best_train_loss = origin.best

@@ -12,7 +12,6 @@ import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from ..engine.optimizers import OPTIMIZER_PARAMS
 from ..engine.schedule import SCHEDULE_PARAMS
 from .declare import read_table
 from .format_v1 import DATA, DISPLAY, INIT, KEYS, MAX_PASS, NETWORK, SCENARIO, TRAINING
+from .listing import bundled_names, bundled_root
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .problems import MAX_UNKNOWN, Reader, shown
 from .tables import check_target_accuracy, data_fields, display, init_fields, network, training_fields
@@ -260,19 +260,6 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
 # -- files and bundled scenarios -------------------------------------------------------------
 
 
-def _bundled_root() -> Any:
-    """Where the bundled scenarios are: the installed package, or a checkout's scenarios/."""
-    try:
-        return resources.files("tui_backprop.scenarios")
-    except ModuleNotFoundError:  # running from a source tree that is not installed
-        return Path(__file__).resolve().parents[2] / "scenarios"
-
-
-def bundled_names() -> list[str]:
-    """The scenarios that ship with the package, by name."""
-    return sorted(p.name[: -len(".toml")] for p in _bundled_root().iterdir() if p.name.endswith(".toml"))
-
-
 def _read(path: Any, label: str) -> bytes:
     """A scenario file's bytes: a regular file, at most SCENARIO_LIMIT (common/files.py)."""
     try:
@@ -357,7 +344,7 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) 
     if not path.exists() and isinstance(path_or_name, str) and path.suffix == "" and "/" not in label:
         names = bundled_names()
         if label in names:
-            root = _bundled_root()
+            root = bundled_root()
             data = _read(root.joinpath(f"{label}.toml"), f"{label}.toml")
             return loads_scenario(data, f"{label}.toml", overrides, root)
         raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")

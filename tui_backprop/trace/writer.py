@@ -26,6 +26,7 @@ from ..engine.regularization import Penalty
 from ..engine.split import proportional_errors
 from ..scenario.reader import Scenario
 from .edit_json import edit_dict
+from .fields import FIELDS, LAYER_FIELDS
 from .numbers import dumps
 
 FORMAT = "backprop-tui-trace"
@@ -76,21 +77,6 @@ def _arr(a: np.ndarray) -> list:
     obj = a.astype(object)
     obj[~np.isfinite(a)] = None
     return obj.tolist()
-
-
-# every field a step and a layer of a step can have, in the order written: what --fields names
-STEP_FIELDS = (
-    *("step", "epoch", "batch", "loss", "train_loss", "test_loss"),
-    *("train_accuracy", "test_accuracy", "penalty"),
-    *("learning_rate", "warnings"),  # learning_rate: a run with a [training] schedule
-)
-LAYER_FIELDS = (
-    *("z", "a", "delta", "grad_w", "grad_b", "w", "b"),
-    # error: the proportional split's e (update_w, update_b: error_split = "proportional" only)
-    *("error", "update_w", "update_b"),
-    *("velocity_w", "velocity_b", "m_w", "v_w", "m_b", "v_b"),  # the optimiser's state
-)
-FIELDS = STEP_FIELDS + LAYER_FIELDS
 
 
 def step_dict(

@@ -44,6 +44,7 @@ from ..scenario.reader import Scenario
 from ..trace.folder import ExportFolder
 from ..trace.writer import write_trace
 from ..tutor.check import Result
+from . import collector
 from .control.editing import AFTER, Editing, edits_now, edits_text
 from .control.export import Exported, Exporter, ExportProgress, no_progress
 from .control.keys import BINDINGS, key_rows
@@ -206,6 +207,7 @@ class BackpropApp(PlainNotifications[None]):
         self.phases.apply_notation()
         if self.quit_on_sigterm:
             self._undo_sigterm = quit_on_sigterm(self)
+        self.call_after_refresh(collector.settle)  # once the first screen is drawn
 
     def on_unmount(self) -> None:
         self._undo_sigterm()

@@ -17,7 +17,6 @@ from ..common.escape import shown
 from . import mathtext as mt
 from .worked import Block, Document
 
-FORMATS = ("md", "tex")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~])")
 # what would start a heading, a quote, a list or a rule at the start of a line
 _MD_LINE_START = re.compile(r"^(\s*)([#>]|[+=-](?=\s|$)|\d+[.)](?=\s|$))")

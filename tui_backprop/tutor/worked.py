@@ -30,7 +30,6 @@ from . import mathtext as mt
 from .rounding import HandStep
 
 RESULT_DIGITS = 4
-BLANKABLE = ("z", "a", "delta", "grad_w", "grad_b", "w", "b", "loss")
 GAP = r"\underline{\hspace{3em}}"
 MAX_LINES = 5000  # equations in one document: a bigger one is no worked solution anyone reads
 

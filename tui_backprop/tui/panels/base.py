@@ -60,6 +60,8 @@ class Panel(ScrollView, can_focus=False):
         self._lines: list[Text] = []
         self._strips: dict[int, Strip] = {}
         self._drawn_size = (0, 0)
+        self._hidden = False  # out of the layout (Textual's Hide): show() only records what to draw
+        self._stale = False  # what was shown while hidden is not drawn yet
         self._base_style: Style | None = None
         # the cells of an array of the record's step that the learner answered: {(row, col): right}
         # (the app sets it to its Checked's cells: tui/control/quiz.py)
@@ -77,27 +79,55 @@ class Panel(ScrollView, can_focus=False):
         self.border_title = f"{self.key} {title}".strip()
 
     def redraw(self) -> None:
+        if self._hidden:  # another panel zoomed, or not in this layout: drawn when shown again
+            self._stale = True
+            return
         width = self.scrollable_content_region.width or self.size.width or 80
+        same_size = self._drawn_size == (width, self.size.height) and not self._stale
         self._drawn_size = (width, self.size.height)
-        self.focus_line = None
-        self._lines = list(self.build(width).split("\n", allow_blank=True))
-        self._strips.clear()
+        old = self._lines
+        self._build(width)
         # content that fits needs no horizontal scrolling: its virtual width stays 1, so that
         # the screen's layout does not change from step to step
         content_width = 0 if self.CROP else max((line.cell_len for line in self._lines), default=0)
-        self.virtual_size = Size(content_width if content_width > width else 1, len(self._lines))
+        virtual = Size(content_width if content_width > width else 1, len(self._lines))
+        scrolled = False
         if self.focus_line is not None:
             top, height = round(self.scroll_y), self.scrollable_content_region.height
             if not top <= self.focus_line < top + height:
                 self.scroll_to(y=max(0, self.focus_line - height // 2), animate=False)
-        self.refresh()
+                scrolled = True
+        if same_size and not scrolled and virtual == self.virtual_size:
+            self._refresh_changed(old)
+        else:
+            self.virtual_size = virtual
+            self._strips.clear()
+            self.refresh()
+
+    def _refresh_changed(self, old: list[Text]) -> None:
+        """Only the lines that differ from ``old`` are drawn again: a step changes the numbers,
+        not the labels, the blank lines or a layer that the phase has not reached."""
+        changed = [i for i, line in enumerate(self._lines) if i >= len(old) or line != old[i]]
+        changed += range(len(self._lines), len(old))  # lines that went (none when the size is the same)
+        for i in changed:
+            self._strips.pop(i, None)
+        for start, stop in _runs(changed):
+            self.refresh_lines(start, stop - start)
+
+    def _build(self, width: int) -> None:
+        self.focus_line = None
+        self._lines = list(self.build(width).split("\n", allow_blank=True))
+        self._stale = False
 
     def build(self, width: int) -> Text:
         raise NotImplementedError
 
     @property
     def text(self) -> str:
-        """Everything the panel shows, as plain text (for tests and the curious)."""
+        """Everything the panel shows, as plain text (for tests and the curious); a hidden
+        panel's, as it would be shown."""
+        if self._stale:
+            self._build(self._drawn_size[0] or self.scrollable_content_region.width or self.size.width or 80)
         return "\n".join(line.plain for line in self._lines)
 
     def render_line(self, y: int) -> Strip:
@@ -123,8 +153,15 @@ class Panel(ScrollView, can_focus=False):
         self._strips.clear()
         super().notify_style_update()
 
+    def on_hide(self) -> None:
+        self._hidden = True
+
     def on_resize(self, event: events.Resize) -> None:
-        if (self.scrollable_content_region.width or self.size.width, self.size.height) != self._drawn_size:
+        self._hidden = False  # only a widget in the layout is resized (before it is told Show)
+        if (
+            self._stale
+            or (self.scrollable_content_region.width or self.size.width, self.size.height) != self._drawn_size
+        ):
             self.redraw()
 
     def on_click(self, event: events.Click) -> None:
@@ -132,6 +169,17 @@ class Panel(ScrollView, can_focus=False):
         if target:
             event.stop()
             self.post_message(self.Selected(tuple(target)))
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Sorted line indices as runs ``[start, stop)`` of consecutive ones."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
 
 
 def _segments(line: Text, base: Style) -> list[Segment]:

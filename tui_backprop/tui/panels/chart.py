@@ -18,51 +18,56 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
+from ...engine.loss_series import LossSeries
 from ..widgets.palette import current  # the loss colours: plotext colour names, which help names
 
 DRAWABLE = 1e30  # plotext 5 draws an empty chart when a value is much larger (a diverging run)
 
 
 class _Series:
-    """A copy, as a numpy array, of a list of floats that only grows or is cut short.
-
-    Only the new tail is converted on each sync, so following a long run costs O(new steps).
-    """
+    """The chart's own copy of a loss list that only grows or is cut short: the Trainer's
+    LossSeries (bounded, engine/loss_series.py), or a replay's list. Only the new tail is
+    copied on each sync, so following a run costs O(new steps); a reset, an undo past what the
+    copy holds exactly, or a source it has not followed from its start is copied afresh. The
+    copy is a LossSeries too: the chart keeps what it can draw, whatever the run's length."""
 
     def __init__(self) -> None:
-        self._buf = np.empty(1024)
-        self.count = 0
+        self.series = LossSeries()
         self._source: object = None
 
-    def sync(self, values: Sequence[float], n: int) -> None:
-        if values is not self._source:  # a new list (the trainer was reset): start again
-            self._source, self.count = values, 0
-        elif n < self.count:  # cut short (undo): the values before n have not changed
-            self.count = n
-        if n > self.count:
-            new = np.asarray(values[self.count : n], dtype=float)
-            need = self.count + len(new)
-            if need > len(self._buf):
-                grown = np.empty(max(need, 2 * len(self._buf)))
-                grown[: self.count] = self._buf[: self.count]
-                self._buf = grown
-            self._buf[self.count : need] = new
-            self.count = need
-
     @property
-    def values(self) -> np.ndarray:
-        return self._buf[: self.count]
+    def count(self) -> int:
+        return len(self.series)
+
+    def sync(self, values: Sequence[float], n: int) -> None:
+        known = values is self._source
+        forgotten = isinstance(values, LossSeries) and self.count < values.offset
+        if known and n < self.count and n >= self.series.offset:  # cut short (undo)
+            del self.series[n:]
+        elif not known or n < self.count or forgotten:  # a new list (reset), or a jump
+            self._source = values
+            if isinstance(values, LossSeries) and values.offset:
+                self.series = values.head(n)
+                return
+            self.series = LossSeries()
+        if n > self.count:
+            for v in values[self.count : n]:
+                self.series.append(v)
 
 
-def envelope(y: np.ndarray, x0: int, columns: int, log: bool = False) -> tuple[list[float], list[float]]:
+def envelope(
+    y: np.ndarray | LossSeries, x0: int, columns: int, log: bool = False
+) -> tuple[list[float], list[float]]:
     """Points to plot for y[k] at step x0 + k: all of them when they are few, otherwise, for
     each of ``columns`` groups of steps, the group's lowest and highest value at its first step.
-    Values plotext cannot draw (non-finite, beyond ±DRAWABLE, <= 0 on a log scale) are left out."""
+    Values plotext cannot draw (non-finite, beyond ±DRAWABLE, <= 0 on a log scale) are left out.
+    A LossSeries that keeps its older steps as ranges gives its groups as they are."""
+    if isinstance(y, LossSeries):
+        if y.offset:
+            return _grouped(y, x0, columns, log)
+        y = np.asarray(y[:], dtype=float)
     n = len(y)
-    with np.errstate(invalid="ignore"):
-        ok = np.abs(y) <= DRAWABLE  # False for nan and inf too
-    if log:
-        ok &= y > 0
+    ok = _drawable(y, log)
     if n <= 2 * columns:
         xs = np.arange(x0, x0 + n)[ok]
         return xs.tolist(), y[ok].tolist()
@@ -74,6 +79,32 @@ def envelope(y: np.ndarray, x0: int, columns: int, log: bool = False) -> tuple[l
     ys = np.column_stack([lo, hi]).ravel()
     keep = np.isfinite(ys)
     return xs[keep].tolist(), ys[keep].tolist()
+
+
+def _drawable(y: np.ndarray, log: bool) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(y) <= DRAWABLE  # False for nan and inf too
+        return ok & (y > 0) if log else ok
+
+
+def _grouped(y: LossSeries, x0: int, columns: int, log: bool) -> tuple[list[float], list[float]]:
+    """A long LossSeries in about ``columns`` groups, each its lowest and highest drawable value
+    (of a group of old steps, only its range is known: a bound plotext cannot draw is left out)."""
+    starts, lo, hi = y.envelope(len(y), columns)
+    xs = np.repeat(starts + x0, 2).astype(float)
+    ys = np.column_stack([lo, hi]).ravel()
+    keep = _drawable(ys, log)
+    return xs[keep].tolist(), ys[keep].tolist()
+
+
+def _line(initial: float, after: LossSeries, columns: int, log: bool) -> tuple[list[float], list[float]]:
+    """A loss line: ``initial`` at step 0 (when it can be drawn), then the loss after each step."""
+    if not after.offset:  # every value kept: the initial one is grouped with the first steps
+        return envelope(np.concatenate([[initial], np.asarray(after[:], dtype=float)]), 0, columns, log)
+    xs, ys = envelope(after, 1, columns, log)
+    if _drawable(np.array([initial]), log)[0]:
+        return [0, *xs], [initial, *ys]
+    return xs, ys
 
 
 def _step_ticks(n: int, count: int) -> list[int]:
@@ -260,15 +291,13 @@ class LossChart(_CachedPlot):
 
     def _draw(self) -> Text:
         columns = max(self.size.width - 12, 8)
-        train = np.concatenate([[self._initial], self._train.values])
         n = self._batch.count
-        bx, by = envelope(self._batch.values, 1, columns, self.log_scale)
-        tx, ty = envelope(train, 0, columns, self.log_scale)
+        bx, by = envelope(self._batch.series, 1, columns, self.log_scale)
+        tx, ty = _line(self._initial, self._train.series, columns, self.log_scale)
         sx: list[float] = []
         sy: list[float] = []
         if self._has_test:
-            test = np.concatenate([[self._initial_test], self._test.values])
-            sx, sy = envelope(test, 0, columns, self.log_scale)
+            sx, sy = _line(self._initial_test, self._test.series, columns, self.log_scale)
         if not (bx or tx):
             return Text(
                 "no loss to draw yet"
@@ -318,7 +347,7 @@ class LossChart(_CachedPlot):
         for (series, initial), colour, mark in zip(lines, colours, markers, strict=True):
             if np.isnan(initial):
                 continue
-            xs, ys = envelope(np.concatenate([[initial], series.values]), 0, columns)
+            xs, ys = _line(initial, series.series, columns, False)
             if xs:
                 plt.plot(xs, ys, marker=mark, color=colour, yside="right")
                 drawn = True
@@ -400,8 +429,7 @@ class OverlayChart(_CachedPlot):
         for i, (label, series, initial) in enumerate(
             zip(self._labels, self._series, self._initial, strict=True)
         ):
-            y = np.concatenate([[initial], series.values])
-            curves.append((label, series_colour(i), *envelope(y, 0, columns, self.log_scale)))
+            curves.append((label, series_colour(i), *_line(initial, series.series, columns, self.log_scale)))
         values = [v for *_, ys in curves for v in ys]
         if not values:
             note = " (log scale: press l)" if self.log_scale else ""

@@ -1,0 +1,71 @@
+"""Drawing only what changed: a step redraws the lines of a panel that differ, a panel that is
+not on screen is built when it comes back, and the collector is set once the app has started
+(benchmarks/app.py measures what they save; here, that the screen is still right)."""
+
+from __future__ import annotations
+
+import gc
+
+from app_harness import drive, step_of
+
+from tui_backprop import load_scenario
+from tui_backprop.tui import collector
+from tui_backprop.tui.app import BackpropApp
+from tui_backprop.tui.panels.base import Panel
+
+PANELS = ("network", "forward", "explain", "backward", "gradients", "weights")
+
+
+async def test_the_screen_after_steps_is_the_screen_a_full_redraw_gives():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app) as s:
+        for _ in range(5):
+            await s.press("space")  # space: a step, each redrawing only the lines that changed
+        await s.press("down", "tab")  # a move of the selection: a few lines change
+        stepped = s.screen()
+        for panel in app.query(Panel):
+            panel.redraw()  # every line built and drawn anew
+            panel.refresh()
+        await s.pilot.pause()
+        assert step_of(s.header()) == 5
+        assert s.screen() == stepped
+
+
+async def test_a_panel_hidden_by_a_zoom_is_drawn_at_the_current_step_when_shown_again():
+    zoomed, plain = BackpropApp(load_scenario("xor")), BackpropApp(load_scenario("xor"))
+    async with drive(zoomed) as z, drive(plain) as p:
+        await z.press("2")  # 2: zoom the forward panel; the others leave the screen
+        builds = []
+        network = zoomed.query_one("#network", Panel)
+        build = network.build
+        network.build = lambda width: builds.append(width) or build(width)  # type: ignore[method-assign]
+        await z.press("space", "space", "space")  # three steps, the network panel hidden
+        assert builds == []  # not built while out of sight
+        await z.press("2")  # 2: every panel again
+        await z.until(lambda: bool(builds), what="the network panel drawn again")
+        await p.press("space", "space", "space")  # the same steps, never zoomed
+        assert step_of(z.header()) == step_of(p.header()) == 3
+        for name in PANELS:
+            assert z.panel(name) == p.panel(name), name
+        assert z.screen() == p.screen()
+
+
+async def test_a_hidden_panel_still_reads_as_the_current_step():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app) as s:
+        await s.press("2", "space")  # zoom forward, then a step
+        zoomed = s.panel("network")
+        await s.press("2")  # every panel again
+        await s.until(lambda: "step" in s.header())
+        assert zoomed == s.panel("network")
+
+
+async def test_the_collector_runs_less_often_once_the_app_has_started():
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's default (the test suite's conftest raises it)
+    try:
+        app = BackpropApp(load_scenario("xor"))
+        async with drive(app) as s:
+            await s.until(lambda: gc.get_threshold() == collector.THRESHOLD, what="the threshold set")
+    finally:
+        gc.set_threshold(*before)
