@@ -6,11 +6,16 @@
 
 The grid's pixel (r, c) is the network's output at the centre of that pixel: x1 grows to the
 right along the columns, x2 grows upwards (row 0 is the highest x2), as on a plot.
+
+The plane is always the raw two-input plane. ``plane_inputs`` is the one place where its points
+become the network's inputs: through ``inputs`` (an InputMap) when the network's inputs are
+functions of the two raw ones, as they are as given otherwise. The boundary and the neuron
+planes (planes.py) both take their inputs from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -18,6 +23,7 @@ import numpy as np
 from .network import Network
 
 Array = np.ndarray
+InputMap = Callable[[Array], Array]  # raw points (P, 2) -> the network's inputs (P, n_0)
 
 
 class Extent(NamedTuple):
@@ -47,11 +53,24 @@ def grid_points(ext: Extent, cols: int, rows: int) -> Array:
     return np.column_stack([g1.ravel(), g2.ravel()])
 
 
+def plane_inputs(ext: Extent, cols: int, rows: int, inputs: InputMap | None = None) -> Array:
+    """The network's inputs at the pixel centres of grid_points, (rows * cols, n_0): the raw
+    points themselves, or ``inputs`` of them."""
+    points = grid_points(ext, cols, rows)
+    return points if inputs is None else inputs(points)
+
+
 def output_grid(
-    network: Network, W: Sequence[Array], b: Sequence[Array], ext: Extent, cols: int, rows: int
+    network: Network,
+    W: Sequence[Array],
+    b: Sequence[Array],
+    ext: Extent,
+    cols: int,
+    rows: int,
+    inputs: InputMap | None = None,
 ) -> Array:
     """The network's output y = a[L] at every pixel centre, shape (rows, cols, n_L)."""
-    _, acts = network.forward(W, b, grid_points(ext, cols, rows))
+    _, acts = network.forward(W, b, plane_inputs(ext, cols, rows, inputs))
     y = acts[-1]
     return y.reshape(rows, cols, y.shape[1])
 

@@ -34,7 +34,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ..engine import StepRecord, Trainer
+from ..engine.boundary import extent
 from ..engine.phases import FULL, Reveal
+from ..engine.planes import PlaneCache
 from ..engine.trainer import HISTORY_STEPS
 from ..scenario.notation import vocabulary
 from ..scenario.reader import Scenario
@@ -58,6 +60,7 @@ from .panels.chart import LossChart, chart_title
 from .panels.explain import ExplainPanel
 from .panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .panels.network import NetworkView
+from .panels.planes import HeatmapsPanel
 from .screens.answer import AnswerScreen
 from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
@@ -146,13 +149,16 @@ class BackpropApp(PlainNotifications[None]):
 
     def compose(self) -> ComposeResult:
         use(self.scenario.palette)  # before the panels, whose legends are drawn in it
-        net = self.net
+        net, t = self.net, self.trainer
+        # each layer's activation over the input plane (two-input networks), for the maps of
+        # the network panel and the neuron heatmaps (9)
+        planes = PlaneCache(t.network, extent(t.X)) if net.layers[0] == 2 else None
         with Vertical(id="top"):
             yield Header(id="header")
             yield Static(id="banner")
             yield WarningsBar(id="warnings")
         with Container(id="panels"):
-            yield NetworkView(net, "1", id="network")
+            yield NetworkView(net, "1", planes=planes, id="network")
             yield ForwardPanel(net, "2", id="forward")
             yield ExplainPanel(
                 net,
@@ -167,11 +173,11 @@ class BackpropApp(PlainNotifications[None]):
                 chart.test_legend = self.trainer.X_test is not None
                 chart.border_title = chart_title(chart.test_legend)
                 yield chart
-                t = self.trainer
                 yield BoundaryPanel(net, t.network, t.X, t.T, "8", id="boundary")
             yield BackwardPanel(net, "3", id="backward")
             yield GradientsPanel(net, "4", id="gradients")
             yield WeightsPanel(net, "5", id="weights")
+            yield HeatmapsPanel(net, planes, t.X, t.T, "9", id="heatmaps")  # shown when 9 zooms it
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -433,6 +439,14 @@ class BackpropApp(PlainNotifications[None]):
         widget = self.query_one(f"#{panel}")
         if isinstance(widget, BoundaryPanel) and widget.extent is None:
             self.notify("the decision boundary is drawn for networks with 2 inputs", title="boundary")
+            return
+        if isinstance(widget, HeatmapsPanel) and widget.planes is None:
+            inputs = self.net.layers[0]
+            self.notify(
+                f"the neuron heatmaps need a network with 2 inputs (this one has {inputs}): "
+                "each node is drawn over the plane of the two",
+                title="heatmaps",
+            )
             return
         if not (widget.display and widget.parent is not None and widget.parent.display):
             self.phases.toggle_explain()  # below 150 columns explain and the chart share a cell

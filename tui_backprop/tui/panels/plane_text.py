@@ -1,0 +1,86 @@
+"""One node's activation over the input plane (engine/planes.py) as character cells.
+
+In colour a cell is the upper half block ``▀``, its top pixel in front and its bottom pixel
+behind, so it holds two pixels, as in the decision boundary; a value runs from the low end of
+its layer's scale in the palette's first class colour (orange by default) through dark at the
+middle to the high end in the second (blue), as the boundary draws one output. The colour-blind
+palette's two class colours (orange and blue) stay apart for every eye.
+
+Under NO_COLOR, where the app is drawn in greys that cannot tell the two ends apart, a cell holds
+one pixel, drawn as a shade character by where its value lies on the scale: LEVELS, from ``·``
+at the low end to ``█`` at the high end (``✖`` a value that is not finite).
+
+    rows_of(cells)              # pixel rows a map of ``cells`` character rows needs
+    map_cells(values, scale)    # values (pixel rows, cols) -> rows of (character, style)
+    map_text(cells)             # those rows as Text lines
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+
+from ..widgets.palette import no_colour
+from .boundary import BASE, cell_style, class_colours
+
+Array = np.ndarray
+Cell = tuple[str, Style | None]
+
+LEVELS = "·░▒▓█"  # NO_COLOR: the low end of the scale to the high end
+BAD = "✖"  # NO_COLOR: a value that is not finite
+DEPTH = 0.8  # how far from the dark middle the ends of the scale are drawn (1: the full class colour)
+
+
+def rows_of(cells: int) -> int:
+    """Pixel rows of a map ``cells`` characters tall: two a cell in colour, one under NO_COLOR."""
+    return cells if no_colour() else 2 * cells
+
+
+def position(values: Array, scale: tuple[float, float]) -> Array:
+    """Where each value lies on ``scale``: -1 at its low end, 0 at the middle, +1 at its high
+    end (clipped to that range; nan stays nan)."""
+    lo, hi = scale
+    return np.clip(2 * (values - lo) / (hi - lo) - 1, -1.0, 1.0)
+
+
+def colours(values: Array, scale: tuple[float, float]) -> Array:
+    """(rows, cols, 3) colours, rounded to steps of 4, of ``values`` (rows, cols): the first
+    class colour below the middle of the scale, the second above it, deeper towards the ends;
+    a value that is not finite is the dark middle."""
+    s = np.nan_to_num(position(values, scale))[..., None]
+    classes = class_colours()
+    hue = np.where(s > 0, classes[1], classes[0])
+    rgb = BASE + (hue - BASE) * DEPTH * np.abs(s)
+    return np.clip(np.rint(rgb / 4) * 4, 0, 255).astype(int)
+
+
+def map_cells(values: Array, scale: tuple[float, float], meta: tuple | None = None) -> list[list[Cell]]:
+    """``values`` (pixel rows, cols) as rows of cells: two pixel rows a cell in colour, one a
+    cell under NO_COLOR; ``meta``: the selection a click on the map makes."""
+    extra = Style(meta={"select": meta}) if meta is not None else None
+    if no_colour():
+        with np.errstate(invalid="ignore"):
+            level = np.floor((position(values, scale) + 1) / 2 * len(LEVELS)).clip(0, len(LEVELS) - 1)
+        chars = np.where(np.isfinite(values), np.array(list(LEVELS))[np.nan_to_num(level).astype(int)], BAD)
+        return [[(ch, extra) for ch in row] for row in chars.tolist()]
+    rgb = [[tuple(c) for c in row] for row in colours(values, scale).tolist()]
+    out: list[list[Cell]] = []
+    for r in range(0, len(rgb) - 1, 2):
+        line: list[Cell] = []
+        for top, bottom in zip(rgb[r], rgb[r + 1], strict=True):
+            st = cell_style(top, bottom)
+            line.append(("▀", st + extra if extra is not None else st))
+        out.append(line)
+    return out
+
+
+def map_text(cells: list[list[Cell]]) -> list[Text]:
+    """Rows of cells as Text lines, neighbouring cells of one style in one span."""
+    lines = []
+    for row in cells:
+        line = Text(no_wrap=True)
+        for ch, st in row:
+            line.append(ch, st)
+        lines.append(line)
+    return lines
