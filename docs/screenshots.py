@@ -105,6 +105,7 @@ SHOTS = [
     Shot("compare-lr", _compare("linear_neuron_full", "training.learning_rate=0.01,0.1,1,10"), ["f"]),
     Shot("circle", _app("circle"), ["f", "f", "f"]),
     Shot("circle-zoom", _app("circle"), ["f", "f", "f", "8"]),
+    Shot("circle-neurons", _app("circle"), ["f", "f", "f", "9"]),
     Shot("iris-chart", _app("iris"), ["f", "f", "f", "6"]),
     Shot("blobs", _app("blobs_784"), ["space", "space", "space"]),
     Shot("blobs-neuron", _app("blobs_784"), ["space", "w"]),
