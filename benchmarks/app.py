@@ -9,6 +9,12 @@ Measured for the bundled xor and proportional_2_3_1 scenarios (the targets apply
 as extra information, a 20-16-3 network with heatmaps and an elided diagram and the bundled
 blobs_784 (784-256-10 on 1,000 samples in batches of 64), whose steps run in a worker thread.
 
+With the neuron heatmaps on (issue 14): xor, circle and spiral (2-16-16-2) with ``9`` pressed
+before the steps are timed (``xor 9``, ``circle 9``, ``spiral 9``), so that every step redraws
+every node of a layer over the input plane, the selected one large with the training points, a
+forward pass over two grids; the step target applies to xor and circle. ``circle`` alone is the
+same run without them, to compare.
+
 Memory: a fresh Python process per figure runs the app headless (``run_test``) on xor made
 endless (no target loss, no step limit) and runs exactly A steps, then B, as "+N steps" does
 (a thread worker, the screen following at its frame rate), and reports its peak resident set
@@ -87,7 +93,9 @@ from textual.widgets import Static
 FIRST_PAINT_TARGET = 1.0  # seconds
 MEMORY_STEPS = (1_000, 100_000)
 STEP_TARGET = 0.050  # seconds, median
-JUDGED = ("xor", "proportional_2_3_1")  # the scenarios the targets apply to
+JUDGED = ("xor", "proportional_2_3_1", "xor 9", "circle 9")  # the subjects the targets apply to
+# subjects measured with keys pressed once the app has settled, before the steps are timed
+KEYS_FIRST = {"xor 9": "9", "circle 9": "9", "spiral 9": "9"}  # 9: the neuron heatmaps zoomed
 
 
 class Baseline(App[None]):
@@ -167,15 +175,19 @@ async def inprocess_first_paint(make_app: Callable[[], App], size: tuple[int, in
 
 
 async def inprocess_steps(
-    make_app: Callable[[], App], size: tuple[int, int], steps: int, gap: float
+    make_app: Callable[[], App], size: tuple[int, int], steps: int, gap: float, keys: str = ""
 ) -> list[float]:
+    """``keys``: pressed once the app has settled, before the steps are timed."""
     global _frame_listener
     app = make_app()
     times: list[float] = []
-    async with app.run_test(size=size):
+    async with app.run_test(size=size) as pilot:
         frames: list[float] = []
         _frame_listener = lambda screen, t: frames.append(t)  # noqa: E731
         await settle(0.3, frames)
+        if keys:
+            await pilot.press(*keys)
+            await settle(0.3, frames)
         for k in range(1, steps + 1):
             done = asyncio.get_running_loop().create_future()
 
@@ -289,10 +301,15 @@ class Control:
             self.proc.wait(timeout=5)
 
 
-def tmux_steps(tmux: Tmux, steps: int, gap: float) -> list[float]:
+def tmux_steps(tmux: Tmux, steps: int, gap: float, keys: str = "") -> list[float]:
+    """``keys``: sent once before the steps are timed; the screen is then given 1 s to settle."""
     control = Control(tmux)
     times = []
     try:
+        for key in keys:
+            control(f"send-keys -t app {shlex.quote(key)}")
+        if keys:
+            time.sleep(1.0)
         for k in range(1, steps + 1):
             shown = re.compile(rf"\bstep {k}\b")
             start = time.perf_counter()
@@ -435,6 +452,10 @@ def main(argv: list[str] | None = None) -> int:
         "proportional_2_3_1": "proportional_2_3_1",
         "big 20-16-3": str(big),
         "blobs_784": "blobs_784",
+        "circle": "circle",
+        "xor 9": "xor",
+        "circle 9": "circle",
+        "spiral 9": "spiral",
     }
     if args.only:
         wanted = set(args.only.split(","))
@@ -454,10 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     paint: dict[tuple[str, str], float] = {}
     step: dict[tuple[str, str], float] = {}
     for name, scenario in subjects.items():
+        keys = KEYS_FIRST.get(name, "")
         paints = [asyncio.run(inprocess_first_paint(maker(scenario), size)) for _ in range(args.repeats)]
         paint[name, "in-process"] = statistics.median(paints)
         step[name, "in-process"] = statistics.median(
-            asyncio.run(inprocess_steps(maker(scenario), size, args.steps, args.gap))
+            asyncio.run(inprocess_steps(maker(scenario), size, args.steps, args.gap, keys))
         )
         if use_tmux:
             paints, steps = [], []
@@ -466,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     paints.append(first)
                     if r == 0:
-                        steps = tmux_steps(tmux, args.steps, args.gap)
+                        steps = tmux_steps(tmux, args.steps, args.gap, keys)
                 finally:
                     tmux.close()
             paint[name, "tmux"] = statistics.median(paints)

@@ -331,3 +331,22 @@ async def test_no_color_draws_each_cell_as_the_shade_of_its_place_on_the_scale(m
         view = app.query_one(NetworkView)
         assert view.map_rows and not any("▀" in line.plain for line in view._lines)
         assert any(set(line.plain) & set(LEVELS[1:]) for line in view._lines)
+
+
+async def test_panels_out_of_sight_during_a_zoom_build_nothing_and_catch_up_after_it():
+    app = BackpropApp(load_scenario("circle"))
+    async with drive(app) as s:
+        forward = app.query_one("#forward")
+        built: list[int] = []
+        build = forward.build_lines
+        forward.build_lines = lambda width: built.append(1) or build(width)  # type: ignore[method-assign]
+        await s.press("space")  # space: step 1, every panel drawn
+        assert built and "#" in forward.text
+        await s.press("9")  # 9: the heatmaps fill the screen
+        built.clear()
+        await s.press("space", "space")  # space x 2: steps 2 and 3, the forward panel out of sight
+        assert not built and forward.stale
+        await s.press("escape")  # escape: the zoom ends; the forward panel draws step 3
+        assert built and not forward.stale
+        rec = app.record
+        assert rec.step == 3 and all(f"#{i}" in forward.text for i in rec.batch[:3])

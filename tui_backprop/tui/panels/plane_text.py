@@ -30,6 +30,8 @@ Cell = tuple[str, Style | None]
 LEVELS = "·░▒▓█"  # NO_COLOR: the low end of the scale to the high end
 BAD = "✖"  # NO_COLOR: a value that is not finite
 DEPTH = 0.8  # how far from the dark middle the ends of the scale are drawn (1: the full class colour)
+STEPS = 8  # shades between the middle of the scale and each end: neighbouring cells of one shade
+# share a span (the cost of drawing a line grows with its spans), and the eye sees no finer step
 
 
 def rows_of(cells: int) -> int:
@@ -45,10 +47,10 @@ def position(values: Array, scale: tuple[float, float]) -> Array:
 
 
 def colours(values: Array, scale: tuple[float, float]) -> Array:
-    """(rows, cols, 3) colours, rounded to steps of 4, of ``values`` (rows, cols): the first
-    class colour below the middle of the scale, the second above it, deeper towards the ends;
-    a value that is not finite is the dark middle."""
-    s = np.nan_to_num(position(values, scale))[..., None]
+    """(rows, cols, 3) colours of ``values`` (rows, cols): the first class colour below the
+    middle of the scale, the second above it, deeper towards the ends in STEPS shades (the
+    nearest); a value that is not finite is the dark middle."""
+    s = np.rint(np.nan_to_num(position(values, scale)) * STEPS)[..., None] / STEPS
     classes = class_colours()
     hue = np.where(s > 0, classes[1], classes[0])
     rgb = BASE + (hue - BASE) * DEPTH * np.abs(s)
@@ -80,7 +82,15 @@ def map_text(cells: list[list[Cell]]) -> list[Text]:
     lines = []
     for row in cells:
         line = Text(no_wrap=True)
+        run: list[str] = []
+        style: Style | None = None
         for ch, st in row:
-            line.append(ch, st)
+            if run and st is not style:
+                line.append("".join(run), style)
+                run = []
+            run.append(ch)
+            style = st
+        if run:
+            line.append("".join(run), style)
         lines.append(line)
     return lines

@@ -30,6 +30,7 @@ from .plane_text import LEVELS, Cell, colours, map_cells, map_text, position, ro
 Array = np.ndarray
 
 HEADING = 4  # lines above the maps: the layer, the scale, the axes and keys, a blank
+LARGEST = 28  # rows of the selected node's map at most (56 pixels a side: a frame stays quick)
 GAP = 2  # columns between two maps side by side
 MIDDLE = "○"  # one output: a point whose target is the middle of the range (as the boundary)
 
@@ -57,7 +58,7 @@ def layout(width: int, height: int, n: int, aspect: float) -> Sizes:
     node's as tall as the room (and at most half the width) and the n smaller ones in a grid
     beside it, each at most half as tall; under it when no grid of maps 2 rows tall fits
     beside it (the panel then scrolls)."""
-    rows = max(2, min(height - 1, int(width / 2 / (2 * aspect))))  # its title line above it
+    rows = max(2, min(height - 1, LARGEST, int(width / 2 / (2 * aspect))))  # its title line above it
     cols = map_width(rows, aspect)
     room = width - cols - GAP - 1
     for small in range(max(2, rows // 2), 1, -1):
@@ -107,8 +108,11 @@ class HeatmapsPanel(Panel):
         return layer, j, ""
 
     def build(self, width: int) -> Text:
+        return Text("\n").join(self.build_lines(width))
+
+    def build_lines(self, width: int) -> list[Text]:
         if self.planes is None or not self.display:
-            return Text("")
+            return [Text("")]
         height = (self.scrollable_content_region.height or self.size.height or 30) - HEADING
         layer, j, note = self.layer_shown()
         n = self.net.layers[layer]
@@ -119,16 +123,12 @@ class HeatmapsPanel(Panel):
         big = self.planes.planes(W, b, at.cols, rows_of(at.rows))
         small = self.planes.planes(W, b, at.small_cols, rows_of(at.small_rows))
         self.shown, self.drawn = (layer, j), big
-        out = Text(no_wrap=True, overflow="crop")
-        self._heading(out, layer, note, big, width)
+        heading = Text(no_wrap=True, overflow="crop")
+        self._heading(heading, layer, note, big, width)
         large = self._large(big, layer, j)
         grid = self._grid(small, layer, j, at)
         lines = _beside(large, grid, at.cols + GAP) if at.beside else [*large, Text(""), *grid]
-        for k, line in enumerate(lines):
-            if k:
-                out.append("\n")
-            out.append_text(line)
-        return out
+        return [*heading.split("\n", allow_blank=True)[:HEADING], *lines]
 
     def _heading(self, out: Text, layer: int, note: str, planes: Planes, width: int) -> None:
         """The layer and the weights, the scale, the axes and the keys."""
