@@ -66,15 +66,22 @@ def map_cells(values: Array, scale: tuple[float, float], meta: tuple | None = No
             level = np.floor((position(values, scale) + 1) / 2 * len(LEVELS)).clip(0, len(LEVELS) - 1)
         chars = np.where(np.isfinite(values), np.array(list(LEVELS))[np.nan_to_num(level).astype(int)], BAD)
         return [[(ch, extra) for ch in row] for row in chars.tolist()]
-    rgb = [[tuple(c) for c in row] for row in colours(values, scale).tolist()]
-    out: list[list[Cell]] = []
-    for r in range(0, len(rgb) - 1, 2):
-        line: list[Cell] = []
-        for top, bottom in zip(rgb[r], rgb[r + 1], strict=True):
-            st = cell_style(top, bottom)
-            line.append(("▀", st + extra if extra is not None else st))
-        out.append(line)
-    return out
+    rgb = colours(values, scale)
+    rows = len(rgb) // 2
+    # each cell's two colours as one number, and a style made once for each pair that occurs
+    packed = (rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]).astype(np.int64)
+    pairs = packed[0 : 2 * rows : 2] << 24 | packed[1 : 2 * rows : 2]
+    kinds, which = np.unique(pairs, return_inverse=True)
+    styles: list[Cell] = []
+    for pair in kinds.tolist():
+        top, bottom = _rgb_of(pair >> 24), _rgb_of(pair & 0xFFFFFF)
+        st = cell_style(top, bottom)
+        styles.append(("▀", st + extra if extra is not None else st))
+    return [[styles[k] for k in row] for row in which.reshape(rows, -1).tolist()]
+
+
+def _rgb_of(code: int) -> tuple[int, int, int]:
+    return code >> 16, (code >> 8) & 0xFF, code & 0xFF
 
 
 def map_text(cells: list[list[Cell]]) -> list[Text]:

@@ -22,7 +22,7 @@ from rich.text import Text
 from ...engine.boundary import pixel_of
 from ...engine.planes import PlaneCache, Planes
 from ..widgets.numbers import style
-from ..widgets.palette import marker, no_colour
+from ..widgets.palette import current, marker, no_colour
 from .base import Panel
 from .boundary import cell_style, class_colours
 from .plane_text import LEVELS, Cell, colours, map_cells, map_text, position, rows_of
@@ -86,6 +86,7 @@ class HeatmapsPanel(Panel):
         self.shown: tuple[int, int] | None = None  # (layer, node) of the large map drawn
         self.sizes: Sizes | None = None
         self.drawn: Planes | None = None  # the planes of the large map drawn
+        self._point_styles: tuple[object, list[tuple[int, ...]], list[str]] | None = None  # point_classes
 
     def set_notation(self, notation: str) -> None:  # the title names no symbol of a notation
         self.notation = notation
@@ -202,7 +203,11 @@ class HeatmapsPanel(Panel):
 
     def point_classes(self) -> tuple[list[tuple[int, ...]], list[str]]:
         """Each training point's colour (its class's, lightened) and marker: the end of the
-        targets' range it is on with one output (MIDDLE at the middle), the arg-max class with several."""
+        targets' range it is on with one output (MIDDLE at the middle), the arg-max class with several.
+        Made once for each palette."""
+        palette = current()
+        if self._point_styles is not None and self._point_styles[0] is palette:
+            return self._point_styles[1], self._point_styles[2]
         classes = class_colours()
         if self.T.shape[1] == 1:
             s = position(self.T[:, 0], self.t_range)
@@ -215,6 +220,7 @@ class HeatmapsPanel(Panel):
             light = np.clip(np.rint((hue + (255 - hue) * 0.35) / 4) * 4, 0, 255).astype(int)
             hues.append(tuple(light.tolist()))
             marks.append(marker(k) if k >= 0 else MIDDLE)
+        self._point_styles = (palette, hues, marks)
         return hues, marks
 
     def _grid(self, planes: Planes, layer: int, j: int, at: Sizes) -> list[Text]:
@@ -226,7 +232,7 @@ class HeatmapsPanel(Panel):
             row = range(first, min(first + at.per_row, len(names)))
             block = [Text("") for _ in range(at.small_rows + 1)]
             for k, node in enumerate(row):
-                cells = map_cells(values[:, :, node], scale, ("node", layer, node))
+                cells = map_cells(values[:, :, node], scale)
                 name = Text(_cut(names[node], at.small_cols).ljust(at.small_cols))
                 name.stylize(style("selected" if node == j else "bold"))
                 for line, part in zip(block, [name, *map_text(cells)], strict=True):
