@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from app_harness import drive
+from app_harness import DIVERGE_2_2_1, drive
 from rich.text import Text
 
 from tui_backprop import load_scenario
@@ -350,3 +350,22 @@ async def test_panels_out_of_sight_during_a_zoom_build_nothing_and_catch_up_afte
         assert built and not forward.stale
         rec = app.record
         assert rec.step == 3 and all(f"#{i}" in forward.text for i in rec.batch[:3])
+
+
+@pytest.mark.parametrize("size", [(60, 16), (80, 24), (200, 60)], ids=["60x16", "80x24", "200x60"])
+async def test_a_diverged_network_and_any_size_draw_without_a_fault(monkeypatch, tmp_path, size):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    path = tmp_path / "diverges.toml"
+    path.write_text(DIVERGE_2_2_1, encoding="utf-8")
+    app = BackpropApp(load_scenario(str(path)))
+    async with drive(app, size=size) as s:
+        await s.press("space")  # space: step 1, where the run diverges
+        assert app.record.diverged
+        await s.press("9")  # 9: the heatmaps of numbers near 1e172 and beyond
+        panel = app.query_one(HeatmapsPanel)
+        assert app.screen.maximized is panel and panel.shown == (1, 0)
+        lo, hi = panel.drawn.scale[0]  # identity: the finite range of the layer
+        assert np.isfinite(lo) and np.isfinite(hi) and hi > lo
+        assert "(this layer's range" in panel.text  # cut to the width at 60 columns
+        await s.press("9", "1")  # 9, 1: the network zoomed, its maps if they fit
+        assert app.screen.maximized is app.query_one(NetworkView)

@@ -43,7 +43,8 @@ def position(values: Array, scale: tuple[float, float]) -> Array:
     """Where each value lies on ``scale``: -1 at its low end, 0 at the middle, +1 at its high
     end (clipped to that range; nan stays nan)."""
     lo, hi = scale
-    return np.clip(2 * (values - lo) / (hi - lo) - 1, -1.0, 1.0)
+    with np.errstate(all="ignore"):  # a diverged network's values: inf and nan, or near the float limit
+        return np.clip(2 * (values - lo) / (hi - lo) - 1, -1.0, 1.0)
 
 
 def colours(values: Array, scale: tuple[float, float]) -> Array:
