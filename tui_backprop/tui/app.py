@@ -31,7 +31,6 @@ from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Container, Vertical
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Static
 
 from ..engine import StepRecord, Trainer
@@ -76,13 +75,6 @@ from .widgets.warnings_bar import WarningsBar
 class MainScreen(Screen):
     # a zoomed panel keeps the header, the banner and the footer around it
     ALLOW_IN_MAXIMIZED_VIEW = "#top, Footer"
-
-    def watch_maximized(self, maximized: Widget | None) -> None:
-        """A zoom ended (or moved to another panel): the panels now seen draw what they were
-        shown while it lasted (Panel.show builds nothing for a panel out of sight)."""
-        for panel in self.query(Panel):
-            if not panel.zoomed_out():
-                panel.catch_up()
 
 
 class BackpropApp(PlainNotifications[None]):

@@ -83,9 +83,13 @@ class Panel(ScrollView, can_focus=False):
         maximized = self.screen.maximized
         return maximized is not None and maximized is not self
 
+    def on_mount(self) -> None:
+        self.watch(self.screen, "maximized", self.catch_up, init=False)
+
     def catch_up(self) -> None:
-        """Draw the record shown while the panel was zoomed out, if there was one."""
-        if self.stale:
+        """A zoom ended or moved: draw the record shown while the panel was out of sight, if
+        there was one and the panel is now seen."""
+        if self.stale and not self.zoomed_out():
             self.redraw()
 
     def set_notation(self, notation: str) -> None:
