@@ -180,12 +180,14 @@ async def test_a_relu_layer_states_its_range_over_the_plane(tmp_path):
         assert f"scale {lo:.3g}..{hi:.3g} (this layer's range over the plane)" in panel.text
 
 
-async def test_a_network_without_two_inputs_says_the_heatmaps_need_two():
-    app = BackpropApp(load_scenario("iris"))  # 4 inputs
+@pytest.mark.parametrize(("name", "inputs"), [("mlp_error_signal", 3), ("iris", 4)])
+async def test_a_network_without_two_inputs_says_the_heatmaps_need_two(name, inputs):
+    app = BackpropApp(load_scenario(name))
+    assert app.net.layers[0] == inputs
     async with drive(app) as s:
         await s.press("9")  # 9: refused, with the reason
         assert app.screen.maximized is None
-        assert s.noted("the neuron heatmaps need a network with 2 inputs (this one has 4)")
+        assert s.noted(f"the neuron heatmaps need a network with 2 inputs (this one has {inputs})")
         await s.press("1")  # 1: the network zoomed: no maps beside the nodes
         assert app.query_one(NetworkView).map_rows == 0
 
