@@ -134,6 +134,7 @@ SHOTS = [
         + ["right", "right", "right", "equals_sign", "2", ".", "5", "enter"],
     ),
     Shot("spiral-features", _app("spiral_features"), ["F", "8"]),
+    Shot("circle-neurons", _app("circle"), ["f", "f", "f", "9"]),
     Shot("iris-chart", _app("iris"), ["f", "f", "f", "6"]),
     Shot("iris-confusion", _app("iris"), ["f", "f", "f", "8"]),
     Shot("blobs", _app("blobs_784"), ["space", "space", "space"]),

@@ -649,7 +649,8 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         assert app.query_one("#chart").log_scale
         await command("toggle_accuracy")  # A: the accuracy lines of this classifier hidden
         assert not app.query_one("#chart").show_accuracy
-        for name in ("network", "forward", "backward", "gradients", "weights", "boundary", "chart"):
+        zooms = ("network", "forward", "backward", "gradients", "weights", "boundary", "heatmaps", "chart")
+        for name in zooms:
             await command(f"zoom('{name}')")
             assert app.screen.maximized is app.query_one(f"#{name}")
         await command("zoom('chart')")

@@ -116,3 +116,34 @@ def test_app_at_step_0_shows_the_scenario(snap_compare, monkeypatch):
     assert app.return_code == 0
     assert app.trainer.step_count == 0 and app.record is None
     assert explained[0].startswith(app.scenario.name + "\nA sigmoid network that really learns XOR")
+
+
+@pytest.mark.parametrize("key", ["9", "1"], ids=["heatmaps", "network"])
+def test_neuron_heatmaps_of_circle_after_training(snap_compare, monkeypatch, key):
+    """Every hidden unit of circle over the input plane after 300 steps: the zoom 9 (h1 larger,
+    with the training points), and the network zoomed (1), a small map beside each node."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app = BackpropApp(load_scenario("circle"))
+
+    seen: dict[str, object] = {}
+
+    async def run_before(pilot: Pilot) -> None:
+        pilot.app.trainer.run(299, record=False)  # 299 steps without drawing (f pressed 3 times)
+        await pilot.press("space")  # space: step 300, drawn
+        await pilot.press(key)  # 9: the neuron heatmaps of layer 1 (h1 selected); 1: the network
+        await pilot.pause()
+        seen.update(
+            zoomed=app.screen.maximized.id if app.screen.maximized else None,
+            shown=app.query_one("#heatmaps").shown,
+            map_rows=app.query_one("#network").map_rows,
+        )
+
+    assert snap_compare(app, terminal_size=(140, 40), run_before=run_before)
+
+    assert app._exception is None, f"the app raised {app._exception!r}"
+    assert app.return_code == 0
+    assert app.trainer.step_count == 300 and app.record is not None and app.record.step == 300
+    if key == "9":
+        assert seen["zoomed"] == "heatmaps" and seen["shown"] == (1, 0)
+    else:
+        assert seen["zoomed"] == "network" and seen["map_rows"] >= 3

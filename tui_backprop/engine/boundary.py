@@ -14,15 +14,15 @@ every data point did.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
-from .features import Features
 from .network import Network
 
 Array = np.ndarray
+InputMap = Callable[[Array], Array]  # raw points (P, 2) -> the network's inputs (P, n_0)
 
 
 class Extent(NamedTuple):
@@ -52,7 +52,7 @@ def grid_points(ext: Extent, cols: int, rows: int) -> Array:
     return np.column_stack([g1.ravel(), g2.ravel()])
 
 
-def plane_inputs(ext: Extent, cols: int, rows: int, features: Features | None = None) -> Array:
+def plane_inputs(ext: Extent, cols: int, rows: int, features: InputMap | None = None) -> Array:
     """The network's inputs a[0] at every pixel centre of the raw plane, (rows * cols, n_0) row by
     row from the top: the points themselves, or their ``features``."""
     points = grid_points(ext, cols, rows)
@@ -66,7 +66,7 @@ def output_grid(
     ext: Extent,
     cols: int,
     rows: int,
-    features: Features | None = None,
+    features: InputMap | None = None,
 ) -> Array:
     """The network's output y = a[L] at every pixel centre of the raw plane (through the
     ``features`` when the network has them), shape (rows, cols, n_L)."""

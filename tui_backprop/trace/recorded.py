@@ -32,6 +32,8 @@ class RecordedRun:
         self.scenario = recording.scenario
         self.initial_W, self.initial_b = recording.initial_W, recording.initial_b
         self.X, self.T = recording.scenario.inputs, recording.scenario.targets
+        raw = getattr(recording.scenario, "raw_inputs", None)  # [data] features: the raw points
+        self.X_raw = self.X if raw is None else raw
         self.X_test, self.T_test = recording.scenario.test_inputs, recording.scenario.test_targets
         s = recording.scenario
         self.network = Network(tuple(get_activation(a) for a in s.activations), get_loss(s.loss), s.bias)

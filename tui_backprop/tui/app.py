@@ -36,7 +36,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ..engine import Edit, StepRecord, Trainer
+from ..engine.boundary import extent
 from ..engine.phases import FULL, Reveal
+from ..engine.planes import PlaneCache
 from ..engine.schedule import schedule_for
 from ..engine.trainer import HISTORY_STEPS
 from ..scenario.notation import vocabulary
@@ -64,6 +66,7 @@ from .panels.chart import LossChart
 from .panels.explain import ExplainPanel
 from .panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .panels.network import NetworkView
+from .panels.planes import HeatmapsPanel
 from .screens.answer import AnswerScreen
 from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
@@ -154,14 +157,19 @@ class BackpropApp(PlainNotifications[None]):
 
     def compose(self) -> ComposeResult:
         use(self.scenario.palette)  # before the panels, whose legends are drawn in it
-        net = self.net
+        net, t = self.net, self.trainer
+        # each layer's activation over the input plane (two-input networks), for the maps of
+        # the network panel and the neuron heatmaps (9)
+        # (over the raw inputs' plane: with [data] features, each point through them)
+        raw, features = t.X_raw, self.scenario.features
+        planes = PlaneCache(t.network, extent(raw), inputs=features) if raw.shape[1] == 2 else None
         with Vertical(id="top"):
             yield Header(id="header")
             yield Static(id="banner")
             yield Static(id="edited")  # the edits made since the step on screen (control/editing.py)
             yield WarningsBar(id="warnings")
         with Container(id="panels"):
-            yield NetworkView(net, "1", id="network")
+            yield NetworkView(net, "1", planes=planes, id="network")
             yield ForwardPanel(net, "2", id="forward")
             yield ExplainPanel(
                 net,
@@ -178,17 +186,14 @@ class BackpropApp(PlainNotifications[None]):
                 chart.has_accuracy = self.trainer.initial_train_accuracy is not None  # a classifier's
                 chart.retitle()
                 yield chart
-                t = self.trainer
-                s = self.scenario  # with [data] features, the plane is the raw inputs'
-                X = t.X if s.features is None or s.raw_inputs is None else s.raw_inputs
                 yield BoundaryPanel(
                     net,
                     t.network,
-                    X,
+                    raw,
                     t.T,
                     "8",
                     id="boundary",
-                    features=s.features,
+                    features=features,
                     classifier=t.classifier,
                     X_test=t.X_test,
                     T_test=t.T_test,
@@ -196,6 +201,7 @@ class BackpropApp(PlainNotifications[None]):
             yield BackwardPanel(net, "3", id="backward")
             yield GradientsPanel(net, "4", id="gradients")
             yield WeightsPanel(net, "5", id="weights")
+            yield HeatmapsPanel(net, planes, raw, t.T, "9", id="heatmaps")  # shown when 9 zooms it
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -287,6 +293,8 @@ class BackpropApp(PlainNotifications[None]):
             boundary.edited = (t.W, t.b) if edits and isinstance(t, Trainer) else None
             if self.scenario.features is None and boundary.X is not t.X:  # a point added or removed
                 boundary.set_data(t.X, t.T)
+                heatmaps = self.query_one(HeatmapsPanel)
+                heatmaps.X, heatmaps.T = t.X, t.T
 
     def edited(self, edit: Edit) -> None:
         """After an edit (tui/control/editing.py): the record on screen drawn again with it."""
@@ -529,6 +537,14 @@ class BackpropApp(PlainNotifications[None]):
         widget = self.query_one(f"#{panel}")
         if isinstance(widget, BoundaryPanel) and widget.extent is None and not widget.confusion_only:
             self.notify("the decision boundary is drawn for networks with 2 inputs", title="boundary")
+            return
+        if isinstance(widget, HeatmapsPanel) and widget.planes is None:
+            inputs = self.net.layers[0]
+            self.notify(
+                f"the neuron heatmaps need a network with 2 inputs (this one has {inputs}): "
+                "each node is drawn over the plane of the two",
+                title="heatmaps",
+            )
             return
         if not (widget.display and widget.parent is not None and widget.parent.display):
             self.phases.toggle_explain()  # below 150 columns explain and the chart share a cell

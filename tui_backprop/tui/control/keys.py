@@ -10,8 +10,11 @@ from collections.abc import Callable
 
 from textual.binding import Binding, BindingType
 
-# zoomed by 1..8 (boundary: networks with 2 inputs only)
-PANELS = ("network", "forward", "backward", "gradients", "weights", "chart", "explain", "boundary")
+# zoomed by 1..9 (boundary and heatmaps: networks with 2 inputs only; heatmaps is shown zoomed only)
+PANELS = (
+    *("network", "forward", "backward", "gradients", "weights", "chart", "explain", "boundary"),
+    "heatmaps",
+)
 
 # key(s), action, footer label, in the footer, what it does
 # fmt: off

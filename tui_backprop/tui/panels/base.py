@@ -8,7 +8,9 @@ app hands it records with ``show()``. A click on a number posts ``Panel.Selected
 the selection that number stands for; the app decides what to do with it.
 
 Panels use Textual's line API: ``build`` runs once per record, and only the lines in view
-are turned into strips, so a long panel costs no more to draw than a short one.
+are turned into strips, so a long panel costs no more to draw than a short one. While another
+widget is zoomed to the screen, a panel is not seen and builds nothing: it keeps the record and
+is drawn when the zoom ends (``catch_up``).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Panel(ScrollView, can_focus=False):
         self.key = key
         self.border_title = f"{key} {self.TITLE}".strip()
         self.focus_line: int | None = None  # a line of the content to keep in view
+        self.stale = False  # a record was shown while the panel was zoomed out, and not drawn
         self._lines: list[Text] = []
         self._strips: dict[int, Strip] = {}
         self._drawn_size = (0, 0)
@@ -70,7 +73,26 @@ class Panel(ScrollView, can_focus=False):
 
     def show(self, record: StepRecord | None, selection: Selection, reveal: Reveal = FULL) -> None:
         self.record, self.selection, self.reveal = record, selection, reveal
+        if self.zoomed_out():
+            self.stale = True  # drawn when the zoom ends
+            return
         self.redraw()
+
+    def zoomed_out(self) -> bool:
+        """Another widget fills the screen (a zoom, 1..9): this panel is not seen."""
+        if not self.is_attached:
+            return False
+        maximized = self.screen.maximized
+        return maximized is not None and maximized is not self
+
+    def on_mount(self) -> None:
+        self.watch(self.screen, "maximized", self.catch_up, init=False)
+
+    def catch_up(self) -> None:
+        """A zoom ended or moved: draw the record shown while the panel was out of sight, if
+        there was one and the panel is now seen."""
+        if self.stale and not self.zoomed_out():
+            self.redraw()
 
     def set_notation(self, notation: str) -> None:
         """Title the panel in ``notation`` (a panel with no title there keeps TITLE)."""
@@ -82,6 +104,7 @@ class Panel(ScrollView, can_focus=False):
         if self._hidden:  # another panel zoomed, or not in this layout: drawn when shown again
             self._stale = True
             return
+        self.stale = False
         width = self.scrollable_content_region.width or self.size.width or 80
         same_size = self._drawn_size == (width, self.size.height) and not self._stale
         self._drawn_size = (width, self.size.height)
@@ -116,17 +139,23 @@ class Panel(ScrollView, can_focus=False):
 
     def _build(self, width: int) -> None:
         self.focus_line = None
-        self._lines = list(self.build(width).split("\n", allow_blank=True))
+        self._lines = self.build_lines(width)
         self._stale = False
 
     def build(self, width: int) -> Text:
         raise NotImplementedError
 
+    def build_lines(self, width: int) -> list[Text]:
+        """The panel's lines: ``build``'s text split at its newlines. A panel that makes its
+        lines one by one may return them as they are: splitting a text of thousands of spans
+        costs as much as making it."""
+        return list(self.build(width).split("\n", allow_blank=True))
+
     @property
     def text(self) -> str:
         """Everything the panel shows, as plain text (for tests and the curious); a hidden
         panel's, as it would be shown."""
-        if self._stale:
+        if self._stale or self.stale:  # hidden (fastapp's Hide) or out of sight behind a zoom
             self._build(self._drawn_size[0] or self.scrollable_content_region.width or self.size.width or 80)
         return "\n".join(line.plain for line in self._lines)
 

@@ -7,27 +7,38 @@ thick, or two when |w| is at least half the largest |weight|. The lines are the 
 step's forward pass used (W before the update). A layer with more than BIG nodes shows its
 first and last few, with ⋮ between. The bias units (+1) sit on one row of their own under the
 nodes. Lines stop one cell short of every label, so that no dot ever touches its text.
+
+For a two-input network, each hidden and output node also shows its activation over the input
+plane (engine/planes.py, from the same weights as the lines) as a small map beside its value,
+where the panel has room: maps h rows tall and 2h columns wide (MAP_ROWS, the largest that fits)
+need the rows of nodes h + 1 apart, so that a blank row separates two maps, and the gaps between
+the columns at least MIN_GAP wide and three times that spacing. Otherwise they are off; key 9
+shows every node of a layer over the plane, larger (panels/planes.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from rich.text import Text
 
 from ...engine import StepRecord
+from ...engine.planes import PlaneCache
 from ..netinfo import BIG
 from ..widgets.braille import Canvas
 from ..widgets.numbers import fmt, fmt_short, largest, sign_name, style
 from ..widgets.palette import current, no_colour
 from ..widgets.warning_text import warned_nodes
 from .base import Panel
+from .plane_text import map_cells, rows_of
 
 KEEP = 5  # nodes kept at each end of an elided layer
 MIN_GAP = 4  # cells between two columns of labels: a blank, at least two of lines, a blank
 VALUE = 6  # characters kept for a node's value (fmt_short)
 BIAS = "+1 bias"  # the bias unit of a layer: its weights are the biases b of the next layer
+MAP_ROWS = (5, 4, 3, 2)  # the heights a node's map over the input plane may take, largest first
 
 
 @dataclass(frozen=True)
@@ -49,11 +60,19 @@ class _Layout:
     bias_y: int  # the row of the bias units
     width: int
     height: int
+    map_rows: int = 0  # rows of each node's map over the input plane (0: no maps)
+    map_xs: tuple[int, ...] = ()  # each column's left edge of its maps
 
 
 class NetworkView(Panel):
     TITLE = "network"
     CROP = True  # laid out to the panel's width
+
+    def __init__(self, net, key: str = "", planes: PlaneCache | None = None, **kwargs) -> None:
+        """``planes``: each layer's activation over the input plane (two-input networks only)."""
+        super().__init__(net, key, **kwargs)
+        self.planes = planes
+        self.map_rows = 0  # the rows of the maps last drawn (0: none)
 
     def build(self, width: int) -> Text:
         net, rec, sel = self.net, self.record, self.selection
@@ -110,6 +129,8 @@ class NetworkView(Panel):
         canvas = Canvas(layout.width, layout.height)
         self._draw_weights(canvas, layout, columns, W, b)
         self._draw_labels(canvas, layout, columns)
+        self._draw_maps(canvas, layout, columns, W, b)
+        self.map_rows = layout.map_rows
         return canvas.lines()
 
     def _layout(self, columns: list[list[_Entry]], width: int) -> _Layout:
@@ -123,7 +144,6 @@ class NetworkView(Panel):
             if gap >= MIN_GAP:
                 break
         gap = max(gap, MIN_GAP)
-        xs = [sum(widths[:l]) + gap * l for l in range(L + 1)]
         rows = max(len(col) for col in columns)
         room = self.scrollable_content_region.height - 3  # the sample line and the footer take 3
         bias_rows = 1 if net.bias else 0
@@ -131,11 +151,35 @@ class NetworkView(Panel):
         def height(space: int) -> int:
             return space * (rows - 1 + bias_rows) + 1
 
-        # rows of nodes as far apart as the room allows, and at most a third of the gap between
-        # columns: steeper lines are hard to follow
-        space = next((s for s in (4, 3, 2) if height(s) <= room and 3 * s <= gap), 1)
+        maps = self._map_rows(widths, width, lambda h: height(h + 1) <= room)
+        label_widths = widths
+        if maps:  # each node's map beside its label: the columns after the inputs widen
+            widths = [w + (2 * maps + 1 if l else 0) for l, w in enumerate(widths)]
+            gap = (width - sum(widths)) // L
+            space = maps + 1
+        else:
+            # rows of nodes as far apart as the room allows, and at most a third of the gap
+            # between columns: steeper lines are hard to follow
+            space = next((s for s in (4, 3, 2) if height(s) <= room and 3 * s <= gap), 1)
+        xs = [sum(widths[:l]) + gap * l for l in range(L + 1)]
+        map_xs = tuple(x + w + 1 for x, w in zip(xs, label_widths, strict=True))  # a blank, then the map
         ys = [[(space * (rows - len(col))) // 2 + space * r for r in range(len(col))] for col in columns]
-        return _Layout(labels, widths, xs, ys, space, height(space) - 1, xs[-1] + widths[-1], height(space))
+        width_used, tall = xs[-1] + widths[-1], height(space)
+        return _Layout(labels, widths, xs, ys, space, tall - 1, width_used, tall, maps, map_xs)
+
+    def _map_rows(self, widths: list[int], width: int, fits: Callable[[int], bool]) -> int:
+        """The rows of each node's map over the input plane: the largest of MAP_ROWS for which
+        the columns, widened by the maps, keep gaps of MIN_GAP and of three times the rows
+        between nodes (h + 1), and ``fits(h)`` the height; 0 when none does, or when the
+        network has no plane (not two inputs)."""
+        L = len(widths) - 1
+        if self.planes is None or L < 1:
+            return 0
+        for h in MAP_ROWS:
+            gap = (width - sum(widths) - L * (2 * h + 1)) // L
+            if gap >= max(MIN_GAP, 3 * (h + 1)) and fits(h):
+                return h
+        return 0
 
     def _draw_weights(self, canvas: Canvas, at: _Layout, columns: list[list[_Entry]], W, b) -> None:
         """Every weight (and bias) as a line, the larger |w| drawn over the smaller, and the
@@ -168,6 +212,22 @@ class NetworkView(Panel):
                 canvas.line(*ends, style(sign_name(w)), _thickness(size, scale))
         if chosen is not None:
             canvas.line(*chosen[0], style("marked"), _thickness(abs(chosen[1]), scale))
+
+    def _draw_maps(self, canvas: Canvas, at: _Layout, columns: list[list[_Entry]], W, b) -> None:
+        """Each node's activation over the input plane, from W and b, beside its label: its top
+        row on the label's row; a click on it selects the node."""
+        h = at.map_rows
+        if not h or self.planes is None:
+            return
+        planes = self.planes.planes(W, b, 2 * h, rows_of(h))
+        for l in range(1, len(columns)):
+            for r, e in enumerate(columns[l]):
+                if e.node is None:
+                    continue
+                cells = map_cells(planes.a[l - 1][:, :, e.node], planes.scale[l - 1], ("node", l, e.node))
+                for dy, row in enumerate(cells):
+                    for dx, (ch, st) in enumerate(row):
+                        canvas.text(at.map_xs[l] + dx, at.ys[l][r] + dy, ch, st)
 
     def _draw_labels(self, canvas: Canvas, at: _Layout, columns: list[list[_Entry]]) -> None:
         """Every node's label in its style, and the bias units."""
@@ -220,6 +280,8 @@ class NetworkView(Panel):
         plus, minus = current().signs
         signs = "signs: panel 5" if no_colour() else f"{plus} +, {minus} −"  # greys cannot tell them
         out.append(f"\nline: {signs}, thicker = larger |w|", style("dim"))
+        if self.map_rows:
+            out.append(f"; map: a over ({', '.join(net.names[0])}), 9 zooms", style("dim"))
         return out
 
 

@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from ...engine.activations import ACTIVATIONS, ALIASES
 from ...scenario.notation import NOTATIONS, Vocabulary
+from ..panels.plane_text import LEVELS
 from ..widgets.numbers import SHADES, style
 from ..widgets.palette import MARKERS, MEANINGS, NEG_SHADES, current, following
 
@@ -48,7 +49,8 @@ PANELS = [
         "the layers as columns of nodes, input on the left. Each node shows its activation a "
         "for the selected sample (x for inputs). Each line is a weight W[l][j,i] from node i to node j, "
         "as the step's forward pass used it (before the update). The +1 bias units sit on the bottom "
-        "row: their lines are the biases b[l][j].",
+        "row: their lines are the biases b[l][j]. Two-input networks: where the panel has room, each "
+        "hidden and output node has a small map of its a over the input plane beside it (as in 9).",
     ),
     (
         "2 forward",
@@ -107,6 +109,16 @@ PANELS = [
         "A softmax network with more inputs (iris) shows its confusion matrices here instead: "
         "samples by true class (rows) and predicted class (columns), the test set's and the "
         "training set's, the diagonal right.",
+    ),
+    (
+        "9 heatmaps",
+        "two-input networks only, shown when 9 zooms them: what each unit has learned. Every node of "
+        "the selected node's layer (the node a selected weight goes into; an input shows layer 1) as "
+        "a map of its activation a over the input plane, from the boundary's weights; the selected "
+        "node's map larger, with the training points on it. The scale runs from orange (its low end) "
+        "through dark to blue (its high end): the activation's range (sigmoid 0..1, tanh -1..1) or, "
+        f"unbounded, the layer's range over the plane. NO_COLOR: shades {LEVELS[0]} (low) to "
+        f"{LEVELS[-1]} (high). The arrows move the selection; 9 or escape goes back.",
     ),
 ]
 
