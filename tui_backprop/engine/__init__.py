@@ -10,6 +10,7 @@ from .diagnostics import Diagnostic
 from .losses import LOSSES, Loss, get_loss, output_delta
 from .network import Network, initial_parameters
 from .optimizers import OPTIMIZERS, Optimizer, OptimizerState, make_optimizer, optimizer_for
+from .probe import ProbeRecord, probe
 from .record import LayerRecord, LossBlowUp, NonFinite, StepRecord
 from .regularization import Penalty
 from .split import proportional_errors
@@ -31,6 +32,7 @@ __all__ = [
     "OptimizerState",
     "Penalty",
     "Position",
+    "ProbeRecord",
     "StepRecord",
     "Trainer",
     "TrainingStopped",
@@ -41,5 +43,6 @@ __all__ = [
     "make_optimizer",
     "optimizer_for",
     "output_delta",
+    "probe",
     "proportional_errors",
 ]
