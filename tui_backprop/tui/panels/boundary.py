@@ -10,7 +10,8 @@ engine.boundary from the record's weights; this module only turns outputs into c
   more certain (its largest output further above 1/n_L).
 
 The training points sit on top in their class colours, lightened, each class with its own marker
-(``•``, ``▲``, ``■``, ...: widgets/palette.py MARKERS), so that they read without colour too.
+(``•``, ``▲``, ``■``, ...: widgets/palette.py MARKERS), so that they read without colour too; a
+point probed with P is ``◎``, in white, over them.
 ``ChartCell`` is the loss chart's grid cell: the chart, with this panel beside it, sized to keep
 the plane about square.
 """
@@ -31,6 +32,7 @@ from ...engine.boundary import Extent, extent, output_grid, pixel_of
 from ...engine.network import Network
 from ..widgets.palette import DEFAULT, current, marker
 from .base import Panel
+from .probed import probe_of
 
 Array = np.ndarray
 
@@ -38,6 +40,8 @@ Array = np.ndarray
 PALETTE = np.array(DEFAULT.classes, dtype=float)
 BASE = np.array((34, 34, 34), dtype=float)  # an undecided pixel
 MIDDLE = "○"  # one output: a point whose target is the middle of the range, neither end's class
+PROBE = "◎"  # the point probed with P (engine/probe.py); outside the plane, at its nearest edge
+PROBE_COLOUR = (255, 255, 255)
 AXES_FROM = 16  # a panel this many rows tall (zoomed) also shows the range of each axis
 STYLES_KEPT = 4096  # cell styles cached: more than the cells of the plane zoomed at 160x45 (39x77)
 
@@ -150,6 +154,10 @@ class BoundaryPanel(Panel):
         drawn = zip(pr, pc, self.point_colours().tolist(), self.markers, strict=True)
         for r, c, colour, mark in drawn:
             points.setdefault((r // 2, c), (tuple(colour), r, mark))  # the first point in a cell is drawn
+        probe = probe_of(self.record)
+        if probe is not None:  # the probed point, over any training point in its cell
+            (r,), (c,) = pixel_of(probe.x, self.extent, cols, 2 * rows)
+            points[(int(r) // 2, int(c))] = (PROBE_COLOUR, int(r), PROBE)
         out = Text(no_wrap=True, overflow="crop")
         for row in range(rows):
             if row:
