@@ -191,7 +191,8 @@ def _weight(
     a_el = "1" if wt.bias else v.el("a", l - 1, "i")
     out.heading(net.weight_label(l, j, i))
     out.note(f"into j = {net.names[l][j]} (layer {l}), from i = {src}")
-    out.line(f"{w_el} = {exact(wt.w_before)}  (before the step)")
+    when = "the weights probed" if isinstance(record, ProbeRecord) else "before the step"
+    out.line(f"{w_el} = {exact(wt.w_before)}  ({when})")
     if "gradient" in parts:
         out.heading("gradient: the chain rule")
         pen = wt.penalty_grad != 0.0
