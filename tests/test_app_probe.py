@@ -15,11 +15,16 @@ import pytest
 from app_harness import Session, drive, headless_trace, shows
 
 from tui_backprop import load_scenario
+from tui_backprop.engine import Trainer
 from tui_backprop.engine.probe import ProbeRecord
+from tui_backprop.runs.vary import load_variants
+from tui_backprop.scenario.overrides import parse_vary
 from tui_backprop.trace.reader import read_trace
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.replay_app import ReplayApp
+from tui_backprop.tui.screens.answer import AnswerScreen
 from tui_backprop.tui.screens.probe import ProbeScreen
+from tui_backprop.tui.variant_app import VariantApp
 
 
 def sigmoid(z):
@@ -246,3 +251,47 @@ async def test_a_replay_probes_the_weights_of_the_recorded_step_on_screen(tmp_pa
         for lr, layer in zip(rec.layers, recorded, strict=True):
             assert np.allclose(lr.w, layer["w"], rtol=0, atol=1e-15)
         assert app.trainer.step_count == 2
+
+
+async def test_escape_in_a_variant_leaves_the_probe_first_then_goes_back_to_the_comparison():
+    variant = load_variants("xor", [], parse_vary("training.learning_rate=0.1,1"))[1]
+    app = VariantApp(variant, Trainer(variant.scenario, history=1))
+    async with drive(app) as s:
+        await s.press("space")  # space: step 1
+        await probe(s, "1, 1 -> 0")
+        await s.press("escape")  # escape: leaves the probe, the variant stays open
+        assert app.probing.probe is None and not app.back and app.is_running
+        await s.press("escape")  # escape again: back to the comparison
+        assert app.back
+
+
+async def test_a_probe_in_the_middle_of_a_step_taken_by_phases_returns_to_that_phase():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app) as s:
+        await s.press("s", "s", "s")  # s x3: step 1 up to its loss phase
+        reveal, record = app.reveal, app.record
+        await probe(s, "0.5, 0.5")
+        assert app.probing.active and "probe at x = (0.5, 0.5) → no target" in s.panel("forward")
+        # the weights the run is at: the step's update is computed, whatever its phases show
+        assert all(
+            np.array_equal(p.w, lr.w) for p, lr in zip(app.probing.probe.layers, record.layers, strict=True)
+        )
+        await s.press("escape")  # escape: the step again, at the phase it was shown
+        assert app.reveal == reveal and app.record is record and "◂ this phase" in s.panel("forward")
+        await probe(s, "0.5, 0.5")
+        await s.press("a")  # a: leaves the probe; the quiz asks about the step's next phase
+        assert not app.probing.active and isinstance(app.screen, AnswerScreen)
+
+
+async def test_a_probe_of_a_big_network_draws_its_heatmaps():
+    app = BackpropApp(load_scenario("blobs_784"))
+    async with drive(app) as s:
+        await s.press("space")  # space: step 1 (in a worker for a network this big)
+        await s.until(lambda: app.record is not None and not app.busy, what="step 1")
+        await s.press("P")  # P: the prompt offers sample k=0, its 784 inputs and its class
+        offered = app.screen.query_one("Input").value
+        assert len(offered.split("->")[0].split(",")) == 784
+        await s.press("enter")  # enter: that sample probed
+        rec = app.probing.probe
+        assert rec is not None and rec.has_target and rec.layers[0].grad_w.shape == (256, 784)
+        assert "probe at x = (" in s.panel("gradients") and "grad_w[1]" in s.panel("gradients")

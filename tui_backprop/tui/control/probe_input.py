@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ...common.escape import quoted
 
 ARROWS = ("->", "→")
-MAX_TEXT = 10_000  # characters read of a typed point
+MAX_TEXT = 400_000  # characters read of a typed point (784 inputs offered to 8 digits: some 10,000)
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,8 @@ class ForwardPanel(_BatchPanel):
             out.append_text(self.batch_grid(blocks, width))
         if not reveal.loss:
             if probe is not None:
-                _section(out, width, "no loss", NO_TARGET)
+                _section(out, width, "no loss")
+                out.append("\n".join(textwrap.wrap(NO_TARGET, max(width, 20))), style("dim"))
             else:
                 _pending(out, "the loss", width)
             return out
