@@ -9,6 +9,7 @@ from the trainer's weights, never against the engine's output.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -295,3 +296,18 @@ async def test_a_probe_of_a_big_network_draws_its_heatmaps():
         rec = app.probing.probe
         assert rec is not None and rec.has_target and rec.layers[0].grad_w.shape == (256, 784)
         assert "probe at x = (" in s.panel("gradients") and "grad_w[1]" in s.panel("gradients")
+
+
+async def test_a_reload_that_starts_a_new_run_drops_the_probe(tmp_path):
+    path = tmp_path / "net.toml"
+    path.write_bytes((Path(__file__).resolve().parent.parent / "scenarios" / "xor.toml").read_bytes())
+    app = BackpropApp(load_scenario(str(path)))
+    async with drive(app) as s:
+        await s.press("space")  # space: step 1
+        await probe(s, "0.5, 0.5 -> 1")
+        path.write_text(path.read_text().replace("layers = [2, 3, 1]", "layers = [2, 4, 1]"))
+        await s.press("R")  # R: the changed file starts a new run
+        await s.until(lambda: not app.reloading and app.scenario.layers == (2, 4, 1), what="the reload")
+        assert app.probing.probe is None and "probe" not in s.panel("forward")
+        await probe(s, "0.5, 0.5 -> 1")  # the new network probed: 4 hidden nodes
+        assert app.probing.probe is not None and app.probing.probe.layers[0].z.shape == (1, 4)

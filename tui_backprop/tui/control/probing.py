@@ -84,9 +84,9 @@ class Probing:
     def offered(self) -> str:
         """What the prompt starts with: the last point probed, else the selected sample of the
         step on screen (the first training sample before the first step)."""
-        if self.typed is not None:
-            return self.typed
         app, names = self.app, self.app.net.names
+        if self.typed is not None and _reads(self.typed, names, self.softmax):
+            return self.typed
         rec = app.record
         if rec is not None and len(rec.x):
             k = min(app.selection.sample, len(rec.x) - 1)
@@ -109,6 +109,7 @@ class Probing:
             return
         self.typed = text.strip()
         self.show(record)
+        app.notify(f"{probe_title(record)}: escape returns to the run", title="probe", timeout=4)
 
     def compute(self, x: Sequence[float], t: Sequence[float] | None) -> ProbeRecord:
         """The probe of the weights the run is at now (engine/probe.py)."""
@@ -133,8 +134,6 @@ class Probing:
         """Put ``record`` on every panel (None: the run again)."""
         self.probe = record
         self.app.draw_selection()
-        if record is not None:
-            self.app.notify(f"{probe_title(record)}: escape returns to the run", title="probe", timeout=4)
 
     def leave(self) -> bool:
         """Escape, a step, b, r, p, f: the run on the panels again. Whether a probe was shown."""
@@ -150,6 +149,15 @@ class Probing:
     def activity(self) -> str | None:
         """What the header says while a probe is on screen."""
         return None if self.probe is None else probe_title(self.probe, 60)
+
+
+def _reads(text: str, names: Sequence[Sequence[str]], softmax: bool) -> bool:
+    """Whether ``text`` is a point of this network (a reload may have changed its inputs)."""
+    try:
+        read_probe(text, names[0], names[-1], softmax)
+    except ValueError:
+        return False
+    return True
 
 
 def weights_now(trainer: Stepper, net: NetInfo) -> tuple[Sequence[Array], Sequence[Array]]:
