@@ -43,6 +43,7 @@ from tui_backprop.tui.control.play import Runner
 from tui_backprop.tui.screens.answer import AnswerScreen
 from tui_backprop.tui.screens.help import HelpScreen
 from tui_backprop.tui.screens.neuron import NeuronScreen
+from tui_backprop.tui.screens.probe import ProbeScreen
 
 # -- stepping ----------------------------------------------------------------------------------
 
@@ -686,6 +687,13 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         await command("neuron")
         assert isinstance(app.screen, NeuronScreen) and "W[1][1, :]" in app.screen.panel.text
         await s.press("escape")  # escape: close the neuron view
+
+        await command("probe")
+        assert isinstance(app.screen, ProbeScreen)
+        await s.press("enter")  # enter: the selected sample, offered, probed
+        assert app.probing.active and app.trainer.step_count == 1
+        await command("leave_probe")
+        assert not app.probing.active
 
         await command("help")
         assert isinstance(app.screen, HelpScreen)
