@@ -43,6 +43,7 @@ from tui_backprop.tui.control.play import Runner
 from tui_backprop.tui.screens.answer import AnswerScreen
 from tui_backprop.tui.screens.help import HelpScreen
 from tui_backprop.tui.screens.neuron import NeuronScreen
+from tui_backprop.tui.screens.probe import ProbeScreen
 from tui_backprop.tui.screens.value import ValueScreen
 
 # -- stepping ----------------------------------------------------------------------------------
@@ -708,6 +709,12 @@ async def test_every_command_of_the_palette_does_what_its_key_does(tmp_path, mon
         await command("save_data")  # D: asks where to save the data
         await s.press("enter")
         await s.until(lambda: (tmp_path / "long-data.csv").exists(), what="the saved data")
+        await command("probe")
+        assert isinstance(app.screen, ProbeScreen)
+        await s.press("enter")  # enter: the selected sample, offered, probed
+        assert app.probing.active and app.trainer.step_count == 1
+        await command("leave_probe")
+        assert not app.probing.active
 
         await command("help")
         assert isinstance(app.screen, HelpScreen)

@@ -59,7 +59,9 @@ async def test_a_hidden_panel_still_reads_as_the_current_step():
         await s.until(lambda: "step" in s.header())
         # the step's values, not the initial weights' (the layout of the small node maps follows
         # the panel's height, which a panel out of sight does not have: compare the lines' words)
-        assert "initial weights" not in zoomed and zoomed.splitlines()[0] == s.panel("network").splitlines()[0]
+        assert (
+            "initial weights" not in zoomed and zoomed.splitlines()[0] == s.panel("network").splitlines()[0]
+        )
         values = sorted(w for w in s.panel("network").split() if w.startswith(("+", "-")))
         assert values and values == sorted(w for w in zoomed.split() if w.startswith(("+", "-")))
 

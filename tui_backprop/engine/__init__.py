@@ -11,6 +11,7 @@ from .edits import Edit, Point
 from .losses import LOSSES, Loss, get_loss, output_delta
 from .network import Network, initial_parameters
 from .optimizers import OPTIMIZERS, Optimizer, OptimizerState, make_optimizer, optimizer_for
+from .probe import ProbeRecord, probe
 from .record import LayerRecord, LossBlowUp, NonFinite, StepRecord
 from .regularization import Penalty
 from .split import proportional_errors
@@ -34,6 +35,7 @@ __all__ = [
     "Penalty",
     "Point",
     "Position",
+    "ProbeRecord",
     "StepRecord",
     "Trainer",
     "TrainingStopped",
@@ -44,5 +46,6 @@ __all__ = [
     "make_optimizer",
     "optimizer_for",
     "output_delta",
+    "probe",
     "proportional_errors",
 ]

@@ -17,6 +17,8 @@ Protocol of what it uses:
     app.reloader   R: the scenario file read again in a third worker
     app.editing    =, <, >, k and clicks on the boundary: edits of the run (Trainer.edit)
     app.saver      W and D: the state on screen as a scenario file, the data as CSV (a worker)
+    app.probing    P: a point probed (the forward and backward pass there, no update) on
+                   the panels in place of the step, until escape or a key that steps
 
 Any key that changes the trainer first pauses the stepping worker (``pause``). The action_*
 methods stay here, thin, so that the bindings (tui/control/keys.py) name them on the app.
@@ -52,6 +54,7 @@ from .control.export import Exported, Exporter, ExportProgress, no_progress
 from .control.keys import BINDINGS, key_rows
 from .control.phases import Phases, phase_activity
 from .control.play import Stepper, current_record
+from .control.probing import Probing
 from .control.quiz import Checked, Quiz
 from .control.reload import Reloader, ScenarioRead, ScenarioSource
 from .control.saving import Saved, Saver
@@ -130,6 +133,7 @@ class BackpropApp(PlainNotifications[None]):
         self.quiz = Quiz(self)  # a
         self.editing = Editing(self)  # =, <, >, k, clicks on the boundary (tui/control/editing.py)
         self.saver = Saver(self)  # W and D (tui/control/saving.py)
+        self.probing = Probing(self)  # P (tui/control/probing.py)
 
     # what the stepping controller is doing, for the header, the phases and the tests
     @property
@@ -233,7 +237,10 @@ class BackpropApp(PlainNotifications[None]):
             chart.refresh()
             for boundary in self.query(BoundaryPanel):
                 boundary.recolour()
+            probe = self.probing.probe
             self.show_record(self.record, self.reveal)
+            if probe is not None:  # the palette keeps a probe on screen
+                self.probing.show(probe)
         self.notify(f"palette: {palette}", timeout=2)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -250,7 +257,8 @@ class BackpropApp(PlainNotifications[None]):
 
     def show_record(self, record: StepRecord | None, reveal: Reveal = FULL) -> None:
         """Draw ``record`` (None: step 0) on every panel; ``reveal``: what of it is computed
-        when a step is taken phase by phase."""
+        when a step is taken phase by phase. A probe on screen (P) is left."""
+        self.probing.forget()
         self.record, self.reveal = record, reveal
         self.selection = self.selection.with_sample(self.selection.sample, len(record.batch) if record else 1)
         t = self.trainer
@@ -309,9 +317,11 @@ class BackpropApp(PlainNotifications[None]):
         return self.record.learning_rate if self.record is not None else self.scenario.learning_rate
 
     def draw_selection(self) -> None:
+        probe = self.probing.probe  # P: the probe in place of the step
+        record, reveal = (probe, probe.reveal) if probe is not None else (self.record, self.reveal)
         with self.batch_update():
             for panel in self.query(Panel):
-                panel.show(self.record, self.selection, self.reveal)
+                panel.show(record, self.selection, reveal)
             self.draw_header()
 
     def status_activity(self) -> str:
@@ -319,6 +329,8 @@ class BackpropApp(PlainNotifications[None]):
         rec = self.record
         if self.playing:
             return self.activity
+        if probed := self.probing.activity():
+            return probed
         if phase := phase_activity(self.reveal):
             return phase
         if self.busy:
@@ -384,11 +396,13 @@ class BackpropApp(PlainNotifications[None]):
         return True
 
     def action_step(self) -> None:
+        self.probing.leave()
         if self.phases.complete():
             return
         self.stepping.single("step")
 
     def action_substep(self) -> None:
+        self.probing.leave()
         self.phases.substep()
 
     def action_notation(self) -> None:
@@ -398,9 +412,11 @@ class BackpropApp(PlainNotifications[None]):
         self.phases.toggle_explain()
 
     def action_step_back(self) -> None:
+        self.probing.leave()
         self.stepping.single("back")
 
     def action_reset(self) -> None:
+        self.probing.leave()
         self.stepping.single("reset")
 
     def apply_in_worker(self, ops: list[tuple[str, int]]) -> None:
@@ -411,9 +427,11 @@ class BackpropApp(PlainNotifications[None]):
         self.stepping.applied(message)
 
     def action_play(self) -> None:
+        self.probing.leave()
         self.stepping.play()
 
     def action_run(self, steps: int) -> None:
+        self.probing.leave()
         self.stepping.run(int(steps))
 
     def action_faster(self) -> None:
@@ -491,7 +509,14 @@ class BackpropApp(PlainNotifications[None]):
         self.saver.finish(message)
 
     def action_answer(self) -> None:
+        self.probing.leave()
         self.quiz.ask()
+
+    def action_probe(self) -> None:
+        self.probing.ask()  # tui/control/probing.py: the point asked for, probed, drawn
+
+    def action_leave_probe(self) -> None:
+        self.probing.leave()
 
     def ask(self, prompt: str, then: Callable[[str | None], None]) -> None:
         """Ask for a typed value (the quiz, key a); ``then`` receives it, or None on escape."""
@@ -663,6 +688,8 @@ class BackpropApp(PlainNotifications[None]):
             return False
         if action in ("continue_training", "back_to_comparison"):  # a replay's, a variant's key only
             return hasattr(self, f"action_{action}")
+        if action == "leave_probe":  # escape, while a probe is on screen (else a variant's escape)
+            return self.probing.active
         return True
 
     def key_help(self) -> list[tuple[str, str, str]]:

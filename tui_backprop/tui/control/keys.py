@@ -64,6 +64,9 @@ _KEYS: list[tuple[str, str, str, bool, str]] = [
     ("a", "answer", "Answer", False,
      "Quiz: type your value of the number the next phase (s) computes at the selection; it is "
      "checked, marked right or wrong, and a wrong one diagnosed (docs/check-my-work.md)"),
+    ("P", "probe", "Probe", False,
+     "Probe a point: type x (and -> t for the backward pass too); the panels show the passes there, "
+     "nothing is trained or recorded (escape or a step key returns to the run)"),
     ("w", "neuron", "Neuron", False,
      "Neuron view: every incoming weight of the selected neuron, as a grid and as numbers"),
     ("left_square_bracket", "sample(-1)", "Prev sample", False, "Previous sample of the batch, in any mode"),
@@ -84,6 +87,7 @@ _KEYS: list[tuple[str, str, str, bool, str]] = [
         (str(k), f"zoom('{name}')", f"Zoom {name}", False, f"Zoom the {name} panel to the screen, or back")
         for k, name in enumerate(PANELS, 1)
     ),
+    ("escape", "leave_probe", "Leave probe", False, "Leave the probe: the run on the panels again"),
     ("escape", "back_to_comparison", "Comparison", True,
      "Back to the comparison, as it was left (a variant opened with o in the comparison view)"),
     ("question_mark", "help", "Help", True, "Help: every key, panel, symbol and colour"),

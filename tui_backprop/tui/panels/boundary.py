@@ -10,7 +10,8 @@ engine.boundary from the record's weights; this module only turns outputs into c
   more certain (its largest output further above 1/n_L).
 
 The training points sit on top in their class colours, lightened, each class with its own marker
-(``•``, ``▲``, ``■``, ...: widgets/palette.py MARKERS), so that they read without colour too.
+(``•``, ``▲``, ``■``, ...: widgets/palette.py MARKERS), so that they read without colour too; a
+point probed with P is ``◎``, in white, over them.
 
 A softmax network's confusion matrices (engine/accuracy.py: the test set's, and the training
 set's) are shown below the plane when the panel is zoomed (8), and in place of the plane when
@@ -40,6 +41,7 @@ from ...engine.network import Network
 from ..widgets.palette import DEFAULT, current, marker
 from .base import Panel
 from .confusion import confusion_lines, confusion_text, confusion_width
+from .probed import probe_of
 
 Array = np.ndarray
 
@@ -47,6 +49,8 @@ Array = np.ndarray
 PALETTE = np.array(DEFAULT.classes, dtype=float)
 BASE = np.array((34, 34, 34), dtype=float)  # an undecided pixel
 MIDDLE = "○"  # one output: a point whose target is the middle of the range, neither end's class
+PROBE = "◎"  # the point probed with P (engine/probe.py); outside the plane, at its nearest edge
+PROBE_COLOUR = (255, 255, 255)
 AXES_FROM = 16  # a panel this many rows tall (zoomed) also shows the range of each axis
 STYLES_KEPT = 4096  # cell styles cached: more than the cells of the plane zoomed at 160x45 (39x77)
 # the most classes whose confusion matrix takes the place of a plane that cannot be drawn: its
@@ -226,6 +230,10 @@ class BoundaryPanel(Panel):
             if (r // 2, c) not in points:  # the first point in a cell is drawn
                 points[r // 2, c] = (tuple(colour), r, mark)
                 self.drawn[r // 2, c] = k
+        probe = probe_of(self.record)
+        if probe is not None and self.features is None:  # the probed point, over any in its cell
+            (r,), (c,) = pixel_of(probe.x, e, cols, 2 * rows)
+            points[(int(r) // 2, int(c))] = (PROBE_COLOUR, int(r), PROBE)
         out = Text(no_wrap=True, overflow="crop")
         for row in range(rows):
             if row:

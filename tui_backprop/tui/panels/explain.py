@@ -22,6 +22,7 @@ from ..netinfo import NetInfo
 from .base import Panel
 from .explain_text import PROSE, explain, to_text
 from .hand_text import hand_lines
+from .probed import probe_of
 
 
 class ExplainPanel(Panel):
@@ -63,6 +64,8 @@ class ExplainPanel(Panel):
             about=self.about,
             schedule=self.schedule,
         )
+        if probe_of(rec) is not None:  # a probe: neither hand precision nor the learner's grading
+            return to_text(lines, width)
         if self.digits is not None and rec is not None:
             lines += hand_lines(rec, self.selection, self.digits, self.hand_values(rec))
         mine = self.checked_lines(rec)

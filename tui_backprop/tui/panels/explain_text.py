@@ -37,12 +37,14 @@ from ...engine.explain import (
     weight_terms,
 )
 from ...engine.phases import Phase
+from ...engine.probe import ProbeRecord
 from ...engine.schedule import Schedule
 from ...scenario.notation import Vocabulary
 from ..control.selection import Selection
 from ..netinfo import NetInfo
 from ..widgets.numbers import exact, style
 from ..widgets.warning_text import warning_line
+from .probed import NO_TARGET, NOT_A_STEP, batch_size, probe_title, sample_name
 
 MAX_TERMS = 12  # terms of a sum listed one by one; beyond, the rest is counted
 MAX_SAMPLES = 8  # samples of a batch listed one by one
@@ -129,6 +131,9 @@ def explain(
     if record is None:
         _before_first_step(out, net, sel, vocab, about)
         return out.lines
+    if isinstance(record, ProbeRecord):
+        _probe(out, net, record, sel, vocab, split)
+        return out.lines
     k = min(sel.sample, len(record.batch) - 1)
     if phase is not None:
         _phase(out, net, record, sel, vocab, phase, k, update_biases, split)
@@ -184,7 +189,7 @@ def _weight(
     parts: Sequence[str],
 ) -> None:
     wt = weight_terms(record, l, j, i)
-    B = len(record.batch)
+    B = batch_size(record)
     src = "the bias unit (+1)" if wt.bias else f"{net.names[l - 1][i]} (layer {l - 1})"
     w_el = v.el("b" if wt.bias else "w", l, "j" if wt.bias else "ji")
     g_el = v.el_grad(l, "j" if wt.bias else "ji", wt.bias)
@@ -192,7 +197,8 @@ def _weight(
     a_el = "1" if wt.bias else v.el("a", l - 1, "i")
     out.heading(net.weight_label(l, j, i))
     out.note(f"into j = {net.names[l][j]} (layer {l}), from i = {src}")
-    out.line(f"{w_el} = {exact(wt.w_before)}  (before the step)")
+    when = "the weights probed" if isinstance(record, ProbeRecord) else "before the step"
+    out.line(f"{w_el} = {exact(wt.w_before)}  ({when})")
     if "gradient" in parts:
         out.heading("gradient: the chain rule")
         pen = wt.penalty_grad != 0.0
@@ -226,7 +232,7 @@ def _batch_gradient(
             out.note(f"  … {count(B - MAX_SAMPLES, 'more sample')}")
             break
         d = ops(wt.sample_eqs[k], d_products)
-        out.line(f"  k={k} #{record.batch[k]}: {par(dk, d)} × {par(ak, d)} = {num(pk, d_products)}")
+        out.line(f"  k={k} {sample_name(record, k)}: {par(dk, d)} × {par(ak, d)} = {num(pk, d_products)}")
     if listed:
         terms = " + ".join(par(p, d_products) for p in wt.products)
         out.line(f"Σ_k = {terms} = {num(wt.total, d_total)}")
@@ -312,7 +318,7 @@ def _node(
     parts: Sequence[str],
 ) -> None:
     out.heading(net.node_label(l, j))
-    out.note(f"sample k={k} (#{record.batch[k]}); j = {net.names[l][j]}")
+    out.note(f"sample k={k} ({sample_name(record, k)}); j = {net.names[l][j]}")
     nt = node_terms(record, net.loss, l, j, k)
     if l == 0:
         out.line(f"{v.a(0)} = {num(nt.a, 17)}: an input; it has no z and no delta")
@@ -439,7 +445,7 @@ LOSS_FORMULAS = {
 
 def _loss(out: _Out, net: NetInfo, record: StepRecord, k: int, v: Vocabulary) -> None:
     lt = loss_terms(record, net.loss, k)
-    out.heading(f"sample k={k} (#{record.batch[k]}): its loss {v.sample_loss} ({net.loss})")
+    out.heading(f"sample k={k} ({sample_name(record, k)}): its loss {v.sample_loss} ({net.loss})")
     out.line(f"{v.sample_loss} = {LOSS_FORMULAS[net.loss]}")
     d_terms = ops(lt.loss_eq)
     names = net.names[-1]
@@ -460,6 +466,48 @@ def _loss(out: _Out, net: NetInfo, record: StepRecord, k: int, v: Vocabulary) ->
         shown = " + ".join(par(x, d) for x in lt.sample_losses[:MAX_SAMPLES])
         more = " + …" if B > MAX_SAMPLES else ""
         out.line(f"  = ({shown}{more}) / {B} = {num(lt.batch_loss)}", "marked")
+
+
+# -- a probe (key P) ----------------------------------------------------------------------------
+
+
+def _probe(
+    out: _Out,
+    net: NetInfo,
+    probe: ProbeRecord,
+    sel: Selection,
+    v: Vocabulary,
+    split: Sequence[np.ndarray] | None,
+) -> None:
+    """The selection at a probed point: the same terms as a step's, but no update; without a
+    target, the forward pass alone."""
+    out.line(probe_title(probe), "selected")
+    out.note(NOT_A_STEP)
+    full = probe.has_target
+    if sel.mode == "weight":
+        if full:
+            _weight(out, net, probe, sel.layer, sel.j, sel.i, v, True, ("gradient",))
+            out.note("no update: the probe only shows the gradient a step on this point would take")
+            return
+        l, j, i = sel.layer, sel.j, sel.i
+        lr = probe.layers[l - 1]
+        bias = i == net.layers[l - 1]
+        out.heading(net.weight_label(l, j, i))
+        w = lr.b_before[j] if bias else lr.w_before[j, i]
+        out.line(f"{v.el('b' if bias else 'w', l, 'j' if bias else 'ji')} = {exact(w)}")
+    elif sel.mode == "node":
+        parts = ("z", "a", "delta") if full else ("z", "a")
+        _node(out, net, probe, sel.node_layer, sel.node, 0, v, split if full else None, parts)
+        if full:
+            return
+    elif full:
+        _loss(out, net, probe, 0, v)
+        return
+    else:
+        out.heading(f"the output {v.output} at the probe")
+        for name, y in zip(net.names[-1], probe.layers[-1].a[0], strict=True):
+            out.line(f"  {name}: {num(y, 6)}")
+    out.note(NO_TARGET)
 
 
 # -- one phase of a step -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from ..netinfo import BIG
 from ..widgets.numbers import Block, fit, fmt, grid, heatmap, style, summary
 from ..widgets.stats import changes
 from .base import Panel
+from .probed import NO_TARGET, NOT_A_STEP, batch_size, probe_banner, probe_of, sample_name
 from .weight_rows import WeightRow, write_rows
 
 HINT = "space: take the first step"
@@ -92,8 +93,8 @@ class _BatchPanel(Panel):
     def batch_grid(self, blocks: list[Block], width: int) -> Text:
         rec = self.record
         assert rec is not None
-        labels = [f"#{i}" for i in rec.batch]
-        k = min(self.selection.sample, len(rec.batch) - 1)
+        labels = [sample_name(rec, k) for k in range(batch_size(rec))]
+        k = min(self.selection.sample, batch_size(rec) - 1)
         return grid(blocks, labels, width, marked_row=k, row_click=lambda r: ("sample", r))
 
     def focus_columns(self, layer: int) -> set[int]:
@@ -115,7 +116,9 @@ class ForwardPanel(_BatchPanel):
         rec = self.record
         if rec is None:
             return _hint("Then z and a of every layer appear here, one row a sample.", width)
-        net, out = self.net, Text(no_wrap=True)
+        net, out, probe = self.net, Text(no_wrap=True), probe_of(rec)
+        if probe is not None:
+            out.append_text(probe_banner(probe, width, NOT_A_STEP))
         x = Block("x", rec.x, net.names[0], related_cols=self.focus_columns(0), click=partial(_node_click, 0))
         _section(out, width, "layer 0 · input", "a[0] = x")
         out.append_text(self.batch_grid([x], width))
@@ -148,7 +151,14 @@ class ForwardPanel(_BatchPanel):
             _section(out, width, f"layer {l} · {kind} · {lr.activation}", fresh=now)
             out.append_text(self.batch_grid(blocks, width))
         if not reveal.loss:
-            _pending(out, "the loss", width)
+            if probe is not None:
+                _section(out, width, "no loss")
+                out.append("\n".join(textwrap.wrap(NO_TARGET, max(width, 20))), style("dim"))
+            else:
+                _pending(out, "the loss", width)
+            return out
+        if probe is not None:
+            _section(out, width, f"probe loss {fmt(rec.loss)}", "ℓ at the probe's target: nothing is trained")
             return out
         if fresh is not None and fresh.kind == "loss":
             self.focus_line = _lines(out)
@@ -181,7 +191,11 @@ class BackwardPanel(_BatchPanel):
         rec = self.record
         if rec is None:
             return _hint("Then the error signal delta of every layer appears here.", width)
-        net, out = self.net, Text(no_wrap=True)
+        net, out, probe = self.net, Text(no_wrap=True), probe_of(rec)
+        if probe is not None:
+            out.append_text(probe_banner(probe, width, "" if probe.has_target else NO_TARGET))
+            if not probe.has_target:
+                return out
         fresh = self.reveal.fresh
         errors = self._errors(rec) if self.reveal.has_delta(net.depth) else None
         for l in range(net.depth, 0, -1):
@@ -231,7 +245,12 @@ class GradientsPanel(Panel):
         rec = self.record
         if rec is None:
             return _hint("Then grad_w and grad_b, the batch means, appear here.", width)
-        sel, out = self.selection, Text(no_wrap=True)
+        sel, out, probe = self.selection, Text(no_wrap=True), probe_of(rec)
+        if probe is not None:
+            note = "what a step on this point alone would descend; the probe applies none"
+            out.append_text(probe_banner(probe, width, note if probe.has_target else NO_TARGET))
+            if not probe.has_target:
+                return out
         if not self.reveal.gradients:
             _pending(out, "grad_w and grad_b", width)
             return out
@@ -311,8 +330,11 @@ class WeightsPanel(Panel):
 
     def build(self, width: int) -> Text:
         net, rec, sel, out = self.net, self.record, self.selection, Text(no_wrap=True)
+        probe = probe_of(rec)
         if rec is None:
             out.append_text(_hint("These are the initial weights.", width))
+        elif probe is not None:
+            out.append_text(probe_banner(probe, width, "the weights the probe used: a probe changes none"))
         elif not self.reveal.update:
             _pending(out, "the update (these are the weights the step started from)", width)
         now = rec is not None and self.reveal.fresh is not None and self.reveal.fresh.kind == "update"

@@ -33,6 +33,7 @@ from ..widgets.palette import current, no_colour
 from ..widgets.warning_text import warned_nodes
 from .base import Panel
 from .plane_text import map_cells, rows_of
+from .probed import batch_size, probe_of, probe_title
 
 KEEP = 5  # nodes kept at each end of an elided layer
 MIN_GAP = 4  # cells between two columns of labels: a blank, at least two of lines, a blank
@@ -76,7 +77,7 @@ class NetworkView(Panel):
 
     def build(self, width: int) -> Text:
         net, rec, sel = self.net, self.record, self.selection
-        k = min(sel.sample, len(rec.batch) - 1) if rec else 0
+        k = min(sel.sample, batch_size(rec) - 1) if rec else 0
         W = [lr.w_before for lr in rec.layers] if rec else list(net.initial_W)
         b = [lr.b_before for lr in rec.layers] if rec else list(net.initial_b)
         # a layer the phases of a step have not computed yet shows no values
@@ -89,7 +90,7 @@ class NetworkView(Panel):
         columns = [self._entries(l, values[l] if values else None) for l in range(net.depth + 1)]
 
         out = Text(no_wrap=True)
-        out.append(_first_line(rec, k, width) + "\n", style("dim"))
+        out.append(_first_line(rec, k, width) + "\n", style("selected" if probe_of(rec) else "dim"))
         for line in self._draw(columns, W, b, width):
             out.append_text(line)
             out.append("\n")
@@ -298,6 +299,9 @@ def _first_line(rec: StepRecord | None, k: int, width: int) -> str:
         def values(v: np.ndarray, n: int) -> str:
             return ", ".join(fmt_short(x) for x in v[:n]) + (", …" if len(v) > n else "")
 
+        probe = probe_of(rec)
+        if probe is not None:
+            return probe_title(probe, width)
         i, x, t = rec.batch[k], rec.x[k], rec.t[k]
         options = [f"sample #{i} (k={k}): x = ({values(x, 6)}) → target ({values(t, 6)})"]
         options += [f"sample #{i}: x ({values(x, n)}) → t ({values(t, n)})" for n in (6, 3, 1)]

@@ -144,6 +144,11 @@ SYMBOLS = [
     ("⊙ ᵀ ′", "element-wise product, transpose, derivative"),
     ("·", "no value yet (before the first step, or before the phase that computes it)"),
     ("◂ this phase", "what the phase just taken with s computed (highlighted); later phases are named"),
+    (
+        "probe ◎",
+        "a point probed with P, not a sample of the data: its row in the panels, and where it is "
+        "on the boundary panel; nothing is trained on it (escape or a step key returns to the run)",
+    ),
 ]
 
 
