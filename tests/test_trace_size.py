@@ -156,14 +156,15 @@ def growth(scenario, history: int, checkpoints: list[int]) -> tuple[list[tuple[i
 def test_memory_grows_by_the_two_loss_values_of_a_step_only(optimizer):
     """The loss series are float64 arrays (16 bytes a step for both; a list of floats takes 64),
     and the undo history is bounded, also with the optimiser's state in it: from step 1,000 to
-    step 3,000 (well past the 100 states kept) nothing else grows by even 4 bytes a step."""
+    step 3,000 (well past the 10 states kept; a fast run saves one every CHECKPOINT_EVERY steps)
+    nothing else grows by even 4 bytes a step."""
     s = dataclasses.replace(load_scenario("xor"), target_loss=None, max_steps=10**9, optimizer=optimizer)
-    [(m1, a1), (m3, a3)], trainer = growth(s, 100, [1_000, 3_000])
+    [(m1, a1), (m3, a3)], trainer = growth(s, 10, [1_000, 3_000])
     assert isinstance(trainer.losses, array) and isinstance(trainer.train_losses, array)
     series_per_step, other_per_step = (a3 - a1) / 2_000, ((m3 - a3) - (m1 - a1)) / 2_000
     assert 15 < series_per_step < 18, f"the loss series: {series_per_step:.1f} bytes a step"
     assert other_per_step < 4, f"everything else: {other_per_step:.1f} bytes a step"
-    assert len(trainer._history) == 100
+    assert len(trainer._history) == 10
     assert trainer.step_count == len(trainer.losses) == len(trainer.train_losses) == 3_000
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from .activations import get_activation
 from .batching import BatchSchedule, Position
 from .diagnostics import step_warnings
+from .fastpath import FastLoop
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .optimizers import OptimizerState, optimizer_for
@@ -104,6 +105,7 @@ class Trainer(Generic[S]):
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
         self._zero_init = tuple(not w.any() for w in self.initial_W)  # layers that start all 0
         self.initial_opt = self.optimizer.init(self.initial_W, self.initial_b)
+        self._fast = FastLoop.of(self)  # run(record=False) in place (engine/fastpath.py), or None
         # a saved state holds W, b and the optimiser's arrays (velocity; or m and v)
         state_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b, strict=True))
         state_bytes += sum(a.nbytes for arrays in self.initial_opt.arrays.values() for a in arrays)
@@ -257,9 +259,16 @@ class Trainer(Generic[S]):
 
     @property
     def undo_replays(self) -> bool:
-        """Whether undo() has to replay the run from the start (its history is spent), which
-        costs as much as the steps taken so far; otherwise it is as cheap as one step."""
-        return self.step_count - self._origin.step > 1 and len(self._history) < 2
+        """Whether undo() has to step on from an older saved state (the history is spent, or a
+        fast run saved only every few steps), which costs as much as the steps in between;
+        otherwise it is as cheap as one step."""
+        k, history = self.step_count, self._history
+        if k - self._origin.step <= 1:
+            return False
+        # undo() goes back to step k - 1 and makes its record again from the state of step k - 2
+        if not history or history[-1].step != k - 1:
+            return True
+        return k - 2 != self._origin.step and (len(history) < 2 or history[-2].step != k - 2)
 
     def _restore(self, state: _State) -> None:
         self.W, self.b, self.opt_state = state.W, state.b, state.opt
@@ -288,6 +297,11 @@ class Trainer(Generic[S]):
         records: list[StepRecord] = []
         advance = self._advance
         with np.errstate(all="ignore"):
+            if not record and self._fast is not None and steps > 3 and self.stop_reason is None:
+                # all but the last two steps in place; those save the states before them, so
+                # that an undo and its record take no replay (engine/fastpath.py)
+                self._fast.run(self, steps - 2, self._save_state)
+                self._train_cache, steps = None, 2
             for _ in range(steps):
                 if self.stop_reason is not None:
                     break
@@ -300,15 +314,34 @@ class Trainer(Generic[S]):
         """Return to the state before the last step; the record of the step now current."""
         if self.step_count == self._origin.step:
             return self.last_record
+        self._back_to(self.step_count - 1)
+        self.last_record = self._recompute_last()
+        return self.last_record
+
+    def _back_to(self, target: int) -> None:
+        """Go back to step ``target`` (before the current one): to the newest saved state, at
+        or before it (a fast run saves one every few steps; the origin when none is left),
+        then step on from there to ``target``, as the run went the first time."""
         if self._history:
             self._restore(self._history.pop())
             self._train_cache = None
         else:
-            target = self.step_count - 1
             self.reset()
-            self.run(target - self._origin.step, record=False)
-        self.last_record = self._recompute_last()
-        return self.last_record
+        if self.step_count < target:
+            self.run(target - self.step_count, record=False)
+
+    def _save_state(self) -> None:
+        """Put the current state on the undo history."""
+        state = _State(
+            self.W,
+            self.b,
+            self.opt_state,
+            self.step_count,
+            self.position,
+            self.stop_reason,
+            self.best_train_loss,
+        )
+        self._history.append(state)
 
     def current_record(self) -> StepRecord | None:
         """The record of the last step taken (None at step 0), computed again when that step
@@ -327,13 +360,7 @@ class Trainer(Generic[S]):
         """
         if self.step_count == self._origin.step:
             return self._origin_record  # None at step 0
-        if not self._history:  # a history of one state, spent by the replay in undo()
-            target = self.step_count
-            self.reset()
-            self.run(target - 1 - self._origin.step, record=False)
-        else:
-            self._restore(self._history.pop())
-            self._train_cache = None
+        self._back_to(self.step_count - 1)
         with np.errstate(all="ignore"):
             return self._advance(record=True)
 
@@ -345,7 +372,8 @@ class Trainer(Generic[S]):
         zs, acts = self.network.forward(self.W, self.b, self.X)
         sample_losses = self.network.sample_losses(acts[-1], self.T, zs[-1])
         result = (zs, acts, _mean(sample_losses), sample_losses)
-        self._train_cache = (self.W, result)
+        if self._full_in_order:  # kept for the next step's batch, which is the training set
+            self._train_cache = (self.W, result)
         return result
 
     def _test_loss(self) -> float | None:
