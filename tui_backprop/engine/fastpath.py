@@ -53,6 +53,7 @@ class FastLoop:
         self.update = _UPDATES[type(opt)](opt)
         self.update_biases = opt.update_biases and net.bias
         self.counts = type(opt) is not GD  # GD keeps no state, and its count stays at 0
+        self.gd_lr = opt.lr if type(opt) is GD else None  # gd's rule is written out in descend
 
     @classmethod
     def of(cls, trainer: Any) -> FastLoop | None:
@@ -63,13 +64,14 @@ class FastLoop:
 
     # -- the maths ----------------------------------------------------------------------
 
-    def forward(self, W: Sequence[Array], b: Sequence[Array], x: Array) -> tuple[list[Array], list[Array]]:
-        """z and a of every layer for inputs x (B, n_0), as Network.forward computes them."""
+    def forward(self, Wt: Sequence[Array], b: Sequence[Array], x: Array) -> tuple[list[Array], list[Array]]:
+        """z and a of every layer for inputs x (B, n_0), as Network.forward computes them;
+        ``Wt`` holds the views W[l].T, made once a run (the weights change in place)."""
         zs, acts = [], []
         a = x
         bias = self.bias
-        for Wl, bl, fn in zip(W, b, self.fns, strict=True):
-            z = a @ Wl.T
+        for Wlt, bl, fn in zip(Wt, b, self.fns, strict=False):  # same lengths; strict costs a check a call
+            z = a @ Wlt
             if bias:
                 z += bl
             a = fn(z)
@@ -95,10 +97,10 @@ class FastLoop:
     ) -> None:
         """The backward pass and the update, in place: each layer's W[l] is updated once the
         delta below it, which needs W[l] as it was, is computed."""
-        B = x.shape[0]
+        B = float(x.shape[0])  # a float: numpy converts a Python int scalar slowly (the same bits)
         grads = self.grads
         delta = output_delta(self.loss, self.out_act, acts[-1], tt, zs[-1])
-        update, update_biases = self.update, self.update_biases
+        update, update_biases, lr = self.update, self.update_biases, self.gd_lr
         for l in range(len(W) - 1, -1, -1):
             a_prev = acts[l - 1] if l > 0 else x
             grad_w = delta.T @ a_prev
@@ -106,8 +108,15 @@ class FastLoop:
             grad_b = _sum(delta, 0) / B if update_biases else None
             if l > 0:
                 delta = (delta @ W[l]) * grads[l - 1](zs[l - 1], acts[l - 1])
+            if lr is not None:  # gd, written out here: the hot path of small networks
+                grad_w *= lr
+                W[l] -= grad_w
+                if grad_b is not None:
+                    grad_b *= lr
+                    b[l] -= grad_b
+                continue
             update(W[l], grad_w, slots, "w", l, t)
-            if grad_b is not None and b[l].size:
+            if grad_b is not None:
                 update(b[l], grad_b, slots, "b", l, t)
 
     # -- the loop -----------------------------------------------------------------------
@@ -123,12 +132,18 @@ class FastLoop:
         W = [w.copy() for w in tr.W]
         b = [v.copy() for v in tr.b]
         slots = {name: [a.copy() for a in arrays] for name, arrays in tr.opt_state.arrays.items()}
+        Wt = [w.T for w in W]
         t_opt, k, pos, best = tr.opt_state.t, tr.step_count, tr.position, tr.best_train_loss
         X, T, X_test, T_test = tr.X, tr.T, tr.X_test, tr.T_test
         schedule, every = tr.schedule, tr.evaluate_every
         max_steps, target_loss, limit = tr.scenario.max_steps, tr.scenario.target_loss, tr.divergence_limit
         losses, train_losses, test_losses = tr.losses, tr.train_losses, tr.test_losses
         full_in_order = schedule.size == len(X) and not schedule.shuffle
+
+        def at(k: int, pos: Any) -> Any:
+            """The position after step k: a full batch in order is an epoch a step."""
+            return schedule.position_after(k) if full_in_order else pos
+
         forward, mean_loss, descend, counts = self.forward, self.mean_loss, self.descend, self.counts
         # the undo history keeps its newest states only: a checkpoint older than those is not taken
         first_kept = steps - (tr.history_limit - 1) * CHECKPOINT_EVERY
@@ -138,21 +153,20 @@ class FastLoop:
         for i in range(1, steps + 1):
             if full_in_order:  # the batch is the training set: its forward pass may be known
                 if train is None:
-                    zs, acts = forward(W, b, X)
+                    zs, acts = forward(Wt, b, X)
                     train = zs, acts, mean_loss(acts[-1], T, zs[-1])
                 x, tt = X, T
                 zs, acts, loss = train
-                pos = schedule.next_batch(pos)[1]
             else:
                 indices, pos = schedule.next_batch(pos)
                 x, tt = X[indices], T[indices]
-                zs, acts = forward(W, b, x)
+                zs, acts = forward(Wt, b, x)
                 loss = mean_loss(acts[-1], tt, zs[-1])
             t_opt += counts
             descend(W, b, slots, t_opt, x, tt, zs, acts)
             k += 1
             if every == 1 or k % every == 0 or k >= max_steps:
-                train_zs, train_acts = forward(W, b, X)
+                train_zs, train_acts = forward(Wt, b, X)
                 train_loss = mean_loss(train_acts[-1], T, train_zs[-1])
                 train = (train_zs, train_acts, train_loss) if full_in_order else None
                 if train_loss < best:
@@ -160,7 +174,7 @@ class FastLoop:
                 losses.append(loss)
                 train_losses.append(train_loss)
                 if X_test is not None:
-                    test_zs, test_acts = forward(W, b, X_test)
+                    test_zs, test_acts = forward(Wt, b, X_test)
                     test_losses.append(mean_loss(test_acts[-1], T_test, test_zs[-1]))
                 if train_loss > limit or not (
                     isfinite(loss) and isfinite(train_loss) and _all_finite(train_zs)
@@ -183,9 +197,9 @@ class FastLoop:
             if stop is not None:
                 break
             if i % CHECKPOINT_EVERY == 0 and i > first_kept and i < steps:
-                self._hand_back(tr, W, b, slots, t_opt, k, pos, None, best, copy=True)
+                self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), None, best, copy=True)
                 save()
-        self._hand_back(tr, W, b, slots, t_opt, k, pos, stop, best, copy=False)
+        self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), stop, best, copy=False)
 
     @staticmethod
     def _hand_back(
@@ -217,8 +231,8 @@ def _frozen_all(arrays: list[Array], copy: bool) -> tuple[Array, ...]:
 
 def _all_finite(zs: Sequence[Array]) -> bool:
     """Trainer's check of every weight through z, one sum a layer (see trainer._all_finite)."""
-    for z in zs:
-        if not math.isfinite(_sum(z, None)) and not np.isfinite(z).all():
+    for z in zs:  # summed flat: the same test, and a reduction over one axis is cheaper
+        if not math.isfinite(_sum(z.ravel())) and not np.isfinite(z).all():
             return False
     return True
 
@@ -234,8 +248,8 @@ def _gd(opt: GD) -> Callable[..., None]:
 
     def update(p: Array, g: Array, slots: dict, kind: str, l: int, t: int) -> None:
         # p - lr g, as _descend computes it: np.multiply(g, lr), then p minus that
-        np.multiply(g, lr, out=g)
-        np.subtract(p, g, out=p)
+        g *= lr
+        p -= g
 
     return update
 

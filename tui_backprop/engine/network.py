@@ -59,7 +59,7 @@ class Network:
         Uses W as it was before the update, as backpropagation requires.
         """
         L = len(W)
-        B = x.shape[0]
+        B = float(x.shape[0])  # a float scalar: numpy converts a Python int more slowly (same bits)
         deltas: list[Array] = [None] * L  # type: ignore[list-item]
         grad_w: list[Array] = [None] * L  # type: ignore[list-item]
         grad_b: list[Array] = [None] * L  # type: ignore[list-item]
