@@ -267,3 +267,39 @@ def test_records_after_a_fast_run_match_a_plain_numpy_step(name):
                 (lr.b, new_b[l]),
             ]:
                 np.testing.assert_allclose(mine, theirs, rtol=1e-11, atol=1e-14)
+
+
+# -- the recording path: warnings found on first access --------------------------------------
+
+
+@pytest.mark.parametrize("name", ["xor", "spiral", "blobs_784", "diverges_1_1"])
+def test_a_records_warnings_found_on_first_access_are_those_of_the_step(name):
+    """The diagnostics of a record, found when first read, equal step_warnings called on the
+    record's own numbers; reading them again gives the same tuple, and the record stays frozen."""
+    from tui_backprop.engine.diagnostics import step_warnings
+    from tui_backprop.engine.record import StepRecord
+
+    s = scenario(name, target_loss=None)
+    t = Trainer(s)
+    best = t.best_train_loss
+    for _ in range(12):
+        if t.done:
+            break
+        rec = t.step()
+        train_zs = t.network.forward(t.W, t.b, t.X)[0] if rec.evaluated else []
+        want = step_warnings(
+            rec.layers,
+            rec.train_loss,
+            rec.nonfinite,
+            blowup=rec.blowup,
+            train_zs=train_zs,
+            best_train_loss=best,
+            zero_init=tuple(not w.any() for w in t.initial_W),
+            output_slope=s.loss != "bce",
+        )
+        got = rec.warnings
+        assert got == want and rec.warnings is got
+        assert isinstance(rec, StepRecord) and rec == rec
+        best = min(best, rec.train_loss) if rec.evaluated and math.isfinite(rec.train_loss) else best
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rec.warnings = ()  # type: ignore[misc]

@@ -21,6 +21,7 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -32,7 +33,7 @@ from .fastpath import FastLoop
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .optimizers import OptimizerState, optimizer_for
-from .record import LayerRecord, LossBlowUp, StepRecord, find_nonfinite
+from .record import LayerRecord, LazyStepRecord, LossBlowUp, StepRecord, find_nonfinite
 from .regularization import Penalty
 from .spec import RunSpec
 from .split import split_gradients
@@ -284,8 +285,7 @@ class Trainer(Generic[S]):
         """One forward pass, one backward pass and one update, on the next batch."""
         if self.done:
             raise TrainingStopped(f"the run has stopped: {self.stop_reason}")
-        with np.errstate(all="ignore"):
-            record = self._advance(record=True)
+        record = self._quiet_advance(True)
         assert record is not None
         return record
 
@@ -431,6 +431,11 @@ class Trainer(Generic[S]):
         self.last_record = rec
         return rec
 
+    @np.errstate(all="ignore")  # as a decorator, errstate costs half of what a `with` block does
+    def _quiet_advance(self, record: bool) -> StepRecord | None:
+        """_advance with numpy's floating-point warnings off (step() pays for it every time)."""
+        return self._advance(record)
+
     def _batch_forward(self, indices: Array) -> tuple[Array, Array, list[Array], list[Array], Array, float]:
         """The batch's inputs x (B, n_0) and targets t (B, n_L), z and a of every layer, the
         per-sample losses (B,) and their mean. The full batch in file order reuses the
@@ -550,7 +555,9 @@ class Trainer(Generic[S]):
         checked_loss = train_loss if evaluated else 0.0
         nonfinite = find_nonfinite(layers, loss, checked_loss, train_zs) if diverged else None
         blowup = loss_blowup(train_loss, self.initial_train_loss) if diverged and nonfinite is None else None
-        warnings = step_warnings(
+        # the diagnostics are found when the record's warnings are first read (engine/record.py)
+        find = partial(
+            step_warnings,
             layers,
             train_loss,
             nonfinite,
@@ -560,7 +567,8 @@ class Trainer(Generic[S]):
             zero_init=self._zero_init,
             output_slope=self._output_slope,
         )
-        return StepRecord(
+        return LazyStepRecord.finding(
+            find,
             step=self.step_count,
             epoch=_epoch_of_last_step(next_pos),
             batch=tuple(indices.tolist()),
@@ -575,7 +583,6 @@ class Trainer(Generic[S]):
             stop_reason=self.stop_reason,
             nonfinite=nonfinite,
             blowup=blowup,
-            warnings=warnings,
             penalty=penalty,
             evaluated=evaluated,
         )
@@ -628,8 +635,8 @@ def _all_finite(train_zs: Sequence[Array]) -> bool:
     finite terms can overflow too: only then is each element checked, so that a diverged
     step always has a non-finite number for its record's ``nonfinite`` to point at.
     """
-    for z in train_zs:
-        if not math.isfinite(_sum(z, None)) and not np.isfinite(z).all():
+    for z in train_zs:  # summed flat: the same test, and a reduction over one axis is cheaper
+        if not math.isfinite(_sum(z.ravel())) and not np.isfinite(z).all():
             return False
     return True
 
