@@ -303,3 +303,19 @@ def test_a_records_warnings_found_on_first_access_are_those_of_the_step(name):
         best = min(best, rec.train_loss) if rec.evaluated and math.isfinite(rec.train_loss) else best
     with pytest.raises(dataclasses.FrozenInstanceError):
         rec.warnings = ()  # type: ignore[misc]
+
+
+def test_a_big_network_saves_every_few_states_and_undo_stays_exact():
+    """784-256-10 (1.6 MB a state) keeps a state every SPARSE_EVERY recorded steps; undoing
+    recorded steps steps on from the nearest and rebuilds each record bit for bit."""
+    from tui_backprop.engine.trainer import SPARSE_EVERY
+
+    s = scenario("blobs_784", max_steps=10**6, target_loss=None)
+    t = Trainer(s)
+    records = [t.step() for _ in range(3 * SPARSE_EVERY + 3)]
+    assert len(t._history) == 4  # the states before steps 1, 9, 17 and 25
+    for k in range(len(records) - 1, 0, -1):
+        assert record_bits(t.undo()) == record_bits(records[k - 1]), k
+        assert t.step_count == k
+    assert t.undo() is None and t.step_count == 0
+    assert state(t)["W"] == [bits(w) for w in t.initial_W]
