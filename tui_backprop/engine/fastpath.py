@@ -175,7 +175,8 @@ class FastLoop:
                 train_losses.append(train_loss)
                 if X_test is not None:
                     test_zs, test_acts = forward(Wt, b, X_test)
-                    test_losses.append(mean_loss(test_acts[-1], T_test, test_zs[-1]))
+                    # + 0.0: the Trainer adds the (absent) penalty, which turns a -0.0 into 0.0
+                    test_losses.append(mean_loss(test_acts[-1], T_test, test_zs[-1]) + 0.0)
                 if train_loss > limit or not (
                     isfinite(loss) and isfinite(train_loss) and _all_finite(train_zs)
                 ):
