@@ -319,3 +319,30 @@ def test_a_big_network_saves_every_few_states_and_undo_stays_exact():
         assert t.step_count == k
     assert t.undo() is None and t.step_count == 0
     assert state(t)["W"] == [bits(w) for w in t.initial_W]
+
+
+def test_a_fast_run_interrupted_leaves_the_trainer_at_a_state_it_reached(monkeypatch):
+    """Ctrl+C in the middle of a fast run (here in step 70, its losses appended): the trainer is
+    at the last state handed to it (the checkpoint after step 64), with the losses of exactly
+    those steps, and goes on as an uninterrupted run."""
+    from tui_backprop.engine import fastpath
+
+    s = scenario("iris", max_steps=10**6, target_loss=None)
+    t = Trainer(s)
+    calls = [0]
+    real = fastpath._all_finite
+
+    def check(zs):
+        calls[0] += 1
+        if calls[0] == 70:
+            raise KeyboardInterrupt
+        return real(zs)
+
+    monkeypatch.setattr(fastpath, "_all_finite", check)
+    with pytest.raises(KeyboardInterrupt):
+        t.run(200, record=False)
+    monkeypatch.undo()
+    assert t.step_count == 2 * CHECKPOINT_EVERY
+    assert len(t.losses) == len(t.train_losses) == len(t.test_losses) == t.step_count
+    t.run(10, record=False)
+    assert state(t) == state(stepped(s, 2 * CHECKPOINT_EVERY + 10))

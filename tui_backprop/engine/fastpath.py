@@ -124,6 +124,18 @@ class FastLoop:
     def run(self, trainer: Any, steps: int, save: Callable[[], None]) -> None:
         """Take up to ``steps`` steps of ``trainer`` (fewer when the run stops), in place.
 
+        Interrupted (Ctrl+C), the trainer stays at the last state the loop handed it (the start,
+        or a checkpoint), and the losses of the steps after it are dropped."""
+        try:
+            self._run(trainer, steps, save)
+        except BaseException:
+            for series in (trainer.losses, trainer.train_losses, trainer.test_losses):
+                del series[trainer.step_count :]
+            raise
+
+    def _run(self, trainer: Any, steps: int, save: Callable[[], None]) -> None:
+        """Take up to ``steps`` steps of ``trainer`` (fewer when the run stops), in place.
+
         ``save()`` puts the trainer's current state on its undo history: called before the
         first step and at each checkpoint, with the trainer's public state (W, b, opt_state,
         step_count, position, best_train_loss) set to the loop's, read-only."""
