@@ -16,6 +16,7 @@ length: a step no longer costs the memory its loss took (issue 15).
 from __future__ import annotations
 
 import copy
+import sys
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, SupportsIndex, overload
@@ -121,6 +122,11 @@ class LossSeries(Sequence[float]):
     def stored(self) -> int:
         """How many floats it holds: at most 2 * window + 2 * buckets, whatever its length."""
         return len(self._exact) + len(self._lo) + len(self._hi)
+
+    @property
+    def nbytes(self) -> int:
+        """The memory its arrays take, their spare capacity included (sys.getsizeof)."""
+        return sum(sys.getsizeof(a) for a in (self._exact, self._lo, self._hi))
 
     def copy(self) -> LossSeries:
         other = copy.copy(self)

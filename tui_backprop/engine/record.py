@@ -6,8 +6,9 @@ can never disagree. Every array in a record is read-only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -192,3 +193,36 @@ def find_nonfinite(
             index = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
             return NonFinite(name, layer, index)
     return None
+
+
+_warnings_slot = StepRecord.__dict__["warnings"]  # the slot StepRecord keeps its warnings in
+
+
+class LazyStepRecord(StepRecord):
+    """A StepRecord as the Trainer makes it: ``warnings`` are found on first access.
+
+    The diagnostics read a step's numbers, which never change, so finding them later gives the
+    same tuple; a step shown or exported pays for them once, and a step only passed through
+    (a run of records nobody reads) not at all. Everything else is a StepRecord's, equality
+    included (it reads ``warnings``, which finds them)."""
+
+    __slots__ = ("_find",)
+
+    @property  # type: ignore[override]
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        find = getattr(self, "_find", None)
+        if find is not None:  # computed once; a race computes the same tuple twice
+            _warnings_slot.__set__(self, find())
+            object.__setattr__(self, "_find", None)
+        return _warnings_slot.__get__(self, StepRecord)
+
+    @warnings.setter
+    def warnings(self, value: tuple[Diagnostic, ...]) -> None:  # only __init__ sets it (frozen)
+        _warnings_slot.__set__(self, value)
+
+    @classmethod
+    def finding(cls, find: Callable[[], tuple[Diagnostic, ...]], **fields: Any) -> LazyStepRecord:
+        """The record of ``fields`` (a StepRecord's, but warnings) whose warnings are ``find()``."""
+        rec = cls(**fields)
+        object.__setattr__(rec, "_find", find)
+        return rec

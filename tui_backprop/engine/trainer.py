@@ -28,6 +28,7 @@ import copy
 import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -50,11 +51,12 @@ from .edits import (
     same,
     timeline_position,
 )
+from .fastpath import FastLoop
 from .loss_series import LossSeries
 from .losses import get_loss
 from .network import Network, initial_parameters
 from .optimizers import OptimizerState, optimizer_for
-from .record import LayerRecord, LossBlowUp, StepRecord, find_nonfinite
+from .record import LayerRecord, LazyStepRecord, LossBlowUp, StepRecord, find_nonfinite
 from .regularization import Penalty
 from .schedule import schedule_for
 from .spec import RunSpec
@@ -65,6 +67,11 @@ _sum = np.add.reduce  # ndarray.sum without its Python wrapper: the same bits, l
 
 HISTORY_STEPS = 10_000  # undo steps kept in memory; further back, undo replays from the start
 HISTORY_BYTES = 256 * 2**20  # ... and never more parameter memory than this
+# A state bigger than this (784-256-10: 1.6 MB) is saved every SPARSE_EVERY steps only: keeping
+# every step's weights made each step write them to fresh memory (page faults, a third of a
+# recorded blobs_784 step); undo steps on from the nearest saved state, at most 7 steps.
+SPARSE_STATE_BYTES = 2**20
+SPARSE_EVERY = 8
 # A run diverges when its training-set loss goes over this many times max(initial loss, 1): eight
 # orders of magnitude, where a healthy run never goes. The bundled scenarios never rise above
 # their initial loss (at most 0.93 x max(initial, 1) over their max_steps), their largest spike
@@ -155,10 +162,12 @@ class Trainer(Generic[S]):
         self.initial_W, self.initial_b = initial_parameters(s.layers, s.bias, s.init)
         self._zero_init = tuple(not w.any() for w in self.initial_W)  # layers that start all 0
         self.initial_opt = self.optimizer.init(self.initial_W, self.initial_b)
+        self._fast = FastLoop.of(self)  # run(record=False) in place (engine/fastpath.py), or None
         # a saved state holds W, b and the optimiser's arrays (velocity; or m and v)
         state_bytes = sum(w.nbytes + b.nbytes for w, b in zip(self.initial_W, self.initial_b, strict=True))
         state_bytes += sum(a.nbytes for arrays in self.initial_opt.arrays.values() for a in arrays)
         self._state_bytes = state_bytes
+        self._save_every = 1 if state_bytes <= SPARSE_STATE_BYTES else SPARSE_EVERY
         self.history_limit = self._history_limit(history)
         self._history: deque[_State] = deque(maxlen=self.history_limit)
         # where reset() and undo() go back to: step 0, or the recorded step of start_from()
@@ -374,12 +383,18 @@ class Trainer(Generic[S]):
 
     @property
     def undo_replays(self) -> bool:
-        """Whether undo() has to replay the run from the start (its history is spent), which
-        costs as much as the steps taken so far; otherwise it is as cheap as one step (or, when
-        it takes back an edit made after the last step, cheaper)."""
+        """Whether undo() has to step on from an older saved state (the history is spent, or a
+        fast run saved only every few steps), which costs as much as the steps in between;
+        otherwise it is as cheap as one step."""
         if self._edit_saves and self.edits[-1].step == self.step_count:
+            return False  # it takes back an edit made after the last step
+        k, history = self.step_count, self._history
+        if k - self._origin.step <= 1:
             return False
-        return self.step_count - self._origin.step > 1 and len(self._history) < 2
+        # undo() goes back to step k - 1 and makes its record again from the state of step k - 2
+        if not history or history[-1].step != k - 1:
+            return True
+        return k - 2 != self._origin.step and (len(history) < 2 or history[-2].step != k - 2)
 
     def _restore(self, state: _State) -> None:
         if state.era is not self._era:
@@ -517,6 +532,8 @@ class Trainer(Generic[S]):
         if era.learning_rate != self.optimizer.lr:  # a copy: a fork shares the optimiser
             self.optimizer = copy.copy(self.optimizer)
             self.optimizer.lr = era.learning_rate
+            if getattr(self, "_fast", None) is not None:  # its rule holds the rate it was made with
+                self._fast = FastLoop.of(self)
         self.base_learning_rate = era.learning_rate
         self._train_cache = None
 
@@ -526,8 +543,7 @@ class Trainer(Generic[S]):
         """One forward pass, one backward pass and one update, on the next batch."""
         if self.done:
             raise TrainingStopped(f"the run has stopped: {self.stop_reason}")
-        with np.errstate(all="ignore"):
-            record = self._advance(record=True)
+        record = self._quiet_advance(True)
         assert record is not None
         return record
 
@@ -539,6 +555,11 @@ class Trainer(Generic[S]):
         records: list[StepRecord] = []
         advance = self._advance
         with np.errstate(all="ignore"):
+            if not record and self._fast is not None and steps > 3 and self.stop_reason is None:
+                # all but the last two steps in place; those save the states before them, so
+                # that an undo and its record take no replay (engine/fastpath.py)
+                self._fast.run(self, steps - 2, self._save_state)
+                self._train_cache, steps = None, 2
             for _ in range(steps):
                 if self.stop_reason is not None:
                     break
@@ -555,13 +576,50 @@ class Trainer(Generic[S]):
             return self.current_record()
         if self.step_count == self._origin.step:
             return self.last_record
-        if self._history:
-            self._restore(self._history.pop())
-            self._train_cache = None
-        else:
-            self._replay_to(self.step_count - 1)
+        self._back_to(self.step_count - 1)
         self.last_record = self._recompute_last()
         return self.last_record
+
+    def _back_to(self, target: int) -> None:
+        """Go back to step ``target`` (before the current one): to the newest saved state, at
+        or before it (a fast run saves one every few steps; the origin when none is left),
+        then step on from there to ``target``, as the run went the first time."""
+        if not self._history:
+            self._replay_to(target)
+            return
+        self._restore(self._history.pop())
+        self._train_cache = None
+        if self.step_count < target:
+            self._step_on_to(target)
+
+    def _step_on_to(self, target: int) -> None:
+        """Step on from the state restored to step ``target``, making again the edits made at
+        the steps in between (those after the restored step: every edit in effect is at or
+        before ``target`` when undo() comes here)."""
+        n = 0
+        while n < len(self._edit_saves) and self.edits[len(self.edits) - 1 - n].step > self.step_count:
+            n += 1
+        pending = self.edits[len(self.edits) - n :]
+        if n:  # made again below, each at its step, which puts it back on the lists
+            self.edits, self._edit_saves = self.edits[:-n], self._edit_saves[:-n]
+        for e in pending:
+            self.run(e.step - self.step_count, record=False)
+            self.apply_edit(e)
+        self.run(target - self.step_count, record=False)
+
+    def _save_state(self) -> None:
+        """Put the current state on the undo history."""
+        state = _State(
+            self.W,
+            self.b,
+            self.opt_state,
+            self.step_count,
+            self.position,
+            self.stop_reason,
+            self.best_train_loss,
+            self._era,
+        )
+        self._history.append(state)
 
     def current_record(self) -> StepRecord | None:
         """The record of the last step taken (None at step 0), computed again when that step
@@ -584,11 +642,7 @@ class Trainer(Generic[S]):
         if tail:  # made after the step: taken back, the step redone, then made again
             for _ in tail:
                 self._unedit()
-        if not self._history:  # a history of one state, spent by the replay in undo()
-            self._replay_to(self.step_count - 1)
-        else:
-            self._restore(self._history.pop())
-            self._train_cache = None
+        self._back_to(self.step_count - 1)
         with np.errstate(all="ignore"):
             record = self._advance(record=True)
         for e in tail:
@@ -604,7 +658,8 @@ class Trainer(Generic[S]):
         zs, acts = self.network.forward(self.W, self.b, self.X)
         sample_losses = self.network.sample_losses(acts[-1], self.T, zs[-1])
         result = (zs, acts, _mean(sample_losses), sample_losses)
-        self._train_cache = (self.W, result)
+        if self._full_in_order:  # kept for the next step's batch, which is the training set
+            self._train_cache = (self.W, result)
         return result
 
     def _test_loss(self) -> float | None:
@@ -626,6 +681,12 @@ class Trainer(Generic[S]):
         the run is not a classifier (or there is no T)."""
         if self.classifier is None or T is None:
             return None
+        return self._score(self.classifier, y, T)
+
+    def score(self, y: Array, T: Array) -> float:
+        """A classifier's accuracy of outputs y (P, n_L) against targets T (P, n_L): what each
+        evaluated step records (engine/fastpath.py counts with it too)."""
+        assert self.classifier is not None
         return self._score(self.classifier, y, T)
 
     def _score(self, classifier: Classifier, y: Array, T: Array) -> float:
@@ -687,6 +748,11 @@ class Trainer(Generic[S]):
         self.last_record = rec
         return rec
 
+    @np.errstate(all="ignore")  # as a decorator, errstate costs half of what a `with` block does
+    def _quiet_advance(self, record: bool) -> StepRecord | None:
+        """_advance with numpy's floating-point warnings off (step() pays for it every time)."""
+        return self._advance(record)
+
     def _batch_forward(self, indices: Array) -> tuple[Array, Array, list[Array], list[Array], Array, float]:
         """The batch's inputs x (B, n_0) and targets t (B, n_L), z and a of every layer, the
         per-sample losses (B,) and their mean. The full batch in file order reuses the
@@ -710,9 +776,9 @@ class Trainer(Generic[S]):
         for arr in new_b:
             arr.flags.writeable = False
         best = self.best_train_loss
-        self._history.append(
-            _State(W, b, opt, self.step_count, self.position, self.stop_reason, best, self._era)
-        )
+        if self.step_count % self._save_every == 0:
+            state = _State(W, b, opt, self.step_count, self.position, self.stop_reason, best, self._era)
+            self._history.append(state)
         self.W, self.b, self.opt_state = new_W, new_b, new_opt
         self.step_count += 1
         self.position = next_pos
@@ -830,7 +896,9 @@ class Trainer(Generic[S]):
         checked_loss = train_loss if evaluated else 0.0
         nonfinite = find_nonfinite(layers, loss, checked_loss, train_zs) if diverged else None
         blowup = loss_blowup(train_loss, self.initial_train_loss) if diverged and nonfinite is None else None
-        warnings = step_warnings(
+        # the diagnostics are found when the record's warnings are first read (engine/record.py)
+        find = partial(
+            step_warnings,
             layers,
             train_loss,
             nonfinite,
@@ -840,7 +908,8 @@ class Trainer(Generic[S]):
             zero_init=self._zero_init,
             output_slope=self._output_slope,
         )
-        return StepRecord(
+        return LazyStepRecord.finding(
+            find,
             step=self.step_count,
             epoch=_epoch_of_last_step(next_pos),
             batch=tuple(indices.tolist()),
@@ -855,7 +924,6 @@ class Trainer(Generic[S]):
             stop_reason=self.stop_reason,
             nonfinite=nonfinite,
             blowup=blowup,
-            warnings=warnings,
             penalty=penalty,
             evaluated=evaluated,
             **self._accuracies_of_step(),
@@ -919,8 +987,8 @@ def _all_finite(train_zs: Sequence[Array]) -> bool:
     finite terms can overflow too: only then is each element checked, so that a diverged
     step always has a non-finite number for its record's ``nonfinite`` to point at.
     """
-    for z in train_zs:
-        if not math.isfinite(_sum(z, None)) and not np.isfinite(z).all():
+    for z in train_zs:  # summed flat: the same test, and a reduction over one axis is cheaper
+        if not math.isfinite(_sum(z.ravel())) and not np.isfinite(z).all():
             return False
     return True
 

@@ -1,0 +1,348 @@
+"""The fast path (engine/fastpath.py) against the recording path and a reference step.
+
+Trainer.run(n, record=False) takes its steps in place on its own buffers; Trainer.step() builds
+a record a step. Both must give the same bits: weights, biases, optimiser state, every loss of
+the chart, the stop reason, and the records undo rebuilds afterwards. The records themselves are
+checked against a plain numpy step written here (forward, backward, update), which shares no
+code with the engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tui_backprop import Trainer, load_scenario
+from tui_backprop.engine.fastpath import CHECKPOINT_EVERY, FastLoop
+from tui_backprop.scenario.overrides import parse_set
+
+DATA = Path(__file__).parent / "data"
+BUNDLED = sorted(p.stem for p in (Path(__file__).parents[1] / "scenarios").glob("*.toml"))
+
+
+def scenario(name: str, **changes):
+    """A bundled scenario or a test file, blobs_784 cut to 200 samples (its evaluate_every kept)."""
+    sets = [parse_set("data.samples=200")] if name == "blobs_784" else []
+    s = load_scenario(str(DATA / f"{name}.toml") if (DATA / f"{name}.toml").exists() else name, sets)
+    return dataclasses.replace(s, **changes)
+
+
+def bits(x) -> bytes:
+    """The exact bits of a float, an array or a sequence of floats (nan included)."""
+    if isinstance(x, float):
+        return struct.pack("<d", x)
+    return np.ascontiguousarray(np.asarray(x, dtype=float)).tobytes()
+
+
+def state(t: Trainer) -> dict:
+    """Everything a run leaves behind that the chart, the trace and the next step read."""
+    opt = t.opt_state
+    return {
+        "W": [bits(w) for w in t.W],
+        "b": [bits(v) for v in t.b],
+        "opt": (opt.t, {name: [bits(a) for a in arrays] for name, arrays in opt.arrays.items()}),
+        "step": t.step_count,
+        "position": tuple(t.position),
+        "stop": t.stop_reason,
+        "best": bits(t.best_train_loss),
+        "losses": bits(t.losses),
+        "train_losses": bits(t.train_losses),
+        "test_losses": bits(t.test_losses),
+    }
+
+
+def record_bits(rec) -> tuple:
+    """A record's numbers, exactly: what the trace writes of it."""
+    if rec is None:
+        return ()
+    layers = tuple(
+        (
+            bits(lr.z),
+            bits(lr.a),
+            bits(lr.delta),
+            bits(lr.grad_w),
+            bits(lr.grad_b),
+            bits(lr.w_before),
+            bits(lr.w),
+            bits(lr.b),
+            tuple((k, bits(v)) for k, v in sorted(lr.state.items())),
+        )
+        for lr in rec.layers
+    )
+    return (
+        rec.step,
+        rec.epoch,
+        rec.batch,
+        bits(rec.loss),
+        bits(rec.train_loss),
+        rec.stop_reason,
+        layers,
+        tuple(w.kind for w in rec.warnings),
+    )
+
+
+def stepped(s, n: int) -> Trainer:
+    t = Trainer(s)
+    for _ in range(n):
+        if t.done:
+            break
+        t.step()
+    return t
+
+
+CASES = [(name, opt) for name in BUNDLED for opt in ("gd", "momentum", "adam")] + [
+    ("sgd_nobias", "gd"),
+    ("sgd_nobias", "adam"),
+    ("softmax_minibatch", "momentum"),
+    ("explicit_bce", "gd"),
+]
+
+
+@pytest.mark.parametrize("name,optimizer", CASES)
+def test_a_fast_run_ends_where_step_by_step_ends_bit_for_bit(name, optimizer):
+    s = scenario(name, optimizer=optimizer, max_steps=10**6, target_loss=None)
+    n = 45 if name == "blobs_784" else 150
+    fast = Trainer(s)
+    fast.run(n, record=False)
+    assert state(fast) == state(stepped(s, n))
+
+
+@pytest.mark.parametrize("name", ["xor", "iris", "linear_neuron_sgd", "sgd_nobias", "blobs_784"])
+def test_undo_after_a_fast_run_rebuilds_the_records_of_the_step_by_step_run(name):
+    """Back past several checkpoints: each undo lands on the same state and record."""
+    s = scenario(name, optimizer="momentum", max_steps=10**6, target_loss=None)
+    n = CHECKPOINT_EVERY * 2 + 7
+    fast, slow = Trainer(s), Trainer(s)
+    fast.run(n, record=False)
+    records = [slow.step() for _ in range(n)]
+    assert record_bits(fast.current_record()) == record_bits(records[-1])
+    for k in range(n - 1, n - CHECKPOINT_EVERY - 12, -1):
+        rec = fast.undo()
+        assert fast.step_count == k
+        assert record_bits(rec) == record_bits(records[k - 1]), k
+        assert state(fast)["W"] == [bits(lr.w) for lr in records[k - 1].layers]
+    fast.step()  # stepping again after undoing repeats the run
+    assert record_bits(fast.last_record) == record_bits(records[n - CHECKPOINT_EVERY - 11])
+
+
+def test_undo_replays_only_from_the_nearest_saved_state(monkeypatch):
+    """A long fast run saves a state every CHECKPOINT_EVERY steps: an undo steps on from the
+    nearest one, never from the start."""
+    s = scenario("xor", max_steps=10**6, target_loss=None)
+    t = Trainer(s)
+    t.run(10 * CHECKPOINT_EVERY, record=False)
+    assert t.undo_replays is False  # the last two steps' states were saved as usual
+    taken = []
+    real = FastLoop.run
+    monkeypatch.setattr(FastLoop, "run", lambda self, tr, n, save: (taken.append(n), real(self, tr, n, save)))
+    for _ in range(6):
+        t.undo()
+    assert taken and max(taken) < CHECKPOINT_EVERY
+    assert t.step_count == 10 * CHECKPOINT_EVERY - 6
+
+
+@pytest.mark.parametrize(
+    "name,changes,reason",
+    [
+        ("diverges_1_1", {}, "diverged"),
+        ("explodes_1_1", {}, "diverged"),
+        ("linear_neuron_full", {"learning_rate": 1.0}, "diverged"),
+        ("xor", {"max_steps": 37}, "max_steps"),
+        ("linear_neuron_full", {"target_loss": 0.05}, "target_loss"),
+        ("blobs_784", {"max_steps": 40}, "max_steps"),
+    ],
+)
+def test_a_fast_run_stops_at_the_step_and_for_the_reason_step_by_step_does(name, changes, reason):
+    s = scenario(name, **changes)
+    fast = Trainer(s)
+    fast.run(500, record=False)
+    slow = stepped(s, 500)
+    assert fast.stop_reason == slow.stop_reason == reason
+    assert state(fast) == state(slow)
+    assert record_bits(fast.current_record()) == record_bits(slow.last_record)
+
+
+def test_a_fast_run_hands_back_read_only_parameters_and_leaves_old_records_alone():
+    s = scenario("iris", optimizer="adam", max_steps=10**6, target_loss=None)
+    t = Trainer(s)
+    rec = t.step()
+    before = record_bits(rec)
+    t.run(100, record=False)
+    assert record_bits(rec) == before
+    arrays = [*t.W, *t.b, *(a for arrays in t.opt_state.arrays.values() for a in arrays)]
+    assert arrays and not any(a.flags.writeable for a in arrays)
+    with pytest.raises(ValueError):
+        t.W[0][0, 0] = 1.0
+
+
+def test_the_ordinary_path_is_kept_where_the_fast_loop_does_not_apply():
+    assert FastLoop.of(Trainer(scenario("proportional_2_3_1_split"))) is None
+    assert FastLoop.of(Trainer(scenario("adam_l2"))) is None  # a penalty
+    assert FastLoop.of(Trainer(scenario("xor"))) is not None
+
+
+# -- the records against a plain numpy step ------------------------------------------------
+
+ACT = {
+    "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)), lambda z, a: a * (1.0 - a)),
+    "tanh": (np.tanh, lambda z, a: 1.0 - a**2),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0.0) * 1.0),
+    "identity": (lambda z: z, lambda z, a: np.ones_like(z)),
+    "softmax": (
+        lambda z: (
+            np.exp(z - z.max(1, keepdims=True)) / np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True)
+        ),
+        None,
+    ),
+}
+
+
+def reference_step(W, b, x, t, activations, loss, lr):
+    """One full step of gradient descent in plain numpy: z, a, delta, grad_w, grad_b, the new W
+    and b, and the batch loss (DESIGN section 3)."""
+    zs, acts, a = [], [], x
+    for Wl, bl, name in zip(W, b, activations, strict=True):
+        z = a @ Wl.T + bl if bl.size else a @ Wl.T
+        a = ACT[name][0](z)
+        zs.append(z)
+        acts.append(a)
+    y, n = acts[-1], t.shape[1]
+    if loss == "mse":
+        batch_loss = float(np.mean(np.sum((y - t) ** 2, axis=1) / n))
+        delta = 2.0 * (y - t) / n * ACT[activations[-1]][1](zs[-1], y)
+    elif loss == "half_sse":
+        batch_loss = float(np.mean(0.5 * np.sum((y - t) ** 2, axis=1)))
+        delta = (y - t) * ACT[activations[-1]][1](zs[-1], y)
+    elif loss == "bce":  # with a sigmoid output: dl/dz = (y - t) / n
+        batch_loss = float(np.mean(-np.sum(t * np.log(y) + (1 - t) * np.log(1 - y), axis=1) / n))
+        delta = (y - t) / n
+    elif loss == "cross_entropy":  # with a softmax output: dl/dz = y - t
+        batch_loss = float(np.mean(-np.sum(t * np.log(y), axis=1)))
+        delta = y - t
+    else:
+        raise AssertionError(loss)
+    deltas = [None] * len(W)
+    for l in range(len(W) - 1, -1, -1):
+        deltas[l] = delta
+        if l:
+            delta = (delta @ W[l]) * ACT[activations[l - 1]][1](zs[l - 1], acts[l - 1])
+    prev = [x, *acts[:-1]]
+    grad_w = [d.T @ p / len(x) for d, p in zip(deltas, prev, strict=True)]
+    grad_b = [d.mean(axis=0) if v.size else v for d, v in zip(deltas, b, strict=True)]
+    new_W = [w - lr * g for w, g in zip(W, grad_w, strict=True)]
+    new_b = [v - lr * g if v.size else v for v, g in zip(b, grad_b, strict=True)]
+    return zs, acts, deltas, grad_w, grad_b, new_W, new_b, batch_loss
+
+
+@pytest.mark.parametrize(
+    "name", ["xor", "mlp_error_signal", "circle", "iris", "linear_neuron_minibatch", "spiral"]
+)
+def test_records_after_a_fast_run_match_a_plain_numpy_step(name):
+    s = scenario(name, max_steps=10**6, target_loss=None)
+    assert s.optimizer == "gd" and s.l1 == s.l2 == 0.0 and s.error_split == "gradient"
+    t = Trainer(s)
+    t.run(60, record=False)
+    for _ in range(3):
+        W, b = [w.copy() for w in t.W], [v.copy() for v in t.b]
+        rec = t.step()
+        x, tt = t.X[list(rec.batch)], t.T[list(rec.batch)]
+        zs, acts, deltas, gw, gb, new_W, new_b, loss = reference_step(
+            W, b, x, tt, s.activations, s.loss, s.learning_rate
+        )
+        assert math.isclose(rec.loss, loss, rel_tol=1e-12, abs_tol=1e-15)
+        for l, lr in enumerate(rec.layers):
+            for mine, theirs in [
+                (lr.z, zs[l]),
+                (lr.a, acts[l]),
+                (lr.delta, deltas[l]),
+                (lr.grad_w, gw[l]),
+                (lr.grad_b, gb[l]),
+                (lr.w_before, W[l]),
+                (lr.w, new_W[l]),
+                (lr.b, new_b[l]),
+            ]:
+                np.testing.assert_allclose(mine, theirs, rtol=1e-11, atol=1e-14)
+
+
+# -- the recording path: warnings found on first access --------------------------------------
+
+
+@pytest.mark.parametrize("name", ["xor", "spiral", "blobs_784", "diverges_1_1"])
+def test_a_records_warnings_found_on_first_access_are_those_of_the_step(name):
+    """The diagnostics of a record, found when first read, equal step_warnings called on the
+    record's own numbers; reading them again gives the same tuple, and the record stays frozen."""
+    from tui_backprop.engine.diagnostics import step_warnings
+    from tui_backprop.engine.record import StepRecord
+
+    s = scenario(name, target_loss=None)
+    t = Trainer(s)
+    best = t.best_train_loss
+    for _ in range(12):
+        if t.done:
+            break
+        rec = t.step()
+        train_zs = t.network.forward(t.W, t.b, t.X)[0] if rec.evaluated else []
+        want = step_warnings(
+            rec.layers,
+            rec.train_loss,
+            rec.nonfinite,
+            blowup=rec.blowup,
+            train_zs=train_zs,
+            best_train_loss=best,
+            zero_init=tuple(not w.any() for w in t.initial_W),
+            output_slope=s.loss != "bce",
+        )
+        got = rec.warnings
+        assert got == want and rec.warnings is got
+        assert isinstance(rec, StepRecord) and rec == rec
+        best = min(best, rec.train_loss) if rec.evaluated and math.isfinite(rec.train_loss) else best
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rec.warnings = ()  # type: ignore[misc]
+
+
+def test_a_big_network_saves_every_few_states_and_undo_stays_exact():
+    """784-256-10 (1.6 MB a state) keeps a state every SPARSE_EVERY recorded steps; undoing
+    recorded steps steps on from the nearest and rebuilds each record bit for bit."""
+    from tui_backprop.engine.trainer import SPARSE_EVERY
+
+    s = scenario("blobs_784", max_steps=10**6, target_loss=None)
+    t = Trainer(s)
+    records = [t.step() for _ in range(3 * SPARSE_EVERY + 3)]
+    assert len(t._history) == 4  # the states before steps 1, 9, 17 and 25
+    for k in range(len(records) - 1, 0, -1):
+        assert record_bits(t.undo()) == record_bits(records[k - 1]), k
+        assert t.step_count == k
+    assert t.undo() is None and t.step_count == 0
+    assert state(t)["W"] == [bits(w) for w in t.initial_W]
+
+
+def test_a_fast_run_interrupted_leaves_the_trainer_at_a_state_it_reached(monkeypatch):
+    """Ctrl+C in the middle of a fast run (here in step 70, its losses appended): the trainer is
+    at the last state handed to it (the checkpoint after step 64), with the losses of exactly
+    those steps, and goes on as an uninterrupted run."""
+    from tui_backprop.engine import fastpath
+
+    s = scenario("iris", max_steps=10**6, target_loss=None)
+    t = Trainer(s)
+    calls = [0]
+    real = fastpath._all_finite
+
+    def check(zs):
+        calls[0] += 1
+        if calls[0] == 70:
+            raise KeyboardInterrupt
+        return real(zs)
+
+    monkeypatch.setattr(fastpath, "_all_finite", check)
+    with pytest.raises(KeyboardInterrupt):
+        t.run(200, record=False)
+    monkeypatch.undo()
+    assert t.step_count == 2 * CHECKPOINT_EVERY
+    assert len(t.losses) == len(t.train_losses) == len(t.test_losses) == t.step_count
+    t.run(10, record=False)
+    assert state(t) == state(stepped(s, 2 * CHECKPOINT_EVERY + 10))

@@ -1,0 +1,327 @@
+"""The fast path: Trainer.run(record=False) for the common cases, in place, at the numpy floor.
+
+A recorded step builds new arrays for everything it keeps (records and undo hold them for
+ever), and pays for it: fresh weights a step, a saved state a step, read-only flags, tuples.
+A run without records needs none of that. ``FastLoop.run`` takes the steps on its own
+writable copies of W, b and the optimiser's arrays, updated in place, and hands the Trainer
+read-only parameters at the end. The maths is the Trainer's, operation for operation, so
+that both paths give the same bits (tests/test_fastpath.py proves it on every bundled
+scenario):
+
+    z[l] = a[l-1] @ W[l].T + b[l]   a[l] = f_l(z[l])      (network.Network.forward)
+    delta[L] = output_delta(...)    delta[l] = (delta[l+1] @ W[l+1]) * f'(z[l])
+    grad_w[l] = delta[l].T @ a[l-1] / B    grad_b[l] = sum_k delta[l][k] / B
+    W[l] <- the optimiser's rule, written in place below beside the rule it repeats
+
+Undo stays exact without a saved state a step: the run saves the state it starts from (a
+handful of references), a copy every CHECKPOINT_EVERY steps (only those the undo history
+can keep), and the Trainer takes a run's last step on its ordinary path, so that the state
+before it is saved as usual. Undo further back steps on again from the nearest saved state.
+
+Covered: gd, momentum and adam; any batch mode and order; biases or none, updated or frozen;
+a test set; evaluate_every. A penalty (l1, l2) or the proportional error split takes the
+ordinary path (``FastLoop.of`` returns None), as does an optimiser this module does not know.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .losses import output_delta
+from .optimizers import GD, Adam, Momentum, OptimizerState
+
+Array = np.ndarray
+_sum = np.add.reduce  # what ndarray.sum calls: the same bits as the Trainer's sums
+
+CHECKPOINT_EVERY = 32  # steps between two copies of the state kept for undo (at most this many replayed)
+
+
+class FastLoop:
+    """The loop of one Trainer's network, loss and optimiser; ``run`` takes the steps."""
+
+    def __init__(self, trainer: Any) -> None:
+        net = trainer.network
+        self.fns = tuple(act.fn for act in net.activations)
+        self.grads = tuple(act.grad for act in net.activations)
+        self.loss, self.out_act = net.loss, net.activations[-1]
+        self.bias = net.bias
+        opt = trainer.optimizer
+        self.update = _UPDATES[type(opt)](opt)
+        self.update_biases = opt.update_biases and net.bias
+        self.counts = type(opt) is not GD  # GD keeps no state, and its count stays at 0
+        self.gd_lr = opt.lr if type(opt) is GD else None  # gd's rule is written out in descend
+
+    @classmethod
+    def of(cls, trainer: Any) -> FastLoop | None:
+        """The loop for ``trainer``, or None when its run needs the ordinary path."""
+        if trainer.proportional or trainer.penalty or type(trainer.optimizer) not in _UPDATES:
+            return None
+        if getattr(trainer.scenario, "schedule", "constant") != "constant":  # a rate a step: _advance
+            return None
+        return cls(trainer)
+
+    # -- the maths ----------------------------------------------------------------------
+
+    def forward(self, Wt: Sequence[Array], b: Sequence[Array], x: Array) -> tuple[list[Array], list[Array]]:
+        """z and a of every layer for inputs x (B, n_0), as Network.forward computes them;
+        ``Wt`` holds the views W[l].T, made once a run (the weights change in place)."""
+        zs, acts = [], []
+        a = x
+        bias = self.bias
+        for Wlt, bl, fn in zip(Wt, b, self.fns, strict=False):  # same lengths; strict costs a check a call
+            z = a @ Wlt
+            if bias:
+                z += bl
+            a = fn(z)
+            zs.append(z)
+            acts.append(a)
+        return zs, acts
+
+    def mean_loss(self, y: Array, t: Array, z: Array) -> float:
+        """The batch loss: the mean of the per-sample losses, as Trainer._batch_forward takes it."""
+        sample_losses = self.loss.fn(y, t, z)
+        return float(_sum(sample_losses) / sample_losses.size)
+
+    def descend(
+        self,
+        W: list[Array],
+        b: list[Array],
+        slots: dict[str, list[Array]],
+        t: int,
+        x: Array,
+        tt: Array,
+        zs: list[Array],
+        acts: list[Array],
+    ) -> None:
+        """The backward pass and the update, in place: each layer's W[l] is updated once the
+        delta below it, which needs W[l] as it was, is computed."""
+        B = float(x.shape[0])  # a float: numpy converts a Python int scalar slowly (the same bits)
+        grads = self.grads
+        delta = output_delta(self.loss, self.out_act, acts[-1], tt, zs[-1])
+        update, update_biases, lr = self.update, self.update_biases, self.gd_lr
+        for l in range(len(W) - 1, -1, -1):
+            a_prev = acts[l - 1] if l > 0 else x
+            grad_w = delta.T @ a_prev
+            grad_w /= B
+            grad_b = _sum(delta, 0) / B if update_biases else None
+            if l > 0:
+                delta = (delta @ W[l]) * grads[l - 1](zs[l - 1], acts[l - 1])
+            if lr is not None:  # gd, written out here: the hot path of small networks
+                grad_w *= lr
+                W[l] -= grad_w
+                if grad_b is not None:
+                    grad_b *= lr
+                    b[l] -= grad_b
+                continue
+            update(W[l], grad_w, slots, "w", l, t)
+            if grad_b is not None:
+                update(b[l], grad_b, slots, "b", l, t)
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run(self, trainer: Any, steps: int, save: Callable[[], None]) -> None:
+        """Take up to ``steps`` steps of ``trainer`` (fewer when the run stops), in place.
+
+        Interrupted (Ctrl+C), the trainer stays at the last state the loop handed it (the start,
+        or a checkpoint), and the losses of the steps after it are dropped."""
+        try:
+            self._run(trainer, steps, save)
+        except BaseException:
+            kept = (trainer.losses, trainer.train_losses, trainer.test_losses)
+            for series in (*kept, trainer.train_accuracies, trainer.test_accuracies):
+                del series[trainer.step_count :]
+            raise
+
+    def _run(self, trainer: Any, steps: int, save: Callable[[], None]) -> None:
+        """Take up to ``steps`` steps of ``trainer`` (fewer when the run stops), in place.
+
+        ``save()`` puts the trainer's current state on its undo history: called before the
+        first step and at each checkpoint, with the trainer's public state (W, b, opt_state,
+        step_count, position, best_train_loss) set to the loop's, read-only."""
+        tr = trainer
+        save()
+        W = [w.copy() for w in tr.W]
+        b = [v.copy() for v in tr.b]
+        slots = {name: [a.copy() for a in arrays] for name, arrays in tr.opt_state.arrays.items()}
+        Wt = [w.T for w in W]
+        t_opt, k, pos, best = tr.opt_state.t, tr.step_count, tr.position, tr.best_train_loss
+        X, T, X_test, T_test = tr.X, tr.T, tr.X_test, tr.T_test
+        schedule, every = tr.schedule, tr.evaluate_every
+        max_steps, target_loss, limit = tr.scenario.max_steps, tr.scenario.target_loss, tr.divergence_limit
+        losses, train_losses, test_losses = tr.losses, tr.train_losses, tr.test_losses
+        # a classifier's accuracies, counted from the same forward passes as the Trainer counts them
+        classifier, score = tr.classifier, tr.score
+        train_accuracies, test_accuracies = tr.train_accuracies, tr.test_accuracies
+        target_accuracy = tr.target_accuracy
+        full_in_order = schedule.size == len(X) and not schedule.shuffle
+
+        def at(k: int, pos: Any) -> Any:
+            """The position after step k: a full batch in order is an epoch a step."""
+            return schedule.position_after(k) if full_in_order else pos
+
+        forward, mean_loss, descend, counts = self.forward, self.mean_loss, self.descend, self.counts
+        # the undo history keeps its newest states only: a checkpoint older than those is not taken
+        first_kept = steps - (tr.history_limit - 1) * CHECKPOINT_EVERY
+        isfinite = math.isfinite
+        train: tuple[list[Array], list[Array], float] | None = None  # the training set, current W
+        stop = None
+        for i in range(1, steps + 1):
+            if full_in_order:  # the batch is the training set: its forward pass may be known
+                if train is None:
+                    zs, acts = forward(Wt, b, X)
+                    train = zs, acts, mean_loss(acts[-1], T, zs[-1])
+                x, tt = X, T
+                zs, acts, loss = train
+            else:
+                indices, pos = schedule.next_batch(pos)
+                x, tt = X[indices], T[indices]
+                zs, acts = forward(Wt, b, x)
+                loss = mean_loss(acts[-1], tt, zs[-1])
+            t_opt += counts
+            descend(W, b, slots, t_opt, x, tt, zs, acts)
+            k += 1
+            if every == 1 or k % every == 0 or k >= max_steps:
+                train_zs, train_acts = forward(Wt, b, X)
+                train_loss = mean_loss(train_acts[-1], T, train_zs[-1])
+                train = (train_zs, train_acts, train_loss) if full_in_order else None
+                if train_loss < best:
+                    best = train_loss
+                losses.append(loss)
+                train_losses.append(train_loss)
+                accuracy = math.nan
+                if classifier is not None:
+                    accuracy = score(train_acts[-1], T)
+                    train_accuracies.append(accuracy)
+                if X_test is not None:
+                    test_zs, test_acts = forward(Wt, b, X_test)
+                    # + 0.0: the Trainer adds the (absent) penalty, which turns a -0.0 into 0.0
+                    test_losses.append(mean_loss(test_acts[-1], T_test, test_zs[-1]) + 0.0)
+                    if classifier is not None:
+                        test_accuracies.append(score(test_acts[-1], T_test))
+                if train_loss > limit or not (
+                    isfinite(loss) and isfinite(train_loss) and _all_finite(train_zs)
+                ):
+                    stop = "diverged"
+                elif target_loss is not None and train_loss < target_loss:
+                    stop = "target_loss"
+                elif target_accuracy is not None and accuracy >= target_accuracy:
+                    stop = "target_accuracy"
+                elif k >= max_steps:
+                    stop = "max_steps"
+            else:
+                train = None
+                losses.append(loss)
+                train_losses.append(math.nan)
+                if classifier is not None:
+                    train_accuracies.append(math.nan)
+                if X_test is not None:
+                    test_losses.append(math.nan)
+                    if classifier is not None:
+                        test_accuracies.append(math.nan)
+                if not (isfinite(loss) and _all_finite(zs)):
+                    stop = "diverged"
+                elif k >= max_steps:
+                    stop = "max_steps"
+            if stop is not None:
+                break
+            if i % CHECKPOINT_EVERY == 0 and i > first_kept and i < steps:
+                self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), None, best, copy=True)
+                save()
+        self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), stop, best, copy=False)
+
+    @staticmethod
+    def _hand_back(
+        tr: Any,
+        W: list[Array],
+        b: list[Array],
+        slots: dict[str, list[Array]],
+        t_opt: int,
+        k: int,
+        pos: Any,
+        stop: str | None,
+        best: float,
+        copy: bool,
+    ) -> None:
+        """Make the loop's state the trainer's, read-only (copies when the loop goes on)."""
+        tr.W = _frozen_all(W, copy)
+        tr.b = _frozen_all(b, copy)
+        tr.opt_state = OptimizerState(t_opt, {name: _frozen_all(a, copy) for name, a in slots.items()})
+        tr.step_count, tr.position, tr.stop_reason, tr.best_train_loss = k, pos, stop, best
+        tr.last_record = None
+
+
+def _frozen_all(arrays: list[Array], copy: bool) -> tuple[Array, ...]:
+    out = tuple(a.copy() for a in arrays) if copy else tuple(arrays)
+    for a in out:
+        a.flags.writeable = False
+    return out
+
+
+def _all_finite(zs: Sequence[Array]) -> bool:
+    """Trainer's check of every weight through z, one sum a layer (see trainer._all_finite)."""
+    for z in zs:  # summed flat: the same test, and a reduction over one axis is cheaper
+        if not math.isfinite(_sum(z.ravel())) and not np.isfinite(z).all():
+            return False
+    return True
+
+
+# -- the optimisers' rules, in place -------------------------------------------------------
+# Each repeats, operation for operation, the rule of optimizers.py written beside it in a
+# comment, on arrays it may overwrite: p (a weight or bias array, updated), g (its gradient,
+# used as scratch), and the slots of layer l under "<slot>_<kind>" (kind "w" or "b").
+
+
+def _gd(opt: GD) -> Callable[..., None]:
+    lr = opt.lr
+
+    def update(p: Array, g: Array, slots: dict, kind: str, l: int, t: int) -> None:
+        # p - lr g, as _descend computes it: np.multiply(g, lr), then p minus that
+        g *= lr
+        p -= g
+
+    return update
+
+
+def _momentum(opt: Momentum) -> Callable[..., None]:
+    lr, mu = opt.lr, opt.momentum
+
+    def update(p: Array, g: Array, slots: dict, kind: str, l: int, t: int) -> None:
+        # v = mu v + g; p - lr v
+        v = slots["velocity_" + kind][l]
+        np.multiply(v, mu, out=v)
+        np.add(v, g, out=v)
+        np.multiply(v, lr, out=g)
+        np.subtract(p, g, out=p)
+
+    return update
+
+
+def _adam(opt: Adam) -> Callable[..., None]:
+    lr, b1, b2, eps = opt.lr, opt.beta1, opt.beta2, opt.epsilon
+
+    def update(p: Array, g: Array, slots: dict, kind: str, l: int, t: int) -> None:
+        # m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) (g g)
+        m, v = slots["m_" + kind][l], slots["v_" + kind][l]
+        np.multiply(m, b1, out=m)
+        m += (1.0 - b1) * g
+        np.multiply(v, b2, out=v)
+        np.multiply(g, g, out=g)
+        np.multiply(g, 1.0 - b2, out=g)
+        v += g
+        # p - lr m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+        step = m / (1.0 - b1**t)
+        np.multiply(step, lr, out=step)
+        np.divide(v, 1.0 - b2**t, out=g)
+        np.sqrt(g, out=g)
+        np.add(g, eps, out=g)
+        np.divide(step, g, out=step)
+        np.subtract(p, step, out=p)
+
+    return update
+
+
+_UPDATES: dict[type, Callable[[Any], Callable[..., None]]] = {GD: _gd, Momentum: _momentum, Adam: _adam}
