@@ -53,6 +53,8 @@ def state(t: Trainer) -> dict:
         "losses": bits(t.losses),
         "train_losses": bits(t.train_losses),
         "test_losses": bits(t.test_losses),
+        "train_accuracies": bits(t.train_accuracies),
+        "test_accuracies": bits(t.test_accuracies),
     }
 
 
@@ -155,6 +157,8 @@ def test_undo_replays_only_from_the_nearest_saved_state(monkeypatch):
         ("xor", {"max_steps": 37}, "max_steps"),
         ("linear_neuron_full", {"target_loss": 0.05}, "target_loss"),
         ("blobs_784", {"max_steps": 40}, "max_steps"),
+        ("xor", {"target_loss": None, "target_accuracy": 1.0}, "target_accuracy"),
+        ("circle", {"target_accuracy": 0.9}, "target_accuracy"),
     ],
 )
 def test_a_fast_run_stops_at_the_step_and_for_the_reason_step_by_step_does(name, changes, reason):
@@ -346,3 +350,24 @@ def test_a_fast_run_interrupted_leaves_the_trainer_at_a_state_it_reached(monkeyp
     assert len(t.losses) == len(t.train_losses) == len(t.test_losses) == t.step_count
     t.run(10, record=False)
     assert state(t) == state(stepped(s, 2 * CHECKPOINT_EVERY + 10))
+
+
+def test_a_learning_rate_edit_between_fast_runs_is_the_rate_the_next_fast_run_takes():
+    """The fast loop holds its optimiser's rate: an edit of the rate makes it again."""
+    s = scenario("xor", target_loss=None)
+    fast, slow = Trainer(s), Trainer(s)
+    fast.run(40, record=False)
+    for _ in range(40):
+        slow.step()
+    for t in (fast, slow):
+        t.edit("learning_rate", 0.125)
+    fast.run(40, record=False)
+    for _ in range(40):
+        slow.step()
+    assert state(fast) == state(slow)
+    assert fast.current_record().learning_rate == 0.125
+
+
+def test_a_schedule_takes_the_ordinary_path():
+    s = dataclasses.replace(scenario("xor"), schedule="exponential", gamma=0.99)
+    assert FastLoop.of(Trainer(s)) is None

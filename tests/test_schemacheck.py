@@ -62,8 +62,8 @@ KINDS = [
     (
         "summary.stop_reason",
         "x",
-        'summary.stop_reason: expected one of "max_steps", "target_loss", "diverged", "steps", "user", '
-        'got the string "x"',
+        'summary.stop_reason: expected one of "max_steps", "target_loss", "target_accuracy", "diverged", '
+        '"steps", "user", got the string "x"',
     ),
     (
         "scenario.training.batch",
