@@ -24,7 +24,7 @@ from .common.escape import shown
 from .common.files import peek, target_problem
 from .common.threads import blas_threads, limit_blas_threads
 from .common.words import count
-from .serve.flags import add_serve_flags
+from .serve.flags import add_serve_flags, positive_int
 from .serve.flags import flag_problem as serve_flag_problem
 from .trace.fields import FIELDS
 from .tutor import flags as tutor_flags
@@ -131,7 +131,7 @@ def _parser() -> _Parser:
     run = p.group("what to run")
     run.add_argument("scenario", nargs="*", metavar="SCENARIO", help="scenario file or bundled name")
     run.add_argument("--headless", action="store_true", help="run without the app and print a summary")
-    run.add_argument("--steps", type=_positive_int, metavar="N", help="with --headless: run N steps at most")
+    run.add_argument("--steps", type=positive_int, metavar="N", help="with --headless: run N steps at most")
     run.add_argument(
         "--replay", metavar="TRACE", help="open the app on a trace's recorded steps (as does a TRACE.json)"
     )
@@ -222,28 +222,18 @@ def _add_override_flags(p: _Flags) -> None:
     # --jobs: the variants of --vary --headless in N processes (runs/pool.py)
     p.add_argument(
         "--jobs",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="with --vary --headless: run N variants at a time, in N processes (default 1)",
     )
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
-    return n
-
-
 def _trace_size_flags(p: _Flags) -> None:
     """--every and --fields: a smaller trace from --headless --export."""
     p.add_argument(
         "--every",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="K",
         help="with --headless --export: write only every K-th step (and the last one)",

@@ -42,7 +42,8 @@ def port_number(text: str) -> int:
     return port
 
 
-def _count(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of 1 or more (the command line's counts use it too)."""
     try:
         n = int(text)
     except ValueError:
@@ -73,7 +74,7 @@ def add_serve_flags(p: FlagGroup) -> None:
     )
     p.add_argument(
         "--max-sessions",
-        type=_count,
+        type=positive_int,
         metavar="N",
         help=f"with --serve: apps running at once, at most (default {DEFAULT_MAX_SESSIONS})",
     )
@@ -82,7 +83,7 @@ def add_serve_flags(p: FlagGroup) -> None:
     )
     p.add_argument(
         "--max-exports",
-        type=_count,
+        type=positive_int,
         metavar="N",
         help=f"with --serve: files in the export folder, at most (default {DEFAULT_MAX_EXPORTS})",
     )
@@ -95,8 +96,10 @@ def add_serve_flags(p: FlagGroup) -> None:
     # what the server tells each app it starts (see trace/folder.py)
     p.add_argument("--served-export-dir", help=argparse.SUPPRESS)
     hidden = argparse.SUPPRESS
-    p.add_argument("--served-max-exports", type=_count, default=DEFAULT_MAX_EXPORTS, help=hidden)
-    p.add_argument("--served-max-export-bytes", type=_count, default=DEFAULT_MAX_EXPORT_BYTES, help=hidden)
+    p.add_argument("--served-max-exports", type=positive_int, default=DEFAULT_MAX_EXPORTS, help=hidden)
+    p.add_argument(
+        "--served-max-export-bytes", type=positive_int, default=DEFAULT_MAX_EXPORT_BYTES, help=hidden
+    )
 
 
 def _given(args: argparse.Namespace, flag: str) -> bool:
