@@ -449,16 +449,7 @@ class Trainer(Generic[S]):
         if not same(edit.old, now):
             raise ValueError(f"{edit.place()}: the edit says it was {edit.old}, the run holds {now}")
         check_new(edit.what, edit.new, self._era)
-        saved = _State(
-            self.W,
-            self.b,
-            self.opt_state,
-            self.step_count,
-            self.position,
-            self.stop_reason,
-            self.best_train_loss,
-            self._era,
-        )
+        saved = self._state_now()
         train, test = self._last_losses()
         self._edit_saves += (_Saved(saved, train, test),)
         if edit.what in PARAMETERS:
@@ -609,7 +600,11 @@ class Trainer(Generic[S]):
 
     def _save_state(self) -> None:
         """Put the current state on the undo history."""
-        state = _State(
+        self._history.append(self._state_now())
+
+    def _state_now(self) -> _State:
+        """The current state, as the undo history and the edits keep it."""
+        return _State(
             self.W,
             self.b,
             self.opt_state,
@@ -619,7 +614,6 @@ class Trainer(Generic[S]):
             self.best_train_loss,
             self._era,
         )
-        self._history.append(state)
 
     def current_record(self) -> StepRecord | None:
         """The record of the last step taken (None at step 0), computed again when that step
