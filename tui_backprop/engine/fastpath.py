@@ -50,10 +50,15 @@ class FastLoop:
         self.loss, self.out_act = net.loss, net.activations[-1]
         self.bias = net.bias
         opt = trainer.optimizer
-        self.update = _UPDATES[type(opt)](opt)
+        self.optimizer = opt
         self.update_biases = opt.update_biases and net.bias
         self.counts = type(opt) is not GD  # GD keeps no state, and its count stays at 0
-        self.gd_lr = opt.lr if type(opt) is GD else None  # gd's rule is written out in descend
+
+    def rule(self, lr: float) -> tuple[Callable[..., None], float | None]:
+        """The optimiser's in-place update at rate ``lr`` (the run's: a learning_rate edit
+        changes it between runs), and that rate again for gd, whose rule descend writes out."""
+        opt = self.optimizer
+        return _UPDATES[type(opt)](opt, lr), lr if type(opt) is GD else None
 
     @classmethod
     def of(cls, trainer: Any) -> FastLoop | None:
@@ -96,13 +101,15 @@ class FastLoop:
         tt: Array,
         zs: list[Array],
         acts: list[Array],
+        update: Callable[..., None],
+        lr: float | None,
     ) -> None:
-        """The backward pass and the update, in place: each layer's W[l] is updated once the
+        """The backward pass and the update (``rule``'s), in place: each layer's W[l] is updated once the
         delta below it, which needs W[l] as it was, is computed."""
         B = float(x.shape[0])  # a float: numpy converts a Python int scalar slowly (the same bits)
         grads = self.grads
         delta = output_delta(self.loss, self.out_act, acts[-1], tt, zs[-1])
-        update, update_biases, lr = self.update, self.update_biases, self.gd_lr
+        update_biases = self.update_biases
         for l in range(len(W) - 1, -1, -1):
             a_prev = acts[l - 1] if l > 0 else x
             grad_w = delta.T @ a_prev
@@ -164,6 +171,7 @@ class FastLoop:
             return schedule.position_after(k) if full_in_order else pos
 
         forward, mean_loss, descend, counts = self.forward, self.mean_loss, self.descend, self.counts
+        update, gd_lr = self.rule(tr.base_learning_rate)  # a constant rate (a schedule: no fast loop)
         # the undo history keeps its newest states only: a checkpoint older than those is not taken
         first_kept = steps - (tr.history_limit - 1) * CHECKPOINT_EVERY
         isfinite = math.isfinite
@@ -182,7 +190,7 @@ class FastLoop:
                 zs, acts = forward(Wt, b, x)
                 loss = mean_loss(acts[-1], tt, zs[-1])
             t_opt += counts
-            descend(W, b, slots, t_opt, x, tt, zs, acts)
+            descend(W, b, slots, t_opt, x, tt, zs, acts, update, gd_lr)
             k += 1
             if every == 1 or k % every == 0 or k >= max_steps:
                 train_zs, train_acts = forward(Wt, b, X)
@@ -275,8 +283,7 @@ def _all_finite(zs: Sequence[Array]) -> bool:
 # used as scratch), and the slots of layer l under "<slot>_<kind>" (kind "w" or "b").
 
 
-def _gd(opt: GD) -> Callable[..., None]:
-    lr = opt.lr
+def _gd(opt: GD, lr: float) -> Callable[..., None]:
 
     def update(p: Array, g: Array, slots: dict, kind: str, l: int, t: int) -> None:
         # p - lr g, as _descend computes it: np.multiply(g, lr), then p minus that
@@ -286,8 +293,8 @@ def _gd(opt: GD) -> Callable[..., None]:
     return update
 
 
-def _momentum(opt: Momentum) -> Callable[..., None]:
-    lr, mu = opt.lr, opt.momentum
+def _momentum(opt: Momentum, lr: float) -> Callable[..., None]:
+    mu = opt.momentum
 
     def update(p: Array, g: Array, slots: dict, kind: str, l: int, t: int) -> None:
         # v = mu v + g; p - lr v
@@ -300,8 +307,8 @@ def _momentum(opt: Momentum) -> Callable[..., None]:
     return update
 
 
-def _adam(opt: Adam) -> Callable[..., None]:
-    lr, b1, b2, eps = opt.lr, opt.beta1, opt.beta2, opt.epsilon
+def _adam(opt: Adam, lr: float) -> Callable[..., None]:
+    b1, b2, eps = opt.beta1, opt.beta2, opt.epsilon
 
     def update(p: Array, g: Array, slots: dict, kind: str, l: int, t: int) -> None:
         # m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) (g g)
@@ -324,4 +331,8 @@ def _adam(opt: Adam) -> Callable[..., None]:
     return update
 
 
-_UPDATES: dict[type, Callable[[Any], Callable[..., None]]] = {GD: _gd, Momentum: _momentum, Adam: _adam}
+_UPDATES: dict[type, Callable[[Any, float], Callable[..., None]]] = {
+    GD: _gd,
+    Momentum: _momentum,
+    Adam: _adam,
+}

@@ -520,11 +520,6 @@ class Trainer(Generic[S]):
         self._era = era
         self.X, self.T, self.schedule = era.X, era.T, era.schedule
         self._full_in_order = self.schedule.size == len(self.X) and not self.scenario.shuffle
-        if era.learning_rate != self.optimizer.lr:  # a copy: a fork shares the optimiser
-            self.optimizer = copy.copy(self.optimizer)
-            self.optimizer.lr = era.learning_rate
-            if getattr(self, "_fast", None) is not None:  # its rule holds the rate it was made with
-                self._fast = FastLoop.of(self)
         self.base_learning_rate = era.learning_rate
         self._train_cache = None
 
