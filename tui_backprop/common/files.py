@@ -400,17 +400,17 @@ class NewFile:
             TEMPORARY.discard(self.tmp)
 
 
-def write_whole(path: str | Path, data: bytes, replace: bool = False) -> Path:
+def write_whole(path: str | Path, data: bytes, replace: bool = False, what: str = "") -> Path:
     """Write ``data`` to ``path`` whole or not at all, through a NewFile (a worked solution, an
     answer key, a script). An existing regular file is replaced only with ``replace``; anything
     else at the path (a FIFO, a device, a folder, a symbolic link) never is. BackpropError names
-    the path and the reason."""
+    the path and the reason, and ``what`` the kind of file in it ("CSV table"; "": any file)."""
     target = Path(path)
-    if problem := target_problem(target):
-        raise BackpropError(str(path), _for_any_file(problem))
+    if problem := target_problem(target, what or "trace"):
+        raise BackpropError(str(path), problem if what else _for_any_file(problem))
     if target.exists() and not replace:
         raise BackpropError(str(path), "already exists (give --force to replace it)")
-    new = NewFile(target, replace)
+    new = NewFile(target, replace, what or "file")
     try:
         assert new.file is not None
         new.file.write(data)

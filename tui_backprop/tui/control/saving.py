@@ -28,7 +28,7 @@ from textual.screen import Screen
 
 from ...common.errors import BackpropError
 from ...common.escape import shown
-from ...common.files import SCENARIO_LIMIT, NewFile, size_text, target_problem
+from ...common.files import SCENARIO_LIMIT, size_text, target_problem, write_whole
 from ...common.words import count
 from ...engine import StepRecord, Trainer
 from ...scenario.reader import Scenario, ScenarioError, loads_scenario
@@ -105,18 +105,6 @@ def free_path(path: Path, written: set[Path]) -> Path:
 def refusal(e: BackpropError) -> str:
     """An error's path and problems in a line, every character a terminal would act on escaped."""
     return shown(f"{e.title}: {'; '.join(e.problems)}", None)
-
-
-def write_file(path: Path, data: bytes, replace: bool, what: str) -> Path:
-    """``data`` at ``path``, whole or not at all; BackpropError says why not."""
-    new = NewFile(path, replace, what)
-    try:
-        assert new.file is not None
-        new.file.write(data)
-    except OSError as e:
-        new.abort()
-        raise BackpropError(str(path), f"cannot write: {e.strerror or e}") from e
-    return new.commit()
 
 
 class Saver:
@@ -196,9 +184,9 @@ class Saver:
             if csv_path is not None:  # first: the scenario reads it back
                 X, T, _, _ = rows(scenario, state)
                 table = data_csv(scenario, X, T).encode()
-                written.append(write_file(csv_path, table, self._replace(csv_path), "CSV table"))
+                written.append(write_whole(csv_path, table, self._replace(csv_path), "CSV table"))
             check_reads_back(text, path, state)
-            written.append(write_file(path, text.encode(), self._replace(path), "scenario file"))
+            written.append(write_whole(path, text.encode(), self._replace(path), "scenario file"))
         except BackpropError as e:
             for p in written:  # the CSV file alone is of no use (a file saved before is kept)
                 if p.resolve() not in self.written:
@@ -242,7 +230,7 @@ class Saver:
     def _write_data(self, state: RunState, path: Path) -> None:
         try:
             table = data_csv(self.app.scenario, state.X, state.T).encode()
-            written = write_file(path, table, self._replace(path), "CSV table")
+            written = write_whole(path, table, self._replace(path), "CSV table")
         except BackpropError as e:
             self.app.post_message(Saved(refusal(e), (), failed=True))
             return
