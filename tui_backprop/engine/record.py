@@ -7,7 +7,7 @@ can never disagree. Every array in a record is read-only.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -195,34 +195,95 @@ def find_nonfinite(
     return None
 
 
-_warnings_slot = StepRecord.__dict__["warnings"]  # the slot StepRecord keeps its warnings in
+# what a LazyStepRecord is made from: make() gives its fields by name and the function that
+# finds its warnings
+Found = Callable[[], tuple[Diagnostic, ...]]
+Make = Callable[[], tuple[dict[str, Any], Found]]
 
 
 class LazyStepRecord(StepRecord):
-    """A StepRecord as the Trainer makes it: ``warnings`` are found on first access.
+    """A StepRecord as the Trainer makes it: its fields are made from the step's numbers when
+    one is first read, and its warnings found when they are first read.
 
-    The diagnostics read a step's numbers, which never change, so finding them later gives the
-    same tuple; a step shown or exported pays for them once, and a step only passed through
-    (a run of records nobody reads) not at all. Everything else is a StepRecord's, equality
-    included (it reads ``warnings``, which finds them)."""
+    ``make()`` returns the fields by name (any left out take their defaults; ``warnings`` is
+    always left out) and the function that finds the warnings (engine/diagnostics.py). A
+    step's numbers are its own fresh arrays, which nothing changes afterwards, so making the
+    fields later gives what making them at once would, the arrays made read-only before anyone
+    reads them: a step shown or exported pays for its record once, a step only passed through
+    (a run of records nobody reads) next to nothing. Everything else is a StepRecord's:
+    equality, repr, pickling and ``dataclasses.replace`` read the fields, which makes them.
+    Two threads reading a new record at once may both make it: the same values, one kept."""
 
-    __slots__ = ("_find",)
-
-    @property  # type: ignore[override]
-    def warnings(self) -> tuple[Diagnostic, ...]:
-        find = getattr(self, "_find", None)
-        if find is not None:  # computed once; a race computes the same tuple twice
-            _warnings_slot.__set__(self, find())
-            object.__setattr__(self, "_find", None)
-        return _warnings_slot.__get__(self, StepRecord)
-
-    @warnings.setter
-    def warnings(self, value: tuple[Diagnostic, ...]) -> None:  # only __init__ sets it (frozen)
-        _warnings_slot.__set__(self, value)
+    __slots__ = ("_make", "_find")
 
     @classmethod
-    def finding(cls, find: Callable[[], tuple[Diagnostic, ...]], **fields: Any) -> LazyStepRecord:
-        """The record of ``fields`` (a StepRecord's, but warnings) whose warnings are ``find()``."""
-        rec = cls(**fields)
-        object.__setattr__(rec, "_find", find)
+    def of(cls, make: Make) -> LazyStepRecord:
+        """The record whose fields ``make()`` returns (on first read)."""
+        rec = _new(cls)
+        _make_slot.__set__(rec, make)
         return rec
+
+
+def _fill(rec: LazyStepRecord) -> None:
+    """Make every field of ``rec`` but the warnings (the first read of one comes here)."""
+    made, find = _make_slot.__get__(rec)()
+    for name, value in (_DEFAULTS | made).items():
+        _SLOTS[name].__set__(rec, value)
+    _find_slot.__set__(rec, find)
+
+
+def _found(rec: LazyStepRecord) -> tuple[Diagnostic, ...]:
+    """The warnings of ``rec``, found once (the first read of them comes here)."""
+    try:
+        find = _find_slot.__get__(rec)
+    except AttributeError:  # the fields are not made yet
+        _fill(rec)
+        find = _find_slot.__get__(rec)
+    found = find()
+    _SLOTS["warnings"].__set__(rec, found)
+    return found
+
+
+class _MadeOnRead:
+    """A field of LazyStepRecord: StepRecord's slot, made (``_fill``) the first time it is read."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot  # StepRecord's member descriptor of the field
+
+    def __get__(self, rec: LazyStepRecord | None, owner: type | None = None) -> Any:
+        if rec is None:
+            return self
+        try:
+            return self.slot.__get__(rec, owner)
+        except AttributeError:  # not made yet
+            _fill(rec)
+            return self.slot.__get__(rec, owner)
+
+    def __set__(self, rec: LazyStepRecord, value: Any) -> None:  # __init__ and unpickling set fields
+        self.slot.__set__(rec, value)
+
+
+class _FoundOnRead(_MadeOnRead):
+    """LazyStepRecord's warnings: found (``_found``) the first time they are read."""
+
+    __slots__ = ()
+
+    def __get__(self, rec: LazyStepRecord | None, owner: type | None = None) -> Any:
+        if rec is None:
+            return self
+        try:
+            return self.slot.__get__(rec, owner)
+        except AttributeError:  # not found yet
+            return _found(rec)
+
+
+_SLOTS = {f.name: StepRecord.__dict__[f.name] for f in fields(StepRecord)}  # StepRecord's own slots
+for _name, _slot in _SLOTS.items():
+    setattr(LazyStepRecord, _name, (_FoundOnRead if _name == "warnings" else _MadeOnRead)(_slot))
+# the fields make() may leave out, and their values then
+_DEFAULTS = {f.name: f.default for f in fields(StepRecord) if f.default is not MISSING}
+del _DEFAULTS["warnings"]
+_make_slot, _find_slot = LazyStepRecord.__dict__["_make"], LazyStepRecord.__dict__["_find"]
+_new = object.__new__

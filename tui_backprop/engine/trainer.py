@@ -107,6 +107,11 @@ class _Saved(NamedTuple):
     test_loss: float | None
 
 
+# what a step's evaluation left: the training set's z per layer (N, n_l) ([] when the step did
+# not evaluate), the training- and test-set losses, and a classifier's accuracies (or None)
+_Evaluation = tuple[list[Array], float, float | None, float | None, float | None]
+
+
 S = TypeVar("S", bound=RunSpec)
 
 
@@ -722,18 +727,16 @@ class Trainer(Generic[S]):
         rate = self.lr_schedule.rate(self.base_learning_rate, self.step_count)  # rate_of(step_count + 1)
         best = self._update(step_w, step_b, next_pos, rate)
         if self._evaluates():
-            train_zs, train_loss, test_loss = self._evaluate(loss)
-            self._check_stop(loss, train_loss, train_zs)
+            evaluation = self._evaluate(loss)
+            self._check_stop(loss, evaluation[1], evaluation[0])
         else:
-            train_zs, train_loss, test_loss = self._skip_evaluation(loss)
+            evaluation = self._skip_evaluation(loss)
             self._check_stop_unevaluated(loss, zs)
         if not record:
             self.last_record = None
             return None
         passes = (x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors)
-        rec = self._record(
-            indices, next_pos, W, b, passes, loss, penalty, best, train_zs, train_loss, test_loss, rate
-        )
+        rec = self._record(indices, next_pos, W, b, passes, loss, penalty, best, evaluation, rate)
         self.last_record = rec
         return rec
 
@@ -773,7 +776,7 @@ class Trainer(Generic[S]):
         self.position = next_pos
         return best
 
-    def _evaluate(self, loss: float) -> tuple[list[Array], float, float | None]:
+    def _evaluate(self, loss: float) -> _Evaluation:
         """The losses after the update: the batch loss ``loss`` goes on the record of losses,
         with the training-set loss (and its z per layer, (N, n_l)) and the test-set loss; a
         classifier's accuracies come from the same forward passes (engine/accuracy.py)."""
@@ -789,11 +792,14 @@ class Trainer(Generic[S]):
         if test_loss is not None:
             self.test_losses.append(test_loss)
         classifier = self.classifier
+        train_accuracy = test_accuracy = None
         if classifier is not None:
-            self.train_accuracies.append(self._score(classifier, train_acts[-1], self.T))
+            train_accuracy = self._score(classifier, train_acts[-1], self.T)
+            self.train_accuracies.append(train_accuracy)
             if test is not None and self.T_test is not None:
-                self.test_accuracies.append(self._score(classifier, test[1], self.T_test))
-        return train_zs, train_loss, test_loss
+                test_accuracy = self._score(classifier, test[1], self.T_test)
+                self.test_accuracies.append(test_accuracy)
+        return train_zs, train_loss, test_loss, train_accuracy, test_accuracy
 
     def _evaluates(self) -> bool:
         """Whether the step just taken computes the training- and test-set losses: every
@@ -801,18 +807,19 @@ class Trainer(Generic[S]):
         k = self.step_count
         return self.evaluate_every == 1 or k % self.evaluate_every == 0 or k >= self.scenario.max_steps
 
-    def _skip_evaluation(self, loss: float) -> tuple[list[Array], float, float | None]:
+    def _skip_evaluation(self, loss: float) -> _Evaluation:
         """A step between evaluations: its batch loss, and nan for the losses it did not compute."""
         self.losses.append(loss)
         self.train_losses.append(math.nan)
-        if self.classifier is not None:
-            self.train_accuracies.append(math.nan)
-            if self.X_test is not None:
-                self.test_accuracies.append(math.nan)
-        if self.X_test is not None:
-            self.test_losses.append(math.nan)
-            return [], math.nan, math.nan
-        return [], math.nan, None
+        test = None if self.X_test is None else math.nan  # no test set: no test loss nor accuracy
+        if test is not None:
+            self.test_losses.append(test)
+        if self.classifier is None:
+            return [], math.nan, test, None, None
+        self.train_accuracies.append(math.nan)
+        if test is not None:
+            self.test_accuracies.append(test)
+        return [], math.nan, test, math.nan, test
 
     def _check_stop_unevaluated(self, loss: float, zs: list[Array]) -> None:
         """Whether a step without the training-set loss ends the run: it diverged when its batch
@@ -853,18 +860,57 @@ class Trainer(Generic[S]):
         loss: float,
         penalty: float,
         best: float,
-        train_zs: list[Array],
-        train_loss: float,
-        test_loss: float | None,
+        evaluation: _Evaluation,
         rate: float,
     ) -> StepRecord:
         """The StepRecord of the step just taken from weights W, biases b at the learning rate
-        ``rate``: every array frozen."""
-        x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors = passes
-        net, new_W, new_b, new_opt = self.network, self.W, self.b, self.opt_state
+        ``rate``, made when it is first read (engine/record.py's LazyStepRecord) from the step's
+        numbers and the state it left, kept as they are now."""
+        taken = _Taken(
+            self.network,
+            self.step_count,
+            next_pos,
+            indices,
+            (W, b, self.W, self.b, self.opt_state),
+            passes,
+            (loss, penalty, rate),
+            evaluation,
+            self.stop_reason,
+            (best, self.initial_train_loss, self._zero_init, self._output_slope),
+        )
+        return LazyStepRecord.of(taken.record_fields)
+
+
+class _Taken(NamedTuple):
+    """One step as taken: what its record is made of, kept until the record is first read.
+
+    The arrays are the step's own (fresh, or read-only parameters), which nothing changes
+    afterwards; the rest are values as the step left them, so that the record made later is
+    the one made at once."""
+
+    network: Network
+    step: int
+    next_pos: Position
+    indices: Array  # (B,) the batch's sample indices
+    params: tuple  # W and b before the update, W and b after it, the optimiser's state after it
+    passes: tuple  # x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors (or None)
+    losses: tuple[float, float, float]  # the batch loss (penalty included), the penalty, the rate
+    evaluation: _Evaluation
+    stop_reason: str | None
+    run: tuple  # the best training loss before the step, the initial one, zero_init, output_slope
+
+    def record_fields(self) -> tuple[dict, Callable[[], tuple]]:
+        """The StepRecord's fields, by name, every array read-only, and the function that finds
+        its warnings (engine/diagnostics.py)."""
+        W, b, new_W, new_b, new_opt = self.params
+        x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors = self.passes
+        loss, penalty, rate = self.losses
+        train_zs, train_loss, test_loss, train_accuracy, test_accuracy = self.evaluation
+        best, initial_train_loss, zero_init, output_slope = self.run
+        activations = self.network.activations
         layers = tuple(
             LayerRecord(
-                activation=net.activations[l].name,
+                activation=activations[l].name,
                 z=_frozen(zs[l]),
                 a=_frozen(acts[l]),
                 delta=_frozen(deltas[l]),
@@ -884,8 +930,7 @@ class Trainer(Generic[S]):
         # a step without the training-set loss has none to blame: only its own numbers
         checked_loss = train_loss if evaluated else 0.0
         nonfinite = find_nonfinite(layers, loss, checked_loss, train_zs) if diverged else None
-        blowup = loss_blowup(train_loss, self.initial_train_loss) if diverged and nonfinite is None else None
-        # the diagnostics are found when the record's warnings are first read (engine/record.py)
+        blowup = loss_blowup(train_loss, initial_train_loss) if diverged and nonfinite is None else None
         find = partial(
             step_warnings,
             layers,
@@ -894,39 +939,30 @@ class Trainer(Generic[S]):
             blowup=blowup,
             train_zs=train_zs,
             best_train_loss=best,
-            zero_init=self._zero_init,
-            output_slope=self._output_slope,
+            zero_init=zero_init,
+            output_slope=output_slope,
         )
-        return LazyStepRecord.finding(
-            find,
-            step=self.step_count,
-            epoch=_epoch_of_last_step(next_pos),
-            batch=tuple(indices.tolist()),
-            x=_frozen(x),
-            t=_frozen(t),
-            sample_losses=_frozen(sample_losses),
-            loss=loss,
-            train_loss=train_loss,
-            test_loss=test_loss,
-            learning_rate=rate,
-            layers=layers,
-            stop_reason=self.stop_reason,
-            nonfinite=nonfinite,
-            blowup=blowup,
-            penalty=penalty,
-            evaluated=evaluated,
-            **self._accuracies_of_step(),
-        )
-
-    def _accuracies_of_step(self) -> dict[str, float]:
-        """The record's train_accuracy and test_accuracy, those of the step just taken, for a
-        classifier (and a test set); nothing otherwise (the record's None)."""
-        if self.classifier is None:
-            return {}
-        accs = {"train_accuracy": self.train_accuracies[-1]}
-        if self.test_accuracies:
-            accs["test_accuracy"] = self.test_accuracies[-1]
-        return accs
+        fields = {
+            "step": self.step,
+            "epoch": _epoch_of_last_step(self.next_pos),
+            "batch": tuple(self.indices.tolist()),
+            "x": _frozen(x),
+            "t": _frozen(t),
+            "sample_losses": _frozen(sample_losses),
+            "loss": loss,
+            "train_loss": train_loss,
+            "test_loss": test_loss,
+            "learning_rate": rate,
+            "layers": layers,
+            "stop_reason": self.stop_reason,
+            "nonfinite": nonfinite,
+            "blowup": blowup,
+            "penalty": penalty,
+            "evaluated": evaluated,
+            "train_accuracy": train_accuracy,
+            "test_accuracy": test_accuracy,
+        }
+        return fields, find
 
 
 def divergence_limit(initial: float) -> float:
