@@ -7,7 +7,7 @@ can never disagree. Every array in a record is read-only.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -205,14 +205,14 @@ class LazyStepRecord(StepRecord):
     """A StepRecord as the Trainer makes it: its fields are made from the step's numbers when
     one is first read, and its warnings found when they are first read.
 
-    ``make()`` returns the fields by name (any left out take their defaults; ``warnings`` is
-    always left out) and the function that finds the warnings (engine/diagnostics.py). A
-    step's numbers are its own fresh arrays, which nothing changes afterwards, so making the
-    fields later gives what making them at once would, the arrays made read-only before anyone
-    reads them: a step shown or exported pays for its record once, a step only passed through
-    (a run of records nobody reads) next to nothing. Everything else is a StepRecord's:
-    equality, repr, pickling and ``dataclasses.replace`` read the fields, which makes them.
-    Two threads reading a new record at once may both make it: the same values, one kept."""
+    ``make()`` returns every field but ``warnings``, by name, and the function that finds the
+    warnings (engine/diagnostics.py). A step's numbers are its own fresh arrays, which nothing
+    changes afterwards, so making the fields later gives what making them at once would, the
+    arrays made read-only before anyone reads them: a step shown or exported pays for its
+    record once, a step only passed through (a run of records nobody reads) next to nothing.
+    Everything else is a StepRecord's: equality, repr, copying and ``dataclasses.replace`` read
+    the fields, which makes them. Two threads reading a new record at once may both make it:
+    the same values, one kept."""
 
     __slots__ = ("_make", "_find")
 
@@ -227,8 +227,8 @@ class LazyStepRecord(StepRecord):
 def _fill(rec: LazyStepRecord) -> None:
     """Make every field of ``rec`` but the warnings (the first read of one comes here)."""
     made, find = _make_slot.__get__(rec)()
-    for name, value in (_DEFAULTS | made).items():
-        _SLOTS[name].__set__(rec, value)
+    for name, value in made.items():
+        _SET[name](rec, value)
     _find_slot.__set__(rec, find)
 
 
@@ -240,7 +240,7 @@ def _found(rec: LazyStepRecord) -> tuple[Diagnostic, ...]:
         _fill(rec)
         find = _find_slot.__get__(rec)
     found = find()
-    _SLOTS["warnings"].__set__(rec, found)
+    _SET["warnings"](rec, found)
     return found
 
 
@@ -282,8 +282,6 @@ class _FoundOnRead(_MadeOnRead):
 _SLOTS = {f.name: StepRecord.__dict__[f.name] for f in fields(StepRecord)}  # StepRecord's own slots
 for _name, _slot in _SLOTS.items():
     setattr(LazyStepRecord, _name, (_FoundOnRead if _name == "warnings" else _MadeOnRead)(_slot))
-# the fields make() may leave out, and their values then
-_DEFAULTS = {f.name: f.default for f in fields(StepRecord) if f.default is not MISSING}
-del _DEFAULTS["warnings"]
+_SET = {name: slot.__set__ for name, slot in _SLOTS.items()}  # each slot's setter, made once
 _make_slot, _find_slot = LazyStepRecord.__dict__["_make"], LazyStepRecord.__dict__["_find"]
 _new = object.__new__
