@@ -3,6 +3,13 @@
 Every problem in a file is collected before anything is raised, so that one run of
 ``backprop-tui --check`` lists them all; each names the file, the table and the key,
 what was expected and what was found.
+
+Reading is two steps. ``check_scenario`` reads and checks the whole file without numpy, and
+gives a Checked: every field but the arrays, and a DataPlan of how to make them; a rule that only
+drawn numbers can answer is run on them, with numpy, for the few scenarios that need one
+(scenario/arrays.py; docs/cli.md names them). ``load_scenario`` is that check, then the arrays
+(scenario/arrays.py), which cannot fail: ``backprop-tui --check`` says ok exactly when loading
+would succeed, with the same messages, because both are the one check.
 """
 
 from __future__ import annotations
@@ -15,15 +22,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..common.errors import BackpropError
 from ..common.escape import quoted
 from ..common.escape import shown as escaped
 from ..common.files import SCENARIO_LIMIT, Unreadable, not_utf8, read_resource, size_text
-from ..engine.features import Features
-from ..engine.optimizers import OPTIMIZER_PARAMS
+from ..engine.names import OPTIMIZER_PARAMS
 from ..engine.schedule import SCHEDULE_PARAMS
+from .data_plan import DataPlan
 from .declare import read_table
 from .format_v1 import DATA, DISPLAY, INIT, KEYS, MAX_PASS, NETWORK, SCENARIO, TRAINING
 from .listing import bundled_names, bundled_root
@@ -32,6 +37,9 @@ from .problems import MAX_UNKNOWN, Reader, shown
 from .tables import check_target_accuracy, data_fields, display, init_fields, network, training_fields
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from ..engine.features import Features
     from .overrides import Override
 
 
@@ -59,6 +67,12 @@ class InitSpec:
 def titled(name: str, overrides: Sequence[str]) -> str:
     """``name (--set a.b=1 --vary c.d=2)``: a scenario's name with the flags that changed it."""
     return f"{name} ({' '.join(overrides)})" if overrides else name
+
+
+def summary(title: str, layers: Sequence[int], loss: str, learning_rate: float, batch: str | int) -> str:
+    """``XOR, 2-3-1 sigmoid (2-3-1, mse, lr=0.5, batch=full)``: a scenario in one line."""
+    arch = "-".join(str(n) for n in layers)
+    return f"{escaped(title)} ({arch}, {loss}, lr={learning_rate:g}, batch={batch})"
 
 
 @dataclass(frozen=True)
@@ -134,14 +148,13 @@ class Scenario:
         return titled(self.name, self.overrides)
 
     def __str__(self) -> str:
-        arch = "-".join(str(n) for n in self.layers)
-        return f"{escaped(self.title)} ({arch}, {self.loss}, lr={self.learning_rate:g}, batch={self.batch})"
+        return summary(self.title, self.layers, self.loss, self.learning_rate, self.batch)
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as loaded, every default filled in (the trace's "scenario" object)."""
         init: dict[str, Any] = {"method": self.init.method, "seed": self.init.seed}
         if self.init.method == "explicit":
-            init["weights"] = [np.asarray(w, dtype=float).tolist() for w in self.init.weights or ()]
+            init["weights"] = [[list(map(float, row)) for row in w] for w in self.init.weights or ()]
             init["biases"] = [list(map(float, b)) for b in self.init.biases or ()]
         else:
             params: dict[str, dict[str, Any]] = {
@@ -209,8 +222,32 @@ class Scenario:
 # -- the format ----------------------------------------------------------------------------
 
 
-def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = None) -> Scenario:
-    """A validated Scenario from a parsed TOML document; ScenarioError lists every problem.
+@dataclass(frozen=True)
+class Checked:
+    """A scenario file read and checked, before its arrays: the Scenario's other fields, and the
+    plan of its data (scenario/data_plan.py). ``str`` is the Scenario's."""
+
+    fields: dict[str, Any]
+    plan: DataPlan
+
+    def __str__(self) -> str:
+        f = self.fields
+        title = titled(f["name"], f["overrides"])
+        return summary(title, f["layers"], f["loss"], f["learning_rate"], f["batch"])
+
+    def overridden(self, flags: tuple[str, ...]) -> Checked:
+        return replace(self, fields={**self.fields, "overrides": flags})
+
+    def scenario(self) -> Scenario:
+        """The Scenario, its arrays made (numpy: scenario/arrays.py)."""
+        from .arrays import data_arrays
+
+        return Scenario(**self.fields, **data_arrays(self.plan))
+
+
+def check_document(doc: dict[str, Any], source: str | None = None, base: Any = None) -> Checked:
+    """A parsed TOML document checked, every key and every number; ScenarioError lists every
+    problem. numpy is loaded only when one of them needs drawn numbers (Reader.defer).
 
     ``base``: the folder that a [data] csv path is relative to (None: the current directory).
     """
@@ -234,27 +271,40 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
     init = InitSpec(**init_fields(r, layers, bias))
     training = training_fields(r, activations)
     data = data_fields(r, layers, activations, training.get("loss"), base)
-    check_target_accuracy(r, training, activations, data)
-    inputs = data.get("inputs")
-    if layers and inputs is not None and len(inputs) * sum(layers) > MAX_PASS:
-        too_many = f"{len(inputs):,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
-        r.problems.append(f"[data]: {too_many} in one pass over the training set")
+    plan = data.pop("plan")
+    check_target_accuracy(r, training, activations, plan)
+    if layers and plan is not None:
+        n_train = plan.samples - plan.n_test
+        if n_train * sum(layers) > MAX_PASS:
+            too_many = f"{n_train:,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
+            r.problems.append(f"[data]: {too_many} in one pass over the training set")
     display_fields = display(r)
 
-    if r.problems or name is None:
-        raise ScenarioError(source or "<scenario>", r.problems)
-    return Scenario(
-        name=name,
-        description=description,
-        layers=layers,
-        activations=activations,
-        bias=bias,
-        init=init,
-        source=source,
+    problems = r.every_problem()
+    if problems or name is None or plan is None:
+        raise ScenarioError(source or "<scenario>", problems)
+    fields = {
+        "name": name,
+        "description": description,
+        "layers": layers,
+        "activations": activations,
+        "bias": bias,
+        "init": init,
+        "source": source,
+        "overrides": (),
         **data,
         **display_fields,
         **training,
-    )
+    }
+    return Checked(fields, plan)
+
+
+def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = None) -> Scenario:
+    """A validated Scenario from a parsed TOML document; ScenarioError lists every problem.
+
+    ``base``: the folder that a [data] csv path is relative to (None: the current directory).
+    """
+    return check_document(doc, source, base).scenario()
 
 
 # -- files and bundled scenarios -------------------------------------------------------------
@@ -274,6 +324,13 @@ def loads_scenario(
     """Parse scenario text; errors are titled with ``source``. ``overrides`` (``--set``)
     change keys of the parsed document before it is validated (see scenario/overrides.py); a [data]
     csv path is relative to ``base`` (None: the current directory)."""
+    return checks_scenario(data, source, overrides, base).scenario()
+
+
+def checks_scenario(
+    data: bytes | str, source: str = "<scenario>", overrides: Sequence[Override] = (), base: Any = None
+) -> Checked:
+    """Scenario text checked (loads_scenario without the arrays: numpy only where Reader.defer)."""
     if len(data) > SCENARIO_LIMIT:  # bytes that were not read from a file by _read (common/files.py)
         raise ScenarioError(
             source, f"is larger than {size_text(SCENARIO_LIMIT)}, the limit for a scenario file"
@@ -298,8 +355,8 @@ def loads_scenario(
     except ValueError as e:  # an integer of more than 4300 digits, which Python will not read
         raise ScenarioError(source, f"not valid TOML for a scenario: {str(e).split(';')[0]}") from e
     if overrides:
-        return _parse_overridden(doc, source, overrides, base)
-    return parse_scenario(doc, source, base)
+        return _checked_overridden(doc, source, overrides, base)
+    return check_document(doc, source, base)
 
 
 def _the_line(text: str, message: str) -> str:
@@ -319,26 +376,32 @@ def _the_line(text: str, message: str) -> str:
     return f": the line reads {quoted(line)}" if line.strip() else ""
 
 
-def _parse_overridden(
+def _checked_overridden(
     doc: dict[str, Any], source: str, overrides: Sequence[Override], base: Any = None
-) -> Scenario:
+) -> Checked:
     from .overrides import apply_overrides, blame
 
     doc, problems = apply_overrides(doc, overrides, KEYS)
     if problems:
         raise ScenarioError(source, problems)
     try:
-        scenario = parse_scenario(doc, source, base)
+        checked = check_document(doc, source, base)
     except ScenarioError as e:
         raise ScenarioError(source, blame(e.problems, overrides)) from e
     last = {o.name: o for o in overrides if o.table != "scenario"}  # the name's own table aside
     flags = tuple(str(o) for o in last.values())  # one a key: the last given, which is applied
-    return replace(scenario, overrides=flags) if flags else scenario
+    return checked.overridden(flags) if flags else checked
 
 
 def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) -> Scenario:
     """A scenario from a file path, or from the name of a bundled scenario (``"xor"``),
     with ``overrides`` (``--set``) applied before validation."""
+    return check_scenario(path_or_name, overrides).scenario()
+
+
+def check_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) -> Checked:
+    """load_scenario's check, without making the arrays: ``backprop-tui --check``. It raises the
+    same ScenarioError, and numpy is loaded only for a rule that drawn numbers answer."""
     path = Path(path_or_name)
     label = str(path_or_name)
     if not path.exists() and isinstance(path_or_name, str) and path.suffix == "" and "/" not in label:
@@ -346,6 +409,6 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) 
         if label in names:
             root = bundled_root()
             data = _read(root.joinpath(f"{label}.toml"), f"{label}.toml")
-            return loads_scenario(data, f"{label}.toml", overrides, root)
+            return checks_scenario(data, f"{label}.toml", overrides, root)
         raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")
-    return loads_scenario(_read(path, label), label, overrides, path.parent)
+    return checks_scenario(_read(path, label), label, overrides, path.parent)
