@@ -8,8 +8,8 @@ Each command is a fresh process, started R times, interleaved with the baseline
     --version          answered by tui_backprop/__main__.py before anything else is imported
     --help, --list     the command line's parser (no numpy: the heavy modules are imported where
                        they are used), and --list reads two keys of each bundled file
-    --check xor        reads and checks a bundled scenario: numpy, the scenario reader and the
-                       engine it names activations, losses and datasets from
+    --check xor        reads and checks a bundled scenario without numpy: the scenario reader, and
+                       the engine's names of activations, losses and datasets (engine/names.py)
 
 Target (issue 15): each within 3 x the bare interpreter.
 """
