@@ -1,6 +1,6 @@
 """``backprop-tui --check SCENARIO`` is load_scenario's own check, without numpy (issue 15).
 
-The reader checks a file in one pass without numpy (scenario/reader.py: check_scenario), then
+The reader checks a file in one pass without numpy (scenario/check.py: check_scenario), then
 makes the arrays (scenario/arrays.py), which must never fail. So --check and load_scenario must
 give the same verdict and the same message on every document: the bundled scenarios, every bad
 file of the test suite (tests/bad_scenarios, tests/data), every TOML document written out in a
@@ -27,15 +27,9 @@ from test_fuzz import BUDGET, SCENARIOS, mutate, toml_document
 
 from tui_backprop.cli import main
 from tui_backprop.common.errors import BackpropError
+from tui_backprop.scenario.check import check_scenario, checks_scenario
 from tui_backprop.scenario.listing import bundled_root
-from tui_backprop.scenario.reader import (
-    ScenarioError,
-    bundled_names,
-    check_scenario,
-    checks_scenario,
-    load_scenario,
-    loads_scenario,
-)
+from tui_backprop.scenario.reader import ScenarioError, bundled_names, load_scenario, loads_scenario
 
 TESTS = Path(__file__).resolve().parent
 BAD_FILES = sorted((TESTS / "bad_scenarios").glob("*.toml")) + sorted((TESTS / "data").glob("*.toml"))
@@ -135,9 +129,10 @@ def modules_after_check(*names: str) -> set[str]:
 
 def test_checking_every_bundled_scenario_loads_no_numpy():
     loaded = modules_after_check(*bundled_names())
-    assert "tui_backprop.scenario.reader" in loaded  # the check did read them
+    assert "tui_backprop.scenario.check" in loaded  # the check did read them
     assert not [m for m in loaded if m.split(".")[0] == "numpy"]
     assert "tui_backprop.scenario.arrays" not in loaded
+    assert "tui_backprop.scenario.reader" not in loaded  # the Scenario, costly to define, is not made
 
 
 def test_a_check_that_needs_drawn_numbers_loads_numpy(tmp_path):
@@ -322,3 +317,21 @@ def test_a_feature_is_finite_without_numpy_exactly_when_it_is_with_it(term, x):
 
     computed = parse_features([term])(np.array([x]))[0, 0]
     assert math.isfinite(value(parse_term(term), x)) == bool(np.isfinite(computed))
+
+
+@settings(BUDGET)
+@given(
+    name=st.sampled_from(["xor", "circle", "gauss", "spiral", "moons", "plane", "blobs"]),
+    scale=st.sampled_from([0.0, 1e-300, 1.0, 1e6]),
+    seed=st.integers(0, 2**32),
+)
+def test_generated_points_stay_below_the_bound_that_keeps_features_finite(name, scale, seed):
+    from tui_backprop.engine.datasets import generate
+    from tui_backprop.scenario.format_v1 import MAX_SCALE
+    from tui_backprop.scenario.sources import DRAWN_BOUND
+
+    n_in, n_out = (3, 4) if name == "blobs" else (2, 1)
+    X, _ = generate(name, 2000, max(scale, 0.0), seed, n_in, n_out, 0.0, MAX_SCALE, MAX_SCALE)
+    assert np.abs(X).max() < DRAWN_BOUND
+    with np.errstate(over="raise"):
+        assert np.isfinite(X * X * X).all() and np.isfinite(999999.999999 * X).all()

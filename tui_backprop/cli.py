@@ -423,7 +423,7 @@ def _check(paths: list[str], overrides: Sequence[Override] = (), verify: bool = 
     """Validate scenario files and traces (see is_trace); ``verify``: recompute each trace's
     numbers (trace/verify.py), not only its format and shapes. A scenario is checked as loading it
     checks it, without making its arrays: no numpy unless drawn numbers decide (scenario/reader.py)."""
-    from .scenario.reader import check_scenario
+    from .scenario.check import check_scenario
 
     failed = False
     for path in paths:

@@ -30,7 +30,7 @@ _MADE: weakref.WeakKeyDictionary[DataPlan, dict[str, Any]] = weakref.WeakKeyDict
 
 def array_of(rows: Rows) -> np.ndarray:
     """Rows as a (N, cols) float array over the same memory."""
-    return np.frombuffer(rows.values, dtype=float).reshape(len(rows), rows.cols)
+    return np.frombuffer(rows.values, dtype=float).reshape(rows.n, rows.cols)
 
 
 def drawn(d: Drawn) -> tuple[np.ndarray, np.ndarray]:

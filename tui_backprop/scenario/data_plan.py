@@ -33,4 +33,4 @@ class DataPlan:
     @property
     def samples(self) -> int:
         """N, the samples of both sets."""
-        return self.drawn.samples if self.drawn is not None else len(self.inputs or ())
+        return self.drawn.samples if self.drawn is not None else self.inputs.n if self.inputs else 0

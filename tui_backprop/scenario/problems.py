@@ -17,8 +17,7 @@ import itertools
 import math
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..common.escape import shown as escaped
 from ..common.values import describe
@@ -54,16 +53,16 @@ def is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-@dataclass(frozen=True)
-class Rows:
-    """A matrix of numbers read from a file, before numpy: ``values`` holds its rows one after
-    the other (len(values) = rows x cols), as C doubles, so that checking it needs no numpy and
-    making an array of it (scenario/arrays.py) copies nothing."""
+class Rows(NamedTuple):
+    """A matrix of numbers read from a file, before numpy: ``values`` holds its ``n`` rows one
+    after the other (len(values) = n x cols), as C doubles, so that checking it needs no numpy
+    and making an array of it (scenario/arrays.py) copies nothing."""
 
     values: array
     cols: int
 
-    def __len__(self) -> int:
+    @property
+    def n(self) -> int:
         return len(self.values) // self.cols
 
     def row(self, i: int) -> array:

@@ -1,50 +1,36 @@
 """Scenario files (TOML, format 1) -> a frozen, validated Scenario.
 
-Every problem in a file is collected before anything is raised, so that one run of
-``backprop-tui --check`` lists them all; each names the file, the table and the key,
-what was expected and what was found.
-
-Reading is two steps. ``check_scenario`` reads and checks the whole file without numpy, and
-gives a Checked: every field but the arrays, and a DataPlan of how to make them; a rule that only
-drawn numbers can answer is run on them, with numpy, for the few scenarios that need one
-(scenario/arrays.py; docs/cli.md names them). ``load_scenario`` is that check, then the arrays
-(scenario/arrays.py), which cannot fail: ``backprop-tui --check`` says ok exactly when loading
-would succeed, with the same messages, because both are the one check.
+Reading is two steps. scenario/check.py reads and checks the whole file, every key and every
+number, without numpy (``check_scenario``, which is ``backprop-tui --check``), and gives a Checked:
+every field but the arrays, and a DataPlan of how to make them. ``load_scenario`` is that check,
+then the arrays (scenario/arrays.py), which cannot fail: --check says ok exactly when loading
+would succeed, with the same messages, because both are the one check. Every problem in a file is
+collected before anything is raised; each names the file, the table and the key, what was
+expected and what was found.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..common.errors import BackpropError
-from ..common.escape import quoted
-from ..common.escape import shown as escaped
-from ..common.files import SCENARIO_LIMIT, Unreadable, not_utf8, read_resource, size_text
 from ..engine.names import OPTIMIZER_PARAMS
 from ..engine.schedule import SCHEDULE_PARAMS
-from .data_plan import DataPlan
-from .declare import read_table
-from .format_v1 import DATA, DISPLAY, INIT, KEYS, MAX_PASS, NETWORK, SCENARIO, TRAINING
-from .listing import bundled_names, bundled_root
+from .check import Checked, check_document, check_scenario, checks_scenario, summary, titled
+from .check import ScenarioError as ScenarioError  # the readers of scenarios catch it from here
+from .format_v1 import DATA, DISPLAY, INIT, NETWORK, SCENARIO, TRAINING
+from .format_v1 import KEYS as KEYS
+from .listing import bundled_names as bundled_names
 from .notation import DEFAULT as DEFAULT_NOTATION
-from .problems import MAX_UNKNOWN, Reader, shown
-from .tables import check_target_accuracy, data_fields, display, init_fields, network, training_fields
+from .problems import shown as shown  # a name of a file's key as messages show it (serve/command.py)
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ..engine.features import Features
     from .overrides import Override
-
-
-class ScenarioError(BackpropError):
-    """A scenario file that cannot be used; ``problems`` holds one line per defect."""
 
 
 @dataclass(frozen=True)
@@ -62,17 +48,6 @@ class InitSpec:
     weights: tuple | None = None  # explicit: one (n_l, n_{l-1}) nested tuple per layer
     biases: tuple | None = None  # explicit: one (n_l,) tuple per layer
     decimals: int | None = INIT.default("decimals")  # drawn weights rounded (hand arithmetic)
-
-
-def titled(name: str, overrides: Sequence[str]) -> str:
-    """``name (--set a.b=1 --vary c.d=2)``: a scenario's name with the flags that changed it."""
-    return f"{name} ({' '.join(overrides)})" if overrides else name
-
-
-def summary(title: str, layers: Sequence[int], loss: str, learning_rate: float, batch: str | int) -> str:
-    """``XOR, 2-3-1 sigmoid (2-3-1, mse, lr=0.5, batch=full)``: a scenario in one line."""
-    arch = "-".join(str(n) for n in layers)
-    return f"{escaped(title)} ({arch}, {loss}, lr={learning_rate:g}, batch={batch})"
 
 
 @dataclass(frozen=True)
@@ -222,81 +197,13 @@ class Scenario:
 # -- the format ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Checked:
-    """A scenario file read and checked, before its arrays: the Scenario's other fields, and the
-    plan of its data (scenario/data_plan.py). ``str`` is the Scenario's."""
+def scenario_of(checked: Checked) -> Scenario:
+    """The Scenario of a checked file: its arrays made (numpy: scenario/arrays.py), which
+    cannot fail."""
+    from .arrays import data_arrays
 
-    fields: dict[str, Any]
-    plan: DataPlan
-
-    def __str__(self) -> str:
-        f = self.fields
-        title = titled(f["name"], f["overrides"])
-        return summary(title, f["layers"], f["loss"], f["learning_rate"], f["batch"])
-
-    def overridden(self, flags: tuple[str, ...]) -> Checked:
-        return replace(self, fields={**self.fields, "overrides": flags})
-
-    def scenario(self) -> Scenario:
-        """The Scenario, its arrays made (numpy: scenario/arrays.py)."""
-        from .arrays import data_arrays
-
-        return Scenario(**self.fields, **data_arrays(self.plan))
-
-
-def check_document(doc: dict[str, Any], source: str | None = None, base: Any = None) -> Checked:
-    """A parsed TOML document checked, every key and every number; ScenarioError lists every
-    problem. numpy is loaded only when one of them needs drawn numbers (Reader.defer).
-
-    ``base``: the folder that a [data] csv path is relative to (None: the current directory).
-    """
-    r = Reader(doc, KEYS)
-    unknown = [table for table in doc if table not in KEYS]
-    for table in unknown[:MAX_UNKNOWN]:
-        hint = difflib.get_close_matches(table, KEYS, n=1)
-        also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
-        r.problems.append(f"[{shown(table)}]: unknown table{also}")
-    if len(unknown) > MAX_UNKNOWN:
-        more = len(unknown) - MAX_UNKNOWN - 1
-        r.problems.append(f"[{shown(unknown[MAX_UNKNOWN])}]: unknown table, and {more:,} more after it")
-
-    meta = read_table(r, r.table("scenario", required=True), SCENARIO)
-    name: str | None = meta["name"]
-    if name is not None and not name.strip():
-        r.problem("scenario", "name", "must not be empty")
-    description = meta["description"] or ""
-
-    layers, activations, bias = network(r)
-    init = InitSpec(**init_fields(r, layers, bias))
-    training = training_fields(r, activations)
-    data = data_fields(r, layers, activations, training.get("loss"), base)
-    plan = data.pop("plan")
-    check_target_accuracy(r, training, activations, plan)
-    if layers and plan is not None:
-        n_train = plan.samples - plan.n_test
-        if n_train * sum(layers) > MAX_PASS:
-            too_many = f"{n_train:,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
-            r.problems.append(f"[data]: {too_many} in one pass over the training set")
-    display_fields = display(r)
-
-    problems = r.every_problem()
-    if problems or name is None or plan is None:
-        raise ScenarioError(source or "<scenario>", problems)
-    fields = {
-        "name": name,
-        "description": description,
-        "layers": layers,
-        "activations": activations,
-        "bias": bias,
-        "init": init,
-        "source": source,
-        "overrides": (),
-        **data,
-        **display_fields,
-        **training,
-    }
-    return Checked(fields, plan)
+    fields = {**checked.fields, "init": InitSpec(**checked.fields["init"])}
+    return Scenario(**fields, **data_arrays(checked.plan))
 
 
 def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = None) -> Scenario:
@@ -304,18 +211,7 @@ def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = N
 
     ``base``: the folder that a [data] csv path is relative to (None: the current directory).
     """
-    return check_document(doc, source, base).scenario()
-
-
-# -- files and bundled scenarios -------------------------------------------------------------
-
-
-def _read(path: Any, label: str) -> bytes:
-    """A scenario file's bytes: a regular file, at most SCENARIO_LIMIT (common/files.py)."""
-    try:
-        return read_resource(path, SCENARIO_LIMIT, "scenario file", label)
-    except Unreadable as e:
-        raise ScenarioError(label, e.reason) from e.__cause__ or e
+    return scenario_of(check_document(doc, source, base))
 
 
 def loads_scenario(
@@ -324,91 +220,10 @@ def loads_scenario(
     """Parse scenario text; errors are titled with ``source``. ``overrides`` (``--set``)
     change keys of the parsed document before it is validated (see scenario/overrides.py); a [data]
     csv path is relative to ``base`` (None: the current directory)."""
-    return checks_scenario(data, source, overrides, base).scenario()
-
-
-def checks_scenario(
-    data: bytes | str, source: str = "<scenario>", overrides: Sequence[Override] = (), base: Any = None
-) -> Checked:
-    """Scenario text checked (loads_scenario without the arrays: numpy only where Reader.defer)."""
-    if len(data) > SCENARIO_LIMIT:  # bytes that were not read from a file by _read (common/files.py)
-        raise ScenarioError(
-            source, f"is larger than {size_text(SCENARIO_LIMIT)}, the limit for a scenario file"
-        )
-    if isinstance(data, bytes):
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            message = "UTF-16 text (it begins with a UTF-16 byte-order mark): save it as UTF-8"
-            raise ScenarioError(source, message)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ScenarioError(source, f"{not_utf8(data, e)}: a scenario file is TOML") from e
-    else:
-        text = data
-    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark, which some editors write
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(source, f"not valid TOML: {e}{_the_line(text, str(e))}") from e
-    except RecursionError as e:  # tomllib parses nested arrays and inline tables recursively
-        raise ScenarioError(source, "not valid TOML for a scenario: nested too deeply") from e
-    except ValueError as e:  # an integer of more than 4300 digits, which Python will not read
-        raise ScenarioError(source, f"not valid TOML for a scenario: {str(e).split(';')[0]}") from e
-    if overrides:
-        return _checked_overridden(doc, source, overrides, base)
-    return check_document(doc, source, base)
-
-
-def _the_line(text: str, message: str) -> str:
-    """``: the line reads 'foo bar'``: the line of ``text`` that a TOML error message points at
-    (``... (at line 2, column 5)``), escaped and cut to a readable length; "" when it names none."""
-    m = re.search(r"\(at line (\d+), column \d+\)$", message)
-    if m is None:
-        return ""
-    n = int(m[1])
-    start = 0
-    for _ in range(n - 1):  # the n-th line, found without splitting a large file into lines
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return ""
-    end = text.find("\n", start)
-    line = text[start : end if end >= 0 else len(text)].rstrip("\r")
-    return f": the line reads {quoted(line)}" if line.strip() else ""
-
-
-def _checked_overridden(
-    doc: dict[str, Any], source: str, overrides: Sequence[Override], base: Any = None
-) -> Checked:
-    from .overrides import apply_overrides, blame
-
-    doc, problems = apply_overrides(doc, overrides, KEYS)
-    if problems:
-        raise ScenarioError(source, problems)
-    try:
-        checked = check_document(doc, source, base)
-    except ScenarioError as e:
-        raise ScenarioError(source, blame(e.problems, overrides)) from e
-    last = {o.name: o for o in overrides if o.table != "scenario"}  # the name's own table aside
-    flags = tuple(str(o) for o in last.values())  # one a key: the last given, which is applied
-    return checked.overridden(flags) if flags else checked
+    return scenario_of(checks_scenario(data, source, overrides, base))
 
 
 def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) -> Scenario:
     """A scenario from a file path, or from the name of a bundled scenario (``"xor"``),
     with ``overrides`` (``--set``) applied before validation."""
-    return check_scenario(path_or_name, overrides).scenario()
-
-
-def check_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) -> Checked:
-    """load_scenario's check, without making the arrays: ``backprop-tui --check``. It raises the
-    same ScenarioError, and numpy is loaded only for a rule that drawn numbers answer."""
-    path = Path(path_or_name)
-    label = str(path_or_name)
-    if not path.exists() and isinstance(path_or_name, str) and path.suffix == "" and "/" not in label:
-        names = bundled_names()
-        if label in names:
-            root = bundled_root()
-            data = _read(root.joinpath(f"{label}.toml"), f"{label}.toml")
-            return checks_scenario(data, f"{label}.toml", overrides, root)
-        raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")
-    return checks_scenario(_read(path, label), label, overrides, path.parent)
+    return scenario_of(check_scenario(path_or_name, overrides))

@@ -9,8 +9,7 @@ generator is checked and described (``Drawn``); its points are drawn when the ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..engine.names import ALIASES, REGRESSION
 from .declare import read_key
@@ -26,6 +25,7 @@ SOURCE_KEYS = {
     # the key that names the source, then those declared only with it (scenario/format_v1.py)
     **{src: (src, *(k.name for k in DATA if k.only and k.only[0] == src)) for src in ("generator", "csv")},
 }
+DRAWN_BOUND = 1e8  # a generated coordinate is smaller than this (Drawn), whatever its keys
 MAX_VALUES = 10_000_000  # samples x (input + output nodes) of a generated set: 80 MB of float64
 __all__ = ["MAX_SAMPLES", "MAX_SCALE", "MAX_VALUES"]  # the limits of the data's keys: scenario/format_v1.py
 
@@ -46,12 +46,11 @@ def source_of(r: Reader, t: dict[str, Any]) -> str | None:
     return source
 
 
-@dataclass(frozen=True)
-class Drawn:
+class Drawn(NamedTuple):
     """A generated set as the file describes it: engine/datasets.generate's arguments. Its
     points are drawn from ``seed`` by scenario/arrays.py, X (samples, n_in), T (samples, n_out);
-    every coordinate is below 1e8 in size (``BOUND``: the plane's 6 and centers, spread and noise
-    of at most MAX_SCALE times a normal draw, which numpy's sampler keeps below 40)."""
+    every coordinate is below DRAWN_BOUND in size (the plane's 6 and centers, spread and noise of
+    at most MAX_SCALE times a normal draw, which numpy's sampler keeps below 40)."""
 
     name: str
     samples: int
@@ -62,8 +61,6 @@ class Drawn:
     negative: float  # the target of class 0 with one output node: -1 for a tanh output, else 0
     spread: float
     centers: float
-
-    BOUND = 1e8
 
     @property
     def classes(self) -> bool:

@@ -347,8 +347,8 @@ def _check_features(r: Reader, plan: DataPlan, terms: Terms) -> None:
     """Whether each feature of every row is finite (a cube of a number past 1e102 is not): on the
     file's own numbers here when that tells; after the arrays are made (deferred) when the test
     set's draw or the standardised numbers decide it. A generated set's numbers are below
-    Drawn.BOUND, whose cube and frequencies stay finite, standardised or not, but for a test set
-    standardised by the training set's spread."""
+    DRAWN_BOUND (scenario/sources.py), whose cube and frequencies stay finite, standardised or
+    not, but for a test set standardised by the training set's spread."""
     held_out = plan.n_test > 0
     if plan.inputs is None:  # generated
         if plan.standardize and held_out:
@@ -459,6 +459,6 @@ def _inline(r: Reader, t: dict[str, Any], n_in: int | None, n_out: int | None) -
         v = t["targets"]
         if n_out == 1 and isinstance(v, list) and v and all(is_number(x) for x in v):
             v = [[x] for x in v]  # a flat list is allowed for one output node
-        rows = len(inputs) if inputs is not None else None
+        rows = inputs.n if inputs is not None else None
         targets = r.matrix(v, "data", "targets", rows, n_out)
     return inputs, targets
