@@ -335,3 +335,28 @@ def test_generated_points_stay_below_the_bound_that_keeps_features_finite(name, 
     assert np.abs(X).max() < DRAWN_BOUND
     with np.errstate(over="raise"):
         assert np.isfinite(X * X * X).all() and np.isfinite(999999.999999 * X).all()
+
+
+@settings(BUDGET)
+@given(
+    T=st.lists(
+        st.lists(
+            st.sampled_from([0.0, 1.0, 0.5, 0.25, -0.0, 1e-10, 1 - 1e-10, 0.3, 0.7, -0.1]),
+            min_size=3,
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_the_cross_entropy_rule_finds_the_row_numpy_finds(T):
+    """The first row that is not a distribution, as the reader finds it, against numpy's sums
+    (the rule is to 1e-9; the rows drawn here are far from that edge or exactly on 1)."""
+    from tui_backprop.scenario.problems import Reader, float_rows
+    from tui_backprop.scenario.targets import check_targets
+
+    r = Reader({}, {})
+    check_targets(r, float_rows(T, 3), "cross_entropy", None)
+    A = np.array(T)
+    bad = np.flatnonzero((A < 0).any(axis=1) | (np.abs(A.sum(axis=1) - 1) > 1e-9))
+    assert [p.split(":")[0] for p in r.problems] == ([f"[data] targets[{bad[0]}]"] if bad.size else [])

@@ -359,9 +359,12 @@ def _block(
     for c in cols:
         if c in onehot:
             rank, codes = onehot[c]
-            for i, code in enumerate(codes):
-                out[i * width + at + rank[code]] = 1.0
-            at += len(rank)
+            count = len(rank)
+            one_hot = [bytes(array("d", [float(j == k) for j in range(count)])) for k in range(count)]
+            block = array("d", b"".join(map(one_hot.__getitem__, map(rank.__getitem__, codes))))
+            for k in range(count):  # the rows of each class's column, at once
+                out[at + k :: width] = block[k::count]
+            at += count
         else:
             out[at::width] = number[column[c] :: len(numeric)]
             at += 1
