@@ -15,7 +15,6 @@ class is costly to define: the check answers within 3x a bare interpreter (bench
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Sequence
@@ -30,7 +29,7 @@ from .data_plan import DataPlan
 from .declare import read_table
 from .format_v1 import KEYS, MAX_PASS, SCENARIO
 from .listing import bundled_names, bundled_root
-from .problems import MAX_UNKNOWN, Reader, shown
+from .problems import MAX_UNKNOWN, Reader, close_match, shown
 from .tables import check_target_accuracy, data_fields, display, init_fields, network, training_fields
 
 if TYPE_CHECKING:
@@ -78,8 +77,8 @@ def check_document(doc: dict[str, Any], source: str | None = None, base: Any = N
     r = Reader(doc, KEYS)
     unknown = [table for table in doc if table not in KEYS]
     for table in unknown[:MAX_UNKNOWN]:
-        hint = difflib.get_close_matches(table, KEYS, n=1)
-        also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
+        hint = close_match(table, list(KEYS))
+        also = f" (did you mean [{hint}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
         r.problems.append(f"[{shown(table)}]: unknown table{also}")
     if len(unknown) > MAX_UNKNOWN:
         more = len(unknown) - MAX_UNKNOWN - 1

@@ -23,7 +23,6 @@ a line of it.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import math
 from array import array
@@ -35,7 +34,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..common.escape import listed, quoted, shown
 from ..common.files import CSV_LIMIT, Unreadable, not_utf8, read_resource
-from .problems import Rows
+from .problems import Rows, close_match
 from .sources import MAX_VALUES
 
 if TYPE_CHECKING:
@@ -326,8 +325,8 @@ class _Table:
 def _did_you_mean(c: str, header: list[str]) -> str:
     """`` (did you mean 'label'?)``: the header's name closest to ``c``, when one is close (a
     header of thousands of names is not searched)."""
-    hint = difflib.get_close_matches(c, header, n=1) if len(header) <= 1000 else []
-    return f" (did you mean {quoted(hint[0])}?)" if hint else ""
+    hint = close_match(c, header) if len(header) <= 1000 else None
+    return f" (did you mean {quoted(hint)}?)" if hint else ""
 
 
 def _node_names(cols: list[str], classes: dict[str, list[str]]) -> list[str]:

@@ -12,7 +12,6 @@ itself (which tables and keys, their ranges and defaults) is declared in scenari
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 from array import array
@@ -27,6 +26,15 @@ MAX_UNKNOWN = 5  # unknown tables, or unknown keys of one table, named one by on
 
 
 MISSING = object()
+
+
+def close_match(word: str, words: Sequence[str]) -> str | None:
+    """The one of ``words`` closest to ``word`` when one is close (a typo's "did you mean"),
+    else None. difflib loads here, on a problem only: checking a good file does without it."""
+    import difflib
+
+    hint = difflib.get_close_matches(word, words, n=1)
+    return hint[0] if hint else None
 
 
 def described(v: Any) -> str:
@@ -147,8 +155,8 @@ class Reader:
             return {}
         unknown = [key for key in t if key not in self.keys[name]]
         for key in unknown[:MAX_UNKNOWN]:
-            hint = difflib.get_close_matches(key, self.keys[name], n=1)
-            also = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(self.keys[name])})"
+            hint = close_match(key, self.keys[name])
+            also = f" (did you mean {hint!r}?)" if hint else f" (known keys: {', '.join(self.keys[name])})"
             self.problem(name, key, f"unknown key{also}")
         if len(unknown) > MAX_UNKNOWN:
             more = len(unknown) - MAX_UNKNOWN - 1

@@ -16,7 +16,6 @@ from typing import Any
 from ..common.escape import quoted
 from ..engine.names import ALIASES, LOSS_OUTPUTS
 from ..engine.terms import FeatureError, Terms, parse_term, parse_terms
-from .csv_source import read_csv
 from .data_plan import DataPlan
 from .declare import check_choice, read_key, read_table
 from .format_v1 import BATCH_WORDS, DATA, DISPLAY, INIT, MAX_LAYERS, MAX_NODES, MAX_WEIGHTS, NETWORK, TRAINING
@@ -423,6 +422,8 @@ def _source(
         if made is not None:
             return None, None, made[0], ((), ()), made[1]
     elif source == "csv":
+        from .csv_source import read_csv  # the csv module, for a scenario that reads a file
+
         read = read_csv(r, t, base, n_in, n_out)
         if read is not None:
             return read[0], read[1], None, (read[2], read[3]), read[4]
