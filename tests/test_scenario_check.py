@@ -360,3 +360,15 @@ def test_the_cross_entropy_rule_finds_the_row_numpy_finds(T):
     A = np.array(T)
     bad = np.flatnonzero((A < 0).any(axis=1) | (np.abs(A.sum(axis=1) - 1) > 1e-9))
     assert [p.split(":")[0] for p in r.problems] == ([f"[data] targets[{bad[0]}]"] if bad.size else [])
+
+
+def test_target_accuracy_is_checked_on_the_targets_even_when_the_inputs_are_wrong():
+    """Every problem of the file, as loading always listed them: a row of the inputs too short
+    does not hide that targets of 0.5 make no classifier."""
+    text = FEATURES.replace('features = ["x1", "x1^3"]\n', "").replace("[2, 1]", "[1, 1]")
+    text = text.replace("[[1.0], [2.0]", "[[1.0, 5.0], [2.0]").replace('"identity"', '"sigmoid"')
+    text = text.replace("[[0.0], [1.0], [0.0]", "[[0.5], [1.0], [0.0]") + "target_accuracy = 0.9\n"
+    verdict, message = same_verdict(loads_scenario, checks_scenario, text)
+    assert verdict == "error"
+    assert "[data] inputs[0]: expected 1 number, got 2" in message
+    assert "[training] target_accuracy: needs a classifier" in message

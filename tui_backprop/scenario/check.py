@@ -94,13 +94,12 @@ def check_document(doc: dict[str, Any], source: str | None = None, base: Any = N
     init = init_fields(r, layers, bias)  # the fields of reader.InitSpec
     training = training_fields(r, activations)
     data = data_fields(r, layers, activations, training.get("loss"), base)
-    plan = data.pop("plan")
-    check_target_accuracy(r, training, activations, plan)
-    if layers and plan is not None:
-        n_train = plan.samples - plan.n_test
-        if n_train * sum(layers) > MAX_PASS:
-            too_many = f"{n_train:,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
-            r.problems.append(f"[data]: {too_many} in one pass over the training set")
+    plan, (inputs, targets, drawn) = data.pop("plan"), data.pop("read")
+    check_target_accuracy(r, training, activations, targets, drawn)
+    n_train = plan.samples - plan.n_test if plan is not None else inputs.n if inputs is not None else 0
+    if layers and n_train * sum(layers) > MAX_PASS:
+        too_many = f"{n_train:,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
+        r.problems.append(f"[data]: {too_many} in one pass over the training set")
     display_fields = display(r)
 
     problems = r.every_problem()

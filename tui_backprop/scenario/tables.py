@@ -219,21 +219,26 @@ def _schedule(r: Reader, v: dict[str, Any]) -> None:
 
 
 def check_target_accuracy(
-    r: Reader, training: dict[str, Any], activations: tuple[str, ...], plan: DataPlan | None
+    r: Reader,
+    training: dict[str, Any],
+    activations: tuple[str, ...],
+    targets: Rows | None,
+    drawn: Drawn | None,
 ) -> None:
     """[training] target_accuracy only for a classifier (engine/accuracy.py): a sigmoid output
-    with bce or mse on 0/1 targets, or softmax with cross_entropy on one-hot targets."""
-    if training.get("target_accuracy") is None or not activations or plan is None:
+    with bce or mse on 0/1 targets, or softmax with cross_entropy on one-hot targets. ``targets``:
+    those the file gives (inline or CSV), or ``drawn``: those a generator will draw."""
+    if training.get("target_accuracy") is None or not activations or (targets is None and drawn is None):
         return
     out_act, loss = ALIASES.get(activations[-1], activations[-1]), training.get("loss")
-    needs, drawn = _classifier_needs(out_act, loss), plan.drawn
+    needs = _classifier_needs(out_act, loss)
     if drawn is not None and not drawn.classes and needs is not None:  # a regression's numbers decide
         r.defer(_on_arrays("drawn_accuracy_problems", drawn, out_act, loss))
         return
     if drawn is not None:  # classes: 1 and 0 in one column (-1 is a tanh output's), or one-hot rows
         kind = ("one-hot" if drawn.n_out > 1 else "0/1") if drawn.classes else None
     else:
-        kind = None if plan.targets is None else classes(plan.targets)
+        kind = None if targets is None else classes(targets)
     if needs is None or kind is None or needs == "one-hot" and kind != "one-hot":
         r.problem("training", "target_accuracy", accuracy_refusal_text(out_act, loss))
 
@@ -270,7 +275,8 @@ def data_fields(
     r: Reader, layers: tuple[int, ...], activations: tuple[str, ...], loss: str | None, base: Any
 ) -> dict[str, Any]:
     """The Scenario fields of the [data] table but its arrays (names, data source, test fraction),
-    and under "plan" the DataPlan that scenario/arrays.py makes them from (None after a problem)."""
+    under "plan" the DataPlan that scenario/arrays.py makes them from (None after a problem), and
+    under "read" the inputs, targets and generated set the source gave (each None after a problem)."""
     t = r.table("data", required=True)
     n_in, n_out = (layers[0], layers[-1]) if layers else (None, None)
     seed = read_key(r, t, "data", DATA["seed"])
@@ -315,6 +321,7 @@ def data_fields(
         _check_features(r, plan, features)
     return {
         "plan": plan,
+        "read": (inputs, targets, drawn),  # what the source gave, even when the other part failed
         "input_names": input_names,
         "output_names": output_names,
         "data_source": tuple(keys.items()),
