@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scenario_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_fuzz import BUDGET, SCENARIOS, mutate, toml_document
@@ -50,20 +51,85 @@ def same_verdict(load, check, *args) -> tuple[str, str]:
     return checked
 
 
+# the suite's helpers that write a scenario (tests/scenario_text.py)
+HELPERS = {"bundled_text": scenario_text.bundled_text, "with_line": scenario_text.with_line}
+
+
+def _text(node: ast.expr, names: dict[str, str]) -> str | None:
+    """The string an expression of a test module makes from constants alone: a literal, a module
+    constant, ``a + b``, ``a.replace(b, c)`` (chained), the helpers' ``bundled_text(name)`` and
+    ``with_line(text, table, key, line)``; None for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        a, b = _text(node.left, names), _text(node.right, names)
+        return None if a is None or b is None else a + b
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in HELPERS:
+        args = [_text(a, names) for a in node.args]
+        if None in args or node.keywords:
+            return None
+        try:
+            return HELPERS[node.func.id](*args)
+        except (AssertionError, TypeError, FileNotFoundError):  # not a case the helper makes
+            return None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "replace":
+        base = _text(node.func.value, names)
+        args = [_text(a, names) for a in node.args]
+        if base is None or len(args) != 2 or None in args or node.keywords:
+            return None
+        return base.replace(args[0], args[1])  # type: ignore[arg-type]
+    return None
+
+
 def written_documents() -> dict[str, str]:
-    """Every string constant of the test modules that is a TOML document of scenario tables: the
-    scenarios the suite writes out, good and bad (f-strings aside)."""
+    """Every scenario document a test module writes from constants: string literals, and module
+    constants changed by ``.replace`` and ``+`` (f-strings and values of parameters aside)."""
     out: dict[str, str] = {}
     for path in sorted(TESTS.glob("test_*.py")):
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if not (isinstance(node, ast.Constant) and isinstance(node.value, str) and "[" in node.value):
-                continue
-            try:
-                doc = tomllib.loads(node.value)
-            except (tomllib.TOMLDecodeError, RecursionError, ValueError):
-                continue
-            if len(set(doc) & TABLES) >= 2:
-                out[f"{path.stem}:{node.lineno}"] = node.value
+        tree = ast.parse(path.read_text("utf-8"))
+        names: dict[str, str] = {}
+        for stmt in tree.body:  # the module's constants, in order
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+            ):
+                if (value := _text(stmt.value, names)) is not None:
+                    names[stmt.targets[0].id] = value
+        scopes = [(tree, names)] + [
+            (f, {**names, **bound})
+            for f in ast.walk(tree)
+            if isinstance(f, ast.FunctionDef)
+            for bound in _cases(f)
+        ]
+        for scope, known in scopes:
+            for node in ast.walk(scope):
+                if not isinstance(node, ast.expr) or (text := _text(node, known)) is None or "[" not in text:
+                    continue
+                try:
+                    doc = tomllib.loads(text)
+                except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+                    continue
+                if len(set(doc) & TABLES) >= 2 and text not in out.values():
+                    out[f"{path.stem}:{node.lineno}:{len(out)}"] = text
+    return out
+
+
+def _cases(f: ast.FunctionDef) -> list[dict[str, str]]:
+    """The string parameters of each case of a test's ``pytest.mark.parametrize("a, b", [...])``."""
+    out: list[dict[str, str]] = []
+    for d in f.decorator_list:
+        if not (isinstance(d, ast.Call) and ast.unparse(d.func).endswith("parametrize") and len(d.args) >= 2):
+            continue
+        if not isinstance(d.args[0], ast.Constant) or not isinstance(d.args[1], (ast.List, ast.Tuple)):
+            continue
+        keys = [k.strip() for k in str(d.args[0].value).split(",")]
+        for case in d.args[1].elts:
+            values = case.elts if isinstance(case, ast.Tuple) else [case]
+            texts = [_text(v, {}) for v in values]
+            out.append({k: t for k, t in zip(keys, texts, strict=False) if t is not None})
     return out
 
 
@@ -72,7 +138,7 @@ WRITTEN = written_documents()
 
 def test_the_corpora_are_there():
     assert len(BAD_FILES) > 150
-    assert len(WRITTEN) >= 20  # the whole scenarios written out in the test modules
+    assert len(WRITTEN) >= 60  # the scenarios written out in the test modules
 
 
 @pytest.mark.parametrize("name", bundled_names())
