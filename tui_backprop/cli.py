@@ -422,7 +422,7 @@ def _list() -> int:
 def _check(paths: list[str], overrides: Sequence[Override] = (), verify: bool = True) -> int:
     """Validate scenario files and traces (see is_trace); ``verify``: recompute each trace's
     numbers (trace/verify.py), not only its format and shapes. A scenario is checked as loading it
-    checks it, without making its arrays: no numpy unless drawn numbers decide (scenario/reader.py)."""
+    checks it, without making its arrays: no numpy unless drawn numbers decide (scenario/check.py)."""
     from .scenario.check import check_scenario
 
     failed = False
