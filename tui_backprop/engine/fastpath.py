@@ -49,6 +49,8 @@ class FastLoop:
         self.grads = tuple(act.grad for act in net.activations)
         self.loss, self.out_act = net.loss, net.activations[-1]
         self.bias = net.bias
+        # mse keeps e = y - t for the output delta, 2 e / n f'(z), instead of computing it twice
+        self.residual = self.loss.name == "mse"
         opt = trainer.optimizer
         self.optimizer = opt
         self.update_biases = opt.update_biases and net.bias
@@ -86,10 +88,29 @@ class FastLoop:
             acts.append(a)
         return zs, acts
 
-    def mean_loss(self, y: Array, t: Array, z: Array) -> float:
-        """The batch loss: the mean of the per-sample losses, as Trainer._batch_forward takes it."""
-        sample_losses = self.loss.fn(y, t, z)
-        return float(_sum(sample_losses) / sample_losses.size)
+    def mean_loss(self, y: Array, t: Array, z: Array) -> tuple[float, Array | None]:
+        """The batch loss, the mean of the per-sample losses as Trainer._batch_forward takes it,
+        and what the output delta reuses of it: e = y - t for mse, None for the other losses."""
+        if not self.residual:
+            sample_losses = self.loss.fn(y, t, z)
+            return float(_sum(sample_losses) / sample_losses.size), None
+        e = y - t
+        sq = e * e  # losses._mse: sum_j e_j^2 / n, then the mean over the batch
+        n = e.shape[1]
+        if n == 1:  # a sum over one column, divided by 1.0: sq itself, bit for bit
+            return float(_sum(sq.ravel()) / sq.shape[0]), e
+        sample_losses = _sum(sq, 1)
+        sample_losses /= float(n)
+        return float(_sum(sample_losses) / sample_losses.size), e
+
+    def output_delta(self, y: Array, t: Array, z: Array, e: Array | None) -> Array:
+        """delta[L] as losses.output_delta computes it; for mse (2 / n) e f'(z) from the e the
+        loss kept, the same operations on the same numbers as losses._mse_dy."""
+        if e is None:
+            return output_delta(self.loss, self.out_act, y, t, z)
+        delta = (2.0 / y.shape[1]) * e
+        delta *= self.grads[-1](z, y)
+        return delta
 
     def descend(
         self,
@@ -101,6 +122,7 @@ class FastLoop:
         tt: Array,
         zs: list[Array],
         acts: list[Array],
+        e: Array | None,
         update: Callable[..., None],
         lr: float | None,
     ) -> None:
@@ -108,15 +130,16 @@ class FastLoop:
         delta below it, which needs W[l] as it was, is computed."""
         B = float(x.shape[0])  # a float: numpy converts a Python int scalar slowly (the same bits)
         grads = self.grads
-        delta = output_delta(self.loss, self.out_act, acts[-1], tt, zs[-1])
+        delta = self.output_delta(acts[-1], tt, zs[-1], e)
         update_biases = self.update_biases
         for l in range(len(W) - 1, -1, -1):
             a_prev = acts[l - 1] if l > 0 else x
             grad_w = delta.T @ a_prev
             grad_w /= B
             grad_b = _sum(delta, 0) / B if update_biases else None
-            if l > 0:
-                delta = (delta @ W[l]) * grads[l - 1](zs[l - 1], acts[l - 1])
+            if l > 0:  # (delta @ W[l]) * f'(z[l-1]), the product taken in place: the same bits
+                delta = delta @ W[l]
+                delta *= grads[l - 1](zs[l - 1], acts[l - 1])
             if lr is not None:  # gd, written out here: the hot path of small networks
                 grad_w *= lr
                 W[l] -= grad_w
@@ -148,7 +171,9 @@ class FastLoop:
 
         ``save()`` puts the trainer's current state on its undo history: called before the
         first step and at each checkpoint, with the trainer's public state (W, b, opt_state,
-        step_count, position, best_train_loss) set to the loop's, read-only."""
+        step_count, position, best_train_loss) set to the loop's, read-only. The losses and
+        accuracies of the steps go to the trainer's series every CHECKPOINT_EVERY steps
+        (``_Pending``), before the state they belong to is handed over."""
         tr = trainer
         save()
         W = [w.copy() for w in tr.W]
@@ -159,11 +184,9 @@ class FastLoop:
         X, T, X_test, T_test = tr.X, tr.T, tr.X_test, tr.T_test
         schedule, every = tr.schedule, tr.evaluate_every
         max_steps, target_loss, limit = tr.scenario.max_steps, tr.scenario.target_loss, tr.divergence_limit
-        losses, train_losses, test_losses = tr.losses, tr.train_losses, tr.test_losses
-        # a classifier's accuracies, counted from the same forward passes as the Trainer counts them
-        classifier, score = tr.classifier, tr.score
-        train_accuracies, test_accuracies = tr.train_accuracies, tr.test_accuracies
         target_accuracy = tr.target_accuracy
+        pending = _Pending(tr)
+        evaluated, skipped, count_now = pending.evaluated, pending.skipped, pending.count_now
         full_in_order = schedule.size == len(X) and not schedule.shuffle
 
         def at(k: int, pos: Any) -> Any:
@@ -175,70 +198,62 @@ class FastLoop:
         # the undo history keeps its newest states only: a checkpoint older than those is not taken
         first_kept = steps - (tr.history_limit - 1) * CHECKPOINT_EVERY
         isfinite = math.isfinite
-        train: tuple[list[Array], list[Array], float] | None = None  # the training set, current W
+        # the training set's pass for the current W: z, a, loss and mse's e (a full batch in order
+        # takes it as the next step's batch); None until computed
+        train: tuple[list[Array], list[Array], float, Array | None] | None = None
         stop = None
         for i in range(1, steps + 1):
             if full_in_order:  # the batch is the training set: its forward pass may be known
                 if train is None:
                     zs, acts = forward(Wt, b, X)
-                    train = zs, acts, mean_loss(acts[-1], T, zs[-1])
+                    train = (zs, acts, *mean_loss(acts[-1], T, zs[-1]))
                 x, tt = X, T
-                zs, acts, loss = train
+                zs, acts, loss, e = train
             else:
                 indices, pos = schedule.next_batch(pos)
                 x, tt = X[indices], T[indices]
                 zs, acts = forward(Wt, b, x)
-                loss = mean_loss(acts[-1], tt, zs[-1])
+                loss, e = mean_loss(acts[-1], tt, zs[-1])
             t_opt += counts
-            descend(W, b, slots, t_opt, x, tt, zs, acts, update, gd_lr)
+            descend(W, b, slots, t_opt, x, tt, zs, acts, e, update, gd_lr)
             k += 1
             if every == 1 or k % every == 0 or k >= max_steps:
                 train_zs, train_acts = forward(Wt, b, X)
-                train_loss = mean_loss(train_acts[-1], T, train_zs[-1])
-                train = (train_zs, train_acts, train_loss) if full_in_order else None
+                train_loss, train_e = mean_loss(train_acts[-1], T, train_zs[-1])
+                train = (train_zs, train_acts, train_loss, train_e) if full_in_order else None
                 if train_loss < best:
                     best = train_loss
-                losses.append(loss)
-                train_losses.append(train_loss)
-                accuracy = math.nan
-                if classifier is not None:
-                    accuracy = score(train_acts[-1], T)
-                    train_accuracies.append(accuracy)
+                test_loss = test_y = None
                 if X_test is not None:
                     test_zs, test_acts = forward(Wt, b, X_test)
                     # + 0.0: the Trainer adds the (absent) penalty, which turns a -0.0 into 0.0
-                    test_losses.append(mean_loss(test_acts[-1], T_test, test_zs[-1]) + 0.0)
-                    if classifier is not None:
-                        test_accuracies.append(score(test_acts[-1], T_test))
+                    test_loss, test_y = mean_loss(test_acts[-1], T_test, test_zs[-1])[0] + 0.0, test_acts[-1]
+                accuracy = evaluated(loss, train_loss, train_acts[-1], test_loss, test_y)
                 if train_loss > limit or not (
                     isfinite(loss) and isfinite(train_loss) and _all_finite(train_zs)
                 ):
                     stop = "diverged"
                 elif target_loss is not None and train_loss < target_loss:
                     stop = "target_loss"
-                elif target_accuracy is not None and accuracy >= target_accuracy:
+                elif count_now and accuracy >= target_accuracy:
                     stop = "target_accuracy"
                 elif k >= max_steps:
                     stop = "max_steps"
             else:
                 train = None
-                losses.append(loss)
-                train_losses.append(math.nan)
-                if classifier is not None:
-                    train_accuracies.append(math.nan)
-                if X_test is not None:
-                    test_losses.append(math.nan)
-                    if classifier is not None:
-                        test_accuracies.append(math.nan)
+                skipped(loss)
                 if not (isfinite(loss) and _all_finite(zs)):
                     stop = "diverged"
                 elif k >= max_steps:
                     stop = "max_steps"
             if stop is not None:
                 break
-            if i % CHECKPOINT_EVERY == 0 and i > first_kept and i < steps:
-                self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), None, best, copy=True)
-                save()
+            if i % CHECKPOINT_EVERY == 0 and i < steps:
+                pending.flush()  # every few steps, so that a long run keeps no more than these
+                if i > first_kept:
+                    self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), None, best, copy=True)
+                    save()
+        pending.flush()
         self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), stop, best, copy=False)
 
     @staticmethod
@@ -262,6 +277,96 @@ class FastLoop:
         tr.last_record = None
 
 
+class _Pending:
+    """The losses and accuracies of the steps a run has taken since it last handed them over,
+    in plain lists, each series as the Trainer appends to it (nan where a step between
+    evaluations has none). ``flush`` extends the Trainer's series with them.
+
+    A classifier's accuracies are counted at ``flush`` too, from the outputs kept of each
+    evaluated step (one vectorised count for all of them, engine/accuracy.py's stack_scorer),
+    unless target_accuracy is set: then the training-set accuracy is counted at each step,
+    which may stop the run (``count_now``)."""
+
+    def __init__(self, tr: Any) -> None:
+        self.tr = tr
+        self.classifier, self.has_test = tr.classifier, tr.X_test is not None
+        self.count_now = self.classifier is not None and tr.target_accuracy is not None
+        self.score = self.classifier.scorer(tr.T) if self.count_now else None
+        # the classes of T (and T_test) worked out once a run
+        no_count: Callable[[list[Array]], list[float]] = lambda ys: []  # noqa: E731
+        self.count_train = self.classifier.stack_scorer(tr.T) if self.classifier is not None else no_count
+        self.count_test = no_count
+        if self.classifier is not None and self.has_test:
+            self.count_test = self.classifier.stack_scorer(tr.T_test)
+        self.losses: list[float] = []
+        self.train_losses: list[float] = []
+        self.test_losses: list[float] = []
+        self.train_accuracies: list[float] = []  # counted at each step (count_now)
+        self.train_ys: list[Array | None] = []  # or the outputs (N, n_L) to count at flush; None: nan
+        self.test_ys: list[Array | None] = []
+
+    def evaluated(
+        self, loss: float, train_loss: float, train_y: Array, test_loss: float | None, test_y: Array | None
+    ) -> float:
+        """A step that computed the training- (and test-) set loss from outputs train_y (test_y);
+        its training-set accuracy when counted now (nan otherwise)."""
+        self.losses.append(loss)
+        self.train_losses.append(train_loss)
+        if self.has_test:
+            self.test_losses.append(test_loss)  # type: ignore[arg-type]  # a float with a test set
+        if self.classifier is None:
+            return math.nan
+        if self.has_test:
+            self.test_ys.append(test_y)
+        if self.score is None:
+            self.train_ys.append(train_y)
+            return math.nan
+        accuracy = self.score(train_y)
+        self.train_accuracies.append(accuracy)
+        return accuracy
+
+    def skipped(self, loss: float) -> None:
+        """A step between evaluations: its batch loss, nan for the rest."""
+        self.losses.append(loss)
+        self.train_losses.append(math.nan)
+        if self.has_test:
+            self.test_losses.append(math.nan)
+        if self.classifier is not None:
+            if self.has_test:
+                self.test_ys.append(None)
+            if self.score is None:
+                self.train_ys.append(None)
+            else:
+                self.train_accuracies.append(math.nan)
+
+    def flush(self) -> None:
+        """Extend the trainer's series with the steps kept here, and forget them."""
+        tr = self.tr
+        tr.losses.extend(self.losses)
+        tr.train_losses.extend(self.train_losses)
+        if self.has_test:
+            tr.test_losses.extend(self.test_losses)
+        if self.classifier is not None:
+            counted = self.train_accuracies if self.score is not None else None
+            tr.train_accuracies.extend(counted or _count(self.count_train, self.train_ys))
+            if self.has_test:
+                tr.test_accuracies.extend(_count(self.count_test, self.test_ys))
+        for kept in (self.losses, self.train_losses, self.test_losses, self.train_accuracies):
+            kept.clear()
+        self.train_ys.clear()
+        self.test_ys.clear()
+
+
+def _count(count: Callable[[list[Array]], list[float]], ys: list[Array | None]) -> list[float]:
+    """The accuracy of each outputs (N, n_L) in ys as ``count`` (a stack_scorer) counts them,
+    nan for a None (a step between evaluations)."""
+    outputs = [y for y in ys if y is not None]
+    if not outputs:
+        return [math.nan] * len(ys)
+    scores = iter(count(outputs))
+    return [math.nan if y is None else next(scores) for y in ys]
+
+
 def _frozen_all(arrays: list[Array], copy: bool) -> tuple[Array, ...]:
     out = tuple(a.copy() for a in arrays) if copy else tuple(arrays)
     for a in out:
@@ -270,11 +375,13 @@ def _frozen_all(arrays: list[Array], copy: bool) -> tuple[Array, ...]:
 
 
 def _all_finite(zs: Sequence[Array]) -> bool:
-    """Trainer's check of every weight through z, one sum a layer (see trainer._all_finite)."""
-    for z in zs:  # summed flat: the same test, and a reduction over one axis is cheaper
-        if not math.isfinite(_sum(z.ravel())) and not np.isfinite(z).all():
-            return False
-    return True
+    """Trainer's check of every weight through z (see trainer._all_finite), one sum for all the
+    layers: a sum with a term that is not finite is not finite either, so a finite total says
+    every element is; only when it is not is each element checked (the total may overflow)."""
+    total = 0.0
+    for z in zs:
+        total += _sum(z, None)
+    return math.isfinite(total) or all(np.isfinite(z).all() for z in zs)
 
 
 # -- the optimisers' rules, in place -------------------------------------------------------
