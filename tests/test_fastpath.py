@@ -328,28 +328,31 @@ def test_a_big_network_saves_every_few_states_and_undo_stays_exact():
 
 @pytest.mark.parametrize("interrupted_at", [70, FLUSH_EVERY + 44])
 def test_a_fast_run_interrupted_leaves_the_trainer_at_a_state_it_reached(monkeypatch, interrupted_at):
-    """Ctrl+C in the middle of a fast run (in the finiteness check of a step, its losses kept):
-    the trainer is at the last state handed to it (the checkpoint before), with the losses and
-    accuracies of exactly those steps, some of them still waiting to be handed over (the second
-    case after a hand-over of the series), and goes on as an uninterrupted run."""
-    from tui_backprop.engine import fastpath
-
+    """Ctrl+C in the middle of a fast run (in the backward pass of a step, those before it
+    kept): the trainer is at the last state handed to it (the checkpoint before), with the
+    losses and accuracies of exactly those steps, some of them still waiting to be handed over
+    (the second case after a hand-over of the series), and goes on as an uninterrupted run."""
     s = scenario("iris", max_steps=10**6, target_loss=None)  # a classifier with a test set
     t = Trainer(s)
     calls = [0]
-    real = fastpath._all_finite
+    real = FastLoop.descend_of
 
-    def check(*args):
-        calls[0] += 1
-        if calls[0] == interrupted_at:
-            raise KeyboardInterrupt
-        return real(*args)
+    def descend_of(self, *args):
+        descend = real(self, *args)
 
-    monkeypatch.setattr(fastpath, "_all_finite", check)
+        def interrupted(*step):
+            calls[0] += 1
+            if calls[0] == interrupted_at:
+                raise KeyboardInterrupt
+            descend(*step)
+
+        return interrupted
+
+    monkeypatch.setattr(FastLoop, "descend_of", descend_of)
     with pytest.raises(KeyboardInterrupt):
         t.run(FLUSH_EVERY * 2, record=False)
     monkeypatch.undo()
-    reached = interrupted_at // CHECKPOINT_EVERY * CHECKPOINT_EVERY
+    reached = (interrupted_at - 1) // CHECKPOINT_EVERY * CHECKPOINT_EVERY
     assert t.step_count == reached
     series = (t.losses, t.train_losses, t.test_losses, t.train_accuracies, t.test_accuracies)
     assert [len(x) for x in series] == [reached] * 5

@@ -96,20 +96,26 @@ class FastLoop:
         return forward
 
     def training_pass_of(
-        self, Wt: Sequence[Array], b: Sequence[Array], rows: int
-    ) -> tuple[Callable[[Array], tuple[list, list]], Array]:
-        """forward(X) for the training set's ``rows`` samples, writing z of every layer into one
-        buffer, and that buffer: its one sum tells whether every z is finite (_all_finite). The
-        z of a pass are overwritten by the next one, after the step that reads them."""
-        widths = [w.shape[1] for w in Wt]  # W[l].T is (n_{l-1}, n_l)
+        self,
+        Wt: Sequence[Array],
+        b: Sequence[Array],
+        X: Array,
+        T: Array,
+        mean_loss: Callable[[Array, Array, Array], tuple[float, Array | None]],
+    ) -> tuple[Callable[[], tuple[list[Array], list[Array], float, Array | None]], Array]:
+        """train_pass(): z and a of every layer over the training set X, the loss against T
+        (and mse's e), with z written into one buffer; and that buffer, whose one sum tells
+        whether every z is finite (see _all_finite). The z of a pass are overwritten by the
+        next one, which comes after the step that reads them."""
+        rows, widths = len(X), [w.shape[1] for w in Wt]  # W[l].T is (n_{l-1}, n_l)
         flat = np.empty(rows * sum(widths))
         ends = np.cumsum([0, *widths]) * rows
         views = [flat[s:e].reshape(rows, n) for s, e, n in zip(ends[:-1], ends[1:], widths, strict=True)]
         layers, bias, matmul = tuple(zip(Wt, b, self.fns, views, strict=True)), self.bias, np.matmul
 
-        def forward(x: Array) -> tuple[list[Array], list[Array]]:
+        def train_pass() -> tuple[list[Array], list[Array], float, Array | None]:
             zs, acts = [], []
-            a = x
+            a = X
             for Wlt, bl, fn, z in layers:
                 matmul(a, Wlt, z)  # a @ W[l].T, written into the buffer: the same bits
                 if bias:
@@ -117,9 +123,9 @@ class FastLoop:
                 a = fn(z)
                 zs.append(z)
                 acts.append(a)
-            return zs, acts
+            return (zs, acts, *mean_loss(a, T, z))
 
-        return forward, flat
+        return train_pass, flat
 
     def mean_loss_of(self, n_out: int) -> Callable[[Array, Array, Array], tuple[float, Array | None]]:
         """mean_loss(y, t, z): the batch loss, the mean of the per-sample losses as
@@ -250,7 +256,7 @@ class FastLoop:
 
         update, gd_lr = self.rule(tr.base_learning_rate)  # a constant rate (a schedule: no fast loop)
         forward, mean_loss, counts = self.forward_of(Wt, b), self.mean_loss_of(W[-1].shape[0]), self.counts
-        train_forward, train_flat = self.training_pass_of(Wt, b, len(X))
+        train_pass, train_flat = self.training_pass_of(Wt, b, X, T, mean_loss)
         descend = self.descend_of(W, b, slots, update, gd_lr)
         # the undo history keeps its newest states only: a checkpoint older than those is not taken
         first_kept = steps - (tr.history_limit - 1) * CHECKPOINT_EVERY
@@ -262,8 +268,7 @@ class FastLoop:
         for i in range(1, steps + 1):
             if full_in_order:  # the batch is the training set: its forward pass may be known
                 if train is None:
-                    zs, acts = train_forward(X)
-                    train = (zs, acts, *mean_loss(acts[-1], T, zs[-1]))
+                    train = train_pass()
                 x, tt = X, T
                 zs, acts, loss, e = train
             else:
@@ -275,9 +280,8 @@ class FastLoop:
             descend(t_opt, x, tt, zs, acts, e)
             k += 1
             if every == 1 or k % every == 0 or k >= max_steps:
-                train_zs, train_acts = train_forward(X)
-                train_loss, train_e = mean_loss(train_acts[-1], T, train_zs[-1])
-                train = (train_zs, train_acts, train_loss, train_e) if full_in_order else None
+                train_zs, train_acts, train_loss, train_e = evaluation = train_pass()
+                train = evaluation if full_in_order else None
                 if train_loss < best:
                     best = train_loss
                 test_loss = test_y = None
@@ -287,7 +291,9 @@ class FastLoop:
                     test_loss, test_y = mean_loss(test_acts[-1], T_test, test_zs[-1])[0] + 0.0, test_acts[-1]
                 accuracy = evaluated(loss, train_loss, train_acts[-1], test_loss, test_y)
                 if train_loss > limit or not (
-                    isfinite(loss) and isfinite(train_loss) and _all_finite(train_zs, train_flat)
+                    isfinite(loss)
+                    and isfinite(train_loss)
+                    and (isfinite(_sum(train_flat)) or _all_finite(train_zs))  # one sum: see _all_finite
                 ):
                     stop = "diverged"
                 elif target_loss is not None and train_loss < target_loss:
@@ -299,7 +305,7 @@ class FastLoop:
             else:
                 train = None
                 skipped(loss)
-                if not (isfinite(loss) and _all_finite(zs, train_flat if full_in_order else None)):
+                if not (isfinite(loss) and (full_in_order and isfinite(_sum(train_flat)) or _all_finite(zs))):
                     stop = "diverged"
                 elif k >= max_steps:
                     stop = "max_steps"
@@ -432,17 +438,14 @@ def _frozen_all(arrays: list[Array], copy: bool) -> tuple[Array, ...]:
     return out
 
 
-def _all_finite(zs: Sequence[Array], flat: Array | None = None) -> bool:
+def _all_finite(zs: Sequence[Array]) -> bool:
     """Trainer's check of every weight through z (see trainer._all_finite): whether every z is
-    finite, by one sum over the buffer ``flat`` that holds them all (or one a layer). A sum with
-    a term that is not finite is not finite either, so a finite total says every element is;
-    only when it is not is each element checked (a sum of finite terms may overflow)."""
-    if flat is not None:
-        total = _sum(flat)
-    else:
-        total = 0.0
-        for z in zs:
-            total += _sum(z, None)
+    finite. A sum with a term that is not finite is not finite either, so a finite sum says
+    every element is (the loop sums the training set's z, all in one buffer, before it calls
+    this); only when it is not is each element checked (a sum of finite terms may overflow)."""
+    total = 0.0
+    for z in zs:
+        total += _sum(z, None)
     return math.isfinite(total) or all(np.isfinite(z).all() for z in zs)
 
 
