@@ -112,6 +112,20 @@ class FastLoop:
         ends = np.cumsum([0, *widths]) * rows
         views = [flat[s:e].reshape(rows, n) for s, e, n in zip(ends[:-1], ends[1:], widths, strict=True)]
         layers, bias, matmul = tuple(zip(Wt, b, self.fns, views, strict=True)), self.bias, np.matmul
+        if len(layers) == 2 and bias:  # written out: the same operations, without the loop
+            (Wt_0, b_0, f_0, z_0), (Wt_1, b_1, f_1, z_1) = layers
+            add = np.add
+
+            def two_layer_pass() -> tuple[list[Array], list[Array], float, Array | None]:
+                matmul(X, Wt_0, z_0)
+                add(z_0, b_0, z_0)  # z += b, in the buffer
+                a_0 = f_0(z_0)
+                matmul(a_0, Wt_1, z_1)
+                add(z_1, b_1, z_1)
+                a_1 = f_1(z_1)
+                return ([z_0, z_1], [a_0, a_1], *mean_loss(a_1, T, z_1))
+
+            return two_layer_pass, flat
 
         def train_pass() -> tuple[list[Array], list[Array], float, Array | None]:
             zs, acts = [], []
@@ -185,6 +199,8 @@ class FastLoop:
         W[l] is updated once the delta below it, which needs W[l] as it was, is computed."""
         update_biases, last = self.update_biases, len(W) - 1
         delta_of = self.output_delta_of(W[last].shape[0])
+        if last == 1 and lr is not None and update_biases:
+            return _two_layer_gd(W, b, self.grads[0], delta_of, lr)
         layers = tuple((l, W[l], b[l], self.grads[l - 1] if l else None) for l in range(last, -1, -1))
 
         def descend(t: int, x: Array, tt: Array, zs: list[Array], acts: list[Array], e: Array | None) -> None:
@@ -339,6 +355,42 @@ class FastLoop:
         tr.opt_state = OptimizerState(t_opt, {name: _frozen_all(a, copy) for name, a in slots.items()})
         tr.step_count, tr.position, tr.stop_reason, tr.best_train_loss = k, pos, stop, best
         tr.last_record = None
+
+
+def _two_layer_gd(
+    W: list[Array],
+    b: list[Array],
+    grad_0: Callable[[Array, Array], Array],
+    delta_of: Callable[[Array, Array, Array, Array | None], Array],
+    lr: float,
+) -> Callable[[int, Array, Array, list[Array], list[Array], Array | None], None]:
+    """FastLoop.descend_of's descend for two layers, gd and biases updated (xor, iris, circle,
+    spiral and the like), written out without its loop over the layers: the same operations in
+    the same order, a few Python statements fewer on the hot path of small networks."""
+
+    def descend(t: int, x: Array, tt: Array, zs: list[Array], acts: list[Array], e: Array | None) -> None:
+        B = float(x.shape[0])
+        z_0, z_1 = zs
+        a_0, a_1 = acts
+        delta = delta_of(a_1, tt, z_1, e)  # layer 2, then layer 1 from its delta and W[1] as it was
+        grad_w = delta.T @ a_0
+        grad_w /= B
+        grad_b = _sum(delta, 0) / B
+        delta_0 = delta @ W[1]
+        delta_0 *= grad_0(z_0, a_0)
+        grad_w *= lr
+        W[1] -= grad_w
+        grad_b *= lr
+        b[1] -= grad_b
+        grad_w = delta_0.T @ x
+        grad_w /= B
+        grad_b = _sum(delta_0, 0) / B
+        grad_w *= lr
+        W[0] -= grad_w
+        grad_b *= lr
+        b[0] -= grad_b
+
+    return descend
 
 
 class _Pending:
