@@ -423,6 +423,27 @@ def test_a_learning_rate_edit_between_fast_runs_is_the_rate_the_next_fast_run_ta
     assert fast.current_record().learning_rate == 0.125
 
 
+@pytest.mark.parametrize(
+    "name,optimizer,written_out",
+    [
+        ("xor", "gd", True),
+        ("iris", "gd", True),
+        ("xor", "momentum", False),
+        ("spiral", "gd", False),
+        ("mazur_2_2_2", "gd", False),
+        ("mlp_error_signal", "gd", False),
+    ],
+)
+def test_two_layers_with_gd_take_the_backward_pass_written_out(name, optimizer, written_out):
+    """Which backward pass a run takes: the bit-for-bit tests above cover both (mazur_2_2_2's
+    biases stay, mlp_error_signal has none)."""
+    t = Trainer(scenario(name, optimizer=optimizer))
+    loop = FastLoop(t)
+    update, lr = loop.rule(t.base_learning_rate)
+    descend = loop.descend_of([w.copy() for w in t.W], [v.copy() for v in t.b], {}, update, lr)
+    assert ("_two_layer_gd" in descend.__qualname__) == written_out
+
+
 def test_a_schedule_takes_the_ordinary_path():
     s = dataclasses.replace(scenario("xor"), schedule="exponential", gamma=0.99)
     assert FastLoop.of(Trainer(s)) is None
