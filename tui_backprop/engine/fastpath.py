@@ -18,6 +18,14 @@ handful of references), a copy every CHECKPOINT_EVERY steps (only those the undo
 can keep), and the Trainer takes a run's last step on its ordinary path, so that the state
 before it is saved as usual. Undo further back steps on again from the nearest saved state.
 
+What the loop keeps of each step waits in plain lists (``_Pending``) and goes to the
+Trainer's series every FLUSH_EVERY steps, at the end, and when the run is interrupted; a
+classifier's accuracies are counted then, the kept outputs of many steps in one vectorised
+count, unless target_accuracy needs them at each step. The functions of a run (forward pass,
+loss, output delta, backward pass and update) are made once as closures over its arrays; the
+training set's z of every layer share one buffer, whose single sum checks them all for the
+divergence rule; mse keeps y - t for the output delta. Each keeps the Trainer's bits.
+
 Covered: gd, momentum and adam; any batch mode and order; biases or none, updated or frozen;
 a test set; evaluate_every. A penalty (l1, l2) or the proportional error split takes the
 ordinary path (``FastLoop.of`` returns None), as does an optimiser this module does not know.
