@@ -114,7 +114,8 @@ class FastLoop:
         """train_pass(): z and a of every layer over the training set X, the loss against T
         (and mse's e), with z written into one buffer; and that buffer, whose one sum tells
         whether every z is finite (see _all_finite). The z of a pass are overwritten by the
-        next one, which comes after the step that reads them."""
+        next one, which comes after the step that reads them (so is an identity layer's a, which
+        is its z: no classifier, whose outputs _Pending keeps longer, ends in one)."""
         rows, widths = len(X), [w.shape[1] for w in Wt]  # W[l].T is (n_{l-1}, n_l)
         flat = np.empty(rows * sum(widths))
         ends = np.cumsum([0, *widths]) * rows
