@@ -22,7 +22,9 @@ The networks:
           without any training-set loss is printed too ("bare"), for reference.
 
 The variants run interleaved, R times each, and each is scored by its median time per step
-(the machine is shared: the median of interleaved runs is what survives other load). With
+(the machine is shared: the median of interleaved runs is what survives other load). Beside
+the ratio of medians, the verdict's, are printed the ratio of minima (the least disturbed run
+of each) and the paired ratio: the median over the R rounds of each round's variant / loop. With
 ``--clock cpu`` the time is this process's CPU time (time.process_time) instead of the wall
 clock: on a machine shared with other work, the time slices other processes take are left
 out of both the baseline and the engine (BLAS runs on one thread, so CPU time is the step's). Before
@@ -200,9 +202,15 @@ def bench(name, steps, repeats):
     for variant, target in TARGETS[name].items():
         ratio = statistics.median(times[variant]) / base
         best = min(times[variant]) / min(times["loop"])  # the least disturbed run of each
+        # each round's ratio, its variant and loop run back to back: a load that drifts between
+        # rounds moves both alike
+        paired = statistics.median(v / b for v, b in zip(times[variant], times["loop"], strict=True))
         verdict = "PASS" if ratio <= target else "FAIL"
         failed |= verdict == "FAIL"
-        print(f"{variant} / loop = {ratio:.3f}x (minima {best:.3f}x)  (target <= {target}x)  {verdict}")
+        print(
+            f"{variant} / loop = {ratio:.3f}x (minima {best:.3f}x, paired {paired:.3f}x)"
+            f"  (target <= {target}x)  {verdict}"
+        )
     return failed
 
 
