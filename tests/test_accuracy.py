@@ -18,7 +18,7 @@ from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario, write_trace
 from tui_backprop.cli import main
-from tui_backprop.engine.accuracy import classifier_of, confusion_matrix
+from tui_backprop.engine.accuracy import Classifier, classifier_of, confusion_matrix
 from tui_backprop.scenario.reader import ScenarioError
 from tui_backprop.trace.reader import read_trace
 from tui_backprop.trace.verify import verify
@@ -352,3 +352,27 @@ def test_a_run_stopped_by_target_accuracy_is_exported_and_checked(tmp_path, caps
     assert doc["steps"][-1]["train_accuracy"] == 1.0
     assert all(st["train_accuracy"] < 1.0 for st in doc["steps"][:-1])
     assert main(["--check", str(path)]) == 0
+
+
+@pytest.mark.parametrize("kind,outputs", [("binary", 1), ("multilabel", 3), ("multiclass", 4)])
+def test_a_stack_scorer_gives_the_accuracy_of_each_outputs_as_its_scorer_does(kind, outputs):
+    """The fast path counts many steps' outputs at once: each accuracy is the one the count of
+    right samples of that step gives, ties, nan and outputs at the threshold included."""
+    rng = np.random.default_rng(outputs)
+    B = 7
+    if kind == "multiclass":
+        T = np.eye(outputs)[rng.integers(0, outputs, B)]
+    else:
+        T = rng.integers(0, 2, (B, outputs)).astype(float)
+    ys = [rng.random((B, outputs)) for _ in range(9)]
+    ys[1][0] = np.nan  # a diverged output
+    ys[2][:] = 0.5  # every output at the threshold, every multiclass output tied
+    ys[3] = (T >= 0.5) * 1.0  # all right
+    c = Classifier(kind, outputs)
+    want = []
+    for y in ys:
+        right = c.predict(y) == c.labels(T)
+        right = right.all(axis=1) if right.ndim == 2 else right
+        want.append(int(right.sum()) / B)
+    assert c.stack_scorer(T)(ys) == want == [c.scorer(T)(y) for y in ys]
+    assert want[3] == 1.0

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from tui_backprop import Trainer, load_scenario
-from tui_backprop.engine.fastpath import CHECKPOINT_EVERY, FastLoop
+from tui_backprop.engine.fastpath import CHECKPOINT_EVERY, FLUSH_EVERY, FastLoop
+from tui_backprop.engine.losses import get_loss
 from tui_backprop.scenario.overrides import parse_set
 
 DATA = Path(__file__).parent / "data"
@@ -325,31 +326,85 @@ def test_a_big_network_saves_every_few_states_and_undo_stays_exact():
     assert state(t)["W"] == [bits(w) for w in t.initial_W]
 
 
-def test_a_fast_run_interrupted_leaves_the_trainer_at_a_state_it_reached(monkeypatch):
-    """Ctrl+C in the middle of a fast run (here in step 70, its losses appended): the trainer is
-    at the last state handed to it (the checkpoint after step 64), with the losses of exactly
-    those steps, and goes on as an uninterrupted run."""
-    from tui_backprop.engine import fastpath
-
-    s = scenario("iris", max_steps=10**6, target_loss=None)
+@pytest.mark.parametrize("interrupted_at", [70, FLUSH_EVERY + 44])
+def test_a_fast_run_interrupted_leaves_the_trainer_at_a_state_it_reached(monkeypatch, interrupted_at):
+    """Ctrl+C in the middle of a fast run (in the backward pass of a step, those before it
+    kept): the trainer is at the last state handed to it (the checkpoint before), with the
+    losses and accuracies of exactly those steps, some of them still waiting to be handed over
+    (the second case after a hand-over of the series), and goes on as an uninterrupted run."""
+    s = scenario("iris", max_steps=10**6, target_loss=None)  # a classifier with a test set
     t = Trainer(s)
     calls = [0]
-    real = fastpath._all_finite
+    real = FastLoop.descend_of
 
-    def check(zs):
-        calls[0] += 1
-        if calls[0] == 70:
-            raise KeyboardInterrupt
-        return real(zs)
+    def descend_of(self, *args):
+        descend = real(self, *args)
 
-    monkeypatch.setattr(fastpath, "_all_finite", check)
+        def interrupted(*step):
+            calls[0] += 1
+            if calls[0] == interrupted_at:
+                raise KeyboardInterrupt
+            descend(*step)
+
+        return interrupted
+
+    monkeypatch.setattr(FastLoop, "descend_of", descend_of)
     with pytest.raises(KeyboardInterrupt):
-        t.run(200, record=False)
+        t.run(FLUSH_EVERY * 2, record=False)
     monkeypatch.undo()
-    assert t.step_count == 2 * CHECKPOINT_EVERY
-    assert len(t.losses) == len(t.train_losses) == len(t.test_losses) == t.step_count
+    reached = (interrupted_at - 1) // CHECKPOINT_EVERY * CHECKPOINT_EVERY
+    assert t.step_count == reached
+    series = (t.losses, t.train_losses, t.test_losses, t.train_accuracies, t.test_accuracies)
+    assert [len(x) for x in series] == [reached] * 5
     t.run(10, record=False)
-    assert state(t) == state(stepped(s, 2 * CHECKPOINT_EVERY + 10))
+    assert state(t) == state(stepped(s, reached + 10))
+
+
+def test_a_hand_over_cut_short_by_ctrl_c_is_made_again_in_whole(monkeypatch):
+    """Ctrl+C while the series are being extended (after the losses, before the accuracies):
+    the handler hands the waiting steps over again, and every series holds each step once."""
+    s = scenario("iris", max_steps=10**6, target_loss=None)
+    t = Trainer(s)
+    real, calls = t.train_accuracies.extend, [0]
+
+    def extend(values):
+        calls[0] += 1
+        if calls[0] == 1:
+            raise KeyboardInterrupt
+        real(values)
+
+    monkeypatch.setattr(t.train_accuracies, "extend", extend)
+    with pytest.raises(KeyboardInterrupt):
+        t.run(FLUSH_EVERY + 10, record=False)
+    reached = FLUSH_EVERY - CHECKPOINT_EVERY  # the hand-over of the series comes before the state's
+    assert t.step_count == reached
+    assert state(t) == state(stepped(s, reached))
+
+
+@pytest.mark.parametrize("name,changes", [("iris", {"evaluate_every": 5}), ("xor", {}), ("blobs_784", {})])
+def test_a_run_longer_than_a_hand_over_keeps_every_steps_losses_and_accuracies(name, changes):
+    """Several hand-overs of the series (classifiers: their accuracies counted at each)."""
+    s = scenario(name, max_steps=10**6, target_loss=None, **changes)
+    n = 2 * FLUSH_EVERY + 9 if name != "blobs_784" else FLUSH_EVERY + 3
+    fast = Trainer(s)
+    fast.run(n, record=False)
+    assert fast.classifier is not None and len(fast.train_accuracies) == n
+    assert state(fast) == state(stepped(s, n))
+
+
+@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("B", [1, 2, 4, 7, 8, 9, 16, 63, 64, 129, 1000])
+def test_the_fast_mse_is_the_mean_of_the_per_sample_losses_bit_for_bit(B, n):
+    """mse keeps y - t for the output delta and, with one output, takes its square as the
+    per-sample loss: the same bits as losses._mse and the Trainer's mean of it."""
+    rng = np.random.default_rng(B * 10 + n)
+    y, t = rng.random((B, n)), rng.random((B, n))
+    y[0, 0] = 1e-300 if B > 1 else y[0, 0]  # a square that underflows
+    loss = FastLoop(Trainer(scenario("xor"))).mean_loss_of(n)
+    got, e = loss(y, t, y)
+    sample_losses = get_loss("mse").fn(y, t, y)
+    assert bits(got) == bits(float(np.add.reduce(sample_losses) / sample_losses.size))
+    assert bits(e) == bits(y - t)
 
 
 def test_a_learning_rate_edit_between_fast_runs_is_the_rate_the_next_fast_run_takes():
@@ -366,6 +421,27 @@ def test_a_learning_rate_edit_between_fast_runs_is_the_rate_the_next_fast_run_ta
         slow.step()
     assert state(fast) == state(slow)
     assert fast.current_record().learning_rate == 0.125
+
+
+@pytest.mark.parametrize(
+    "name,optimizer,written_out",
+    [
+        ("xor", "gd", True),
+        ("iris", "gd", True),
+        ("xor", "momentum", False),
+        ("spiral", "gd", False),
+        ("mazur_2_2_2", "gd", False),
+        ("mlp_error_signal", "gd", False),
+    ],
+)
+def test_two_layers_with_gd_take_the_backward_pass_written_out(name, optimizer, written_out):
+    """Which backward pass a run takes: the bit-for-bit tests above cover both (mazur_2_2_2's
+    biases stay, mlp_error_signal has none)."""
+    t = Trainer(scenario(name, optimizer=optimizer))
+    loop = FastLoop(t)
+    update, lr = loop.rule(t.base_learning_rate)
+    descend = loop.descend_of([w.copy() for w in t.W], [v.copy() for v in t.b], {}, update, lr)
+    assert ("_two_layer_gd" in descend.__qualname__) == written_out
 
 
 def test_a_schedule_takes_the_ordinary_path():

@@ -87,3 +87,18 @@ def test_a_value_kept_exactly_can_be_replaced_and_a_grouped_one_cannot():
         s[0] = 1.0
     with pytest.raises(IndexError):
         s[10] = 1.0
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 40])
+def test_extend_is_append_of_each_value_in_turn(chunk):
+    """extend, in chunks of any size, folds the old values into the same groups as appends."""
+    rng = np.random.default_rng(chunk)
+    values = rng.normal(size=300).tolist()
+    values[17] = float("nan")  # a step between evaluations
+    appended, extended = LossSeries(window=8, buckets=4), LossSeries(window=8, buckets=4)
+    for v in values:
+        appended.append(v)
+    for k in range(0, len(values), chunk):
+        extended.extend(values[k : k + chunk])
+    assert extended == appended and extended.offset > 0
+    assert extended[len(values) - 8 :].tolist() == values[-8:]

@@ -63,7 +63,7 @@ def test_help_and_list_load_neither_numpy_nor_the_ui(flag):
 
 def test_check_of_a_scenario_loads_neither_the_ui_nor_the_trace_reader():
     loaded = loaded_after("from tui_backprop.__main__ import main\nmain(['--check', 'xor'])")
-    assert "tui_backprop.scenario.reader" in loaded
+    assert "tui_backprop.scenario.check" in loaded
     unneeded = ("tui_backprop.trace.reader", "tui_backprop.runs.vary", "tui_backprop.tutor.worked")
     assert not offenders(loaded, UI) and not [m for m in unneeded if m in loaded]
 

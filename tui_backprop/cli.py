@@ -421,8 +421,9 @@ def _list() -> int:
 
 def _check(paths: list[str], overrides: Sequence[Override] = (), verify: bool = True) -> int:
     """Validate scenario files and traces (see is_trace); ``verify``: recompute each trace's
-    numbers (trace/verify.py), not only its format and shapes."""
-    from .scenario.reader import load_scenario
+    numbers (trace/verify.py), not only its format and shapes. A scenario is checked as loading it
+    checks it, without making its arrays: no numpy unless drawn numbers decide (scenario/check.py)."""
+    from .scenario.check import check_scenario
 
     failed = False
     for path in paths:
@@ -439,7 +440,7 @@ def _check(paths: list[str], overrides: Sequence[Override] = (), verify: bool = 
                 checked = "every number recomputed" if verify else "not recomputed (--no-verify)"
                 what = f"trace of {rec.scenario}, {describe_kept(rec)}, stopped: {rec.stop_reason}, {checked}"
             else:
-                what = str(load_scenario(path, overrides))
+                what = str(check_scenario(path, overrides))
         except BackpropError as e:
             print(str(e), file=sys.stderr)
             failed = True

@@ -83,6 +83,26 @@ class Classifier:
             return lambda y: count((y >= THRESHOLD) == labels) / n
         return lambda y: count(((y >= THRESHOLD) == labels).all(axis=1)) / n
 
+    def stack_scorer(self, t: Array) -> Callable[[Sequence[Array]], list[float]]:
+        """``scorer(t)`` of K outputs at once: K arrays y (B, n_L) give the K accuracies, the
+        same floats as K calls (each count of right samples is an integer, and count / B is
+        rounded once either way), for about the cost of two: the fast path counts in batches."""
+        labels, n = self.labels(t), len(t)
+        count = np.add.reduce  # of booleans: an integer count
+        if not n:
+            return lambda ys: [float("nan")] * len(ys)
+
+        def right(ys: Sequence[Array]) -> Array:
+            """(K, B): whether each output classifies its sample right."""
+            y = np.concatenate(ys)  # (K B, n_L)
+            if self.kind == "multiclass":
+                return y.argmax(axis=1).reshape(-1, n) == labels
+            if self.outputs == 1:
+                return (y[:, 0] >= THRESHOLD).reshape(-1, n) == labels[:, 0]
+            return ((y >= THRESHOLD).reshape(-1, n, self.outputs) == labels).all(axis=2)
+
+        return lambda ys: (count(right(ys), 1) / n).tolist()
+
     def confusion(self, y: Array, t: Array) -> Array | None:
         """Counts (K, K) of samples by true class (row) and predicted class (column), from the
         outputs y (B, n_L) and targets t (B, n_L); None for multilabel."""

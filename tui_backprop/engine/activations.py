@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .names import ALIASES
+
 Array = np.ndarray
 
 LEAKY_SLOPE = 0.01
@@ -184,7 +186,6 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("softmax", _softmax, _softmax_grad, "e^z_j / sum_k e^z_k", "(with cross_entropy) y - t"),
     )
 }
-ALIASES = {"linear": "identity"}
 
 
 def get_activation(name: str) -> Activation:

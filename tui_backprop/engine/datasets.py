@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .names import GENERATORS as GENERATORS  # the names of the sets below, for their readers
+from .names import REGRESSION
+
 Array = np.ndarray
 if TYPE_CHECKING:  # numpy.random loads when a set is drawn: checking a scenario does not need it
     Rng = np.random.Generator
@@ -111,7 +114,6 @@ PLANE_SETS: dict[str, Callable[[int, float, Rng], tuple[Array, Array]]] = {
     "moons": moons,
     "plane": plane,
 }
-REGRESSION = ("plane",)
 
 
 def blobs(
@@ -170,6 +172,3 @@ def generate(
     if name in REGRESSION:
         return X, y.astype(float)[:, None]
     return X, encode(y, n_out, negative)
-
-
-GENERATORS = (*PLANE_SETS, "blobs")

@@ -18,6 +18,14 @@ handful of references), a copy every CHECKPOINT_EVERY steps (only those the undo
 can keep), and the Trainer takes a run's last step on its ordinary path, so that the state
 before it is saved as usual. Undo further back steps on again from the nearest saved state.
 
+What the loop keeps of each step waits in plain lists (``_Pending``) and goes to the
+Trainer's series every FLUSH_EVERY steps, at the end, and when the run is interrupted; a
+classifier's accuracies are counted then, the kept outputs of many steps in one vectorised
+count, unless target_accuracy needs them at each step. The functions of a run (forward pass,
+loss, output delta, backward pass and update) are made once as closures over its arrays; the
+training set's z of every layer share one buffer, whose single sum checks them all for the
+divergence rule; mse keeps y - t for the output delta. Each keeps the Trainer's bits.
+
 Covered: gd, momentum and adam; any batch mode and order; biases or none, updated or frozen;
 a test set; evaluate_every. A penalty (l1, l2) or the proportional error split takes the
 ordinary path (``FastLoop.of`` returns None), as does an optimiser this module does not know.
@@ -38,6 +46,7 @@ Array = np.ndarray
 _sum = np.add.reduce  # what ndarray.sum calls: the same bits as the Trainer's sums
 
 CHECKPOINT_EVERY = 32  # steps between two copies of the state kept for undo (at most this many replayed)
+FLUSH_EVERY = 8 * CHECKPOINT_EVERY  # steps whose losses wait in lists before the trainer's series take them
 
 
 class FastLoop:
@@ -49,6 +58,8 @@ class FastLoop:
         self.grads = tuple(act.grad for act in net.activations)
         self.loss, self.out_act = net.loss, net.activations[-1]
         self.bias = net.bias
+        # mse keeps e = y - t for the output delta, 2 e / n f'(z), instead of computing it twice
+        self.residual = self.loss.name == "mse"
         opt = trainer.optimizer
         self.optimizer = opt
         self.update_biases = opt.update_biases and net.bias
@@ -69,64 +80,161 @@ class FastLoop:
             return None
         return cls(trainer)
 
-    # -- the maths ----------------------------------------------------------------------
+    # -- the maths, as functions of one run's arrays ---------------------------------------
+    # Each is made once a run, its arrays and constants bound in a closure: a step of a small
+    # network is a few dozen numpy calls, and a lookup or an argument less a call counts.
 
-    def forward(self, Wt: Sequence[Array], b: Sequence[Array], x: Array) -> tuple[list[Array], list[Array]]:
-        """z and a of every layer for inputs x (B, n_0), as Network.forward computes them;
-        ``Wt`` holds the views W[l].T, made once a run (the weights change in place)."""
-        zs, acts = [], []
-        a = x
-        bias = self.bias
-        for Wlt, bl, fn in zip(Wt, b, self.fns, strict=False):  # same lengths; strict costs a check a call
-            z = a @ Wlt
-            if bias:
-                z += bl
-            a = fn(z)
-            zs.append(z)
-            acts.append(a)
-        return zs, acts
+    def forward_of(self, Wt: Sequence[Array], b: Sequence[Array]) -> Callable[[Array], tuple[list, list]]:
+        """forward(x): z and a of every layer for inputs x (B, n_0), as Network.forward computes
+        them; ``Wt`` holds the views W[l].T of the run's weights, which change in place."""
+        layers, bias = tuple(zip(Wt, b, self.fns, strict=True)), self.bias
 
-    def mean_loss(self, y: Array, t: Array, z: Array) -> float:
-        """The batch loss: the mean of the per-sample losses, as Trainer._batch_forward takes it."""
-        sample_losses = self.loss.fn(y, t, z)
-        return float(_sum(sample_losses) / sample_losses.size)
+        def forward(x: Array) -> tuple[list[Array], list[Array]]:
+            zs, acts = [], []
+            a = x
+            for Wlt, bl, fn in layers:
+                z = a @ Wlt
+                if bias:
+                    z += bl
+                a = fn(z)
+                zs.append(z)
+                acts.append(a)
+            return zs, acts
 
-    def descend(
+        return forward
+
+    def training_pass_of(
+        self,
+        Wt: Sequence[Array],
+        b: Sequence[Array],
+        X: Array,
+        T: Array,
+        mean_loss: Callable[[Array, Array, Array], tuple[float, Array | None]],
+    ) -> tuple[Callable[[], tuple[list[Array], list[Array], float, Array | None]], Array]:
+        """train_pass(): z and a of every layer over the training set X, the loss against T
+        (and mse's e), with z written into one buffer; and that buffer, whose one sum tells
+        whether every z is finite (see _all_finite). The z of a pass are overwritten by the
+        next one, which comes after the step that reads them (so is an identity layer's a, which
+        is its z: no classifier, whose outputs _Pending keeps longer, ends in one)."""
+        rows, widths = len(X), [w.shape[1] for w in Wt]  # W[l].T is (n_{l-1}, n_l)
+        flat = np.empty(rows * sum(widths))
+        ends = np.cumsum([0, *widths]) * rows
+        views = [flat[s:e].reshape(rows, n) for s, e, n in zip(ends[:-1], ends[1:], widths, strict=True)]
+        layers, bias, matmul = tuple(zip(Wt, b, self.fns, views, strict=True)), self.bias, np.matmul
+        if len(layers) == 2 and bias:  # written out: the same operations, without the loop
+            (Wt_0, b_0, f_0, z_0), (Wt_1, b_1, f_1, z_1) = layers
+            add = np.add
+
+            def two_layer_pass() -> tuple[list[Array], list[Array], float, Array | None]:
+                matmul(X, Wt_0, z_0)
+                add(z_0, b_0, z_0)  # z += b, in the buffer
+                a_0 = f_0(z_0)
+                matmul(a_0, Wt_1, z_1)
+                add(z_1, b_1, z_1)
+                a_1 = f_1(z_1)
+                return ([z_0, z_1], [a_0, a_1], *mean_loss(a_1, T, z_1))
+
+            return two_layer_pass, flat
+
+        def train_pass() -> tuple[list[Array], list[Array], float, Array | None]:
+            zs, acts = [], []
+            a = X
+            for Wlt, bl, fn, z in layers:
+                matmul(a, Wlt, z)  # a @ W[l].T, written into the buffer: the same bits
+                if bias:
+                    z += bl
+                a = fn(z)
+                zs.append(z)
+                acts.append(a)
+            return (zs, acts, *mean_loss(a, T, z))
+
+        return train_pass, flat
+
+    def mean_loss_of(self, n_out: int) -> Callable[[Array, Array, Array], tuple[float, Array | None]]:
+        """mean_loss(y, t, z): the batch loss, the mean of the per-sample losses as
+        Trainer._batch_forward takes it, and what the output delta reuses of it: e = y - t for
+        mse, None for the other losses. The mean is divided as a Python float (the same
+        division of the same two numbers as numpy's, without its scalar's overhead)."""
+        loss_fn = self.loss.fn
+        if not self.residual:
+
+            def mean_loss(y: Array, t: Array, z: Array) -> tuple[float, Array | None]:
+                sample_losses = loss_fn(y, t, z)
+                return float(_sum(sample_losses)) / sample_losses.size, None
+
+        elif n_out == 1:  # losses._mse: sum_j e_j^2 / n, for one column e^2 itself, bit for bit
+
+            def mean_loss(y: Array, t: Array, z: Array) -> tuple[float, Array | None]:
+                e = y - t
+                sq = e * e
+                return float(_sum(sq.ravel())) / len(sq), e
+
+        else:
+            n = float(n_out)
+
+            def mean_loss(y: Array, t: Array, z: Array) -> tuple[float, Array | None]:
+                e = y - t
+                sample_losses = _sum(e * e, 1)
+                sample_losses /= n
+                return float(_sum(sample_losses)) / len(sample_losses), e
+
+        return mean_loss
+
+    def output_delta_of(self, n_out: int) -> Callable[[Array, Array, Array, Array | None], Array]:
+        """output_delta(y, t, z, e): delta[L] as losses.output_delta computes it; for mse
+        (2 / n) e f'(z) from the e its loss kept, the operations of losses._mse_dy on the
+        same numbers."""
+        loss, out_act, out_grad, two_over_n = self.loss, self.out_act, self.grads[-1], 2.0 / n_out
+
+        def delta_of(y: Array, t: Array, z: Array, e: Array | None) -> Array:
+            if e is None:
+                return output_delta(loss, out_act, y, t, z)
+            delta = two_over_n * e
+            delta *= out_grad(z, y)
+            return delta
+
+        return delta_of
+
+    def descend_of(
         self,
         W: list[Array],
         b: list[Array],
         slots: dict[str, list[Array]],
-        t: int,
-        x: Array,
-        tt: Array,
-        zs: list[Array],
-        acts: list[Array],
         update: Callable[..., None],
         lr: float | None,
-    ) -> None:
-        """The backward pass and the update (``rule``'s), in place: each layer's W[l] is updated once the
-        delta below it, which needs W[l] as it was, is computed."""
-        B = float(x.shape[0])  # a float: numpy converts a Python int scalar slowly (the same bits)
-        grads = self.grads
-        delta = output_delta(self.loss, self.out_act, acts[-1], tt, zs[-1])
-        update_biases = self.update_biases
-        for l in range(len(W) - 1, -1, -1):
-            a_prev = acts[l - 1] if l > 0 else x
-            grad_w = delta.T @ a_prev
-            grad_w /= B
-            grad_b = _sum(delta, 0) / B if update_biases else None
-            if l > 0:
-                delta = (delta @ W[l]) * grads[l - 1](zs[l - 1], acts[l - 1])
-            if lr is not None:  # gd, written out here: the hot path of small networks
-                grad_w *= lr
-                W[l] -= grad_w
+    ) -> Callable[[int, Array, Array, list[Array], list[Array], Array | None], None]:
+        """descend(t, x, tt, zs, acts, e): the backward pass from the forward pass zs, acts of
+        inputs x and targets tt, and the update (``rule``'s, the t-th), in place: each layer's
+        W[l] is updated once the delta below it, which needs W[l] as it was, is computed."""
+        update_biases, last = self.update_biases, len(W) - 1
+        delta_of = self.output_delta_of(W[last].shape[0])
+        if last == 1 and lr is not None and update_biases:
+            return _two_layer_gd(W, b, self.grads[0], delta_of, lr)
+        layers = tuple((l, W[l], b[l], self.grads[l - 1] if l else None) for l in range(last, -1, -1))
+
+        def descend(t: int, x: Array, tt: Array, zs: list[Array], acts: list[Array], e: Array | None) -> None:
+            B = float(x.shape[0])  # a float: numpy converts a Python int scalar slowly (the same bits)
+            delta = delta_of(acts[last], tt, zs[last], e)
+            for l, Wl, bl, grad in layers:
+                a_prev = acts[l - 1] if l else x
+                grad_w = delta.T @ a_prev
+                grad_w /= B
+                grad_b = _sum(delta, 0) / B if update_biases else None
+                if grad is not None:  # (delta @ W[l]) * f'(z[l-1]), the product in place: the same bits
+                    delta = delta @ Wl
+                    delta *= grad(zs[l - 1], a_prev)
+                if lr is not None:  # gd, written out here: the hot path of small networks
+                    grad_w *= lr
+                    Wl -= grad_w
+                    if grad_b is not None:
+                        grad_b *= lr
+                        bl -= grad_b
+                    continue
+                update(Wl, grad_w, slots, "w", l, t)
                 if grad_b is not None:
-                    grad_b *= lr
-                    b[l] -= grad_b
-                continue
-            update(W[l], grad_w, slots, "w", l, t)
-            if grad_b is not None:
-                update(b[l], grad_b, slots, "b", l, t)
+                    update(bl, grad_b, slots, "b", l, t)
+
+        return descend
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -135,20 +243,24 @@ class FastLoop:
 
         Interrupted (Ctrl+C), the trainer stays at the last state the loop handed it (the start,
         or a checkpoint), and the losses of the steps after it are dropped."""
+        pending = _Pending(trainer)
         try:
-            self._run(trainer, steps, save)
+            self._run(trainer, steps, save, pending)
         except BaseException:
+            pending.flush()
             kept = (trainer.losses, trainer.train_losses, trainer.test_losses)
             for series in (*kept, trainer.train_accuracies, trainer.test_accuracies):
                 del series[trainer.step_count :]
             raise
 
-    def _run(self, trainer: Any, steps: int, save: Callable[[], None]) -> None:
+    def _run(self, trainer: Any, steps: int, save: Callable[[], None], pending: _Pending) -> None:
         """Take up to ``steps`` steps of ``trainer`` (fewer when the run stops), in place.
 
         ``save()`` puts the trainer's current state on its undo history: called before the
         first step and at each checkpoint, with the trainer's public state (W, b, opt_state,
-        step_count, position, best_train_loss) set to the loop's, read-only."""
+        step_count, position, best_train_loss) set to the loop's, read-only. The losses and
+        accuracies of the steps wait in ``pending`` (every FLUSH_EVERY steps, and at the end, they
+        go to the trainer's series)."""
         tr = trainer
         save()
         W = [w.copy() for w in tr.W]
@@ -159,86 +271,78 @@ class FastLoop:
         X, T, X_test, T_test = tr.X, tr.T, tr.X_test, tr.T_test
         schedule, every = tr.schedule, tr.evaluate_every
         max_steps, target_loss, limit = tr.scenario.max_steps, tr.scenario.target_loss, tr.divergence_limit
-        losses, train_losses, test_losses = tr.losses, tr.train_losses, tr.test_losses
-        # a classifier's accuracies, counted from the same forward passes as the Trainer counts them
-        classifier, score = tr.classifier, tr.score
-        train_accuracies, test_accuracies = tr.train_accuracies, tr.test_accuracies
         target_accuracy = tr.target_accuracy
+        evaluated, skipped, count_now = pending.evaluated, pending.skipped, pending.count_now
         full_in_order = schedule.size == len(X) and not schedule.shuffle
 
         def at(k: int, pos: Any) -> Any:
             """The position after step k: a full batch in order is an epoch a step."""
             return schedule.position_after(k) if full_in_order else pos
 
-        forward, mean_loss, descend, counts = self.forward, self.mean_loss, self.descend, self.counts
         update, gd_lr = self.rule(tr.base_learning_rate)  # a constant rate (a schedule: no fast loop)
+        forward, mean_loss, counts = self.forward_of(Wt, b), self.mean_loss_of(W[-1].shape[0]), self.counts
+        train_pass, train_flat = self.training_pass_of(Wt, b, X, T, mean_loss)
+        descend = self.descend_of(W, b, slots, update, gd_lr)
         # the undo history keeps its newest states only: a checkpoint older than those is not taken
         first_kept = steps - (tr.history_limit - 1) * CHECKPOINT_EVERY
         isfinite = math.isfinite
-        train: tuple[list[Array], list[Array], float] | None = None  # the training set, current W
+        # the training set's pass for the current W: z, a, loss and mse's e (a full batch in order
+        # takes it as the next step's batch); None until computed
+        train: tuple[list[Array], list[Array], float, Array | None] | None = None
         stop = None
         for i in range(1, steps + 1):
             if full_in_order:  # the batch is the training set: its forward pass may be known
                 if train is None:
-                    zs, acts = forward(Wt, b, X)
-                    train = zs, acts, mean_loss(acts[-1], T, zs[-1])
+                    train = train_pass()
                 x, tt = X, T
-                zs, acts, loss = train
+                zs, acts, loss, e = train
             else:
                 indices, pos = schedule.next_batch(pos)
                 x, tt = X[indices], T[indices]
-                zs, acts = forward(Wt, b, x)
-                loss = mean_loss(acts[-1], tt, zs[-1])
+                zs, acts = forward(x)
+                loss, e = mean_loss(acts[-1], tt, zs[-1])
             t_opt += counts
-            descend(W, b, slots, t_opt, x, tt, zs, acts, update, gd_lr)
+            descend(t_opt, x, tt, zs, acts, e)
             k += 1
             if every == 1 or k % every == 0 or k >= max_steps:
-                train_zs, train_acts = forward(Wt, b, X)
-                train_loss = mean_loss(train_acts[-1], T, train_zs[-1])
-                train = (train_zs, train_acts, train_loss) if full_in_order else None
+                train_zs, train_acts, train_loss, train_e = evaluation = train_pass()
+                train = evaluation if full_in_order else None
                 if train_loss < best:
                     best = train_loss
-                losses.append(loss)
-                train_losses.append(train_loss)
-                accuracy = math.nan
-                if classifier is not None:
-                    accuracy = score(train_acts[-1], T)
-                    train_accuracies.append(accuracy)
+                test_loss = test_y = None
                 if X_test is not None:
-                    test_zs, test_acts = forward(Wt, b, X_test)
+                    test_zs, test_acts = forward(X_test)
                     # + 0.0: the Trainer adds the (absent) penalty, which turns a -0.0 into 0.0
-                    test_losses.append(mean_loss(test_acts[-1], T_test, test_zs[-1]) + 0.0)
-                    if classifier is not None:
-                        test_accuracies.append(score(test_acts[-1], T_test))
+                    test_loss, test_y = mean_loss(test_acts[-1], T_test, test_zs[-1])[0] + 0.0, test_acts[-1]
+                accuracy = evaluated(loss, train_loss, train_acts[-1], test_loss, test_y)
                 if train_loss > limit or not (
-                    isfinite(loss) and isfinite(train_loss) and _all_finite(train_zs)
+                    isfinite(loss)
+                    and isfinite(train_loss)
+                    and (isfinite(_sum(train_flat)) or _all_finite(train_zs))  # one sum: see _all_finite
                 ):
                     stop = "diverged"
                 elif target_loss is not None and train_loss < target_loss:
                     stop = "target_loss"
-                elif target_accuracy is not None and accuracy >= target_accuracy:
+                elif count_now and accuracy >= target_accuracy:
                     stop = "target_accuracy"
                 elif k >= max_steps:
                     stop = "max_steps"
             else:
                 train = None
-                losses.append(loss)
-                train_losses.append(math.nan)
-                if classifier is not None:
-                    train_accuracies.append(math.nan)
-                if X_test is not None:
-                    test_losses.append(math.nan)
-                    if classifier is not None:
-                        test_accuracies.append(math.nan)
-                if not (isfinite(loss) and _all_finite(zs)):
+                skipped(loss)
+                if not (isfinite(loss) and (full_in_order and isfinite(_sum(train_flat)) or _all_finite(zs))):
                     stop = "diverged"
                 elif k >= max_steps:
                     stop = "max_steps"
             if stop is not None:
                 break
-            if i % CHECKPOINT_EVERY == 0 and i > first_kept and i < steps:
-                self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), None, best, copy=True)
-                save()
+            if i % CHECKPOINT_EVERY == 0 and i < steps:
+                if i % FLUSH_EVERY == 0:  # a long run keeps no more than these waiting
+                    pending.flush()
+                if i > first_kept:
+                    self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), None, best, copy=True)
+                    save()
+        pending.flush()
         self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), stop, best, copy=False)
 
     @staticmethod
@@ -262,6 +366,132 @@ class FastLoop:
         tr.last_record = None
 
 
+def _two_layer_gd(
+    W: list[Array],
+    b: list[Array],
+    grad_0: Callable[[Array, Array], Array],
+    delta_of: Callable[[Array, Array, Array, Array | None], Array],
+    lr: float,
+) -> Callable[[int, Array, Array, list[Array], list[Array], Array | None], None]:
+    """FastLoop.descend_of's descend for two layers, gd and biases updated (xor, iris, circle,
+    spiral and the like), written out without its loop over the layers: the same operations in
+    the same order, a few Python statements fewer on the hot path of small networks."""
+
+    def descend(t: int, x: Array, tt: Array, zs: list[Array], acts: list[Array], e: Array | None) -> None:
+        B = float(x.shape[0])
+        z_0, z_1 = zs
+        a_0, a_1 = acts
+        delta = delta_of(a_1, tt, z_1, e)  # layer 2, then layer 1 from its delta and W[1] as it was
+        grad_w = delta.T @ a_0
+        grad_w /= B
+        grad_b = _sum(delta, 0) / B
+        delta_0 = delta @ W[1]
+        delta_0 *= grad_0(z_0, a_0)
+        grad_w *= lr
+        W[1] -= grad_w
+        grad_b *= lr
+        b[1] -= grad_b
+        grad_w = delta_0.T @ x
+        grad_w /= B
+        grad_b = _sum(delta_0, 0) / B
+        grad_w *= lr
+        W[0] -= grad_w
+        grad_b *= lr
+        b[0] -= grad_b
+
+    return descend
+
+
+class _Pending:
+    """The losses and accuracies of the steps a run has taken since it last handed them over,
+    in plain lists, each series as the Trainer appends to it (nan where a step between
+    evaluations has none); ``flush`` extends the Trainer's series with them.
+
+    A classifier's accuracies are counted at ``flush`` too, from the outputs kept of each
+    evaluated step (one vectorised count for all of them, engine/accuracy.py's stack_scorer),
+    unless target_accuracy is set: then the training-set accuracy is counted at each step,
+    which may stop the run (``count_now``)."""
+
+    def __init__(self, tr: Any) -> None:
+        self.tr = tr
+        self.start = len(tr.losses)  # the steps the trainer's series hold: the pending ones follow
+        classifier, self.has_test = tr.classifier, tr.X_test is not None
+        self.classifier = classifier is not None
+        self.count_now = self.classifier and tr.target_accuracy is not None
+        self.score = classifier.scorer(tr.T) if self.count_now else None
+        # the classes of T and T_test worked out once a run
+        self.count_train = classifier.stack_scorer(tr.T) if self.classifier else None
+        self.count_test = classifier.stack_scorer(tr.T_test) if self.classifier and self.has_test else None
+        self.losses: list[float] = []
+        self.train_losses: list[float] = []
+        self.test_losses: list[float] = []
+        self.train_accuracies: list[float] = []  # counted at each step (count_now), or ...
+        self.train_ys: list[Array | None] = []  # ... the outputs (N, n_L) to count at flush; None: nan
+        self.test_ys: list[Array | None] = []
+
+    def evaluated(
+        self, loss: float, train_loss: float, train_y: Array, test_loss: float | None, test_y: Array | None
+    ) -> float:
+        """A step that computed the training- (and test-) set loss from outputs train_y (test_y);
+        its training-set accuracy when counted now (nan otherwise)."""
+        self.losses.append(loss)
+        self.train_losses.append(train_loss)
+        if self.has_test:
+            self.test_losses.append(test_loss)  # type: ignore[arg-type]  # a float with a test set
+            self.test_ys.append(test_y)
+        if self.score is not None:
+            accuracy = self.score(train_y)
+            self.train_accuracies.append(accuracy)
+            return accuracy
+        if self.classifier:
+            self.train_ys.append(train_y)
+        return math.nan
+
+    def skipped(self, loss: float) -> None:
+        """A step between evaluations: its batch loss, nan for the rest."""
+        self.losses.append(loss)
+        self.train_losses.append(math.nan)
+        if self.has_test:
+            self.test_losses.append(math.nan)
+            self.test_ys.append(None)
+        if self.score is not None:
+            self.train_accuracies.append(math.nan)
+        elif self.classifier:
+            self.train_ys.append(None)
+
+    def flush(self) -> None:
+        """Extend the trainer's series with the steps kept here, and forget them. Each series is
+        first cut back to the steps it held before them: a flush that Ctrl+C cut short is made
+        again, in whole, by the next."""
+        tr = self.tr
+        values = [(tr.losses, self.losses), (tr.train_losses, self.train_losses)]
+        if self.has_test:
+            values.append((tr.test_losses, self.test_losses))
+        if self.count_train is not None:
+            counted = self.train_accuracies if self.score else _count(self.count_train, self.train_ys)
+            values.append((tr.train_accuracies, counted))
+            if self.count_test is not None:
+                values.append((tr.test_accuracies, _count(self.count_test, self.test_ys)))
+        for series, kept in values:
+            del series[self.start :]
+            series.extend(kept)
+        self.start += len(self.losses)
+        for kept in (self.losses, self.train_losses, self.test_losses, self.train_accuracies):
+            kept.clear()
+        self.train_ys.clear()
+        self.test_ys.clear()
+
+
+def _count(count: Callable[[list[Array]], list[float]], ys: list[Array | None]) -> list[float]:
+    """The accuracy of each outputs (N, n_L) in ys as ``count`` (a stack_scorer) counts them,
+    nan for a None (a step between evaluations)."""
+    outputs = [y for y in ys if y is not None]
+    if not outputs:
+        return [math.nan] * len(ys)
+    scores = iter(count(outputs))
+    return [math.nan if y is None else next(scores) for y in ys]
+
+
 def _frozen_all(arrays: list[Array], copy: bool) -> tuple[Array, ...]:
     out = tuple(a.copy() for a in arrays) if copy else tuple(arrays)
     for a in out:
@@ -270,11 +500,14 @@ def _frozen_all(arrays: list[Array], copy: bool) -> tuple[Array, ...]:
 
 
 def _all_finite(zs: Sequence[Array]) -> bool:
-    """Trainer's check of every weight through z, one sum a layer (see trainer._all_finite)."""
-    for z in zs:  # summed flat: the same test, and a reduction over one axis is cheaper
-        if not math.isfinite(_sum(z.ravel())) and not np.isfinite(z).all():
-            return False
-    return True
+    """Trainer's check of every weight through z (see trainer._all_finite): whether every z is
+    finite. A sum with a term that is not finite is not finite either, so a finite sum says
+    every element is (the loop sums the training set's z, all in one buffer, before it calls
+    this); only when it is not is each element checked (a sum of finite terms may overflow)."""
+    total = 0.0
+    for z in zs:
+        total += _sum(z, None)
+    return math.isfinite(total) or all(np.isfinite(z).all() for z in zs)
 
 
 # -- the optimisers' rules, in place -------------------------------------------------------

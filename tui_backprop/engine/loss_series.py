@@ -51,6 +51,16 @@ class LossSeries(Sequence[float]):
         if len(exact) >= 2 * self.window:
             self._fold(len(exact) - self.window)
 
+    def extend(self, values: Sequence[float]) -> None:
+        """``append`` of each value in turn, in slices: the groups come out as they would."""
+        exact, full, i = self._exact, 2 * self.window, 0
+        while i < len(values):
+            room = full - len(exact)
+            exact.extend(values[i : i + room])
+            i += room
+            if len(exact) >= full:
+                self._fold(len(exact) - self.window)
+
     def __len__(self) -> int:
         return self.offset + len(self._exact)
 

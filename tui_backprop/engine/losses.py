@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import Activation
+from .names import LOSS_OUTPUTS
 
 Array = np.ndarray
 _sum = np.add.reduce  # ndarray.sum without its Python wrapper: the same bits, less overhead
@@ -94,7 +95,7 @@ LOSSES: dict[str, Loss] = {
             _bce_dy,
             "-(1/n) sum_j [t_j ln y_j + (1 - t_j) ln(1 - y_j)]",
             "(y - t) / (y (1 - y) n)",
-            needs_output="sigmoid",
+            needs_output=LOSS_OUTPUTS["bce"],
         ),
         Loss(
             "cross_entropy",
@@ -102,7 +103,7 @@ LOSSES: dict[str, Loss] = {
             _cross_entropy_dy,
             "-sum_j t_j ln y_j",
             "-t / y",
-            needs_output="softmax",
+            needs_output=LOSS_OUTPUTS["cross_entropy"],
         ),
     )
 }

@@ -22,6 +22,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .names import OPTIMIZER_PARAMS
+
 Array = np.ndarray
 Params = tuple[Array, ...]
 
@@ -180,12 +182,6 @@ class Adam(Optimizer):
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"gd": GD, "momentum": Momentum, "adam": Adam}
-# each optimiser's own parameters: the [training] keys that only it accepts
-OPTIMIZER_PARAMS: dict[str, tuple[str, ...]] = {
-    "gd": (),
-    "momentum": ("momentum",),
-    "adam": ("beta1", "beta2", "epsilon"),
-}
 
 
 def make_optimizer(name: str, lr: float, update_biases: bool = True, **params: float) -> Optimizer:

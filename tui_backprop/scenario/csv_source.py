@@ -9,20 +9,20 @@ A one-hot column's classes are sorted (as strings), so the order does not depend
 order of the rows; every other cell must be a finite number. Problems name the CSV file,
 the [data] key, and for a bad cell its 1-based line in the file and its column name.
 
-The file is read one row at a time, its numbers gathered into float arrays a block at a time,
-within limits: MAX_LINES lines (counted in the bytes first), MAX_COLUMNS cells a row (counted
-in each line before the csv module splits it), MAX_CLASSES classes a one-hot column and
-MAX_VALUES numbers in all, each checked as soon as it is met: a file of any shape is refused in
-about the time it takes to read, and never makes an array larger than the data it may give.
-Nothing of the file (a column name, a cell) is quoted in a message until its header has shown
-it to be this scenario's table, by holding a column that the scenario names: a path to some
-other file is refused without echoing a line of it.
+The file is read one row at a time, its numbers gathered into C doubles (array('d'), no numpy:
+``backprop-tui --check`` reads the file as loading it does), within limits: MAX_LINES lines
+(counted in the bytes first), MAX_COLUMNS cells a row (counted in each line before the csv
+module splits it), MAX_CLASSES classes a one-hot column and MAX_VALUES numbers in all, each
+checked as soon as it is met: a file of any shape is refused in about the time it takes to read,
+and never makes an array larger than the data it may give. Nothing of the file (a column name, a
+cell) is quoted in a message until its header has shown it to be this scenario's table, by
+holding a column that the scenario names: a path to some other file is refused without echoing
+a line of it.
 """
 
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import math
 from array import array
@@ -32,10 +32,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
-
 from ..common.escape import listed, quoted, shown
 from ..common.files import CSV_LIMIT, Unreadable, not_utf8, read_resource
+from .problems import Rows, close_match
 from .sources import MAX_VALUES
 
 if TYPE_CHECKING:
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
 MAX_COLUMNS = 100_000  # cells of one row, the header's too: the input layer's limit of nodes
 MAX_LINES = 500_000  # lines of the file, blank ones and the header included
 MAX_CLASSES = 1_000  # classes of one one_hot column (one node each)
-CHUNK = 65_536  # numbers kept as Python floats before they become an array
 
 
 class _Refused(Exception):
@@ -53,7 +51,7 @@ class _Refused(Exception):
 
 def read_csv(
     r: Reader, t: dict[str, Any], base: Any, n_in: int | None, n_out: int | None
-) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...], dict[str, Any]] | None:
+) -> tuple[Rows, Rows, tuple[str, ...], tuple[str, ...], dict[str, Any]] | None:
     """X (N, n_0), T (N, n_L), input and output names, and the keys to record; None after a problem.
 
     ``base``: the folder of the scenario file (a Path, or the bundled scenarios' Traversable),
@@ -191,7 +189,7 @@ class _Table:
         in_cols: list[str],
         targets: list[str],
         one_hot: set[str],
-    ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    ) -> tuple[Rows, Rows, list[str], list[str]]:
         """X and T and their node names, from the data rows."""
         sides = {"input": in_cols, "output": targets}
         for side, cols in sides.items():
@@ -214,16 +212,15 @@ class _Table:
         width = len(names["input"]) + len(names["output"])
         if n * width > MAX_VALUES:
             self.refuse(f"{self.label}: {n:,} rows of {width:,} numbers is more than {MAX_VALUES:,} numbers")
-        number = np.concatenate(values) if values else np.empty((n, 0))
-        del values
-        onehot: dict[str, tuple[np.ndarray, int]] = {}
+        onehot: dict[str, tuple[list[int], array]] = {}
         for c in labels:  # the code of a class (in the order of first appearance) -> its sorted place
             seen = codes[c][1]
-            rank = np.empty(len(seen), dtype=np.int64)
-            rank[[seen[k] for k in classes[c]]] = np.arange(len(seen))
-            onehot[c] = rank[np.frombuffer(codes[c][0], dtype=np.int64)], len(seen)
-        X = _block(n, in_cols, len(names["input"]), number, numeric, onehot)
-        T = _block(n, targets, len(names["output"]), number, numeric, onehot)
+            rank = [0] * len(seen)
+            for place, k in enumerate(classes[c]):
+                rank[seen[k]] = place
+            onehot[c] = rank, codes[c][0]
+        X = _block(n, in_cols, len(names["input"]), values, numeric, onehot)
+        T = _block(n, targets, len(names["output"]), values, numeric, onehot)
         return X, T, names["input"], names["output"]
 
     def rows(
@@ -232,7 +229,7 @@ class _Table:
         rows: Iterator[tuple[list[str], int]],
         numeric: list[str],
         labels: dict[str, int],
-    ) -> tuple[list[np.ndarray], dict[str, tuple[array, dict[str, int]]], array]:
+    ) -> tuple[array, dict[str, tuple[array, dict[str, int]]], array]:
         """Every data row: its numbers (row after row, in the order of ``numeric``), the class
         code of each one-hot cell (in the order the classes first appear) with the classes, and
         its line. ``labels``: the one-hot columns, and how many classes each may have."""
@@ -240,9 +237,7 @@ class _Table:
         index = {h: j for j, h in enumerate(header)}
         picks = [index[c] for c in numeric]
         pick = itemgetter(*picks) if len(picks) > 1 else (lambda cells: (cells[picks[0]],))
-        values: list[np.ndarray] = []  # blocks of rows of numbers, about CHUNK numbers each
-        rows_a_chunk = max(1, CHUNK // max(1, len(picks)))
-        chunk: list[tuple[float, ...]] = []
+        values = array("d")  # the numbers of every row, one row after the other
         codes: dict[str, tuple[array, dict[str, int]]] = {c: (array("q"), {}) for c in labels}
         lines = array("q")
         cells_read = len(picks) + len(labels)
@@ -260,10 +255,7 @@ class _Table:
                     self.bad_cell(pick(cells), numeric, line)
                 if not math.isfinite(sum(row)):  # nan or inf, or a sum that overflows
                     self.not_finite(row, pick(cells), numeric, line)
-                chunk.append(row)
-                if len(chunk) == rows_a_chunk:
-                    values.append(np.array(chunk, dtype=float))
-                    chunk = []
+                values.extend(row)
             if len(lines) * cells_read > MAX_VALUES:  # a one-hot cell makes one number at least
                 self.refuse(f"{self.label}: more than {MAX_VALUES:,} numbers (line {line})")
             for c, most in labels.items():
@@ -275,8 +267,6 @@ class _Table:
                         self.too_many_classes(c, most, [*seen, s], line)
                     code = seen[s] = len(seen)
                 order.append(code)
-        if chunk:
-            values.append(np.array(chunk, dtype=float))
         return values, codes, lines
 
     def class_bound(self, c: str, cols: list[str]) -> int:
@@ -335,8 +325,8 @@ class _Table:
 def _did_you_mean(c: str, header: list[str]) -> str:
     """`` (did you mean 'label'?)``: the header's name closest to ``c``, when one is close (a
     header of thousands of names is not searched)."""
-    hint = difflib.get_close_matches(c, header, n=1) if len(header) <= 1000 else []
-    return f" (did you mean {quoted(hint[0])}?)" if hint else ""
+    hint = close_match(c, header) if len(header) <= 1000 else None
+    return f" (did you mean {quoted(hint)}?)" if hint else ""
 
 
 def _node_names(cols: list[str], classes: dict[str, list[str]]) -> list[str]:
@@ -355,26 +345,29 @@ def _block(
     n: int,
     cols: list[str],
     width: int,
-    number: np.ndarray,
+    number: array,
     numeric: list[str],
-    onehot: dict[str, tuple[np.ndarray, int]],
-) -> np.ndarray:
-    """The (n, width) array of ``cols``: a numeric column as read, a one-hot column as one 0/1
-    column per class (``onehot``: the sorted place of each row's class, and how many classes)."""
-    out = np.zeros((n, width))
+    onehot: dict[str, tuple[list[int], array]],
+) -> Rows:
+    """The n rows of ``width`` numbers of ``cols``: a numeric column as read (``number``: n rows of
+    the ``numeric`` columns), a one-hot column as one 0/1 column per class (``onehot``: the
+    sorted place of each class code, and each row's code). Column by column, in C slices."""
+    out = array("d", bytes(8 * n * width))
     column = {c: j for j, c in enumerate(numeric)}
-    at, places, columns = 0, [], []
+    at = 0
     for c in cols:
         if c in onehot:
-            place, count = onehot[c]
-            out[np.arange(n), at + place] = 1.0
+            rank, codes = onehot[c]
+            count = len(rank)
+            one_hot = [bytes(array("d", [float(j == k) for j in range(count)])) for k in range(count)]
+            block = array("d", b"".join(map(one_hot.__getitem__, map(rank.__getitem__, codes))))
+            for k in range(count):  # the rows of each class's column, at once
+                out[at + k :: width] = block[k::count]
             at += count
         else:
-            places.append(at)
-            columns.append(column[c])
+            out[at::width] = number[column[c] :: len(numeric)]
             at += 1
-    out[:, places] = number[:, columns]  # every numeric column at once
-    return out
+    return Rows(out, width)
 
 
 def _columns(

@@ -13,13 +13,12 @@ scenario/format_v1.py.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..common.escape import quoted
-from .problems import MISSING, Reader
+from .problems import MISSING, Reader, close_match
 
 REQUIRED: Any = MISSING  # a Key's default when the file must give the key
 
@@ -146,8 +145,8 @@ def check_choice(r: Reader, table: str, where: str, key: Key, v: str) -> bool:
         either = " or ".join('"' + w + '"' for w in key.choices)
         message = f"expected {either}, got {quoted(v)}"
     else:
-        hint = difflib.get_close_matches(v, key.choices, n=1) if key.hint else []
-        also = f" (did you mean {hint[0]!r}?)" if hint else ""
+        hint = close_match(v, key.choices) if key.hint else None
+        also = f" (did you mean {hint!r}?)" if hint else ""
         message = f"unknown {key.name} {quoted(v)}{also}; expected one of {', '.join(key.choices)}"
     r.problem(table, where, message)
     return False

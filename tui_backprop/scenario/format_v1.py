@@ -1,5 +1,7 @@
 """Scenario format 1, declared once: every table, every key, its kind, default, range and meaning.
 
+The names it offers (activations, losses, optimisers, generators, features) are the engine's,
+from its modules that import no numpy (engine/names.py, engine/terms.py, engine/schedule.py).
 scenario/reader.py reads a file through this declaration (scenario/declare.py), and the rules that
 tie keys together (layers against activations, explicit weights against layers, one data source)
 stay as code beside it there. The reference page docs/scenario-keys.md and the JSON Schema
@@ -9,12 +11,10 @@ tui_backprop/schemas/scenario-v1.schema.json are generated from it by
 
 from __future__ import annotations
 
-from ..engine.activations import ACTIVATIONS, ALIASES
-from ..engine.datasets import GENERATORS
-from ..engine.features import GRAMMAR as FEATURE_GRAMMAR
-from ..engine.losses import LOSSES
-from ..engine.optimizers import OPTIMIZER_PARAMS
+from ..engine.names import ACTIVATION_NAMES as ACTIVATIONS
+from ..engine.names import ALIASES, GENERATORS, LOSS_OUTPUTS, OPTIMIZER_PARAMS
 from ..engine.schedule import SCHEDULES
+from ..engine.terms import GRAMMAR as FEATURE_GRAMMAR
 from .declare import REQUIRED, Key, Range, Table
 from .notation import DEFAULT as DEFAULT_NOTATION
 from .notation import NOTATIONS
@@ -321,7 +321,7 @@ TRAINING = Table(
     "training",
     "How the weights are updated, and when a run stops by itself.",
     (
-        Key("loss", "str", REQUIRED, "the loss of one sample", choices=tuple(LOSSES)),
+        Key("loss", "str", REQUIRED, "the loss of one sample", choices=tuple(LOSS_OUTPUTS)),
         Key("learning_rate", "number", REQUIRED, "the step size η", range=Range(0, low_open=True)),
         Key(
             "batch",

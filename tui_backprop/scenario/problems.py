@@ -12,13 +12,11 @@ itself (which tables and keys, their ranges and defaults) is declared in scenari
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from ..common.escape import shown as escaped
 from ..common.values import describe
@@ -28,6 +26,15 @@ MAX_UNKNOWN = 5  # unknown tables, or unknown keys of one table, named one by on
 
 
 MISSING = object()
+
+
+def close_match(word: str, words: Sequence[str]) -> str | None:
+    """The one of ``words`` closest to ``word`` when one is close (a typo's "did you mean"),
+    else None. difflib loads here, on a problem only: checking a good file does without it."""
+    import difflib
+
+    hint = difflib.get_close_matches(word, words, n=1)
+    return hint[0] if hint else None
 
 
 def described(v: Any) -> str:
@@ -54,19 +61,46 @@ def is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def float_rows(v: list, cols: int) -> np.ndarray | None:
-    """``v`` as a (len(v), cols) float array when it is a list of lists of ``cols`` finite
-    numbers each, else None. It looks at every number in numpy's and the interpreter's C loops,
-    so that a million rows take a fraction of a second; the caller finds what is wrong."""
+class Rows(NamedTuple):
+    """A matrix of numbers read from a file, before numpy: ``values`` holds its ``n`` rows one
+    after the other (len(values) = n x cols), as C doubles, so that checking it needs no numpy
+    and making an array of it (scenario/arrays.py) copies nothing."""
+
+    values: array
+    cols: int
+
+    @property
+    def n(self) -> int:
+        return len(self.values) // self.cols
+
+    def row(self, i: int) -> array:
+        return self.values[i * self.cols : (i + 1) * self.cols]
+
+    def rows(self) -> Iterator[tuple[float, ...]]:
+        """Each row as a tuple, in order."""
+        return zip(*[iter(self.values)] * self.cols, strict=True)
+
+
+def all_finite(values: array) -> bool:
+    """Whether every number is finite: their sum in C first (it is finite when they all are,
+    unless it overflows), then one at a time."""
+    return math.isfinite(sum(values)) or all(map(math.isfinite, values))
+
+
+def float_rows(v: list, cols: int) -> Rows | None:
+    """``v`` as Rows of ``cols`` when it is a list of lists of ``cols`` finite numbers each, else
+    None. It looks at every number in the interpreter's C loops (array's conversion is the one
+    float() makes), so that a million rows take a fraction of a second; the caller finds what is
+    wrong."""
     if set(map(type, v)) != {list} or set(map(len, v)) != {cols}:
         return None
     if not set(map(type, itertools.chain.from_iterable(v))) <= {int, float}:  # not bool, not str
         return None
     try:
-        arr = np.array(v, dtype=float)
+        values = array("d", itertools.chain.from_iterable(v))
     except OverflowError:  # an integer too large for a float
         return None
-    return arr if np.isfinite(arr).all() else None
+    return Rows(values, cols) if all_finite(values) else None
 
 
 def finite_number(v: Any) -> bool:
@@ -84,6 +118,23 @@ class Reader:
         self.doc = doc
         self.keys = keys  # the known keys of each table
         self.problems: list[str] = []
+        # checks that only arrays made from the file can answer (scenario/arrays.py), each with
+        # the place of its problems among the others
+        self.deferred: list[tuple[int, Callable[[Reader], None]]] = []
+
+    def defer(self, check: Callable[[Reader], None]) -> None:
+        """Run ``check`` (which reports through the Reader it is given) when ``every_problem`` is
+        asked for; its problems take their place here, in the order of the file's keys."""
+        self.deferred.append((len(self.problems), check))
+
+    def every_problem(self) -> list[str]:
+        """Every problem: those found so far, and those of the deferred checks in their places."""
+        problems = list(self.problems)
+        for at, check in reversed(self.deferred):
+            found = Reader(self.doc, self.keys)
+            check(found)
+            problems[at:at] = found.problems
+        return problems
 
     def problem(self, table: str, key: str, message: str) -> None:
         table, key = shown(table), shown(key)
@@ -104,8 +155,8 @@ class Reader:
             return {}
         unknown = [key for key in t if key not in self.keys[name]]
         for key in unknown[:MAX_UNKNOWN]:
-            hint = difflib.get_close_matches(key, self.keys[name], n=1)
-            also = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(self.keys[name])})"
+            hint = close_match(key, self.keys[name])
+            also = f" (did you mean {hint!r}?)" if hint else f" (known keys: {', '.join(self.keys[name])})"
             self.problem(name, key, f"unknown key{also}")
         if len(unknown) > MAX_UNKNOWN:
             more = len(unknown) - MAX_UNKNOWN - 1
@@ -139,8 +190,8 @@ class Reader:
             return None
         return float(v) if kind == "number" else v
 
-    def matrix(self, v: Any, table: str, key: str, rows: int | None, cols: int) -> np.ndarray | None:
-        """A list of ``rows`` lists of ``cols`` finite numbers, as a float array (rows, cols)."""
+    def matrix(self, v: Any, table: str, key: str, rows: int | None, cols: int) -> Rows | None:
+        """A list of ``rows`` lists of ``cols`` finite numbers, as Rows (rows, cols)."""
         if not isinstance(v, list) or not v:
             self.problem(table, key, f"expected a non-empty list of rows, got {described(v)}")
             return None
@@ -162,7 +213,7 @@ class Reader:
                 if not finite_number(x):
                     self.problem(table, f"{key}[{i}][{j}]", f"expected a finite number, got {described(x)}")
                     return None
-        return np.array(v, dtype=float)
+        return Rows(array("d", itertools.chain.from_iterable(v)), cols)
 
     def names(self, t: dict[str, Any], table: str, key: str, count: int | None) -> tuple[str, ...]:
         v = t.get(key, MISSING)

@@ -1,42 +1,36 @@
 """Scenario files (TOML, format 1) -> a frozen, validated Scenario.
 
-Every problem in a file is collected before anything is raised, so that one run of
-``backprop-tui --check`` lists them all; each names the file, the table and the key,
-what was expected and what was found.
+Reading is two steps. scenario/check.py reads and checks the whole file, every key and every
+number, without numpy (``check_scenario``, which is ``backprop-tui --check``), and gives a Checked:
+every field but the arrays, and a DataPlan of how to make them. ``load_scenario`` is that check,
+then the arrays (scenario/arrays.py), which cannot fail: --check says ok exactly when loading
+would succeed, with the same messages, because both are the one check. Every problem in a file is
+collected before anything is raised; each names the file, the table and the key, what was
+expected and what was found.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..common.errors import BackpropError
-from ..common.escape import quoted
-from ..common.escape import shown as escaped
-from ..common.files import SCENARIO_LIMIT, Unreadable, not_utf8, read_resource, size_text
-from ..engine.features import Features
-from ..engine.optimizers import OPTIMIZER_PARAMS
+from ..engine.names import OPTIMIZER_PARAMS
 from ..engine.schedule import SCHEDULE_PARAMS
-from .declare import read_table
-from .format_v1 import DATA, DISPLAY, INIT, KEYS, MAX_PASS, NETWORK, SCENARIO, TRAINING
-from .listing import bundled_names, bundled_root
+from .check import Checked, check_document, check_scenario, checks_scenario, summary, titled
+from .check import ScenarioError as ScenarioError  # the readers of scenarios catch it from here
+from .format_v1 import DATA, DISPLAY, INIT, NETWORK, SCENARIO, TRAINING
+from .format_v1 import KEYS as KEYS
+from .listing import bundled_names as bundled_names
 from .notation import DEFAULT as DEFAULT_NOTATION
-from .problems import MAX_UNKNOWN, Reader, shown
-from .tables import check_target_accuracy, data_fields, display, init_fields, network, training_fields
+from .problems import shown as shown  # a name of a file's key as messages show it (serve/command.py)
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from ..engine.features import Features
     from .overrides import Override
-
-
-class ScenarioError(BackpropError):
-    """A scenario file that cannot be used; ``problems`` holds one line per defect."""
 
 
 @dataclass(frozen=True)
@@ -54,11 +48,6 @@ class InitSpec:
     weights: tuple | None = None  # explicit: one (n_l, n_{l-1}) nested tuple per layer
     biases: tuple | None = None  # explicit: one (n_l,) tuple per layer
     decimals: int | None = INIT.default("decimals")  # drawn weights rounded (hand arithmetic)
-
-
-def titled(name: str, overrides: Sequence[str]) -> str:
-    """``name (--set a.b=1 --vary c.d=2)``: a scenario's name with the flags that changed it."""
-    return f"{name} ({' '.join(overrides)})" if overrides else name
 
 
 @dataclass(frozen=True)
@@ -134,14 +123,13 @@ class Scenario:
         return titled(self.name, self.overrides)
 
     def __str__(self) -> str:
-        arch = "-".join(str(n) for n in self.layers)
-        return f"{escaped(self.title)} ({arch}, {self.loss}, lr={self.learning_rate:g}, batch={self.batch})"
+        return summary(self.title, self.layers, self.loss, self.learning_rate, self.batch)
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as loaded, every default filled in (the trace's "scenario" object)."""
         init: dict[str, Any] = {"method": self.init.method, "seed": self.init.seed}
         if self.init.method == "explicit":
-            init["weights"] = [np.asarray(w, dtype=float).tolist() for w in self.init.weights or ()]
+            init["weights"] = [[list(map(float, row)) for row in w] for w in self.init.weights or ()]
             init["biases"] = [list(map(float, b)) for b in self.init.biases or ()]
         else:
             params: dict[str, dict[str, Any]] = {
@@ -209,63 +197,21 @@ class Scenario:
 # -- the format ----------------------------------------------------------------------------
 
 
+def scenario_of(checked: Checked) -> Scenario:
+    """The Scenario of a checked file: its arrays made (numpy: scenario/arrays.py), which
+    cannot fail."""
+    from .arrays import data_arrays
+
+    fields = {**checked.fields, "init": InitSpec(**checked.fields["init"])}
+    return Scenario(**fields, **data_arrays(checked.plan))
+
+
 def parse_scenario(doc: dict[str, Any], source: str | None = None, base: Any = None) -> Scenario:
     """A validated Scenario from a parsed TOML document; ScenarioError lists every problem.
 
     ``base``: the folder that a [data] csv path is relative to (None: the current directory).
     """
-    r = Reader(doc, KEYS)
-    unknown = [table for table in doc if table not in KEYS]
-    for table in unknown[:MAX_UNKNOWN]:
-        hint = difflib.get_close_matches(table, KEYS, n=1)
-        also = f" (did you mean [{hint[0]}]?)" if hint else f" (known tables: {', '.join(KEYS)})"
-        r.problems.append(f"[{shown(table)}]: unknown table{also}")
-    if len(unknown) > MAX_UNKNOWN:
-        more = len(unknown) - MAX_UNKNOWN - 1
-        r.problems.append(f"[{shown(unknown[MAX_UNKNOWN])}]: unknown table, and {more:,} more after it")
-
-    meta = read_table(r, r.table("scenario", required=True), SCENARIO)
-    name: str | None = meta["name"]
-    if name is not None and not name.strip():
-        r.problem("scenario", "name", "must not be empty")
-    description = meta["description"] or ""
-
-    layers, activations, bias = network(r)
-    init = InitSpec(**init_fields(r, layers, bias))
-    training = training_fields(r, activations)
-    data = data_fields(r, layers, activations, training.get("loss"), base)
-    check_target_accuracy(r, training, activations, data)
-    inputs = data.get("inputs")
-    if layers and inputs is not None and len(inputs) * sum(layers) > MAX_PASS:
-        too_many = f"{len(inputs):,} samples x {sum(layers):,} nodes is more than {MAX_PASS:,} numbers"
-        r.problems.append(f"[data]: {too_many} in one pass over the training set")
-    display_fields = display(r)
-
-    if r.problems or name is None:
-        raise ScenarioError(source or "<scenario>", r.problems)
-    return Scenario(
-        name=name,
-        description=description,
-        layers=layers,
-        activations=activations,
-        bias=bias,
-        init=init,
-        source=source,
-        **data,
-        **display_fields,
-        **training,
-    )
-
-
-# -- files and bundled scenarios -------------------------------------------------------------
-
-
-def _read(path: Any, label: str) -> bytes:
-    """A scenario file's bytes: a regular file, at most SCENARIO_LIMIT (common/files.py)."""
-    try:
-        return read_resource(path, SCENARIO_LIMIT, "scenario file", label)
-    except Unreadable as e:
-        raise ScenarioError(label, e.reason) from e.__cause__ or e
+    return scenario_of(check_document(doc, source, base))
 
 
 def loads_scenario(
@@ -274,78 +220,10 @@ def loads_scenario(
     """Parse scenario text; errors are titled with ``source``. ``overrides`` (``--set``)
     change keys of the parsed document before it is validated (see scenario/overrides.py); a [data]
     csv path is relative to ``base`` (None: the current directory)."""
-    if len(data) > SCENARIO_LIMIT:  # bytes that were not read from a file by _read (common/files.py)
-        raise ScenarioError(
-            source, f"is larger than {size_text(SCENARIO_LIMIT)}, the limit for a scenario file"
-        )
-    if isinstance(data, bytes):
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            message = "UTF-16 text (it begins with a UTF-16 byte-order mark): save it as UTF-8"
-            raise ScenarioError(source, message)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ScenarioError(source, f"{not_utf8(data, e)}: a scenario file is TOML") from e
-    else:
-        text = data
-    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark, which some editors write
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(source, f"not valid TOML: {e}{_the_line(text, str(e))}") from e
-    except RecursionError as e:  # tomllib parses nested arrays and inline tables recursively
-        raise ScenarioError(source, "not valid TOML for a scenario: nested too deeply") from e
-    except ValueError as e:  # an integer of more than 4300 digits, which Python will not read
-        raise ScenarioError(source, f"not valid TOML for a scenario: {str(e).split(';')[0]}") from e
-    if overrides:
-        return _parse_overridden(doc, source, overrides, base)
-    return parse_scenario(doc, source, base)
-
-
-def _the_line(text: str, message: str) -> str:
-    """``: the line reads 'foo bar'``: the line of ``text`` that a TOML error message points at
-    (``... (at line 2, column 5)``), escaped and cut to a readable length; "" when it names none."""
-    m = re.search(r"\(at line (\d+), column \d+\)$", message)
-    if m is None:
-        return ""
-    n = int(m[1])
-    start = 0
-    for _ in range(n - 1):  # the n-th line, found without splitting a large file into lines
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return ""
-    end = text.find("\n", start)
-    line = text[start : end if end >= 0 else len(text)].rstrip("\r")
-    return f": the line reads {quoted(line)}" if line.strip() else ""
-
-
-def _parse_overridden(
-    doc: dict[str, Any], source: str, overrides: Sequence[Override], base: Any = None
-) -> Scenario:
-    from .overrides import apply_overrides, blame
-
-    doc, problems = apply_overrides(doc, overrides, KEYS)
-    if problems:
-        raise ScenarioError(source, problems)
-    try:
-        scenario = parse_scenario(doc, source, base)
-    except ScenarioError as e:
-        raise ScenarioError(source, blame(e.problems, overrides)) from e
-    last = {o.name: o for o in overrides if o.table != "scenario"}  # the name's own table aside
-    flags = tuple(str(o) for o in last.values())  # one a key: the last given, which is applied
-    return replace(scenario, overrides=flags) if flags else scenario
+    return scenario_of(checks_scenario(data, source, overrides, base))
 
 
 def load_scenario(path_or_name: str | Path, overrides: Sequence[Override] = ()) -> Scenario:
     """A scenario from a file path, or from the name of a bundled scenario (``"xor"``),
     with ``overrides`` (``--set``) applied before validation."""
-    path = Path(path_or_name)
-    label = str(path_or_name)
-    if not path.exists() and isinstance(path_or_name, str) and path.suffix == "" and "/" not in label:
-        names = bundled_names()
-        if label in names:
-            root = bundled_root()
-            data = _read(root.joinpath(f"{label}.toml"), f"{label}.toml")
-            return loads_scenario(data, f"{label}.toml", overrides, root)
-        raise ScenarioError(label, f"no such file or bundled scenario (bundled: {', '.join(names)})")
-    return loads_scenario(_read(path, label), label, overrides, path.parent)
+    return scenario_of(check_scenario(path_or_name, overrides))

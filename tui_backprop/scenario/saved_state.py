@@ -79,7 +79,7 @@ def data_csv(scenario: Scenario, X: Array, T: Array) -> str:
 def rows(scenario: Scenario, state: RunState) -> tuple[Array, Array, float, int]:
     """X, T, test_fraction and seed of the saved [data]: the training rows rotated so that the
     next batch comes first (without shuffling), and the test rows, if any, placed where the
-    reader's split (sources.split) draws them from."""
+    reader's split (arrays.split) draws them from."""
     X, T = state.X, state.T
     if not scenario.shuffle and 0 < state.offset < len(X):
         X = np.concatenate([X[state.offset :], X[: state.offset]])
@@ -88,7 +88,7 @@ def rows(scenario: Scenario, state: RunState) -> tuple[Array, Array, float, int]
         return X, T, 0.0, 0
     n_test, n = len(state.X_test), len(X) + len(state.X_test)
     seed = 0
-    order = np.random.default_rng(seed).permutation(n)  # as sources.split draws it
+    order = np.random.default_rng(seed).permutation(n)  # as arrays.split draws it
     test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
     all_X = np.empty((n, X.shape[1]))
     all_T = np.empty((n, T.shape[1]))

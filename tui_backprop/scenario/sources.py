@@ -1,18 +1,17 @@
-"""Where a scenario's data comes from: inline rows, a generator, or (see csvdata) a CSV file.
+"""Where a scenario's data comes from: inline rows, a generator, or (see csv_source) a CSV file.
 
 The [data] table gives exactly one source: ``inputs``/``targets``, ``generator`` or ``csv``.
 Each source checks its own keys against the network and reports problems through the
-scenario reader, so that one ``--check`` lists them all.
+scenario reader, so that one ``--check`` lists them all. Nothing here imports numpy: a
+generator is checked and described (``Drawn``); its points are drawn when the arrays are made
+(scenario/arrays.py).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
-
-from ..engine.activations import ALIASES
-from ..engine.datasets import REGRESSION, generate
+from ..engine.names import ALIASES, REGRESSION
 from .declare import read_key
 from .format_v1 import DATA, MAX_SAMPLES, MAX_SCALE
 
@@ -26,6 +25,7 @@ SOURCE_KEYS = {
     # the key that names the source, then those declared only with it (scenario/format_v1.py)
     **{src: (src, *(k.name for k in DATA if k.only and k.only[0] == src)) for src in ("generator", "csv")},
 }
+DRAWN_BOUND = 1e8  # a generated coordinate is smaller than this (Drawn), whatever its keys
 MAX_VALUES = 10_000_000  # samples x (input + output nodes) of a generated set: 80 MB of float64
 __all__ = ["MAX_SAMPLES", "MAX_SCALE", "MAX_VALUES"]  # the limits of the data's keys: scenario/format_v1.py
 
@@ -46,6 +46,28 @@ def source_of(r: Reader, t: dict[str, Any]) -> str | None:
     return source
 
 
+class Drawn(NamedTuple):
+    """A generated set as the file describes it: engine/datasets.generate's arguments. Its
+    points are drawn from ``seed`` by scenario/arrays.py, X (samples, n_in), T (samples, n_out);
+    every coordinate is below DRAWN_BOUND in size (the plane's 6 and centers, spread and noise of
+    at most MAX_SCALE times a normal draw, which numpy's sampler keeps below 40)."""
+
+    name: str
+    samples: int
+    noise: float
+    seed: int
+    n_in: int
+    n_out: int
+    negative: float  # the target of class 0 with one output node: -1 for a tanh output, else 0
+    spread: float
+    centers: float
+
+    @property
+    def classes(self) -> bool:
+        """Whether the targets are classes (0/1 or one-hot rows; -1/1 with ``negative``)."""
+        return self.name not in REGRESSION
+
+
 def generated(
     r: Reader,
     t: dict[str, Any],
@@ -53,9 +75,9 @@ def generated(
     activations: tuple[str, ...],
     loss: str | None,
     seed: int | None,
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
-    """X (N, n_0), T (N, n_L) and the keys to record, from [data] generator = "..." drawn
-    from ``seed`` (the [data] seed, None after a problem with it)."""
+) -> tuple[Drawn, dict[str, Any]] | None:
+    """The set of [data] generator = "..." to draw from ``seed`` (the [data] seed, None after a
+    problem with it), and the keys to record."""
     name = read_key(r, t, "data", DATA["generator"])
     samples = read_key(r, t, "data", DATA["samples"])
     noise, spread, centers = (_scale(r, t, key) for key in ("noise", "spread", "centers"))
@@ -78,11 +100,11 @@ def generated(
     if samples is None or noise is None or seed is None or spread is None or centers is None:
         return None
     negative = -1.0 if out_act == "tanh" and n_out == 1 else 0.0
-    X, T = generate(name, samples, noise, seed, n_in, n_out, negative, spread, centers)
+    drawn = Drawn(name, samples, noise, seed, n_in, n_out, negative, spread, centers)
     keys: dict[str, Any] = {"generator": name, "samples": samples, "noise": noise, "seed": seed}
     if name == "blobs":
         keys |= {"spread": spread, "centers": centers}
-    return X, T, keys
+    return drawn, keys
 
 
 def _scale(r: Reader, t: dict[str, Any], key: str) -> float | None:
@@ -111,22 +133,3 @@ def _fits(name: str, n_in: int, n_out: int, out_act: str, loss: str | None) -> s
     if n_out == 1 and out_act == "softmax":
         return f"{name} with a softmax output needs 2 output nodes (one-hot), the network has 1"
     return None
-
-
-def standardized(X: np.ndarray, X_test: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
-    """X and X_test as (X - mean) / std, the mean and std per column of the training set X (N, n_0);
-    a column that is constant in X is only shifted (divided by 1)."""
-    mean = X.mean(axis=0)
-    std = X.std(axis=0)
-    scale = np.where(std > 0, std, 1.0)
-    return (X - mean) / scale, None if X_test is None else (X_test - mean) / scale
-
-
-def split(X: np.ndarray, T: np.ndarray, n_test: int, seed: int) -> tuple[np.ndarray, ...]:
-    """Training and test rows: X, T, X_test, T_test, each set in the order of the data.
-
-    The test rows are the first ``n_test`` of ``numpy.random.default_rng(seed).permutation(N)``.
-    """
-    order = np.random.default_rng(seed).permutation(len(X))
-    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
-    return X[train], T[train], X[test], T[test]

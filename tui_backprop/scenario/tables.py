@@ -9,22 +9,29 @@ scenario/reader.py puts the tables together into a Scenario.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from ..common.escape import quoted
-from ..engine.accuracy import classifier_of
-from ..engine.activations import ALIASES
-from ..engine.features import FeatureError, Features, parse_features, parse_term
-from ..engine.losses import LOSSES
-from .csv_source import read_csv
+from ..engine.names import ALIASES, LOSS_OUTPUTS
+from ..engine.terms import FeatureError, Terms, parse_term, parse_terms
+from .data_plan import DataPlan
 from .declare import check_choice, read_key, read_table
 from .format_v1 import BATCH_WORDS, DATA, DISPLAY, INIT, MAX_LAYERS, MAX_NODES, MAX_WEIGHTS, NETWORK, TRAINING
 from .names import name_problems
 from .notation import DEFAULT as DEFAULT_NOTATION
-from .problems import MISSING, Reader, described, finite_number, is_int64, is_number
-from .sources import MAX_SAMPLES, generated, source_of, split, standardized
+from .problems import MISSING, Reader, Rows, described, finite_number, is_int64, is_number
+from .sources import MAX_SAMPLES, Drawn, generated, source_of
+from .targets import (
+    SAFE_INPUT,
+    accuracy_refusal_text,
+    check_targets,
+    classes,
+    first_infinite_feature,
+    infinite_feature_text,
+    largest,
+)
 
 
 def network(r: Reader) -> tuple[tuple[int, ...], tuple[str, ...], bool]:
@@ -179,7 +186,7 @@ def _explicit(r: Reader, v: Any, key: str, shapes: list[tuple[int, ...]]) -> tup
             if m is None:
                 r.problems[-1] += f" (layer {l}: W is {shape[0]} x {shape[1]}, a row per node of layer {l})"
                 return None
-            out.append(tuple(tuple(row) for row in m.tolist()))
+            out.append(tuple(m.rows()))
     return tuple(out)
 
 
@@ -189,7 +196,7 @@ def training_fields(r: Reader, activations: tuple[str, ...]) -> dict[str, Any]:
     loss = v["loss"]
     if loss is not None and activations:
         out_act = ALIASES.get(activations[-1], activations[-1])
-        needs = LOSSES[loss].needs_output
+        needs = LOSS_OUTPUTS[loss]
         if needs and out_act != needs:
             r.problem("training", "loss", f"{loss} needs a {needs} output layer, got {out_act}")
         if out_act == "softmax" and loss != "cross_entropy":
@@ -212,30 +219,38 @@ def _schedule(r: Reader, v: dict[str, Any]) -> None:
 
 
 def check_target_accuracy(
-    r: Reader, training: dict[str, Any], activations: tuple[str, ...], data: dict[str, Any]
+    r: Reader,
+    training: dict[str, Any],
+    activations: tuple[str, ...],
+    targets: Rows | None,
+    drawn: Drawn | None,
 ) -> None:
     """[training] target_accuracy only for a classifier (engine/accuracy.py): a sigmoid output
-    with bce or mse on 0/1 targets, or softmax with cross_entropy on one-hot targets."""
-    if training.get("target_accuracy") is None or not activations or data.get("targets") is None:
+    with bce or mse on 0/1 targets, or softmax with cross_entropy on one-hot targets. ``targets``:
+    those the file gives (inline or CSV), or ``drawn``: those a generator will draw."""
+    if training.get("target_accuracy") is None or not activations or (targets is None and drawn is None):
         return
     out_act, loss = ALIASES.get(activations[-1], activations[-1]), training.get("loss")
-    if loss is None or classifier_of(out_act, loss, data["targets"], data.get("test_targets")) is None:
-        r.problem(
-            "training",
-            "target_accuracy",
-            f"needs a classifier (a sigmoid output with bce or mse and every target 0 or 1, or "
-            f"softmax with cross_entropy and one-hot targets); this is {out_act} with {loss}"
-            + _why_not_classes(out_act, loss),
-        )
+    needs = _classifier_needs(out_act, loss)
+    if drawn is not None and not drawn.classes and needs is not None:  # a regression's numbers decide
+        r.defer(_on_arrays("drawn_accuracy_problems", drawn, out_act, loss))
+        return
+    if drawn is not None:  # classes: 1 and 0 in one column (-1 is a tanh output's), or one-hot rows
+        kind = ("one-hot" if drawn.n_out > 1 else "0/1") if drawn.classes else None
+    else:
+        kind = None if targets is None else classes(targets)
+    if needs is None or kind is None or needs == "one-hot" and kind != "one-hot":
+        r.problem("training", "target_accuracy", accuracy_refusal_text(out_act, loss))
 
 
-def _why_not_classes(out_act: str, loss: str | None) -> str:
-    """The end of target_accuracy's refusal: why the targets spoil a classifier that the output
-    and loss would make."""
-    sigmoid = out_act == "sigmoid" and loss in ("bce", "mse")
-    if sigmoid or (out_act == "softmax" and loss == "cross_entropy"):
-        return ", but its targets are not classes (0 or 1; one-hot rows)"
-    return ""
+def _classifier_needs(out_act: str, loss: str | None) -> str | None:
+    """The targets that make a classifier of this output and loss: "0/1", "one-hot", or None
+    (no targets do)."""
+    if out_act == "sigmoid" and loss in ("bce", "mse"):
+        return "0/1"
+    if out_act == "softmax" and loss == "cross_entropy":
+        return "one-hot"
+    return None
 
 
 def _batch(r: Reader, t: dict[str, Any]) -> Any:
@@ -259,7 +274,9 @@ def display(r: Reader) -> dict[str, Any]:
 def data_fields(
     r: Reader, layers: tuple[int, ...], activations: tuple[str, ...], loss: str | None, base: Any
 ) -> dict[str, Any]:
-    """The Scenario fields of the [data] table: the training (and test) set, names, data source."""
+    """The Scenario fields of the [data] table but its arrays (names, data source, test fraction),
+    under "plan" the DataPlan that scenario/arrays.py makes them from (None after a problem), and
+    under "read" the inputs, targets and generated set the source gave (each None after a problem)."""
     t = r.table("data", required=True)
     n_in, n_out = (layers[0], layers[-1]) if layers else (None, None)
     seed = read_key(r, t, "data", DATA["seed"])
@@ -267,11 +284,15 @@ def data_fields(
     features = _features(r, t, n_in)
     raw_layers = layers if "features" not in t else () if features is None else (features.n_raw, *layers[1:])
     before = len(r.problems)
-    inputs, targets, names, keys = _source(r, t, source, raw_layers, activations, loss, seed, base)
+    inputs, targets, drawn, names, keys = _source(r, t, source, raw_layers, activations, loss, seed, base)
     if features is not None:  # the data's problems are about the raw inputs that the features name
         note = f" (the raw inputs x1..x{features.n_raw} that [data] features names)"
         r.problems[before:] = [p + note if "input" in p else p for p in r.problems[before:]]
-    _check_targets(r, targets, loss, {"csv": "target_columns", "generator": "generator"}.get(source or ""))
+    row_key = {"csv": "target_columns", "generator": "generator"}.get(source or "")
+    if targets is not None:
+        check_targets(r, targets, loss, row_key)
+    elif drawn is not None and _drawn_targets_may_fail(drawn, loss):
+        r.defer(_on_arrays("drawn_targets_problems", drawn, loss, row_key))
     before = len(r.problems)
     input_names = r.names(t, "data", "input_names", n_in) or (features.names if features else names[0])
     if features is not None and len(r.problems) > before:
@@ -283,42 +304,76 @@ def data_fields(
             also = f" (a column name of the CSV file: give {key} to name the nodes)" if from_csv else ""
             r.problem("data", key, problem + also)
     fraction = read_key(r, t, "data", DATA["test_fraction"])
-    test_inputs = test_targets = None
-    if fraction and inputs is not None and targets is not None and seed is not None:
-        n_test = _test_size(r, fraction, len(inputs))
+    given = inputs is not None and targets is not None or drawn is not None
+    plan = DataPlan(inputs, targets, drawn) if given else None
+    if fraction and plan is not None and seed is not None:
+        n_test = _test_size(r, fraction, plan.samples)
         if n_test:
-            inputs, targets, test_inputs, test_targets = split(inputs, targets, n_test, seed)
+            plan = replace(plan, n_test=n_test, seed=seed)
             keys["test_fraction"] = fraction
             if source != "generator":
                 keys["seed"] = seed  # it drew the test set
-    if read_key(r, t, "data", DATA["standardize"]) and inputs is not None:
-        inputs, test_inputs = standardized(inputs, test_inputs)
+    if read_key(r, t, "data", DATA["standardize"]) and plan is not None:
+        plan = replace(plan, standardize=True)
         keys["standardize"] = True
-    raw_inputs = raw_test_inputs = None
-    if features is not None and inputs is not None:  # the network's inputs are the raw ones' features
-        raw_inputs, raw_test_inputs = inputs, test_inputs
-        inputs = _featured(r, features, inputs, "")
-        test_inputs = None if test_inputs is None else _featured(r, features, test_inputs, "test ")
-    for arr in (inputs, targets, test_inputs, test_targets, raw_inputs, raw_test_inputs):
-        if arr is not None:
-            arr.flags.writeable = False
+    if features is not None and plan is not None:  # the network's inputs are the raw ones' features
+        plan = replace(plan, terms=features)
+        _check_features(r, plan, features)
     return {
-        "inputs": inputs,
-        "targets": targets,
+        "plan": plan,
+        "read": (inputs, targets, drawn),  # what the source gave, even when the other part failed
         "input_names": input_names,
         "output_names": output_names,
         "data_source": tuple(keys.items()),
-        "test_inputs": test_inputs,
-        "test_targets": test_targets,
         "test_fraction": fraction or 0.0,
-        "features": features,
-        "raw_inputs": raw_inputs,
-        "raw_test_inputs": raw_test_inputs,
     }
 
 
-def _features(r: Reader, t: dict[str, Any], n_in: int | None) -> Features | None:
-    """[data] features: terms of the grammar (engine/features.py), one a node of the input layer;
+def _on_arrays(check: str, *args: Any) -> Callable[[Reader], None]:
+    """A deferred check (Reader.defer): the function ``check`` of scenario/arrays.py, which
+    looks at the numbers drawn or made with numpy, loaded only for the scenarios that need it."""
+
+    def run(sub: Reader) -> None:
+        from . import arrays
+
+        getattr(arrays, check)(sub, *args)
+
+    return run
+
+
+def _drawn_targets_may_fail(drawn: Drawn, loss: str | None) -> bool:
+    """Whether a generated set's targets may break check_targets: they are 0/1 or one-hot rows,
+    which every loss takes, but for one column of 1 and -1 (a tanh output) under bce, and one
+    column under cross_entropy (a row of 0). Which row is bad, only the drawn set tells."""
+    one_column = drawn.classes and drawn.n_out == 1
+    return one_column and (loss == "cross_entropy" or (loss == "bce" and drawn.negative < 0))
+
+
+def _check_features(r: Reader, plan: DataPlan, terms: Terms) -> None:
+    """Whether each feature of every row is finite (a cube of a number past 1e102 is not): on the
+    file's own numbers here when that tells; after the arrays are made (deferred) when the test
+    set's draw or the standardised numbers decide it. A generated set's numbers are below
+    DRAWN_BOUND (scenario/sources.py), whose cube and frequencies stay finite, standardised or
+    not, but for a test set standardised by the training set's spread."""
+    held_out = plan.n_test > 0
+    if plan.inputs is None:  # generated
+        if plan.standardize and held_out:
+            r.defer(_on_arrays("feature_problems", plan))
+        return
+    if plan.standardize:
+        if held_out or largest(plan.inputs) > SAFE_INPUT:
+            r.defer(_on_arrays("feature_problems", plan))
+        return
+    found = first_infinite_feature(terms, plan.inputs)
+    if found is not None and held_out:  # in the training set or the test set: the draw tells
+        r.defer(_on_arrays("feature_problems", plan))
+    elif found is not None:
+        i, k = found
+        r.problem("data", "features", infinite_feature_text(terms, plan.inputs.row(i), i, k, ""))
+
+
+def _features(r: Reader, t: dict[str, Any], n_in: int | None) -> Terms | None:
+    """[data] features: terms of the grammar (engine/terms.py), one a node of the input layer;
     None without the key, or after a problem."""
     if "features" not in t:
         return None
@@ -342,7 +397,7 @@ def _features(r: Reader, t: dict[str, Any], n_in: int | None) -> Features | None
     if bad:
         return None
     try:
-        features = parse_features(v)
+        features = parse_terms(v)
     except FeatureError as e:
         r.problem("data", "features", f"{quoted(e.term or '')} {e.why}")
         return None
@@ -355,18 +410,6 @@ def _features(r: Reader, t: dict[str, Any], n_in: int | None) -> Features | None
     return features
 
 
-def _featured(r: Reader, features: Features, X: np.ndarray, which: str) -> np.ndarray | None:
-    """The network's inputs, features(X) (N, n_features); None (and a problem) when one is not
-    finite (a cube of a number past 1e102)."""
-    A = features(X)
-    if np.isfinite(A).all():
-        return A
-    i, k = np.argwhere(~np.isfinite(A))[0]
-    message = f"{features.names[k]} of {which}data row {i + 1} is not a finite number (raw row: {_row(X[i])})"
-    r.problem("data", "features", message)
-    return None
-
-
 def _source(
     r: Reader,
     t: dict[str, Any],
@@ -376,21 +419,24 @@ def _source(
     loss: str | None,
     seed: int | None,
     base: Any,
-) -> tuple[Any, Any, tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]]:
-    """Inputs (N, n_0), targets (N, n_L), the node names a CSV header gives, and the keys to record,
-    from the table's one source (None, None, ... after a problem)."""
+) -> tuple[Rows | None, Rows | None, Drawn | None, tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]]:
+    """Inputs (N, n_0) and targets (N, n_L) given by the file, or the set a generator will draw,
+    the node names a CSV header gives, and the keys to record, from the table's one source
+    (None, None, None, ... after a problem)."""
     n_in, n_out = (layers[0], layers[-1]) if layers else (None, None)
     if source == "generator":
         made = generated(r, t, layers, activations, loss, seed)
         if made is not None:
-            return made[0], made[1], ((), ()), made[2]
+            return None, None, made[0], ((), ()), made[1]
     elif source == "csv":
+        from .csv_source import read_csv  # the csv module, for a scenario that reads a file
+
         read = read_csv(r, t, base, n_in, n_out)
         if read is not None:
-            return read[0], read[1], (read[2], read[3]), read[4]
+            return read[0], read[1], None, (read[2], read[3]), read[4]
     elif source == "inputs":
-        return (*_inline(r, t, n_in, n_out), ((), ()), {})
-    return None, None, ((), ()), {}
+        return (*_inline(r, t, n_in, n_out), None, ((), ()), {})
+    return None, None, None, ((), ()), {}
 
 
 def _test_size(r: Reader, fraction: float, n: int) -> int:
@@ -401,34 +447,6 @@ def _test_size(r: Reader, fraction: float, n: int) -> int:
     got = f"{n_test} of the {n} samples" if n_test else f"no sample of {n}"
     r.problem("data", "test_fraction", f"{fraction:g} leaves {got} for the test set; need 1 to {n - 1}")
     return 0
-
-
-def _check_targets(r: Reader, targets: np.ndarray | None, loss: str | None, row_key: str | None) -> None:
-    """Targets that the loss can use; a bad one is targets[i][j] in the file, or data row i + 1 of a
-    generated or CSV set (``row_key`` names that source's key)."""
-    if targets is None:
-        return
-    if loss == "bce" and not ((targets >= 0) & (targets <= 1)).all():
-        i, j = np.argwhere((targets < 0) | (targets > 1))[0]
-        key, at = (row_key, f" (data row {i + 1})") if row_key else (f"targets[{i}][{j}]", "")
-        r.problem("data", key, f"bce needs targets between 0 and 1, got {targets[i, j]:g}{at}")
-    if loss == "cross_entropy":
-        bad_rows = np.flatnonzero((targets < 0).any(axis=1) | (np.abs(targets.sum(axis=1) - 1) > 1e-9))
-        if bad_rows.size:
-            i = int(bad_rows[0])
-            key, at = (row_key, f" (data row {i + 1})") if row_key else (f"targets[{i}]", "")
-            r.problem(
-                "data",
-                key,
-                f"cross_entropy needs each target row to be a probability distribution "
-                f"(non-negative, summing to 1), got {_row(targets[i])}{at}",
-            )
-
-
-def _row(values: np.ndarray, limit: int = 8) -> str:
-    """``[0.5, 0.25, ...]``: the first ``limit`` numbers of a row, and how many there are."""
-    head = ", ".join(repr(float(x)) for x in values[:limit])
-    return f"[{head}]" if len(values) <= limit else f"[{head}, ... ({len(values):,} numbers)]"
 
 
 def _inline(r: Reader, t: dict[str, Any], n_in: int | None, n_out: int | None) -> tuple[Any, Any]:
@@ -449,6 +467,6 @@ def _inline(r: Reader, t: dict[str, Any], n_in: int | None, n_out: int | None) -
         v = t["targets"]
         if n_out == 1 and isinstance(v, list) and v and all(is_number(x) for x in v):
             v = [[x] for x in v]  # a flat list is allowed for one output node
-        rows = len(inputs) if inputs is not None else None
+        rows = inputs.n if inputs is not None else None
         targets = r.matrix(v, "data", "targets", rows, n_out)
     return inputs, targets
