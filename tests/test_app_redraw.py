@@ -75,3 +75,16 @@ async def test_the_collector_runs_less_often_once_the_app_has_started():
             await s.until(lambda: gc.get_threshold() == collector.THRESHOLD, what="the threshold set")
     finally:
         gc.set_threshold(*before)
+
+
+async def test_a_step_lays_the_screen_out_no_more_once_the_panels_have_their_size():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app) as s:
+        await s.press("space")  # the first step: the panels' contents change shape from step 0
+        layouts: list[bool] = []
+        screen = app.screen
+        lay_out = screen._refresh_layout
+        screen._refresh_layout = lambda *a, **k: layouts.append(True) or lay_out(*a, **k)  # type: ignore[method-assign]
+        await s.press("space", "space")  # two more steps: numbers change, not the layout
+        assert step_of(s.header()) == 3
+        assert layouts == []  # a hidden line updated with the same (empty) text laid it all out

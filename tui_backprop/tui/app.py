@@ -293,7 +293,8 @@ class BackpropApp(PlainNotifications[None]):
         t, edits = self.trainer, edits_now(self.trainer)
         text = edits_text(edits, self.net, t.step_count)
         line = self.query_one("#edited", Static)
-        line.update(plain(f"{text}  ({AFTER})"))
+        if text and line.content != (shown := plain(f"{text}  ({AFTER})")):
+            line.update(shown)  # a new text may wrap to more lines: the screen is laid out again
         if line.display != bool(text):
             line.display = bool(text)
         self.query_one(ExplainPanel).edited = text
