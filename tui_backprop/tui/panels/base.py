@@ -101,8 +101,8 @@ class Panel(ScrollView, can_focus=False):
         self.border_title = f"{self.key} {title}".strip()
 
     def redraw(self) -> None:
-        if self._hidden:  # another panel zoomed, or not in this layout: drawn when shown again
-            self._stale = True
+        if self._hidden or not self.size:  # another panel zoomed, not in this layout, or not laid
+            self._stale = True  # out yet (the first screen): drawn when shown, at its own size
             return
         self.stale = False
         width = self.scrollable_content_region.width or self.size.width or 80
