@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import gc
 
+import pytest
 from app_harness import drive, step_of
 
 from tui_backprop import load_scenario
 from tui_backprop.tui import collector
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.panels.base import Panel
+from tui_backprop.tui.widgets.footer import AppFooter
 
 PANELS = ("network", "forward", "explain", "backward", "gradients", "weights")
 
@@ -75,3 +77,44 @@ async def test_the_collector_runs_less_often_once_the_app_has_started():
             await s.until(lambda: gc.get_threshold() == collector.THRESHOLD, what="the threshold set")
     finally:
         gc.set_threshold(*before)
+
+
+async def test_a_step_lays_the_screen_out_no_more_once_the_panels_have_their_size():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app) as s:
+        await s.press("space")  # the first step: the panels' contents change shape from step 0
+        layouts: list[bool] = []
+        screen = app.screen
+        lay_out = screen._refresh_layout
+        screen._refresh_layout = lambda *a, **k: layouts.append(True) or lay_out(*a, **k)  # type: ignore[method-assign]
+        await s.press("space", "space")  # two more steps: numbers change, not the layout
+        assert step_of(s.header()) == 3
+        assert layouts == []  # a hidden line updated with the same (empty) text laid it all out
+
+
+@pytest.mark.parametrize("size", [(160, 45), (120, 40), (90, 30)])
+async def test_the_first_screen_builds_each_panel_once_at_its_own_width(size, monkeypatch):
+    builds: list[tuple[str, int]] = []
+    build_lines = Panel.build_lines
+
+    def counted(panel: Panel, width: int):
+        builds.append((panel.id or "", width))
+        return build_lines(panel, width)
+
+    monkeypatch.setattr(Panel, "build_lines", counted)
+    recompose: list[bool] = []  # what each fit of the footer to the screen's width asked for
+    fit = AppFooter.fit
+    monkeypatch.setattr(
+        AppFooter, "fit", lambda footer, width: recompose.append(fit(footer, width)) or recompose[-1]
+    )
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app, size=size) as s:
+        await s.until(lambda: "step 0" in s.header(), what="the first screen")
+        await s.pilot.pause(0.3)
+        for name in ("network", "forward", "backward", "gradients", "weights"):
+            panel = app.query_one(f"#{name}", Panel)
+            # not first at a width guessed before the layout, nor for the grid of a smaller screen
+            assert builds.count((name, panel.scrollable_content_region.width)) == 1, (name, builds)
+            assert [b for b in builds if b[0] == name] == [(name, panel.scrollable_content_region.width)]
+        # composed for the screen's width from the start: the first resize composes it no more
+        assert len(recompose) >= 2 and not any(recompose[1:])

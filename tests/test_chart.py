@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rich.text import Text
 from textual.app import App, ComposeResult
+from textual_plotext import PlotextPlot
 
 from tui_backprop.engine.loss_series import LossSeries
 from tui_backprop.tui.panels.chart import LossChart, envelope
@@ -82,3 +84,31 @@ async def test_a_long_run_is_kept_bounded_and_a_spike_in_its_grouped_steps_is_dr
         losses.append(0.02)  # the run goes on: the chart copies the new step only
         chart.set_losses(losses, losses, 1.0, steps + 1)
         assert chart._batch.series[-1] == 0.02 and len(chart._batch.series) == steps + 1
+
+
+@pytest.mark.parametrize(
+    "test_line, log, accuracy", [(False, False, False), (True, False, True), (True, True, False)]
+)
+async def test_the_chart_read_from_plotexts_matrix_is_the_text_of_its_escape_codes(
+    test_line, log, accuracy, monkeypatch
+):
+    """The chart's text comes from plotext's matrix of characters and colours; it must be the
+    text that textual-plotext gives, which parses the figure plotext prints."""
+    steps = 40
+    losses = list(np.exp(-np.linspace(0, 3, steps)) + np.random.default_rng(2).uniform(0, 0.05, steps))
+    app = _ChartApp()
+    async with app.run_test(size=(70, 18)):
+        chart = app.query_one(LossChart)
+        chart.test_legend = test_line
+        chart.set_log_scale(log)
+        chart.set_losses(
+            losses, losses, 1.2, steps, losses[::-1] if test_line else (), 1.1 if test_line else None
+        )
+        if accuracy:
+            chart.set_accuracies([k / steps for k in range(steps)], 0.0, steps)
+        text = chart._draw()
+        monkeypatch.setattr(chart, "_plotext", lambda: PlotextPlot.render(chart))  # escape codes parsed
+        printed = chart._draw()
+        assert isinstance(printed, Text) and "step" in text.plain
+        assert text.plain == printed.plain
+        assert text.spans == printed.spans and len({span.style for span in text.spans}) > 3

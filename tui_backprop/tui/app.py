@@ -86,6 +86,16 @@ class MainScreen(Screen):
     ALLOW_IN_MAXIMIZED_VIEW = "#top, Footer"
 
 
+def breakpoint_classes(size: tuple[int, int], horizontal: list, vertical: list) -> str:
+    """The breakpoint classes that Textual gives a screen of ``size`` on its first resize (for
+    each of the width and the height, the highest breakpoint it reaches). Given at once, the
+    first layout is the screen's own: no panel is built for a grid it never shows."""
+    names = []
+    for cells, points in zip(size, (horizontal, vertical), strict=True):
+        names += [name for least, name in sorted(points, reverse=True) if cells >= least][:1]
+    return " ".join(names)
+
+
 class BackpropApp(PlainNotifications[None]):
     CSS_PATH = "app.tcss"
     TITLE = "backprop-tui"
@@ -157,7 +167,8 @@ class BackpropApp(PlainNotifications[None]):
         return self.stepping.pending
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(id="_default")
+        classes = breakpoint_classes(self.size, self.HORIZONTAL_BREAKPOINTS, self.VERTICAL_BREAKPOINTS)
+        return MainScreen(id="_default", classes=classes)
 
     def compose(self) -> ComposeResult:
         use(self.scenario.palette)  # before the panels, whose legends are drawn in it
@@ -206,7 +217,9 @@ class BackpropApp(PlainNotifications[None]):
             yield GradientsPanel(net, "4", id="gradients")
             yield WeightsPanel(net, "5", id="weights")
             yield HeatmapsPanel(net, planes, raw, t.T, "9", id="heatmaps")  # shown when 9 zooms it
-        yield AppFooter()
+        footer = AppFooter()
+        footer.fit(self.size.width)  # composed for the screen's width: the first resize keeps it
+        yield footer
 
     def on_mount(self) -> None:
         for panel in self.query(Panel):
@@ -244,13 +257,8 @@ class BackpropApp(PlainNotifications[None]):
         self.notify(f"palette: {palette}", timeout=2)
 
     def on_resize(self, event: events.Resize) -> None:
-        footer = self.query_one(AppFooter)  # at 80 columns every key of the footer still fits
-        footer.compact = event.size.width < 120
-        palette = event.size.width >= 100  # below, ctrl+p works all the same
-        changed = footer.hidden(footer.width) != footer.hidden(event.size.width)  # footer.WIDE_ONLY
-        footer.width = event.size.width
-        if footer.show_command_palette != palette or changed:
-            footer.show_command_palette = palette
+        footer = self.query_one(AppFooter)
+        if footer.fit(event.size.width):
             footer.refresh(recompose=True)
 
     # -- drawing -----------------------------------------------------------------------------
@@ -293,7 +301,8 @@ class BackpropApp(PlainNotifications[None]):
         t, edits = self.trainer, edits_now(self.trainer)
         text = edits_text(edits, self.net, t.step_count)
         line = self.query_one("#edited", Static)
-        line.update(plain(f"{text}  ({AFTER})"))
+        if text and line.content != (shown := plain(f"{text}  ({AFTER})")):
+            line.update(shown)  # a new text may wrap to more lines: the screen is laid out again
         if line.display != bool(text):
             line.display = bool(text)
         self.query_one(ExplainPanel).edited = text

@@ -15,11 +15,12 @@ is drawn when the zoom ends (``catch_up``).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual import events
 from textual.geometry import Size
 from textual.message import Message
@@ -101,8 +102,8 @@ class Panel(ScrollView, can_focus=False):
         self.border_title = f"{self.key} {title}".strip()
 
     def redraw(self) -> None:
-        if self._hidden:  # another panel zoomed, or not in this layout: drawn when shown again
-            self._stale = True
+        if self._hidden or not self.size:  # another panel zoomed, not in this layout, or not laid
+            self._stale = True  # out yet (the first screen): drawn when shown, at its own size
             return
         self.stale = False
         width = self.scrollable_content_region.width or self.size.width or 80
@@ -149,7 +150,7 @@ class Panel(ScrollView, can_focus=False):
         """The panel's lines: ``build``'s text split at its newlines. A panel that makes its
         lines one by one may return them as they are: splitting a text of thousands of spans
         costs as much as making it."""
-        return list(self.build(width).split("\n", allow_blank=True))
+        return split_lines(self.build(width))
 
     @property
     def text(self) -> str:
@@ -209,6 +210,36 @@ def _runs(indices: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((i, i + 1))
     return runs
+
+
+def split_lines(text: Text) -> list[Text]:
+    """``text.split("\\n", allow_blank=True)``, made directly: the same lines, each span cut
+    to the lines it covers (none on a newline, none empty). Rich's general division costs as
+    much as making a text of thousands of spans (a heatmap's cells); this, half as much."""
+    plain = text.plain
+    starts = [0]
+    newline = plain.find("\n")
+    while newline >= 0:
+        starts.append(newline + 1)
+        newline = plain.find("\n", newline + 1)
+    if len(starts) == 1:
+        return [text.copy()]
+    ends = [start - 1 for start in starts[1:]] + [len(plain)]
+    spans: list[list[Span]] = [[] for _ in starts]
+    last = len(starts)
+    for span in text.spans:
+        k = max(bisect_right(starts, span.start) - 1, 0)
+        while k < last and starts[k] < span.end:
+            a, b = max(span.start, starts[k]), min(span.end, ends[k])
+            if a < b:
+                spans[k].append(Span(a - starts[k], b - starts[k], span.style))
+            k += 1
+    lines = []
+    for start, end, line_spans in zip(starts, ends, spans, strict=True):
+        line = Text(plain[start:end], style=text.style, justify=text.justify, overflow=text.overflow)
+        line.spans = line_spans
+        lines.append(line)
+    return lines
 
 
 def _segments(line: Text, base: Style) -> list[Segment]:

@@ -7,6 +7,12 @@ to plotext 6 changes this file alone. Plotext's cost grows with the points it is
 so the series are reduced to the plot's width first: with more than two points a column,
 each column shows the lowest and the highest loss of its steps. 100,000 steps then draw
 as fast as 100.
+
+The chart is drawn again on every step. Plotext builds a matrix of characters and colours,
+writes it out as one string of escape codes, and textual-plotext parses that string back
+into Rich text; ``_MatrixPlot`` reads the matrix instead, a run of one colour at a time, in
+the style the escape code of that run parses to (the same text, checked by
+tests/test_chart.py, at half the cost).
 """
 
 from __future__ import annotations
@@ -14,9 +20,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from plotext._utility import colors_to_ansi
+from rich.ansi import AnsiDecoder
+from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 from ...engine.loss_series import LossSeries
 from ..widgets.palette import current  # the loss colours: plotext colour names, which help names
@@ -156,6 +166,48 @@ def accuracy_colours() -> tuple[str, str]:
     return train[0], test[0]
 
 
+class _MatrixPlot(Plot):
+    """A plotext figure that gives what it draws as Rich text straight from its matrix of
+    characters and colours, without the string of escape codes between them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._styles: dict[tuple, Style | None] = {}  # a run's (colour, style, background)
+
+    def drawn(self, width: int, height: int, theme: str) -> Text:
+        """The figure at ``width`` x ``height`` in ``theme``: what ``Text.from_ansi(build())``
+        gives (textual-plotext's render), made without writing and parsing the escape codes."""
+        self.plotsize(width, height)
+        self._set_size(width, height)  # as textual-plotext's render does, for its resizing
+        self.theme(theme)
+        # build() up to its matrix (textual-plotext's stubs do not declare these), then the matrix
+        self._set_sizes()  # type: ignore[attr-defined]
+        self._build_matrix()  # type: ignore[attr-defined]
+        m = self.monitor.matrix  # type: ignore[attr-defined]
+        lines = []
+        for row in reversed(m.Rows):
+            markers, colours, styles = m.marker[row], m.fullground[row], m.style[row]
+            backgrounds = m.background[row]
+            line = Text()
+            start = 0
+            for col in m.Cols:
+                run = (colours[col], styles[col], backgrounds[col])
+                last = col + 1 == m.cols
+                if last or run != (colours[col + 1], styles[col + 1], backgrounds[col + 1]):
+                    line.append("".join(markers[start : col + 1]), self._style(run))
+                    start = col + 1
+            lines.append(line)
+        lines.append(Text())  # the canvas ends with a newline, which Text.from_ansi keeps
+        return Text("\n", tab_size=8).join(lines)
+
+    def _style(self, run: tuple) -> Style | None:
+        """The Rich style that a run's escape code parses to (None: no colour at all)."""
+        if run not in self._styles:
+            decoded = AnsiDecoder().decode_line(colors_to_ansi(*run) + " ")
+            self._styles[run] = decoded.spans[0].style if decoded.spans else None  # type: ignore[assignment]
+        return self._styles[run]
+
+
 class _CachedPlot(PlotextPlot):
     """A chart drawn again only when what it shows changed: ``_key()`` says what it shows
     (counts, sizes, the theme), ``_draw()`` draws it. A key press that redraws the screen
@@ -163,6 +215,8 @@ class _CachedPlot(PlotextPlot):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._figure = _MatrixPlot()  # read as a matrix; plt (textual-plotext's) gives it too
+        self._plot = self._figure
         self._cache_key: tuple | None = None
         self._cache: Text | None = None
 
@@ -174,7 +228,8 @@ class _CachedPlot(PlotextPlot):
 
     def _plotext(self) -> RenderResult:
         """What plotext draws of the figure ``_draw`` has set up."""
-        return super().render()
+        theme = self._get_plotext_theme_name(self.app.theme)
+        return self._figure.drawn(self.size.width, self.size.height, theme)
 
     def render(self) -> RenderResult:
         key = self._key()

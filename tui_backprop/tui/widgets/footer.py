@@ -25,6 +25,19 @@ class AppFooter(Footer):
                 continue
             yield widget
 
+    def fit(self, width: int) -> bool:
+        """Lay the footer out for a screen ``width`` columns wide: compact below 120 columns
+        (at 80 every key still fits), the command palette's key from 100 (below, ctrl+p works
+        all the same). Whether its keys must be composed again (a footer composed already)."""
+        self.compact = width < 120
+        palette = width >= 100
+        changed = self.hidden(self.width) != self.hidden(width)  # WIDE_ONLY
+        self.width = width
+        if self.show_command_palette != palette or changed:
+            self.show_command_palette = palette
+            return True
+        return False
+
     def hidden(self, width: int) -> set[str]:
         """The actions left out at ``width`` columns."""
         return {action for action, least in WIDE_ONLY.items() if width < least}
