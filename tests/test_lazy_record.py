@@ -209,3 +209,32 @@ def test_records_read_late_are_the_steps_of_a_plain_numpy_reference(ref, batch, 
             np.testing.assert_allclose(layer.b_before, want["before"][l][1], **close)
             np.testing.assert_allclose(layer.w, want["after"][l][0], **close)
             np.testing.assert_allclose(layer.b, want["after"][l][1], **close)
+
+
+def test_a_record_read_whole_lets_go_of_what_it_was_made_from(ref):
+    """Once its fields and warnings are read, a record holds them only: the step's training-set
+    z (which only the warnings need) is freed when the record is the last thing holding it."""
+    import gc
+    import weakref
+
+    from tui_backprop.engine import network
+
+    made = []
+    forward = network.Network.forward
+
+    def watched(self, W, b, x):
+        zs, acts = forward(self, W, b, x)
+        made.extend(weakref.ref(z) for z in zs if len(z) == 5)  # the training set's 5 samples
+        return zs, acts
+
+    t = Trainer(scenario(ref, batch=2, shuffle=True))
+    network.Network.forward = watched
+    try:
+        rec = t.step()
+    finally:
+        network.Network.forward = forward
+    assert rec.layers and rec.warnings is not None  # every field read, and the warnings
+    t.step()  # the trainer moves on: only rec could hold the first step's training-set z now
+    gc.collect()
+    assert made and all(z() is None for z in made)
+    assert fields_of(rec) == fields_of(copy.copy(rec))

@@ -225,23 +225,42 @@ class LazyStepRecord(StepRecord):
 
 
 def _fill(rec: LazyStepRecord) -> None:
-    """Make every field of ``rec`` but the warnings (the first read of one comes here)."""
-    made, find = _make_slot.__get__(rec)()
+    """Make every field of ``rec`` but the warnings (the first read of one comes here), then
+    let go of what they were made from: a record kept (the app's, a trace's last) holds its
+    fields only, not the step's numbers twice nor the training set's z."""
+    try:
+        make = _make_slot.__get__(rec)
+    except AttributeError:  # made already, by another thread's read
+        return
+    made, find = make()
     for name, value in made.items():
         _SET[name](rec, value)
     _find_slot.__set__(rec, find)
+    _forget(_make_slot, rec)
 
 
 def _found(rec: LazyStepRecord) -> tuple[Diagnostic, ...]:
-    """The warnings of ``rec``, found once (the first read of them comes here)."""
+    """The warnings of ``rec``, found once (the first read of them comes here); the function
+    that found them (which holds the training set's z of an evaluated step) is let go."""
     try:
         find = _find_slot.__get__(rec)
     except AttributeError:  # the fields are not made yet
         _fill(rec)
-        find = _find_slot.__get__(rec)
+        try:
+            find = _find_slot.__get__(rec)
+        except AttributeError:  # found meanwhile, by another thread's read
+            return _SLOTS["warnings"].__get__(rec)  # type: ignore[no-any-return]
     found = find()
     _SET["warnings"](rec, found)
+    _forget(_find_slot, rec)
     return found
+
+
+def _forget(slot: Any, rec: LazyStepRecord) -> None:
+    try:
+        slot.__delete__(rec)
+    except AttributeError:  # forgotten already, by another thread's read
+        pass
 
 
 class _MadeOnRead:
