@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .names import classifier_targets
 from .network import Network
 
 Array = np.ndarray
@@ -131,12 +132,11 @@ def classifier_of(output_activation: str, loss: str, *targets: Array | None) -> 
     if not given or any(t.ndim != 2 for t in given):
         return None
     n = given[0].shape[1]
-    if output_activation == "sigmoid" and loss in ("bce", "mse"):
-        if all(np.isin(t, (0.0, 1.0)).all() for t in given):
-            return Classifier("binary" if n == 1 else "multilabel", n)
-    elif output_activation == "softmax" and loss == "cross_entropy":
-        if all(_one_hot(t) for t in given):
-            return Classifier("multiclass", n)
+    needs = classifier_targets(output_activation, loss)
+    if needs == "0/1" and all(np.isin(t, (0.0, 1.0)).all() for t in given):
+        return Classifier("binary" if n == 1 else "multilabel", n)
+    if needs == "one-hot" and all(_one_hot(t) for t in given):
+        return Classifier("multiclass", n)
     return None
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..common.escape import quoted
-from ..engine.names import ALIASES, LOSS_OUTPUTS
+from ..engine.names import ALIASES, LOSS_OUTPUTS, classifier_targets
 from ..engine.terms import FeatureError, Terms, parse_term, parse_terms
 from .data_plan import DataPlan
 from .declare import check_choice, read_key, read_table
@@ -231,7 +231,7 @@ def check_target_accuracy(
     if training.get("target_accuracy") is None or not activations or (targets is None and drawn is None):
         return
     out_act, loss = ALIASES.get(activations[-1], activations[-1]), training.get("loss")
-    needs = _classifier_needs(out_act, loss)
+    needs = classifier_targets(out_act, loss)
     if drawn is not None and not drawn.classes and needs is not None:  # a regression's numbers decide
         r.defer(_on_arrays("drawn_accuracy_problems", drawn, out_act, loss))
         return
@@ -241,16 +241,6 @@ def check_target_accuracy(
         kind = None if targets is None else classes(targets)
     if needs is None or kind is None or needs == "one-hot" and kind != "one-hot":
         r.problem("training", "target_accuracy", accuracy_refusal_text(out_act, loss))
-
-
-def _classifier_needs(out_act: str, loss: str | None) -> str | None:
-    """The targets that make a classifier of this output and loss: "0/1", "one-hot", or None
-    (no targets do)."""
-    if out_act == "sigmoid" and loss in ("bce", "mse"):
-        return "0/1"
-    if out_act == "softmax" and loss == "cross_entropy":
-        return "one-hot"
-    return None
 
 
 def _batch(r: Reader, t: dict[str, Any]) -> Any:

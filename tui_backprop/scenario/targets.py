@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..engine.names import classifier_targets
 from ..engine.terms import Terms, value
 from .problems import Reader, Rows
 
@@ -59,7 +60,7 @@ def _all_distributions(targets: Rows) -> bool:
 def classes(targets: Rows) -> str | None:
     """What classes the targets are: "one-hot" (every row 0 but for a single 1), "0/1" (every
     target 0 or 1, rows of any number of ones), or None. engine/accuracy.py's classifier_of reads
-    a run's targets the same way (tests/test_scenario_describe.py holds them together)."""
+    a run's targets the same way (tests/test_scenario_check.py holds them together)."""
     if not set(targets.values) <= {0.0, 1.0}:
         return None
     one_hot = all(s == 1.0 for s in map(sum, targets.rows()))
@@ -84,8 +85,7 @@ def accuracy_refusal_text(out_act: str, loss: str | None) -> str:
 def _why_not_classes(out_act: str, loss: str | None) -> str:
     """The end of target_accuracy's refusal: why the targets spoil a classifier that the output
     and loss would make."""
-    sigmoid = out_act == "sigmoid" and loss in ("bce", "mse")
-    if sigmoid or (out_act == "softmax" and loss == "cross_entropy"):
+    if classifier_targets(out_act, loss) is not None:
         return ", but its targets are not classes (0 or 1; one-hot rows)"
     return ""
 
