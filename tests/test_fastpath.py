@@ -447,3 +447,143 @@ def test_two_layers_with_gd_take_the_backward_pass_written_out(name, optimizer, 
 def test_a_schedule_takes_the_ordinary_path():
     s = dataclasses.replace(scenario("xor"), schedule="exponential", gamma=0.99)
     assert FastLoop.of(Trainer(s)) is None
+
+
+# -- the written-out loop of two-layer full-batch gd (FastLoop._full_batch_two_layer_gd) -----
+
+
+def spy_written_out(monkeypatch) -> list[int]:
+    """The step counts the written-out loop was asked for, one a run it took."""
+    asked: list[int] = []
+    real = FastLoop._full_batch_two_layer_gd
+
+    def spy(self, tr, steps, *rest):
+        asked.append(steps)
+        return real(self, tr, steps, *rest)
+
+    monkeypatch.setattr(FastLoop, "_full_batch_two_layer_gd", spy)
+    return asked
+
+
+@pytest.mark.parametrize(
+    "name,changes,written_out",
+    [
+        ("xor", {}, True),
+        ("xor", {"activations": ("tanh", "sigmoid"), "loss": "bce"}, True),
+        ("xor", {"optimizer": "momentum"}, False),
+        ("xor", {"evaluate_every": 3}, False),
+        ("xor", {"target_accuracy": 1.0}, False),
+        ("xor", {"batch": 2}, False),
+        ("iris", {}, False),  # a test set and mini-batches
+        ("mazur_2_2_2", {}, False),  # biases not updated
+    ],
+)
+def test_the_commonest_small_run_takes_the_loop_written_out_and_the_others_do_not(
+    monkeypatch, name, changes, written_out
+):
+    asked = spy_written_out(monkeypatch)
+    s = scenario(name, max_steps=10**6, target_loss=None, **changes)
+    fast = Trainer(s)
+    fast.run(2 * CHECKPOINT_EVERY + 5, record=False)
+    assert bool(asked) == written_out
+    assert state(fast) == state(stepped(s, 2 * CHECKPOINT_EVERY + 5))
+
+
+def overflowing_sigmoid(monkeypatch, first: float, after: float) -> None:
+    """Make the hidden sigmoid of xor (z of shape (4, 3)) write +inf into z[0, 0], the first
+    sample's first unit, whenever that value is past the midpoint of ``first`` and ``after``
+    on after's side: as a pre-activation that overflows once the run gets there. The fast loop
+    and the ordinary step read the same function, and see the same z, bit for bit."""
+    from tui_backprop.engine import activations
+
+    real = activations.ACTIVATIONS["sigmoid"]
+    mid, rising = (first + after) / 2, after > first
+
+    def fn(z):
+        if z.shape == (4, 3) and (z[0, 0] > mid if rising else z[0, 0] < mid):
+            z[0, 0] = math.inf
+        return real.fn(z)
+
+    monkeypatch.setitem(activations.ACTIVATIONS, "sigmoid", dataclasses.replace(real, fn=fn))
+
+
+@pytest.mark.parametrize("at", [1, 5, CHECKPOINT_EVERY, CHECKPOINT_EVERY + 9, 3 * CHECKPOINT_EVERY + 1])
+def test_a_pre_activation_that_overflows_stops_the_written_out_loop_at_its_step(monkeypatch, at):
+    """The hidden units saturate at z = inf and every loss stays finite: only the check of z
+    finds it, at the end of the chunk, which is taken again step by step from its start. The
+    run stops where the ordinary path stops, with the same state and record."""
+    s = scenario("xor", max_steps=10**6, target_loss=None)
+    # xor's first hidden pre-activation of the first sample, (0, 0), is its bias b[0][0]: the
+    # value it has after step at - 1 and after step at, from an ordinary run without the fault
+    biases = [stepped(s, k).b[0][0] for k in (at - 1, at)] if at > 1 else None
+    plain = Trainer(s)
+    values = [plain.b[0][0]] + [plain.step().layers[0].b[0] for _ in range(at)]
+    assert biases is None or biases == values[at - 1 :]
+    # the fault must first show after step `at`: the bias moves one way over these steps
+    steps = np.diff(values)
+    assert (steps > 0).all() or (steps < 0).all()
+    overflowing_sigmoid(monkeypatch, values[at - 1], values[at])
+    asked = spy_written_out(monkeypatch)
+    fast = Trainer(s)
+    fast.run(4 * CHECKPOINT_EVERY, record=False)
+    slow = stepped(s, 4 * CHECKPOINT_EVERY)
+    assert asked and fast.stop_reason == slow.stop_reason == "diverged"
+    assert fast.step_count == slow.step_count == at
+    assert math.isfinite(fast.train_losses[-1])
+    assert state(fast) == state(slow)
+    assert record_bits(fast.current_record()) == record_bits(slow.last_record)
+
+
+def test_a_target_loss_reached_in_a_chunk_stops_the_written_out_loop_at_its_step(monkeypatch):
+    asked = spy_written_out(monkeypatch)
+    s = scenario("xor", max_steps=10**6)  # stops by itself once the loss is below 0.01
+    fast = Trainer(s)
+    fast.run(10**5, record=False)
+    slow = stepped(s, 10**5)
+    assert asked and fast.stop_reason == slow.stop_reason == "target_loss"
+    assert fast.step_count % CHECKPOINT_EVERY  # in the middle of a chunk
+    assert state(fast) == state(slow)
+
+
+@pytest.mark.parametrize("interrupted_at", [40, FLUSH_EVERY + 3])
+def test_ctrl_c_in_the_written_out_loop_leaves_the_trainer_at_a_state_it_reached(monkeypatch, interrupted_at):
+    """Ctrl+C in a step's training-set pass: the trainer is at the last checkpoint, with the
+    losses and accuracies of exactly its steps, and goes on as an uninterrupted run."""
+    s = scenario("xor", max_steps=10**6, target_loss=None)
+    t = Trainer(s)
+    asked = spy_written_out(monkeypatch)
+    hidden, calls = t._fast.fns[0], [0]
+
+    def interrupted(z):
+        calls[0] += 1
+        if calls[0] == interrupted_at + 1:  # the first call is the pass before the first step
+            raise KeyboardInterrupt
+        return hidden(z)
+
+    t._fast.fns = (interrupted, t._fast.fns[1])
+    with pytest.raises(KeyboardInterrupt):
+        t.run(FLUSH_EVERY * 2, record=False)
+    t._fast.fns = (hidden, t._fast.fns[1])
+    reached = (interrupted_at - 1) // CHECKPOINT_EVERY * CHECKPOINT_EVERY
+    assert asked and t.step_count == reached
+    series = (t.losses, t.train_losses, t.train_accuracies)
+    assert [len(x) for x in series] == [reached] * 3
+    t.run(10, record=False)
+    assert state(t) == state(stepped(s, reached + 10))
+
+
+def test_a_loss_not_finite_before_the_first_step_leaves_the_run_to_the_general_loop(monkeypatch):
+    """An input that is not a number (put in by hand: the loader refuses one) makes the loss
+    before the first step nan: the run stops at its first step as the ordinary path does."""
+    s = scenario("xor", max_steps=10**6, target_loss=None)
+    inputs = np.array(s.inputs)
+    inputs[0, 0] = math.nan
+    s = dataclasses.replace(s, inputs=inputs)
+    asked = spy_written_out(monkeypatch)
+    fast = Trainer(s)
+    assert math.isnan(fast.initial_train_loss)
+    fast.run(50, record=False)
+    assert asked  # asked, and handed the run back
+    slow = stepped(s, 50)
+    assert fast.stop_reason == slow.stop_reason == "diverged"
+    assert state(fast) == state(slow)

@@ -23,8 +23,12 @@ Trainer's series every FLUSH_EVERY steps, at the end, and when the run is interr
 classifier's accuracies are counted then, the kept outputs of many steps in one vectorised
 count, unless target_accuracy needs them at each step. The functions of a run (forward pass,
 loss, output delta, backward pass and update) are made once as closures over its arrays; the
-training set's z of every layer share one buffer, whose single sum checks them all for the
-divergence rule; mse keeps y - t for the output delta. Each keeps the Trainer's bits.
+training set's z of every layer share one buffer, whose one sum of squares checks them all for
+the divergence rule; mse keeps y - t for the output delta. Each keeps the Trainer's bits.
+
+Two-layer full-batch gd with biases, evaluated at every step and without a test set (xor
+and networks like it), runs in a loop written out in one Python frame
+(``_full_batch_two_layer_gd``), whose steps between checkpoints check their z once, together.
 
 Covered: gd, momentum and adam; any batch mode and order; biases or none, updated or frozen;
 a test set; evaluate_every. A penalty (l1, l2) or the proportional error split takes the
@@ -34,6 +38,7 @@ ordinary path (``FastLoop.of`` returns None), as does an optimiser this module d
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -112,8 +117,8 @@ class FastLoop:
         mean_loss: Callable[[Array, Array, Array], tuple[float, Array | None]],
     ) -> tuple[Callable[[], tuple[list[Array], list[Array], float, Array | None]], Array]:
         """train_pass(): z and a of every layer over the training set X, the loss against T
-        (and mse's e), with z written into one buffer; and that buffer, whose one sum tells
-        whether every z is finite (see _all_finite). The z of a pass are overwritten by the
+        (and mse's e), with z written into one buffer; and that buffer, whose sum of squares
+        tells whether every z is finite (see _all_finite). The z of a pass are overwritten by the
         next one, which comes after the step that reads them (so is an identity layer's a, which
         is its z: no classifier, whose outputs _Pending keeps longer, ends in one)."""
         rows, widths = len(X), [w.shape[1] for w in Wt]  # W[l].T is (n_{l-1}, n_l)
@@ -280,12 +285,29 @@ class FastLoop:
             """The position after step k: a full batch in order is an epoch a step."""
             return schedule.position_after(k) if full_in_order else pos
 
-        update, gd_lr = self.rule(tr.base_learning_rate)  # a constant rate (a schedule: no fast loop)
+        # a constant rate (a schedule: no fast loop)
+        update, gd_lr = self.rule(tr.base_learning_rate)
+        # the first first_kept steps save no checkpoint: the undo history keeps its newest states only
+        first_kept = steps - (tr.history_limit - 1) * CHECKPOINT_EVERY
+        if (
+            full_in_order
+            and every == 1
+            and X_test is None
+            and not count_now
+            and len(W) == 2
+            and gd_lr is not None
+            and self.update_biases
+        ):
+            ended = self._full_batch_two_layer_gd(tr, steps, save, pending, W, b, slots, gd_lr, first_kept)
+            if ended is not None:
+                k, best, stop = ended
+                pending.flush()
+                self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), stop, best, copy=False)
+                return
         forward, mean_loss, counts = self.forward_of(Wt, b), self.mean_loss_of(W[-1].shape[0]), self.counts
         train_pass, train_flat = self.training_pass_of(Wt, b, X, T, mean_loss)
+        squares = train_flat.dot  # squares(train_flat): the sum of the squares of every z (_all_finite)
         descend = self.descend_of(W, b, slots, update, gd_lr)
-        # the undo history keeps its newest states only: a checkpoint older than those is not taken
-        first_kept = steps - (tr.history_limit - 1) * CHECKPOINT_EVERY
         isfinite = math.isfinite
         # the training set's pass for the current W: z, a, loss and mse's e (a full batch in order
         # takes it as the next step's batch); None until computed
@@ -319,7 +341,7 @@ class FastLoop:
                 if train_loss > limit or not (
                     isfinite(loss)
                     and isfinite(train_loss)
-                    and (isfinite(_sum(train_flat)) or _all_finite(train_zs))  # one sum: see _all_finite
+                    and (isfinite(squares(train_flat)) or _all_finite(train_zs))  # see _all_finite
                 ):
                     stop = "diverged"
                 elif target_loss is not None and train_loss < target_loss:
@@ -331,7 +353,8 @@ class FastLoop:
             else:
                 train = None
                 skipped(loss)
-                if not (isfinite(loss) and (full_in_order and isfinite(_sum(train_flat)) or _all_finite(zs))):
+                finite_z = full_in_order and isfinite(squares(train_flat)) or _all_finite(zs)
+                if not (isfinite(loss) and finite_z):
                     stop = "diverged"
                 elif k >= max_steps:
                     stop = "max_steps"
@@ -345,6 +368,156 @@ class FastLoop:
                     save()
         pending.flush()
         self._hand_back(tr, W, b, slots, t_opt, k, at(k, pos), stop, best, copy=False)
+
+    def _full_batch_two_layer_gd(
+        self,
+        tr: Any,
+        steps: int,
+        save: Callable[[], None],
+        pending: _Pending,
+        W: list[Array],
+        b: list[Array],
+        slots: dict[str, list[Array]],
+        lr: float,
+        first_kept: int,
+    ) -> tuple[int, float, str | None] | None:
+        """_run's loop written out for the commonest small run: two layers with biases, gd at a
+        constant rate, the whole training set as the batch in file order (xor), evaluated at
+        every step, no test set and no target_accuracy. The same operations in the same order
+        as _run with training_pass_of's two_layer_pass and _two_layer_gd's descend, in one
+        Python frame: a step of xor is some 50 numpy calls of a microsecond or less, and the
+        Python between them counts.
+
+        The steps between two checkpoints make a chunk, and the stop rules of _run (diverged,
+        target_loss, max_steps, in that order) cost one range test a step: a training-set loss
+        from target_loss up to the divergence limit goes on, anything else is looked at in full;
+        max_steps bounds the number of steps. Each step of a chunk writes its z into its own row
+        of a buffer, and one sum of squares at the end of the chunk (or at a stop) tells whether
+        every z was finite (see _all_finite). When one was not, the chunk is taken again from
+        the weights it started from, the same bits, checking each step's z, so the run stops at
+        the step whose z was not, as _run's check of every step does; the checkpoint and the
+        hand-over of the losses come after that test.
+
+        Returns the step count, the best training-set loss and why the run stopped (None: it
+        did not); None without a step taken when the loss before the first step is not finite
+        (_run takes it, as the divergence rule says)."""
+        X, T = tr.X, tr.T
+        W_0, W_1 = W
+        b_0, b_1 = b
+        Wt_0, Wt_1 = W_0.T, W_1.T
+        f_0, f_1 = self.fns
+        grad_0, out_grad = self.grads
+        rows, n_0, n_1 = len(X), W_0.shape[0], W_1.shape[0]
+        # row j: the z of both layers after a chunk's j-th step; the last row: a pass before a chunk
+        ring = np.zeros((CHECKPOINT_EVERY + 1, rows * (n_0 + n_1)))
+        rows_of = [(r, r[: rows * n_0].reshape(rows, n_0), r[rows * n_0 :].reshape(rows, n_1)) for r in ring]
+        mean_loss, delta_of = self.mean_loss_of(n_1), self.output_delta_of(n_1)
+        two_over_n = np.array(2.0 / n_1)  # mse: output_delta_of's delta, written out below
+        one_column = self.residual and n_1 == 1
+        B, matmul, add, isfinite = float(rows), np.matmul, np.add, math.isfinite
+        k, best, stop, t_opt = tr.step_count, tr.best_train_loss, None, tr.opt_state.t  # gd: t stays
+        target_loss, limit = tr.scenario.target_loss, tr.divergence_limit
+        floor = -math.inf if target_loss is None else target_loss  # a loss in [floor, ceiling] goes on
+        ceiling = min(limit, sys.float_info.max)  # (an infinite loss is over it)
+        losses, train_losses, ys = pending.losses, pending.train_losses, pending.train_ys
+        keep_loss, keep_train_loss = losses.append, train_losses.append
+        keep_y = ys.append if pending.classifier else None
+
+        def first_pass() -> tuple[Array, Array, Array, Array, float, Array | None]:
+            """The training set's pass for the weights now, in the buffer's last row: the batch
+            of a chunk's first step."""
+            _, z_0, z_1 = rows_of[-1]
+            matmul(X, Wt_0, z_0)
+            add(z_0, b_0, z_0)
+            a_0 = f_0(z_0)
+            matmul(a_0, Wt_1, z_1)
+            add(z_1, b_1, z_1)
+            a_1 = f_1(z_1)
+            return (z_0, z_1, a_0, a_1, *mean_loss(a_1, T, z_1))
+
+        def why_stop(train_loss: float, z: Array | None) -> str | None:
+            """_run's stop rules for a step out of range, z its training-set z (None: checked later)."""
+            if train_loss > limit or not (isfinite(train_loss) and (z is None or _finite(z))):
+                return "diverged"
+            if target_loss is not None and train_loss < target_loss:
+                return "target_loss"
+            return None
+
+        z_0, z_1, a_0, a_1, loss, e = first_pass()
+        if not isfinite(loss):
+            return None
+        taken, n, careful = 0, min(steps, tr.scenario.max_steps - k), False
+        while taken < n:
+            chunk = min(CHECKPOINT_EVERY, n - taken)
+            start = (W_0.copy(), W_1.copy(), b_0.copy(), b_1.copy(), best, len(losses))
+            for z, new_z_0, new_z_1 in rows_of[:chunk]:
+                if e is None:  # layer 2, then layer 1 from its delta and W[1] as it was
+                    delta = delta_of(a_1, T, z_1, e)
+                else:
+                    delta = e * two_over_n
+                    delta *= out_grad(z_1, a_1)
+                grad_w = delta.T @ a_0
+                grad_w /= B
+                grad_b = _sum(delta, 0)
+                grad_b /= B
+                delta_0 = delta @ W_1
+                delta_0 *= grad_0(z_0, a_0)
+                grad_w *= lr
+                W_1 -= grad_w
+                grad_b *= lr
+                b_1 -= grad_b
+                grad_w = delta_0.T @ X
+                grad_w /= B
+                grad_b = _sum(delta_0, 0)
+                grad_b /= B
+                grad_w *= lr
+                W_0 -= grad_w
+                grad_b *= lr
+                b_0 -= grad_b
+                z_0, z_1 = new_z_0, new_z_1  # the training set's pass after the update: the next batch
+                matmul(X, Wt_0, z_0)
+                add(z_0, b_0, z_0)
+                a_0 = f_0(z_0)
+                matmul(a_0, Wt_1, z_1)
+                add(z_1, b_1, z_1)
+                a_1 = f_1(z_1)
+                if one_column:  # mean_loss_of's mse of one output, written out
+                    e = a_1 - T
+                    sq = e * e
+                    train_loss = float(_sum(sq.ravel())) / rows
+                else:
+                    train_loss, e = mean_loss(a_1, T, z_1)
+                keep_loss(loss)
+                keep_train_loss(train_loss)
+                if keep_y is not None:
+                    keep_y(a_1)
+                if train_loss < best:
+                    best = train_loss
+                if careful or not floor <= train_loss <= ceiling:
+                    stop = why_stop(train_loss, z if careful else None)
+                    if stop is not None:
+                        break
+                loss = train_loss
+            done = len(losses) - start[-1]  # the steps of the chunk taken
+            if not (careful or _finite(ring[:done].reshape(-1))):  # take the chunk again, with care
+                for p, kept in zip((W_0, W_1, b_0, b_1), start[:4], strict=True):
+                    np.copyto(p, kept)
+                best, careful, stop = start[4], True, None
+                for series in (losses, train_losses, ys):
+                    del series[start[-1] :]
+                z_0, z_1, a_0, a_1, loss, e = first_pass()
+                continue
+            careful, taken = False, taken + done
+            if stop is not None:
+                return k + taken, best, stop
+            if taken % FLUSH_EVERY == 0:  # a long run keeps no more than these waiting
+                pending.flush()
+            if first_kept < taken < n:
+                at = tr.schedule.position_after(k + taken)
+                self._hand_back(tr, W, b, slots, t_opt, k + taken, at, None, best, copy=True)
+                save()
+        k += taken
+        return k, best, "max_steps" if k >= tr.scenario.max_steps else None
 
     @staticmethod
     def _hand_back(
@@ -489,6 +662,8 @@ def _count(count: Callable[[list[Array]], list[float]], ys: list[Array | None]) 
     """The accuracy of each outputs (N, n_L) in ys as ``count`` (a stack_scorer) counts them,
     nan for a None (a step between evaluations)."""
     outputs = [y for y in ys if y is not None]
+    if len(outputs) == len(ys):  # every step evaluated
+        return count(outputs)
     if not outputs:
         return [math.nan] * len(ys)
     scores = iter(count(outputs))
@@ -502,11 +677,20 @@ def _frozen_all(arrays: list[Array], copy: bool) -> tuple[Array, ...]:
     return out
 
 
+def _finite(z: Array) -> bool:
+    """Whether every element of the 1-d array z is finite: its sum of squares first (see
+    _all_finite), then each element only when that is not finite."""
+    return math.isfinite(z.dot(z)) or bool(np.isfinite(z).all())
+
+
 def _all_finite(zs: Sequence[Array]) -> bool:
     """Trainer's check of every weight through z (see trainer._all_finite): whether every z is
     finite. A sum with a term that is not finite is not finite either, so a finite sum says
-    every element is (the loop sums the training set's z, all in one buffer, before it calls
-    this); only when it is not is each element checked (a sum of finite terms may overflow)."""
+    every element is; only when it is not is each element checked (a sum of finite terms may
+    overflow). The loop first takes the sum of the squares of the training set's z, all in one
+    buffer, as the buffer's dot product with itself, and calls this only when that is not
+    finite: a dot product of 16 numbers (xor) costs a quarter of a sum's ufunc machinery, and an
+    overflow of the squares (an element over 1e154) only sends the check here."""
     total = 0.0
     for z in zs:
         total += _sum(z, None)

@@ -56,7 +56,11 @@ class LossSeries(Sequence[float]):
         exact, full, i = self._exact, 2 * self.window, 0
         while i < len(values):
             room = full - len(exact)
-            exact.extend(values[i : i + room])
+            part = values[i : i + room]
+            if type(part) is list:  # the fast path's lists: fromlist converts a float 2x quicker
+                exact.fromlist(part)
+            else:
+                exact.extend(part)
             i += room
             if len(exact) >= full:
                 self._fold(len(exact) - self.window)
