@@ -381,11 +381,19 @@ def test_a_hand_over_cut_short_by_ctrl_c_is_made_again_in_whole(monkeypatch):
     assert state(t) == state(stepped(s, reached))
 
 
-@pytest.mark.parametrize("name,changes", [("iris", {"evaluate_every": 5}), ("xor", {}), ("blobs_784", {})])
-def test_a_run_longer_than_a_hand_over_keeps_every_steps_losses_and_accuracies(name, changes):
+@pytest.mark.parametrize(
+    "name,changes,n",
+    [
+        ("iris", {"evaluate_every": 5}, 2 * FLUSH_EVERY + 9),
+        ("xor", {}, 2 * FLUSH_EVERY + 9),
+        ("xor", {}, FLUSH_EVERY + 2),  # the fast loop's steps end with a hand-over: none left
+        ("iris", {}, FLUSH_EVERY + 2),
+        ("blobs_784", {}, FLUSH_EVERY + 3),
+    ],
+)
+def test_a_run_longer_than_a_hand_over_keeps_every_steps_losses_and_accuracies(name, changes, n):
     """Several hand-overs of the series (classifiers: their accuracies counted at each)."""
     s = scenario(name, max_steps=10**6, target_loss=None, **changes)
-    n = 2 * FLUSH_EVERY + 9 if name != "blobs_784" else FLUSH_EVERY + 3
     fast = Trainer(s)
     fast.run(n, record=False)
     assert fast.classifier is not None and len(fast.train_accuracies) == n

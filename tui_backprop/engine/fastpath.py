@@ -662,10 +662,10 @@ def _count(count: Callable[[list[Array]], list[float]], ys: list[Array | None]) 
     """The accuracy of each outputs (N, n_L) in ys as ``count`` (a stack_scorer) counts them,
     nan for a None (a step between evaluations)."""
     outputs = [y for y in ys if y is not None]
-    if len(outputs) == len(ys):  # every step evaluated
-        return count(outputs)
     if not outputs:
         return [math.nan] * len(ys)
+    if len(outputs) == len(ys):  # every step evaluated
+        return count(outputs)
     scores = iter(count(outputs))
     return [math.nan if y is None else next(scores) for y in ys]
 
