@@ -423,3 +423,44 @@ def test_the_default_export_folder_is_a_new_one_and_a_given_one_is_made(tmp_path
         second.path.rmdir()
     made = serve.export_folder(serve.Options(export_dir=str(tmp_path / "new"), max_exports=3))
     assert made.path == tmp_path / "new" and made.path.is_dir() and made.max_files == 3
+
+
+NOISY_APP = """
+import sys
+sys.stdout.write("__GANGLION__\\n")
+sys.stdout.flush()
+chunk = "e" * 65536
+for _ in range(200):  # 12.5 MB on stderr: a pipe's 64 KB would block it long before
+    sys.stderr.write(chunk)
+sys.stderr.flush()
+print("done", file=open(sys.argv[1], "w"), flush=True)
+"""
+
+
+async def test_a_served_apps_stderr_is_kept_up_to_a_bound_and_never_blocks_it(tmp_path, monkeypatch, capsys):
+    """textual-serve keeps what the app writes to stderr in memory until the app ends, then
+    prints it: the session passes on the first STDERR_BYTES and drains the rest."""
+    monkeypatch.setattr(serve_session, "STDERR_BYTES", 1000)
+    done, closed = tmp_path / "done", asyncio.Event()
+
+    async def close() -> None:
+        closed.set()
+
+    async def ignore(data: object) -> None:
+        pass
+
+    session = Session(
+        [sys.executable, "-c", NOISY_APP, str(done)],
+        write_bytes=ignore,
+        write_str=ignore,
+        close=close,
+        download_manager=DownloadManager(),
+    )
+    await session.start(80, 24)
+    try:
+        await asyncio.wait_for(closed.wait(), 20)  # the app wrote everything and ended
+        assert done.read_text() == "done\n"
+        printed = capsys.readouterr().out
+        assert printed.count("e") == 1000  # what textual-serve printed of it: the bound
+    finally:
+        await session.stop()

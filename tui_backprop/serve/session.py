@@ -6,7 +6,10 @@ asks the app to quit and waits for it: the shell could die and leave the app run
 command is an argv list run without a shell, in a new session (its own process group); when
 the browser goes the app is asked to quit, given ``QUIT_SECONDS``, and then its whole group
 is killed, whatever state it is in. The terminal size a browser asks for is clamped, so
-that no page can make an app draw a screen of 5000 x 5000 cells.
+that no page can make an app draw a screen of 5000 x 5000 cells. What the app writes to
+stderr, which textual-serve keeps in memory for as long as the session lasts to print it when
+the app ends, is passed on up to STDERR_BYTES and read and dropped after that: an app that
+writes there without end cannot fill the server's memory, nor block on a full pipe.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from textual_serve.download_manager import DownloadManager
 QUIT_SECONDS = 5.0  # for a served app to exit once asked to, before its group is killed
 COLUMNS = (20, 500)  # the terminal sizes a browser may ask for, in cells
 ROWS = (10, 200)
+STDERR_BYTES = 64 * 1024  # of a served app's stderr kept for textual-serve to print; the rest is dropped
 
 
 def _clamp(value: object, default: int, bounds: tuple[int, int]) -> int:
@@ -45,6 +49,25 @@ def end_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):  # gone already
         pass
+
+
+class BoundedReader:
+    """The ``read`` of a stream that gives its first ``limit`` bytes, then reads the rest to
+    its end and drops it, so that the writer never blocks on a full pipe."""
+
+    def __init__(self, stream: asyncio.StreamReader, limit: int) -> None:
+        self.stream, self.left = stream, limit
+
+    async def read(self, n: int = -1) -> bytes:
+        while True:
+            data = await self.stream.read(n if n > 0 else 65536)
+            if not data:
+                return b""  # the end
+            if self.left > 0:
+                kept = data[: self.left]
+                self.left -= len(kept)
+                return kept
+            # past the limit: dropped, and read on until the writer closes its end
 
 
 class Session(AppService):
@@ -83,6 +106,8 @@ class Session(AppService):
             start_new_session=True,  # a group of its own, which stop() ends as a whole
         )
         self._stdin = process.stdin
+        assert process.stderr is not None
+        process.stderr = BoundedReader(process.stderr, STDERR_BYTES)  # type: ignore[assignment]
         return process
 
     async def start(self, width: object, height: object) -> None:
