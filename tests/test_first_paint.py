@@ -7,12 +7,16 @@ is known. benchmarks/app.py measures the time; here, that the first frame is alr
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+from collections.abc import Iterator
 
 import pytest
 from textual.screen import Screen
 
 from tui_backprop import load_scenario
+from tui_backprop.cli import main
+from tui_backprop.tui import collector
 from tui_backprop.tui.app import BackpropApp
 from tui_backprop.tui.panels.boundary import BoundaryPanel, ChartCell
 
@@ -70,3 +74,32 @@ async def test_the_boundary_column_is_set_by_the_first_layout(size):
         boundary = app.query_one(BoundaryPanel)
         width, height = cell.size
         assert boundary.outer_size.width == max(12, min(2 * (height - 2) + 5, int(width * 0.45)))
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    enabled, threshold = gc.isenabled(), gc.get_threshold()
+    yield
+    gc.set_threshold(*threshold)
+    gc.enable() if enabled else gc.disable()
+
+
+def test_the_command_opens_the_app_with_the_collector_off(monkeypatch, collector_restored):
+    """From the app's imports to its first screen the collector does not run (tui/collector.py)."""
+    gc.enable()
+    running: list[bool] = []
+    monkeypatch.setattr(BackpropApp, "run", lambda app: running.append(gc.isenabled()))
+    assert main(["xor"]) == 0
+    assert running == [False]
+
+
+async def test_the_collector_runs_again_once_the_first_screen_is_drawn(collector_restored):
+    collector.start_up()
+    assert not gc.isenabled()
+    app = BackpropApp(load_scenario("xor"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 10
+        while not gc.isenabled():
+            assert time.monotonic() < deadline, "the collector was never turned on again"
+            await pilot.pause(0.05)
+        assert gc.get_threshold() == collector.THRESHOLD
