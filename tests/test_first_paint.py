@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -103,3 +106,40 @@ async def test_the_collector_runs_again_once_the_first_screen_is_drawn(collector
             assert time.monotonic() < deadline, "the collector was never turned on again"
             await pilot.pause(0.05)
         assert gc.get_threshold() == collector.THRESHOLD
+
+
+# what a key needs and the first screen does not: imported when the key is first pressed
+ON_FIRST_USE = (
+    "tui_backprop.trace.writer",  # e
+    "tui_backprop.trace.folder",
+    "tui_backprop.tutor.check",  # a, --answers
+    "tui_backprop.tutor.answers",
+    "tui_backprop.tui.screens.help",  # ?
+    "tui_backprop.tui.screens.goto",  # g
+    "tui_backprop.tui.screens.neuron",  # w
+    "tui_backprop.tui.screens.answer",
+    "tui_backprop.tui.screens.value",  # =, W, D
+    "tui_backprop.tui.screens.probe",  # P
+    "tui_backprop.tui.control.probe_input",
+)
+
+OPEN_HEADLESS = """
+import asyncio, json, sys
+from tui_backprop import load_scenario
+from tui_backprop.tui.app import BackpropApp
+
+async def main():
+    app = BackpropApp(load_scenario("xor"))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause(0.3)
+        assert "step 0" in app.screen.query_one("#header").render().plain
+asyncio.run(main())
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_first_screen_loads_no_module_that_only_a_key_needs():
+    out = subprocess.run([sys.executable, "-c", OPEN_HEADLESS], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout.splitlines()[-1]))
+    assert "tui_backprop.tui.panels.chart" in loaded
+    assert not [m for m in ON_FIRST_USE if m in loaded], [m for m in ON_FIRST_USE if m in loaded]
