@@ -224,9 +224,10 @@ class BackpropApp(PlainNotifications[None]):
         for panel in self.query(Panel):
             panel.answered = self.checked.cells
         self.query_one(ExplainPanel).checked_lines = self.checked.lines
+        for panel in self.query(Panel):  # titled in the notation before the first record is drawn,
+            panel.set_notation(self.notation)  # which is then drawn once (apply_notation draws it)
         # the trainer's step: 0 for a new run; a variant's trainer from the comparison is further on
         self.show_record(current_record(self.trainer))
-        self.phases.apply_notation()
         if self.quit_on_sigterm:
             self._undo_sigterm = quit_on_sigterm(self)
         self.call_after_refresh(collector.settle)  # once the first screen is drawn
