@@ -412,8 +412,9 @@ class ChartCell(Grid):
     def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
         """The columns for ``size``, set as the cell is laid out: the first layout of the screen
         is then its last (set on a resize, they took a second layout and frame)."""
-        self.styles.set_rule("grid_size_columns", 2 if self.columns(size) else 1)
-        self.styles.set_rule("grid_columns", tuple(Scalar.parse(c) for c in ("1fr", self.columns(size)) if c))
+        boundary = self.columns(size)
+        self.styles.set_rule("grid_size_columns", 2 if boundary else 1)
+        self.styles.set_rule("grid_columns", tuple(Scalar.parse(c) for c in ("1fr", boundary) if c))
         return super().arrange(size, optimal)
 
     def columns(self, size: Size) -> str:
