@@ -743,6 +743,9 @@ def _replay(parser: _Parser, args: argparse.Namespace) -> int:
     recording = read_trace(path)  # refused here, before the app opens
     if not args.no_verify:
         verify_trace(recording)  # a trace that lies too
+    from .tui import collector
+
+    collector.start_up()  # no garbage collection until the first screen is drawn
     from .tui.replay_app import ReplayApp  # here, so that the other commands never load Textual
 
     app = ReplayApp(recording, export_path=Path(args.export) if args.export else None)
@@ -762,6 +765,9 @@ def _open_app(
     """The app; ``source`` (SCENARIO as given, its --set overrides) is what the reload key reads;
     ``folder``: an app that --serve started exports only there, within its caps; ``force``: its
     exports overwrite an existing file; ``answers``: a graded answers file (tutor/check.py)."""
+    from .tui import collector
+
+    collector.start_up()  # no garbage collection until the first screen is drawn
     from .tui.app import BackpropApp  # here, so that the other commands never load Textual
     from .tui.control.reload import ScenarioSource
 

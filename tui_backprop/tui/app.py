@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult, SystemCommand
@@ -45,9 +46,6 @@ from ..engine.schedule import schedule_for
 from ..engine.trainer import HISTORY_STEPS
 from ..scenario.notation import vocabulary
 from ..scenario.reader import Scenario
-from ..trace.folder import ExportFolder
-from ..trace.writer import write_trace
-from ..tutor.check import Result
 from . import collector
 from .control.editing import AFTER, Editing, edits_now, edits_text
 from .control.export import Exported, Exporter, ExportProgress, no_progress
@@ -70,15 +68,16 @@ from .panels.explain import ExplainPanel
 from .panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
 from .panels.network import NetworkView
 from .panels.planes import HeatmapsPanel
-from .screens.answer import AnswerScreen
-from .screens.goto import GotoScreen
-from .screens.help import HelpScreen
-from .screens.neuron import NeuronScreen
 from .widgets.footer import AppFooter
 from .widgets.header import Header, Status, display_path, divergence_text, shown_accuracies
 from .widgets.palette import DEFAULT, current, following, use
 from .widgets.plain import PlainNotifications, plain
 from .widgets.warnings_bar import WarningsBar
+
+if TYPE_CHECKING:  # the screens, the trace writer and the tutor are imported when first used:
+    # the first screen needs none of them (benchmarks/app.py, first paint)
+    from ..trace.folder import ExportFolder
+    from ..tutor.check import Result
 
 
 class MainScreen(Screen):
@@ -225,9 +224,10 @@ class BackpropApp(PlainNotifications[None]):
         for panel in self.query(Panel):
             panel.answered = self.checked.cells
         self.query_one(ExplainPanel).checked_lines = self.checked.lines
+        for panel in self.query(Panel):  # titled in the notation before the first record is drawn,
+            panel.set_notation(self.notation)  # which is then drawn once (apply_notation draws it)
         # the trainer's step: 0 for a new run; a variant's trainer from the comparison is further on
         self.show_record(current_record(self.trainer))
-        self.phases.apply_notation()
         if self.quit_on_sigterm:
             self._undo_sigterm = quit_on_sigterm(self)
         self.call_after_refresh(collector.settle)  # once the first screen is drawn
@@ -480,6 +480,8 @@ class BackpropApp(PlainNotifications[None]):
         self.draw_selection()
 
     def action_goto(self) -> None:
+        from .screens.goto import GotoScreen
+
         self.push_screen(GotoScreen(self.selection.mode, GOTO_FORMS[self.selection.mode]), self._goto)
 
     def _goto(self, text: str | None) -> None:
@@ -529,6 +531,8 @@ class BackpropApp(PlainNotifications[None]):
 
     def ask(self, prompt: str, then: Callable[[str | None], None]) -> None:
         """Ask for a typed value (the quiz, key a); ``then`` receives it, or None on escape."""
+        from .screens.answer import AnswerScreen
+
         self.push_screen(AnswerScreen(prompt), then)
 
     def show_answers(self, result: Result) -> None:
@@ -552,6 +556,8 @@ class BackpropApp(PlainNotifications[None]):
                 severity="warning",
             )
         else:
+            from .screens.neuron import NeuronScreen
+
             self.push_screen(NeuronScreen(self.net, self.record, sel, layer, j))
 
     @on(Panel.Selected)
@@ -609,6 +615,8 @@ class BackpropApp(PlainNotifications[None]):
 
     def action_help(self) -> None:
         """Open the help, or close it when it is open (from the command palette)."""
+        from .screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
@@ -682,6 +690,8 @@ class BackpropApp(PlainNotifications[None]):
         assert isinstance(snapshot, Trainer)
         if self.export_folder is not None:
             return self.export_folder.write(path, snapshot, replace, cancelled, progress)
+        from ..trace.writer import write_trace
+
         return write_trace(path, snapshot, replace=replace, cancelled=cancelled, progress=progress)
 
     @on(Exported)
@@ -715,6 +725,8 @@ class BackpropApp(PlainNotifications[None]):
     async def _command(self, action: str) -> None:
         """A command of the palette acts on the main screen, so it closes the help first (the
         palette also opens over the help); Help itself toggles."""
+        from .screens.help import HelpScreen
+
         if action != "help" and isinstance(self.screen, HelpScreen):
             self.pop_screen()
         await self.run_action(action)

@@ -38,7 +38,6 @@ from ...engine.edits import RESIZES
 from ...engine.phases import Reveal
 from ...scenario.toml_text import read_number
 from ..netinfo import NetInfo
-from ..screens.value import ValueScreen
 from ..widgets.palette import marker
 from .play import Stepper
 from .selection import Selection
@@ -204,6 +203,8 @@ class Editing:
             )
         else:
             prompt = f"new value of {target.label} (now {number(target.old)}), as a scenario file writes one:"
+        from ..screens.value import ValueScreen  # here: the first screen needs no prompt
+
         self.app.push_screen(ValueScreen(prompt, repr(target.old)), partial(self._typed, t, target))
 
     def target(self, t: Trainer) -> Target | None:

@@ -33,8 +33,6 @@ from textual.worker import get_current_worker
 from ...common.errors import BackpropError
 from ...common.words import count
 from ...scenario.reader import Scenario
-from ...trace.paths import choose_export_path
-from ...trace.writer import ExportCancelled, trace_size
 from ..screens.export_question import CONFIRM_BYTES, ExportConfirmScreen, advice
 from .export_notes import ExportNotes
 from .play import Stepper
@@ -97,6 +95,10 @@ class Exporter:
 
     def start(self) -> None:
         """What e does (see the module docstring)."""
+        # here, not at the top: the first screen needs no trace writer (benchmarks/app.py)
+        from ...trace.paths import choose_export_path
+        from ...trace.writer import trace_size
+
         app = self.app
         if self.exporting:
             app.notify("an export is already running", severity="warning")
@@ -125,6 +127,8 @@ class Exporter:
             self.app.notify("nothing exported", title="export")
 
     def _begin(self, snapshot: Stepper, path: Path) -> None:
+        from ...trace.writer import trace_size
+
         app = self.app
         self.exporting, self.progress = True, (0, snapshot.step_count)
         app.notify(f"exporting {count(snapshot.step_count, 'step')} to {path} …", title="export")
@@ -139,6 +143,8 @@ class Exporter:
 
     def _write(self, snapshot: Stepper, path: Path, replace: bool) -> None:
         """In the worker: write the trace, posting ``Exported`` unless the app quit meanwhile."""
+        from ...trace.writer import ExportCancelled
+
         app = self.app
         worker = get_current_worker()
         shown_at = 0.0

@@ -23,10 +23,7 @@ from ...engine.probe import ProbeRecord, probe
 from ...scenario.reader import Scenario
 from ..netinfo import NetInfo
 from ..panels.probed import probe_title
-from ..screens.probe import ProbeScreen
 from .play import Stepper
-from .probe_input import ARROWS, read_probe
-from .probe_input import probe_text as text_of
 from .selection import Selection
 
 Array = np.ndarray
@@ -69,6 +66,9 @@ class Probing:
 
     def ask(self) -> None:
         """P: pause, and ask for the point (the last one probed, or the selected sample, to edit)."""
+        from ..screens.probe import ProbeScreen  # here: the first screen needs no probe
+        from .probe_input import ARROWS
+
         app = self.app
         if app.busy:
             app.notify("a step is being computed: press P again once it shows", title="probe")
@@ -84,6 +84,8 @@ class Probing:
     def offered(self) -> str:
         """What the prompt starts with: the last point probed, else the selected sample of the
         step on screen (the first training sample before the first step)."""
+        from .probe_input import probe_text as text_of
+
         app, names = self.app, self.app.net.names
         if self.typed is not None and _reads(self.typed, names, self.softmax):
             return self.typed
@@ -99,6 +101,8 @@ class Probing:
         """The typed point: probed and shown, or what is wrong with it notified."""
         if text is None or not text.strip():
             return  # escape, or nothing typed
+        from .probe_input import read_probe
+
         app = self.app
         names = app.net.names
         try:
@@ -153,6 +157,8 @@ class Probing:
 
 def _reads(text: str, names: Sequence[Sequence[str]], softmax: bool) -> bool:
     """Whether ``text`` is a point of this network (a reload may have changed its inputs)."""
+    from .probe_input import read_probe
+
     try:
         read_probe(text, names[0], names[-1], softmax)
     except ValueError:

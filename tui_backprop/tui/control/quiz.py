@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ...engine import StepRecord
 from ...engine.phases import Reveal, phases, reveal
 from ...scenario.reader import Scenario
-from ...tutor.answers import Number, parse_written
-from ...tutor.check import Result, check_step, line_of
 from ..netinfo import NetInfo
 from .selection import Selection
+
+if TYPE_CHECKING:  # the tutor is imported when something is graded, not for the first screen
+    from ...tutor.answers import Number
+    from ...tutor.check import Result
 
 Cell = tuple[int, int]
 
@@ -41,6 +43,8 @@ class Checked:
     def add(self, result: Result) -> None:
         """Mark the numbers of ``result`` and take its diagnosis; the grading lines of a step it
         grades replace those it had (the quiz grades a step's typed numbers again each time)."""
+        from ...tutor.check import line_of
+
         for step in {g.number.step for g in result.graded}:
             self.by_step[step] = []
         for g in result.graded:
@@ -137,6 +141,9 @@ class Quiz:
         app = self.app
         if text is None or app.record is not record:
             return
+        from ...tutor.answers import Number, parse_written
+        from ...tutor.check import check_step, line_of
+
         written = parse_written(text)
         if written is None:
             app.notify(f"not a number: {text[:40]!r}", severity="warning")

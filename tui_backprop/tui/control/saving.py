@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from textual.message import Message
@@ -33,11 +33,12 @@ from ...common.words import count
 from ...engine import StepRecord, Trainer
 from ...scenario.reader import Scenario, ScenarioError, loads_scenario
 from ...scenario.saved_state import RunState, caveats, data_csv, rows, scenario_text
-from ...trace.folder import ExportFolder
 from ...trace.paths import slug
-from ..screens.value import ValueScreen
 from ..widgets.header import display_path
 from .play import Stepper
+
+if TYPE_CHECKING:  # a served app's export folder comes with the trace writer, which W and D need not
+    from ...trace.folder import ExportFolder
 
 
 class Saved(Message):
@@ -153,6 +154,8 @@ class Saver:
                 return  # escape, or nothing typed: nothing to do
             path = Path(text.strip()).expanduser()
             then(path if path.is_absolute() else Path.cwd() / path)
+
+        from ..screens.value import ValueScreen  # here: the first screen needs no prompt
 
         self.app.push_screen(ValueScreen(prompt, display_path(default), "enter saves"), chosen)
 

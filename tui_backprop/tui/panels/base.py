@@ -22,7 +22,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 from textual import events
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -159,6 +159,11 @@ class Panel(ScrollView, can_focus=False):
         if self._stale or self.stale:  # hidden (fastapp's Hide) or out of sight behind a zoom
             self._build(self._drawn_size[0] or self.scrollable_content_region.width or self.size.width or 80)
         return "\n".join(line.plain for line in self._lines)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self._stale and not self._hidden:  # the first screen: built at the size it is drawn at
+            self.redraw()
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -32,6 +32,9 @@ from rich.text import Text
 from textual import events
 from textual.containers import Grid
 from textual.content import Content
+from textual.css.scalar import Scalar
+from textual.geometry import Size
+from textual.layout import DockArrangeResult
 from textual.message import Message
 
 from ...engine.accuracy import Classifier, confusion_matrix
@@ -406,18 +409,23 @@ class ChartCell(Grid):
     ChartCell { height: 1fr; grid-size: 2 1; grid-columns: 1fr 24; }
     """
 
-    def on_resize(self, event: events.Resize) -> None:
+    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
+        """The columns for ``size``, set as the cell is laid out: the first layout of the screen
+        is then its last (set on a resize, they took a second layout and frame)."""
+        boundary = self.columns(size)
+        self.styles.set_rule("grid_size_columns", 2 if boundary else 1)
+        self.styles.set_rule("grid_columns", tuple(Scalar.parse(c) for c in ("1fr", boundary) if c))
+        return super().arrange(size, optimal)
+
+    def columns(self, size: Size) -> str:
+        """The boundary panel's column for a cell of ``size`` ("": no boundary panel shown)."""
         shown = [p for p in self.query(BoundaryPanel) if p.display]
         if not shown:
-            self.styles.grid_size_columns = 1
-            self.styles.grid_columns = "1fr"
-            return
+            return ""
         if shown[0].confusion_only:  # the matrix's own width (and its heading's), plus the border's 5
             width = max(shown[0].confusion_width(), 30) + 5
-            self.styles.grid_columns = f"1fr {min(width, int(event.size.width * 0.45))}"
-            return
+            return str(min(width, int(size.width * 0.45)))
         # two pixels a row and one a column: the plane's rows give its width; the border, the
         # padding and the scrollbar gutter take 5 columns
-        rows = max(event.size.height - 2, 4)
-        width = max(12, min(2 * rows + 5, int(event.size.width * 0.45)))
-        self.styles.grid_columns = f"1fr {width}"
+        rows = max(size.height - 2, 4)
+        return str(max(12, min(2 * rows + 5, int(size.width * 0.45))))

@@ -25,6 +25,8 @@ from rich.ansi import AnsiDecoder
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
+from textual.geometry import Region
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
@@ -258,6 +260,7 @@ class LossChart(_CachedPlot):
         self.has_accuracy = False  # the run is a classifier: there are accuracies to draw
         self.show_accuracy = True
         self._right_axis = False  # whether the last figure had the accuracy axis
+        self._titled_width = -1  # the width the border title was chosen for
 
     def set_losses(
         self,
@@ -314,9 +317,12 @@ class LossChart(_CachedPlot):
         """The border title for ``width`` columns (None: the chart's own, or the longest)."""
         width = width or self.size.width or None
         self.border_title = chart_title(self.test_legend, width, self.log_scale, self.accuracy_drawn)
+        self._titled_width = self.size.width
 
-    def on_resize(self) -> None:
-        self.retitle(self.size.width)
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self._titled_width != self.size.width:  # the title for the width drawn at, from the
+            self.retitle(self.size.width)  # first frame on (which comes before the resize event)
+        return super().render_lines(crop)
 
     def set_log_scale(self, log: bool) -> None:
         self.log_scale = log

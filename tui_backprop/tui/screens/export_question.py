@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,7 +20,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ...common.words import count
-from ...trace.writer import TraceSize
+
+if TYPE_CHECKING:  # the app imports this module at start, the trace writer when e is pressed
+    from ...trace.writer import TraceSize
 
 CONFIRM_BYTES = 25 * 10**6  # a trace bigger than this is written only once confirmed
 SMALL_FIELDS = "loss,train_loss"  # --fields that keep a trace tiny: the two losses a step

@@ -9,6 +9,7 @@ back to the comparison (a variant's single-run view, whose header says it too) f
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -19,11 +20,30 @@ WIDE_ONLY = {"toggle_explain": 100, "back_to_comparison": 150}
 class AppFooter(Footer):
     width = 0  # the screen's columns, set by the app on a resize, which then recomposes the footer
 
+    def __init__(self) -> None:
+        super().__init__()
+        # the keys are composed with the footer, for the first frame: Textual's waits for the
+        # screen's first bindings_changed and mounts them in a layout of their own
+        self._bindings_ready = True
+        self.composed: tuple = ()  # what compose showed: a bindings_changed to the same is no change
+
     def compose(self) -> ComposeResult:
+        self.composed = self.shown()
         for widget in super().compose():
             if isinstance(widget, FooterKey) and self.width < WIDE_ONLY.get(widget.action, 0):
                 continue
             yield widget
+
+    def shown(self) -> tuple:
+        """The bindings the footer shows, enabled or not, and the command palette's key."""
+        active = self.screen.active_bindings.values()
+        keys = tuple((b.key, b.action, b.description, enabled) for _, b, enabled, _ in active if b.show)
+        return (*keys, self.show_command_palette, self.width)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        if self.is_attached and screen is self.screen and self.shown() == self.composed:
+            return  # as composed: no new layout
+        super().bindings_changed(screen)
 
     def fit(self, width: int) -> bool:
         """Lay the footer out for a screen ``width`` columns wide: compact below 120 columns
