@@ -54,8 +54,8 @@ from .edits import (
 from .fastpath import FastLoop
 from .loss_series import LossSeries
 from .losses import get_loss
-from .network import Network, initial_parameters
-from .optimizers import OptimizerState, optimizer_for
+from .network import Network, initial_parameters, weight_gradient
+from .optimizers import GD, OptimizerState, optimizer_for
 from .record import LayerRecord, LazyStepRecord, LossBlowUp, StepRecord, find_nonfinite
 from .regularization import Penalty
 from .schedule import schedule_for
@@ -72,6 +72,14 @@ HISTORY_BYTES = 256 * 2**20  # ... and never more parameter memory than this
 # recorded blobs_784 step); undo steps on from the nearest saved state, at most 7 steps.
 SPARSE_STATE_BYTES = 2**20
 SPARSE_EVERY = 8
+# Under plain gradient descent, a layer's grad_w bigger than this (784-256-10's grad_w[1]: 1.6 MB)
+# is spent by the update, which writes the new W into it (the same bits as W - lr g), and its
+# record makes it again from the delta and a[l-1] it keeps when first read (network.py's
+# weight_gradient: the same call, the same bits). Keeping it made a step write two fresh big
+# arrays, the gradient and the new W, where the loop updates W in place: the second was a
+# tenth of a recorded blobs_784 step. A small layer keeps its gradient: it is cheap to keep,
+# and a record read at every step (the app, a trace) would make it again each time.
+SPENT_GRADIENT_BYTES = 2**20
 # A run diverges when its training-set loss goes over this many times max(initial loss, 1): eight
 # orders of magnitude, where a healthy run never goes. The bundled scenarios never rise above
 # their initial loss (at most 0.93 x max(initial, 1) over their max_steps), their largest spike
@@ -173,6 +181,7 @@ class Trainer(Generic[S]):
         state_bytes += sum(a.nbytes for arrays in self.initial_opt.arrays.values() for a in arrays)
         self._state_bytes = state_bytes
         self._save_every = 1 if state_bytes <= SPARSE_STATE_BYTES else SPARSE_EVERY
+        self._spend = self._spent_gradients()
         self.history_limit = self._history_limit(history)
         self._history: deque[_State] = deque(maxlen=self.history_limit)
         # where reset() and undo() go back to: step 0, or the recorded step of start_from()
@@ -183,6 +192,15 @@ class Trainer(Generic[S]):
         self._origin_losses: tuple[list[float], list[float], list[float]] = ([], [], [])
         self._origin_accuracies: tuple[list[float], list[float]] = ([], [])
         self.reset()
+
+    def _spent_gradients(self) -> tuple[bool, ...]:
+        """Per layer, whether the update writes the new W into grad_w (see SPENT_GRADIENT_BYTES):
+        under plain gradient descent of the gradient itself (no penalty, no proportional split,
+        whose steps are other arrays); () when no layer does."""
+        if type(self.optimizer) is not GD or self._penalised or self.proportional:
+            return ()
+        spend = tuple(w.nbytes > SPENT_GRADIENT_BYTES for w in self.initial_W)
+        return spend if any(spend) else ()
 
     def _history_limit(self, history: int) -> int:
         """Undo states to keep: ``history``, but never more than HISTORY_BYTES of parameters."""
@@ -726,6 +744,9 @@ class Trainer(Generic[S]):
             loss += penalty
         rate = self.lr_schedule.rate(self.base_learning_rate, self.step_count)  # rate_of(step_count + 1)
         best = self._update(step_w, step_b, next_pos, rate)
+        kept_w: list[Array | None] = grad_w  # type: ignore[assignment]
+        if self._spend:  # those buffers hold the new W now: the record makes grad_w again
+            kept_w = [None if spent else g for g, spent in zip(grad_w, self._spend, strict=True)]
         if self._evaluates():
             evaluation = self._evaluate(loss)
             self._check_stop(loss, evaluation[1], evaluation[0])
@@ -735,7 +756,7 @@ class Trainer(Generic[S]):
         if not record:
             self.last_record = None
             return None
-        passes = (x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors)
+        passes = (x, t, zs, acts, sample_losses, deltas, kept_w, grad_b, errors)
         rec = self._record(indices, next_pos, W, b, passes, loss, penalty, best, evaluation, rate)
         self.last_record = rec
         return rec
@@ -762,7 +783,10 @@ class Trainer(Generic[S]):
         undo history, the new (read-only) parameters become current. Returns the best training
         loss before this step."""
         W, b, opt = self.W, self.b, self.opt_state
-        new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate)
+        if self._spend:
+            new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate, self._spend)
+        else:
+            new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate)
         for arr in new_W:
             arr.setflags(write=False)
         for arr in new_b:
@@ -893,7 +917,9 @@ class _Taken(NamedTuple):
     next_pos: Position
     indices: Array  # (B,) the batch's sample indices
     params: tuple  # W and b before the update, W and b after it, the optimiser's state after it
-    passes: tuple  # x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors (or None)
+    # x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors (or None); a grad_w the
+    # update spent (SPENT_GRADIENT_BYTES) is None, made again from delta and a[l-1]
+    passes: tuple
     losses: tuple[float, float, float]  # the batch loss (penalty included), the penalty, the rate
     evaluation: _Evaluation
     stop_reason: str | None
@@ -914,7 +940,7 @@ class _Taken(NamedTuple):
                 z=_frozen(zs[l]),
                 a=_frozen(acts[l]),
                 delta=_frozen(deltas[l]),
-                grad_w=_frozen(grad_w[l]),
+                grad_w=_frozen(grad_w[l] if grad_w[l] is not None else _made_again(deltas, acts, x, l)),
                 grad_b=_frozen(grad_b[l]),
                 w_before=W[l],
                 b_before=b[l],
@@ -978,6 +1004,12 @@ def loss_blowup(train_loss: float, initial: float) -> LossBlowUp | None:
     if train_loss > divergence_limit(initial):
         return LossBlowUp(train_loss, initial, DIVERGENCE_FACTOR)
     return None
+
+
+def _made_again(deltas: list[Array], acts: list[Array], x: Array, l: int) -> Array:
+    """grad_w of layer l, which the update spent, made again from the step's delta[l] and
+    a[l-1] (x below the first layer) as the backward pass made it: the same bits."""
+    return weight_gradient(deltas[l], acts[l - 1] if l else x, float(x.shape[0]))
 
 
 def _split_fields(error: Array, w_before: Array, b_before: Array, w: Array, b: Array) -> dict[str, Array]:
