@@ -417,6 +417,9 @@ class Trainer(Generic[S]):
         k, history = self.step_count, self._history
         if k - self._origin.step <= 1:
             return False
+        if not self._edit_saves:  # undo() goes straight back to the state of step k - 2
+            newest = next((saved.step for saved in reversed(history) if saved.step <= k - 2), None)
+            return newest != k - 2 and k - 2 != self._origin.step
         # undo() goes back to step k - 1 and makes its record again from the state of step k - 2
         if not history or history[-1].step != k - 1:
             return True
@@ -588,8 +591,25 @@ class Trainer(Generic[S]):
             return self.current_record()
         if self.step_count == self._origin.step:
             return self.last_record
+        if not self._edit_saves and self.step_count - 2 >= self._origin.step:
+            return self._redo_previous()
         self._back_to(self.step_count - 1)
         self.last_record = self._recompute_last()
+        return self.last_record
+
+    def _redo_previous(self) -> StepRecord | None:
+        """undo() with no edit made since the start: straight back to the state before the
+        previous step (k - 2), and that step taken again, which leaves its state (k - 1) and
+        makes its record. Going back to k - 1 first, then to k - 2 for the record, stepped on
+        twice from the saved state when it was older (SPARSE_EVERY). The saved states after
+        k - 2 are dropped, as stepping back to k - 1 and then to k - 2 dropped them."""
+        target = self.step_count - 2
+        history = self._history
+        while history and history[-1].step > target:
+            history.pop()
+        self._back_to(target)
+        with np.errstate(all="ignore"):
+            self.last_record = self._advance(record=True)
         return self.last_record
 
     def _back_to(self, target: int) -> None:
