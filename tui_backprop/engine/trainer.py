@@ -71,7 +71,7 @@ HISTORY_BYTES = 256 * 2**20  # ... and never more parameter memory than this
 # W is memory the next ones cannot reuse, so each save makes the heap grow into fresh pages
 # (1.6 MB: some 400 page faults, 1.1 ms of a 1.5 ms step on this machine). Every step's weights
 # cost a third of a recorded blobs_784 step, every 8th's 40 page faults a step; every 16th halves
-# that, and undo steps on from the nearest saved state, at most 15 steps (38 ms at worst).
+# that, and undo steps on from the nearest saved state, at most 15 steps (25 ms at worst).
 SPARSE_STATE_BYTES = 2**20
 SPARSE_EVERY = 16
 # Under plain gradient descent, a layer's grad_w bigger than this (784-256-10's grad_w[1]: 1.6 MB)
