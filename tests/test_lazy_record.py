@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tui_backprop import StepRecord, Trainer
+from tui_backprop.engine import trainer as trainer_module
 
 MODES = [("full", False), (2, True), ("sample", False), (3, False)]
 OPTIMIZERS = {
@@ -179,8 +180,13 @@ def momentum_rule(lr, mu):
 
 
 @pytest.mark.parametrize("batch,shuffle", MODES)
-@pytest.mark.parametrize("optimizer", ["gd", "momentum"])
-def test_records_read_late_are_the_steps_of_a_plain_numpy_reference(ref, batch, shuffle, optimizer):
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "gd, gradients spent"])
+def test_records_read_late_are_the_steps_of_a_plain_numpy_reference(
+    ref, monkeypatch, batch, shuffle, optimizer
+):
+    if optimizer.endswith("spent"):  # every layer's new W written into its grad_w, made again when read
+        monkeypatch.setattr(trainer_module, "SPENT_GRADIENT_BYTES", 0)
+        optimizer = "gd"
     s = scenario(ref, batch, shuffle, **OPTIMIZERS[optimizer])
     trainer = Trainer(s)
     records = [trainer.step() for _ in range(6)]
@@ -209,6 +215,47 @@ def test_records_read_late_are_the_steps_of_a_plain_numpy_reference(ref, batch, 
             np.testing.assert_allclose(layer.b_before, want["before"][l][1], **close)
             np.testing.assert_allclose(layer.w, want["after"][l][0], **close)
             np.testing.assert_allclose(layer.b, want["after"][l][1], **close)
+
+
+SPENT_CASES = {
+    "gd": {},
+    "gd with l2": {"l2": 0.01},
+    "gd, proportional split": {"error_split": "proportional"},
+    "gd on a schedule": {"schedule": "step", "step_every": 2, "step_factor": 0.5},
+    "momentum": OPTIMIZERS["momentum"],
+    "adam": OPTIMIZERS["adam"],
+}
+
+
+@pytest.mark.parametrize("batch,shuffle", MODES)
+@pytest.mark.parametrize("case", SPENT_CASES)
+def test_a_gradient_spent_by_the_update_is_made_again_bit_for_bit(ref, monkeypatch, batch, shuffle, case):
+    """A big layer's grad_w under plain gd holds the new W after the update, and its record
+    makes it again from delta and a[l-1] (trainer.SPENT_GRADIENT_BYTES; here every layer is
+    "big"): the records, read late, and the weights are those of a trainer that keeps it."""
+    s = scenario(ref, batch, shuffle, **SPENT_CASES[case])
+    kept = Trainer(s)
+    read = [fields_of(kept.step()) for _ in range(6)]
+    kept.undo()
+    read_again = fields_of(kept.step())
+    monkeypatch.setattr(trainer_module, "SPENT_GRADIENT_BYTES", 0)
+    spent = Trainer(s)
+    unread = [spent.step() for _ in range(6)]
+    spent.undo()  # the undone step's record made again, read after the trainer moved on
+    again = spent.step()
+    spent.run(3)
+    for k, rec in enumerate(unread):
+        assert fields_of(rec) == read[k], f"step {k + 1}"
+    assert fields_of(again) == read_again
+    for mine, theirs in zip((*spent.W, *spent.b), (*kept.W, *kept.b), strict=True):
+        assert not mine.flags.writeable and mine.shape == theirs.shape
+    # and each grad_w is delta.T @ a[l-1] / B, written out here (plus dP/dW under l2)
+    for rec in unread if "l2" not in case else ():
+        for l, layer in enumerate(rec.layers):
+            below = rec.x if l == 0 else rec.layers[l - 1].a
+            np.testing.assert_allclose(
+                layer.grad_w, layer.delta.T @ below / len(rec.x), rtol=1e-13, atol=1e-15
+            )
 
 
 def test_a_record_read_whole_lets_go_of_what_it_was_made_from(ref):

@@ -182,6 +182,52 @@ def test_undo_restores_the_exact_state_and_stepping_again_repeats_the_record(
         assert_identical(state(trainer), states[k], f"state after step {k} again")
 
 
+@pytest.mark.parametrize("batch,shuffle", MODES, ids=MODE_IDS)
+def test_undo_with_states_saved_every_few_steps_steps_on_once(ref, monkeypatch, batch, shuffle):
+    """A state saved every SPARSE_EVERY steps only (a big network's; here a small one made to
+    count as big): each undo steps on once from the nearest saved state, SPARSE_EVERY steps at
+    most, to the step before the one undone and takes that step again (``undo_replays`` says
+    beforehand whether it steps on more than that one step), and every state and record is
+    the one the run had, bit for bit, down to step 0 and over again."""
+    from tui_backprop.engine import fastpath
+    from tui_backprop.engine import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "SPARSE_STATE_BYTES", 0)
+    every = trainer_module.SPARSE_EVERY
+    trainer = Trainer(small_scenario(ref, batch, shuffle))
+    states = [state(trainer)]
+    records = []
+    for _ in range(2 * every + 5):
+        records.append(trainer.step())
+        states.append(state(trainer))
+    taken = [0]
+    advance, fast_run = Trainer._advance, fastpath.FastLoop.run
+
+    def counted_advance(self, record):
+        taken[0] += 1
+        return advance(self, record)
+
+    def counted_run(self, tr, steps, save):
+        before = tr.step_count
+        fast_run(self, tr, steps, save)
+        taken[0] += tr.step_count - before
+
+    monkeypatch.setattr(Trainer, "_advance", counted_advance)
+    monkeypatch.setattr(fastpath.FastLoop, "run", counted_run)
+    for k in range(len(records), 1, -1):
+        taken[0] = 0
+        replays = trainer.undo_replays  # what the app reads to step back in a worker
+        current = trainer.undo()
+        assert 1 <= taken[0] <= every, f"undo to step {k - 1} took {taken[0]} steps"
+        assert replays == (taken[0] > 1), f"undo to step {k - 1}: undo_replays {replays}, {taken[0]} steps"
+        assert_identical(state(trainer), states[k - 1], f"state after undo to step {k - 1}")
+        assert_identical(current, records[k - 2], f"record of step {k - 1}")
+    assert trainer.undo() is None
+    assert_identical(state(trainer), states[0])
+    for k, rec in enumerate(records, start=1):
+        assert_identical(trainer.step(), rec, f"record of step {k} again")
+
+
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_undo_down_to_step_zero_and_beyond(ref, optimizer):
     trainer = Trainer(small_scenario(ref, 2, True, **OPTIMIZERS[optimizer]), history=3)

@@ -67,14 +67,24 @@ class Network:
         for l in range(L - 1, -1, -1):
             deltas[l] = delta
             a_prev = acts[l - 1] if l > 0 else x
-            gw = delta.T @ a_prev
-            gw /= B  # in place: the same bits as (delta.T @ a_prev) / B, one big array fewer
-            grad_w[l] = gw
+            grad_w[l] = weight_gradient(delta, a_prev, B)
             # np.add.reduce / B is np.mean bit for bit, without its Python-level wrappers
             grad_b[l] = _sum(delta, 0) / B if self.bias else _EMPTY
             if l > 0:
                 delta = (delta @ W[l]) * self.activations[l - 1].grad(zs[l - 1], acts[l - 1])
         return deltas, grad_w, grad_b
+
+
+def weight_gradient(delta: Array, a_prev: Array, B: float) -> Array:
+    """grad_w[l] = delta[l].T @ a[l-1] / B, shape (n_l, n_{l-1}), as a fresh array.
+
+    ``B`` is the batch size as a float. The division is in place: the same bits as
+    (delta.T @ a_prev) / B, one big array fewer. A StepRecord may make it again from the
+    delta and a[l-1] it keeps (trainer.py): the same call on the same arrays, the same bits.
+    """
+    gw = delta.T @ a_prev
+    gw /= B
+    return gw
 
 
 _sum = np.add.reduce  # what ndarray.sum calls, minus a Python wrapper: the same bits

@@ -74,9 +74,12 @@ class Optimizer:
         grad_b: Sequence[Array],
         state: OptimizerState,
         lr: float | None = None,
+        spend: Sequence[bool] = (),
     ) -> tuple[Params, Params, OptimizerState]:
         """New W and b (n_l, n_{l-1}) and (n_l,) per layer, and the state after this update, at
-        the rate ``lr`` (None: the optimiser's own)."""
+        the rate ``lr`` (None: the optimiser's own). ``spend`` names, per layer, the grad_w the
+        caller gives up: plain gradient descent writes that layer's new W into it (the others
+        make new arrays, and leave it as it was)."""
         t = state.t + 1
         rate = self.lr if lr is None else lr
         arrays: dict[str, Params] = {}
@@ -120,10 +123,14 @@ class GD(Optimizer):
 
     name = "gd"
 
-    def step(self, W, b, grad_w, grad_b, state, lr=None):  # the hot path of small networks: no loop
+    def step(self, W, b, grad_w, grad_b, state, lr=None, spend=()):  # the hot path of small networks
         if lr is None:
             lr = self.lr
-        new_W = tuple([_descend(Wl, lr, g) for Wl, g in zip(W, grad_w, strict=True)])
+        if spend:  # a big layer's new W in its spent gradient: no fresh 1.6 MB array to write
+            layers = zip(W, grad_w, spend, strict=True)
+            new_W = tuple([_descend(Wl, lr, g, g if spent else None) for Wl, g, spent in layers])
+        else:
+            new_W = tuple([_descend(Wl, lr, g) for Wl, g in zip(W, grad_w, strict=True)])
         if self.update_biases:
             new_b = tuple([_descend(bl, lr, g) if bl.size else bl for bl, g in zip(b, grad_b, strict=True)])
         else:
@@ -201,9 +208,9 @@ def _frozen(x: Array) -> Array:
     return x
 
 
-def _descend(p: Array, lr: float, g: Array) -> Array:
-    """p - lr g as a new array, in one allocation: lr g is computed into a fresh array and p
-    subtracted into it (the same bits as ``p - lr * g``; a big layer's second 1.6 MB array and
-    pass are saved)."""
-    step = np.multiply(g, lr)
+def _descend(p: Array, lr: float, g: Array, out: Array | None = None) -> Array:
+    """p - lr g, in one array: lr g is computed into ``out`` (a fresh array when None; g itself
+    when its caller gives it up) and p subtracted into it (the same bits as ``p - lr * g``; a
+    big layer's second 1.6 MB array and pass are saved)."""
+    step = np.multiply(g, lr) if out is None else np.multiply(g, lr, out=out)
     return np.subtract(p, step, out=step)

@@ -54,8 +54,8 @@ from .edits import (
 from .fastpath import FastLoop
 from .loss_series import LossSeries
 from .losses import get_loss
-from .network import Network, initial_parameters
-from .optimizers import OptimizerState, optimizer_for
+from .network import Network, initial_parameters, weight_gradient
+from .optimizers import GD, OptimizerState, optimizer_for
 from .record import LayerRecord, LazyStepRecord, LossBlowUp, StepRecord, find_nonfinite
 from .regularization import Penalty
 from .schedule import schedule_for
@@ -67,11 +67,22 @@ _sum = np.add.reduce  # ndarray.sum without its Python wrapper: the same bits, l
 
 HISTORY_STEPS = 10_000  # undo steps kept in memory; further back, undo replays from the start
 HISTORY_BYTES = 256 * 2**20  # ... and never more parameter memory than this
-# A state bigger than this (784-256-10: 1.6 MB) is saved every SPARSE_EVERY steps only: keeping
-# every step's weights made each step write them to fresh memory (page faults, a third of a
-# recorded blobs_784 step); undo steps on from the nearest saved state, at most 7 steps.
+# A state bigger than this (784-256-10: 1.6 MB) is saved every SPARSE_EVERY steps only: a saved
+# W is memory the next ones cannot reuse, so each save makes the heap grow into fresh pages
+# (1.6 MB: some 400 page faults, 1.1 ms of a 1.5 ms step on this machine). Every step's weights
+# cost a third of a recorded blobs_784 step, every 8th's 40 page faults a step; every 16th halves
+# that, and undo steps on from the nearest saved state, at most 15 steps (25 ms at worst).
 SPARSE_STATE_BYTES = 2**20
-SPARSE_EVERY = 8
+SPARSE_EVERY = 16
+# Under plain gradient descent, a layer's grad_w bigger than this (784-256-10's grad_w[1]: 1.6 MB)
+# is spent by the update, which writes the new W into it (the same bits as W - lr g), and its
+# record makes it again from the delta and a[l-1] it keeps when first read (network.py's
+# weight_gradient: the same call, the same bits). Keeping it made a step write two fresh big
+# arrays, the gradient and the new W, where the loop updates W in place: writing lr g into
+# memory in no cache took the update from 137 to 207 us of a 1.6 ms step. A small layer keeps
+# its gradient: it is cheap to keep, and a record read at every step (the app, a trace) would
+# make it again each time.
+SPENT_GRADIENT_BYTES = 2**20
 # A run diverges when its training-set loss goes over this many times max(initial loss, 1): eight
 # orders of magnitude, where a healthy run never goes. The bundled scenarios never rise above
 # their initial loss (at most 0.93 x max(initial, 1) over their max_steps), their largest spike
@@ -173,6 +184,7 @@ class Trainer(Generic[S]):
         state_bytes += sum(a.nbytes for arrays in self.initial_opt.arrays.values() for a in arrays)
         self._state_bytes = state_bytes
         self._save_every = 1 if state_bytes <= SPARSE_STATE_BYTES else SPARSE_EVERY
+        self._spend = self._spent_gradients()
         self.history_limit = self._history_limit(history)
         self._history: deque[_State] = deque(maxlen=self.history_limit)
         # where reset() and undo() go back to: step 0, or the recorded step of start_from()
@@ -183,6 +195,15 @@ class Trainer(Generic[S]):
         self._origin_losses: tuple[list[float], list[float], list[float]] = ([], [], [])
         self._origin_accuracies: tuple[list[float], list[float]] = ([], [])
         self.reset()
+
+    def _spent_gradients(self) -> tuple[bool, ...]:
+        """Per layer, whether the update writes the new W into grad_w (see SPENT_GRADIENT_BYTES):
+        under plain gradient descent of the gradient itself (no penalty, no proportional split,
+        whose steps are other arrays); () when no layer does."""
+        if type(self.optimizer) is not GD or self._penalised or self.proportional:
+            return ()
+        spend = tuple(w.nbytes > SPENT_GRADIENT_BYTES for w in self.initial_W)
+        return spend if any(spend) else ()
 
     def _history_limit(self, history: int) -> int:
         """Undo states to keep: ``history``, but never more than HISTORY_BYTES of parameters."""
@@ -396,6 +417,9 @@ class Trainer(Generic[S]):
         k, history = self.step_count, self._history
         if k - self._origin.step <= 1:
             return False
+        if not self._edit_saves:  # undo() goes straight back to the state of step k - 2
+            newest = next((saved.step for saved in reversed(history) if saved.step <= k - 2), None)
+            return newest != k - 2 and k - 2 != self._origin.step
         # undo() goes back to step k - 1 and makes its record again from the state of step k - 2
         if not history or history[-1].step != k - 1:
             return True
@@ -567,8 +591,25 @@ class Trainer(Generic[S]):
             return self.current_record()
         if self.step_count == self._origin.step:
             return self.last_record
+        if not self._edit_saves and self.step_count - 2 >= self._origin.step:
+            return self._redo_previous()
         self._back_to(self.step_count - 1)
         self.last_record = self._recompute_last()
+        return self.last_record
+
+    def _redo_previous(self) -> StepRecord | None:
+        """undo() with no edit made since the start: straight back to the state before the
+        previous step (k - 2), and that step taken again, which leaves its state (k - 1) and
+        makes its record. Going back to k - 1 first, then to k - 2 for the record, stepped on
+        twice from the saved state when it was older (SPARSE_EVERY). The saved states after
+        k - 2 are dropped, as stepping back to k - 1 and then to k - 2 dropped them."""
+        target = self.step_count - 2
+        history = self._history
+        while history and history[-1].step > target:
+            history.pop()
+        self._back_to(target)
+        with np.errstate(all="ignore"):
+            self.last_record = self._advance(record=True)
         return self.last_record
 
     def _back_to(self, target: int) -> None:
@@ -726,6 +767,9 @@ class Trainer(Generic[S]):
             loss += penalty
         rate = self.lr_schedule.rate(self.base_learning_rate, self.step_count)  # rate_of(step_count + 1)
         best = self._update(step_w, step_b, next_pos, rate)
+        kept_w: list[Array | None] = grad_w  # type: ignore[assignment]
+        if self._spend:  # those buffers hold the new W now: the record makes grad_w again
+            kept_w = [None if spent else g for g, spent in zip(grad_w, self._spend, strict=True)]
         if self._evaluates():
             evaluation = self._evaluate(loss)
             self._check_stop(loss, evaluation[1], evaluation[0])
@@ -735,7 +779,7 @@ class Trainer(Generic[S]):
         if not record:
             self.last_record = None
             return None
-        passes = (x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors)
+        passes = (x, t, zs, acts, sample_losses, deltas, kept_w, grad_b, errors)
         rec = self._record(indices, next_pos, W, b, passes, loss, penalty, best, evaluation, rate)
         self.last_record = rec
         return rec
@@ -762,7 +806,10 @@ class Trainer(Generic[S]):
         undo history, the new (read-only) parameters become current. Returns the best training
         loss before this step."""
         W, b, opt = self.W, self.b, self.opt_state
-        new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate)
+        if self._spend:
+            new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate, self._spend)
+        else:
+            new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate)
         for arr in new_W:
             arr.setflags(write=False)
         for arr in new_b:
@@ -893,7 +940,9 @@ class _Taken(NamedTuple):
     next_pos: Position
     indices: Array  # (B,) the batch's sample indices
     params: tuple  # W and b before the update, W and b after it, the optimiser's state after it
-    passes: tuple  # x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors (or None)
+    # x, t, zs, acts, sample_losses, deltas, grad_w, grad_b, errors (or None); a grad_w the
+    # update spent (SPENT_GRADIENT_BYTES) is None, made again from delta and a[l-1]
+    passes: tuple
     losses: tuple[float, float, float]  # the batch loss (penalty included), the penalty, the rate
     evaluation: _Evaluation
     stop_reason: str | None
@@ -914,7 +963,7 @@ class _Taken(NamedTuple):
                 z=_frozen(zs[l]),
                 a=_frozen(acts[l]),
                 delta=_frozen(deltas[l]),
-                grad_w=_frozen(grad_w[l]),
+                grad_w=_frozen(grad_w[l] if grad_w[l] is not None else _made_again(deltas, acts, x, l)),
                 grad_b=_frozen(grad_b[l]),
                 w_before=W[l],
                 b_before=b[l],
@@ -978,6 +1027,12 @@ def loss_blowup(train_loss: float, initial: float) -> LossBlowUp | None:
     if train_loss > divergence_limit(initial):
         return LossBlowUp(train_loss, initial, DIVERGENCE_FACTOR)
     return None
+
+
+def _made_again(deltas: list[Array], acts: list[Array], x: Array, l: int) -> Array:
+    """grad_w of layer l, which the update spent, made again from the step's delta[l] and
+    a[l-1] (x below the first layer) as the backward pass made it: the same bits."""
+    return weight_gradient(deltas[l], acts[l - 1] if l else x, float(x.shape[0]))
 
 
 def _split_fields(error: Array, w_before: Array, b_before: Array, w: Array, b: Array) -> dict[str, Array]:
