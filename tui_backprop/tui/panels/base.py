@@ -121,12 +121,26 @@ class Panel(ScrollView, can_focus=False):
             if not top <= self.focus_line < top + height:
                 self.scroll_to(y=max(0, self.focus_line - height // 2), animate=False)
                 scrolled = True
-        if same_size and not scrolled and virtual == self.virtual_size:
+        if virtual != self.virtual_size:
+            self._resize_content(virtual)
+        if same_size and not scrolled:
             self._refresh_changed(old)
         else:
-            self.virtual_size = virtual
             self._strips.clear()
             self.refresh()
+
+    def _resize_content(self, virtual: Size) -> None:
+        """Make ``virtual`` the size of the content without laying the screen out: a panel's
+        own size never follows its content (app.tcss gives each its height and width), so only
+        its scrollbars change, and they are laid out again only when one comes or goes. A step
+        that adds or removes a line (the explain panel's wrapped sums) then arranges no widget
+        of the screen again. A panel sized by its content is laid out as Textual does."""
+        height, width = self.styles.height, self.styles.width
+        if height is None or height.is_auto or width is None or width.is_auto:
+            self.virtual_size = virtual
+            return
+        self.set_reactive(Panel.virtual_size, virtual)
+        self._scroll_update(virtual)
 
     def _refresh_changed(self, old: list[Text]) -> None:
         """Only the lines that differ from ``old`` are drawn again: a step changes the numbers,
