@@ -182,7 +182,7 @@ class Panel(ScrollView, can_focus=False):
         strip = self._strips.get(index)
         if strip is None:
             line = self._lines[index]
-            strip = self._strips[index] = Strip(_segments(line, base), line.cell_len)
+            strip = self._strips[index] = Strip(line_segments(line, base), line.cell_len)
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
 
     @property
@@ -256,7 +256,7 @@ def split_lines(text: Text) -> list[Text]:
     return lines
 
 
-def _segments(line: Text, base: Style) -> list[Segment]:
+def line_segments(line: Text, base: Style) -> list[Segment]:
     """The segments of a line whose spans follow one another (as ``Text.append`` makes them),
     on the panel's own style: a fast path past Rich's general renderer."""
     plain, pos, out = line.plain, 0, []
