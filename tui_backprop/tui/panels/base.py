@@ -42,6 +42,9 @@ class Panel(ScrollView, can_focus=False):
     ALLOW_MAXIMIZE = True
     TITLE = ""
     CROP = False  # True: lines longer than the panel are cut, never scrolled to
+    # True: on a new record, ``build`` may stop once ``enough`` says the view is full; the rest
+    # is built after the frame (``_complete``). Only panels whose build asks ``enough``.
+    IN_VIEW_FIRST = False
 
     class Selected(Message):
         """A click asked to select ``target``: ("weight", l, j, i), ("node", l, j) or ("sample", k)."""
@@ -67,17 +70,23 @@ class Panel(ScrollView, can_focus=False):
         self._hidden = False  # out of the layout (Textual's Hide): show() only records what to draw
         self._stale = False  # what was shown while hidden is not drawn yet
         self._base_style: Style | None = None
+        self._limit: int | None = None  # lines a build in progress may stop after (None: all)
+        self._partial = False  # self._lines holds the lines in view only: the rest comes after
+        self._redraws = 0  # redraws so far: a completion scheduled by an older one is dropped
         # the cells of an array of the record's step that the learner answered: {(row, col): right}
         # (the app sets it to its Checked's cells: tui/control/quiz.py)
         self.answered: Callable[[StepRecord | None, str, int | None], Mapping[tuple[int, int], bool]]
         self.answered = no_answers
 
     def show(self, record: StepRecord | None, selection: Selection, reveal: Reveal = FULL) -> None:
+        new_step = record is not self.record
         self.record, self.selection, self.reveal = record, selection, reveal
         if self.zoomed_out():
             self.stale = True  # drawn when the zoom ends
             return
-        self.redraw()
+        # a new step taken whole: the lines in view first, the rest after the frame (a phase or
+        # a selection may move the view to a line further down: those are built whole at once)
+        self.redraw(in_view_first=self.IN_VIEW_FIRST and new_step and reveal is FULL)
 
     def zoomed_out(self) -> bool:
         """Another widget fills the screen (a zoom, 1..9): this panel is not seen."""
@@ -101,7 +110,10 @@ class Panel(ScrollView, can_focus=False):
         title = vocabulary(notation, self.net.depth).titles().get(self.id or "", self.TITLE)
         self.border_title = f"{self.key} {title}".strip()
 
-    def redraw(self) -> None:
+    def redraw(self, in_view_first: bool = False) -> None:
+        """Build the lines and draw those that changed; ``in_view_first``: a build may stop once
+        the lines in view are made (``enough``), and the rest are built after the frame."""
+        self._redraws += 1
         if self._hidden or not self.size:  # another panel zoomed, not in this layout, or not laid
             self._stale = True  # out yet (the first screen): drawn when shown, at its own size
             return
@@ -110,11 +122,20 @@ class Panel(ScrollView, can_focus=False):
         same_size = self._drawn_size == (width, self.size.height) and not self._stale
         self._drawn_size = (width, self.size.height)
         old = self._lines
-        self._build(width)
+        if in_view_first:
+            self._limit = round(self.scroll_y) + self.scrollable_content_region.height + 1
+        try:
+            self._build(width)
+        finally:
+            self._limit = None
         # content that fits needs no horizontal scrolling: its virtual width stays 1, so that
         # the screen's layout does not change from step to step
         content_width = 0 if self.CROP else max((line.cell_len for line in self._lines), default=0)
         virtual = Size(content_width if content_width > width else 1, len(self._lines))
+        if self._partial:  # the size of the whole is known after the frame: the last one till then
+            last = self.virtual_size
+            virtual = Size(max(virtual.width, last.width), max(virtual.height, last.height))
+            self.call_after_refresh(self._complete, self._redraws)
         scrolled = False
         if self.focus_line is not None:
             top, height = round(self.scroll_y), self.scrollable_content_region.height
@@ -152,8 +173,23 @@ class Panel(ScrollView, can_focus=False):
         for start, stop in _runs(changed):
             self.refresh_lines(start, stop - start)
 
+    def _complete(self, redraw: int) -> None:
+        """After the frame of a build that stopped at the view: build the whole, which draws
+        nothing new in view (the same record) but the lines below it and the scrollbars."""
+        if redraw == self._redraws and self._partial:
+            self.redraw()
+
+    def enough(self, out: Text) -> bool:
+        """Whether a build may stop at ``out``: it holds every line in view of a new step. The
+        panel then shows ``out`` at once and builds the whole after the frame."""
+        if self._limit is None or out.plain.count("\n") < self._limit:
+            return False
+        self._partial = True
+        return True
+
     def _build(self, width: int) -> None:
         self.focus_line = None
+        self._partial = False
         self._lines = self.build_lines(width)
         self._stale = False
 
@@ -170,13 +206,16 @@ class Panel(ScrollView, can_focus=False):
     def text(self) -> str:
         """Everything the panel shows, as plain text (for tests and the curious); a hidden
         panel's, as it would be shown."""
-        if self._stale or self.stale:  # hidden (fastapp's Hide) or out of sight behind a zoom
+        # hidden (fastapp's Hide), out of sight behind a zoom, or built as far as the view only
+        if self._stale or self.stale or self._partial:
             self._build(self._drawn_size[0] or self.scrollable_content_region.width or self.size.width or 80)
         return "\n".join(line.plain for line in self._lines)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index, width, base = scroll_y + y, self.size.width, self.rich_style
+        if index >= len(self._lines) and self._partial:  # scrolled before the rest was built
+            self._build(self._drawn_size[0])
         if index >= len(self._lines):
             return Strip.blank(width, base)
         strip = self._strips.get(index)
