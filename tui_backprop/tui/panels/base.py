@@ -22,7 +22,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 from textual import events
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -73,6 +73,7 @@ class Panel(ScrollView, can_focus=False):
         self._limit: int | None = None  # lines a build in progress may stop after (None: all)
         self._partial = False  # self._lines holds the lines in view only: the rest comes after
         self._redraws = 0  # redraws so far: a completion scheduled by an older one is dropped
+        self._view: tuple[int, int, int] | None = None  # (scroll x, scroll y, width) of a frame
         # the cells of an array of the record's step that the learner answered: {(row, col): right}
         # (the app sets it to its Checked's cells: tui/control/quiz.py)
         self.answered: Callable[[StepRecord | None, str, int | None], Mapping[tuple[int, int], bool]]
@@ -211,9 +212,17 @@ class Panel(ScrollView, can_focus=False):
             self._build(self._drawn_size[0] or self.scrollable_content_region.width or self.size.width or 80)
         return "\n".join(line.plain for line in self._lines)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # what each line asks for, once a frame: Textual works the size out on every look
+        self._view = (*self.scroll_offset, self.size.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._view = None
+
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index, width, base = scroll_y + y, self.size.width, self.rich_style
+        scroll_x, scroll_y, width = self._view or (*self.scroll_offset, self.size.width)
+        index, base = scroll_y + y, self.rich_style
         if index >= len(self._lines) and self._partial:  # scrolled before the rest was built
             self._build(self._drawn_size[0])
         if index >= len(self._lines):

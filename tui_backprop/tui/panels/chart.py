@@ -27,6 +27,7 @@ from rich.ansi import AnsiDecoder
 from rich.style import Style
 from rich.text import Span, Text
 from textual.app import RenderResult
+from textual.geometry import Region
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
@@ -230,7 +231,7 @@ class _CachedPlot(PlotextPlot):
         self._cache: Text | None = None
         # render_line's lines of the cached figure, and their strips, made at (width, base style)
         self._lines_of: object = None
-        self._lines_base: tuple | None = None
+        self._lines_base: tuple[int, Style] | None = None
         self._lines: list[Text] = []
         self._line_strips: dict[int, tuple[Text, Strip]] = {}
 
@@ -253,10 +254,29 @@ class _CachedPlot(PlotextPlot):
         self._cache_key, self._cache = key, rendered
         return rendered
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._prepare_lines()  # once a frame, not once a line
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         """Line ``y`` of the figure, made from its text as a panel makes its lines (Textual's
         line API): Textual's own path from a renderable to strips cost as much as plotext's
         drawing. A line whose text did not change since the last figure keeps its strip."""
+        width, base = self._lines_base or self._prepare_lines()
+        if y >= len(self._lines):
+            return Strip.blank(width, base)
+        hit = self._line_strips.get(y)
+        if hit is None:
+            line = self._lines[y]
+            strip = Strip(line_segments(line, base), line.cell_len)
+            if strip.cell_length > width:
+                strip = strip.crop(0, width)
+            self._line_strips[y] = hit = (line, strip.apply_offsets(0, y))
+        return hit[1]
+
+    def _prepare_lines(self) -> tuple[int, Style]:
+        """The figure (drawn again if what it shows changed) split into lines, at the chart's
+        width and style; the strips of lines that did not change are kept."""
         figure = self.render()
         assert isinstance(figure, Text)  # _draw gives Text
         width, base = self.size.width, self.rich_style
@@ -269,16 +289,7 @@ class _CachedPlot(PlotextPlot):
             for k, line in enumerate(self._lines):
                 if k in old and old[k][0] == line:
                     self._line_strips[k] = old[k]
-        if y >= len(self._lines):
-            return Strip.blank(width, base)
-        hit = self._line_strips.get(y)
-        if hit is None:
-            line = self._lines[y]
-            strip = Strip(line_segments(line, base), line.cell_len)
-            if strip.cell_length > width:
-                strip = strip.crop(0, width)
-            self._line_strips[y] = hit = (line, strip.apply_offsets(0, y))
-        return hit[1]
+        return width, base
 
     def notify_style_update(self) -> None:
         self._lines_of = None
