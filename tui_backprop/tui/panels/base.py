@@ -10,7 +10,9 @@ the selection that number stands for; the app decides what to do with it.
 Panels use Textual's line API: ``build`` runs once per record, and only the lines in view
 are turned into strips, so a long panel costs no more to draw than a short one. While another
 widget is zoomed to the screen, a panel is not seen and builds nothing: it keeps the record and
-is drawn when the zoom ends (``catch_up``).
+is drawn when the zoom ends (``catch_up``). The number panels go further on a new step
+(``IN_VIEW_FIRST``): their build stops once the lines in view are made, and the rest is built
+after the frame, or as soon as a line of it is to be drawn.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class Panel(ScrollView, can_focus=False):
     TITLE = ""
     CROP = False  # True: lines longer than the panel are cut, never scrolled to
     # True: on a new record, ``build`` may stop once ``enough`` says the view is full; the rest
-    # is built after the frame (``_complete``). Only panels whose build asks ``enough``.
+    # is built after the frame (``_complete``), or at once when a line of it is to be drawn (a
+    # scroll). Only panels whose build asks ``enough``.
     IN_VIEW_FIRST = False
 
     class Selected(Message):
@@ -133,10 +136,10 @@ class Panel(ScrollView, can_focus=False):
         # the screen's layout does not change from step to step
         content_width = 0 if self.CROP else max((line.cell_len for line in self._lines), default=0)
         virtual = Size(content_width if content_width > width else 1, len(self._lines))
-        if self._partial:  # the size of the whole is known after the frame: the last one till then
+        if self._partial:  # the size of the whole is known once the rest is built: the last till then
             last = self.virtual_size
             virtual = Size(max(virtual.width, last.width), max(virtual.height, last.height))
-            self.call_after_refresh(self._complete, self._redraws)
+            self.call_after_refresh(self._complete, self._redraws)  # the step's frame first
         scrolled = False
         if self.focus_line is not None:
             top, height = round(self.scroll_y), self.scrollable_content_region.height
@@ -175,9 +178,10 @@ class Panel(ScrollView, can_focus=False):
             self.refresh_lines(start, stop - start)
 
     def _complete(self, redraw: int) -> None:
-        """After the frame of a build that stopped at the view: build the whole, which draws
-        nothing new in view (the same record) but the lines below it and the scrollbars."""
-        if redraw == self._redraws and self._partial:
+        """After the frame of a build that stopped at the view, if no other came since: build
+        the whole, which draws nothing new in view (the same record) but the lines below it and
+        the scrollbars."""
+        if redraw == self._redraws:  # (a scroll may have built the lines: not the scrollbars)
             self.redraw()
 
     def enough(self, out: Text) -> bool:
