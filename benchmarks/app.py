@@ -42,7 +42,9 @@ in-process (Textual's headless driver, ``App.run_test``)
                  the binding, the Trainer's step, every panel's rebuild, layout, the screen
                  update timer (up to 1/60 s) and rendering every changed line. No Pilot
                  press() here: it waits for the CPU to go idle in 20 ms slices and would
-                 measure that instead.
+                 measure that instead. The number panels of a big network build the lines
+                 in view first and the rest after that frame (tui/panels/base.py): a change
+                 that the rest makes on screen (a scrollbar) is not counted here; in tmux it is.
     Both observe frames by wrapping Screen._compositor_refresh (timestamps only). With
     ``--clock cpu`` both are the process's CPU time (time.process_time) over the same span
     instead of the wall clock: on a shared machine the wall clock also counts the time slices

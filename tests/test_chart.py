@@ -112,3 +112,33 @@ async def test_the_chart_read_from_plotexts_matrix_is_the_text_of_its_escape_cod
         assert isinstance(printed, Text) and "step" in text.plain
         assert text.plain == printed.plain
         assert text.spans == printed.spans and len({span.style for span in text.spans}) > 3
+
+
+async def test_the_charts_lines_are_the_strips_textual_makes_of_its_figure():
+    """The chart draws its lines itself (render_line): each must be the strip that Textual's own
+    path from the figure's text gives, step after step (with the accuracy axis, which makes
+    plotext's figure afresh), after a resize, and with no figure at all."""
+    from textual.widget import Widget
+
+    def textual_lines(chart: LossChart) -> list:
+        chart._dirty_regions.add(chart.region)  # Textual renders the figure again
+        return [list(Widget.render_line(chart, y)) for y in range(chart.size.height)]
+
+    def own_lines(chart: LossChart) -> list:
+        return [list(chart.render_line(y)) for y in range(chart.size.height)]
+
+    rng = np.random.default_rng(3)
+    losses = list(np.exp(-np.linspace(0, 3, 60)) + rng.uniform(0, 0.05, 60))
+    app = _ChartApp()
+    async with app.run_test(size=(70, 18)) as pilot:
+        chart = app.query_one(LossChart)
+        await pilot.pause()
+        assert own_lines(chart) == textual_lines(chart)  # "no loss to draw yet"
+        for steps in (1, 2, 3, 30, 60):
+            chart.set_losses(losses, losses, 1.2, steps)
+            chart.set_accuracies([k / 60 for k in range(60)], 0.0, steps)
+            await pilot.pause()
+            assert own_lines(chart) == textual_lines(chart), steps
+        await pilot.resize_terminal(90, 24)
+        await pilot.pause()
+        assert chart.size.height > 18 - 2 and own_lines(chart) == textual_lines(chart)

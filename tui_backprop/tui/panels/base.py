@@ -10,7 +10,9 @@ the selection that number stands for; the app decides what to do with it.
 Panels use Textual's line API: ``build`` runs once per record, and only the lines in view
 are turned into strips, so a long panel costs no more to draw than a short one. While another
 widget is zoomed to the screen, a panel is not seen and builds nothing: it keeps the record and
-is drawn when the zoom ends (``catch_up``).
+is drawn when the zoom ends (``catch_up``). The number panels go further on a new step
+(``IN_VIEW_FIRST``): their build stops once the lines in view are made, and the rest is built
+after the frame, or as soon as a line of it is to be drawn.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class Panel(ScrollView, can_focus=False):
     ALLOW_MAXIMIZE = True
     TITLE = ""
     CROP = False  # True: lines longer than the panel are cut, never scrolled to
+    # True: on a new record, ``build`` may stop once ``enough`` says the view is full; the rest
+    # is built after the frame (``_complete``), or at once when a line of it is to be drawn (a
+    # scroll). Only panels whose build asks ``enough``.
+    IN_VIEW_FIRST = False
 
     class Selected(Message):
         """A click asked to select ``target``: ("weight", l, j, i), ("node", l, j) or ("sample", k)."""
@@ -67,17 +73,24 @@ class Panel(ScrollView, can_focus=False):
         self._hidden = False  # out of the layout (Textual's Hide): show() only records what to draw
         self._stale = False  # what was shown while hidden is not drawn yet
         self._base_style: Style | None = None
+        self._limit: int | None = None  # lines a build in progress may stop after (None: all)
+        self._partial = False  # self._lines holds the lines in view only: the rest comes after
+        self._redraws = 0  # redraws so far: a completion scheduled by an older one is dropped
+        self._view: tuple[int, int, int] | None = None  # (scroll x, scroll y, width) of a frame
         # the cells of an array of the record's step that the learner answered: {(row, col): right}
         # (the app sets it to its Checked's cells: tui/control/quiz.py)
         self.answered: Callable[[StepRecord | None, str, int | None], Mapping[tuple[int, int], bool]]
         self.answered = no_answers
 
     def show(self, record: StepRecord | None, selection: Selection, reveal: Reveal = FULL) -> None:
+        new_step = record is not self.record
         self.record, self.selection, self.reveal = record, selection, reveal
         if self.zoomed_out():
             self.stale = True  # drawn when the zoom ends
             return
-        self.redraw()
+        # a new step taken whole: the lines in view first, the rest after the frame (a phase or
+        # a selection may move the view to a line further down: those are built whole at once)
+        self.redraw(in_view_first=self.IN_VIEW_FIRST and new_step and reveal is FULL)
 
     def zoomed_out(self) -> bool:
         """Another widget fills the screen (a zoom, 1..9): this panel is not seen."""
@@ -101,7 +114,10 @@ class Panel(ScrollView, can_focus=False):
         title = vocabulary(notation, self.net.depth).titles().get(self.id or "", self.TITLE)
         self.border_title = f"{self.key} {title}".strip()
 
-    def redraw(self) -> None:
+    def redraw(self, in_view_first: bool = False) -> None:
+        """Build the lines and draw those that changed; ``in_view_first``: a build may stop once
+        the lines in view are made (``enough``), and the rest are built after the frame."""
+        self._redraws += 1
         if self._hidden or not self.size:  # another panel zoomed, not in this layout, or not laid
             self._stale = True  # out yet (the first screen): drawn when shown, at its own size
             return
@@ -110,23 +126,46 @@ class Panel(ScrollView, can_focus=False):
         same_size = self._drawn_size == (width, self.size.height) and not self._stale
         self._drawn_size = (width, self.size.height)
         old = self._lines
-        self._build(width)
+        if in_view_first:
+            self._limit = round(self.scroll_y) + self.scrollable_content_region.height + 1
+        try:
+            self._build(width)
+        finally:
+            self._limit = None
         # content that fits needs no horizontal scrolling: its virtual width stays 1, so that
         # the screen's layout does not change from step to step
         content_width = 0 if self.CROP else max((line.cell_len for line in self._lines), default=0)
         virtual = Size(content_width if content_width > width else 1, len(self._lines))
+        if self._partial:  # the size of the whole is known once the rest is built: the last till then
+            last = self.virtual_size
+            virtual = Size(max(virtual.width, last.width), max(virtual.height, last.height))
+            self.call_after_refresh(self._complete, self._redraws)  # the step's frame first
         scrolled = False
         if self.focus_line is not None:
             top, height = round(self.scroll_y), self.scrollable_content_region.height
             if not top <= self.focus_line < top + height:
                 self.scroll_to(y=max(0, self.focus_line - height // 2), animate=False)
                 scrolled = True
-        if same_size and not scrolled and virtual == self.virtual_size:
+        if virtual != self.virtual_size:
+            self._resize_content(virtual)
+        if same_size and not scrolled:
             self._refresh_changed(old)
         else:
-            self.virtual_size = virtual
             self._strips.clear()
             self.refresh()
+
+    def _resize_content(self, virtual: Size) -> None:
+        """Make ``virtual`` the size of the content without laying the screen out: a panel's
+        own size never follows its content (app.tcss gives each its height and width), so only
+        its scrollbars change, and they are laid out again only when one comes or goes. A step
+        that adds or removes a line (the explain panel's wrapped sums) then arranges no widget
+        of the screen again. A panel sized by its content is laid out as Textual does."""
+        height, width = self.styles.height, self.styles.width
+        if height is None or height.is_auto or width is None or width.is_auto:
+            self.virtual_size = virtual
+            return
+        self.set_reactive(Panel.virtual_size, virtual)
+        self._scroll_update(virtual)
 
     def _refresh_changed(self, old: list[Text]) -> None:
         """Only the lines that differ from ``old`` are drawn again: a step changes the numbers,
@@ -138,8 +177,24 @@ class Panel(ScrollView, can_focus=False):
         for start, stop in _runs(changed):
             self.refresh_lines(start, stop - start)
 
+    def _complete(self, redraw: int) -> None:
+        """After the frame of a build that stopped at the view, if no other came since: build
+        the whole, which draws nothing new in view (the same record) but the lines below it and
+        the scrollbars."""
+        if redraw == self._redraws:  # (a scroll may have built the lines: not the scrollbars)
+            self.redraw()
+
+    def enough(self, out: Text) -> bool:
+        """Whether a build may stop at ``out``: it holds every line in view of a new step. The
+        panel then shows ``out`` at once and builds the whole after the frame."""
+        if self._limit is None or out.plain.count("\n") < self._limit:
+            return False
+        self._partial = True
+        return True
+
     def _build(self, width: int) -> None:
         self.focus_line = None
+        self._partial = False
         self._lines = self.build_lines(width)
         self._stale = False
 
@@ -156,24 +211,32 @@ class Panel(ScrollView, can_focus=False):
     def text(self) -> str:
         """Everything the panel shows, as plain text (for tests and the curious); a hidden
         panel's, as it would be shown."""
-        if self._stale or self.stale:  # hidden (fastapp's Hide) or out of sight behind a zoom
+        # hidden (fastapp's Hide), out of sight behind a zoom, or built as far as the view only
+        if self._stale or self.stale or self._partial:
             self._build(self._drawn_size[0] or self.scrollable_content_region.width or self.size.width or 80)
         return "\n".join(line.plain for line in self._lines)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale and not self._hidden:  # the first screen: built at the size it is drawn at
             self.redraw()
-        return super().render_lines(crop)
+        # what each line asks for, once a frame: Textual works the size out on every look
+        self._view = (*self.scroll_offset, self.size.width)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._view = None
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index, width, base = scroll_y + y, self.size.width, self.rich_style
+        scroll_x, scroll_y, width = self._view or (*self.scroll_offset, self.size.width)
+        index, base = scroll_y + y, self.rich_style
+        if index >= len(self._lines) and self._partial:  # scrolled before the rest was built
+            self._build(self._drawn_size[0])
         if index >= len(self._lines):
             return Strip.blank(width, base)
         strip = self._strips.get(index)
         if strip is None:
             line = self._lines[index]
-            strip = self._strips[index] = Strip(_segments(line, base), line.cell_len)
+            strip = self._strips[index] = Strip(line_segments(line, base), line.cell_len)
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
 
     @property
@@ -247,7 +310,7 @@ def split_lines(text: Text) -> list[Text]:
     return lines
 
 
-def _segments(line: Text, base: Style) -> list[Segment]:
+def line_segments(line: Text, base: Style) -> list[Segment]:
     """The segments of a line whose spans follow one another (as ``Text.append`` makes them),
     on the panel's own style: a fast path past Rich's general renderer."""
     plain, pos, out = line.plain, 0, []

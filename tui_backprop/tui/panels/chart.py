@@ -12,7 +12,9 @@ The chart is drawn again on every step. Plotext builds a matrix of characters an
 writes it out as one string of escape codes, and textual-plotext parses that string back
 into Rich text; ``_MatrixPlot`` reads the matrix instead, a run of one colour at a time, in
 the style the escape code of that run parses to (the same text, checked by
-tests/test_chart.py, at half the cost).
+tests/test_chart.py, at half the cost). The chart then draws its lines itself, as the panels
+do (``render_line``, Textual's line API): a line's strip is made from its text directly, and a
+line that did not change since the last figure keeps its strip.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 from plotext._utility import colors_to_ansi
 from rich.ansi import AnsiDecoder
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual.app import RenderResult
 from textual.geometry import Region
 from textual.strip import Strip
@@ -32,6 +34,7 @@ from textual_plotext.plot import Plot
 
 from ...engine.loss_series import LossSeries
 from ..widgets.palette import current  # the loss colours: plotext colour names, which help names
+from .base import line_segments, split_lines
 
 DRAWABLE = 1e30  # plotext 5 draws an empty chart when a value is much larger (a diverging run)
 
@@ -172,9 +175,10 @@ class _MatrixPlot(Plot):
     """A plotext figure that gives what it draws as Rich text straight from its matrix of
     characters and colours, without the string of escape codes between them."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._styles: dict[tuple, Style | None] = {}  # a run's (colour, style, background)
+    # a run's (colour, style, background) and its Rich style: kept by the class, for plotext's
+    # clear_figure makes the figure afresh (__init__ again) and the chart clears it on every
+    # step that draws the accuracy axis
+    _styles: dict[tuple, Style | None] = {}
 
     def drawn(self, width: int, height: int, theme: str) -> Text:
         """The figure at ``width`` x ``height`` in ``theme``: what ``Text.from_ansi(build())``
@@ -190,14 +194,18 @@ class _MatrixPlot(Plot):
         for row in reversed(m.Rows):
             markers, colours, styles = m.marker[row], m.fullground[row], m.style[row]
             backgrounds = m.background[row]
-            line = Text()
+            spans = []  # the line is made from its string and spans at once, as Text.append would
             start = 0
             for col in m.Cols:
                 run = (colours[col], styles[col], backgrounds[col])
                 last = col + 1 == m.cols
                 if last or run != (colours[col + 1], styles[col + 1], backgrounds[col + 1]):
-                    line.append("".join(markers[start : col + 1]), self._style(run))
+                    run_style = self._style(run)
+                    if run_style:
+                        spans.append(Span(start, col + 1, run_style))
                     start = col + 1
+            line = Text("".join(markers))
+            line.spans = spans
             lines.append(line)
         lines.append(Text())  # the canvas ends with a newline, which Text.from_ansi keeps
         return Text("\n", tab_size=8).join(lines)
@@ -221,6 +229,11 @@ class _CachedPlot(PlotextPlot):
         self._plot = self._figure
         self._cache_key: tuple | None = None
         self._cache: Text | None = None
+        # render_line's lines of the cached figure, and their strips, made at (width, base style)
+        self._lines_of: object = None
+        self._lines_base: tuple[int, Style] | None = None
+        self._lines: list[Text] = []
+        self._line_strips: dict[int, tuple[Text, Strip]] = {}
 
     def _key(self) -> tuple:
         raise NotImplementedError
@@ -240,6 +253,47 @@ class _CachedPlot(PlotextPlot):
         rendered = self._draw()
         self._cache_key, self._cache = key, rendered
         return rendered
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._prepare_lines()  # once a frame, not once a line
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the figure, made from its text as a panel makes its lines (Textual's
+        line API): Textual's own path from a renderable to strips cost as much as plotext's
+        drawing. A line whose text did not change since the last figure keeps its strip."""
+        width, base = self._lines_base or self._prepare_lines()
+        if y >= len(self._lines):
+            return Strip.blank(width, base)
+        hit = self._line_strips.get(y)
+        if hit is None:
+            line = self._lines[y]
+            strip = Strip(line_segments(line, base), line.cell_len)
+            if strip.cell_length > width:
+                strip = strip.crop(0, width)
+            self._line_strips[y] = hit = (line, strip.apply_offsets(0, y))
+        return hit[1]
+
+    def _prepare_lines(self) -> tuple[int, Style]:
+        """The figure (drawn again if what it shows changed) split into lines, at the chart's
+        width and style; the strips of lines that did not change are kept."""
+        figure = self.render()
+        assert isinstance(figure, Text)  # _draw gives Text
+        width, base = self.size.width, self.rich_style
+        if self._lines_of is not figure or self._lines_base != (width, base):
+            if self._lines_base != (width, base):
+                self._line_strips.clear()
+            self._lines_of, self._lines_base = figure, (width, base)
+            self._lines = split_lines(figure)
+            old, self._line_strips = self._line_strips, {}
+            for k, line in enumerate(self._lines):
+                if k in old and old[k][0] == line:
+                    self._line_strips[k] = old[k]
+        return width, base
+
+    def notify_style_update(self) -> None:
+        self._lines_of = None
+        super().notify_style_update()
 
 
 class LossChart(_CachedPlot):

@@ -111,6 +111,7 @@ class _BatchPanel(Panel):
 
 class ForwardPanel(_BatchPanel):
     TITLE = "forward: z = a·Wᵀ + b, a = f(z)"
+    IN_VIEW_FIRST = True
 
     def build(self, width: int) -> Text:
         rec = self.record
@@ -124,6 +125,8 @@ class ForwardPanel(_BatchPanel):
         out.append_text(self.batch_grid([x], width))
         reveal, fresh = self.reveal, self.reveal.fresh
         for l, lr in enumerate(rec.layers, start=1):
+            if self.enough(out):
+                return out
             if l > reveal.forward:
                 _pending(out, f"z[{l}] and a[{l}]" + (" and the loss" if l == net.depth else ""), width)
                 return out
@@ -178,6 +181,7 @@ class BackwardPanel(_BatchPanel):
     otherwise (engine/split.py; record_split computes it from the record)."""
 
     TITLE = "backward: delta = ∂ℓ/∂z"
+    IN_VIEW_FIRST = True
     _split: tuple[StepRecord, list] | None = None
 
     def _errors(self, rec: StepRecord) -> list:
@@ -199,6 +203,8 @@ class BackwardPanel(_BatchPanel):
         fresh = self.reveal.fresh
         errors = self._errors(rec) if self.reveal.has_delta(net.depth) else None
         for l in range(net.depth, 0, -1):
+            if self.enough(out):
+                return out
             lr = rec.layers[l - 1]
             if not self.reveal.has_delta(l):
                 _pending(out, f"delta[{l}]" if l == net.depth else f"delta[{l}] .. delta[1]", width)
@@ -240,6 +246,7 @@ class BackwardPanel(_BatchPanel):
 
 class GradientsPanel(Panel):
     TITLE = "gradients: grad_w = deltaᵀ·a / B"
+    IN_VIEW_FIRST = True
 
     def build(self, width: int) -> Text:
         rec = self.record
@@ -256,6 +263,8 @@ class GradientsPanel(Panel):
             return out
         now = self.reveal.fresh is not None and self.reveal.fresh.kind == "gradients"
         for l, lr in enumerate(rec.layers, start=1):
+            if self.enough(out):
+                return out
             here = sel.mode == "weight" and sel.layer == l
             _section(out, width, f"layer {l}", f"grad_w[{l}] = delta[{l}]ᵀ · a[{l - 1}] / B", fresh=now)
             if here:
@@ -321,6 +330,7 @@ class _LayerWeights:
 
 class WeightsPanel(Panel):
     TITLE = "weights: before → after (Δ = −lr·grad)"
+    IN_VIEW_FIRST = True
 
     def set_notation(self, notation: str) -> None:
         """The title gives the rule the run applies (momentum, adam, the proportional split)."""
@@ -339,6 +349,8 @@ class WeightsPanel(Panel):
             _pending(out, "the update (these are the weights the step started from)", width)
         now = rec is not None and self.reveal.fresh is not None and self.reveal.fresh.kind == "update"
         for l in range(1, net.depth + 1):
+            if self.enough(out):
+                return out
             w = self._weights(l)
             here = (sel.j, sel.i) if sel.mode == "weight" and sel.layer == l else None
             n, m = w.before.shape

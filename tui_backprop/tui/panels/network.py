@@ -209,8 +209,10 @@ class NetworkView(Panel):
                     if sel.mode == "weight" and (sel.layer, sel.j, sel.i) == (l, j, i):
                         chosen = ((x0, y0, x1, y1), w)
                     lines.append((abs(w) if np.isfinite(w) else np.inf, (x0, y0, x1, y1), w))
-            for size, ends, w in sorted(lines, key=lambda t: t[0]):
-                canvas.line(*ends, style(sign_name(w)), _thickness(size, scale))
+            in_order = sorted(lines, key=lambda t: t[0])
+            canvas.lines_in_order(
+                [(ends, style(sign_name(w)), _thickness(size, scale)) for size, ends, w in in_order]
+            )
         if chosen is not None:
             canvas.line(*chosen[0], style("marked"), _thickness(abs(chosen[1]), scale))
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
 from ..netinfo import BIG
 from .palette import NEG_SHADES, Palette, current, no_colour
@@ -267,8 +267,7 @@ def _heat_lines(b: Block, rows: range, max_width: int) -> tuple[int, list[Text]]
     title = Text(b.title[:width].ljust(width), style("bold"))
     header = Text(f"0…{b.values.shape[1] - 1}"[:width].ljust(width), style("dim"))
     lines = [title, header]
-    for r in range(pooled.shape[0]):
-        line = shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None)
+    for line in shade_lines(pooled, scale, sel):
         line.pad_right(width - pooled.shape[1])
         lines.append(line)
     return width, lines
@@ -291,10 +290,10 @@ def heatmap(
     out.append(f"{title}  {v.shape[0]}×{v.shape[1]}", style("bold"))
     if pooled.shape != v.shape:
         out.append(f"  (pooled to {pooled.shape[0]}×{pooled.shape[1]})", style("dim"))
-    for r in range(pooled.shape[0]):
+    for r, line in enumerate(shade_lines(pooled, scale, sel, cell)):
         out.append("\n")
         out.append(f"{row_starts[r]:>6} ", style("dim"))
-        out.append_text(shade_line(pooled[r], scale, sel[1] if sel and sel[0] == r else None, cell))
+        out.append_text(line)
     out.append("\n")
     out.append_text(fit("", summary(v), width))
     return out
@@ -312,13 +311,22 @@ def pool(values: Array, rows: int, cols: int) -> tuple[Array, Array, Array]:
     finite = np.isfinite(v)
     clean = bool(finite.all())
     safe = v if clean else np.where(finite, v, 0.0)
-    hi = np.maximum.reduceat(np.maximum.reduceat(safe, rs, axis=0), cs, axis=1)
-    lo = np.minimum.reduceat(np.minimum.reduceat(safe, rs, axis=0), cs, axis=1)
+    hi = np.maximum.reduceat(_rows_reduced(np.max, safe, rs), cs, axis=1)
+    lo = np.minimum.reduceat(_rows_reduced(np.min, safe, rs), cs, axis=1)
     out = np.where(np.abs(hi) >= np.abs(lo), hi, lo)
     if not clean:
-        bad = np.logical_or.reduceat(np.logical_or.reduceat(~finite, rs, axis=0), cs, axis=1)
+        bad = np.logical_or.reduceat(_rows_reduced(np.any, ~finite, rs), cs, axis=1)
         out[bad] = np.nan
     return out, rs, cs
+
+
+def _rows_reduced(reduce: Callable[..., Array], v: Array, starts: Array) -> Array:
+    """``reduce`` over each group of rows that begins at ``starts``, shape (len(starts), cols):
+    what ``ufunc.reduceat(v, starts, axis=0)`` gives, a slice a group, which numpy reduces
+    along the columns at once (reduceat down the rows of a 256×784 matrix took ten times as
+    long: a heatmap of W[1] is pooled on every step)."""
+    stops = [*starts[1:].tolist(), v.shape[0]]
+    return np.stack([reduce(v[a:b], axis=0) for a, b in zip(starts.tolist(), stops, strict=True)])
 
 
 def _starts(n: int, k: int) -> Array:
@@ -342,11 +350,21 @@ _RUN_STYLES = ("neg", "zero", "pos", "bad", "selected")  # codes 0..4 of a heatm
 
 
 def shade_line(row: Array, scale: float, selected: int | None, cell: int = 1) -> Text:
-    """``cell`` characters a value; runs of one colour share a span (fewer spans draw faster).
-    Vectorised: a heatmap line costs a few numpy calls and one append a run of colour."""
-    x = np.asarray(row, dtype=float)
-    if x.size == 0:
-        return Text()
+    """``cell`` characters a value; runs of one colour share a span (fewer spans draw faster)."""
+    return shade_lines(np.atleast_2d(row), scale, None if selected is None else (0, selected), cell)[0]
+
+
+def shade_lines(
+    matrix: Array, scale: float, selected: tuple[int, int] | None = None, cell: int = 1
+) -> list[Text]:
+    """``shade_line`` of each row of ``matrix`` (``selected``: the (row, column) highlighted).
+    The shades, the colour codes and where the runs of one colour end are worked out for the
+    whole matrix at once, and each line is made from its string and its spans directly: a
+    heatmap costs a few numpy calls, not a few a row, and no Text.append a run."""
+    x = np.asarray(matrix, dtype=float)
+    n_rows, n = x.shape
+    if n == 0:
+        return [Text() for _ in range(n_rows)]
     finite = np.isfinite(x)
     safe = np.where(finite, x, 0.0)
     if scale > 0:
@@ -357,14 +375,31 @@ def shade_line(row: Array, scale: float, selected: int | None, cell: int = 1) ->
     level[~finite] = len(SHADES)  # ✖
     code = np.sign(safe).astype(int) + 1  # neg 0, zero 1, pos 2
     code[~finite] = 3
-    if selected is not None and 0 <= selected < len(code):
-        code[selected] = 4
+    sel_row, sel_col = selected if selected is not None else (-1, -1)
+    if not (0 <= sel_row < n_rows and 0 <= sel_col < n):
+        sel_row = -1
+    else:
+        code[sel_row, sel_col] = 4
     glyphs = np.where(code == 0, _NEG_CHARS[level], _CHARS[level]) if no_colour() else _CHARS[level]
-    chars = "".join(np.repeat(glyphs, cell).tolist())
-    if selected is not None and 0 <= selected < len(code):  # a dot on the highlight: a full
-        chars = chars[: selected * cell] + "●" * cell + chars[(selected + 1) * cell :]  # block hides it
-    bounds = [0, *(np.flatnonzero(np.diff(code)) + 1).tolist(), len(code)]
-    line = Text()
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-        line.append(chars[start * cell : stop * cell], style(_RUN_STYLES[code[start]]))
-    return line
+    if cell > 1:
+        glyphs = np.repeat(glyphs, cell, axis=1)
+    rows_cut, cols_cut = np.nonzero(code[:, 1:] != code[:, :-1])  # a run ends after (row, col)
+    cuts_per_row = np.bincount(rows_cut, minlength=n_rows).tolist()
+    cuts = (cols_cut + 1).tolist()
+    codes = code.tolist()
+    styles = [style(name) for name in _RUN_STYLES]
+    lines, k = [], 0
+    for r in range(n_rows):
+        chars = "".join(glyphs[r].tolist())
+        if r == sel_row:  # a dot on the highlight: a full block hides it
+            chars = chars[: sel_col * cell] + "●" * cell + chars[(sel_col + 1) * cell :]
+        bounds = [0, *cuts[k : k + cuts_per_row[r]], n]
+        k += cuts_per_row[r]
+        line = Text(chars)
+        line.spans = [
+            Span(a * cell, b * cell, st)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            if (st := styles[codes[r][a]])
+        ]
+        lines.append(line)
+    return lines
