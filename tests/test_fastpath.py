@@ -318,7 +318,7 @@ def test_a_big_network_saves_every_few_states_and_undo_stays_exact():
     s = scenario("blobs_784", max_steps=10**6, target_loss=None)
     t = Trainer(s)
     records = [t.step() for _ in range(3 * SPARSE_EVERY + 3)]
-    assert len(t._history) == 4  # the states before steps 1, 17, 33 and 49
+    assert len(t._history) == 4  # the states before steps 1, 1 + S, 1 + 2 S and 1 + 3 S
     for k in range(len(records) - 1, 0, -1):
         assert record_bits(t.undo()) == record_bits(records[k - 1]), k
         assert t.step_count == k

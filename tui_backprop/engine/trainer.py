@@ -70,10 +70,11 @@ HISTORY_BYTES = 256 * 2**20  # ... and never more parameter memory than this
 # A state bigger than this (784-256-10: 1.6 MB) is saved every SPARSE_EVERY steps only: a saved
 # W is memory the next ones cannot reuse, so each save makes the heap grow into fresh pages
 # (1.6 MB: some 400 page faults, 1.1 ms of a 1.5 ms step on this machine). Every step's weights
-# cost a third of a recorded blobs_784 step, every 8th's 40 page faults a step; every 16th halves
-# that, and undo steps on from the nearest saved state, at most 15 steps (25 ms at worst).
+# cost a third of a recorded blobs_784 step, every 8th's 40 page faults a step, every 16th's 25;
+# every 32nd (as the fast path's checkpoints) brought a recorded step from 1.04x to 1.00x the lean
+# loop; undo steps on from the nearest saved state, at most 31 steps (69 ms of cpu at worst).
 SPARSE_STATE_BYTES = 2**20
-SPARSE_EVERY = 16
+SPARSE_EVERY = 32
 # Under plain gradient descent, a layer's grad_w bigger than this (784-256-10's grad_w[1]: 1.6 MB)
 # is spent by the update, which writes the new W into it (the same bits as W - lr g), and its
 # record makes it again from the delta and a[l-1] it keeps when first read (network.py's
