@@ -474,7 +474,8 @@ class FastLoop:
                 W_0 -= grad_w
                 grad_b *= lr
                 b_0 -= grad_b
-                z_0, z_1 = new_z_0, new_z_1  # the training set's pass after the update: the next batch
+                # the training set's pass after the update, the next batch: first_pass written out
+                z_0, z_1 = new_z_0, new_z_1
                 matmul(X, Wt_0, z_0)
                 add(z_0, b_0, z_0)
                 a_0 = f_0(z_0)
