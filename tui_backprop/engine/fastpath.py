@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from .losses import output_delta
+from .network import all_finite
 from .optimizers import GD, Adam, Momentum, OptimizerState
 
 Array = np.ndarray
@@ -118,9 +119,10 @@ class FastLoop:
     ) -> tuple[Callable[[], tuple[list[Array], list[Array], float, Array | None]], Array]:
         """train_pass(): z and a of every layer over the training set X, the loss against T
         (and mse's e), with z written into one buffer; and that buffer, whose sum of squares
-        tells whether every z is finite (see _all_finite). The z of a pass are overwritten by the
-        next one, which comes after the step that reads them (so is an identity layer's a, which
-        is its z: no classifier, whose outputs _Pending keeps longer, ends in one)."""
+        tells whether every z is finite (see network.all_finite). The z of a pass are
+        overwritten by the next one, which comes after the step that reads them (so is an
+        identity layer's a, which is its z: no classifier, whose outputs _Pending keeps longer,
+        ends in one)."""
         rows, widths = len(X), [w.shape[1] for w in Wt]  # W[l].T is (n_{l-1}, n_l)
         flat = np.empty(rows * sum(widths))
         ends = np.cumsum([0, *widths]) * rows
@@ -306,7 +308,9 @@ class FastLoop:
                 return
         forward, mean_loss, counts = self.forward_of(Wt, b), self.mean_loss_of(W[-1].shape[0]), self.counts
         train_pass, train_flat = self.training_pass_of(Wt, b, X, T, mean_loss)
-        squares = train_flat.dot  # squares(train_flat): the sum of the squares of every z (_all_finite)
+        squares = (
+            train_flat.dot
+        )  # squares(train_flat): the sum of the squares of every z (network.all_finite)
         descend = self.descend_of(W, b, slots, update, gd_lr)
         isfinite = math.isfinite
         # the training set's pass for the current W: z, a, loss and mse's e (a full batch in order
@@ -341,7 +345,7 @@ class FastLoop:
                 if train_loss > limit or not (
                     isfinite(loss)
                     and isfinite(train_loss)
-                    and (isfinite(squares(train_flat)) or _all_finite(train_zs))  # see _all_finite
+                    and (isfinite(squares(train_flat)) or all_finite(train_zs))  # see network.all_finite
                 ):
                     stop = "diverged"
                 elif target_loss is not None and train_loss < target_loss:
@@ -353,7 +357,7 @@ class FastLoop:
             else:
                 train = None
                 skipped(loss)
-                finite_z = full_in_order and isfinite(squares(train_flat)) or _all_finite(zs)
+                finite_z = full_in_order and isfinite(squares(train_flat)) or all_finite(zs)
                 if not (isfinite(loss) and finite_z):
                     stop = "diverged"
                 elif k >= max_steps:
@@ -393,7 +397,7 @@ class FastLoop:
         from target_loss up to the divergence limit goes on, anything else is looked at in full;
         max_steps bounds the number of steps. Each step of a chunk writes its z into its own row
         of a buffer, and one sum of squares at the end of the chunk (or at a stop) tells whether
-        every z was finite (see _all_finite). When one was not, the chunk is taken again from
+        every z was finite (see network.all_finite). When one was not, the chunk is taken again from
         the weights it started from, the same bits, checking each step's z, so the run stops at
         the step whose z was not, as _run's check of every step does; the checkpoint and the
         hand-over of the losses come after that test.
@@ -437,7 +441,7 @@ class FastLoop:
 
         def why_stop(train_loss: float, z: Array | None) -> str | None:
             """_run's stop rules for a step out of range, z its training-set z (None: checked later)."""
-            if train_loss > limit or not (isfinite(train_loss) and (z is None or _finite(z))):
+            if train_loss > limit or not (isfinite(train_loss) and (z is None or all_finite((z,)))):
                 return "diverged"
             if target_loss is not None and train_loss < target_loss:
                 return "target_loss"
@@ -500,7 +504,7 @@ class FastLoop:
                         break
                 loss = train_loss
             done = len(losses) - start[-1]  # the steps of the chunk taken
-            if not (careful or _finite(ring[:done].reshape(-1))):  # take the chunk again, with care
+            if not (careful or all_finite((ring[:done],))):  # take the chunk again, with care
                 for p, kept in zip((W_0, W_1, b_0, b_1), start[:4], strict=True):
                     np.copyto(p, kept)
                 best, careful, stop = start[4], True, None
@@ -676,26 +680,6 @@ def _frozen_all(arrays: list[Array], copy: bool) -> tuple[Array, ...]:
     for a in out:
         a.flags.writeable = False
     return out
-
-
-def _finite(z: Array) -> bool:
-    """Whether every element of the 1-d array z is finite: its sum of squares first (see
-    _all_finite), then each element only when that is not finite."""
-    return math.isfinite(z.dot(z)) or bool(np.isfinite(z).all())
-
-
-def _all_finite(zs: Sequence[Array]) -> bool:
-    """Trainer's check of every weight through z (see trainer._all_finite): whether every z is
-    finite. A sum with a term that is not finite is not finite either, so a finite sum says
-    every element is; only when it is not is each element checked (a sum of finite terms may
-    overflow). The loop first takes the sum of the squares of the training set's z, all in one
-    buffer, as the buffer's dot product with itself, and calls this only when that is not
-    finite: a dot product of 16 numbers (xor) costs a quarter of a sum's ufunc machinery, and an
-    overflow of the squares (an element over 1e154) only sends the check here."""
-    total = 0.0
-    for z in zs:
-        total += _sum(z, None)
-    return math.isfinite(total) or all(np.isfinite(z).all() for z in zs)
 
 
 # -- the optimisers' rules, in place -------------------------------------------------------

@@ -16,6 +16,7 @@ can keep the arrays it was given and stays true forever.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,6 +89,26 @@ def weight_gradient(delta: Array, a_prev: Array, B: float) -> Array:
 
 
 _sum = np.add.reduce  # what ndarray.sum calls, minus a Python wrapper: the same bits
+
+
+def all_finite(zs: Sequence[Array]) -> bool:
+    """Whether every element of every z is finite: the divergence rule's check of every weight
+    and bias, read off the pre-activations.
+
+    A non-finite W[l] or b[l] always makes a column of z[l] = a[l-1] @ W[l].T + b[l]
+    non-finite (inf * a is +-inf, inf * 0 is nan), even where the activation would
+    saturate it away, so one sum of squares per layer checks every parameter of that layer
+    (z.ravel() dotted with itself: a quarter of a ufunc sum's cost on xor, a third on a
+    64 x 256 batch). Squares of finite numbers can overflow too: only then is each element
+    checked, so that a diverged step always has a non-finite number for its record's
+    ``nonfinite`` to point at.
+    """
+    for z in zs:
+        flat = z.ravel()
+        if not math.isfinite(flat.dot(flat)) and not np.isfinite(z).all():
+            return False
+    return True
+
 
 _EMPTY = np.zeros(0)
 _EMPTY.flags.writeable = False

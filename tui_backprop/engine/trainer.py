@@ -54,7 +54,7 @@ from .edits import (
 from .fastpath import FastLoop
 from .loss_series import LossSeries
 from .losses import get_loss
-from .network import Network, initial_parameters, weight_gradient
+from .network import Network, all_finite, initial_parameters, weight_gradient
 from .optimizers import GD, OptimizerState, optimizer_for
 from .record import LayerRecord, LazyStepRecord, LossBlowUp, StepRecord, find_nonfinite
 from .regularization import Penalty
@@ -807,10 +807,7 @@ class Trainer(Generic[S]):
         undo history, the new (read-only) parameters become current. Returns the best training
         loss before this step."""
         W, b, opt = self.W, self.b, self.opt_state
-        if self._spend:
-            new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate, self._spend)
-        else:
-            new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate)
+        new_W, new_b, new_opt = self.optimizer.step(W, b, step_w, step_b, opt, rate, self._spend)
         for arr in new_W:
             arr.setflags(write=False)
         for arr in new_b:
@@ -872,9 +869,9 @@ class Trainer(Generic[S]):
     def _check_stop_unevaluated(self, loss: float, zs: list[Array]) -> None:
         """Whether a step without the training-set loss ends the run: it diverged when its batch
         loss or its batch's z is not finite (no target_loss without the loss to compare). A weight
-        or bias that the update made non-finite shows in the next step's z (see _all_finite):
+        or bias that the update made non-finite shows in the next step's z (see network.all_finite):
         checking the batch's z, (B, n_l) a layer, is far cheaper than every parameter."""
-        if not (math.isfinite(loss) and _all_finite(zs)):
+        if not (math.isfinite(loss) and all_finite(zs)):
             self.stop_reason = "diverged"
         elif self.step_count >= self.scenario.max_steps:
             self.stop_reason = "max_steps"
@@ -883,7 +880,7 @@ class Trainer(Generic[S]):
         """Whether this step ends the run: diverged, target_loss reached, target_accuracy
         reached (the training-set accuracy at or over it), or max_steps; the first that holds."""
         if train_loss > self.divergence_limit or not (
-            math.isfinite(loss) and math.isfinite(train_loss) and _all_finite(train_zs)
+            math.isfinite(loss) and math.isfinite(train_loss) and all_finite(train_zs)
         ):
             self.stop_reason = "diverged"
         elif self.scenario.target_loss is not None and train_loss < self.scenario.target_loss:
@@ -1058,24 +1055,6 @@ def _mean(sample_losses: Array) -> float:
     """The batch loss: sum / B is np.mean bit for bit, and cheaper on a hot path (divided as
     Python floats: the same division of the same two numbers, without a numpy scalar)."""
     return float(_sum(sample_losses)) / sample_losses.size
-
-
-def _all_finite(train_zs: Sequence[Array]) -> bool:
-    """Whether every weight and bias is finite, read off the training-set pre-activations.
-
-    A non-finite W[l] or b[l] always makes a column of z[l] = a[l-1] @ W[l].T + b[l]
-    non-finite (inf * a is +-inf, inf * 0 is nan), even where the activation would
-    saturate it away, so one sum of squares per layer checks every parameter of that layer
-    (z.ravel() dotted with itself: a quarter of a ufunc sum's cost on xor, a third on a
-    64 x 256 batch). Squares of finite numbers can overflow too: only then is each element
-    checked, so that a diverged step always has a non-finite number for its record's
-    ``nonfinite`` to point at.
-    """
-    for z in train_zs:
-        flat = z.ravel()
-        if not math.isfinite(flat.dot(flat)) and not np.isfinite(z).all():
-            return False
-    return True
 
 
 def _frozen(x: Array) -> Array:
