@@ -450,10 +450,11 @@ class FastLoop:
         z_0, z_1, a_0, a_1, loss, e = first_pass()
         if not isfinite(loss):
             return None
-        taken, n, careful = 0, min(steps, tr.scenario.max_steps - k), False
+        taken, n, careful, params = 0, min(steps, tr.scenario.max_steps - k), False, (W_0, W_1, b_0, b_1)
         while taken < n:
             chunk = min(CHECKPOINT_EVERY, n - taken)
-            start = (W_0.copy(), W_1.copy(), b_0.copy(), b_1.copy(), best, len(losses))
+            # what the chunk starts from, to take it again
+            kept, best_before, waiting = [p.copy() for p in params], best, len(losses)
             for z, new_z_0, new_z_1 in rows_of[:chunk]:
                 if e is None:  # layer 2, then layer 1 from its delta and W[1] as it was
                     delta = delta_of(a_1, T, z_1, e)
@@ -503,13 +504,13 @@ class FastLoop:
                     if stop is not None:
                         break
                 loss = train_loss
-            done = len(losses) - start[-1]  # the steps of the chunk taken
+            done = len(losses) - waiting  # the steps of the chunk taken
             if not (careful or all_finite((ring[:done],))):  # take the chunk again, with care
-                for p, kept in zip((W_0, W_1, b_0, b_1), start[:4], strict=True):
-                    np.copyto(p, kept)
-                best, careful, stop = start[4], True, None
+                for p, before in zip(params, kept, strict=True):
+                    np.copyto(p, before)
+                best, careful, stop = best_before, True, None
                 for series in (losses, train_losses, ys):
-                    del series[start[-1] :]
+                    del series[waiting:]
                 z_0, z_1, a_0, a_1, loss, e = first_pass()
                 continue
             careful, taken = False, taken + done
