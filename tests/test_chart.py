@@ -142,3 +142,44 @@ async def test_the_charts_lines_are_the_strips_textual_makes_of_its_figure():
         await pilot.resize_terminal(90, 24)
         await pilot.pause()
         assert chart.size.height > 18 - 2 and own_lines(chart) == textual_lines(chart)
+
+
+async def test_a_figure_drawn_over_the_last_one_is_the_figure_drawn_afresh():
+    """plotext keeps a figure's settings from one draw to the next; the chart makes the figure
+    afresh only when the accuracy axis goes. Step after step, with the axis hidden (A) and shown
+    again, every figure must be the one a chart that never drew before makes of the same data."""
+    rng = np.random.default_rng(4)
+    steps = 50
+    losses = list(np.exp(-np.linspace(0, 3, steps)) + rng.uniform(0, 0.05, steps))
+    accuracies = list(np.clip(np.linspace(0.4, 1.0, steps) + rng.uniform(-0.1, 0.1, steps), 0, 1))
+
+    def show(chart: LossChart, n: int) -> None:
+        chart.set_losses(losses, losses, 1.2, n, losses[::-1], 1.1)
+        chart.set_accuracies(accuracies, 0.5, n, accuracies[::-1], 0.25)
+
+    class _TwoCharts(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LossChart(id="kept")
+            yield LossChart(id="fresh")
+
+    app = _TwoCharts()
+    async with app.run_test(size=(70, 36)) as pilot:
+        kept = app.query_one("#kept", LossChart)
+        await pilot.pause()
+        hidden = {7, 8, 20, 35}  # the accuracy axis is hidden for these steps and shown after them
+        for n in range(1, steps + 1):
+            if (n in hidden) != (not kept.show_accuracy):
+                kept.toggle_accuracy()
+            show(kept, n)
+            old = app.query_one("#fresh", LossChart)
+            await old.remove()
+            fresh = LossChart(id="fresh")
+            await app.mount(fresh)
+            if n in hidden:
+                fresh.toggle_accuracy()
+            show(fresh, n)
+            await pilot.pause()
+            assert kept.size == fresh.size
+            drawn, afresh = kept._draw(), fresh._draw()
+            assert drawn.plain == afresh.plain and drawn.spans == afresh.spans, n
+            assert ("100%" in drawn.plain) == (n not in hidden)

@@ -176,8 +176,8 @@ class _MatrixPlot(Plot):
     characters and colours, without the string of escape codes between them."""
 
     # a run's (colour, style, background) and its Rich style: kept by the class, for plotext's
-    # clear_figure makes the figure afresh (__init__ again) and the chart clears it on every
-    # step that draws the accuracy axis
+    # clear_figure makes the figure afresh (__init__ again), as the chart does when the
+    # accuracy axis goes
     _styles: dict[tuple, Style | None] = {}
 
     def drawn(self, width: int, height: int, theme: str) -> Text:
@@ -421,8 +421,9 @@ class LossChart(_CachedPlot):
                 style="dim",
             )
         plt = self.plt
-        if self._right_axis:  # the accuracy axis of the last figure: gone with its ticks
-            plt.clear_figure()
+        accuracies = self._accuracy_lines(columns) if self.accuracy_drawn else []
+        if self._right_axis and not accuracies:  # the accuracy axis of the last figure goes,
+            plt.clear_figure()  # with its ticks (a figure that draws it sets them again)
         plt.clear_data()
         # the batch loss is noisy (SGD, mini-batches) and lines through noise are slow to
         # draw: dots for it, a line for the smooth training-set loss
@@ -444,33 +445,39 @@ class LossChart(_CachedPlot):
         yt = sorted(set(float(v) for v in spaced)) if hi > lo else [lo]
         plt.yticks(yt, [f"{v:.4g}" for v in yt])
         plt.xlabel("step")
-        self._right_axis = self.accuracy_drawn and self._plot_accuracies(columns)
+        self._plot_accuracies(accuracies)
+        self._right_axis = bool(accuracies)
         try:
             rendered = self._plotext()
         except Exception as e:  # plotext 5 has corner cases of its own: a chart is never worth a crash
             return Text(f"the chart cannot be drawn: {type(e).__name__}: {e}", style="dim")
         return rendered if isinstance(rendered, Text) else Text.from_ansi(str(rendered))
 
-    def _plot_accuracies(self, columns: int) -> bool:
-        """The accuracy lines on the right axis, 0 to 100% (test first, under the training
-        line, as the losses); whether there was any to draw."""
+    def _accuracy_lines(self, columns: int) -> list[tuple[list[float], list[float], str, str]]:
+        """The accuracy lines to draw on the right axis, 0 to 100%, as (xs, ys, marker, colour):
+        the test set's first, under the training set's, as the losses."""
         lines = [(self._test_accuracy, self._initial_test_accuracy), (self._accuracy, self._initial_accuracy)]
         colours = accuracy_colours()[::-1]
         markers = ACCURACY_MARKERS[::-1]
-        drawn = False
-        plt = self.plt
+        out = []
         for (series, initial), colour, mark in zip(lines, colours, markers, strict=True):
             if np.isnan(initial):
                 continue
             xs, ys = _line(initial, series.series, columns, False)
             if xs:
-                plt.plot(xs, ys, marker=mark, color=colour, yside="right")
-                drawn = True
-        if drawn:
-            # plotext 5's annotations call yside a float; its code takes "left" or "right"
-            plt.ylim(0.0, 1.0, yside="right")  # type: ignore[arg-type]
-            plt.yticks([0.0, 0.5, 1.0], ["0%", "50%", "100%"], yside="right")  # type: ignore[arg-type]
-        return drawn
+                out.append((xs, ys, mark, colour))
+        return out
+
+    def _plot_accuracies(self, lines: list[tuple[list[float], list[float], str, str]]) -> None:
+        """``lines`` (``_accuracy_lines``) on the right axis, with its range and ticks."""
+        if not lines:
+            return
+        plt = self.plt
+        for xs, ys, mark, colour in lines:
+            plt.plot(xs, ys, marker=mark, color=colour, yside="right")
+        # plotext 5's annotations call yside a float; its code takes "left" or "right"
+        plt.ylim(0.0, 1.0, yside="right")  # type: ignore[arg-type]
+        plt.yticks([0.0, 0.5, 1.0], ["0%", "50%", "100%"], yside="right")  # type: ignore[arg-type]
 
 
 # -- several runs on one chart (the comparison view) ---------------------------------------
