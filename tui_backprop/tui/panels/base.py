@@ -237,7 +237,13 @@ class Panel(ScrollView, can_focus=False):
         if strip is None:
             line = self._lines[index]
             strip = self._strips[index] = Strip(line_segments(line, base), line.cell_len)
-        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+        shown = strip.crop_extend(scroll_x, scroll_x + width, base)
+        if self._view is not None:  # a frame's line (render_lines): what is drawn
+            return shown
+        # asked for alone: Textual's text selection finds the character under the mouse by the
+        # offsets in the line's styles. They cost a new style for each segment, and nothing a
+        # frame draws reads them: only the lines asked for alone carry them
+        return shown.apply_offsets(scroll_x, index)
 
     @property
     def rich_style(self) -> Style:
