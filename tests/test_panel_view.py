@@ -117,3 +117,26 @@ async def test_the_number_panels_of_a_big_network_draw_the_same_whole_as_a_full_
         assert step_of(w.header()) == 3
         assert w.panels() == lazy_texts
         assert w.screen() == lazy_screen
+
+
+async def test_a_frames_lines_carry_no_selection_offsets_and_the_mouse_still_finds_its_character():
+    """A frame's lines go without Textual's text-selection offsets (a style each segment); the
+    line the selection asks for alone has them, so a drag in a panel selects from the
+    character under the mouse as before."""
+    app = _OnePanel()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(Counting)
+        panel.scroll_to(y=4, animate=False)
+        await pilot.pause()
+
+        def offsets(strip) -> list:
+            return [s.style.meta.get("offset") for s in strip if s.style is not None and s.style._meta]
+
+        drawn = panel.render_lines(panel.size.region)
+        assert drawn and not any(offsets(strip) for strip in drawn)
+        alone = panel.render_line(2)  # line 6 of the content, in view at row 2
+        assert "line 6" in alone.text and offsets(alone)[0] == (0, 6)
+        widget, offset = app.screen.get_widget_and_offset_at(
+            panel.content_region.x + 3, panel.content_region.y + 2
+        )
+        assert widget is panel and offset is not None and (offset.x, offset.y) == (3, 6)
