@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Protocol, TextIO
@@ -49,7 +50,7 @@ class LineBar:
     def __init__(self, lines: Lines, total: int) -> None:
         self.lines = lines
         self.total = total
-        self.last = 0.0
+        self.last = -math.inf  # the first update prints, however long the machine has been up
         self.shown = -1  # the step of the last line printed
 
     def update(self, trainer: Tracked, force: bool = False) -> None:
