@@ -28,11 +28,11 @@ from tui_backprop.tutor.slips import CATALOGUE
 
 def styled(panel, name: str) -> list[str]:
     """The pieces of ``panel``'s text drawn in the style ``name``."""
-    text = panel.build(120)
     want = style(name)
     return [
-        text.plain[s.start : s.end]
-        for s in text.spans
+        line.plain[s.start : s.end]
+        for line in panel.build_lines(120)
+        for s in line.spans
         if not isinstance(s.style, str) and (s.style.color, s.style.bgcolor) == (want.color, want.bgcolor)
     ]
 

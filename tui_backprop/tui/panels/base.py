@@ -34,6 +34,7 @@ from ...engine.phases import FULL, Reveal
 from ...scenario.notation import DEFAULT, vocabulary
 from ..control.selection import Selection
 from ..netinfo import NetInfo
+from ..widgets.lines import Lines
 
 
 def no_answers(record: StepRecord | None, quantity: str, layer: int | None) -> Mapping[tuple[int, int], bool]:
@@ -184,10 +185,12 @@ class Panel(ScrollView, can_focus=False):
         if redraw == self._redraws:  # (a scroll may have built the lines: not the scrollbars)
             self.redraw()
 
-    def enough(self, out: Text) -> bool:
+    def enough(self, out: Text | Lines) -> bool:
         """Whether a build may stop at ``out``: it holds every line in view of a new step. The
         panel then shows ``out`` at once and builds the whole after the frame."""
-        if self._limit is None or out.plain.count("\n") < self._limit:
+        if self._limit is None:
+            return False
+        if (out.newlines if isinstance(out, Lines) else out.plain.count("\n")) < self._limit:
             return False
         self._partial = True
         return True
@@ -198,14 +201,15 @@ class Panel(ScrollView, can_focus=False):
         self._lines = self.build_lines(width)
         self._stale = False
 
-    def build(self, width: int) -> Text:
+    def build(self, width: int) -> Text | Lines:
         raise NotImplementedError
 
     def build_lines(self, width: int) -> list[Text]:
-        """The panel's lines: ``build``'s text split at its newlines. A panel that makes its
-        lines one by one may return them as they are: splitting a text of thousands of spans
-        costs as much as making it."""
-        return split_lines(self.build(width))
+        """The panel's lines: ``build``'s text split at its newlines, or its Lines as they are
+        (widgets/lines.py). A panel that makes its lines one by one may return them as they
+        are: splitting a text of thousands of spans costs as much as making it."""
+        built = self.build(width)
+        return built.texts() if isinstance(built, Lines) else split_lines(built)
 
     @property
     def text(self) -> str:

@@ -20,6 +20,7 @@ from ...engine import LayerRecord, StepRecord
 from ...engine.explain import record_split
 from ...scenario.notation import vocabulary
 from ..netinfo import BIG
+from ..widgets.lines import Lines
 from ..widgets.numbers import Block, fit, fmt, grid, heatmap, style, summary
 from ..widgets.stats import changes
 from .base import Panel
@@ -34,11 +35,11 @@ def _hint(then: str, width: int) -> Text:
     return Text("\n".join(textwrap.wrap(f"{HINT}. {then}", max(width, 20))), style("dim"))
 
 
-def _section(out: Text, width: int, heading: str, note: str = "", fresh: bool = False) -> None:
+def _section(out: Lines, width: int, heading: str, note: str = "", fresh: bool = False) -> None:
     """A bold heading, its note beside it or, when it would not fit ``width``, under it;
     ``fresh``: the phase just taken computed it (highlighted)."""
-    if out.plain:
-        out.append("\n" if out.plain.endswith("\n") else "\n\n")
+    if not out.empty:
+        out.append("\n" if out.ends_line else "\n\n")
     out.append(heading, style("selected" if fresh else "bold"))
     if fresh:
         out.append(" ◂ this phase", style("marked"))
@@ -47,18 +48,18 @@ def _section(out: Text, width: int, heading: str, note: str = "", fresh: bool = 
     out.append("\n")
 
 
-def _pending(out: Text, what: str, width: int) -> None:
+def _pending(out: Lines, what: str, width: int) -> None:
     """The place of a part of the step that a later phase computes, wrapped to ``width``."""
-    if out.plain:
-        out.append("\n" if out.plain.endswith("\n") else "\n\n")
+    if not out.empty:
+        out.append("\n" if out.ends_line else "\n\n")
     text = f"{what}: a later phase (s: the next phase, space: the whole step)"
     out.append("\n".join(textwrap.wrap(text, max(width, 20))), style("dim"))
     out.append("\n")
 
 
-def _lines(out: Text) -> int:
+def _lines(out: Lines) -> int:
     """Lines in ``out`` so far: where the next section starts (a panel's focus_line)."""
-    return len(out.plain.splitlines()) + (1 if out.plain else 0)
+    return out.count + (0 if out.empty else 1)
 
 
 def _bad_at(record: StepRecord, quantity: str, layer: int) -> tuple[int, ...] | None:
@@ -90,7 +91,7 @@ def _cell(index: tuple[int, ...] | None) -> tuple[int, int] | None:
 class _BatchPanel(Panel):
     """Rows are the samples of the batch; click a row label to select that sample."""
 
-    def batch_grid(self, blocks: list[Block], width: int) -> Text:
+    def batch_grid(self, blocks: list[Block], width: int) -> Lines:
         rec = self.record
         assert rec is not None
         labels = [sample_name(rec, k) for k in range(batch_size(rec))]
@@ -113,16 +114,16 @@ class ForwardPanel(_BatchPanel):
     TITLE = "forward: z = a·Wᵀ + b, a = f(z)"
     IN_VIEW_FIRST = True
 
-    def build(self, width: int) -> Text:
+    def build(self, width: int) -> Text | Lines:
         rec = self.record
         if rec is None:
             return _hint("Then z and a of every layer appear here, one row a sample.", width)
-        net, out, probe = self.net, Text(no_wrap=True), probe_of(rec)
+        net, out, probe = self.net, Lines(), probe_of(rec)
         if probe is not None:
             out.append_text(probe_banner(probe, width, NOT_A_STEP))
         x = Block("x", rec.x, net.names[0], related_cols=self.focus_columns(0), click=partial(_node_click, 0))
         _section(out, width, "layer 0 · input", "a[0] = x")
-        out.append_text(self.batch_grid([x], width))
+        out.extend(self.batch_grid([x], width))
         reveal, fresh = self.reveal, self.reveal.fresh
         for l, lr in enumerate(rec.layers, start=1):
             if self.enough(out):
@@ -152,7 +153,7 @@ class ForwardPanel(_BatchPanel):
             if now:
                 self.focus_line = _lines(out)
             _section(out, width, f"layer {l} · {kind} · {lr.activation}", fresh=now)
-            out.append_text(self.batch_grid(blocks, width))
+            out.extend(self.batch_grid(blocks, width))
         if not reveal.loss:
             if probe is not None:
                 _section(out, width, "no loss")
@@ -191,11 +192,11 @@ class BackwardPanel(_BatchPanel):
             self._split = (rec, record_split(rec))
         return self._split[1]
 
-    def build(self, width: int) -> Text:
+    def build(self, width: int) -> Text | Lines:
         rec = self.record
         if rec is None:
             return _hint("Then the error signal delta of every layer appears here.", width)
-        net, out, probe = self.net, Text(no_wrap=True), probe_of(rec)
+        net, out, probe = self.net, Lines(), probe_of(rec)
         if probe is not None:
             out.append_text(probe_banner(probe, width, "" if probe.has_target else NO_TARGET))
             if not probe.has_target:
@@ -233,7 +234,7 @@ class BackwardPanel(_BatchPanel):
                 )
                 if v is not None
             ]
-            out.append_text(self.batch_grid(blocks, width))
+            out.extend(self.batch_grid(blocks, width))
         if errors is not None:
             how = "what this run trains with" if net.split else "beside delta, not a gradient"
             note = (
@@ -248,11 +249,11 @@ class GradientsPanel(Panel):
     TITLE = "gradients: grad_w = deltaᵀ·a / B"
     IN_VIEW_FIRST = True
 
-    def build(self, width: int) -> Text:
+    def build(self, width: int) -> Text | Lines:
         rec = self.record
         if rec is None:
             return _hint("Then grad_w and grad_b, the batch means, appear here.", width)
-        sel, out, probe = self.selection, Text(no_wrap=True), probe_of(rec)
+        sel, out, probe = self.selection, Lines(), probe_of(rec)
         if probe is not None:
             note = "what a step on this point alone would descend; the probe applies none"
             out.append_text(probe_banner(probe, width, note if probe.has_target else NO_TARGET))
@@ -268,13 +269,13 @@ class GradientsPanel(Panel):
             here = sel.mode == "weight" and sel.layer == l
             _section(out, width, f"layer {l}", f"grad_w[{l}] = delta[{l}]ᵀ · a[{l - 1}] / B", fresh=now)
             if here:
-                self.focus_line = len(out.plain.splitlines()) + 2 + sel.j
-            out.append_text(self._layer(l, lr, rec, width, (sel.j, sel.i) if here else None))
+                self.focus_line = out.count + 2 + sel.j
+            out.append(self._layer(l, lr, rec, width, (sel.j, sel.i) if here else None))
         return out
 
     def _layer(
         self, l: int, lr: LayerRecord, rec: StepRecord, width: int, sel: tuple[int, int] | None
-    ) -> Text:
+    ) -> Text | Lines:
         """grad_w[l] beside grad_b[l] (rows: nodes of layer l), or their heatmap and summary."""
         net = self.net
         m = net.layers[l - 1]
@@ -338,8 +339,8 @@ class WeightsPanel(Panel):
         rule = vocabulary(notation, self.net.depth).update_rule(self.net.optimizer, self.net.split)
         self.border_title = f"{self.key} weights: {rule}".strip()
 
-    def build(self, width: int) -> Text:
-        net, rec, sel, out = self.net, self.record, self.selection, Text(no_wrap=True)
+    def build(self, width: int) -> Text | Lines:
+        net, rec, sel, out = self.net, self.record, self.selection, Lines()
         probe = probe_of(rec)
         if rec is None:
             out.append_text(_hint("These are the initial weights.", width))
@@ -360,7 +361,7 @@ class WeightsPanel(Panel):
                 shown = w.record if self.reveal.update else None
                 out.append_text(self._heat(l, shown, w.after, w.b_after, width, here))
                 continue
-            top = len(out.plain.splitlines())
+            top = out.count
             chosen_at = write_rows(out, self._rows(l, w, here), width)
             if chosen_at is not None:
                 self.focus_line = top + chosen_at

@@ -23,6 +23,7 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from ..netinfo import BIG
+from .lines import Line, Lines
 from .palette import NEG_SHADES, Palette, current, no_colour
 from .stats import sparkline, stats
 
@@ -167,7 +168,7 @@ def grid(
     width: int,
     marked_row: int | None = None,
     row_click: Callable[[int], tuple] | None = None,
-) -> Text:
+) -> Lines:
     """The blocks side by side (stacked when they do not fit ``width``), one line a row."""
     n = blocks[0].values.shape[0]
     rows = window(n, marked_row)
@@ -177,18 +178,22 @@ def grid(
     labels = _label_lines(row_labels, rows, label_w, marked_row, row_click)
     total = label_w + sum(w for w, _ in rendered) + 3 * (len(rendered) - 1)
     groups = [rendered] if total <= width else [[r] for r in rendered]
-    out = Text(no_wrap=True, overflow="ellipsis")
+    out, rule = Lines(), style("dim")
     for g, group in enumerate(groups):
         if g:
-            out.append("\n")
+            out.newline()
         for line_no, label in enumerate(labels):
             if line_no:
-                out.append("\n")
-            out.append_text(label)
+                out.newline()
+            line = out.line
+            line.extend(label)
             for k, (w, lines) in enumerate(group):
                 if k:
-                    out.append(" │ ", style("dim"))
-                out.append_text(lines[line_no] if line_no < len(lines) else Text(" " * w))
+                    line.add(" │ ", rule)
+                if line_no < len(lines):
+                    line.extend(lines[line_no])
+                else:
+                    line.add(" " * w)
     for b in blocks:
         if b.heat:
             out.append("\n")
@@ -200,41 +205,45 @@ def grid(
 
 def _label_lines(
     labels: Sequence[str], rows: range, width: int, marked: int | None, click: Callable[[int], tuple] | None
-) -> list[Text]:
-    lines = [Text(" " * width), Text(" " * width)]
+) -> list[Line]:
+    blank = Line()
+    blank.add(" " * width)
+    lines = [blank, blank]
     for r in rows:
         mark = r == marked
         meta = click(r) if click else None
-        lines.append(
-            Text.assemble(
-                ("▸ " if mark else "  ", style("marked")),
-                (labels[r].ljust(width - 2), style("marked" if mark else "dim", meta)),
-            )
-        )
+        line = Line()
+        line.add("▸ " if mark else "  ", style("marked"))
+        line.name(labels[r].ljust(width - 2), style("marked" if mark else "dim", meta))
+        lines.append(line)
     return lines
 
 
-def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Text]]:
+def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Line]]:
     """(width, lines): the title line, the column header line, one line a row."""
     if b.heat:
-        return _heat_lines(b, rows, heat_width)
+        width, heat = _heat_lines(b, rows, heat_width)
+        return width, [Line.of(text) for text in heat]
     cols = b.values.shape[1]
-    texts = [[fmt(float(b.values[r, c])) for c in range(cols)] for r in rows]
+    values = b.values[rows.start : rows.stop].tolist()  # Python floats, as float() of each
+    texts = [[fmt(x) for x in row] for row in values]
     # a column is as wide as its widest number or label, and one space more: never run together
     cw = [max(CELL, len(b.cols[c]) + 1, *(len(t[c]) + 1 for t in texts)) for c in range(cols)]
     if sum(cw) < len(b.title) + 1:
         cw[-1] += len(b.title) + 1 - sum(cw)
     width = sum(cw)
-    title = Text(b.title[:width].ljust(width), style("bold"))
-    header = Text()
+    title = Line()
+    title.whole(b.title[:width].ljust(width), style("bold"))
+    header = Line()
     for c in range(cols):  # the padding stays plain: an underline marks the name, not the gap
-        header.append(" " * (cw[c] - len(b.cols[c])))
-        header.append(b.cols[c], style("related" if c in b.related_cols else "dim"))
+        header.add(" " * (cw[c] - len(b.cols[c])))
+        header.name(b.cols[c], style("related" if c in b.related_cols else "dim"))
     lines = [title, header]
-    for r, shown in zip(rows, texts, strict=True):
-        line = Text()
+    related = style("related")
+    for r, shown, row in zip(rows, texts, values, strict=True):
+        line = Line()
         for c in range(cols):
-            x = float(b.values[r, c])
+            x = row[c]
             meta = b.click(r, c) if b.click else None
             if (r, c) == b.first_bad:
                 name = "first_bad"
@@ -248,10 +257,10 @@ def _block_lines(b: Block, rows: range, heat_width: int) -> tuple[int, list[Text
                 name = sign_name(x)
             s = style(name, meta)
             if c in b.related_cols and name not in ("selected", "first_bad"):
-                line.append(" " * (cw[c] - len(shown[c])))
-                line.append(shown[c], s + style("related"))
+                line.add(" " * (cw[c] - len(shown[c])))
+                line.add(shown[c], s + related)
             else:
-                line.append(shown[c].rjust(cw[c]), s)
+                line.add(shown[c].rjust(cw[c]), s)
         lines.append(line)
     return width, lines
 
