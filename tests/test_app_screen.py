@@ -275,7 +275,7 @@ async def test_an_underlined_column_underlines_its_numbers_not_the_gap_before_th
             panel = app.query_one(f"#{name}", Panel)
             underlined = [
                 line.plain[span.start : span.end]
-                for line in panel.build(panel.scrollable_content_region.width).split("\n")
+                for line in panel.build_lines(panel.scrollable_content_region.width)
                 for span in line.spans
                 if not isinstance(span.style, str) and span.style.underline
             ]

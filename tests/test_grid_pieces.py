@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from rich.text import Text
 
-from tui_backprop.tui.panels.base import split_lines
+from tui_backprop.tui.widgets.lines import split_lines
 from tui_backprop.tui.widgets.numbers import (
     CELL,
     Block,

@@ -11,8 +11,7 @@ import pytest
 from rich.style import Style
 from rich.text import Span, Text
 
-from tui_backprop.tui.panels.base import split_lines
-from tui_backprop.tui.widgets.lines import Lines
+from tui_backprop.tui.widgets.lines import Lines, split_lines
 
 STYLES = [None, Style(bold=True), Style(color="red"), Style(meta={"select": ("sample", 1)}), Style()]
 PIECES = ["", "a", "12.5", " ", "\n", "x\ny", "\n\n", "ab\n", "\ncd", "na\x07me", "t\rab", "é→▸"]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rich.style import Style
 from rich.text import Span, Text
 
-from tui_backprop.tui.panels.base import split_lines
+from tui_backprop.tui.widgets.lines import split_lines
 
 STYLES = st.sampled_from(["bold", "red on blue", Style(italic=True), Style(color="green")])
 
