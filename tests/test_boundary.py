@@ -124,7 +124,7 @@ def test_the_styles_kept_stay_bounded_however_many_colours_a_long_run_meets(monk
     cell_style.cache_clear()
     met: set[tuple] = set()
     for _ in range(100):  # about 200 cells a frame
-        lines = panel.build(40).split("\n")
+        lines = panel.build_lines(40)
         for line in lines:
             met.update((st.color, st.bgcolor) for st in _styles_of(line) if st is not None)
     assert len(met) > 2 * STYLES_KEPT  # many more colours than are kept

@@ -41,6 +41,7 @@ from ...engine.accuracy import Classifier, confusion_matrix
 from ...engine.boundary import Extent, extent, output_grid, pixel_centre, pixel_of
 from ...engine.features import Features
 from ...engine.network import Network
+from ..widgets.lines import Lines
 from ..widgets.palette import DEFAULT, current, marker
 from .base import Panel
 from .confusion import confusion_lines, confusion_text, confusion_width
@@ -194,14 +195,14 @@ class BoundaryPanel(Panel):
             return tuple(lr.w for lr in rec.layers), tuple(lr.b for lr in rec.layers)
         return tuple(lr.w_before for lr in rec.layers), tuple(lr.b_before for lr in rec.layers)
 
-    def build(self, width: int) -> Text:
+    def build(self, width: int) -> Text | Lines:
         height = self.scrollable_content_region.height or self.size.height or 10
         if self.extent is None:
             return self.confusion(width, height) if self.confusion_only else Text("")
         side = self.confusion_beside(width, height)
         if side:  # zoomed: the plane on the left, the matrices on its right
-            plane = self.plane_text(width - side, height)
-            return beside(plane, self.confusion(side - 2, height), width - side)
+            left = self.plane_text(width - side, height).text(no_wrap=True, overflow="crop")
+            return beside(left, self.confusion(side - 2, height), width - side)
         below = self.confusion_below(height)
         if below:
             plane = self.plane_text(width, height - below - 1)
@@ -210,7 +211,7 @@ class BoundaryPanel(Panel):
             return plane
         return self.plane_text(width, height)
 
-    def plane_text(self, width: int, height: int) -> Text:
+    def plane_text(self, width: int, height: int) -> Lines:
         """The plane in ``width`` x ``height`` cells, with the range of its axes below it when
         it is tall enough."""
         e = self.extent
@@ -237,26 +238,27 @@ class BoundaryPanel(Panel):
         if probe is not None and self.features is None:  # the probed point, over any in its cell
             (r,), (c,) = pixel_of(probe.x, e, cols, 2 * rows)
             points[(int(r) // 2, int(c))] = (PROBE_COLOUR, int(r), PROBE)
-        out = Text(no_wrap=True, overflow="crop")
+        out = Lines()  # a line a row of cells, a span a cell
         for row in range(rows):
             if row:
-                out.append("\n")
-            out.append(left)
+                out.newline()
+            line, top, bottom = out.line, pixels[2 * row], pixels[2 * row + 1]
+            line.add(left)
             for c in range(cols):
                 point = points.get((row, c))
                 if point is None:
-                    out.append("▀", cell_style(pixels[2 * row][c], pixels[2 * row + 1][c]))
+                    line.add("▀", cell_style(top[c], bottom[c]))
                 else:
                     colour, r, mark = point
-                    out.append(mark, cell_style(colour, pixels[r][c], bold=True))
+                    line.name(mark, cell_style(colour, pixels[r][c], bold=True))
         if axes:
             x1, x2 = self.axes
-            line = Text(
+            axis = Text(
                 f"{x1} {e.x1_lo:.3g}..{e.x1_hi:.3g} →  {x2} {e.x2_lo:.3g}..{e.x2_hi:.3g} ↑", style="dim"
             )
-            line.truncate(width)
+            axis.truncate(width)
             out.append("\n")
-            out.append_text(line)
+            out.append_text(axis)
         return out
 
     # -- the confusion matrices --------------------------------------------------------------
