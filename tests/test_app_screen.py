@@ -166,9 +166,8 @@ TOUCHING = re.compile(rf"[{BRAILLE}][^\s{BRAILLE}]|[^\s{BRAILLE}][{BRAILLE}]")
 def diagram_cells(app: BackpropApp) -> list[list[tuple[str, object]]]:
     """The network panel as drawn: one list a line of (character, style)."""
     view = app.query_one(NetworkView)
-    text = view.build(view.scrollable_content_region.width)
     rows = []
-    for line in text.split("\n"):
+    for line in view.build_lines(view.scrollable_content_region.width):
         cells: list[tuple[str, object]] = [(ch, None) for ch in line.plain]
         for span in line.spans:
             for k in range(span.start, span.end):
@@ -320,3 +319,25 @@ async def test_the_change_of_every_weight_is_whole_on_screen_at_160x45(name, ste
         for y in range(min(region.height, len(lines) - top)):
             row = screen[region.y + y][region.x : region.x + region.width]
             assert row.rstrip() == lines[top + y].rstrip()
+
+
+async def test_the_diagrams_kept_weight_lines_are_the_lines_drawn_afresh():
+    """The diagram draws its weights' lines again only when what they show changes (the
+    NetworkView keeps the last canvas of them): after every step, selection and sample move,
+    what it shows is what a diagram with nothing kept draws."""
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app) as s:
+        view = app.query_one(NetworkView)
+        width = view.scrollable_content_region.width
+        redrawn, previous = 0, None
+        for keys in ["space"] * 30 + ["down", "right", "space", "right", "space", "up", "tab", "space"] * 3:
+            await s.press(keys)
+            kept = view.build_lines(width)
+            assert view._weights is not None
+            redrawn += view._weights[0] != previous  # the lines changed: drawn again
+            previous = view._weights[0]
+            view._weights = None  # nothing kept: every line drawn
+            fresh = view.build_lines(width)
+            assert [line.plain for line in kept] == [line.plain for line in fresh], keys
+            assert [line.spans for line in kept] == [line.spans for line in fresh], keys
+        assert 0 < redrawn < 54  # the weights' lines were kept on most steps, not on all

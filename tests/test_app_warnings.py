@@ -23,7 +23,7 @@ WIDE = (160, 45)
 def label_style(app: BackpropApp, name: str) -> object:
     """The style of a node's label in the network diagram."""
     view = app.query_one(NetworkView)
-    for line in view.build(view.scrollable_content_region.width).split("\n"):
+    for line in view.build_lines(view.scrollable_content_region.width):
         if (m := re.search(rf"(?<!\S){re.escape(name)}(?!\S)", line.plain)) is not None:
             return line.get_style_at_offset(app.console, m.start())
     raise AssertionError(name)

@@ -28,6 +28,7 @@ from ...engine import StepRecord
 from ...engine.planes import PlaneCache
 from ..netinfo import BIG
 from ..widgets.braille import Canvas
+from ..widgets.lines import Line, Lines
 from ..widgets.numbers import fmt, fmt_short, largest, sign_name, style
 from ..widgets.palette import current, no_colour
 from ..widgets.warning_text import warned_nodes
@@ -74,8 +75,9 @@ class NetworkView(Panel):
         super().__init__(net, key, **kwargs)
         self.planes = planes
         self.map_rows = 0  # the rows of the maps last drawn (0: none)
+        self._weights: tuple[tuple, Canvas] | None = None  # what the weights' lines were, drawn
 
-    def build(self, width: int) -> Text:
+    def build(self, width: int) -> Lines:
         net, rec, sel = self.net, self.record, self.selection
         k = min(sel.sample, batch_size(rec) - 1) if rec else 0
         W = [lr.w_before for lr in rec.layers] if rec else list(net.initial_W)
@@ -89,11 +91,11 @@ class NetworkView(Panel):
         )
         columns = [self._entries(l, values[l] if values else None) for l in range(net.depth + 1)]
 
-        out = Text(no_wrap=True)
+        out = Lines()
         out.append(_first_line(rec, k, width) + "\n", style("selected" if probe_of(rec) else "dim"))
         for line in self._draw(columns, W, b, width):
-            out.append_text(line)
-            out.append("\n")
+            out.line.extend(line)
+            out.newline()
         out.append_text(self._footer(W, b))
         return out
 
@@ -124,15 +126,28 @@ class NetworkView(Panel):
             for e, v in zip(col, shown, strict=True)
         ]
 
-    def _draw(self, columns: list[list[_Entry]], W, b, width: int) -> list[Text]:
-        """The diagram: its layout, then the weights as lines, then the labels over them."""
+    def _draw(self, columns: list[list[_Entry]], W, b, width: int) -> list[Line]:
+        """The diagram: its layout, then the weights as lines, then the labels over them. The
+        weights' lines are drawn again only when what they show changed (an end, a colour, a
+        thickness or the order they are drawn in): a step moves the weights a little, and the
+        lines seldom change."""
         layout = self._layout(columns, width)
-        canvas = Canvas(layout.width, layout.height)
-        self._draw_weights(canvas, layout, columns, W, b)
+        drawn = self._weight_lines(layout, columns, W, b)
+        key = (layout.width, layout.height, drawn)
+        if self._weights is None or self._weights[0] != key:
+            canvas = Canvas(layout.width, layout.height)
+            for layer in drawn[:-1]:
+                canvas.lines_in_order(layer)
+            if drawn[-1] is not None:  # the selected weight
+                (x0, y0, x1, y1), chosen, thickness = drawn[-1]
+                canvas.line(x0, y0, x1, y1, chosen, thickness)
+            self._weights = (key, canvas.copy())
+        else:
+            canvas = self._weights[1].copy()
         self._draw_labels(canvas, layout, columns)
         self._draw_maps(canvas, layout, columns, W, b)
         self.map_rows = layout.map_rows
-        return canvas.lines()
+        return canvas.pieces()
 
     def _layout(self, columns: list[list[_Entry]], width: int) -> _Layout:
         """Where each column and each row goes: values beside the names when they fit ``width``."""
@@ -182,14 +197,16 @@ class NetworkView(Panel):
                 return h
         return 0
 
-    def _draw_weights(self, canvas: Canvas, at: _Layout, columns: list[list[_Entry]], W, b) -> None:
-        """Every weight (and bias) as a line, the larger |w| drawn over the smaller, and the
-        selected weight over them all."""
+    def _weight_lines(self, at: _Layout, columns: list[list[_Entry]], W, b) -> tuple:
+        """Every weight (and bias) as a line to draw, (ends, style, thickness): a tuple of them
+        a layer, the larger |w| drawn over the smaller, and last the selected weight's, drawn
+        over them all (None when no weight is selected)."""
         L, net = len(columns) - 1, self.net
         xs, ys, widths, space = at.xs, at.ys, at.widths, at.space
         scale = max([largest(w) for w in W] + [largest(v) for v in b])  # cached: tui/widgets/stats.py
         sel = self.selection
         chosen = None
+        layers = []
         for l in range(1, L + 1):
             lines = []
             # (node index, row) of the sources: the nodes, then the bias unit (index n_{l-1})
@@ -210,11 +227,11 @@ class NetworkView(Panel):
                         chosen = ((x0, y0, x1, y1), w)
                     lines.append((abs(w) if np.isfinite(w) else np.inf, (x0, y0, x1, y1), w))
             in_order = sorted(lines, key=lambda t: t[0])
-            canvas.lines_in_order(
-                [(ends, style(sign_name(w)), _thickness(size, scale)) for size, ends, w in in_order]
+            layers.append(
+                tuple((ends, style(sign_name(w)), _thickness(size, scale)) for size, ends, w in in_order)
             )
-        if chosen is not None:
-            canvas.line(*chosen[0], style("marked"), _thickness(abs(chosen[1]), scale))
+        last = None if chosen is None else (chosen[0], style("marked"), _thickness(abs(chosen[1]), scale))
+        return (*layers, last)
 
     def _draw_maps(self, canvas: Canvas, at: _Layout, columns: list[list[_Entry]], W, b) -> None:
         """Each node's activation over the input plane, from W and b, beside its label: its top

@@ -12,6 +12,8 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 
+from .lines import Line
+
 # bit of the braille dot at (dy, dx) inside a cell, dy 0..3 top to bottom, dx 0..1
 _BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 _BIT_OF = np.array(_BITS, dtype=np.int64)
@@ -84,27 +86,43 @@ class Canvas:
             if 0 <= x + k < self.width and 0 <= y < self.height:
                 self._text[(x + k, y)] = (ch, style)
 
-    def lines(self) -> list[Text]:
-        """One Text a row; neighbouring cells of the same style share one span (drawing
-        cost grows with the number of spans)."""
+    def copy(self) -> Canvas:
+        """A canvas with the same dots and text, drawn on apart from this one."""
+        out = Canvas.__new__(Canvas)
+        out.width, out.height = self.width, self.height
+        out._bits = [row.copy() for row in self._bits]
+        out._dot_style = [row.copy() for row in self._dot_style]
+        out._text = self._text.copy()
+        return out
+
+    def pieces(self) -> list[Line]:
+        """One Line a row (widgets/lines.py); neighbouring cells of the same style share one
+        span (drawing cost grows with the number of spans)."""
         out = []
+        text, bits, dot_style = self._text, self._bits, self._dot_style
         for cy in range(self.height):
-            line = Text()
+            line = Line()
             run: list[str] = []
             run_style: Style | None = None
+            row, row_style = bits[cy], dot_style[cy]
             for cx in range(self.width):
-                if (cx, cy) in self._text:
-                    ch, st = self._text[(cx, cy)]
-                elif self._bits[cy][cx]:
-                    ch, st = chr(0x2800 + self._bits[cy][cx]), self._dot_style[cy][cx]
+                cell = text.get((cx, cy))
+                if cell is not None:
+                    ch, st = cell
+                elif row[cx]:
+                    ch, st = chr(0x2800 + row[cx]), row_style[cx]
                 else:
                     ch, st = " ", None
                 if st is not run_style and run:
-                    line.append("".join(run), run_style)
+                    line.name("".join(run), run_style)
                     run = []
                 run.append(ch)
                 run_style = st
             if run:
-                line.append("".join(run), run_style)
+                line.name("".join(run), run_style)
             out.append(line)
         return out
+
+    def lines(self) -> list[Text]:
+        """``pieces`` as Rich Text, one a row."""
+        return [line.text() for line in self.pieces()]
