@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import numpy as np
-from rich.text import Text
 
 from ...engine import StepRecord
 from ...engine.explain import record_split
@@ -19,6 +18,7 @@ from ...engine.schedule import Schedule
 from ...scenario.notation import vocabulary
 from ...tutor.rounding import HandPrecisionUnsupported, hand_values
 from ..netinfo import NetInfo
+from ..widgets.lines import Lines
 from .base import Panel
 from .explain_text import PROSE, explain, to_text
 from .hand_text import hand_lines
@@ -51,7 +51,7 @@ class ExplainPanel(Panel):
         self.schedule = schedule
         self._hand: tuple[StepRecord, Mapping[str, np.ndarray] | str] | None = None
 
-    def build(self, width: int) -> Text:
+    def build(self, width: int) -> Lines:
         rec, reveal = self.record, self.reveal
         lines = explain(
             self.net,

@@ -12,7 +12,7 @@ on the printed operands to give the printed result (``Equation.digits``).
                             phase by phase, what that phase computed; before the first step,
                             the scenario (its name and description), the first keys and the
                             selected weight's initial value
-    to_text(lines, width)   the lines as Rich Text, wrapped to ``width``
+    to_text(lines, width)   the lines as Lines (widgets/lines.py), wrapped to ``width``
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import textwrap
 from collections.abc import Sequence
 
 import numpy as np
-from rich.text import Text
 
 from ...common.words import count
 from ...engine import StepRecord
@@ -42,6 +41,7 @@ from ...engine.schedule import Schedule
 from ...scenario.notation import Vocabulary
 from ..control.selection import Selection
 from ..netinfo import NetInfo
+from ..widgets.lines import Lines
 from ..widgets.numbers import exact, style
 from ..widgets.warning_text import warning_line
 from .probed import NO_TARGET, NOT_A_STEP, batch_size, probe_title, sample_name
@@ -97,16 +97,19 @@ def plain(lines: Sequence[Line]) -> str:
     return "\n".join(s for s, _ in lines)
 
 
-def to_text(lines: Sequence[Line], width: int) -> Text:
-    """The lines as Text, each wrapped to ``width`` (continuations indented by 4, but PROSE's)."""
-    out = Text(no_wrap=True)
+def to_text(lines: Sequence[Line], width: int) -> Lines:
+    """The lines, each wrapped to ``width`` (continuations indented by 4, but PROSE's)."""
+    out, wide = Lines(), max(width, 20)
     for n, (s, name) in enumerate(lines):
-        indent = "" if name == PROSE else " " * min(len(s) - len(s.lstrip()) + 4, 12)
-        parts = textwrap.wrap(s, max(width, 20), subsequent_indent=indent, break_on_hyphens=False) or [""]
+        if len(s) <= wide and s.isprintable() and not s[-1:].isspace():
+            parts = [s]  # what textwrap gives a line that fits and ends in no space, at a tenth of the cost
+        else:
+            indent = "" if name == PROSE else " " * min(len(s) - len(s.lstrip()) + 4, 12)
+            parts = textwrap.wrap(s, wide, subsequent_indent=indent, break_on_hyphens=False) or [""]
         for m, part in enumerate(parts):
             if n or m:
-                out.append("\n")
-            out.append(part, style(name) if name and name != PROSE else "")
+                out.newline()
+            out.line.name(part, style(name) if name and name != PROSE else "")
     return out
 
 
