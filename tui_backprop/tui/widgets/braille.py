@@ -6,6 +6,7 @@ Cells may also hold plain text (labels), which wins over dots. ``lines()`` gives
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -88,8 +89,7 @@ class Canvas:
 
     def copy(self) -> Canvas:
         """A canvas with the same dots and text, drawn on apart from this one."""
-        out = Canvas.__new__(Canvas)
-        out.width, out.height = self.width, self.height
+        out = copy.copy(self)
         out._bits = [row.copy() for row in self._bits]
         out._dot_style = [row.copy() for row in self._dot_style]
         out._text = self._text.copy()
