@@ -6,7 +6,8 @@ StepRecords and are only formatted, coloured and, for big matrices, pooled for d
     grid     rows (e.g. the samples of a batch, a window of them when there are many) by
              columns of one or more blocks (z[1] | a[1]), side by side when they fit the
              width, stacked otherwise; a block with more than BIG columns is drawn as one
-             shade character a column group
+             shade character a column group; written as Lines (widgets/lines.py), a
+             string and its spans a line, for the number panels to take as they are
     heatmap  a whole matrix pooled to the space available (each character is the entry of
              largest magnitude of its group), with its summary figures (norm, min, max)
 """
