@@ -184,12 +184,10 @@ class Panel(ScrollView, can_focus=False):
         if redraw == self._redraws:  # (a scroll may have built the lines: not the scrollbars)
             self.redraw()
 
-    def enough(self, out: Text | Lines) -> bool:
+    def enough(self, out: Lines) -> bool:
         """Whether a build may stop at ``out``: it holds every line in view of a new step. The
         panel then shows ``out`` at once and builds the whole after the frame."""
-        if self._limit is None:
-            return False
-        if (out.newlines if isinstance(out, Lines) else out.plain.count("\n")) < self._limit:
+        if self._limit is None or out.newlines < self._limit:
             return False
         self._partial = True
         return True

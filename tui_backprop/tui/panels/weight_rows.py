@@ -15,8 +15,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.text import Text
-
 from ..widgets.lines import Lines
 from ..widgets.numbers import fmt, style
 
@@ -60,7 +58,7 @@ class Columns:
         return cls(label, before, after, change, split=len("▸ ") + label + 2 + numbers > width)
 
 
-def write_rows(out: Text | Lines, rows: Sequence[WeightRow], width: int) -> int | None:
+def write_rows(out: Lines, rows: Sequence[WeightRow], width: int) -> int | None:
     """Append ``rows`` to ``out``, one line each (two when they do not fit ``width``); return
     the number of lines written before the chosen row's first, if a row is chosen."""
     if not rows:
@@ -74,7 +72,7 @@ def write_rows(out: Text | Lines, rows: Sequence[WeightRow], width: int) -> int 
     return chosen_at
 
 
-def _row(out: Text | Lines, row: WeightRow, text: tuple[str, str, str], cols: Columns) -> int:
+def _row(out: Lines, row: WeightRow, text: tuple[str, str, str], cols: Columns) -> int:
     """One row, its numbers printed as ``text``; the number of lines it took."""
     before, after, delta = text
     row_style = "first_bad" if row.first else ("selected" if row.chosen else None)
