@@ -7,8 +7,9 @@ move by a third between runs of the same code, more than most single changes to 
 save. An instruction count does not move with the load. The app runs headless
 (``App.run_test``, 160x45) under ``valgrind --tool=callgrind`` twice, taking a few step keys and
 then N more, each key handed to the driver as benchmarks/app.py's in-process figure does and
-waited for until the frame that shows it; the difference of the two totals over N is what a
-step key costs: the binding, the step, every panel's build, the frame and its escape codes,
+waited for until the frame that shows it; the difference of the two totals over N (OpenBLAS's
+idle server threads left out, as benchmarks/instructions.py leaves them) is what a step key
+costs: the binding, the step, every panel's build, the frame and its escape codes,
 start-up and imports left out. The minimal Textual app of benchmarks/app.py (one Static that
 counts the keys) is counted the same way in the same run. The count is not the time (a cache
 miss costs many instructions' worth); benchmarks/app.py stays the measure of the targets.
@@ -22,13 +23,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from instructions import busy  # benchmarks/instructions.py, beside this file: idle BLAS threads left out
 
 HERE = Path(__file__).resolve().parent
 WARM = 4  # keys of the shorter run: start-up, imports and the first frames cancel out
@@ -49,16 +51,14 @@ def child(scenario: str, steps: int) -> None:
 
 
 def counted(scenario: str, steps: int, out: Path) -> int:
-    """The instructions callgrind counts for a child taking ``steps`` step keys."""
+    """The instructions callgrind counts for a child taking ``steps`` step keys, less those of
+    OpenBLAS's idle server threads (which callgrind counts while they wait)."""
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__]
     done = subprocess.run([*cmd, "--child", scenario, "--steps", str(steps)], capture_output=True, text=True)
     if done.returncode != 0:  # the child's own last words, not valgrind's summary lines
         said = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("==")]
         sys.exit(f"the app failed under callgrind for {scenario} (exit {done.returncode}): {said[-1:]}")
-    match = re.search(r"^summary: (\d+)$", out.read_text(), re.MULTILINE)
-    if match is None:
-        sys.exit(f"no total in callgrind's output for {scenario}")
-    return int(match.group(1))
+    return busy(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child, args.steps)
         return 0
-    if not shutil.which("valgrind"):
+    if not (shutil.which("valgrind") and shutil.which("callgrind_annotate")):
         print("valgrind is not installed (Debian: apt install valgrind)", file=sys.stderr)
         return 2
     print(f"{args.scenario}: instructions a step key at {SIZE[0]}x{SIZE[1]}, callgrind, {args.steps} keys")

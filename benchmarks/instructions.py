@@ -68,6 +68,11 @@ def counted(variant: str, network: str, steps: int, out: Path) -> int:
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"callgrind failed for {variant}: {done.stderr.strip().splitlines()[-1:]}")
+    return busy(out)
+
+
+def busy(out: Path) -> int:
+    """The instructions of a callgrind output file, OpenBLAS's idle server threads left out."""
     annotated = subprocess.run(
         ["callgrind_annotate", "--threshold=100", str(out)], capture_output=True, text=True, check=True
     ).stdout
