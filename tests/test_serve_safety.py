@@ -344,10 +344,14 @@ async def test_a_server_on_every_address_warns_and_ctrl_c_ends_it_and_its_apps_q
         served.wait_for(rf"serving XOR, 2-3-1 sigmoid on http://localhost:{port}/ \(Ctrl")  # no token
         folder = exports_folder(served)  # a new temporary one
         assert folder.is_dir() and folder.name.startswith("backprop-tui-exports-")
-        assert (
-            f"warning: --host 0.0.0.0 is not a loopback address: anyone who reaches this machine on port"
-            f" {port} can drive the app; other machines open http://"
-        ) in served.output
+        # the warning goes to stderr, the lines above to stdout: unbuffered (PYTHONUNBUFFERED)
+        # the warning comes after them, and the reader may not have it yet
+        served.wait_for(
+            re.escape(
+                f"warning: --host 0.0.0.0 is not a loopback address: anyone who reaches this machine on port"
+                f" {port} can drive the app; other machines open http://"
+            )
+        )
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/") as r:  # --no-token: no token needed
                 assert r.status == 200 and f"ws://127.0.0.1:{port}/ws" in await r.text()
