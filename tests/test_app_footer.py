@@ -54,3 +54,43 @@ async def test_a_variant_says_how_to_go_back_at_every_width(width):
         line = footer(s.screen())
         assert "q Quit" in line
         assert ("esc Comparison" in line) == (width >= 150)
+
+
+async def test_the_keys_are_made_in_the_footers_style_and_follow_it(monkeypatch):
+    """Each key is made as compact as the footer: on the first frame its watcher sees that value
+    once, as the reactive's first (Textual's keys start compact, and the binding would then
+    restyle them one by one, twice the watching); the command palette's key,
+    which Textual binds to nothing, stays compact; the keys follow the footer across 120 columns."""
+    from textual.widgets._footer import FooterKey
+
+    restyled = []
+    watch = FooterKey._watch_compact
+
+    def seen(key, compact):
+        restyled.append((key.key, compact))
+        watch(key, compact)
+
+    monkeypatch.setattr(FooterKey, "_watch_compact", seen)
+
+    def keys(app):
+        bound = [k for k in app.query(FooterKey) if not k.has_class("-command-palette")]
+        palette = app.query_one("FooterKey.-command-palette", FooterKey)
+        return bound, palette
+
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app, size=(160, 30)) as s:
+        bound, palette = keys(app)
+        assert len(bound) >= 10
+        assert sorted(restyled) == sorted([(k.key, False) for k in bound] + [(palette.key, True)])
+        assert all(not k.compact and not k.has_class("-compact") for k in bound)
+        assert palette.compact and palette.has_class("-compact")
+        before = s.screen()
+        await s.pilot.resize_terminal(110, 30)
+        await s.pilot.pause()
+        bound, _ = keys(app)
+        assert all(k.compact and k.has_class("-compact") for k in bound)
+        await s.pilot.resize_terminal(160, 30)
+        await s.pilot.pause()
+        bound, _ = keys(app)
+        assert all(not k.compact and not k.has_class("-compact") for k in bound)
+        assert footer(s.screen()) == footer(before)

@@ -29,9 +29,16 @@ class AppFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self.composed = self.shown()
+        compact = self.compact
         for widget in super().compose():
-            if isinstance(widget, FooterKey) and self.width < WIDE_ONLY.get(widget.action, 0):
-                continue
+            if isinstance(widget, FooterKey):
+                if self.width < WIDE_ONLY.get(widget.action, 0):
+                    continue
+                if not widget.has_class("-command-palette"):  # the one key Textual binds to nothing
+                    # a key starts compact (Textual's default) and its data binding then sets it to
+                    # the footer's value, a restyle of each key: made with that value, it needs none
+                    widget.set_reactive(FooterKey.compact, compact)
+                    widget.set_class(compact, "-compact", update=False)
             yield widget
 
     def shown(self) -> tuple:
