@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui_backprop import Trainer, load_scenario, loads_scenario
@@ -219,6 +219,7 @@ def test_names_with_commas_quotes_and_escapes_survive_the_csv_header(tmp_path):
 # -- a click on the plane ------------------------------------------------------------------------
 
 
+@settings(deadline=None)  # up to 80 x 40 cells an example: over 200 ms on a loaded 2-core machine
 @given(
     st.floats(-50, 50),
     st.floats(0.01, 100),
