@@ -82,7 +82,7 @@ if TYPE_CHECKING:  # the screens, the trace writer and the tutor are imported wh
 
 class MainScreen(Screen):
     # a zoomed panel keeps the header, the banner and the footer around it
-    ALLOW_IN_MAXIMIZED_VIEW = "#top, Footer"
+    ALLOW_IN_MAXIMIZED_VIEW = "#top, AppFooter"
 
 
 def breakpoint_classes(size: tuple[int, int], horizontal: list, vertical: list) -> str:
@@ -217,7 +217,7 @@ class BackpropApp(PlainNotifications[None]):
             yield WeightsPanel(net, "5", id="weights")
             yield HeatmapsPanel(net, planes, raw, t.T, "9", id="heatmaps")  # shown when 9 zooms it
         footer = AppFooter()
-        footer.fit(self.size.width)  # composed for the screen's width: the first resize keeps it
+        footer.fit(self.size.width)  # laid out for the screen's width: the first resize keeps it
         yield footer
 
     def on_mount(self) -> None:
@@ -257,9 +257,7 @@ class BackpropApp(PlainNotifications[None]):
         self.notify(f"palette: {palette}", timeout=2)
 
     def on_resize(self, event: events.Resize) -> None:
-        footer = self.query_one(AppFooter)
-        if footer.fit(event.size.width):
-            footer.refresh(recompose=True)
+        self.query_one(AppFooter).fit(event.size.width)  # which draws it again when that changes it
 
     # -- drawing -----------------------------------------------------------------------------
 
