@@ -156,7 +156,7 @@ def test_memory_grows_by_the_two_loss_values_of_a_step_only(optimizer):
     """The loss series are float64 arrays (16 bytes a step for both; a list of floats takes 64),
     as is a classifier's training-set accuracy (xor is one: 8 bytes more), and the undo history
     is bounded, also with the optimiser's state in it: from step 1,000 to step 3,000 (well past
-    the 10 states kept; a fast run saves one every CHECKPOINT_EVERY steps) nothing else keeps
+    the 10 states kept; a fast run saves one every 32 steps, 128 for xor with gd) nothing else keeps
     a value a step: less than 8 bytes a step (the allocator's arenas and the arrays' spare
     capacity settle by some kilobytes, 2 to 5 bytes a step over these 2,000 steps)."""
     s = dataclasses.replace(load_scenario("xor"), target_loss=None, max_steps=10**9, optimizer=optimizer)

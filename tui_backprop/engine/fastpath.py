@@ -28,7 +28,9 @@ the divergence rule; mse keeps y - t for the output delta. Each keeps the Traine
 
 Two-layer full-batch gd with biases, evaluated at every step and without a test set (xor
 and networks like it), runs in a loop written out in one Python frame
-(``_full_batch_two_layer_gd``), whose steps between checkpoints check their z once, together.
+(``_full_batch_two_layer_gd``), whose steps between checkpoints check their z once, together;
+its checkpoints are SMALL_CHECKPOINT_EVERY steps apart, and a chunk taken again starts from the
+copies its checkpoint handed the trainer.
 
 Covered: gd, momentum and adam; any batch mode and order; biases or none, updated or frozen;
 a test set; evaluate_every. A penalty (l1, l2) or the proportional error split takes the
@@ -52,6 +54,9 @@ Array = np.ndarray
 _sum = np.add.reduce  # what ndarray.sum calls: the same bits as the Trainer's sums
 
 CHECKPOINT_EVERY = 32  # steps between two copies of the state kept for undo (at most this many replayed)
+# the same for the written-out loop of small networks (_full_batch_two_layer_gd), whose steps cost
+# a few dozen microseconds: a checkpoint (copies, a saved state) was some 3% of a step of xor at 32
+SMALL_CHECKPOINT_EVERY = 128
 FLUSH_EVERY = 8 * CHECKPOINT_EVERY  # steps whose losses wait in lists before the trainer's series take them
 
 
@@ -300,7 +305,9 @@ class FastLoop:
             and gd_lr is not None
             and self.update_biases
         ):
-            ended = self._full_batch_two_layer_gd(tr, steps, save, pending, W, b, slots, gd_lr, first_kept)
+            gap = SMALL_CHECKPOINT_EVERY
+            first = steps - (tr.history_limit - 1) * gap
+            ended = self._full_batch_two_layer_gd(tr, steps, save, pending, W, b, slots, gd_lr, first, gap)
             if ended is not None:
                 k, best, stop = ended
                 pending.flush()
@@ -384,6 +391,7 @@ class FastLoop:
         slots: dict[str, list[Array]],
         lr: float,
         first_kept: int,
+        spacing: int,
     ) -> tuple[int, float, str | None] | None:
         """_run's loop written out for the commonest small run: two layers with biases, gd at a
         constant rate, the whole training set as the batch in file order (xor), evaluated at
@@ -413,7 +421,7 @@ class FastLoop:
         grad_0, out_grad = self.grads
         rows, n_0, n_1 = len(X), W_0.shape[0], W_1.shape[0]
         # row j: the z of both layers after a chunk's j-th step; the last row: a pass before a chunk
-        ring = np.zeros((CHECKPOINT_EVERY + 1, rows * (n_0 + n_1)))
+        ring = np.zeros((spacing + 1, rows * (n_0 + n_1)))
         rows_of = [(r, r[: rows * n_0].reshape(rows, n_0), r[rows * n_0 :].reshape(rows, n_1)) for r in ring]
         mean_loss, delta_of = self.mean_loss_of(n_1), self.output_delta_of(n_1)
         two_over_n = np.array(2.0 / n_1)  # mse: output_delta_of's delta, written out below
@@ -451,10 +459,12 @@ class FastLoop:
         if not isfinite(loss):
             return None
         taken, n, careful, params = 0, min(steps, tr.scenario.max_steps - k), False, (W_0, W_1, b_0, b_1)
+        # what a chunk starts from, to take it again: the trainer's read-only arrays at first, then
+        # those of the checkpoint the last chunk handed back, or copies where it handed none back
+        kept = [*tr.W, *tr.b]
         while taken < n:
-            chunk = min(CHECKPOINT_EVERY, n - taken)
-            # what the chunk starts from, to take it again
-            kept, best_before, waiting = [p.copy() for p in params], best, len(losses)
+            chunk = min(spacing, n - taken)
+            best_before, waiting = best, len(losses)
             for z, new_z_0, new_z_1 in rows_of[:chunk]:
                 if e is None:  # layer 2, then layer 1 from its delta and W[1] as it was
                     delta = delta_of(a_1, T, z_1, e)
@@ -522,6 +532,9 @@ class FastLoop:
                 at = tr.schedule.position_after(k + taken)
                 self._hand_back(tr, W, b, slots, t_opt, k + taken, at, None, best, copy=True)
                 save()
+                kept = [*tr.W, *tr.b]
+            elif taken < n:
+                kept = [p.copy() for p in params]
         k += taken
         return k, best, "max_steps" if k >= tr.scenario.max_steps else None
 
