@@ -6,9 +6,9 @@ is the only way to see that panel, is shown from 100 columns on, where there is 
 back to the comparison (a variant's single-run view, whose header says it too) from 150 on.
 
 Textual's Footer makes a widget of each key: eleven on the main screen, a third of the app's
-widgets, each styled, laid out and drawn on its own, which cost the first frame 30 to 55 ms of CPU
-on this project's 2-core machine (``benchmarks/app.py --no-tmux --clock cpu``: 0.162 and 0.180 s
-with them, 0.132 and 0.124 s with the line drawn by one widget). This footer draws the same cells
+widgets, each styled, laid out and drawn on its own, which cost the first frame some 50 ms of CPU
+on this project's 2-core machine (``benchmarks/app.py --no-tmux --clock cpu``: 0.180 and 0.184 s
+with them, 0.128 and 0.130 s with this footer; docs/performance.md). This footer draws the same cells
 in Textual's footer colours (the $footer-* variables of the theme) from one widget: normal and
 compact spacing (below 120 columns), a disabled key dimmed, the command palette's key at the
 right edge behind its rule. A key under the mouse is highlighted and shows its binding's tooltip;
@@ -66,8 +66,6 @@ class AppFooter(Widget, can_focus=False):
         height: 1;
         color: $footer-foreground;
         background: $footer-background;
-        text-wrap: nowrap;
-        text-overflow: clip;
         &:hover { pointer: pointer; }
         .app-footer--item { background: $footer-item-background; }
         .app-footer--key {
