@@ -33,6 +33,50 @@ async def test_the_screen_after_steps_is_the_screen_a_full_redraw_gives():
         assert s.screen() == stepped
 
 
+async def test_lines_a_step_changed_out_of_view_are_drawn_new_when_scrolled_to():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app, size=(120, 30)) as s:  # small panels: most of their lines out of view
+        await s.press("space")
+        await s.pilot.pause(0.2)  # the rest of each panel built after the step's frame
+        panels = [p for p in app.query(Panel) if p.max_scroll_y > 0]
+        assert {"forward", "backward"} <= {p.id for p in panels}
+        for end in (True, False):  # every line drawn once: the strips of the lines below are kept
+            for panel in panels:
+                panel.scroll_end(animate=False) if end else panel.scroll_home(animate=False)
+            await s.pilot.pause()
+        await s.press("space", "space")  # two steps: only the lines in view drawn again
+        await s.pilot.pause(0.2)
+        for panel in panels:
+            panel.scroll_end(animate=False)  # to the lines the steps changed out of view
+        await s.pilot.pause()
+        scrolled = s.screen()
+        for panel in panels:  # every line drawn anew from the step's lines (a redraw would
+            panel._strips.clear()  # scroll back to the selected weight)
+            panel.refresh()
+        await s.pilot.pause()
+        assert step_of(s.header()) == 3 and all(p.scroll_y == p.max_scroll_y for p in panels)
+        assert s.screen() == scrolled
+
+
+async def test_a_step_is_drawn_in_one_frame():
+    app = BackpropApp(load_scenario("xor"))
+    async with drive(app) as s:
+        await s.press("space", "space")
+        await s.pilot.pause(0.2)
+        frames: list[bool] = []
+        screen = app.screen
+        refresh = screen._compositor_refresh
+        screen._compositor_refresh = lambda: frames.append(True) or refresh()  # type: ignore[method-assign]
+        for step in (3, 4, 5):
+            frames.clear()
+            await s.press("space")
+            await s.pilot.pause(0.2)  # time for a second frame, if one came
+            assert step_of(s.header()) == step
+            # the panels build the lines below their view after the frame: drawing none of
+            # them, they ask for no second one
+            assert len(frames) == 1, step
+
+
 async def test_a_panel_hidden_by_a_zoom_is_drawn_at_the_current_step_when_shown_again():
     zoomed, plain = BackpropApp(load_scenario("xor")), BackpropApp(load_scenario("xor"))
     async with drive(zoomed) as z, drive(plain) as p:

@@ -17,6 +17,7 @@ after the frame, or as soon as a line of it is to be drawn.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 from rich.segment import Segment
@@ -174,8 +175,16 @@ class Panel(ScrollView, can_focus=False):
         changed += range(len(self._lines), len(old))  # lines that went (none when the size is the same)
         for i in changed:
             self._strips.pop(i, None)
+        # only the lines in view are drawn again: a line out of view is drawn when it is
+        # scrolled to (its strip is gone). Textual's refresh_lines does not clip to the view, and
+        # the compositor draws every line of the box around what is dirty: lines built after
+        # the frame (the rest of an in-view-first build) made a frame of their own
+        top = int(self.scroll_y)
+        bottom = math.ceil(self.scroll_y) + self.scrollable_content_region.height
         for start, stop in _runs(changed):
-            self.refresh_lines(start, stop - start)
+            start, stop = max(start, top), min(stop, bottom)
+            if start < stop:
+                self.refresh_lines(start, stop - start)
 
     def _complete(self, redraw: int) -> None:
         """After the frame of a build that stopped at the view, if no other came since: build
