@@ -155,6 +155,13 @@ class Session:
         await self.pilot.press(*keys)
         await self.pilot.pause()
 
+    async def tap(self, key: str, then: Callable[[], bool], what: str) -> None:
+        """Press ``key`` while the app is busy (playing), and let it run until ``then()`` holds.
+        ``press`` waits for the app to go idle, which a playing app never does: Textual's pilot
+        gives up after a second, three times a key, and the app plays on meanwhile."""
+        self.app.simulate_key(key)
+        await self.until(then, what=what)
+
     async def until(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
         """Let the app run until ``predicate()`` holds; fail after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout

@@ -182,47 +182,47 @@ async def test_p_plays_and_pauses_and_keys_work_while_it_plays(tmp_path, monkeyp
         await s.press("plus", "plus", "plus")  # + three times: 10 -> 20 -> 50 -> 100 steps a second
         assert app.rate == 100
 
-        await s.press("p")  # p: play
-        assert app.playing
+        await s.tap("p", lambda: app.playing, "p to play")  # p: play
         await s.until(lambda: app.trainer.step_count >= 5, what="5 steps while playing")
         await s.until(lambda: app.record is not None and app.record.step >= 3, what="the screen to follow")
         assert "playing 100/s" in s.header()
-        await s.press("p")  # p: pause
-        assert not app.playing
+        await s.tap("p", lambda: not app.playing, "p to pause")  # p: pause
         paused_at = app.trainer.step_count
         await stepping_has_ended()
+        await s.pilot.pause()
         assert app.trainer.step_count == paused_at and app.record.step == paused_at
         assert step_of(s.header()) == paused_at and "paused" in s.header()
         assert same_state(app, fresh(app.scenario, paused_at))  # a pause never leaves a half-done step
 
         for key in ("n", "b"):
-            await s.press("p")  # p: play again
+            await s.tap("p", lambda: app.playing, "p to play")  # p: play again
             await s.until(lambda start=paused_at: app.trainer.step_count >= start + 3, what="playing on")
-            await s.press(key)  # n or b while playing: pauses, then steps forward or back once
-            assert not app.playing
+            # n or b while playing: pauses, then steps forward or back once
+            await s.tap(key, lambda: not app.playing, f"{key} to pause")
+            await stepping_has_ended()
+            await s.pilot.pause()
             count = app.trainer.step_count
             assert app.record.step == count and step_of(s.header()) == count
             assert same_state(app, fresh(app.scenario, count))
-            await stepping_has_ended()
+            await s.pilot.pause(0.1)
             assert app.trainer.step_count == count  # it stays paused
             paused_at = count
 
-        await s.press("p")  # p: play again
+        await s.tap("p", lambda: app.playing, "p to play")  # p: play again
         await s.until(lambda: app.trainer.step_count >= paused_at + 3, what="playing on")
-        await s.press("e")  # e while playing: pauses, then exports every step up to here
-        assert not app.playing
-        await stepping_has_ended()
+        await s.tap("e", lambda: not app.playing, "e to pause")  # e while playing: pauses, then
+        await stepping_has_ended()  # exports every step up to here
         count = app.trainer.step_count
         await wait_export(s, 2)
         assert json.loads((tmp_path / "long-trace.json").read_bytes())["summary"]["steps"] == count
         assert app.trainer.step_count == count
 
-        await s.press("p")  # p: play again
+        await s.tap("p", lambda: app.playing, "p to play")  # p: play again
         await s.until(lambda: app.trainer.step_count >= count + 3, what="playing on")
-        await s.press("r")  # r while playing: pauses and resets
-        assert not app.playing and app.trainer.step_count == 0 and app.record is None
+        await s.tap("r", lambda: not app.playing, "r to pause")  # r while playing: pauses and resets
         await stepping_has_ended()
-        assert app.trainer.step_count == 0 and step_of(s.header()) == 0
+        await s.pilot.pause()
+        assert app.trainer.step_count == 0 and app.record is None and step_of(s.header()) == 0
 
 
 async def test_plus_and_minus_change_the_play_rate_within_bounds():
