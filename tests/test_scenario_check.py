@@ -12,6 +12,7 @@ Then: --check of a bundled scenario loads no numpy, and a check deferred to draw
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import math
 import subprocess
@@ -83,37 +84,36 @@ def _text(node: ast.expr, names: dict[str, str]) -> str | None:
     return None
 
 
-def written_documents() -> dict[str, str]:
-    """Every scenario document a test module writes from constants: string literals, and module
-    constants changed by ``.replace`` and ``+`` (f-strings and values of parameters aside)."""
+@functools.cache
+def written_in(module: str) -> dict[str, str]:
+    """Every scenario document test module ``module`` writes from constants: string literals,
+    and module constants changed by ``.replace`` and ``+`` (f-strings and values of parameters
+    aside), by where it is written. Parsed when a test asks, not when the tests are collected:
+    every test process collects them, and the 124 modules take 1.5 s to parse and walk."""
     out: dict[str, str] = {}
-    for path in sorted(TESTS.glob("test_*.py")):
-        tree = ast.parse(path.read_text("utf-8"))
-        names: dict[str, str] = {}
-        for stmt in tree.body:  # the module's constants, in order
-            if (
-                isinstance(stmt, ast.Assign)
-                and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name)
-            ):
-                if (value := _text(stmt.value, names)) is not None:
-                    names[stmt.targets[0].id] = value
-        scopes = [(tree, names)] + [
-            (f, {**names, **bound})
-            for f in ast.walk(tree)
-            if isinstance(f, ast.FunctionDef)
-            for bound in _cases(f)
-        ]
-        for scope, known in scopes:
-            for node in ast.walk(scope):
-                if not isinstance(node, ast.expr) or (text := _text(node, known)) is None or "[" not in text:
-                    continue
-                try:
-                    doc = tomllib.loads(text)
-                except (tomllib.TOMLDecodeError, RecursionError, ValueError):
-                    continue
-                if len(set(doc) & TABLES) >= 2 and text not in out.values():
-                    out[f"{path.stem}:{node.lineno}:{len(out)}"] = text
+    path = TESTS / module
+    tree = ast.parse(path.read_text("utf-8"))
+    names: dict[str, str] = {}
+    for stmt in tree.body:  # the module's constants, in order
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            if (value := _text(stmt.value, names)) is not None:
+                names[stmt.targets[0].id] = value
+    scopes = [(tree, names)] + [
+        (f, {**names, **bound})
+        for f in ast.walk(tree)
+        if isinstance(f, ast.FunctionDef)
+        for bound in _cases(f)
+    ]
+    for scope, known in scopes:
+        for node in ast.walk(scope):
+            if not isinstance(node, ast.expr) or (text := _text(node, known)) is None or "[" not in text:
+                continue
+            try:
+                doc = tomllib.loads(text)
+            except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+                continue
+            if len(set(doc) & TABLES) >= 2 and text not in out.values():
+                out[f"{path.stem}:{node.lineno}:{len(out)}"] = text
     return out
 
 
@@ -133,12 +133,13 @@ def _cases(f: ast.FunctionDef) -> list[dict[str, str]]:
     return out
 
 
-WRITTEN = written_documents()
+MODULES = sorted(path.name for path in TESTS.glob("test_*.py"))
 
 
 def test_the_corpora_are_there():
     assert len(BAD_FILES) > 150
-    assert len(WRITTEN) >= 60  # the scenarios written out in the test modules
+    written = {text for module in MODULES for text in written_in(module).values()}
+    assert len(written) >= 60  # the scenarios written out in the test modules
 
 
 @pytest.mark.parametrize("name", bundled_names())
@@ -153,10 +154,14 @@ def test_a_bad_file_gets_the_same_message_from_the_check_as_from_loading(path):
     assert verdict == ("ok" if path.parent.name == "data" else "error")
 
 
-@pytest.mark.parametrize("where", sorted(WRITTEN))
-def test_a_scenario_written_in_a_test_gets_the_same_verdict(where, tmp_path, monkeypatch):
+@pytest.mark.parametrize("module", MODULES)
+def test_the_scenarios_written_in_a_test_module_get_the_same_verdict(module, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a csv path of the document is looked for here: found or not, alike
-    same_verdict(loads_scenario, checks_scenario, WRITTEN[where])
+    for where, text in written_in(module).items():
+        try:
+            same_verdict(loads_scenario, checks_scenario, text)
+        except AssertionError as e:
+            raise AssertionError(f"the scenario written at {where}: {e}") from e
 
 
 @pytest.mark.parametrize("path", BAD_FILES[:40], ids=lambda p: p.stem)
