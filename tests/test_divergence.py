@@ -130,14 +130,23 @@ def test_a_continuation_from_a_recorded_step_diverges_at_the_same_step():
 
 
 CAPPED = {"blobs_784": 100}  # its 100,000 steps take 20 minutes; 100 are 6 epochs
+# trained to the end of their runs by tests/test_generated_scenarios.py, which checks that they
+# learn on the way and ends with far_from_the_limit (spiral's run alone takes 3 s)
+PLANE = {"circle", "spiral"}
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", [name for name in bundled_names() if name not in PLANE])
 def test_no_bundled_scenario_comes_near_the_limit(name):
     s = load_scenario(name)
     trainer = Trainer(s, history=1)
     steps = CAPPED.get(name, s.max_steps)
     trainer.run(steps, record=False)
+    far_from_the_limit(trainer, steps)
+
+
+def far_from_the_limit(trainer: Trainer, steps: int) -> None:
+    """``trainer`` ran ``steps`` steps (or to its target loss), and its training-set loss kept
+    far below the divergence limit all along."""
     assert trainer.stop_reason in (None, "max_steps", "target_loss")
     assert trainer.step_count == steps or trainer.stop_reason == "target_loss"
     limit = FACTOR * max(trainer.initial_train_loss, 1.0)

@@ -7,10 +7,12 @@ import json
 
 import numpy as np
 import pytest
+from test_divergence import PLANE, far_from_the_limit
 from trace_schema import validate_trace
 
 from tui_backprop import Trainer, load_scenario, loads_scenario, write_trace
 from tui_backprop.engine.datasets import PLANE_SETS, generate
+from tui_backprop.scenario.reader import bundled_names
 
 
 def scenario_text(generator: str, layers: str, acts: str, loss: str, extra: str = "") -> str:
@@ -136,12 +138,28 @@ def accuracy(trainer: Trainer, X: np.ndarray, T: np.ndarray) -> float:
     return float((y.argmax(axis=1) == T.argmax(axis=1)).mean())
 
 
-@pytest.mark.parametrize(("name", "steps"), [("circle", 1500), ("spiral", 8000)])
-def test_bundled_plane_scenarios_learn(name, steps):
+LEARNED_BY = {"circle": 1500, "spiral": 8000}  # steps
+
+
+def test_every_plane_scenario_is_trained_here():
+    """The bundled scenarios on generated points of the plane (two inputs) are those trained
+    here, and tests/test_divergence.py leaves them to this module."""
+    plane = set()
+    for name in bundled_names():
+        s = load_scenario(name)
+        if s.layers[0] == 2 and dict(s.data_source).get("generator") in PLANE_SETS:
+            plane.add(name)
+    assert set(LEARNED_BY) == PLANE == plane
+
+
+@pytest.mark.parametrize("name", sorted(LEARNED_BY))
+def test_bundled_plane_scenarios_learn_and_end_far_from_the_divergence_limit(name):
     s = load_scenario(name)
     assert s.layers[0] == 2 and s.data_source
-    trainer = Trainer(s)
+    trainer = Trainer(s, history=1)
     assert accuracy(trainer, s.inputs, s.targets) < 0.8
-    trainer.run(steps, record=False)
+    trainer.run(LEARNED_BY[name], record=False)
     assert accuracy(trainer, s.inputs, s.targets) > 0.9
     assert accuracy(trainer, s.test_inputs, s.test_targets) > 0.9  # the 50 points held out
+    trainer.run(s.max_steps - trainer.step_count, record=False)  # the rest of its run
+    far_from_the_limit(trainer, s.max_steps)  # what tests/test_divergence.py checks of the others
