@@ -39,10 +39,11 @@ gc.set_threshold(50_000, 50, 100)
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
-    """``-n auto`` (pyproject's addopts): two test processes a core, at most 16. Most app tests
-    spend their time waiting for the app to settle, not computing: on 2 cores, 4 processes ran
-    the suite in 160 s where 2 took 278 s."""
-    return min(2 * (os.cpu_count() or 1), 16)
+    """``-n auto`` (pyproject's addopts): three test processes a core, at most 16. Most app
+    tests spend their time waiting for the app to settle, not computing: on 2 cores, 4 processes
+    ran the suite in 160 s where 2 took 278 s; on a slower day, 6 took 160 s to 196 s (median
+    177 s of 7 runs) where 4 took 190 s to 200 s (median 195 s of 6), at the same CPU time."""
+    return min(3 * (os.cpu_count() or 1), 16)
 
 
 # CI draws the same examples every run, so that a submission never fails on a draw that no
