@@ -28,18 +28,14 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from app import terminal_size  # benchmarks/app.py, beside this file
+import app as bench  # benchmarks/app.py, beside this file: the same key path and the same minimal app
 from instructions import busy  # benchmarks/instructions.py, beside this file: idle BLAS threads left out
 
-HERE = Path(__file__).resolve().parent
 WARM = 4  # keys of the shorter run: start-up, imports and the first frames cancel out
 
 
 def child(scenario: str, steps: int, size: tuple[int, int]) -> None:
     """Take ``steps`` step keys in ``scenario``'s app ("baseline": the minimal app), headless."""
-    sys.path.insert(0, str(HERE))
-    import app as bench  # benchmarks/app.py: the same key path and the same minimal app
-
     from tui_backprop import load_scenario
     from tui_backprop.tui.app import BackpropApp
 
@@ -64,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scenario", default="xor", help="a bundled scenario (default xor)")
     p.add_argument("--steps", type=int, default=20, help="step keys counted (default 20)")
-    p.add_argument("--size", type=terminal_size, default="160x45", help="terminal size WxH (default 160x45)")
+    size_help = "terminal size WxH (default 160x45)"
+    p.add_argument("--size", type=bench.terminal_size, default="160x45", help=size_help)
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     size = args.size
