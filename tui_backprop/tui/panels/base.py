@@ -78,6 +78,9 @@ class Panel(ScrollView, can_focus=False):
         self._partial = False  # self._lines holds the lines in view only: the rest comes after
         self._redraws = 0  # redraws so far: a completion scheduled by an older one is dropped
         self._view: tuple[int, int, int] | None = None  # (scroll x, scroll y, width) of a frame
+        # the record on screen follows the last one at the same selection: a scrollbar shown
+        # stays, so that a step whose text is a line or two shorter lays out no screen
+        self._steady = False
         # the cells of an array of the record's step that the learner answered: {(row, col): right}
         # (the app sets it to its Checked's cells: tui/control/quiz.py)
         self.answered: Callable[[StepRecord | None, str, int | None], Mapping[tuple[int, int], bool]]
@@ -85,6 +88,9 @@ class Panel(ScrollView, can_focus=False):
 
     def show(self, record: StepRecord | None, selection: Selection, reveal: Reveal = FULL) -> None:
         new_step = record is not self.record
+        self._steady = (
+            new_step and None not in (record, self.record) and selection == self.selection and reveal is FULL
+        )
         self.record, self.selection, self.reveal = record, selection, reveal
         if self.zoomed_out():
             self.stale = True  # drawn when the zoom ends
@@ -137,6 +143,12 @@ class Panel(ScrollView, can_focus=False):
         # the screen's layout does not change from step to step
         content_width = 0 if self.CROP else max((line.cell_len for line in self._lines), default=0)
         virtual = Size(content_width if content_width > width else 1, len(self._lines))
+        view_height = self.scrollable_content_region.height
+        if self._steady and same_size and self.show_vertical_scrollbar and virtual.height <= view_height:
+            # the steps of a run wrap their sums to a line or two more or fewer: the scrollbar
+            # coming and going would lay the whole screen out again (Textual's scrollbars are
+            # laid out), and flicker; it stays over a blank line until the selection changes
+            virtual = Size(virtual.width, view_height + 1)
         if self._partial:  # the size of the whole is known once the rest is built: the last till then
             last = self.virtual_size
             virtual = Size(max(virtual.width, last.width), max(virtual.height, last.height))
