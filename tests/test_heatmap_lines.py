@@ -105,7 +105,7 @@ def test_shade_lines_of_an_empty_row_and_of_an_all_zero_scale(monkeypatch):
 
 def test_a_heatmap_shows_the_pooled_rows_under_their_first_index_and_the_selection_in_its_group():
     v = matrix(3, (256, 784), holes=False)
-    text = heatmap("W[1]", v, 60, selected=(40, 700))
+    text = heatmap("W[1]", v, 60, selected=(40, 700)).text()
     lines = text.plain.split("\n")
     assert lines[0] == "W[1]  256×784  (pooled to 16×52)"
     pooled, rows, cols = pool(v, 16, 52)

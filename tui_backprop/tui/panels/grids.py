@@ -359,7 +359,7 @@ class WeightsPanel(Panel):
             _section(out, width, title, f"{n}×{m}, into layer {l}", fresh=now)
             if net.big(l) or net.big(l - 1) or n * (m + 1) > 4 * BIG:
                 shown = w.record if self.reveal.update else None
-                out.append_text(self._heat(l, shown, w.after, w.b_after, width, here))
+                out.append(self._heat(l, shown, w.after, w.b_after, width, here))
                 continue
             top = out.count
             chosen_at = write_rows(out, self._rows(l, w, here), width)
@@ -411,7 +411,7 @@ class WeightsPanel(Panel):
                 )
         return rows
 
-    def _heat(self, l: int, lr: LayerRecord | None, after, b_after, width: int, here) -> Text:
+    def _heat(self, l: int, lr: LayerRecord | None, after, b_after, width: int, here) -> Lines:
         net = self.net
         m = net.layers[l - 1]
         wsel = here if here and here[1] < m else None
@@ -419,7 +419,7 @@ class WeightsPanel(Panel):
         dW, db = changes(lr) if lr is not None else (None, None)
         if dW is not None:
             out.append("\n")
-            out.append_text(heatmap(f"ΔW[{l}]", dW, width, selected=wsel))
+            out.append(heatmap(f"ΔW[{l}]", dW, width, selected=wsel))
         if net.bias:
             out.append("\n")
             out.append_text(fit(f"b[{l}]:", summary(b_after), width))

@@ -285,9 +285,11 @@ def _heat_lines(b: Block, rows: range, max_width: int) -> tuple[int, list[Text]]
 
 def heatmap(
     title: str, values: Array, width: int, max_rows: int = HEAT_ROWS, selected: tuple[int, int] | None = None
-) -> Text:
+) -> Lines:
     """A whole matrix pooled to at most ``max_rows`` x ``width`` characters, then its summary.
-    Two characters a column when they fit (closer to square cells)."""
+    Two characters a column when they fit (closer to square cells). Made as its lines: each
+    row's shades are placed after its index with their spans where they end up, not joined
+    into one text that the panel cuts at its newlines again."""
     v = np.atleast_2d(values)
     room = max(8, width - 8)
     pooled, row_starts, col_starts = pool(v, max_rows, room)
@@ -296,15 +298,22 @@ def heatmap(
     sel = (
         None if selected is None else (_group_of(row_starts, selected[0]), _group_of(col_starts, selected[1]))
     )
-    out = Text(no_wrap=True, overflow="ellipsis")
-    out.append(f"{title}  {v.shape[0]}×{v.shape[1]}", style("bold"))
+    out = Lines()
+    out.line.add(f"{title}  {v.shape[0]}×{v.shape[1]}", style("bold"))
     if pooled.shape != v.shape:
-        out.append(f"  (pooled to {pooled.shape[0]}×{pooled.shape[1]})", style("dim"))
-    for r, line in enumerate(shade_lines(pooled, scale, sel, cell)):
-        out.append("\n")
-        out.append(f"{row_starts[r]:>6} ", style("dim"))
-        out.append_text(line)
-    out.append("\n")
+        out.line.add(f"  (pooled to {pooled.shape[0]}×{pooled.shape[1]})", style("dim"))
+    dim = style("dim")
+    starts = row_starts.tolist()
+    at = max(6, len(str(starts[-1]))) + 1  # the row indices, right-aligned in one column
+    for start, line in zip(starts, shade_lines(pooled, scale, sel, cell, at), strict=True):
+        out.newline()
+        row = out.line
+        row.parts += (f"{start:>{at - 1}} ", line.plain)
+        if dim:
+            row.spans.append(Span(0, at, dim))
+        row.spans += line.spans
+        row.length = at + len(line.plain)
+    out.newline()
     out.append_text(fit("", summary(v), width))
     return out
 
@@ -365,12 +374,13 @@ def shade_line(row: Array, scale: float, selected: int | None, cell: int = 1) ->
 
 
 def shade_lines(
-    matrix: Array, scale: float, selected: tuple[int, int] | None = None, cell: int = 1
+    matrix: Array, scale: float, selected: tuple[int, int] | None = None, cell: int = 1, at: int = 0
 ) -> list[Text]:
     """``shade_line`` of each row of ``matrix`` (``selected``: the (row, column) highlighted).
     The shades, the colour codes and where the runs of one colour end are worked out for the
     whole matrix at once, and each line is made from its string and its spans directly: a
-    heatmap costs a few numpy calls, not a few a row, and no Text.append a run."""
+    heatmap costs a few numpy calls, not a few a row, and no Text.append a run. ``at``: the
+    spans start that many cells further on, for lines that go after a label of that width."""
     x = np.asarray(matrix, dtype=float)
     n_rows, n = x.shape
     if n == 0:
@@ -407,7 +417,7 @@ def shade_lines(
         k += cuts_per_row[r]
         line = Text(chars)
         line.spans = [
-            Span(a * cell, b * cell, st)
+            Span(at + a * cell, at + b * cell, st)
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)
             if (st := styles[codes[r][a]])
         ]
