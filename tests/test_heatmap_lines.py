@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from tui_backprop.tui.widgets.numbers import SHADES, heatmap, pool, shade_line, shade_lines, style
+from tui_backprop.tui.widgets.numbers import SHADES, _starts, heatmap, pool, shade_line, shade_lines, style
 
 
 def reference_pool(v: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -49,6 +49,30 @@ def test_pool_shows_each_groups_entry_of_largest_magnitude(seed, holes):
     assert len(rows) == min(shape[0], 16) and len(cols) == min(shape[1], 52)
     assert rows[0] == 0 and cols[0] == 0 and np.all(np.diff(rows) > 0) and np.all(np.diff(cols) > 0)
     np.testing.assert_array_equal(pooled, reference_pool(v, rows, cols))
+
+
+@pytest.mark.parametrize("holes", [False, True])
+@pytest.mark.parametrize(
+    "shape, rows, cols",
+    [
+        ((256, 784), 16, 52),  # W[1] of blobs_784: 16 row groups of one size, as one reduction
+        ((8, 256), 8, 52),  # a grid's window of rows, its columns pooled: the rows left whole
+        ((48, 100), 16, 30),  # groups of 3 rows
+        ((50, 100), 16, 30),  # groups of 3 and 4 rows: a slice a group
+        ((5, 3), 16, 52),  # nothing pooled
+    ],
+)
+def test_pool_of_rows_left_whole_in_equal_groups_and_in_unequal_ones(shape, rows, cols, holes):
+    v = matrix(7, shape, holes)
+    pooled, row_starts, col_starts = pool(v, rows, cols)
+    np.testing.assert_array_equal(pooled, reference_pool(v, row_starts, col_starts))
+
+
+def test_group_starts_are_the_rounded_linspace():
+    for n in range(1, 1500):
+        for k in (1, 2, 3, 7, 10, 16, 52, 64, 113, 256):
+            want = np.unique(np.linspace(0, n, min(n, k) + 1)[:-1].round().astype(int))
+            np.testing.assert_array_equal(_starts(n, k), want)
 
 
 def cell_shade(x: float, scale: float) -> tuple[str, str]:
