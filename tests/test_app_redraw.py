@@ -8,13 +8,10 @@ import gc
 
 import pytest
 from app_harness import drive, step_of
-from rich.text import Text
-from textual.app import App, ComposeResult
 
 from tui_backprop import load_scenario
 from tui_backprop.tui import collector
 from tui_backprop.tui.app import BackpropApp
-from tui_backprop.tui.control.selection import Selection
 from tui_backprop.tui.panels.base import Panel
 from tui_backprop.tui.widgets.footer import AppFooter
 
@@ -165,52 +162,3 @@ async def test_the_first_screen_builds_each_panel_once_at_its_own_width(size, mo
             assert [b for b in builds if b[0] == name] == [(name, panel.scrollable_content_region.width)]
         # composed for the screen's width from the start: the first resize composes it no more
         assert len(recompose) >= 2 and not any(recompose[1:])
-
-
-class _Counted:
-    """A stand-in record: a step whose text has ``n`` lines."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-
-class _CountedPanel(Panel):
-    def build(self, width: int) -> Text:
-        n = self.record.n if self.record else 0
-        return Text("\n".join(f"line {k} of {n}" for k in range(n)))
-
-
-class _OnePanel(App):
-    CSS = "_CountedPanel { height: 12; scrollbar-size: 1 1; scrollbar-gutter: stable; }"
-
-    def compose(self) -> ComposeResult:
-        yield _CountedPanel(None)  # type: ignore[arg-type]  # the panel reads no network
-
-
-async def test_a_scrollbar_stays_while_steps_at_one_selection_wrap_to_fewer_lines():
-    # the explain panel of blobs_784 at 160x45: 28, 26, 27, 29, 26 lines in a view of 26
-    app = _OnePanel()
-    async with app.run_test(size=(40, 12)) as pilot:
-        panel = app.query_one(_CountedPanel)
-        layouts: list[bool] = []
-        screen = app.screen
-        lay_out = screen._refresh_layout
-        screen._refresh_layout = lambda *a, **k: layouts.append(True) or lay_out(*a, **k)  # type: ignore[method-assign]
-        selection = Selection()
-        panel.show(_Counted(14), selection)  # (a record as the first: it has no scrollbar to keep)
-        await pilot.pause()
-        assert panel.show_vertical_scrollbar and panel.max_scroll_y == 2
-        layouts.clear()
-        for n in (9, 13, 12, 8):  # steps at the same selection: the bar stays, the screen is not laid out
-            panel.show(_Counted(n), selection)
-            await pilot.pause()
-            assert panel.show_vertical_scrollbar and panel.text.count("\n") == n - 1
-            assert panel.max_scroll_y == max(n - 12, 1)  # a blank line below one that fits
-            assert layouts == [], n
-        panel.scroll_end(animate=False)
-        await pilot.pause()
-        lines = [panel.render_line(y).text.rstrip() for y in range(12)]
-        assert lines == [f"line {k} of 8" for k in range(1, 8)] + [""] * 5  # scrolled by the blank line
-        panel.show(_Counted(8), Selection(mode="node"))  # another selection: the bar goes
-        await pilot.pause()
-        assert not panel.show_vertical_scrollbar and panel.max_scroll_y == 0

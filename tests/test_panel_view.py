@@ -1,5 +1,6 @@
 """What a step key spares a panel (panels/base.py): a change in its number of lines lays the
-screen out only when a scrollbar comes or goes, and the number panels of a big network build
+screen out only when a scrollbar comes or goes (and a step at the same selection keeps a
+scrollbar shown), and the number panels of a big network build
 the lines in view first and the rest after the frame. Here, that what is drawn stays right:
 the scrollbars, the lines below the view once scrolled to, and the text of the whole."""
 
@@ -13,6 +14,7 @@ from textual.app import App, ComposeResult
 from tui_backprop import load_scenario
 from tui_backprop.engine import Trainer
 from tui_backprop.tui.app import BackpropApp
+from tui_backprop.tui.control.selection import Selection
 from tui_backprop.tui.netinfo import NetInfo
 from tui_backprop.tui.panels.base import Panel
 from tui_backprop.tui.panels.grids import BackwardPanel, ForwardPanel, GradientsPanel, WeightsPanel
@@ -71,6 +73,35 @@ async def test_a_panel_whose_lines_change_in_number_lays_the_screen_out_only_for
         panel.redraw()
         await pilot.pause()
         assert panel.show_vertical_scrollbar and panel.virtual_size.height == 30
+
+
+async def test_a_scrollbar_stays_while_steps_at_one_selection_wrap_to_fewer_lines():
+    # blobs_784's explain panel at 160x45 wraps its sums to 28, 26, 27, 29, 26 lines in a view of 26
+    app = _OnePanel()
+    async with app.run_test(size=(40, 16)) as pilot:
+        panel = app.query_one(Counting)
+        height = panel.scrollable_content_region.height
+        selection = Selection()
+        panel.lines = height + 2
+        panel.show(object(), selection)  # the first record: there is no scrollbar to keep
+        await pilot.pause()
+        assert panel.show_vertical_scrollbar
+        layouts: list[bool] = []
+        lay_out = app.screen._refresh_layout
+        app.screen._refresh_layout = lambda *a, **k: layouts.append(True) or lay_out(*a, **k)  # type: ignore[method-assign]
+        for lines in (height - 3, height + 1, height, height - 4):
+            panel.lines = lines
+            panel.show(object(), selection)  # a step at the same selection: the bar stays
+            await pilot.pause()
+            assert layouts == [], lines
+            assert panel.show_vertical_scrollbar and panel.max_scroll_y == max(lines - height, 1)
+        panel.scroll_end(animate=False)  # by the blank line below the last
+        await pilot.pause()
+        shown = [panel.render_line(y).text.strip() for y in range(height)]
+        assert shown == [f"line {k}" for k in range(1, height - 4)] + [""] * 5
+        panel.show(object(), Selection(mode="node"))  # another selection: the bar goes
+        await pilot.pause()
+        assert not panel.show_vertical_scrollbar and panel.max_scroll_y == 0
 
 
 PANELS = ("forward", "backward", "gradients", "weights")
