@@ -42,6 +42,13 @@ class Line:
         """Text.append(text, style)."""
         self.add(strip_control_codes(text), style)
 
+    def place(self, text: Text) -> None:
+        """``text`` after this line, its spans already where they end up (made to start at
+        this line's length): Text.append_text without moving each span along."""
+        self.parts.append(text.plain)
+        self.spans.extend(text.spans)
+        self.length += len(text.plain)
+
     def whole(self, text: str, style: Style | str) -> None:
         """Text.append_text(Text(text, style=style)): the style spans the whole, even empty."""
         text = strip_control_codes(text)

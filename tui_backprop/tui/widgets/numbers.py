@@ -307,12 +307,8 @@ def heatmap(
     at = max(6, len(str(starts[-1]))) + 1  # the row indices, right-aligned in one column
     for start, line in zip(starts, shade_lines(pooled, scale, sel, cell, at), strict=True):
         out.newline()
-        row = out.line
-        row.parts += (f"{start:>{at - 1}} ", line.plain)
-        if dim:
-            row.spans.append(Span(0, at, dim))
-        row.spans += line.spans
-        row.length = at + len(line.plain)
+        out.line.add(f"{start:>{at - 1}} ", dim)
+        out.line.place(line)  # its spans made to start at ``at``
     out.newline()
     out.append_text(fit("", summary(v), width))
     return out
