@@ -195,6 +195,15 @@ class Session:
         return any(text in n.message and severity in (None, n.severity) for n in self.notes)
 
 
+def calls_of(owner: object, method: str) -> list[bool]:
+    """A list that grows by one each time ``owner.method`` is called from now on (the screen's
+    ``_refresh_layout``: a layout; its ``_compositor_refresh``: a frame); the call goes through."""
+    calls: list[bool] = []
+    call = getattr(owner, method)
+    setattr(owner, method, lambda *a, **k: calls.append(True) or call(*a, **k))
+    return calls
+
+
 @asynccontextmanager
 async def drive(
     app: BackpropApp, size: tuple[int, int] = SIZE, notifications: bool = False

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 
 import pytest
-from app_harness import drive, step_of
+from app_harness import calls_of, drive, step_of
 
 from tui_backprop import load_scenario
 from tui_backprop.tui import collector
@@ -63,10 +63,7 @@ async def test_a_step_is_drawn_in_one_frame():
     async with drive(app) as s:
         await s.press("space", "space")
         await s.pilot.pause(0.2)
-        frames: list[bool] = []
-        screen = app.screen
-        refresh = screen._compositor_refresh
-        screen._compositor_refresh = lambda: frames.append(True) or refresh()  # type: ignore[method-assign]
+        frames = calls_of(app.screen, "_compositor_refresh")
         for step in (3, 4, 5):
             frames.clear()
             await s.press("space")
@@ -127,10 +124,7 @@ async def test_a_step_lays_the_screen_out_no_more_once_the_panels_have_their_siz
     app = BackpropApp(load_scenario("xor"))
     async with drive(app) as s:
         await s.press("space")  # the first step: the panels' contents change shape from step 0
-        layouts: list[bool] = []
-        screen = app.screen
-        lay_out = screen._refresh_layout
-        screen._refresh_layout = lambda *a, **k: layouts.append(True) or lay_out(*a, **k)  # type: ignore[method-assign]
+        layouts = calls_of(app.screen, "_refresh_layout")
         await s.press("space", "space")  # two more steps: numbers change, not the layout
         assert step_of(s.header()) == 3
         assert layouts == []  # a hidden line updated with the same (empty) text laid it all out

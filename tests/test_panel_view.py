@@ -7,7 +7,7 @@ the scrollbars, the lines below the view once scrolled to, and the text of the w
 from __future__ import annotations
 
 import pytest
-from app_harness import drive, step_of
+from app_harness import calls_of, drive, step_of
 from rich.text import Text
 from textual.app import App, ComposeResult
 
@@ -46,9 +46,7 @@ async def test_a_panel_whose_lines_change_in_number_lays_the_screen_out_only_for
         await pilot.pause()
         height = panel.scrollable_content_region.height
         assert panel.show_vertical_scrollbar and panel.virtual_size.height == 30
-        layouts: list[bool] = []
-        lay_out = app.screen._refresh_layout
-        app.screen._refresh_layout = lambda *a, **k: layouts.append(True) or lay_out(*a, **k)  # type: ignore[method-assign]
+        layouts = calls_of(app.screen, "_refresh_layout")
         for lines in (31, 25, 40, 29):  # more lines than the view each time: the scrollbar stays
             panel.lines = lines
             panel.redraw()
@@ -86,9 +84,7 @@ async def test_a_scrollbar_stays_while_steps_at_one_selection_wrap_to_fewer_line
         panel.show(object(), selection)  # the first record: there is no scrollbar to keep
         await pilot.pause()
         assert panel.show_vertical_scrollbar
-        layouts: list[bool] = []
-        lay_out = app.screen._refresh_layout
-        app.screen._refresh_layout = lambda *a, **k: layouts.append(True) or lay_out(*a, **k)  # type: ignore[method-assign]
+        layouts = calls_of(app.screen, "_refresh_layout")
         for lines in (height - 3, height + 1, height, height - 4):
             panel.lines = lines
             panel.show(object(), selection)  # a step at the same selection: the bar stays
