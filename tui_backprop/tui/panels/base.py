@@ -143,8 +143,8 @@ class Panel(ScrollView, can_focus=False):
         # the screen's layout does not change from step to step
         content_width = 0 if self.CROP else max((line.cell_len for line in self._lines), default=0)
         virtual = Size(content_width if content_width > width else 1, len(self._lines))
-        view_height = self.scrollable_content_region.height
-        if self._steady and same_size and self.show_vertical_scrollbar and virtual.height <= view_height:
+        steady = self._steady and same_size and self.show_vertical_scrollbar
+        if steady and virtual.height <= (view_height := self.scrollable_content_region.height):
             # the steps of a run wrap their sums to a line or two more or fewer: the scrollbar
             # coming and going would lay the whole screen out again (Textual's scrollbars are
             # laid out), and flicker; it stays over a blank line until the selection changes
